@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ts {
+
+// Abuse limits live together (STYLE.md 7). Each bound is configurable from the command line
+// or settings; these are the defaults.
+struct Http1Limits
+{
+    std::size_t maxStartLine = 8 * 1024;      // request line / status line bytes -> 414 (requests)
+    std::size_t maxHeaderBytes = 64 * 1024;   // whole header section incl. start line -> 431
+    std::size_t maxHeaderCount = 100;         // header fields -> 431
+    std::size_t maxChunkLineBytes = 4 * 1024; // a chunk-size line with its extensions -> 400
+    std::size_t maxTrailerBytes = 16 * 1024;  // trailer section -> 431
+};
+
+struct ProxyLimits
+{
+    // Bytes of client input the proxy holds while it cannot pass them on (pipelined requests
+    // behind a slow response, a body before the origin is connected). Past this, reading from
+    // the client pauses.
+    std::size_t maxBufferedClientInput = 256 * 1024;
+    // Bytes queued for a socket before the engine stops reading from its peer socket.
+    std::size_t socketHighWater = 512 * 1024;
+    std::size_t socketLowWater = 128 * 1024;
+};
+
+} // namespace ts

@@ -1,0 +1,151 @@
+#include "core/flow/body.h"
+
+#include <algorithm>
+
+namespace ts::flow {
+
+SpillFile::SpillFile() : m_file(std::tmpfile()) {}
+
+SpillFile::~SpillFile()
+{
+    if (m_file)
+        std::fclose(m_file);
+}
+
+std::int64_t SpillFile::append(std::string_view data)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_file)
+        return -1;
+    if (std::fseek(m_file, 0, SEEK_END) != 0)
+        return -1;
+    const auto offset = static_cast<std::int64_t>(m_size);
+    if (std::fwrite(data.data(), 1, data.size(), m_file) != data.size())
+        return -1;
+    m_size += data.size();
+    return offset;
+}
+
+bool SpillFile::read(std::int64_t offset, char *out, std::size_t length) const
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_file)
+        return false;
+    std::fflush(m_file);
+    if (std::fseek(m_file, offset, SEEK_SET) != 0)
+        return false;
+    return std::fread(out, 1, length, m_file) == length;
+}
+
+std::uint64_t SpillFile::size() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_size;
+}
+
+Body::Body(std::shared_ptr<BodyBudget> budget) : m_budget(std::move(budget)) {}
+
+Body::~Body()
+{
+    m_budget->inMemory -= m_memory.size();
+}
+
+void Body::append(std::string_view data)
+{
+    std::lock_guard lock(m_mutex);
+    m_seen += data.size();
+    if (m_recorded >= m_budget->perBodyRecorded)
+        return;
+    data = data.substr(0, m_budget->perBodyRecorded - m_recorded);
+    m_recorded += data.size();
+
+    if (!m_spilled) {
+        const bool fitsBody = m_memory.size() + data.size() <= m_budget->perBodyMemory;
+        const bool fitsTotal = m_budget->inMemory + data.size() <= m_budget->totalMemory;
+        if (fitsBody && fitsTotal) {
+            m_memory.append(data);
+            m_budget->inMemory += data.size();
+            return;
+        }
+        spillMemoryLocked();
+    }
+    const std::int64_t offset = m_budget->spill->append(data);
+    if (offset < 0) {
+        m_recorded -= data.size(); // the disk refused: count, do not keep
+        return;
+    }
+    if (!m_extents.empty()
+        && m_extents.back().offset + std::int64_t(m_extents.back().length) == offset)
+        m_extents.back().length += data.size();
+    else
+        m_extents.push_back({offset, data.size()});
+}
+
+void Body::spillMemoryLocked()
+{
+    m_spilled = true;
+    if (m_memory.empty())
+        return;
+    const std::int64_t offset = m_budget->spill->append(m_memory);
+    if (offset >= 0)
+        m_extents.push_back({offset, m_memory.size()});
+    else
+        m_recorded -= m_memory.size();
+    m_budget->inMemory -= m_memory.size();
+    std::string().swap(m_memory);
+}
+
+std::uint64_t Body::size() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_seen;
+}
+
+std::uint64_t Body::recordedSize() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_recorded;
+}
+
+bool Body::truncated() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_seen > m_recorded;
+}
+
+bool Body::spilled() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_spilled;
+}
+
+std::string Body::read(std::uint64_t offset, std::uint64_t maxBytes) const
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_spilled) {
+        if (offset >= m_memory.size())
+            return {};
+        return m_memory.substr(offset, std::min<std::uint64_t>(maxBytes, m_memory.size() - offset));
+    }
+    std::string out;
+    std::uint64_t position = 0;
+    for (const Extent &e : m_extents) {
+        if (out.size() >= maxBytes)
+            break;
+        const std::uint64_t end = position + e.length;
+        if (end > offset) {
+            const std::uint64_t skip = offset > position ? offset - position : 0;
+            const std::uint64_t take = std::min<std::uint64_t>(e.length - skip, maxBytes - out.size());
+            const std::size_t at = out.size();
+            out.resize(at + take);
+            if (!m_budget->spill->read(e.offset + std::int64_t(skip), out.data() + at, take)) {
+                out.resize(at);
+                break;
+            }
+        }
+        position = end;
+    }
+    return out;
+}
+
+} // namespace ts::flow

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ts::flow {
+
+// One anonymous temporary file that every spilled body of a store appends to. Thread-safe.
+class SpillFile
+{
+public:
+    SpillFile();
+    ~SpillFile();
+    SpillFile(const SpillFile &) = delete;
+    SpillFile &operator=(const SpillFile &) = delete;
+
+    // Appends and returns the offset, or -1 when the file cannot be written.
+    std::int64_t append(std::string_view data);
+    bool read(std::int64_t offset, char *out, std::size_t length) const;
+    std::uint64_t size() const;
+
+private:
+    mutable std::mutex m_mutex;
+    std::FILE *m_file = nullptr;
+    std::uint64_t m_size = 0;
+};
+
+// Limits on recorded body bytes, shared by every body of a store.
+struct BodyBudget
+{
+    std::uint64_t perBodyMemory = 1 << 20;        // in RAM per body; beyond it the body spills
+    std::uint64_t totalMemory = 256ull << 20;     // in RAM across all bodies
+    std::uint64_t perBodyRecorded = 256ull << 20; // recorded per body; beyond it only counted
+    std::atomic<std::uint64_t> inMemory{0};       // current RAM use of all bodies
+    std::shared_ptr<SpillFile> spill = std::make_shared<SpillFile>();
+};
+
+// A recorded message body: append-only, written by the engine, read by the UI and exporters
+// from any thread. Kept in memory up to the budget, then moved to the spill file. Bytes past
+// perBodyRecorded are counted but not kept (truncated() says so).
+class Body
+{
+public:
+    explicit Body(std::shared_ptr<BodyBudget> budget);
+    ~Body();
+    Body(const Body &) = delete;
+    Body &operator=(const Body &) = delete;
+
+    void append(std::string_view data);
+
+    std::uint64_t size() const;         // bytes seen (recorded or not)
+    std::uint64_t recordedSize() const; // bytes kept
+    bool truncated() const;
+    bool spilled() const;
+    // Up to maxBytes from the start of the recorded bytes.
+    std::string read(std::uint64_t offset = 0, std::uint64_t maxBytes = UINT64_MAX) const;
+
+private:
+    struct Extent
+    {
+        std::int64_t offset;
+        std::uint64_t length;
+    };
+    void spillMemoryLocked();
+
+    std::shared_ptr<BodyBudget> m_budget;
+    mutable std::mutex m_mutex;
+    std::string m_memory;
+    std::vector<Extent> m_extents; // when spilled
+    std::uint64_t m_seen = 0;
+    std::uint64_t m_recorded = 0;
+    bool m_spilled = false;
+};
+
+} // namespace ts::flow

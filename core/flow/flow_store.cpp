@@ -1,0 +1,125 @@
+#include "core/flow/flow_store.h"
+
+#include <algorithm>
+
+namespace ts::flow {
+
+namespace {
+constexpr int kBatchIntervalMs = 50;
+}
+
+FlowStore::FlowStore(QObject *parent) : QObject(parent), m_budget(std::make_shared<BodyBudget>())
+{
+    m_timer.setInterval(kBatchIntervalMs);
+    connect(&m_timer, &QTimer::timeout, this, &FlowStore::apply);
+    m_timer.start();
+}
+
+FlowStore::~FlowStore() = default;
+
+void FlowStore::publish(const Flow &flow)
+{
+    std::lock_guard lock(m_queueMutex);
+    m_queuedFlows.push_back(flow);
+}
+
+void FlowStore::publish(const ClientConnection &connection)
+{
+    std::lock_guard lock(m_queueMutex);
+    m_queuedConnections.push_back(connection);
+}
+
+const Flow *FlowStore::find(FlowId id) const
+{
+    const auto it = m_rowById.find(id);
+    return it == m_rowById.end() ? nullptr : &m_flows[it->second];
+}
+
+std::size_t FlowStore::rowOf(FlowId id) const
+{
+    const auto it = m_rowById.find(id);
+    return it == m_rowById.end() ? SIZE_MAX : it->second;
+}
+
+void FlowStore::clear()
+{
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_queuedFlows.clear();
+        m_queuedConnections.clear();
+    }
+    m_flows.clear();
+    m_rowById.clear();
+    m_connections.clear();
+    m_connectionRow.clear();
+    Q_EMIT cleared();
+}
+
+void FlowStore::flush()
+{
+    apply();
+}
+
+void FlowStore::apply()
+{
+    std::vector<Flow> flows;
+    std::vector<ClientConnection> connections;
+    {
+        std::lock_guard lock(m_queueMutex);
+        flows.swap(m_queuedFlows);
+        connections.swap(m_queuedConnections);
+    }
+
+    if (!connections.empty()) {
+        for (ClientConnection &c : connections) {
+            const auto it = m_connectionRow.find(c.id);
+            if (it == m_connectionRow.end()) {
+                m_connectionRow.emplace(c.id, m_connections.size());
+                m_connections.push_back(std::move(c));
+            } else {
+                m_connections[it->second] = std::move(c);
+            }
+        }
+        Q_EMIT connectionsChanged();
+    }
+    if (flows.empty())
+        return;
+
+    const std::size_t firstNew = m_flows.size();
+    std::vector<std::size_t> changed;
+    std::vector<std::size_t> finished;
+    for (Flow &f : flows) {
+        const bool done = f.state != FlowState::Open;
+        const auto it = m_rowById.find(f.id);
+        std::size_t row;
+        if (it == m_rowById.end()) {
+            row = m_flows.size();
+            m_rowById.emplace(f.id, row);
+            m_flows.push_back(std::move(f));
+        } else {
+            row = it->second;
+            const bool wasDone = m_flows[row].state != FlowState::Open;
+            m_flows[row] = std::move(f);
+            if (row < firstNew)
+                changed.push_back(row);
+            if (wasDone)
+                continue;
+        }
+        if (done)
+            finished.push_back(row);
+    }
+
+    if (m_flows.size() > firstNew)
+        Q_EMIT flowsAdded(qsizetype(firstNew), qsizetype(m_flows.size() - 1));
+    if (!changed.empty()) {
+        std::sort(changed.begin(), changed.end());
+        changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+        Q_EMIT flowsChanged(changed);
+    }
+    std::sort(finished.begin(), finished.end());
+    finished.erase(std::unique(finished.begin(), finished.end()), finished.end());
+    for (std::size_t row : finished)
+        Q_EMIT flowFinished(qsizetype(row));
+}
+
+} // namespace ts::flow

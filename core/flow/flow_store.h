@@ -1,0 +1,68 @@
+#pragma once
+
+#include "core/flow/flow.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace ts::flow {
+
+// Holds every recorded flow and client connection, in arrival order. The engine publishes
+// copies from its worker threads with publish(); that only appends to a queue under a short
+// lock, so the engine never waits for the GUI. On the store's own thread a timer applies the
+// queue every ~50 ms and announces the batch: new rows with one flowsAdded, changed rows with
+// one flowsChanged (DESIGN.md "Threads and data").
+class FlowStore final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FlowStore)
+
+public:
+    explicit FlowStore(QObject *parent = nullptr);
+    ~FlowStore() override;
+
+    // Thread-safe.
+    void publish(const Flow &flow);
+    void publish(const ClientConnection &connection);
+    std::shared_ptr<BodyBudget> budget() const { return m_budget; }
+
+    // Store thread only.
+    std::size_t size() const { return m_flows.size(); }
+    const Flow &at(std::size_t row) const { return m_flows[row]; }
+    const Flow *find(FlowId id) const;
+    std::size_t rowOf(FlowId id) const; // SIZE_MAX when unknown
+    const std::vector<ClientConnection> &connections() const { return m_connections; }
+    void clear();
+    // Applies what is queued now instead of waiting for the timer (tests, exit).
+    void flush();
+
+Q_SIGNALS:
+    // Rows [first, last] were appended.
+    void flowsAdded(qsizetype first, qsizetype last);
+    // Rows changed; sorted, no duplicates.
+    void flowsChanged(const std::vector<std::size_t> &rows);
+    // A flow reached Complete or Failed (once per flow).
+    void flowFinished(qsizetype row);
+    void connectionsChanged();
+    void cleared();
+
+private:
+    void apply();
+
+    std::shared_ptr<BodyBudget> m_budget;
+    std::mutex m_queueMutex;
+    std::vector<Flow> m_queuedFlows;
+    std::vector<ClientConnection> m_queuedConnections;
+
+    std::vector<Flow> m_flows;
+    std::unordered_map<FlowId, std::size_t> m_rowById;
+    std::vector<ClientConnection> m_connections;
+    std::unordered_map<ConnectionId, std::size_t> m_connectionRow;
+    QTimer m_timer;
+};
+
+} // namespace ts::flow
