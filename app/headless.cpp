@@ -1,0 +1,102 @@
+#include "app/headless.h"
+
+#include "core/engine/engine.h"
+#include "core/flow/flow_store.h"
+#include "core/flow/har.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace ts::app {
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto n = ::write(g_signalPipe[1], &byte, 1);
+}
+
+std::string flowLine(const flow::Flow &f)
+{
+    std::string line = QDateTime::fromMSecsSinceEpoch(f.startedWall)
+                           .toString(Qt::ISODateWithMs)
+                           .toStdString();
+    line += ' ';
+    line += f.clientAddress;
+    line += ' ';
+    const std::string status = f.status ? std::to_string(f.status) : std::string("ERR");
+    const std::string duration = std::to_string(std::max<std::int64_t>(0, f.durationMicros()) / 1000)
+                                 + "ms";
+    if (f.kind == flow::FlowKind::Tunnel) {
+        line += "CONNECT " + f.url() + " " + status + " up=" + std::to_string(f.bytesClientToServer)
+                + "B down=" + std::to_string(f.bytesServerToClient) + "B " + duration;
+    } else {
+        const std::uint64_t size = f.responseBody ? f.responseBody->size() : 0;
+        line += f.method + " " + f.url() + " " + status + " " + std::to_string(size) + "B "
+                + duration;
+    }
+    if (!f.error.empty()) {
+        std::string quoted;
+        for (char c : f.error)
+            quoted += c == '"' ? '\'' : c;
+        line += " error=\"" + quoted + "\"";
+    }
+    return line;
+}
+
+} // namespace
+
+void installQuitOnSignals()
+{
+    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read,
+                                         QCoreApplication::instance());
+    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
+        char buf[16];
+        while (::read(g_signalPipe[0], buf, sizeof buf) > 0) {
+        }
+        QCoreApplication::quit();
+    });
+}
+
+int runHeadless(const Options &options, engine::Engine &engine, flow::FlowStore &store)
+{
+    QObject::connect(&store, &flow::FlowStore::flowFinished, &store, [&store](qsizetype row) {
+        const std::string line = flowLine(store.at(std::size_t(row))) + "\n";
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fflush(stdout);
+    });
+    installQuitOnSignals();
+    const int code = QCoreApplication::exec();
+
+    engine.stop();
+    store.flush();
+    if (!options.harPath.isEmpty()) {
+        const auto written = flow::writeHar(store, options.harPath);
+        if (!written) {
+            std::fprintf(stderr, "tunnelscope: cannot write the HAR file: %s\n",
+                         written.error().message.c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "tunnelscope: wrote %s\n", qPrintable(options.harPath));
+    }
+    return code;
+}
+
+} // namespace ts::app

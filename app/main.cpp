@@ -1,0 +1,71 @@
+#include "app/headless.h"
+#include "app/options.h"
+
+#include "core/engine/engine.h"
+#include "core/flow/flow_store.h"
+
+#ifdef TS_HAVE_GUI
+#include "ui/main_window.h"
+#include <QApplication>
+#endif
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <memory>
+
+int main(int argc, char *argv[])
+{
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+    const ts::app::ParseOutcome parsed = ts::app::parseOptions(arguments);
+    if (!parsed.options) {
+        std::FILE *to = parsed.exitCode == 0 ? stdout : stderr;
+        std::fprintf(to, "%s%s\n", parsed.exitCode == 0 ? "" : "tunnelscope: ",
+                     qPrintable(parsed.message.trimmed()));
+        return parsed.exitCode;
+    }
+    const ts::app::Options &options = *parsed.options;
+
+    std::unique_ptr<QCoreApplication> app;
+#ifdef TS_HAVE_GUI
+    if (!options.headless)
+        app = std::make_unique<QApplication>(argc, argv);
+#endif
+    if (!app)
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("Tunnelscope"));
+    QCoreApplication::setApplicationName(QStringLiteral("Tunnelscope"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TS_VERSION));
+
+    ts::flow::FlowStore store;
+    auto budget = store.budget();
+    if (options.bodyMemoryBytes)
+        budget->totalMemory = options.bodyMemoryBytes;
+    if (options.bodyCapBytes)
+        budget->perBodyMemory = options.bodyCapBytes;
+    if (options.bodyRecordBytes)
+        budget->perBodyRecorded = options.bodyRecordBytes;
+
+    ts::engine::Engine engine(options.engine, store);
+    if (const auto started = engine.start(); !started) {
+        std::fprintf(stderr, "tunnelscope: %s\n", started.error().message.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "tunnelscope: listening on %s\n", qPrintable(engine.listenAddress()));
+    std::fflush(stderr);
+
+    if (options.headless)
+        return ts::app::runHeadless(options, engine, store);
+
+#ifdef TS_HAVE_GUI
+    ts::app::installQuitOnSignals();
+    ts::ui::MainWindow window(store, {engine.listenAddress()});
+    window.show();
+    const int code = QApplication::exec();
+    engine.stop();
+    return code;
+#else
+    return 0;
+#endif
+}

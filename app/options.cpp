@@ -1,0 +1,205 @@
+#include "app/options.h"
+
+#include <QCommandLineParser>
+#include <QThread>
+
+namespace ts::app {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+bool parseHostPort(const QString &text, QString &host, quint16 &port)
+{
+    QString h;
+    QString p;
+    if (text.startsWith(u'[')) {
+        const qsizetype close = text.indexOf(u']');
+        if (close < 0 || close + 1 >= text.size() || text.at(close + 1) != u':')
+            return false;
+        h = text.mid(1, close - 1);
+        p = text.mid(close + 2);
+    } else {
+        const qsizetype colon = text.lastIndexOf(u':');
+        if (colon <= 0)
+            return false;
+        h = text.left(colon);
+        p = text.mid(colon + 1);
+    }
+    bool ok = false;
+    const uint value = p.toUInt(&ok);
+    if (!ok || value > 65535 || h.isEmpty())
+        return false;
+    host = h;
+    port = quint16(value);
+    return true;
+}
+
+} // namespace
+
+ParseOutcome parseOptions(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Tunnelscope: an intercepting proxy debugger. Point a browser, curl or an app at the "
+        "listen address and watch every flow."));
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show this help and exit."));
+    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")},
+                                     QStringLiteral("Show the version and exit."));
+    const QCommandLineOption headless(
+        QStringLiteral("headless"),
+        QStringLiteral("No window: print one line per completed flow to standard output."));
+    const QCommandLineOption listen(
+        QStringLiteral("listen"),
+        QStringLiteral("Listen on HOST:PORT (default 127.0.0.1:8080; port 0 picks a free one)."),
+        QStringLiteral("HOST:PORT"));
+    const QCommandLineOption har(
+        QStringLiteral("har"),
+        QStringLiteral("With --headless: write a HAR 1.2 file of all exchanges on exit."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption workers(QStringLiteral("workers"),
+                                     QStringLiteral("Worker threads (default: cores, at most 4)."),
+                                     QStringLiteral("N"));
+    const QCommandLineOption connectTimeout(
+        QStringLiteral("connect-timeout"),
+        QStringLiteral("Seconds for name lookup and connect before 504 (default 10)."),
+        QStringLiteral("SEC"));
+    const QCommandLineOption responseTimeout(
+        QStringLiteral("response-timeout"),
+        QStringLiteral("Seconds of server silence while a response is due before 504 (default "
+                       "60)."),
+        QStringLiteral("SEC"));
+    const QCommandLineOption idleTimeout(
+        QStringLiteral("idle-timeout"),
+        QStringLiteral("Seconds a tunnel may stay idle before it is closed (default 300)."),
+        QStringLiteral("SEC"));
+    const QCommandLineOption maxRequestLine(
+        QStringLiteral("max-request-line"),
+        QStringLiteral("Longest request line in bytes, else 414 (default 8192)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption maxHeaderBytes(
+        QStringLiteral("max-header-bytes"),
+        QStringLiteral("Largest header section in bytes, else 431 (default 65536)."),
+        QStringLiteral("BYTES"));
+    const QCommandLineOption maxHeaderFields(
+        QStringLiteral("max-header-fields"),
+        QStringLiteral("Most header fields in a message, else 431 (default 100)."),
+        QStringLiteral("N"));
+    const QCommandLineOption bodyMemory(
+        QStringLiteral("body-memory"),
+        QStringLiteral("MiB of recorded bodies kept in memory before they spill to disk "
+                       "(default 256)."),
+        QStringLiteral("MIB"));
+    const QCommandLineOption bodyCap(
+        QStringLiteral("body-cap"),
+        QStringLiteral("KiB of one body kept in memory before it spills to disk (default 1024)."),
+        QStringLiteral("KIB"));
+    const QCommandLineOption bodyRecord(
+        QStringLiteral("body-record-limit"),
+        QStringLiteral("MiB of one body recorded at all; the rest passes through uncounted in "
+                       "the record (default 256)."),
+        QStringLiteral("MIB"));
+    parser.addOptions({help, version, headless, listen, har, workers, connectTimeout,
+                       responseTimeout, idleTimeout, maxRequestLine, maxHeaderBytes,
+                       maxHeaderFields, bodyMemory, bodyCap, bodyRecord});
+
+    ParseOutcome outcome;
+    auto fail = [&](const QString &message) {
+        outcome.exitCode = 2;
+        outcome.message = message;
+        return outcome;
+    };
+    if (!parser.parse(arguments))
+        return fail(parser.errorText());
+    if (parser.isSet(help)) {
+        outcome.message = parser.helpText();
+        return outcome;
+    }
+    if (parser.isSet(version)) {
+        outcome.message = QStringLiteral("Tunnelscope " TS_VERSION);
+        return outcome;
+    }
+    if (!parser.positionalArguments().isEmpty())
+        return fail(u"unexpected argument '"_s + parser.positionalArguments().first() + u'\'');
+
+    Options o;
+    o.headless = parser.isSet(headless);
+    if (parser.isSet(listen)
+        && !parseHostPort(parser.value(listen), o.engine.listenHost, o.engine.listenPort))
+        return fail(u"--listen wants HOST:PORT, not '"_s + parser.value(listen) + u'\'');
+    if (parser.isSet(har)) {
+        if (!o.headless)
+            return fail(QStringLiteral("--har goes with --headless (in the window, use File > "
+                                       "Export)"));
+        o.harPath = parser.value(har);
+    }
+
+    // Positive whole numbers, with a bound each.
+    auto number = [&](const QCommandLineOption &option, quint64 max, quint64 &out) -> bool {
+        if (!parser.isSet(option))
+            return true;
+        bool ok = false;
+        const quint64 value = parser.value(option).toULongLong(&ok);
+        if (!ok || value == 0 || value > max) {
+            outcome.exitCode = 2;
+            outcome.message = u"--"_s + option.names().constFirst() + u" wants a whole number "
+                              u"from 1 to "_s + QString::number(max) + u", not '"_s
+                              + parser.value(option) + u'\'';
+            return false;
+        }
+        out = value;
+        return true;
+    };
+    quint64 v = 0;
+    if (!number(workers, 64, v))
+        return outcome;
+    if (v)
+        o.engine.workers = int(v);
+    v = 0;
+    if (!number(connectTimeout, 3600, v))
+        return outcome;
+    if (v)
+        o.engine.timeouts.connect = MonoTime(v) * kSecond;
+    v = 0;
+    if (!number(responseTimeout, 86400, v))
+        return outcome;
+    if (v)
+        o.engine.timeouts.response = MonoTime(v) * kSecond;
+    v = 0;
+    if (!number(idleTimeout, 86400, v))
+        return outcome;
+    if (v)
+        o.engine.timeouts.tunnelIdle = MonoTime(v) * kSecond;
+    v = 0;
+    if (!number(maxRequestLine, 1 << 20, v))
+        return outcome;
+    if (v)
+        o.engine.http1.maxStartLine = v;
+    v = 0;
+    if (!number(maxHeaderBytes, 16 << 20, v))
+        return outcome;
+    if (v)
+        o.engine.http1.maxHeaderBytes = v;
+    v = 0;
+    if (!number(maxHeaderFields, 10000, v))
+        return outcome;
+    if (v)
+        o.engine.http1.maxHeaderCount = v;
+    v = 0;
+    if (!number(bodyMemory, 1 << 20, v))
+        return outcome;
+    o.bodyMemoryBytes = v << 20;
+    v = 0;
+    if (!number(bodyCap, 1 << 20, v))
+        return outcome;
+    o.bodyCapBytes = v << 10;
+    v = 0;
+    if (!number(bodyRecord, 1 << 20, v))
+        return outcome;
+    o.bodyRecordBytes = v << 20;
+    outcome.options = std::move(o);
+    return outcome;
+}
+
+} // namespace ts::app

@@ -1,0 +1,282 @@
+#include "core/engine/client_driver.h"
+
+#include "core/engine/engine.h"
+#include "core/engine/server_pool.h"
+#include "core/flow/flow_store.h"
+
+#include <QHostInfo>
+
+#include <cerrno>
+
+namespace ts::engine {
+
+using namespace ts::proxy;
+
+namespace {
+
+std::string text(const QString &s)
+{
+    return s.toStdString();
+}
+
+QString keyOf(const QString &host, quint16 port)
+{
+    return host + u':' + QString::number(port);
+}
+
+} // namespace
+
+ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context)
+    : m_worker(worker)
+    , m_session(std::move(context), monotonicNow())
+{
+    m_client.adopt(fd);
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, [this] { dispatch(Tick{}); });
+    m_client.onData = [this](std::string_view data) { dispatch(ClientData{data}); };
+    m_client.onEof = [this] { dispatch(ClientEof{}); };
+    m_client.onError = [this](const QString &message) { dispatch(ClientGone{text(message)}); };
+    m_client.onDrained = [this] { updateReading(); };
+    m_client.onClosed = [this] { finish(); };
+}
+
+ClientDriver::~ClientDriver() = default;
+
+void ClientDriver::start()
+{
+    std::vector<Command> commands;
+    m_session.start(monotonicNow(), commands);
+    execute(commands);
+    armTimer();
+}
+
+void ClientDriver::dispatch(Event event)
+{
+    if (m_finished)
+        return;
+    if (m_dispatching) {
+        // Only socket errors and connection results re-enter synchronously; data never does.
+        Q_ASSERT(!std::holds_alternative<ClientData>(event)
+                 && !std::holds_alternative<ServerData>(event));
+        m_deferred.push_back(std::move(event));
+        return;
+    }
+    m_dispatching = true;
+    m_commands.clear();
+    m_session.handle(event, monotonicNow(), m_commands);
+    execute(m_commands);
+    while (!m_deferred.empty() && !m_finished) {
+        Event next = std::move(m_deferred.front());
+        m_deferred.pop_front();
+        m_commands.clear();
+        m_session.handle(next, monotonicNow(), m_commands);
+        execute(m_commands);
+    }
+    m_dispatching = false;
+    if (m_finished)
+        return;
+    updateReading();
+    armTimer();
+}
+
+void ClientDriver::execute(std::vector<Command> &commands)
+{
+    for (Command &command : commands) {
+        if (m_finished)
+            return;
+        std::visit(
+            [&](auto &c) {
+                using T = std::decay_t<decltype(c)>;
+                if constexpr (std::is_same_v<T, SendToClient>) {
+                    m_client.write(std::move(c.data));
+                } else if constexpr (std::is_same_v<T, ShutdownClient>) {
+                    m_client.shutdownWrite();
+                } else if constexpr (std::is_same_v<T, CloseClient>) {
+                    m_servers.clear();
+                    if (c.abort || !m_client.isOpen()) {
+                        m_client.close();
+                        finish();
+                    } else {
+                        m_client.closeAfterWrite();
+                    }
+                } else if constexpr (std::is_same_v<T, PauseClient>) {
+                    m_layerPaused = true;
+                } else if constexpr (std::is_same_v<T, ResumeClient>) {
+                    m_layerPaused = false;
+                } else if constexpr (std::is_same_v<T, OpenServer>) {
+                    openServer(c);
+                } else if constexpr (std::is_same_v<T, SendToServer>) {
+                    const auto it = m_servers.find(c.id);
+                    if (it != m_servers.end() && it->second.socket)
+                        it->second.socket->write(std::move(c.data));
+                } else if constexpr (std::is_same_v<T, ShutdownServer>) {
+                    const auto it = m_servers.find(c.id);
+                    if (it != m_servers.end() && it->second.socket)
+                        it->second.socket->shutdownWrite();
+                } else if constexpr (std::is_same_v<T, CloseServer>) {
+                    m_servers.erase(c.id);
+                } else if constexpr (std::is_same_v<T, ReleaseServer>) {
+                    const auto it = m_servers.find(c.id);
+                    if (it != m_servers.end()) {
+                        if (it->second.socket && it->second.connected)
+                            m_worker.pool().put(it->second.key, std::move(it->second.socket));
+                        m_servers.erase(it);
+                    }
+                } else if constexpr (std::is_same_v<T, PublishFlow>) {
+                    m_worker.store().publish(c.flow);
+                } else if constexpr (std::is_same_v<T, PublishConnection>) {
+                    m_worker.store().publish(c.connection);
+                }
+            },
+            command);
+    }
+}
+
+void ClientDriver::openServer(const OpenServer &command)
+{
+    const ServerId id = command.id;
+    Server &server = m_servers[id];
+    server.host = QString::fromStdString(command.host);
+    server.port = command.port;
+    server.key = keyOf(server.host, server.port);
+
+    if (command.reusable) {
+        if (std::unique_ptr<TcpSocket> pooled = m_worker.pool().take(server.key)) {
+            server.socket = std::move(pooled);
+            server.connected = true;
+            wireServer(id, *server.socket);
+            m_deferred.push_back(ServerConnected{id, text(server.socket->peerText()), true});
+            return;
+        }
+    }
+
+    QHostAddress literal;
+    if (literal.setAddress(server.host)) {
+        server.addresses = {literal};
+        connectNext(id);
+        return;
+    }
+    QHostInfo::lookupHost(server.host, this, [this, id](const QHostInfo &info) {
+        const auto it = m_servers.find(id);
+        if (it == m_servers.end() || m_finished)
+            return;
+        Server &s = it->second;
+        s.lookupDone = monotonicNow();
+        if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+            const std::string message = "could not resolve the host name '" + text(s.host)
+                                        + "': " + text(info.errorString());
+            const MonoTime lookupDone = s.lookupDone;
+            m_servers.erase(it);
+            dispatch(ServerConnectFailed{id, ConnectFailure::NameNotResolved, message, lookupDone});
+            return;
+        }
+        s.addresses = info.addresses();
+        connectNext(id);
+    });
+}
+
+void ClientDriver::connectNext(ServerId id)
+{
+    Server &server = m_servers.at(id);
+    const QHostAddress address = server.addresses.at(server.nextAddress++);
+    if (m_worker.isOwnEndpoint(address, server.port)) {
+        const std::string message = text(server.key)
+                                    + " is Tunnelscope's own address: the request would loop";
+        const MonoTime lookupDone = server.lookupDone;
+        m_servers.erase(id);
+        dispatch(ServerConnectFailed{id, ConnectFailure::LoopDetected, message, lookupDone});
+        return;
+    }
+    server.socket = std::make_unique<TcpSocket>();
+    TcpSocket &socket = *server.socket;
+    socket.onConnected = [this, id] {
+        Server &s = m_servers.at(id);
+        s.connected = true;
+        ServerConnected event{id, text(s.socket->peerText()), false, s.lookupDone, monotonicNow()};
+        dispatch(std::move(event));
+    };
+    socket.onConnectFailed = [this, id, address](int error, const QString &message) {
+        const auto it = m_servers.find(id);
+        if (it == m_servers.end())
+            return;
+        Server &s = it->second;
+        if (s.nextAddress < s.addresses.size()) {
+            // Try the host's next address; the socket is replaced after this callback returns.
+            QTimer::singleShot(0, this, [this, id] {
+                if (m_servers.count(id))
+                    connectNext(id);
+            });
+            return;
+        }
+        ConnectFailure kind = ConnectFailure::Other;
+        std::string what;
+        const std::string where = text(formatEndpoint(address, s.port));
+        if (error == ECONNREFUSED) {
+            kind = ConnectFailure::Refused;
+            what = "connection refused by " + where;
+        } else if (error == ENETUNREACH || error == EHOSTUNREACH) {
+            kind = ConnectFailure::Unreachable;
+            what = where + " is unreachable (" + text(message) + ")";
+        } else {
+            what = "cannot connect to " + where + ": " + text(message);
+        }
+        const MonoTime lookupDone = s.lookupDone;
+        s.socket.release()->deleteLater(); // we are inside its callback
+        m_servers.erase(it);
+        dispatch(ServerConnectFailed{id, kind, what, lookupDone});
+    };
+    wireServer(id, socket);
+    socket.connectTo(address, server.port);
+}
+
+void ClientDriver::wireServer(ServerId id, TcpSocket &socket)
+{
+    socket.onData = [this, id](std::string_view data) { dispatch(ServerData{id, data}); };
+    socket.onEof = [this, id] { dispatch(ServerEof{id}); };
+    socket.onError = [this, id](const QString &message) {
+        const auto it = m_servers.find(id);
+        if (it != m_servers.end() && it->second.socket)
+            it->second.socket.release()->deleteLater(); // inside its callback
+        dispatch(ServerGone{id, text(message)});
+    };
+    socket.onDrained = [this] { updateReading(); };
+}
+
+void ClientDriver::updateReading()
+{
+    if (m_finished)
+        return;
+    const std::size_t high = m_worker.config().proxy.socketHighWater;
+    bool serversFull = false;
+    for (auto &[id, server] : m_servers)
+        if (server.socket && server.socket->pendingWrite() >= high)
+            serversFull = true;
+    m_client.setReading(!m_layerPaused && !serversFull);
+    const bool clientFull = m_client.pendingWrite() >= high;
+    for (auto &[id, server] : m_servers)
+        if (server.socket && server.connected)
+            server.socket->setReading(!clientFull);
+}
+
+void ClientDriver::armTimer()
+{
+    const MonoTime deadline = m_session.deadline();
+    if (deadline == kNoDeadline) {
+        m_timer.stop();
+        return;
+    }
+    const MonoTime wait = deadline - monotonicNow();
+    m_timer.start(int(std::clamp<MonoTime>((wait + 999) / 1000, 0, 24 * 3600 * 1000)));
+}
+
+void ClientDriver::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_timer.stop();
+    m_servers.clear();
+    deleteLater();
+}
+
+} // namespace ts::engine

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "core/base/result.h"
+#include "core/engine/engine_config.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace ts::flow {
+class FlowStore;
+struct BodyBudget;
+} // namespace ts::flow
+
+namespace ts::engine {
+
+class Listener;
+class ServerPool;
+
+// One worker thread's home: its client drivers and its pool of idle server connections live
+// here, and every socket of a connection stays on this thread for the connection's life.
+class Worker final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Worker)
+
+public:
+    Worker(const EngineConfig &config, flow::FlowStore &store, QObject *parent = nullptr);
+    ~Worker() override;
+
+    const EngineConfig &config() const { return m_config; }
+    flow::FlowStore &store() { return m_store; }
+    ServerPool &pool() { return *m_pool; }
+    // True when address:port is one of the proxy's own listening endpoints.
+    bool isOwnEndpoint(const QHostAddress &address, quint16 port) const;
+    void setOwnEndpoint(const QHostAddress &address, quint16 port);
+
+    void accept(qintptr fd, const proxy::SessionContext &context);
+
+private:
+    const EngineConfig &m_config;
+    flow::FlowStore &m_store;
+    std::unique_ptr<ServerPool> m_pool;
+    QHostAddress m_listenAddress;
+    quint16 m_listenPort = 0;
+    QList<QHostAddress> m_localAddresses;
+};
+
+// The proxy engine: a listener and worker threads. The only part of Tunnelscope that owns
+// sockets and threads; everything it learns goes to the FlowStore.
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public:
+    Engine(EngineConfig config, flow::FlowStore &store, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Binds the listener; the error says why not ("address already in use").
+    Result<void> start();
+    void stop();
+    bool running() const { return m_listener != nullptr; }
+    QString listenAddress() const; // "127.0.0.1:8080", with the real port
+    const EngineConfig &config() const { return m_config; }
+
+private:
+    friend class Listener;
+    void dispatch(qintptr fd);
+
+    EngineConfig m_config;
+    flow::FlowStore &m_store;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::vector<Worker *> m_workers;
+    Listener *m_listener = nullptr; // lives on the first worker's thread
+    QHostAddress m_boundAddress;
+    quint16 m_boundPort = 0;
+    std::atomic<std::uint64_t> m_nextConnection{0};
+    std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;
+    std::size_t m_roundRobin = 0;
+};
+
+} // namespace ts::engine

@@ -1,0 +1,95 @@
+#include "core/engine/server_pool.h"
+
+#include <QDateTime>
+
+#include <algorithm>
+
+namespace ts::engine {
+
+ServerPool::ServerPool(int maxPerKey, int idleTimeoutMs, QObject *parent)
+    : QObject(parent)
+    , m_maxPerKey(maxPerKey)
+    , m_idleTimeoutMs(idleTimeoutMs)
+{
+    m_sweep.setInterval(std::max(1000, idleTimeoutMs / 4));
+    connect(&m_sweep, &QTimer::timeout, this, &ServerPool::sweep);
+}
+
+ServerPool::~ServerPool() = default;
+
+std::unique_ptr<TcpSocket> ServerPool::take(const QString &key)
+{
+    const auto it = m_idle.find(key);
+    if (it == m_idle.end() || it->second.empty())
+        return nullptr;
+    std::unique_ptr<TcpSocket> socket = std::move(it->second.back().socket);
+    it->second.pop_back();
+    if (it->second.empty())
+        m_idle.erase(it);
+    socket->onData = nullptr;
+    socket->onEof = nullptr;
+    socket->onError = nullptr;
+    return socket;
+}
+
+void ServerPool::put(const QString &key, std::unique_ptr<TcpSocket> socket)
+{
+    if (!socket || !socket->isOpen() || socket->pendingWrite() > 0)
+        return;
+    std::vector<Idle> &list = m_idle[key];
+    if (int(list.size()) >= m_maxPerKey)
+        return; // the socket closes as it goes out of scope
+    TcpSocket *raw = socket.get();
+    raw->onConnected = nullptr;
+    raw->onConnectFailed = nullptr;
+    raw->onDrained = nullptr;
+    raw->onData = [this, key, raw](std::string_view) { drop(key, raw); };
+    raw->onEof = [this, key, raw] { drop(key, raw); };
+    raw->onError = [this, key, raw](const QString &) { drop(key, raw); };
+    raw->setReading(true);
+    list.push_back({std::move(socket), QDateTime::currentMSecsSinceEpoch()});
+    if (!m_sweep.isActive())
+        m_sweep.start();
+}
+
+std::size_t ServerPool::size() const
+{
+    std::size_t n = 0;
+    for (const auto &[key, list] : m_idle)
+        n += list.size();
+    return n;
+}
+
+void ServerPool::drop(const QString &key, TcpSocket *socket)
+{
+    const auto it = m_idle.find(key);
+    if (it == m_idle.end())
+        return;
+    auto &list = it->second;
+    const auto pos = std::find_if(list.begin(), list.end(),
+                                  [socket](const Idle &i) { return i.socket.get() == socket; });
+    if (pos == list.end())
+        return;
+    // Called from the socket's own callback: close now, delete once back in the event loop.
+    pos->socket->close();
+    pos->socket.release()->deleteLater();
+    list.erase(pos);
+    if (list.empty())
+        m_idle.erase(it);
+}
+
+void ServerPool::sweep()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (auto it = m_idle.begin(); it != m_idle.end();) {
+        auto &list = it->second;
+        list.erase(std::remove_if(list.begin(), list.end(),
+                                  [&](const Idle &i) { return now - i.since >= m_idleTimeoutMs; }),
+                   list.end());
+        it = list.empty() ? m_idle.erase(it) : std::next(it);
+    }
+    if (m_idle.empty())
+        m_sweep.stop();
+}
+
+} // namespace ts::engine

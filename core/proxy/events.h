@@ -1,0 +1,115 @@
+#pragma once
+
+#include "core/flow/flow.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace ts::proxy {
+
+// Server-side connections are named by the layer; the engine maps the ids to sockets.
+using ServerId = std::uint32_t;
+
+// ---- Events: what the engine tells a layer. Views are valid for the handle() call only.
+struct ClientData
+{
+    std::string_view data;
+};
+struct ClientEof // the client half-closed: no more bytes will come, it may still read
+{};
+struct ClientGone // the client connection failed or was reset: nothing can be sent any more
+{
+    std::string reason;
+};
+
+enum class ConnectFailure { NameNotResolved, Refused, Unreachable, LoopDetected, Other };
+struct ServerConnected
+{
+    ServerId id = 0;
+    std::string peerAddress; // "127.0.0.1:8081"
+    bool reused = false;     // came from the pool: no lookup, no connect
+    MonoTime lookupDone = -1;
+    MonoTime connectDone = -1;
+};
+struct ServerConnectFailed
+{
+    ServerId id = 0;
+    ConnectFailure kind = ConnectFailure::Other;
+    std::string message; // "connection refused by 127.0.0.1:9"
+    MonoTime lookupDone = -1;
+};
+struct ServerData
+{
+    ServerId id = 0;
+    std::string_view data;
+};
+struct ServerEof
+{
+    ServerId id = 0;
+};
+struct ServerGone
+{
+    ServerId id = 0;
+    std::string reason;
+};
+struct Tick // the deadline the layer asked for has passed
+{};
+
+using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
+                           ServerData, ServerEof, ServerGone, Tick>;
+
+// ---- Commands: what a layer asks the engine to do, carried out in order.
+struct SendToClient
+{
+    std::string data;
+};
+struct ShutdownClient // half-close the client side once everything queued is written
+{};
+struct CloseClient // close once everything queued is written (or at once when abort)
+{
+    bool abort = false;
+};
+struct PauseClient // stop reading from the client (the layer holds enough of its input)
+{};
+struct ResumeClient
+{};
+struct OpenServer
+{
+    ServerId id = 0;
+    std::string host;
+    std::uint16_t port = 0;
+    bool reusable = true; // the engine may hand out a pooled connection to host:port
+};
+struct SendToServer
+{
+    ServerId id = 0;
+    std::string data;
+};
+struct ShutdownServer
+{
+    ServerId id = 0;
+};
+struct CloseServer
+{
+    ServerId id = 0;
+};
+struct ReleaseServer // idle and reusable: the engine may pool it for the next request
+{
+    ServerId id = 0;
+};
+struct PublishFlow
+{
+    flow::Flow flow;
+};
+struct PublishConnection
+{
+    flow::ClientConnection connection;
+};
+
+using Command = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient,
+                             OpenServer, SendToServer, ShutdownServer, CloseServer, ReleaseServer,
+                             PublishFlow, PublishConnection>;
+
+} // namespace ts::proxy
