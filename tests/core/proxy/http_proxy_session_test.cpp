@@ -1,0 +1,373 @@
+// Transcript tests of the HTTP/1.1 proxy session: events in, exact commands out, no sockets.
+#include "core/proxy/http_proxy_session.h"
+
+#include <QTest>
+
+using namespace ts;
+using namespace ts::proxy;
+
+namespace {
+
+struct Harness
+{
+    HttpProxySession session;
+    MonoTime now = 1'000'000;
+    std::vector<Command> out;
+
+    static SessionContext context()
+    {
+        SessionContext c;
+        c.connectionId = 7;
+        c.clientAddress = "127.0.0.1:5000";
+        c.listenAddress = "127.0.0.1:8080";
+        c.bodies = std::make_shared<flow::BodyBudget>();
+        c.nextFlowId = std::make_shared<std::atomic<flow::FlowId>>(0);
+        return c;
+    }
+    Harness() : session(context(), 1'000'000)
+    {
+        session.start(now, out);
+        out.clear();
+    }
+    std::vector<Command> &feed(const Event &e)
+    {
+        out.clear();
+        session.handle(e, now, out);
+        return out;
+    }
+    std::vector<Command> &client(std::string_view bytes) { return feed(ClientData{bytes}); }
+    std::vector<Command> &server(ServerId id, std::string_view bytes)
+    {
+        return feed(ServerData{id, bytes});
+    }
+
+    template<typename T>
+    std::vector<T> all() const
+    {
+        std::vector<T> r;
+        for (const Command &c : out)
+            if (auto *p = std::get_if<T>(&c))
+                r.push_back(*p);
+        return r;
+    }
+    template<typename T>
+    T one() const
+    {
+        auto r = all<T>();
+        if (r.size() != 1)
+            qFatal("expected one command of the type, got %d", int(r.size()));
+        return r.front();
+    }
+    std::string toClient() const
+    {
+        std::string s;
+        for (auto &c : all<SendToClient>())
+            s += c.data;
+        return s;
+    }
+    std::string toServer() const
+    {
+        std::string s;
+        for (auto &c : all<SendToServer>())
+            s += c.data;
+        return s;
+    }
+    flow::Flow lastFlow() const { return all<PublishFlow>().back().flow; }
+};
+
+} // namespace
+
+class HttpProxySessionTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void forwardsAbsoluteFormGet()
+    {
+        Harness h;
+        h.client("GET http://Example.com:8081/a?b=1 HTTP/1.1\r\nHost: example.com:8081\r\n"
+                 "Proxy-Connection: keep-alive\r\nConnection: X-Drop\r\nX-Drop: 1\r\n"
+                 "Keep-Alive: 5\r\nTE: trailers\r\nProxy-Authorization: Basic abc\r\n"
+                 "Accept: */*\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        QCOMPARE(open.host, std::string("example.com"));
+        QCOMPARE(open.port, 8081);
+        QVERIFY(h.all<SendToServer>().empty()); // nothing before the connection is up
+
+        h.feed(ServerConnected{open.id, "127.0.0.1:8081", false, h.now, h.now});
+        QCOMPARE(h.toServer(),
+                 std::string("GET /a?b=1 HTTP/1.1\r\nHost: example.com:8081\r\nAccept: */*\r\n\r\n"));
+
+        h.server(open.id, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\n"
+                          "\r\nhello");
+        QCOMPARE(h.toClient(), std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
+        QCOMPARE(h.one<ReleaseServer>().id, open.id);
+        const flow::Flow f = h.lastFlow();
+        QCOMPARE(f.state, flow::FlowState::Complete);
+        QCOMPARE(f.status, 200);
+        QCOMPARE(f.host, std::string("example.com"));
+        QCOMPARE(f.path, std::string("/a?b=1"));
+        QCOMPARE(f.responseBody->read(), std::string("hello"));
+        QCOMPARE(f.requestHeaders.size(), std::size_t(8)); // recorded as the client sent them
+        QVERIFY(h.all<CloseClient>().empty());             // keep-alive
+    }
+
+    void defaultPortLeftOutOfHost()
+    {
+        Harness h;
+        h.client("GET http://example.com/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        QCOMPARE(open.port, 80);
+        h.feed(ServerConnected{open.id, "1.2.3.4:80", false, h.now, h.now});
+        QVERIFY(h.toServer().find("\r\nHost: example.com\r\n") != std::string::npos);
+    }
+
+    void streamsChunkedRequestBody()
+    {
+        Harness h;
+        h.client("POST http://h:1/u HTTP/1.1\r\nHost: h:1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nabc\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        QCOMPARE(h.toServer(), std::string("POST /u HTTP/1.1\r\nHost: h:1\r\nTransfer-Encoding: "
+                                           "chunked\r\n\r\n3\r\nabc\r\n"));
+        h.client("2\r\nde\r\n0\r\n\r\n");
+        QCOMPARE(h.toServer(), std::string("2\r\nde\r\n0\r\n\r\n"));
+    }
+
+    void chunkedResponseStaysChunked()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.server(open.id, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\n");
+        QCOMPARE(h.toClient(), std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                           "4\r\nwxyz\r\n0\r\n\r\n"));
+        QCOMPARE(h.lastFlow().responseBody->read(), std::string("wxyz"));
+    }
+
+    void closeDelimitedResponseIsChunkedForHttp11Clients()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.server(open.id, "HTTP/1.0 200 OK\r\n\r\nabc");
+        QCOMPARE(h.toClient(),
+                 std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"));
+        h.feed(ServerEof{open.id});
+        QCOMPARE(h.toClient(), std::string("0\r\n\r\n"));
+        QCOMPARE(h.lastFlow().state, flow::FlowState::Complete);
+        QVERIFY(h.all<CloseClient>().empty());
+        QCOMPARE(h.one<CloseServer>().id, open.id);
+    }
+
+    void pipelinedRequestsAreAnsweredInOrder()
+    {
+        Harness h;
+        h.client("GET http://h:1/1 HTTP/1.1\r\nHost: h:1\r\n\r\n"
+                 "GET http://h:1/2 HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto first = h.one<OpenServer>(); // only the first: the second waits
+        h.feed(ServerConnected{first.id, "1.2.3.4:1", false, h.now, h.now});
+        QCOMPARE(h.toServer(), std::string("GET /1 HTTP/1.1\r\nHost: h:1\r\n\r\n"));
+        h.server(first.id, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1");
+        QCOMPARE(h.one<ReleaseServer>().id, first.id);
+        const auto second = h.one<OpenServer>();
+        QVERIFY(second.id != first.id);
+        h.feed(ServerConnected{second.id, "1.2.3.4:1", true});
+        QCOMPARE(h.toServer(), std::string("GET /2 HTTP/1.1\r\nHost: h:1\r\n\r\n"));
+    }
+
+    void connectTunnelRelaysAndHalfCloses()
+    {
+        Harness h;
+        h.client("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\nearly");
+        const auto open = h.one<OpenServer>();
+        QCOMPARE(open.reusable, false);
+        h.feed(ServerConnected{open.id, "1.2.3.4:443", false, h.now, h.now});
+        QCOMPARE(h.toClient(), std::string("HTTP/1.1 200 Connection established\r\n\r\n"));
+        QCOMPARE(h.toServer(), std::string("early"));
+        h.client("more");
+        QCOMPARE(h.toServer(), std::string("more"));
+        h.server(open.id, "reply");
+        QCOMPARE(h.toClient(), std::string("reply"));
+        h.feed(ClientEof{});
+        QCOMPARE(h.one<ShutdownServer>().id, open.id);
+        h.server(open.id, "tail");
+        QCOMPARE(h.toClient(), std::string("tail"));
+        h.feed(ServerEof{open.id});
+        const flow::Flow f = h.lastFlow();
+        QCOMPARE(f.kind, flow::FlowKind::Tunnel);
+        QCOMPARE(f.state, flow::FlowState::Complete);
+        QCOMPARE(f.bytesClientToServer, std::uint64_t(9));
+        QCOMPARE(f.bytesServerToClient, std::uint64_t(9));
+        QCOMPARE(f.closeReason, std::string("closed by both sides"));
+        QCOMPARE(h.all<CloseClient>().size(), std::size_t(1));
+        QVERIFY(h.session.closed());
+    }
+
+    void tunnelIdleTimeoutCloses()
+    {
+        Harness h;
+        h.client("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:443", false, h.now, h.now});
+        QCOMPARE(h.session.deadline(), h.now + 300 * kSecond);
+        h.now += 300 * kSecond;
+        h.feed(Tick{});
+        QCOMPARE(h.lastFlow().closeReason, std::string("idle for 300 s"));
+        QCOMPARE(h.all<CloseClient>().size(), std::size_t(1));
+    }
+
+    void refusedConnectionGives502()
+    {
+        Harness h;
+        h.client("GET http://h:9/ HTTP/1.1\r\nHost: h:9\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnectFailed{open.id, ConnectFailure::Refused,
+                                   "connection refused by 127.0.0.1:9"});
+        const std::string answer = h.toClient();
+        QVERIFY(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+        QVERIFY(answer.find("connection refused by 127.0.0.1:9") != std::string::npos);
+        const flow::Flow f = h.lastFlow();
+        QCOMPARE(f.state, flow::FlowState::Failed);
+        QCOMPARE(f.error, std::string("connection refused by 127.0.0.1:9"));
+        QVERIFY(h.all<CloseClient>().empty()); // the client connection stays usable
+    }
+
+    void loopGives508()
+    {
+        Harness h;
+        h.client("GET http://127.0.0.1:8080/ HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnectFailed{open.id, ConnectFailure::LoopDetected, "loop"});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 508 Loop Detected\r\n"));
+    }
+
+    void connectTimeoutGives504()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        QCOMPARE(h.session.deadline(), h.now + 10 * kSecond);
+        h.now += 10 * kSecond;
+        h.feed(Tick{});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+        QCOMPARE(h.one<CloseServer>().id, open.id);
+    }
+
+    void responseTimeoutGives504()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.now += 59 * kSecond;
+        h.feed(Tick{});
+        QVERIFY(h.out.empty());
+        h.now += 1 * kSecond;
+        h.feed(Tick{});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+    }
+
+    void originDyingMidResponseClosesTheClient()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.server(open.id, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc");
+        h.feed(ServerEof{open.id});
+        QVERIFY(h.toClient().empty()); // never a fake end
+        QCOMPARE(h.one<CloseClient>().abort, true);
+        QCOMPARE(h.lastFlow().state, flow::FlowState::Failed);
+    }
+
+    void staleReusedConnectionIsRetried()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", true});
+        h.feed(ServerEof{open.id});
+        const auto again = h.one<OpenServer>();
+        QCOMPARE(again.reusable, false);
+        h.feed(ServerConnected{again.id, "1.2.3.4:1", false, h.now, h.now});
+        QCOMPARE(h.toServer(), std::string("GET / HTTP/1.1\r\nHost: h:1\r\n\r\n"));
+    }
+
+    void malformedRequestGets400AndClose()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost : h\r\n\r\n");
+        const std::string answer = h.toClient();
+        QVERIFY(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        QVERIFY(answer.find("Connection: close") != std::string::npos);
+        QCOMPARE(h.all<CloseClient>().size(), std::size_t(1));
+        QCOMPARE(h.lastFlow().status, 400);
+        QVERIFY(!h.lastFlow().error.empty());
+    }
+
+    void originFormGetsTheInfoPage()
+    {
+        Harness h;
+        h.client("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+        const std::string answer = h.toClient();
+        QVERIFY(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+        QVERIFY(answer.find("curl -x http://127.0.0.1:8080") != std::string::npos);
+        QVERIFY(h.all<OpenServer>().empty());
+        QCOMPARE(h.lastFlow().state, flow::FlowState::Complete);
+    }
+
+    void httpsAbsoluteFormIsNotImplemented()
+    {
+        Harness h;
+        h.client("GET https://h/ HTTP/1.1\r\nHost: h\r\n\r\n");
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 501 Not Implemented\r\n"));
+    }
+
+    void clientInputIsBoundedWhileConnecting()
+    {
+        Harness h;
+        h.client("POST http://h:1/ HTTP/1.1\r\nHost: h:1\r\nContent-Length: 10000000\r\n\r\n");
+        h.one<OpenServer>();
+        const std::string block(64 * 1024, 'x');
+        bool paused = false;
+        for (int i = 0; i < 8 && !paused; ++i) {
+            h.client(block);
+            paused = !h.all<PauseClient>().empty();
+        }
+        QVERIFY(paused);
+    }
+
+    void http10ClientGetsCloseDelimitedBody()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.0\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.server(open.id, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+        QCOMPARE(h.toClient(), std::string("HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nhi"));
+        QCOMPARE(h.one<CloseClient>().abort, false);
+    }
+
+    void expectContinueIsRelayed()
+    {
+        Harness h;
+        h.client("PUT http://h:1/ HTTP/1.1\r\nHost: h:1\r\nContent-Length: 3\r\n"
+                 "Expect: 100-continue\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        QVERIFY(h.toServer().find("Expect: 100-continue") != std::string::npos);
+        h.server(open.id, "HTTP/1.1 100 Continue\r\n\r\n");
+        QCOMPARE(h.toClient(), std::string("HTTP/1.1 100 Continue\r\n\r\n"));
+        h.client("abc");
+        QCOMPARE(h.toServer(), std::string("abc"));
+        h.server(open.id, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+        QCOMPARE(h.lastFlow().status, 201);
+    }
+};
+
+QTEST_APPLESS_MAIN(HttpProxySessionTest)
+#include "http_proxy_session_test.moc"
