@@ -17,7 +17,9 @@ std::int64_t SpillFile::append(std::string_view data)
     std::lock_guard lock(m_mutex);
     if (!m_file)
         return -1;
-    if (std::fseek(m_file, 0, SEEK_END) != 0)
+    // Seek to our own end, not SEEK_END: after a short write the file holds bytes past m_size
+    // that no extent refers to, and offsets must stay where m_size says they are.
+    if (std::fseek(m_file, long(m_size), SEEK_SET) != 0)
         return -1;
     const auto offset = static_cast<std::int64_t>(m_size);
     if (std::fwrite(data.data(), 1, data.size(), m_file) != data.size())
@@ -52,6 +54,8 @@ Body::~Body()
 
 void Body::append(std::string_view data)
 {
+    if (data.empty())
+        return;
     std::lock_guard lock(m_mutex);
     m_seen += data.size();
     if (m_recorded >= m_budget->perBodyRecorded)
@@ -61,10 +65,8 @@ void Body::append(std::string_view data)
 
     if (!m_spilled) {
         const bool fitsBody = m_memory.size() + data.size() <= m_budget->perBodyMemory;
-        const bool fitsTotal = m_budget->inMemory + data.size() <= m_budget->totalMemory;
-        if (fitsBody && fitsTotal) {
+        if (fitsBody && reserveMemory(data.size())) {
             m_memory.append(data);
-            m_budget->inMemory += data.size();
             return;
         }
         spillMemoryLocked();
@@ -79,6 +81,18 @@ void Body::append(std::string_view data)
         m_extents.back().length += data.size();
     else
         m_extents.push_back({offset, data.size()});
+}
+
+bool Body::reserveMemory(std::uint64_t bytes)
+{
+    // Check and add in one step: bodies on different threads share the total, and a separate
+    // load and add would let two of them pass the check together and overshoot it.
+    std::uint64_t current = m_budget->inMemory.load();
+    do {
+        if (current + bytes > m_budget->totalMemory)
+            return false;
+    } while (!m_budget->inMemory.compare_exchange_weak(current, current + bytes));
+    return true;
 }
 
 void Body::spillMemoryLocked()

@@ -67,6 +67,7 @@ private:
         std::int64_t offset;
         std::uint64_t length;
     };
+    bool reserveMemory(std::uint64_t bytes);
     void spillMemoryLocked();
 
     std::shared_ptr<BodyBudget> m_budget;
