@@ -1,0 +1,215 @@
+#include "core/flow/flow_store.h"
+
+#include <QSignalSpy>
+#include <QTest>
+#include <QThread>
+
+#include <thread>
+
+using namespace ts::flow;
+
+namespace {
+
+Flow makeFlow(FlowId id, FlowState state = FlowState::Open)
+{
+    Flow f;
+    f.id = id;
+    f.state = state;
+    f.scheme = "http";
+    f.host = "example.com";
+    f.port = 80;
+    f.method = "GET";
+    f.path = "/" + std::to_string(id);
+    return f;
+}
+
+std::vector<std::size_t> rowsOf(const QSignalSpy &spy, int call)
+{
+    return spy.at(call).at(0).value<std::vector<std::size_t>>();
+}
+
+} // namespace
+
+// FlowStore: cross-thread publish, one signal per batch, finished-once, clear.
+class FlowStoreTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void publishFromAnotherThreadArrivesOnTheStoreThread()
+    {
+        FlowStore store;
+        QThread *seenOn = nullptr;
+        qsizetype added = 0;
+        connect(&store, &FlowStore::flowsAdded, this, [&](qsizetype first, qsizetype last) {
+            seenOn = QThread::currentThread();
+            added += last - first + 1;
+        });
+        std::thread engine([&] {
+            for (FlowId id = 1; id <= 200; ++id)
+                store.publish(makeFlow(id));
+        });
+        engine.join();
+        // No flush: the store's own timer applies the queue.
+        QTRY_COMPARE_WITH_TIMEOUT(store.size(), std::size_t(200), 2000);
+        QCOMPARE(added, qsizetype(200));
+        QCOMPARE(seenOn, QThread::currentThread());
+        for (std::size_t row = 0; row < 200; ++row)
+            QCOMPARE(store.at(row).id, FlowId(row + 1)); // arrival order
+    }
+
+    void manyPublishesMakeOneFlowsAdded()
+    {
+        FlowStore store;
+        QSignalSpy added(&store, &FlowStore::flowsAdded);
+        QSignalSpy changed(&store, &FlowStore::flowsChanged);
+        for (FlowId id = 1; id <= 500; ++id)
+            store.publish(makeFlow(id));
+        QCOMPARE(store.size(), std::size_t(0)); // nothing applied before the batch
+        store.flush();
+        QCOMPARE(added.count(), 1);
+        QCOMPARE(added.at(0).at(0).value<qsizetype>(), qsizetype(0));
+        QCOMPARE(added.at(0).at(1).value<qsizetype>(), qsizetype(499));
+        QCOMPARE(changed.count(), 0);
+
+        for (FlowId id = 501; id <= 510; ++id)
+            store.publish(makeFlow(id));
+        store.flush();
+        QCOMPARE(added.count(), 2);
+        QCOMPARE(added.at(1).at(0).value<qsizetype>(), qsizetype(500));
+        QCOMPARE(added.at(1).at(1).value<qsizetype>(), qsizetype(509));
+
+        store.flush(); // an empty batch announces nothing
+        QCOMPARE(added.count(), 2);
+    }
+
+    void updatesMakeOneSortedFlowsChanged()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 10; ++id)
+            store.publish(makeFlow(id));
+        store.flush();
+        QSignalSpy added(&store, &FlowStore::flowsAdded);
+        QSignalSpy changed(&store, &FlowStore::flowsChanged);
+
+        Flow f = makeFlow(8);
+        f.status = 200;
+        store.publish(f);
+        store.publish(makeFlow(2));
+        f.status = 404;
+        store.publish(f); // the same row twice in one batch
+        store.publish(makeFlow(4));
+        store.flush();
+
+        QCOMPARE(added.count(), 0);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(rowsOf(changed, 0), (std::vector<std::size_t>{1, 3, 7}));
+        QCOMPARE(store.at(7).status, 404); // the last copy wins
+        QCOMPARE(store.find(8), &store.at(7));
+        QCOMPARE(store.rowOf(8), std::size_t(7));
+        QCOMPARE(store.rowOf(99), SIZE_MAX);
+        QVERIFY(store.find(99) == nullptr);
+    }
+
+    void newAndChangedRowsInOneBatch()
+    {
+        FlowStore store;
+        store.publish(makeFlow(1));
+        store.publish(makeFlow(2));
+        store.flush();
+        QSignalSpy added(&store, &FlowStore::flowsAdded);
+        QSignalSpy changed(&store, &FlowStore::flowsChanged);
+
+        store.publish(makeFlow(3));
+        store.publish(makeFlow(2));
+        store.publish(makeFlow(3)); // update of a row new in this batch: part of the insert
+        store.publish(makeFlow(4));
+        store.flush();
+
+        QCOMPARE(added.count(), 1);
+        QCOMPARE(added.at(0).at(0).value<qsizetype>(), qsizetype(2));
+        QCOMPARE(added.at(0).at(1).value<qsizetype>(), qsizetype(3));
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(rowsOf(changed, 0), (std::vector<std::size_t>{1}));
+        QCOMPARE(store.size(), std::size_t(4));
+    }
+
+    void flowFinishedOncePerFlow()
+    {
+        FlowStore store;
+        QSignalSpy finished(&store, &FlowStore::flowFinished);
+
+        store.publish(makeFlow(1)); // open, then complete in a later batch
+        store.flush();
+        QCOMPARE(finished.count(), 0);
+        store.publish(makeFlow(1, FlowState::Complete));
+        store.flush();
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(finished.at(0).at(0).value<qsizetype>(), qsizetype(0));
+        store.publish(makeFlow(1, FlowState::Complete)); // a late update of a finished flow
+        store.flush();
+        QCOMPARE(finished.count(), 1);
+
+        store.publish(makeFlow(2, FlowState::Failed)); // finished on arrival
+        store.publish(makeFlow(3));                    // open and finished in one batch
+        store.publish(makeFlow(3, FlowState::Complete));
+        store.publish(makeFlow(3, FlowState::Complete));
+        store.flush();
+        QCOMPARE(finished.count(), 3);
+        QCOMPARE(finished.at(1).at(0).value<qsizetype>(), qsizetype(1));
+        QCOMPARE(finished.at(2).at(0).value<qsizetype>(), qsizetype(2));
+    }
+
+    void clearDropsRowsAndQueue()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 5; ++id)
+            store.publish(makeFlow(id));
+        store.flush();
+        store.publish(makeFlow(6)); // queued, not applied
+        ClientConnection c;
+        c.id = 1;
+        store.publish(c);
+        store.flush();
+        store.publish(makeFlow(7));
+
+        QSignalSpy cleared(&store, &FlowStore::cleared);
+        QSignalSpy added(&store, &FlowStore::flowsAdded);
+        store.clear();
+        QCOMPARE(cleared.count(), 1);
+        QCOMPARE(store.size(), std::size_t(0));
+        QVERIFY(store.find(1) == nullptr);
+        QVERIFY(store.connections().empty());
+        store.flush();
+        QCOMPARE(added.count(), 0); // flow 7 was dropped with the queue
+
+        store.publish(makeFlow(8));
+        store.flush();
+        QCOMPARE(added.count(), 1);
+        QCOMPARE(added.at(0).at(0).value<qsizetype>(), qsizetype(0));
+        QCOMPARE(store.at(0).id, FlowId(8));
+    }
+
+    void connectionsAreUpdatedInPlace()
+    {
+        FlowStore store;
+        QSignalSpy spy(&store, &FlowStore::connectionsChanged);
+        ClientConnection a;
+        a.id = 10;
+        a.clientAddress = "127.0.0.1:5000";
+        ClientConnection b;
+        b.id = 11;
+        store.publish(a);
+        store.publish(b);
+        a.bytesIn = 42;
+        store.publish(a);
+        store.flush();
+        QCOMPARE(spy.count(), 1);
+        QCOMPARE(store.connections().size(), std::size_t(2));
+        QCOMPARE(store.connections()[0].bytesIn, std::uint64_t(42));
+        QCOMPARE(store.connections()[1].id, ConnectionId(11));
+    }
+};
+
+QTEST_GUILESS_MAIN(FlowStoreTest)
+#include "flow_store_test.moc"
