@@ -1,0 +1,1106 @@
+#include "core/flow/har.h"
+
+#include "core/flow/flow_store.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QUrl>
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+
+#ifndef TS_VERSION_STRING
+#define TS_VERSION_STRING "0.0.0"
+#endif
+
+namespace ts::flow {
+
+namespace {
+
+using namespace Qt::StringLiterals;
+
+// Bodies are read and written in chunks of this size (a multiple of 3, so base64 chunks
+// concatenate into one valid base64 string).
+constexpr std::uint64_t kBodyChunk = 3 * 64 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers on byte strings
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        const auto lower = [](char c) {
+            return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+        };
+        return lower(x) == lower(y);
+    });
+}
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::optional<std::string_view> headerValue(const HeaderList &headers, std::string_view name)
+{
+    for (const auto &[n, v] : headers) {
+        if (equalsIgnoreCase(n, name))
+            return std::string_view(v);
+    }
+    return std::nullopt;
+}
+
+bool isHttp1(std::string_view protocol)
+{
+    return protocol.starts_with("HTTP/1.") || protocol.starts_with("http/1.");
+}
+
+bool isChunked(const HeaderList &headers)
+{
+    for (const auto &[n, v] : headers) {
+        if (equalsIgnoreCase(n, "transfer-encoding") && !equalsIgnoreCase(trim(v), "identity"))
+            return true;
+    }
+    return false;
+}
+
+bool hasContentCoding(const HeaderList &headers)
+{
+    const auto coding = headerValue(headers, "content-encoding");
+    return coding && !trim(*coding).empty() && !equalsIgnoreCase(trim(*coding), "identity");
+}
+
+std::uint64_t bodySize(const std::shared_ptr<Body> &body)
+{
+    return body ? body->size() : 0;
+}
+
+// Header bytes of an HTTP/1 message: the wire count minus the body, exact only when the body
+// was not chunk-framed. -1 (HAR's "not available") otherwise.
+std::int64_t headersSize(std::string_view protocol, const HeaderList &headers,
+                         std::uint64_t wireBytes, const std::shared_ptr<Body> &body)
+{
+    const std::uint64_t bodyBytes = bodySize(body);
+    if (!isHttp1(protocol) || isChunked(headers) || wireBytes == 0 || wireBytes < bodyBytes)
+        return -1;
+    return std::int64_t(wireBytes - bodyBytes);
+}
+
+// Validates UTF-8 fed in pieces (a code point may straddle two pieces). WHATWG's decoder rules:
+// no overlongs, no surrogates, nothing past U+10FFFF.
+class Utf8Validator
+{
+public:
+    void feed(std::string_view bytes)
+    {
+        for (const char ch : bytes) {
+            if (!m_ok)
+                return;
+            const auto b = static_cast<unsigned char>(ch);
+            if (m_need == 0) {
+                if (b <= 0x7F)
+                    continue;
+                if (b >= 0xC2 && b <= 0xDF) {
+                    m_need = 1;
+                } else if (b >= 0xE0 && b <= 0xEF) {
+                    m_lower = b == 0xE0 ? 0xA0 : 0x80;
+                    m_upper = b == 0xED ? 0x9F : 0xBF;
+                    m_need = 2;
+                } else if (b >= 0xF0 && b <= 0xF4) {
+                    m_lower = b == 0xF0 ? 0x90 : 0x80;
+                    m_upper = b == 0xF4 ? 0x8F : 0xBF;
+                    m_need = 3;
+                } else {
+                    m_ok = false;
+                }
+                continue;
+            }
+            if (b < m_lower || b > m_upper) {
+                m_ok = false;
+                return;
+            }
+            m_lower = 0x80;
+            m_upper = 0xBF;
+            --m_need;
+        }
+    }
+    bool failed() const { return !m_ok; } // so far; a code point may still be incomplete
+    bool valid() const { return m_ok && m_need == 0; }
+
+private:
+    int m_need = 0;
+    unsigned char m_lower = 0x80;
+    unsigned char m_upper = 0xBF;
+    bool m_ok = true;
+};
+
+bool isUtf8(std::string_view bytes)
+{
+    Utf8Validator v;
+    v.feed(bytes);
+    return v.valid();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming JSON writer: appends to a buffer and hands it to the device every ~256 KiB, so an
+// export never holds more than one entry's worth of JSON.
+
+class JsonWriter
+{
+public:
+    explicit JsonWriter(QIODevice &out) : m_out(out) {}
+
+    void beginObject()
+    {
+        separate();
+        m_buffer += '{';
+        m_first.push_back(true);
+    }
+    void endObject()
+    {
+        m_first.pop_back();
+        m_buffer += '}';
+        maybeFlush();
+    }
+    void beginArray()
+    {
+        separate();
+        m_buffer += '[';
+        m_first.push_back(true);
+    }
+    void endArray()
+    {
+        m_first.pop_back();
+        m_buffer += ']';
+    }
+    void newline() { m_buffer += '\n'; }
+
+    JsonWriter &key(std::string_view name)
+    {
+        separate();
+        m_buffer += '"';
+        m_buffer.append(name.data(), qsizetype(name.size()));
+        m_buffer += "\":";
+        m_afterKey = true;
+        return *this;
+    }
+
+    // Bytes from the wire: written as they are when they are UTF-8, else read as Latin-1 (what
+    // obs-text in HTTP headers is, in practice).
+    void string(std::string_view bytes)
+    {
+        separate();
+        m_buffer += '"';
+        if (isUtf8(bytes)) {
+            escape(bytes);
+        } else {
+            const QByteArray utf8
+                = QString::fromLatin1(bytes.data(), qsizetype(bytes.size())).toUtf8();
+            escape(std::string_view(utf8.constData(), std::size_t(utf8.size())));
+        }
+        m_buffer += '"';
+    }
+    void string(const QString &s)
+    {
+        const QByteArray utf8 = s.toUtf8();
+        string(std::string_view(utf8.constData(), std::size_t(utf8.size())));
+    }
+
+    // A string written in pieces; every piece must be valid UTF-8 once they are all joined.
+    void beginString()
+    {
+        separate();
+        m_buffer += '"';
+    }
+    void stringPiece(std::string_view utf8)
+    {
+        escape(utf8);
+        maybeFlush();
+    }
+    void stringPieceRaw(const QByteArray &safe) // needs no escaping (base64)
+    {
+        m_buffer += safe;
+        maybeFlush();
+    }
+    void endString() { m_buffer += '"'; }
+
+    void number(std::int64_t n)
+    {
+        separate();
+        m_buffer += QByteArray::number(qlonglong(n));
+    }
+    void number(std::uint64_t n)
+    {
+        separate();
+        m_buffer += QByteArray::number(qulonglong(n));
+    }
+    void number(int n) { number(std::int64_t(n)); }
+    // Microseconds as milliseconds with three decimals, exact; -1 stays -1.
+    void millis(std::int64_t micros)
+    {
+        separate();
+        if (micros < 0) {
+            m_buffer += "-1";
+            return;
+        }
+        m_buffer += QByteArray::number(qlonglong(micros / 1000));
+        m_buffer += '.';
+        m_buffer += QByteArray::number(qlonglong(micros % 1000)).rightJustified(3, '0');
+    }
+    void boolean(bool b)
+    {
+        separate();
+        m_buffer += b ? "true" : "false";
+    }
+
+    bool finish()
+    {
+        flush();
+        return m_ok;
+    }
+    bool ok() const { return m_ok; }
+
+private:
+    void separate()
+    {
+        if (m_afterKey) {
+            m_afterKey = false;
+            return;
+        }
+        if (!m_first.empty()) {
+            if (!m_first.back())
+                m_buffer += ',';
+            m_first.back() = false;
+        }
+    }
+
+    void escape(std::string_view s)
+    {
+        std::size_t plain = 0;
+        const auto flushPlain = [&](std::size_t upTo) {
+            m_buffer.append(s.data() + plain, qsizetype(upTo - plain));
+        };
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c >= 0x20 && c != '"' && c != '\\')
+                continue;
+            flushPlain(i);
+            plain = i + 1;
+            switch (c) {
+            case '"':
+                m_buffer += "\\\"";
+                break;
+            case '\\':
+                m_buffer += "\\\\";
+                break;
+            case '\n':
+                m_buffer += "\\n";
+                break;
+            case '\r':
+                m_buffer += "\\r";
+                break;
+            case '\t':
+                m_buffer += "\\t";
+                break;
+            case '\b':
+                m_buffer += "\\b";
+                break;
+            case '\f':
+                m_buffer += "\\f";
+                break;
+            default:
+                m_buffer += "\\u00";
+                m_buffer += "0123456789abcdef"[c >> 4];
+                m_buffer += "0123456789abcdef"[c & 0xF];
+            }
+        }
+        flushPlain(s.size());
+    }
+
+    void maybeFlush()
+    {
+        if (m_buffer.size() >= 256 * 1024)
+            flush();
+    }
+    void flush()
+    {
+        if (m_ok && !m_buffer.isEmpty() && m_out.write(m_buffer) != m_buffer.size())
+            m_ok = false;
+        m_buffer.clear();
+    }
+
+    QIODevice &m_out;
+    QByteArray m_buffer;
+    std::vector<bool> m_first;
+    bool m_afterKey = false;
+    bool m_ok = true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+QString isoTime(WallMillis ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QString percentDecode(std::string_view s)
+{
+    QByteArray bytes(s.data(), qsizetype(s.size()));
+    bytes.replace('+', ' ');
+    return QUrl::fromPercentEncoding(bytes);
+}
+
+void writeHeaders(JsonWriter &w, const HeaderList &headers)
+{
+    w.beginArray();
+    for (const auto &[name, value] : headers) {
+        w.beginObject();
+        w.key("name").string(name);
+        w.key("value").string(value);
+        w.endObject();
+    }
+    w.endArray();
+}
+
+void writeNameValuePairs(JsonWriter &w, std::string_view encoded)
+{
+    w.beginArray();
+    while (!encoded.empty()) {
+        const std::size_t amp = encoded.find('&');
+        const std::string_view pair = encoded.substr(0, amp);
+        encoded = amp == std::string_view::npos ? std::string_view() : encoded.substr(amp + 1);
+        if (pair.empty())
+            continue;
+        const std::size_t eq = pair.find('=');
+        w.beginObject();
+        w.key("name").string(percentDecode(pair.substr(0, eq)));
+        w.key("value").string(eq == std::string_view::npos ? QString()
+                                                           : percentDecode(pair.substr(eq + 1)));
+        w.endObject();
+    }
+    w.endArray();
+}
+
+void writeRequestCookies(JsonWriter &w, const HeaderList &headers)
+{
+    w.beginArray();
+    for (const auto &[name, value] : headers) {
+        if (!equalsIgnoreCase(name, "cookie"))
+            continue;
+        std::string_view rest = value;
+        while (!rest.empty()) {
+            const std::size_t semi = rest.find(';');
+            const std::string_view pair = trim(rest.substr(0, semi));
+            rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+            const std::size_t eq = pair.find('=');
+            if (pair.empty() || eq == std::string_view::npos)
+                continue;
+            w.beginObject();
+            w.key("name").string(trim(pair.substr(0, eq)));
+            w.key("value").string(trim(pair.substr(eq + 1)));
+            w.endObject();
+        }
+    }
+    w.endArray();
+}
+
+// Cookie dates: RFC 1123 ("Wed, 21 Oct 2015 07:28:00 GMT") and the Netscape form with dashes.
+std::optional<QDateTime> parseCookieDate(std::string_view text)
+{
+    QString s = QString::fromLatin1(text.data(), qsizetype(text.size())).trimmed();
+    s.replace(u'-', u' ');
+    if (s.endsWith(u" GMT"_s) || s.endsWith(u" UTC"_s))
+        s = s.left(s.size() - 4) + u" +0000"_s;
+    const QDateTime parsed = QDateTime::fromString(s, Qt::RFC2822Date);
+    if (!parsed.isValid())
+        return std::nullopt;
+    return parsed;
+}
+
+void writeResponseCookies(JsonWriter &w, const HeaderList &headers, WallMillis received)
+{
+    w.beginArray();
+    for (const auto &[name, value] : headers) {
+        if (!equalsIgnoreCase(name, "set-cookie"))
+            continue;
+        std::string_view rest = value;
+        const std::size_t semi = rest.find(';');
+        const std::string_view pair = trim(rest.substr(0, semi));
+        const std::size_t eq = pair.find('=');
+        if (eq == std::string_view::npos)
+            continue;
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+
+        std::optional<std::string_view> path, domain;
+        std::optional<QDateTime> expires;
+        std::optional<std::int64_t> maxAge;
+        bool httpOnly = false, secure = false;
+        while (!rest.empty()) {
+            const std::size_t next = rest.find(';');
+            const std::string_view attr = trim(rest.substr(0, next));
+            rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+            const std::size_t aeq = attr.find('=');
+            const std::string_view aname = trim(attr.substr(0, aeq));
+            const std::string_view avalue
+                = aeq == std::string_view::npos ? std::string_view() : trim(attr.substr(aeq + 1));
+            if (equalsIgnoreCase(aname, "path")) {
+                path = avalue;
+            } else if (equalsIgnoreCase(aname, "domain")) {
+                domain = avalue;
+            } else if (equalsIgnoreCase(aname, "expires")) {
+                expires = parseCookieDate(avalue);
+            } else if (equalsIgnoreCase(aname, "max-age")) {
+                bool ok = false;
+                const qlonglong seconds
+                    = QByteArray(avalue.data(), qsizetype(avalue.size())).toLongLong(&ok);
+                if (ok)
+                    maxAge = seconds;
+            } else if (equalsIgnoreCase(aname, "httponly")) {
+                httpOnly = true;
+            } else if (equalsIgnoreCase(aname, "secure")) {
+                secure = true;
+            }
+        }
+        if (maxAge) // Max-Age wins over Expires (RFC 6265 5.3)
+            expires = QDateTime::fromMSecsSinceEpoch(received + *maxAge * 1000, Qt::UTC);
+
+        w.beginObject();
+        w.key("name").string(trim(pair.substr(0, eq)));
+        w.key("value").string(trim(pair.substr(eq + 1)));
+        if (path)
+            w.key("path").string(*path);
+        if (domain)
+            w.key("domain").string(*domain);
+        if (expires)
+            w.key("expires").string(expires->toUTC().toString(Qt::ISODateWithMs));
+        w.key("httpOnly").boolean(httpOnly);
+        w.key("secure").boolean(secure);
+        w.endObject();
+    }
+    w.endArray();
+}
+
+// Writes "text" (and "encoding" when base64) for a body, reading it chunk by chunk; the body
+// may still be growing, so only the bytes recorded when we looked are written.
+void writeBodyText(JsonWriter &w, const Body &body)
+{
+    const std::uint64_t recorded = body.recordedSize();
+    std::string whole; // small bodies are read once
+    bool text;
+    if (recorded <= kBodyChunk) {
+        whole = body.read(0, recorded);
+        text = isUtf8(whole);
+    } else {
+        Utf8Validator v;
+        for (std::uint64_t at = 0; at < recorded && !v.failed(); at += kBodyChunk)
+            v.feed(body.read(at, std::min(kBodyChunk, recorded - at)));
+        text = v.valid();
+    }
+
+    w.key("text").beginString();
+    if (recorded <= kBodyChunk) {
+        if (text)
+            w.stringPiece(whole);
+        else
+            w.stringPieceRaw(QByteArray(whole.data(), qsizetype(whole.size())).toBase64());
+    } else {
+        for (std::uint64_t at = 0; at < recorded; at += kBodyChunk) {
+            const std::string chunk = body.read(at, std::min(kBodyChunk, recorded - at));
+            if (text)
+                w.stringPiece(chunk);
+            else
+                w.stringPieceRaw(QByteArray(chunk.data(), qsizetype(chunk.size())).toBase64());
+        }
+    }
+    w.endString();
+    if (!text)
+        w.key("encoding").string(u"base64"_s);
+}
+
+std::string mimeTypeOf(const HeaderList &headers)
+{
+    const auto type = headerValue(headers, "content-type");
+    return type ? std::string(trim(*type)) : std::string("x-unknown");
+}
+
+// HAR phases from Flow::Timings. Each phase runs from the previous milestone reached to its
+// own; a phase whose milestone never came is -1 (dns, connect) or 0 (send, wait, receive, which
+// HAR requires), except that the time from the last milestone reached to `complete` goes to the
+// phase that was under way then: a flow that failed while connecting shows it in connect.
+struct HarTimings
+{
+    std::int64_t dns = -1, connect = -1, send = 0, wait = 0, receive = 0; // microseconds
+    std::int64_t total() const
+    {
+        return std::max<std::int64_t>(dns, 0) + std::max<std::int64_t>(connect, 0) + send + wait
+               + receive;
+    }
+};
+
+HarTimings harTimings(const Timings &t)
+{
+    HarTimings out;
+    std::int64_t *phases[] = {&out.dns, &out.connect, &out.send, &out.wait, &out.receive};
+    const std::int64_t milestones[] = {t.lookup, t.connect, t.requestSent, t.firstByte};
+    std::int64_t previous = 0;
+    int underWay = 0; // index of the phase after the last milestone reached
+    for (int i = 0; i < 4; ++i) {
+        if (milestones[i] < 0)
+            continue;
+        *phases[i] = std::max<std::int64_t>(milestones[i] - previous, 0);
+        previous = std::max(previous, milestones[i]);
+        underWay = i + 1;
+    }
+    if (t.complete >= 0)
+        *phases[underWay] = std::max<std::int64_t>(t.complete - previous, 0);
+    return out;
+}
+
+std::string ipOnly(const std::string &address)
+{
+    if (address.starts_with('[')) {
+        const std::size_t close = address.find(']');
+        return close == std::string::npos ? address : address.substr(1, close - 1);
+    }
+    const std::size_t colon = address.find(':');
+    if (colon != std::string::npos && address.find(':', colon + 1) == std::string::npos)
+        return address.substr(0, colon);
+    return address;
+}
+
+void writeRequest(JsonWriter &w, const Flow &f)
+{
+    w.beginObject();
+    w.key("method").string(f.method);
+    w.key("url").string(f.url());
+    w.key("httpVersion").string(f.clientProtocol);
+    w.key("cookies");
+    writeRequestCookies(w, f.requestHeaders);
+    w.key("headers");
+    writeHeaders(w, f.requestHeaders);
+    w.key("queryString");
+    const std::size_t question = f.path.find('?');
+    writeNameValuePairs(w, question == std::string::npos
+                               ? std::string_view()
+                               : std::string_view(f.path).substr(question + 1));
+    if (f.requestBody && f.requestBody->size() > 0) {
+        const std::string mimeType = mimeTypeOf(f.requestHeaders);
+        w.key("postData").beginObject();
+        w.key("mimeType").string(mimeType);
+        w.key("params");
+        if (mimeType.starts_with("application/x-www-form-urlencoded")
+            && f.requestBody->recordedSize() <= kBodyChunk)
+            writeNameValuePairs(w, f.requestBody->read());
+        else
+            writeNameValuePairs(w, {});
+        writeBodyText(w, *f.requestBody);
+        if (f.requestBody->truncated())
+            w.key("_truncated").boolean(true);
+        w.endObject();
+    }
+    w.key("headersSize")
+        .number(headersSize(f.clientProtocol, f.requestHeaders, f.requestWireBytes, f.requestBody));
+    w.key("bodySize").number(bodySize(f.requestBody));
+    if (!f.requestTrailers.empty()) {
+        w.key("_trailers");
+        writeHeaders(w, f.requestTrailers);
+    }
+    w.endObject();
+}
+
+void writeResponse(JsonWriter &w, const Flow &f)
+{
+    w.beginObject();
+    if (f.status == 0) {
+        // No response: the shape browsers use for failed requests.
+        w.key("status").number(0);
+        w.key("statusText").string(std::string_view());
+        w.key("httpVersion").string(std::string_view());
+        w.key("cookies").beginArray();
+        w.endArray();
+        w.key("headers").beginArray();
+        w.endArray();
+        w.key("content").beginObject();
+        w.key("size").number(0);
+        w.key("mimeType").string(u"x-unknown"_s);
+        w.endObject();
+        w.key("redirectURL").string(std::string_view());
+        w.key("headersSize").number(-1);
+        w.key("bodySize").number(-1);
+        if (!f.error.empty())
+            w.key("_error").string(f.error);
+        w.endObject();
+        return;
+    }
+    const std::string &protocol = f.serverProtocol.empty() ? f.clientProtocol : f.serverProtocol;
+    w.key("status").number(f.status);
+    w.key("statusText").string(f.reason);
+    w.key("httpVersion").string(protocol);
+    w.key("cookies");
+    writeResponseCookies(w, f.responseHeaders, f.startedWall);
+    w.key("headers");
+    writeHeaders(w, f.responseHeaders);
+    w.key("content").beginObject();
+    w.key("size").number(bodySize(f.responseBody));
+    w.key("mimeType").string(mimeTypeOf(f.responseHeaders));
+    if (f.responseBody && f.responseBody->size() > 0) {
+        writeBodyText(w, *f.responseBody);
+        // Until the flow layer decodes content codings, the text is the coded bytes; say so,
+        // so readHar() keeps the Content-Encoding header with them.
+        if (hasContentCoding(f.responseHeaders))
+            w.key("_contentEncoded").boolean(true);
+        if (f.responseBody->truncated())
+            w.key("_truncated").boolean(true);
+    }
+    w.endObject();
+    const auto location = headerValue(f.responseHeaders, "location");
+    w.key("redirectURL").string(location ? trim(*location) : std::string_view());
+    w.key("headersSize")
+        .number(headersSize(protocol, f.responseHeaders, f.responseWireBytes, f.responseBody));
+    w.key("bodySize").number(bodySize(f.responseBody));
+    if (!f.responseTrailers.empty()) {
+        w.key("_trailers");
+        writeHeaders(w, f.responseTrailers);
+    }
+    if (f.responseFromProxy)
+        w.key("_fromProxy").boolean(true);
+    w.endObject();
+}
+
+void writeEntry(JsonWriter &w, const Flow &f)
+{
+    const HarTimings t = harTimings(f.timings);
+    w.beginObject();
+    w.key("startedDateTime").string(isoTime(f.startedWall));
+    w.key("time").millis(t.total());
+    w.key("request");
+    writeRequest(w, f);
+    w.key("response");
+    writeResponse(w, f);
+    w.key("cache").beginObject();
+    w.endObject();
+    w.key("timings").beginObject();
+    w.key("blocked").number(-1);
+    w.key("dns").millis(t.dns);
+    w.key("connect").millis(t.connect);
+    w.key("send").millis(t.send);
+    w.key("wait").millis(t.wait);
+    w.key("receive").millis(t.receive);
+    w.key("ssl").number(-1);
+    w.endObject();
+    if (!f.serverAddress.empty())
+        w.key("serverIPAddress").string(ipOnly(f.serverAddress));
+    w.key("connection").string(std::to_string(f.clientConnection));
+    if (!f.clientAddress.empty())
+        w.key("_clientAddress").string(f.clientAddress);
+    if (f.serverReused)
+        w.key("_serverReused").boolean(true);
+    if (!f.error.empty())
+        w.key("_error").string(f.error);
+    w.endObject();
+}
+
+void writeTunnel(JsonWriter &w, const Flow &f)
+{
+    w.beginObject();
+    w.key("startedDateTime").string(isoTime(f.startedWall));
+    w.key("time").millis(f.durationMicros());
+    w.key("host").string(f.host);
+    w.key("port").number(int(f.port));
+    w.key("connection").string(std::to_string(f.clientConnection));
+    if (!f.clientAddress.empty())
+        w.key("clientAddress").string(f.clientAddress);
+    if (!f.serverAddress.empty())
+        w.key("serverAddress").string(f.serverAddress);
+    w.key("bytesClientToServer").number(f.bytesClientToServer);
+    w.key("bytesServerToClient").number(f.bytesServerToClient);
+    if (f.closedWall > 0)
+        w.key("closedDateTime").string(isoTime(f.closedWall));
+    if (!f.closeReason.empty())
+        w.key("closeReason").string(f.closeReason);
+    if (!f.error.empty())
+        w.key("error").string(f.error);
+    w.endObject();
+}
+
+Error writeError(const QString &path, const QString &why)
+{
+    return Error{"har.write", (u"Cannot write %1: %2"_s.arg(path, why)).toStdString()};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+std::string str(const QJsonValue &v)
+{
+    return v.toString().toStdString();
+}
+
+std::int64_t integer(const QJsonValue &v, std::int64_t fallback)
+{
+    return v.isDouble() ? std::int64_t(v.toDouble()) : fallback;
+}
+
+// Milliseconds (possibly fractional) to microseconds; -1 stays "did not happen".
+std::int64_t micros(const QJsonValue &v)
+{
+    if (!v.isDouble() || v.toDouble() < 0)
+        return -1;
+    return std::int64_t(v.toDouble() * 1000.0 + 0.5);
+}
+
+HeaderList readHeaders(const QJsonValue &v)
+{
+    HeaderList out;
+    for (const QJsonValue item : v.toArray()) {
+        const QJsonObject h = item.toObject();
+        std::string name = str(h.value("name"_L1));
+        if (name.empty() || name.front() == ':') // h2/h3 pseudo-headers: method and URL say it
+            continue;
+        out.emplace_back(std::move(name), str(h.value("value"_L1)));
+    }
+    return out;
+}
+
+void removeHeader(HeaderList &headers, std::string_view name)
+{
+    std::erase_if(headers, [&](const auto &h) { return equalsIgnoreCase(h.first, name); });
+}
+
+std::string normalizeProtocol(const QString &version)
+{
+    const QString v = version.trimmed().toLower();
+    if (v.isEmpty())
+        return {};
+    if (v == "http/1.1"_L1 || v == "http/1.0"_L1)
+        return v.toUpper().toStdString();
+    if (v == "h2"_L1 || v == "http/2"_L1 || v == "http/2.0"_L1)
+        return "HTTP/2";
+    if (v == "h3"_L1 || v.startsWith("h3-"_L1) || v == "http/3"_L1 || v == "http/3.0"_L1)
+        return "HTTP/3";
+    return version.trimmed().toStdString();
+}
+
+// Bytes of a HAR text field, base64-decoded when the field says so.
+Result<std::shared_ptr<Body>>
+readBody(const QJsonObject &holder, const std::shared_ptr<BodyBudget> &budget, const QString &where)
+{
+    const QJsonValue text = holder.value("text"_L1);
+    if (!text.isString())
+        return std::shared_ptr<Body>();
+    QByteArray bytes;
+    if (holder.value("encoding"_L1).toString().compare("base64"_L1, Qt::CaseInsensitive) == 0) {
+        auto decoded = QByteArray::fromBase64Encoding(text.toString().toLatin1(),
+                                                      QByteArray::AbortOnBase64DecodingErrors);
+        if (!decoded)
+            return Error{"har.format",
+                         QString(where + u".text is not valid base64"_s).toStdString()};
+        bytes = std::move(*decoded);
+    } else {
+        bytes = text.toString().toUtf8();
+    }
+    auto body = std::make_shared<Body>(budget);
+    body->append(std::string_view(bytes.constData(), std::size_t(bytes.size())));
+    return body;
+}
+
+struct ParsedUrl
+{
+    std::string scheme, host, path;
+    std::uint16_t port = 0;
+};
+
+std::optional<ParsedUrl> parseUrl(const QString &text)
+{
+    const QUrl url(text, QUrl::TolerantMode);
+    if (!url.isValid() || url.scheme().isEmpty())
+        return std::nullopt;
+    ParsedUrl out;
+    out.scheme = url.scheme().toLower().toStdString();
+    QString rest = text.mid(text.indexOf(u':') + 1);
+    const qsizetype hash = rest.indexOf(u'#');
+    if (hash >= 0)
+        rest.truncate(hash);
+    if (!rest.startsWith("//"_L1)) { // data:, about:, blob: ... no authority
+        out.path = rest.toStdString();
+        return out;
+    }
+    if (url.host().isEmpty())
+        return std::nullopt;
+    out.host = url.host(QUrl::FullyEncoded).toStdString();
+    const bool secure = out.scheme == "https" || out.scheme == "wss";
+    out.port = std::uint16_t(url.port(secure ? 443 : 80));
+    // Keep the path and query exactly as written (QUrl would re-encode them).
+    qsizetype at = 2;
+    while (at < rest.size() && rest[at] != u'/' && rest[at] != u'?')
+        ++at;
+    QString path = rest.mid(at);
+    if (path.isEmpty() || path.startsWith(u'?'))
+        path.prepend(u'/');
+    out.path = path.toStdString();
+    return out;
+}
+
+WallMillis parseWall(const QJsonValue &v)
+{
+    const QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    return t.isValid() ? t.toMSecsSinceEpoch() : 0;
+}
+
+ConnectionId parseConnection(const QJsonValue &v)
+{
+    if (v.isDouble())
+        return ConnectionId(std::max(0.0, v.toDouble()));
+    return v.toString().toULongLong();
+}
+
+std::string joinAddress(const std::string &ip, std::uint16_t port)
+{
+    if (ip.empty())
+        return {};
+    const std::string host = ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
+    return port ? host + ":" + std::to_string(port) : host;
+}
+
+Result<Flow> readEntry(const QJsonObject &e, const std::shared_ptr<BodyBudget> &budget,
+                       qsizetype index)
+{
+    const QString where = u"Entry %1"_s.arg(index + 1);
+    const auto fail = [&](const QString &what) {
+        return Error{"har.format", QString(where + u": "_s + what).toStdString()};
+    };
+    if (!e.value("request"_L1).isObject())
+        return fail(u"request is missing"_s);
+    const QJsonObject request = e.value("request"_L1).toObject();
+    const QJsonObject response = e.value("response"_L1).toObject();
+
+    Flow f;
+    f.kind = FlowKind::Exchange;
+    const QString urlText = request.value("url"_L1).toString();
+    if (urlText.isEmpty())
+        return fail(u"request.url is missing"_s);
+    const auto url = parseUrl(urlText);
+    if (!url)
+        return fail(u"request.url \"%1\" is not an absolute URL"_s.arg(urlText));
+    f.scheme = url->scheme;
+    f.host = url->host;
+    f.port = url->port;
+    f.path = url->path;
+    f.method = request.value("method"_L1).toString(u"GET"_s).toStdString();
+    f.clientProtocol = normalizeProtocol(request.value("httpVersion"_L1).toString());
+    if (f.clientProtocol.empty())
+        f.clientProtocol = "HTTP/1.1";
+    f.requestHeaders = readHeaders(request.value("headers"_L1));
+    f.requestTrailers = readHeaders(request.value("_trailers"_L1));
+    if (request.value("postData"_L1).isObject()) {
+        auto body = readBody(request.value("postData"_L1).toObject(), budget,
+                             where + u": request.postData"_s);
+        if (!body)
+            return body.error();
+        f.requestBody = std::move(*body);
+    }
+    const std::int64_t requestHeadersSize = integer(request.value("headersSize"_L1), -1);
+    const std::int64_t requestBodySize = integer(request.value("bodySize"_L1), -1);
+    if (requestHeadersSize >= 0 && requestBodySize >= 0)
+        f.requestWireBytes = std::uint64_t(requestHeadersSize + requestBodySize);
+
+    f.status = int(integer(response.value("status"_L1), 0));
+    f.reason = str(response.value("statusText"_L1));
+    f.serverProtocol = normalizeProtocol(response.value("httpVersion"_L1).toString());
+    f.responseHeaders = readHeaders(response.value("headers"_L1));
+    f.responseTrailers = readHeaders(response.value("_trailers"_L1));
+    f.responseFromProxy = response.value("_fromProxy"_L1).toBool();
+    const QJsonObject content = response.value("content"_L1).toObject();
+    auto responseBody = readBody(content, budget, where + u": response.content"_s);
+    if (!responseBody)
+        return responseBody.error();
+    f.responseBody = std::move(*responseBody);
+    // Browsers store the decoded text; the headers must then not claim a coding.
+    if (f.responseBody && !content.value("_contentEncoded"_L1).toBool())
+        removeHeader(f.responseHeaders, "content-encoding");
+    const std::int64_t transfer = integer(response.value("_transferSize"_L1), -1);
+    const std::int64_t responseHeadersSize = integer(response.value("headersSize"_L1), -1);
+    const std::int64_t responseBodySize = integer(response.value("bodySize"_L1), -1);
+    if (transfer >= 0)
+        f.responseWireBytes = std::uint64_t(transfer);
+    else if (responseHeadersSize >= 0 && responseBodySize >= 0)
+        f.responseWireBytes = std::uint64_t(responseHeadersSize + responseBodySize);
+
+    f.startedWall = parseWall(e.value("startedDateTime"_L1));
+    const QJsonObject timings = e.value("timings"_L1).toObject();
+    if (!timings.isEmpty()) {
+        std::int64_t at = std::max<std::int64_t>(micros(timings.value("blocked"_L1)), 0);
+        if (const std::int64_t dns = micros(timings.value("dns"_L1)); dns >= 0)
+            f.timings.lookup = at += dns;
+        if (const std::int64_t connect = micros(timings.value("connect"_L1)); connect >= 0)
+            f.timings.connect = at += connect;
+        at += std::max<std::int64_t>(micros(timings.value("send"_L1)), 0);
+        f.timings.requestSent = at;
+        at += std::max<std::int64_t>(micros(timings.value("wait"_L1)), 0);
+        if (f.status > 0)
+            f.timings.firstByte = at;
+        at += std::max<std::int64_t>(micros(timings.value("receive"_L1)), 0);
+        f.timings.complete = at;
+    } else {
+        f.timings.complete = std::max<std::int64_t>(micros(e.value("time"_L1)), 0);
+    }
+
+    std::string serverIp = str(e.value("serverIPAddress"_L1));
+    if (serverIp.size() > 2 && serverIp.front() == '[' && serverIp.back() == ']')
+        serverIp = serverIp.substr(1, serverIp.size() - 2); // Chrome brackets IPv6
+    f.serverAddress = joinAddress(serverIp, f.port);
+    f.serverReused = e.value("_serverReused"_L1).toBool();
+    f.clientConnection = parseConnection(e.value("connection"_L1));
+    f.clientAddress = str(e.value("_clientAddress"_L1));
+    f.error = str(e.value("_error"_L1));
+    if (f.error.empty())
+        f.error = str(response.value("_error"_L1));
+    f.state = f.error.empty() && f.status > 0 ? FlowState::Complete : FlowState::Failed;
+    return f;
+}
+
+Flow readTunnel(const QJsonObject &t)
+{
+    Flow f;
+    f.kind = FlowKind::Tunnel;
+    f.method = "CONNECT";
+    f.clientProtocol = {};
+    f.host = str(t.value("host"_L1));
+    f.port = std::uint16_t(integer(t.value("port"_L1), 0));
+    f.startedWall = parseWall(t.value("startedDateTime"_L1));
+    f.timings.complete = micros(t.value("time"_L1));
+    f.clientConnection = parseConnection(t.value("connection"_L1));
+    f.clientAddress = str(t.value("clientAddress"_L1));
+    f.serverAddress = str(t.value("serverAddress"_L1));
+    f.bytesClientToServer
+        = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesClientToServer"_L1), 0), 0));
+    f.bytesServerToClient
+        = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesServerToClient"_L1), 0), 0));
+    if (t.value("closedDateTime"_L1).isString())
+        f.closedWall = parseWall(t.value("closedDateTime"_L1));
+    f.closeReason = str(t.value("closeReason"_L1));
+    f.error = str(t.value("error"_L1));
+    f.state = f.error.empty() ? FlowState::Complete : FlowState::Failed;
+    return f;
+}
+
+} // namespace
+
+Result<void> writeHar(const FlowStore &store, const QString &path, const QString &creatorVersion)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return writeError(path, file.errorString());
+
+    JsonWriter w(file);
+    w.beginObject();
+    w.key("log").beginObject();
+    w.key("version").string(u"1.2"_s);
+    w.key("creator").beginObject();
+    w.key("name").string(u"Tunnelscope"_s);
+    w.key("version").string(creatorVersion.isEmpty() ? QStringLiteral(TS_VERSION_STRING)
+                                                     : creatorVersion);
+    w.endObject();
+    w.key("entries").beginArray();
+    bool anyTunnel = false;
+    for (std::size_t row = 0; row < store.size() && w.ok(); ++row) {
+        const Flow &f = store.at(row);
+        if (f.kind != FlowKind::Exchange) {
+            anyTunnel = true;
+            continue;
+        }
+        w.newline();
+        writeEntry(w, f);
+    }
+    w.newline();
+    w.endArray();
+    if (anyTunnel) {
+        w.key("_tunnels").beginArray();
+        for (std::size_t row = 0; row < store.size() && w.ok(); ++row) {
+            if (store.at(row).kind != FlowKind::Tunnel)
+                continue;
+            w.newline();
+            writeTunnel(w, store.at(row));
+        }
+        w.newline();
+        w.endArray();
+    }
+    w.endObject();
+    w.endObject();
+    w.newline();
+
+    if (!w.finish()) {
+        const QString why = file.errorString();
+        file.cancelWriting();
+        return writeError(path, why);
+    }
+    if (!file.commit())
+        return writeError(path, file.errorString());
+    return {};
+}
+
+Result<std::vector<Flow>> readHarData(const QByteArray &json, std::shared_ptr<BodyBudget> budget)
+{
+    if (!budget)
+        budget = std::make_shared<BodyBudget>();
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        const QByteArray before = json.left(parseError.offset);
+        const qsizetype line = before.count('\n') + 1;
+        const qsizetype column = parseError.offset - (before.lastIndexOf('\n') + 1) + 1;
+        return Error{"har.parse",
+                     (u"Not valid JSON at line %1, column %2: %3"_s.arg(line).arg(column).arg(
+                          parseError.errorString()))
+                         .toStdString()};
+    }
+    const QJsonObject log = doc.object().value("log"_L1).toObject();
+    if (!doc.isObject() || log.isEmpty())
+        return Error{"har.format", "Not a HAR file: there is no \"log\" object"};
+    if (!log.value("entries"_L1).isArray())
+        return Error{"har.format", "Not a HAR file: \"log\" has no \"entries\" array"};
+
+    std::vector<Flow> flows;
+    const QJsonArray entries = log.value("entries"_L1).toArray();
+    flows.reserve(std::size_t(entries.size()));
+    for (qsizetype i = 0; i < entries.size(); ++i) {
+        if (!entries.at(i).isObject())
+            return Error{"har.format", (u"Entry %1 is not an object"_s.arg(i + 1)).toStdString()};
+        auto flow = readEntry(entries.at(i).toObject(), budget, i);
+        if (!flow)
+            return flow.error();
+        flows.push_back(std::move(*flow));
+    }
+    for (const QJsonValue tunnel : log.value("_tunnels"_L1).toArray()) {
+        if (tunnel.isObject())
+            flows.push_back(readTunnel(tunnel.toObject()));
+    }
+    // Tunnels and exchanges interleave in time as they did when recorded.
+    std::stable_sort(flows.begin(), flows.end(),
+                     [](const Flow &a, const Flow &b) { return a.startedWall < b.startedWall; });
+    FlowId id = 0;
+    for (Flow &f : flows)
+        f.id = ++id;
+    return flows;
+}
+
+Result<std::vector<Flow>> readHar(const QString &path, std::shared_ptr<BodyBudget> budget)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Error{"har.read",
+                     (u"Cannot read %1: %2"_s.arg(path, file.errorString())).toStdString()};
+    return readHarData(file.readAll(), std::move(budget));
+}
+
+} // namespace ts::flow
