@@ -330,7 +330,11 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         f.scheme = "http";
         f.path = head.target;
         const std::string *host = findHeader(head.headers, "host");
-        f.host = host ? *host : m_context.listenAddress;
+        auto self = parseAbsoluteForm("http://" + (host ? *host : m_context.listenAddress));
+        if (self) {
+            f.host = self->host;
+            f.port = self->port;
+        }
         f.responseFromProxy = true;
         if (head.method == "GET" || head.method == "HEAD") {
             respondLocally(200, "OK", "text/html; charset=utf-8", infoPage(), false, {}, now, out);

@@ -318,6 +318,7 @@ private Q_SLOTS:
         QVERIFY(answer.find("curl -x http://127.0.0.1:8080") != std::string::npos);
         QVERIFY(h.all<OpenServer>().empty());
         QCOMPARE(h.lastFlow().state, flow::FlowState::Complete);
+        QCOMPARE(h.lastFlow().url(), std::string("http://127.0.0.1:8080/"));
     }
 
     void httpsAbsoluteFormIsNotImplemented()
