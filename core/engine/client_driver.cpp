@@ -141,7 +141,7 @@ void ClientDriver::openServer(const OpenServer &command)
     server.key = keyOf(server.host, server.port);
 
     if (command.reusable) {
-        if (std::unique_ptr<TcpSocket> pooled = m_worker.pool().take(server.key)) {
+        if (TcpSocketPtr pooled = m_worker.pool().take(server.key)) {
             server.socket = std::move(pooled);
             server.connected = true;
             wireServer(id, *server.socket);
@@ -187,7 +187,7 @@ void ClientDriver::connectNext(ServerId id)
         dispatch(ServerConnectFailed{id, ConnectFailure::LoopDetected, message, lookupDone});
         return;
     }
-    server.socket = std::make_unique<TcpSocket>();
+    server.socket = TcpSocketPtr(new TcpSocket);
     TcpSocket &socket = *server.socket;
     socket.onConnected = [this, id] {
         Server &s = m_servers.at(id);
@@ -221,7 +221,6 @@ void ClientDriver::connectNext(ServerId id)
             what = "cannot connect to " + where + ": " + text(message);
         }
         const MonoTime lookupDone = s.lookupDone;
-        s.socket.release()->deleteLater(); // we are inside its callback
         m_servers.erase(it);
         dispatch(ServerConnectFailed{id, kind, what, lookupDone});
     };
@@ -235,8 +234,8 @@ void ClientDriver::wireServer(ServerId id, TcpSocket &socket)
     socket.onEof = [this, id] { dispatch(ServerEof{id}); };
     socket.onError = [this, id](const QString &message) {
         const auto it = m_servers.find(id);
-        if (it != m_servers.end() && it->second.socket)
-            it->second.socket.release()->deleteLater(); // inside its callback
+        if (it != m_servers.end())
+            it->second.socket.reset();
         dispatch(ServerGone{id, text(message)});
     };
     socket.onDrained = [this] { updateReading(); };

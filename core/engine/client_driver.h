@@ -38,7 +38,7 @@ public:
 private:
     struct Server
     {
-        std::unique_ptr<TcpSocket> socket;
+        TcpSocketPtr socket;
         QString key; // "host:port" for the pool
         QString host;
         quint16 port = 0;

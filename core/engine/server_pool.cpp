@@ -17,12 +17,12 @@ ServerPool::ServerPool(int maxPerKey, int idleTimeoutMs, QObject *parent)
 
 ServerPool::~ServerPool() = default;
 
-std::unique_ptr<TcpSocket> ServerPool::take(const QString &key)
+TcpSocketPtr ServerPool::take(const QString &key)
 {
     const auto it = m_idle.find(key);
     if (it == m_idle.end() || it->second.empty())
         return nullptr;
-    std::unique_ptr<TcpSocket> socket = std::move(it->second.back().socket);
+    TcpSocketPtr socket = std::move(it->second.back().socket);
     it->second.pop_back();
     if (it->second.empty())
         m_idle.erase(it);
@@ -32,7 +32,7 @@ std::unique_ptr<TcpSocket> ServerPool::take(const QString &key)
     return socket;
 }
 
-void ServerPool::put(const QString &key, std::unique_ptr<TcpSocket> socket)
+void ServerPool::put(const QString &key, TcpSocketPtr socket)
 {
     if (!socket || !socket->isOpen() || socket->pendingWrite() > 0)
         return;
@@ -70,10 +70,8 @@ void ServerPool::drop(const QString &key, TcpSocket *socket)
                                   [socket](const Idle &i) { return i.socket.get() == socket; });
     if (pos == list.end())
         return;
-    // Called from the socket's own callback: close now, delete once back in the event loop.
-    pos->socket->close();
-    pos->socket.release()->deleteLater();
-    list.erase(pos);
+    list.erase(pos); // closes now, deletes from the event loop: we are in its callback
+
     if (list.empty())
         m_idle.erase(it);
 }

@@ -23,14 +23,14 @@ public:
     ServerPool(int maxPerKey, int idleTimeoutMs, QObject *parent = nullptr);
     ~ServerPool() override;
 
-    std::unique_ptr<TcpSocket> take(const QString &key);
-    void put(const QString &key, std::unique_ptr<TcpSocket> socket);
+    TcpSocketPtr take(const QString &key);
+    void put(const QString &key, TcpSocketPtr socket);
     std::size_t size() const;
 
 private:
     struct Idle
     {
-        std::unique_ptr<TcpSocket> socket;
+        TcpSocketPtr socket;
         qint64 since = 0;
     };
     void drop(const QString &key, TcpSocket *socket);

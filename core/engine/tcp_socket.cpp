@@ -49,6 +49,19 @@ QString formatEndpoint(const QHostAddress &address, quint16 port)
     return address.toString() + u':' + QString::number(port);
 }
 
+void DeleteLater::operator()(TcpSocket *socket) const
+{
+    socket->close();
+    socket->onConnected = nullptr;
+    socket->onConnectFailed = nullptr;
+    socket->onData = nullptr;
+    socket->onEof = nullptr;
+    socket->onError = nullptr;
+    socket->onDrained = nullptr;
+    socket->onClosed = nullptr;
+    socket->deleteLater();
+}
+
 TcpSocket::TcpSocket(QObject *parent) : QObject(parent) {}
 
 TcpSocket::~TcpSocket()
@@ -111,11 +124,11 @@ void TcpSocket::connectTo(const QHostAddress &address, quint16 port)
 
 void TcpSocket::setupNotifiers()
 {
-    m_readNotifier = std::make_unique<QSocketNotifier>(m_fd, QSocketNotifier::Read);
-    m_writeNotifier = std::make_unique<QSocketNotifier>(m_fd, QSocketNotifier::Write);
+    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
+    m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
     m_writeNotifier->setEnabled(false);
-    connect(m_readNotifier.get(), &QSocketNotifier::activated, this, &TcpSocket::readReady);
-    connect(m_writeNotifier.get(), &QSocketNotifier::activated, this, &TcpSocket::writeReady);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &TcpSocket::readReady);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &TcpSocket::writeReady);
 }
 
 void TcpSocket::write(std::string data)
@@ -158,8 +171,15 @@ void TcpSocket::finishClose()
 
 void TcpSocket::close()
 {
-    m_readNotifier.reset();
-    m_writeNotifier.reset();
+    // The notifiers may be mid-emission (close() from a callback): disable now, delete later.
+    for (QSocketNotifier *n : {m_readNotifier, m_writeNotifier}) {
+        if (n) {
+            n->setEnabled(false);
+            n->deleteLater();
+        }
+    }
+    m_readNotifier = nullptr;
+    m_writeNotifier = nullptr;
     if (m_fd >= 0)
         ::close(m_fd);
     m_fd = -1;

@@ -16,6 +16,15 @@ namespace ts::engine {
 // "127.0.0.1:8080" or "[::1]:8080".
 QString formatEndpoint(const QHostAddress &address, quint16 port);
 
+class TcpSocket;
+// Sockets are often let go from inside one of their own callbacks: close at once, delete from
+// the event loop.
+struct DeleteLater
+{
+    void operator()(TcpSocket *socket) const;
+};
+using TcpSocketPtr = std::unique_ptr<TcpSocket, DeleteLater>;
+
 // A non-blocking TCP socket on a raw fd under QSocketNotifier. QTcpSocket cannot half-close
 // (no shutdown(SHUT_WR)) and closes the whole socket on read EOF, which a tunnel must not do;
 // this class gives exact control of reading (for back-pressure), writing and half-close.
@@ -71,8 +80,8 @@ private:
     bool m_closePending = false;
     bool m_writeShut = false;
     bool m_lingering = false; // written and shut: discarding input until EOF or a short timeout
-    std::unique_ptr<QSocketNotifier> m_readNotifier;
-    std::unique_ptr<QSocketNotifier> m_writeNotifier;
+    QSocketNotifier *m_readNotifier = nullptr; // children; let go with deleteLater()
+    QSocketNotifier *m_writeNotifier = nullptr;
     std::deque<std::string> m_queue;
     std::size_t m_queueOffset = 0; // bytes of m_queue.front() already written
     std::size_t m_pending = 0;
