@@ -58,9 +58,10 @@ struct ParseError
     std::string reason;
 };
 
-using RequestEvent = std::variant<RequestHeadEvent, BodyData, TrailersEvent, MessageEnd, ParseError>;
-using ResponseEvent =
-    std::variant<ResponseHeadEvent, BodyData, TrailersEvent, MessageEnd, ParseError>;
+using RequestEvent
+    = std::variant<RequestHeadEvent, BodyData, TrailersEvent, MessageEnd, ParseError>;
+using ResponseEvent
+    = std::variant<ResponseHeadEvent, BodyData, TrailersEvent, MessageEnd, ParseError>;
 
 // Strict, incremental HTTP/1.1 request parser (RFC 9112), sans-IO. feed() consumes input and
 // appends events; it stops right after a MessageEnd (so pipelined requests are handled one at
@@ -81,13 +82,13 @@ public:
     bool idle() const; // between messages, nothing partial buffered
 
 private:
-    struct State;
+    friend struct ParserCore; // the state machine both parsers share (parser.cpp)
     Http1Limits m_limits;
     int m_state = 0;
-    std::string m_line;  // partial head bytes
-    std::uint64_t m_remaining = 0;
-    std::size_t m_wire = 0;
-    std::size_t m_headBytes = 0;
+    std::string m_line;             // partial line, never longer than the limit for that line
+    std::uint64_t m_remaining = 0;  // body or chunk-data bytes still to come
+    std::size_t m_wire = 0;         // bytes of the current message so far
+    std::size_t m_sectionBytes = 0; // complete lines of the header or trailer section so far
     RequestHeadEvent m_head;
     Headers m_trailers;
 };
@@ -114,16 +115,18 @@ public:
     bool idle() const;
 
 private:
+    friend struct ParserCore;
     Http1Limits m_limits;
-    std::deque<std::string> m_methods;
+    std::deque<std::string> m_methods; // requests still to be answered, oldest first
     int m_state = 0;
     std::string m_line;
     std::uint64_t m_remaining = 0;
     std::size_t m_wire = 0;
-    std::size_t m_headBytes = 0;
+    std::size_t m_sectionBytes = 0;
     ResponseHeadEvent m_head;
     Headers m_trailers;
     bool m_upgraded = false;
+    bool m_interim = false; // a 1xx head was seen; the final head is still to come
 };
 
 } // namespace ts::http1
