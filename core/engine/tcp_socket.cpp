@@ -40,6 +40,17 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(std::strerror(error));
 }
 
+// Calls a copy: the callback may replace or drop the socket's own handler (the pool re-wires a
+// socket released from inside its data callback), which must not destroy the running one.
+template<typename F, typename... Args>
+void invoke(const F &callback, Args &&...args)
+{
+    if (callback) {
+        F copy = callback;
+        copy(std::forward<Args>(args)...);
+    }
+}
+
 } // namespace
 
 QString formatEndpoint(const QHostAddress &address, quint16 port)
@@ -51,14 +62,7 @@ QString formatEndpoint(const QHostAddress &address, quint16 port)
 
 void DeleteLater::operator()(TcpSocket *socket) const
 {
-    socket->close();
-    socket->onConnected = nullptr;
-    socket->onConnectFailed = nullptr;
-    socket->onData = nullptr;
-    socket->onEof = nullptr;
-    socket->onError = nullptr;
-    socket->onDrained = nullptr;
-    socket->onClosed = nullptr;
+    socket->close(); // a closed socket raises no more callbacks
     socket->deleteLater();
 }
 
@@ -101,8 +105,7 @@ void TcpSocket::connectTo(const QHostAddress &address, quint16 port)
     m_fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (m_fd < 0) {
         const int e = errno;
-        if (onConnectFailed)
-            onConnectFailed(e, errnoText(e));
+        invoke(onConnectFailed, e, errnoText(e));
         return;
     }
     const int one = 1;
@@ -113,8 +116,7 @@ void TcpSocket::connectTo(const QHostAddress &address, quint16 port)
         ::close(m_fd);
         m_fd = -1;
         m_connecting = false;
-        if (onConnectFailed)
-            onConnectFailed(e, errnoText(e));
+        invoke(onConnectFailed, e, errnoText(e));
         return;
     }
     setupNotifiers();
@@ -165,8 +167,7 @@ void TcpSocket::closeAfterWrite()
 void TcpSocket::finishClose()
 {
     close();
-    if (onClosed)
-        onClosed();
+    invoke(onClosed);
 }
 
 void TcpSocket::close()
@@ -232,8 +233,7 @@ void TcpSocket::readReady()
     for (int i = 0; i < kReadsPerWakeup && m_fd >= 0 && m_reading && !m_readEof; ++i) {
         const ssize_t n = ::recv(m_fd, m_readBuffer.data(), m_readBuffer.size(), 0);
         if (n > 0) {
-            if (onData)
-                onData(std::string_view(m_readBuffer.data(), std::size_t(n)));
+            invoke(onData, std::string_view(m_readBuffer.data(), std::size_t(n)));
             if (std::size_t(n) < m_readBuffer.size())
                 break;
             continue;
@@ -242,8 +242,7 @@ void TcpSocket::readReady()
             m_readEof = true;
             if (m_readNotifier)
                 m_readNotifier->setEnabled(false);
-            if (onEof)
-                onEof();
+            invoke(onEof);
             return;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -262,14 +261,12 @@ void TcpSocket::writeReady()
         m_connecting = false;
         if (error != 0) {
             close();
-            if (onConnectFailed)
-                onConnectFailed(error, errnoText(error));
+            invoke(onConnectFailed, error, errnoText(error));
             return;
         }
         m_writeNotifier->setEnabled(false);
         m_readNotifier->setEnabled(m_reading && !m_closePending);
-        if (onConnected)
-            onConnected();
+        invoke(onConnected);
         if (m_fd >= 0 && (!m_queue.empty() || m_shutdownPending || m_closePending))
             flush();
         return;
@@ -338,8 +335,7 @@ void TcpSocket::flush()
         m_writeShut = true;
         m_shutdownPending = false;
     }
-    if (onDrained)
-        onDrained();
+    invoke(onDrained);
 }
 
 void TcpSocket::fail(const QString &message)
@@ -349,8 +345,7 @@ void TcpSocket::fail(const QString &message)
         return;
     }
     close();
-    if (onError)
-        onError(message);
+    invoke(onError, message);
 }
 
 } // namespace ts::engine
