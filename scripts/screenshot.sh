@@ -34,8 +34,10 @@ done
 mkdir -p "$(dirname -- "$output")"
 
 # Runs inside the virtual display: start the program, wait, capture, stop it. The program must
-# still be running at capture time, or the screenshot would show an empty screen.
+# still be running at capture time, or the screenshot would show an empty screen. Job control
+# puts the program in its own process group, so a wrapper script and its children stop too.
 inner='
+    set -m
     output=$1 wait_seconds=$2
     shift 2
     "$@" &
@@ -48,7 +50,7 @@ inner='
         exit 1
     fi
     import -window root "$output"
-    kill "$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 '
 # Qt must draw on the X display, whatever the caller set (tests use offscreen).
