@@ -30,8 +30,6 @@ enum State : int {
 
 enum class Step { Continue, Stop };
 
-constexpr std::size_t kUnlimited = std::numeric_limits<std::size_t>::max();
-
 // Character classes (RFC 9110 §5.6.2 tchar, §5.5 field-vchar, RFC 9112 §3.2 target bytes).
 enum CharClass : std::uint8_t { Tchar = 1, FieldChar = 2, TargetChar = 4, HexDigit = 8 };
 
