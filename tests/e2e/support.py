@@ -38,7 +38,14 @@ GIB = 1024 * MIB
 
 
 def tunnelscope_bin():
-    path = os.environ.get("TUNNELSCOPE_BIN") or os.path.join(REPO, "build", "app", "tunnelscope")
+    """The binary under test. Named by TUNNELSCOPE_BIN (as ctest does), it must exist; the
+    fallback build/app/tunnelscope only skips when missing, for runs by hand."""
+    path = os.environ.get("TUNNELSCOPE_BIN")
+    if path:
+        if not os.access(path, os.X_OK):
+            raise RuntimeError(f"TUNNELSCOPE_BIN={path} is not an executable")
+        return path
+    path = os.path.join(REPO, "build", "app", "tunnelscope")
     if not os.access(path, os.X_OK):
         raise unittest.SkipTest(f"tunnelscope binary not found at {path}")
     return path
@@ -345,6 +352,19 @@ class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     block_on_close = False
 
 
+class _ThreadingServer6(_ThreadingServer):
+    address_family = socket.AF_INET6
+
+
+def ipv6_loopback_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 class PyOrigin:
     """A small HTTP/1.1 origin on 127.0.0.1 running in threads of the test process.
 
@@ -355,18 +375,21 @@ class PyOrigin:
     Every request is recorded in .requests (method, path, headers, body, chunked).
     """
 
-    def __init__(self):
+    def __init__(self, host=HOST):
         self.requests = []
         self.expect_seen = 0
         self.stopping = threading.Event()
-        self.server = _ThreadingServer((HOST, 0), _OriginHandler)
+        self.host = host
+        server_class = _ThreadingServer6 if ":" in host else _ThreadingServer
+        self.server = server_class((host, 0), _OriginHandler)
         self.server.origin = self
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.1}, daemon=True)
 
     def url(self, path="/"):
-        return f"http://{HOST}:{self.port}{path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{path}"
 
     def start(self):
         self.thread.start()

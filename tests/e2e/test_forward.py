@@ -180,6 +180,18 @@ class Forwarding(support.ProxyTestCase):
         finally:
             conn.close()
 
+    def test_ipv6_origin(self):
+        if not support.ipv6_loopback_available():
+            self.skipTest("no IPv6 loopback (::1) on this machine")
+        origin6 = support.PyOrigin("::1")
+        self.addCleanup(origin6.stop)
+        origin6.start()
+        r = self.curl_proxy("--data-binary", "over ipv6", "-H", "Expect:", origin6.url("/echo"))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.stdout, b"over ipv6")
+        headers = {k.lower(): v for k, v in origin6.requests[0]["headers"]}
+        self.assertEqual(headers.get("host"), f"[::1]:{origin6.port}")
+
     def test_requests_from_several_clients_at_once(self):
         import concurrent.futures
         with concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -1,6 +1,7 @@
 """CONNECT tunnels: curl -p through tunnelscope to nginx, raw relay, errors."""
 
 import re
+import time
 import unittest
 
 import support
@@ -68,6 +69,23 @@ class Tunnels(support.ProxyTestCase):
             self.assertEqual((resp.status, len(resp.body)), (200, 100 * KIB))
         finally:
             conn.close()
+
+    def test_idle_tunnel_is_closed_after_idle_timeout(self):
+        proxy = self.start_proxy("--idle-timeout", "1")
+        conn = support.RawConn(proxy.port)
+        try:
+            conn.send(f"CONNECT 127.0.0.1:{self.nginx.port} HTTP/1.1\r\n"
+                      f"Host: 127.0.0.1:{self.nginx.port}\r\n\r\n".encode())
+            status, _, _ = conn.read_head()
+            self.assertEqual(status, 200)
+            conn.send(b"GET /1k HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(len(conn.read_response().body), 1 * KIB)
+            t0 = time.monotonic()
+            self.assertTrue(conn.wait_closed(8), "idle tunnel still open after 8 s")
+            self.assertGreater(time.monotonic() - t0, 0.8)
+        finally:
+            conn.close()
+        proxy.wait_line(rf" CONNECT 127\.0\.0\.1:{self.nginx.port} 200 up=")
 
 
 if __name__ == "__main__":
