@@ -28,8 +28,9 @@ missing_packages() {
     mapfile -t pkgs < <(wanted_packages)
     # One dpkg-query for the whole list; unknown packages print nothing on stdout.
     local installed
-    installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
-                awk '$2 == "installed" { print $1 }' | sort -u)
+    # (dpkg-query exits 1 when a package is unknown to dpkg: that only means "missing".)
+    installed=$({ dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null ||
+                  true; } | awk '$2 == "installed" { print $1 }' | sort -u)
     local p
     for p in "${pkgs[@]}"; do
         grep -qxF "$p" <<<"$installed" || printf '%s\n' "$p"
@@ -64,7 +65,7 @@ ensure_packages() {
         rc=$?
     if [[ $rc -eq 0 ]]; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
-            install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+            install -y -q "${missing[@]}" || rc=$?
     fi
     [[ $made_policy -eq 1 ]] && as_root rm -f "$policy"
     [[ $rc -eq 0 ]] || die "apt-get failed (exit $rc)"
