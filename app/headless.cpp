@@ -27,15 +27,14 @@ void onSignal(int)
 
 std::string flowLine(const flow::Flow &f)
 {
-    std::string line = QDateTime::fromMSecsSinceEpoch(f.startedWall)
-                           .toString(Qt::ISODateWithMs)
-                           .toStdString();
+    std::string line
+        = QDateTime::fromMSecsSinceEpoch(f.startedWall).toString(Qt::ISODateWithMs).toStdString();
     line += ' ';
     line += f.clientAddress;
     line += ' ';
     const std::string status = f.status ? std::to_string(f.status) : std::string("ERR");
-    const std::string duration = std::to_string(std::max<std::int64_t>(0, f.durationMicros()) / 1000)
-                                 + "ms";
+    const std::string duration
+        = std::to_string(std::max<std::int64_t>(0, f.durationMicros()) / 1000) + "ms";
     if (f.kind == flow::FlowKind::Tunnel) {
         line += "CONNECT " + f.url() + " " + status + " up=" + std::to_string(f.bytesClientToServer)
                 + "B down=" + std::to_string(f.bytesServerToClient) + "B " + duration;
@@ -65,8 +64,8 @@ void installQuitOnSignals()
     action.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
-    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read,
-                                         QCoreApplication::instance());
+    auto *notifier
+        = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
     QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
         char buf[16];
         while (::read(g_signalPipe[0], buf, sizeof buf) > 0) {

@@ -3,6 +3,7 @@
 
 #include "core/engine/engine.h"
 #include "core/flow/flow_store.h"
+#include "core/tls/certificate_authority.h"
 
 #ifdef TS_HAVE_GUI
 #include "ui/main_window.h"
@@ -38,6 +39,32 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("Tunnelscope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TS_VERSION));
 
+    if (!options.exportCaPath.isEmpty() || options.regenerateCa) {
+        const QString dir = ts::engine::Engine::caDirectory(options.engine);
+        auto ca = ts::tls::CertificateAuthority::openOrCreate(dir.toStdString());
+        if (!ca) {
+            std::fprintf(stderr, "tunnelscope: %s\n", ca.error().message.c_str());
+            return 1;
+        }
+        if (options.regenerateCa) {
+            if (auto r = (*ca)->regenerate(); !r) {
+                std::fprintf(stderr, "tunnelscope: %s\n", r.error().message.c_str());
+                return 1;
+            }
+            std::fprintf(stderr, "tunnelscope: made a new CA in %s (SHA-256 %s)\n", qPrintable(dir),
+                         (*ca)->info().sha256.c_str());
+        }
+        if (!options.exportCaPath.isEmpty()) {
+            if (auto r = (*ca)->exportCertificate(options.exportCaPath.toStdString()); !r) {
+                std::fprintf(stderr, "tunnelscope: %s\n", r.error().message.c_str());
+                return 1;
+            }
+            std::fprintf(stderr, "tunnelscope: wrote the CA certificate to %s\n",
+                         qPrintable(options.exportCaPath));
+            return 0;
+        }
+    }
+
     ts::flow::FlowStore store;
     auto budget = store.budget();
     if (options.bodyMemoryBytes)
@@ -53,6 +80,15 @@ int main(int argc, char *argv[])
         return 1;
     }
     std::fprintf(stderr, "tunnelscope: listening on %s\n", qPrintable(engine.listenAddress()));
+    if (!engine.httpsListenAddress().isEmpty())
+        std::fprintf(stderr, "tunnelscope: listening on %s for HTTPS proxy clients\n",
+                     qPrintable(engine.httpsListenAddress()));
+    if (const auto ca = engine.certificateAuthority()) {
+        std::fprintf(stderr, "tunnelscope: CA %s/ca.pem (SHA-256 %s)\n", ca->directory().c_str(),
+                     ca->info().sha256.c_str());
+        for (const std::string &notice : ca->notices())
+            std::fprintf(stderr, "tunnelscope: %s\n", notice.c_str());
+    }
     std::fflush(stderr);
 
     if (options.headless)

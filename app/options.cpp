@@ -100,9 +100,80 @@ ParseOutcome parseOptions(const QStringList &arguments)
         QStringLiteral("MiB of one body recorded at all; the rest passes through uncounted in "
                        "the record (default 256)."),
         QStringLiteral("MIB"));
-    parser.addOptions({help, version, headless, listen, har, workers, connectTimeout,
-                       responseTimeout, idleTimeout, maxRequestLine, maxHeaderBytes,
-                       maxHeaderFields, bodyMemory, bodyCap, bodyRecord});
+    const QCommandLineOption listenHttps(
+        QStringLiteral("listen-https"),
+        QStringLiteral("Also listen for clients that speak TLS to the proxy itself (an HTTPS "
+                       "proxy: curl -x https://..., Chromium --proxy-server=https://...)."),
+        QStringLiteral("HOST:PORT"));
+    const QCommandLineOption caDir(
+        QStringLiteral("ca-dir"),
+        QStringLiteral("Directory of the interception CA (default: the config directory's "
+                       "ca/). Created with a new CA when empty."),
+        QStringLiteral("DIR"));
+    const QCommandLineOption exportCa(
+        QStringLiteral("export-ca"),
+        QStringLiteral("Write the CA certificate to FILE (DER for .der/.cer, else PEM) and "
+                       "exit. The private key never leaves the CA directory."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption regenerateCa(
+        QStringLiteral("regenerate-ca"),
+        QStringLiteral("Replace the CA with a new one before starting (clients must trust the "
+                       "new certificate)."));
+    const QCommandLineOption noIntercept(
+        QStringLiteral("no-intercept"),
+        QStringLiteral("Do not decrypt TLS: every tunnel is relayed as it is."));
+    const QCommandLineOption passthrough(
+        QStringLiteral("passthrough"),
+        QStringLiteral("Never intercept hosts matching PATTERN (a glob like *.bank.example, or "
+                       "re:REGEX). Repeatable."),
+        QStringLiteral("PATTERN"));
+    const QCommandLineOption passthroughRejecting(
+        QStringLiteral("passthrough-rejecting"),
+        QStringLiteral("Pass a host through from then on when its client rejects the "
+                       "certificate (pinning, untrusted CA)."));
+    const QCommandLineOption insecure(
+        QStringLiteral("insecure-upstream"),
+        QStringLiteral("Do not verify servers' certificates (the result is still recorded)."));
+    const QCommandLineOption insecureHost(
+        QStringLiteral("insecure-host"),
+        QStringLiteral("Do not verify the certificates of hosts matching PATTERN. Repeatable."),
+        QStringLiteral("PATTERN"));
+    const QCommandLineOption upstreamCa(
+        QStringLiteral("upstream-ca"),
+        QStringLiteral("Trust the PEM certificates in FILE for servers, besides the system's. "
+                       "Repeatable."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption keylog(
+        QStringLiteral("keylog"),
+        QStringLiteral("Append TLS keys of both sides to FILE in NSS key log format, for "
+                       "Wireshark (also: the SSLKEYLOGFILE environment variable)."),
+        QStringLiteral("FILE"));
+    parser.addOptions({help,
+                       version,
+                       headless,
+                       listen,
+                       har,
+                       workers,
+                       connectTimeout,
+                       responseTimeout,
+                       idleTimeout,
+                       maxRequestLine,
+                       maxHeaderBytes,
+                       maxHeaderFields,
+                       bodyMemory,
+                       bodyCap,
+                       bodyRecord,
+                       listenHttps,
+                       caDir,
+                       exportCa,
+                       regenerateCa,
+                       noIntercept,
+                       passthrough,
+                       passthroughRejecting,
+                       insecure,
+                       insecureHost,
+                       upstreamCa,
+                       keylog});
 
     ParseOutcome outcome;
     auto fail = [&](const QString &message) {
@@ -128,6 +199,20 @@ ParseOutcome parseOptions(const QStringList &arguments)
     if (parser.isSet(listen)
         && !parseHostPort(parser.value(listen), o.engine.listenHost, o.engine.listenPort))
         return fail(u"--listen wants HOST:PORT, not '"_s + parser.value(listen) + u'\'');
+    if (parser.isSet(listenHttps)
+        && !parseHostPort(parser.value(listenHttps), o.engine.httpsListenHost,
+                          o.engine.httpsListenPort))
+        return fail(u"--listen-https wants HOST:PORT, not '"_s + parser.value(listenHttps) + u'\'');
+    o.engine.caDirectory = parser.value(caDir);
+    o.exportCaPath = parser.value(exportCa);
+    o.regenerateCa = parser.isSet(regenerateCa);
+    o.engine.intercept = !parser.isSet(noIntercept);
+    o.engine.passthrough = parser.values(passthrough);
+    o.engine.passthroughRejecting = parser.isSet(passthroughRejecting);
+    o.engine.verifyServers = !parser.isSet(insecure);
+    o.engine.insecureHosts = parser.values(insecureHost);
+    o.engine.extraRoots = parser.values(upstreamCa);
+    o.engine.keyLogFile = parser.value(keylog);
     if (parser.isSet(har)) {
         if (!o.headless)
             return fail(QStringLiteral("--har goes with --headless (in the window, use File > "
@@ -143,9 +228,10 @@ ParseOutcome parseOptions(const QStringList &arguments)
         const quint64 value = parser.value(option).toULongLong(&ok);
         if (!ok || value == 0 || value > max) {
             outcome.exitCode = 2;
-            outcome.message = u"--"_s + option.names().constFirst() + u" wants a whole number "
-                              u"from 1 to "_s + QString::number(max) + u", not '"_s
-                              + parser.value(option) + u'\'';
+            outcome.message = u"--"_s + option.names().constFirst()
+                              + u" wants a whole number "
+                                u"from 1 to "_s
+                              + QString::number(max) + u", not '"_s + parser.value(option) + u'\'';
             return false;
         }
         out = value;

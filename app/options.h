@@ -17,6 +17,8 @@ struct Options
     quint64 bodyMemoryBytes = 0; // 0: the store's default
     quint64 bodyCapBytes = 0;
     quint64 bodyRecordBytes = 0;
+    QString exportCaPath; // --export-ca: write the CA certificate there and exit
+    bool regenerateCa = false;
 };
 
 // Parses the command line. On --help/--version, or a bad argument, `exitCode` is set and

@@ -27,17 +27,26 @@ QString keyOf(const QString &host, quint16 port)
 } // namespace
 
 ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context)
-    : m_worker(worker)
-    , m_session(std::move(context), monotonicNow())
+    : m_worker(worker), m_session(std::move(context), monotonicNow())
 {
     m_client.adopt(fd);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] { dispatch(Tick{}); });
-    m_client.onData = [this](std::string_view data) { dispatch(ClientData{data}); };
-    m_client.onEof = [this] { dispatch(ClientEof{}); };
-    m_client.onError = [this](const QString &message) { dispatch(ClientGone{text(message)}); };
-    m_client.onDrained = [this] { updateReading(); };
-    m_client.onClosed = [this] { finish(); };
+    m_client.onData = [this](std::string_view data) {
+        dispatch(ClientData{data});
+    };
+    m_client.onEof = [this] {
+        dispatch(ClientEof{});
+    };
+    m_client.onError = [this](const QString &message) {
+        dispatch(ClientGone{text(message)});
+    };
+    m_client.onDrained = [this] {
+        updateReading();
+    };
+    m_client.onClosed = [this] {
+        finish();
+    };
 }
 
 ClientDriver::~ClientDriver() = default;
@@ -180,8 +189,8 @@ void ClientDriver::connectNext(ServerId id)
     Server &server = m_servers.at(id);
     const QHostAddress address = server.addresses.at(server.nextAddress++);
     if (m_worker.isOwnEndpoint(address, server.port)) {
-        const std::string message = text(server.key)
-                                    + " is Tunnelscope's own address: the request would loop";
+        const std::string message
+            = text(server.key) + " is Tunnelscope's own address: the request would loop";
         const MonoTime lookupDone = server.lookupDone;
         m_servers.erase(id);
         dispatch(ServerConnectFailed{id, ConnectFailure::LoopDetected, message, lookupDone});
@@ -230,15 +239,21 @@ void ClientDriver::connectNext(ServerId id)
 
 void ClientDriver::wireServer(ServerId id, TcpSocket &socket)
 {
-    socket.onData = [this, id](std::string_view data) { dispatch(ServerData{id, data}); };
-    socket.onEof = [this, id] { dispatch(ServerEof{id}); };
+    socket.onData = [this, id](std::string_view data) {
+        dispatch(ServerData{id, data});
+    };
+    socket.onEof = [this, id] {
+        dispatch(ServerEof{id});
+    };
     socket.onError = [this, id](const QString &message) {
         const auto it = m_servers.find(id);
         if (it != m_servers.end())
             it->second.socket.reset();
         dispatch(ServerGone{id, text(message)});
     };
-    socket.onDrained = [this] { updateReading(); };
+    socket.onDrained = [this] {
+        updateReading();
+    };
 }
 
 void ClientDriver::updateReading()

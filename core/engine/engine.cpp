@@ -5,7 +5,13 @@
 #include "core/engine/tcp_socket.h"
 #include "core/flow/flow_store.h"
 
+#include "core/tls/certificate_authority.h"
+#include "core/tls/tls_session.h"
+
+#include <QDir>
+#include <QHostInfo>
 #include <QNetworkInterface>
+#include <QStandardPaths>
 #include <QTcpServer>
 
 #include <algorithm>
@@ -16,49 +22,49 @@ namespace ts::engine {
 class Listener final : public QTcpServer
 {
 public:
-    explicit Listener(Engine &engine) : m_engine(engine) {}
+    Listener(Engine &engine, bool tls) : m_engine(engine), m_tls(tls) {}
 
 protected:
-    void incomingConnection(qintptr fd) override { m_engine.dispatch(fd); }
+    void incomingConnection(qintptr fd) override { m_engine.dispatch(fd, m_tls); }
 
 private:
     Engine &m_engine;
+    bool m_tls;
 };
 
 // ------------------------------------------------------------------------------------ Worker
 
 Worker::Worker(const EngineConfig &config, flow::FlowStore &store, QObject *parent)
-    : QObject(parent)
-    , m_config(config)
-    , m_store(store)
-{
-}
+    : QObject(parent), m_config(config), m_store(store)
+{}
 
 Worker::~Worker() = default;
 
-void Worker::setOwnEndpoint(const QHostAddress &address, quint16 port)
+void Worker::addOwnEndpoint(const QHostAddress &address, quint16 port)
 {
-    m_listenAddress = address;
-    m_listenPort = port;
+    m_endpoints.append({address, port});
     m_localAddresses = QNetworkInterface::allAddresses();
 }
 
 bool Worker::isOwnEndpoint(const QHostAddress &address, quint16 port) const
 {
-    if (port != m_listenPort)
-        return false;
-    if (address.isEqual(m_listenAddress, QHostAddress::TolerantConversion))
-        return true;
-    const bool listensEverywhere = m_listenAddress == QHostAddress::Any
-                                   || m_listenAddress == QHostAddress::AnyIPv4
-                                   || m_listenAddress == QHostAddress::AnyIPv6;
-    if (address.isLoopback())
-        return listensEverywhere || m_listenAddress.isLoopback();
-    if (!listensEverywhere)
-        return false;
-    return std::any_of(m_localAddresses.begin(), m_localAddresses.end(), [&](const QHostAddress &a) {
-        return a.isEqual(address, QHostAddress::TolerantConversion);
-    });
+    for (const auto &[listen, listenPort] : m_endpoints) {
+        if (port != listenPort)
+            continue;
+        if (address.isEqual(listen, QHostAddress::TolerantConversion))
+            return true;
+        const bool everywhere = listen == QHostAddress::Any || listen == QHostAddress::AnyIPv4
+                                || listen == QHostAddress::AnyIPv6;
+        if (address.isLoopback() && (everywhere || listen.isLoopback()))
+            return true;
+        if (everywhere
+            && std::any_of(m_localAddresses.begin(), m_localAddresses.end(),
+                           [&](const QHostAddress &a) {
+                               return a.isEqual(address, QHostAddress::TolerantConversion);
+                           }))
+            return true;
+    }
+    return false;
 }
 
 void Worker::accept(qintptr fd, const proxy::SessionContext &context)
@@ -80,8 +86,7 @@ Engine::Engine(EngineConfig config, flow::FlowStore &store, QObject *parent)
     , m_config(std::move(config))
     , m_store(store)
     , m_nextFlowId(std::make_shared<std::atomic<std::uint64_t>>(0))
-{
-}
+{}
 
 Engine::~Engine()
 {
@@ -92,15 +97,11 @@ Result<void> Engine::start()
 {
     if (m_listener)
         return {};
-    QHostAddress address;
-    if (m_config.listenHost == u"localhost")
-        address = QHostAddress::LocalHost;
-    else if (!address.setAddress(m_config.listenHost))
-        return Error{"listen.address", "'" + m_config.listenHost.toStdString()
-                                           + "' is not an IP address to listen on"};
+    if (auto tls = setUpTls(); !tls)
+        return tls;
 
-    int count = m_config.workers > 0 ? m_config.workers
-                                     : std::clamp(QThread::idealThreadCount(), 1, 4);
+    int count
+        = m_config.workers > 0 ? m_config.workers : std::clamp(QThread::idealThreadCount(), 1, 4);
     for (int i = 0; i < count; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("tunnelscope-worker-%1").arg(i));
@@ -112,44 +113,143 @@ Result<void> Engine::start()
         m_threads.push_back(std::move(thread));
     }
 
+    auto plain = listenOn(m_config.listenHost, m_config.listenPort, false);
+    if (!plain) {
+        stop();
+        return plain.error();
+    }
+    m_listener = *plain;
+    m_boundAddress = m_listener->serverAddress();
+    m_boundPort = m_listener->serverPort();
+    if (!m_config.httpsListenHost.isEmpty()) {
+        auto https = listenOn(m_config.httpsListenHost, m_config.httpsListenPort, true);
+        if (!https) {
+            stop();
+            return https.error();
+        }
+        m_httpsListener = *https;
+        m_httpsAddress = m_httpsListener->serverAddress();
+        m_httpsPort = m_httpsListener->serverPort();
+    }
+    for (Worker *worker : m_workers) {
+        QList<QPair<QHostAddress, quint16>> endpoints{{m_boundAddress, m_boundPort}};
+        if (m_httpsListener)
+            endpoints.append({m_httpsAddress, m_httpsPort});
+        QMetaObject::invokeMethod(
+            worker,
+            [worker, endpoints] {
+                for (const auto &[a, p] : endpoints)
+                    worker->addOwnEndpoint(a, p);
+            },
+            Qt::BlockingQueuedConnection);
+    }
+    return {};
+}
+
+Result<Listener *> Engine::listenOn(const QString &host, quint16 port, bool tls)
+{
+    QHostAddress address;
+    if (host == u"localhost")
+        address = QHostAddress::LocalHost;
+    else if (!address.setAddress(host))
+        return Error{"listen.address",
+                     "'" + host.toStdString() + "' is not an IP address to listen on"};
     QString error;
+    Listener *listener = nullptr;
     QMetaObject::invokeMethod(
         m_workers.front(),
         [&] {
-            auto *listener = new Listener(*this);
-            if (!listener->listen(address, m_config.listenPort)) {
-                error = listener->errorString();
-                delete listener;
+            auto *l = new Listener(*this, tls);
+            if (!l->listen(address, port)) {
+                error = l->errorString();
+                delete l;
                 return;
             }
-            m_listener = listener;
-            m_boundAddress = listener->serverAddress();
-            m_boundPort = listener->serverPort();
+            listener = l;
         },
         Qt::BlockingQueuedConnection);
-
-    if (!m_listener) {
-        stop();
-        return Error{"listen.failed", "cannot listen on " + m_config.listenHost.toStdString() + ":"
-                                          + std::to_string(m_config.listenPort) + ": "
+    if (!listener)
+        return Error{"listen.failed", "cannot listen on " + host.toStdString() + ":"
+                                          + std::to_string(port) + ": "
                                           + error.toLower().toStdString()};
+    return listener;
+}
+
+QString Engine::caDirectory(const EngineConfig &config)
+{
+    QString dir = config.caDirectory;
+    if (dir.isEmpty())
+        dir = QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)
+              + QStringLiteral("/ca");
+    return QDir::cleanPath(dir);
+}
+
+Result<void> Engine::setUpTls()
+{
+    auto ic = std::make_shared<proxy::InterceptConfig>();
+    auto ca = tls::CertificateAuthority::openOrCreate(caDirectory(m_config).toStdString());
+    if (!ca)
+        return Error{"ca", "certificate authority: " + ca.error().message};
+    m_ca = std::move(*ca);
+    ic->ca = m_ca;
+
+    std::shared_ptr<tls::KeyLog> keyLog;
+    QString keyLogFile = m_config.keyLogFile;
+    if (keyLogFile.isEmpty())
+        keyLogFile = qEnvironmentVariable("SSLKEYLOGFILE");
+    if (!keyLogFile.isEmpty())
+        keyLog = std::make_shared<tls::KeyLog>(keyLogFile.toStdString());
+
+    tls::TlsContext::ClientOptions client;
+    for (const QString &f : m_config.extraRoots)
+        client.extraRootFiles.push_back(f.toStdString());
+    client.keyLog = keyLog;
+    auto toServers = tls::TlsContext::client(client);
+    if (!toServers)
+        return toServers.error();
+    auto toClients = tls::TlsContext::server({keyLog});
+    if (!toClients)
+        return toClients.error();
+    ic->toServers = *toServers;
+    ic->toClients = *toClients;
+
+    auto patterns = [](const QStringList &list) {
+        std::vector<std::string> out;
+        for (const QString &p : list)
+            out.push_back(p.toStdString());
+        return proxy::HostPatterns::parse(out);
+    };
+    auto passthrough = patterns(m_config.passthrough);
+    if (!passthrough)
+        return passthrough.error();
+    auto insecure = patterns(m_config.insecureHosts);
+    if (!insecure)
+        return insecure.error();
+    ic->passthrough = std::make_shared<proxy::HostPatterns>(std::move(*passthrough));
+    ic->insecure = std::make_shared<proxy::HostPatterns>(std::move(*insecure));
+    ic->enabled = m_config.intercept;
+    ic->verifyServers = m_config.verifyServers;
+    ic->passthroughRejecting = m_config.passthroughRejecting;
+    // The HTTPS listener's certificate names: what clients may call the proxy.
+    ic->proxyNames = {"localhost", "127.0.0.1", "::1", QHostInfo::localHostName().toStdString()};
+    if (!m_config.httpsListenHost.isEmpty()) {
+        const std::string h = m_config.httpsListenHost.toStdString();
+        if (h != "0.0.0.0" && h != "::")
+            ic->proxyNames.insert(ic->proxyNames.begin(), h);
     }
-    for (Worker *worker : m_workers) {
-        const QHostAddress a = m_boundAddress;
-        const quint16 p = m_boundPort;
-        QMetaObject::invokeMethod(
-            worker, [worker, a, p] { worker->setOwnEndpoint(a, p); }, Qt::BlockingQueuedConnection);
-    }
+    m_intercept = std::move(ic);
     return {};
 }
 
 void Engine::stop()
 {
-    if (m_listener) {
-        Listener *listener = m_listener;
+    for (Listener **l : {&m_listener, &m_httpsListener}) {
+        if (!*l)
+            continue;
+        Listener *listener = *l;
         QMetaObject::invokeMethod(
             m_workers.front(), [listener] { delete listener; }, Qt::BlockingQueuedConnection);
-        m_listener = nullptr;
+        *l = nullptr;
     }
     for (auto &thread : m_threads) {
         thread->quit();
@@ -161,17 +261,24 @@ void Engine::stop()
 
 QString Engine::listenAddress() const
 {
-    const QHostAddress a = m_boundAddress.isNull() ? QHostAddress(m_config.listenHost)
-                                                   : m_boundAddress;
+    const QHostAddress a
+        = m_boundAddress.isNull() ? QHostAddress(m_config.listenHost) : m_boundAddress;
     const quint16 port = m_boundPort ? m_boundPort : m_config.listenPort;
     return formatEndpoint(a, port);
 }
 
-void Engine::dispatch(qintptr fd)
+QString Engine::httpsListenAddress() const
+{
+    return m_httpsListener ? formatEndpoint(m_httpsAddress, m_httpsPort) : QString();
+}
+
+void Engine::dispatch(qintptr fd, bool tls)
 {
     proxy::SessionContext context;
+    context.intercept = m_intercept;
+    context.tlsListener = tls;
     context.connectionId = ++m_nextConnection;
-    context.listenAddress = listenAddress().toStdString();
+    context.listenAddress = (tls ? httpsListenAddress() : listenAddress()).toStdString();
     context.http1 = m_config.http1;
     context.proxy = m_config.proxy;
     context.timeouts = m_config.timeouts;

@@ -16,6 +16,13 @@ class FlowStore;
 struct BodyBudget;
 } // namespace ts::flow
 
+namespace ts::tls {
+class CertificateAuthority;
+}
+namespace ts::proxy {
+struct InterceptConfig;
+}
+
 namespace ts::engine {
 
 class Listener;
@@ -37,7 +44,7 @@ public:
     ServerPool &pool() { return *m_pool; }
     // True when address:port is one of the proxy's own listening endpoints.
     bool isOwnEndpoint(const QHostAddress &address, quint16 port) const;
-    void setOwnEndpoint(const QHostAddress &address, quint16 port);
+    void addOwnEndpoint(const QHostAddress &address, quint16 port);
 
     void accept(qintptr fd, const proxy::SessionContext &context);
 
@@ -45,8 +52,7 @@ private:
     const EngineConfig &m_config;
     flow::FlowStore &m_store;
     std::unique_ptr<ServerPool> m_pool;
-    QHostAddress m_listenAddress;
-    quint16 m_listenPort = 0;
+    QList<QPair<QHostAddress, quint16>> m_endpoints;
     QList<QHostAddress> m_localAddresses;
 };
 
@@ -61,24 +67,36 @@ public:
     Engine(EngineConfig config, flow::FlowStore &store, QObject *parent = nullptr);
     ~Engine() override;
 
+    // The CA directory the config names, or the default under the user's config directory.
+    static QString caDirectory(const EngineConfig &config);
+
     // Binds the listener; the error says why not ("address already in use").
     Result<void> start();
     void stop();
     bool running() const { return m_listener != nullptr; }
-    QString listenAddress() const; // "127.0.0.1:8080", with the real port
+    QString listenAddress() const;      // "127.0.0.1:8080", with the real port
+    QString httpsListenAddress() const; // empty without an HTTPS listener
+    std::shared_ptr<tls::CertificateAuthority> certificateAuthority() const { return m_ca; }
     const EngineConfig &config() const { return m_config; }
 
 private:
     friend class Listener;
-    void dispatch(qintptr fd);
+    void dispatch(qintptr fd, bool tls);
+    Result<void> setUpTls();
+    Result<Listener *> listenOn(const QString &host, quint16 port, bool tls);
 
     EngineConfig m_config;
     flow::FlowStore &m_store;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<Worker *> m_workers;
     Listener *m_listener = nullptr; // lives on the first worker's thread
+    Listener *m_httpsListener = nullptr;
     QHostAddress m_boundAddress;
     quint16 m_boundPort = 0;
+    QHostAddress m_httpsAddress;
+    quint16 m_httpsPort = 0;
+    std::shared_ptr<tls::CertificateAuthority> m_ca;
+    std::shared_ptr<const proxy::InterceptConfig> m_intercept;
     std::atomic<std::uint64_t> m_nextConnection{0};
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;
     std::size_t m_roundRobin = 0;

@@ -4,6 +4,7 @@
 #include "core/proxy/session_context.h"
 
 #include <QString>
+#include <QStringList>
 
 namespace ts::engine {
 
@@ -17,6 +18,18 @@ struct EngineConfig
     proxy::Timeouts timeouts;
     int maxIdleServerConnectionsPerOrigin = 16;
     int serverIdleTimeoutMs = 30'000;
+
+    // TLS.
+    QString httpsListenHost; // empty: no HTTPS proxy listener
+    quint16 httpsListenPort = 0;
+    QString caDirectory;       // empty: <config dir>/ca
+    bool intercept = true;     // decrypt TLS in tunnels
+    QStringList passthrough;   // host patterns never intercepted
+    QStringList insecureHosts; // host patterns whose certificates are not verified
+    bool verifyServers = true; // false: --insecure-upstream
+    bool passthroughRejecting = false;
+    QStringList extraRoots; // PEM files trusted for servers besides the system store
+    QString keyLogFile;     // SSLKEYLOGFILE
 };
 
 } // namespace ts::engine

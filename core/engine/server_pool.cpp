@@ -7,9 +7,7 @@
 namespace ts::engine {
 
 ServerPool::ServerPool(int maxPerKey, int idleTimeoutMs, QObject *parent)
-    : QObject(parent)
-    , m_maxPerKey(maxPerKey)
-    , m_idleTimeoutMs(idleTimeoutMs)
+    : QObject(parent), m_maxPerKey(maxPerKey), m_idleTimeoutMs(idleTimeoutMs)
 {
     m_sweep.setInterval(std::max(1000, idleTimeoutMs / 4));
     connect(&m_sweep, &QTimer::timeout, this, &ServerPool::sweep);
@@ -43,9 +41,15 @@ void ServerPool::put(const QString &key, TcpSocketPtr socket)
     raw->onConnected = nullptr;
     raw->onConnectFailed = nullptr;
     raw->onDrained = nullptr;
-    raw->onData = [this, key, raw](std::string_view) { drop(key, raw); };
-    raw->onEof = [this, key, raw] { drop(key, raw); };
-    raw->onError = [this, key, raw](const QString &) { drop(key, raw); };
+    raw->onData = [this, key, raw](std::string_view) {
+        drop(key, raw);
+    };
+    raw->onEof = [this, key, raw] {
+        drop(key, raw);
+    };
+    raw->onError = [this, key, raw](const QString &) {
+        drop(key, raw);
+    };
     raw->setReading(true);
     list.push_back({std::move(socket), QDateTime::currentMSecsSinceEpoch()});
     if (!m_sweep.isActive())

@@ -66,7 +66,8 @@ void DeleteLater::operator()(TcpSocket *socket) const
     socket->deleteLater();
 }
 
-TcpSocket::TcpSocket(QObject *parent) : QObject(parent) {}
+TcpSocket::TcpSocket(QObject *parent) : QObject(parent)
+{}
 
 TcpSocket::~TcpSocket()
 {

@@ -50,7 +50,7 @@ public:
     void setReading(bool on);
     bool isOpen() const { return m_fd >= 0; }
 
-    QString peerText() const;  // "127.0.0.1:53412", "[::1]:80"
+    QString peerText() const; // "127.0.0.1:53412", "[::1]:80"
     QString localText() const;
     static QString peerTextOf(qintptr fd);
 

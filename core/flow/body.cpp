@@ -4,7 +4,8 @@
 
 namespace ts::flow {
 
-SpillFile::SpillFile() : m_file(std::tmpfile()) {}
+SpillFile::SpillFile() : m_file(std::tmpfile())
+{}
 
 SpillFile::~SpillFile()
 {
@@ -45,7 +46,8 @@ std::uint64_t SpillFile::size() const
     return m_size;
 }
 
-Body::Body(std::shared_ptr<BodyBudget> budget) : m_budget(std::move(budget)) {}
+Body::Body(std::shared_ptr<BodyBudget> budget) : m_budget(std::move(budget))
+{}
 
 Body::~Body()
 {
@@ -149,7 +151,8 @@ std::string Body::read(std::uint64_t offset, std::uint64_t maxBytes) const
         const std::uint64_t end = position + e.length;
         if (end > offset) {
             const std::uint64_t skip = offset > position ? offset - position : 0;
-            const std::uint64_t take = std::min<std::uint64_t>(e.length - skip, maxBytes - out.size());
+            const std::uint64_t take
+                = std::min<std::uint64_t>(e.length - skip, maxBytes - out.size());
             const std::size_t at = out.size();
             out.resize(at + take);
             if (!m_budget->spill->read(e.offset + std::int64_t(skip), out.data() + at, take)) {

@@ -30,6 +30,34 @@ struct Timings
     std::int64_t complete = -1;    // response completely sent to the client (or failure)
 };
 
+struct CertificateSummary
+{
+    std::string subject;
+    std::string issuer;
+    std::vector<std::string> names; // subjectAltName DNS and IP entries
+    WallMillis notBefore = 0;
+    WallMillis notAfter = 0;
+    std::string serial;
+    std::string sha256;
+    std::string keyType;
+};
+
+// One side's TLS, as the handshake settled it.
+struct TlsSide
+{
+    bool used = false;
+    std::string sni;
+    std::vector<std::string> alpnOffered;
+    std::string alpn;
+    std::string version;
+    std::string cipher;
+    std::vector<CertificateSummary> chain; // the server's chain (server side), ours (client side)
+    std::int64_t handshakeMicros = -1;
+    bool verified = false;   // server side: chain and name checked and good
+    std::string verifyError; // server side: why not
+    std::string failure;     // the handshake did not complete: why
+};
+
 // One record per exchange (request/response) or tunnel. The engine owns the live object and
 // publishes copies to the FlowStore at each milestone; bodies are shared, append-only objects.
 struct Flow
@@ -51,7 +79,7 @@ struct Flow
 
     // Exchange.
     std::string method;
-    std::string path; // origin-form path and query
+    std::string path;                        // origin-form path and query
     std::string clientProtocol = "HTTP/1.1"; // version the client spoke
     std::string serverProtocol;              // version the server answered with
     HeaderList requestHeaders;               // as received from the client
@@ -72,6 +100,12 @@ struct Flow
     std::uint64_t bytesServerToClient = 0;
     WallMillis closedWall = 0;
     std::string closeReason;
+
+    // TLS.
+    bool intercepted = false; // tunnel: decrypted; exchange: carried by a decrypted tunnel
+    FlowId parent = 0;        // the tunnel flow carrying this exchange
+    TlsSide clientTls;        // between the client and the proxy
+    TlsSide serverTls;        // between the proxy and the server
 
     // Failure (both kinds): empty when none.
     std::string error;

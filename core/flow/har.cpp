@@ -677,6 +677,63 @@ void writeResponse(JsonWriter &w, const Flow &f)
     w.endObject();
 }
 
+void writeStrings(JsonWriter &w, const std::vector<std::string> &list)
+{
+    w.beginArray();
+    for (const std::string &item : list)
+        w.string(item);
+    w.endArray();
+}
+
+void writeTlsSide(JsonWriter &w, const TlsSide &side)
+{
+    w.beginObject();
+    w.key("sni").string(side.sni);
+    w.key("alpnOffered");
+    writeStrings(w, side.alpnOffered);
+    w.key("alpn").string(side.alpn);
+    w.key("version").string(side.version);
+    w.key("cipher").string(side.cipher);
+    w.key("handshakeMicros").number(side.handshakeMicros);
+    w.key("verified").boolean(side.verified);
+    w.key("verifyError").string(side.verifyError);
+    w.key("failure").string(side.failure);
+    w.key("chain").beginArray();
+    for (const CertificateSummary &c : side.chain) {
+        w.beginObject();
+        w.key("subject").string(c.subject);
+        w.key("issuer").string(c.issuer);
+        w.key("names");
+        writeStrings(w, c.names);
+        w.key("notBefore").string(isoTime(c.notBefore));
+        w.key("notAfter").string(isoTime(c.notAfter));
+        w.key("serial").string(c.serial);
+        w.key("sha256").string(c.sha256);
+        w.key("keyType").string(c.keyType);
+        w.endObject();
+    }
+    w.endArray();
+    w.endObject();
+}
+
+// TLS on either side, as "_tls": {intercepted, client: {...}, server: {...}}.
+void writeTls(JsonWriter &w, const Flow &f)
+{
+    if (!f.clientTls.used && !f.serverTls.used)
+        return;
+    w.key("_tls").beginObject();
+    w.key("intercepted").boolean(f.intercepted);
+    if (f.clientTls.used) {
+        w.key("client");
+        writeTlsSide(w, f.clientTls);
+    }
+    if (f.serverTls.used) {
+        w.key("server");
+        writeTlsSide(w, f.serverTls);
+    }
+    w.endObject();
+}
+
 void writeEntry(JsonWriter &w, const Flow &f)
 {
     const HarTimings t = harTimings(f.timings);
@@ -707,6 +764,7 @@ void writeEntry(JsonWriter &w, const Flow &f)
         w.key("_serverReused").boolean(true);
     if (!f.error.empty())
         w.key("_error").string(f.error);
+    writeTls(w, f);
     w.endObject();
 }
 
@@ -730,6 +788,7 @@ void writeTunnel(JsonWriter &w, const Flow &f)
         w.key("closeReason").string(f.closeReason);
     if (!f.error.empty())
         w.key("error").string(f.error);
+    writeTls(w, f);
     w.endObject();
 }
 

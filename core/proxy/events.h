@@ -18,7 +18,8 @@ struct ClientData
     std::string_view data;
 };
 struct ClientEof // the client half-closed: no more bytes will come, it may still read
-{};
+{
+};
 struct ClientGone // the client connection failed or was reset: nothing can be sent any more
 {
     std::string reason;
@@ -55,7 +56,8 @@ struct ServerGone
     std::string reason;
 };
 struct Tick // the deadline the layer asked for has passed
-{};
+{
+};
 
 using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
                            ServerData, ServerEof, ServerGone, Tick>;
@@ -66,15 +68,18 @@ struct SendToClient
     std::string data;
 };
 struct ShutdownClient // half-close the client side once everything queued is written
-{};
+{
+};
 struct CloseClient // close once everything queued is written (or at once when abort)
 {
     bool abort = false;
 };
 struct PauseClient // stop reading from the client (the layer holds enough of its input)
-{};
+{
+};
 struct ResumeClient
-{};
+{
+};
 struct OpenServer
 {
     ServerId id = 0;

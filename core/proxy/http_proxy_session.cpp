@@ -1,5 +1,9 @@
 #include "core/proxy/http_proxy_session.h"
 
+#include "core/tls/certificate_authority.h"
+#include "core/tls/client_hello.h"
+#include "core/tls/tls_session.h"
+
 #include <algorithm>
 
 namespace ts::proxy {
@@ -11,18 +15,30 @@ namespace {
 std::string_view statusReason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 504: return "Gateway Timeout";
-    case 508: return "Loop Detected";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 504:
+        return "Gateway Timeout";
+    case 508:
+        return "Loop Detected";
+    default:
+        return "Error";
     }
 }
 
@@ -46,11 +62,20 @@ std::string htmlEscape(std::string_view in)
     std::string out;
     for (char c : in) {
         switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -61,12 +86,55 @@ std::string secondsText(MonoTime t)
     return std::to_string(t / kSecond) + " s";
 }
 
+bool isIpLiteral(const std::string &host)
+{
+    return host.find(':') != std::string::npos
+           || (!host.empty() && host.find_first_not_of("0123456789.") == std::string::npos);
+}
+
+flow::CertificateSummary summary(const tls::CertificateInfo &c)
+{
+    flow::CertificateSummary s;
+    s.subject = c.subject;
+    s.issuer = c.issuer;
+    s.names = c.dnsNames;
+    s.names.insert(s.names.end(), c.ipAddresses.begin(), c.ipAddresses.end());
+    s.notBefore = c.notBefore;
+    s.notAfter = c.notAfter;
+    s.serial = c.serialHex;
+    s.sha256 = c.sha256;
+    s.keyType = c.keyType;
+    return s;
+}
+
+// Copies what a finished (or failed) handshake settled into a flow's TLS side.
+void record(flow::TlsSide &side, const tls::TlsSession &session)
+{
+    const tls::TlsDetails &d = session.details();
+    side.used = true;
+    if (!d.sni.empty())
+        side.sni = d.sni;
+    if (!d.alpnOffered.empty())
+        side.alpnOffered = d.alpnOffered;
+    side.alpn = d.alpn;
+    side.version = d.version;
+    side.cipher = d.cipher;
+    side.handshakeMicros = d.handshakeMicros;
+    if (!d.peerChain.empty()) {
+        side.chain.clear();
+        for (const tls::CertificateInfo &c : d.peerChain)
+            side.chain.push_back(summary(c));
+    }
+    side.verified = d.verified;
+    side.verifyError = d.verifyError;
+    if (session.failed())
+        side.failure = session.error();
+}
+
 } // namespace
 
 HttpProxySession::HttpProxySession(SessionContext context, MonoTime now)
-    : m_context(std::move(context))
-    , m_parser(m_context.http1)
-    , m_lastClientActivity(now)
+    : m_context(std::move(context)), m_parser(m_context.http1), m_lastClientActivity(now)
 {
     m_connection.id = m_context.connectionId;
     m_connection.clientAddress = m_context.clientAddress;
@@ -74,9 +142,28 @@ HttpProxySession::HttpProxySession(SessionContext context, MonoTime now)
     m_connection.openedWall = wallNow();
 }
 
-void HttpProxySession::start(MonoTime, std::vector<Command> &out)
+HttpProxySession::~HttpProxySession() = default;
+
+void HttpProxySession::start(MonoTime now, std::vector<Command> &out)
 {
     publishConnection(out);
+    if (!m_context.tlsListener)
+        return;
+    // HTTPS proxy: the client's first bytes are a TLS handshake with the proxy itself.
+    const InterceptConfig *ic = m_context.intercept.get();
+    auto leaf = ic && ic->ca ? ic->ca->leafFor(ic->proxyNames)
+                             : Result<std::shared_ptr<const tls::LeafCertificate>>(
+                                 Error{"tls.ca", "no certificate authority"});
+    if (!leaf) {
+        closeClient(true, "cannot make the proxy's certificate: " + leaf.error().message, now, out);
+        return;
+    }
+    auto session = tls::TlsSession::server(ic->toClients, {*leaf, {"http/1.1"}}, now);
+    if (!session) {
+        closeClient(true, session.error().message, now, out);
+        return;
+    }
+    m_clientTls.push_back(std::move(*session));
 }
 
 void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Command> &out)
@@ -87,12 +174,26 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
         [&](const auto &e) {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, ClientData>) {
-                onClientData(e.data, now, out);
+                m_connection.bytesIn += e.data.size();
+                m_lastClientActivity = now;
+                if (m_intercept)
+                    m_intercept->tunnelFlow.bytesClientToServer += e.data.size();
+                if (m_clientTls.empty()) {
+                    onClientData(e.data, now, out);
+                    return;
+                }
+                const std::string plain = clientDecrypt(e.data, now, out);
+                if (!plain.empty() && m_mode != Mode::Closed)
+                    onClientData(plain, now, out);
+                const bool closeNotify = std::any_of(m_clientTls.begin(), m_clientTls.end(),
+                                                     [](const auto &t) { return t->peerClosed(); });
+                if (closeNotify && m_mode != Mode::Closed && !m_clientEof)
+                    onClientEof(now, out);
             } else if constexpr (std::is_same_v<T, ClientEof>) {
                 onClientEof(now, out);
             } else if constexpr (std::is_same_v<T, ClientGone>) {
                 if (m_tunnel)
-                    closeTunnel("client connection failed: " + e.reason, now, out);
+                    closeTunnel("client connection failed: " + e.reason, now, out, true);
                 else if (m_exchange)
                     abortExchange("client connection failed: " + e.reason, now, out);
                 closeClient(true, e.reason, now, out);
@@ -101,30 +202,61 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
             } else if constexpr (std::is_same_v<T, ServerConnectFailed>) {
                 onServerConnectFailed(e, now, out);
             } else if constexpr (std::is_same_v<T, ServerData>) {
-                if (m_tunnel && e.id == m_tunnel->server) {
-                    m_tunnel->lastActivity = now;
-                    m_tunnel->flow.bytesServerToClient += e.data.size();
-                    m_connection.bytesOut += e.data.size();
-                    out.push_back(SendToClient{std::string(e.data)});
-                } else if (m_exchange && e.id == m_exchange->server) {
-                    onServerData(e.data, now, out);
+                const auto tls = m_serverTls.find(e.id);
+                if (tls == m_serverTls.end()) {
+                    onServerBytes(e.id, e.data, now, out);
+                    return;
                 }
+                tls::TlsSession &session = *tls->second;
+                const bool wasDone = session.handshakeDone();
+                std::string plain;
+                session.receive(e.data, plain, now);
+                if (session.hasCiphertext())
+                    out.push_back(SendToServer{e.id, session.takeCiphertext()});
+                if (session.failed()) {
+                    onServerTlsFailed(e.id, now, out);
+                    return;
+                }
+                if (!wasDone && session.handshakeDone())
+                    onServerTlsDone(e.id, now, out);
+                if (!plain.empty() && m_mode != Mode::Closed)
+                    onServerBytes(e.id, plain, now, out);
+                if (m_serverTls.count(e.id) && m_serverTls[e.id]->peerClosed()
+                    && m_mode != Mode::Closed)
+                    handle(ServerEof{e.id}, now, out);
             } else if constexpr (std::is_same_v<T, ServerEof>) {
                 if (m_tunnel && e.id == m_tunnel->server) {
+                    if (m_mode == Mode::Intercepting) {
+                        onServerTlsFailed(e.id, now, out);
+                        return;
+                    }
                     m_tunnel->serverEof = true;
                     m_tunnel->lastActivity = now;
-                    if (m_tunnel->clientEof)
-                        closeTunnel("closed by both sides", now, out);
+                    if (m_tunnel->clientEof || !m_clientTls.empty())
+                        closeTunnel(m_tunnel->clientEof ? "closed by both sides"
+                                                        : "closed by the server",
+                                    now, out);
                     else
                         out.push_back(ShutdownClient{});
                 } else if (m_exchange && e.id == m_exchange->server) {
+                    if (!m_exchange->serverConnected && m_serverTls.count(e.id)) {
+                        onServerTlsFailed(e.id, now, out);
+                        return;
+                    }
                     onServerEnded(false, "the server closed the connection", now, out);
+                } else if (m_intercept && e.id == m_intercept->idleServer) {
+                    m_intercept->idleServer = 0;
+                    dropServer(e.id, out);
                 }
             } else if constexpr (std::is_same_v<T, ServerGone>) {
                 if (m_tunnel && e.id == m_tunnel->server)
-                    closeTunnel("server connection failed: " + e.reason, now, out);
+                    closeTunnel("server connection failed: " + e.reason, now, out, true);
                 else if (m_exchange && e.id == m_exchange->server)
                     onServerEnded(true, e.reason, now, out);
+                else if (m_intercept && e.id == m_intercept->idleServer) {
+                    m_intercept->idleServer = 0;
+                    dropServer(e.id, out);
+                }
             } else if constexpr (std::is_same_v<T, Tick>) {
                 onTick(now, out);
             }
@@ -132,12 +264,138 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
         event);
 }
 
+void HttpProxySession::onServerBytes(ServerId id, std::string_view data, MonoTime now,
+                                     std::vector<Command> &out)
+{
+    if (m_tunnel && id == m_tunnel->server) {
+        if (m_mode == Mode::Sniff) {
+            // The server spoke first (a banner): not TLS from the client; relay what we have.
+            relayRaw(now, out);
+        }
+        if (m_mode != Mode::Tunnel)
+            return;
+        m_tunnel->lastActivity = now;
+        m_tunnel->flow.bytesServerToClient += data.size();
+        sendClient(std::string(data), out);
+    } else if (m_exchange && id == m_exchange->server && m_exchange->serverConnected) {
+        onServerData(data, now, out);
+    } else if (m_intercept && id == m_intercept->idleServer) {
+        // Unasked bytes on an idle connection: it cannot be trusted for the next request.
+        m_intercept->idleServer = 0;
+        dropServer(id, out);
+    }
+}
+
+// ---------------------------------------------------------------------------- TLS byte paths
+
+std::string HttpProxySession::clientDecrypt(std::string_view data, MonoTime now,
+                                            std::vector<Command> &out)
+{
+    std::string bytes(data);
+    for (std::size_t i = 0; i < m_clientTls.size(); ++i) {
+        tls::TlsSession &session = *m_clientTls[i];
+        const bool wasDone = session.handshakeDone();
+        std::string plain;
+        session.receive(bytes, plain, now);
+        flushClientTls(i, out);
+        if (session.failed()) {
+            onClientTlsFailed(i, now, out);
+            return {};
+        }
+        if (!wasDone && session.handshakeDone())
+            onClientHandshakeDone(i, now, out);
+        if (m_mode == Mode::Closed)
+            return {};
+        bytes = std::move(plain);
+        if (bytes.empty())
+            break;
+    }
+    return bytes;
+}
+
+void HttpProxySession::flushClientTls(std::size_t layer, std::vector<Command> &out)
+{
+    if (layer >= m_clientTls.size() || !m_clientTls[layer]->hasCiphertext())
+        return;
+    std::string bytes = m_clientTls[layer]->takeCiphertext();
+    for (std::size_t j = layer; j-- > 0;) {
+        m_clientTls[j]->send(bytes);
+        bytes = m_clientTls[j]->takeCiphertext();
+    }
+    if (m_intercept)
+        m_intercept->tunnelFlow.bytesServerToClient += bytes.size();
+    m_connection.bytesOut += bytes.size();
+    if (!bytes.empty())
+        out.push_back(SendToClient{std::move(bytes)});
+}
+
+void HttpProxySession::sendClient(std::string plaintext, std::vector<Command> &out)
+{
+    if (plaintext.empty())
+        return;
+    if (m_clientTls.empty()) {
+        m_connection.bytesOut += plaintext.size();
+        out.push_back(SendToClient{std::move(plaintext)});
+        return;
+    }
+    m_clientTls.back()->send(plaintext);
+    flushClientTls(m_clientTls.size() - 1, out);
+}
+
+void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vector<Command> &out)
+{
+    if (plaintext.empty())
+        return;
+    const auto tls = m_serverTls.find(id);
+    if (tls == m_serverTls.end()) {
+        out.push_back(SendToServer{id, std::move(plaintext)});
+        return;
+    }
+    tls->second->send(plaintext);
+    if (tls->second->hasCiphertext())
+        out.push_back(SendToServer{id, tls->second->takeCiphertext()});
+}
+
+void HttpProxySession::startServerTls(ServerId id, const std::string &sni,
+                                      const std::string &verifyName,
+                                      const std::vector<std::string> &alpn, bool verify,
+                                      MonoTime now, std::vector<Command> &out)
+{
+    const InterceptConfig &ic = *m_context.intercept;
+    auto session = tls::TlsSession::client(ic.toServers, {sni, verifyName, alpn, verify}, now);
+    if (!session) {
+        // Nothing was sent: treat like a failed handshake.
+        m_serverTls.erase(id);
+        if (m_exchange && m_exchange->server == id) {
+            dropServer(id, out);
+            m_exchange->server = 0;
+            failExchange(502, "Bad Gateway", session.error().message, now, out);
+        }
+        return;
+    }
+    tls::TlsSession &s = **session;
+    m_serverTls[id] = std::move(*session);
+    if (s.hasCiphertext())
+        out.push_back(SendToServer{id, s.takeCiphertext()});
+}
+
+void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
+{
+    m_serverTls.erase(id);
+    out.push_back(CloseServer{id});
+}
+
 // ---------------------------------------------------------------------------- client side
 
 void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::vector<Command> &out)
 {
-    m_connection.bytesIn += data.size();
-    m_lastClientActivity = now;
+    if (m_mode == Mode::Sniff || m_mode == Mode::Intercepting) {
+        m_tunnel->lastActivity = now;
+        m_tunnel->sniffed.append(data);
+        if (m_mode == Mode::Sniff)
+            onSniffData(now, out);
+        return;
+    }
     if (m_tunnel) {
         m_tunnel->lastActivity = now;
         m_tunnel->flow.bytesClientToServer += data.size();
@@ -153,7 +411,22 @@ void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::ve
 void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
 {
     m_clientEof = true;
+    if (m_mode == Mode::Intercepting || (m_mode == Mode::Sniff && !m_tunnel->sniffed.empty())) {
+        if (m_intercept && m_intercept->clientHandshakeStarted) {
+            // Closing in the middle of our handshake is how many clients refuse a certificate.
+            m_tunnel->flow.clientTls.failure = "the client closed the connection during the "
+                                               "handshake";
+            onClientTlsFailed(m_clientTls.size() - 1, now, out);
+            return;
+        }
+        closeTunnel("the client closed the connection before the tunnel was set up", now, out);
+        return;
+    }
     if (m_tunnel) {
+        if (!m_clientTls.empty()) {
+            closeTunnel("closed by the client", now, out);
+            return;
+        }
         m_tunnel->clientEof = true;
         m_tunnel->lastActivity = now;
         if (m_tunnel->serverEof)
@@ -189,8 +462,8 @@ void HttpProxySession::pumpClient(MonoTime now, std::vector<Command> &out)
         if (!m_exchange && m_headStartedAt < 0)
             m_headStartedAt = now;
         events.clear();
-        const std::size_t used =
-            m_parser.feed(std::string_view(m_input).substr(m_inputPos), events);
+        const std::size_t used
+            = m_parser.feed(std::string_view(m_input).substr(m_inputPos), events);
         m_inputPos += used;
         for (RequestEvent &e : events) {
             onRequestEvent(e, now, out);
@@ -236,7 +509,7 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
         // nothing on this connection can be trusted.
         if (m_exchange && m_exchange->flow.status == 0 && !m_exchange->headSent) {
             if (m_exchange->server)
-                out.push_back(CloseServer{m_exchange->server});
+                dropServer(m_exchange->server, out);
             failExchange(error->status, statusReason(error->status), error->reason, now, out);
         } else if (m_exchange) {
             abortExchange("invalid request body: " + error->reason, now, out);
@@ -325,6 +598,14 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         ex.target = *target;
         f.host = ex.target.host;
         f.port = ex.target.port;
+    } else if (m_intercept && !head.target.empty() && head.target.front() == '/') {
+        // Inside a decrypted tunnel: an ordinary request to the tunnel's origin.
+        ex.target = m_intercept->target;
+        ex.target.path = head.target;
+        f.scheme = "https";
+        f.host = ex.target.host;
+        f.port = ex.target.port;
+        f.path = ex.target.path;
     } else if (!head.target.empty() && head.target.front() == '/') {
         // Origin-form: the client talks to the proxy as if it were a web server.
         f.scheme = "http";
@@ -336,7 +617,18 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
             f.port = self->port;
         }
         f.responseFromProxy = true;
-        if (head.method == "GET" || head.method == "HEAD") {
+        const tls::CertificateAuthority *ca
+            = m_context.intercept ? m_context.intercept->ca.get() : nullptr;
+        const std::string path = head.target.substr(0, head.target.find('?'));
+        if ((head.method == "GET" || head.method == "HEAD") && ca
+            && (path == "/ca.pem" || path == "/ca.crt" || path == "/ca.der")) {
+            const bool der = path == "/ca.der";
+            respondLocally(
+                200, "OK", der ? "application/pkix-cert" : "application/x-pem-file",
+                der ? ca->certificateDer() : ca->certificatePem(), false, {}, now, out,
+                {{"Content-Disposition", std::string("attachment; filename=\"tunnelscope-ca")
+                                             + (der ? ".der" : ".pem") + "\""}});
+        } else if (head.method == "GET" || head.method == "HEAD") {
             respondLocally(200, "OK", "text/html; charset=utf-8", infoPage(), false, {}, now, out);
         } else {
             failExchange(405, "Method Not Allowed",
@@ -359,17 +651,39 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         f.host = ex.target.host;
         f.port = ex.target.port;
         f.path = ex.target.path;
-        if (ex.target.scheme == "https") {
+        if (ex.target.scheme == "https" && !m_context.intercept) {
             failExchange(501, "Not Implemented",
-                         "https:// URLs in absolute-form need TLS to the origin, which this "
-                         "version does not do; use CONNECT (curl -p) instead",
-                         now, out);
+                         "https:// URLs in absolute-form need TLS to the origin, which is off", now,
+                         out);
             return;
         }
     }
+    ex.needsTls = !ex.isConnect && ex.target.scheme == "https";
+    if (m_listenerTls.used)
+        f.clientTls = m_listenerTls;
 
-    ex.server = ++m_nextServerId;
-    out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, !ex.isConnect});
+    bool reuse = false;
+    if (m_intercept && !ex.isConnect) {
+        f.intercepted = true;
+        f.parent = m_intercept->tunnelFlow.id;
+        f.clientTls = m_intercept->clientSide;
+        f.serverTls = m_intercept->serverSide;
+        if (!m_intercept->error.empty()) {
+            failExchange(502, "Bad Gateway", m_intercept->error, now, out);
+            return;
+        }
+        if (m_intercept->idleServer) {
+            ex.server = m_intercept->idleServer;
+            m_intercept->idleServer = 0;
+            f.serverReused = true;
+            reuse = true;
+        }
+    }
+    if (!reuse) {
+        ex.server = ++m_nextServerId;
+        out.push_back(
+            OpenServer{ex.server, ex.target.host, ex.target.port, !ex.isConnect && !ex.needsTls});
+    }
     publish(f, out);
 
     if (ex.isConnect)
@@ -396,6 +710,8 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         ex.retryBytes = bytes;
     ex.pendingToServer = std::move(bytes);
     ex.responseParser.expectResponseTo(head.method);
+    if (reuse)
+        serverReady(now, out, false); // inside pumpClient already: do not pump again
 }
 
 void HttpProxySession::sendToServer(std::string data, std::vector<Command> &out)
@@ -412,7 +728,7 @@ void HttpProxySession::sendToServer(std::string data, std::vector<Command> &out)
         ex.pendingToServer += data;
         return;
     }
-    out.push_back(SendToServer{ex.server, std::move(data)});
+    sendServer(ex.server, std::move(data), out);
 }
 
 // ---------------------------------------------------------------------------- server side
@@ -435,21 +751,94 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
             f.timings.connect = since(f, e.connectDone);
     }
     if (ex.isConnect) {
-        out.push_back(SendToClient{"HTTP/1.1 200 Connection established\r\n\r\n"});
+        sendClient(std::string("HTTP/1.1 200 Connection established\r\n\r\n"), out);
         f.status = 200;
         f.reason = "Connection established";
         if (ex.requestComplete)
             startTunnel({}, now, out);
         return;
     }
+    if (ex.needsTls) {
+        ex.serverConnected = false; // not until the TLS handshake is done
+        if (m_intercept)
+            startServerTls(ex.server, m_intercept->sni, m_intercept->verifyName,
+                           m_intercept->alpnOffer, m_intercept->verify, now, out);
+        else
+            startServerTls(ex.server, isIpLiteral(ex.target.host) ? "" : ex.target.host,
+                           ex.target.host, {"http/1.1"}, true, now, out);
+        return;
+    }
+    serverReady(now, out);
+}
+
+void HttpProxySession::serverReady(MonoTime now, std::vector<Command> &out, bool pump)
+{
+    Exchange &ex = *m_exchange;
+    ex.serverConnected = true;
+    ex.lastServerActivity = now;
     if (!ex.pendingToServer.empty()) {
-        out.push_back(SendToServer{ex.server, std::move(ex.pendingToServer)});
+        sendServer(ex.server, std::move(ex.pendingToServer), out);
         ex.pendingToServer.clear();
     }
     if (ex.requestComplete)
-        f.timings.requestSent = since(f, now);
-    publish(f, out);
-    pumpClient(now, out); // the body may have been held back while connecting
+        ex.flow.timings.requestSent = since(ex.flow, now);
+    publish(ex.flow, out);
+    if (pump)
+        pumpClient(now, out); // the body may have been held back while connecting
+}
+
+void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Command> &out)
+{
+    if (m_mode == Mode::Intercepting && m_tunnel && id == m_tunnel->server) {
+        onInterceptServerReady(now, out);
+        return;
+    }
+    if (!m_exchange || id != m_exchange->server)
+        return;
+    Exchange &ex = *m_exchange;
+    const tls::TlsSession &session = *m_serverTls.at(id);
+    record(ex.flow.serverTls, session);
+    const InterceptConfig &ic = *m_context.intercept;
+    const bool verify
+        = m_intercept ? m_intercept->verify
+                      : ic.verifyServers && !(ic.insecure && ic.insecure->matches(ex.target.host));
+    if (verify && !session.details().verified) {
+        dropServer(id, out);
+        ex.server = 0;
+        failExchange(502, "Bad Gateway",
+                     "the certificate of " + ex.target.authority()
+                         + " is not trusted: " + session.details().verifyError,
+                     now, out);
+        return;
+    }
+    serverReady(now, out);
+}
+
+void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out)
+{
+    std::string why = "the server closed the connection during the TLS handshake";
+    if (const auto it = m_serverTls.find(id); it != m_serverTls.end() && it->second->failed())
+        why = it->second->error();
+    if (m_mode == Mode::Intercepting && m_tunnel && id == m_tunnel->server) {
+        if (const auto it = m_serverTls.find(id); it != m_serverTls.end())
+            record(m_intercept->serverSide, *it->second);
+        m_intercept->serverSide.failure = why;
+        m_intercept->error = "TLS with " + m_intercept->target.authority() + " failed: " + why;
+        dropServer(id, out);
+        m_tunnel->server = 0;
+        onInterceptServerReady(now, out); // finish with the client, then answer 502
+        return;
+    }
+    if (!m_exchange || id != m_exchange->server)
+        return;
+    Exchange &ex = *m_exchange;
+    if (const auto it = m_serverTls.find(id); it != m_serverTls.end())
+        record(ex.flow.serverTls, *it->second);
+    ex.flow.serverTls.failure = why;
+    dropServer(id, out);
+    ex.server = 0;
+    failExchange(502, "Bad Gateway", "TLS with " + ex.target.authority() + " failed: " + why, now,
+                 out);
 }
 
 void HttpProxySession::onServerConnectFailed(const ServerConnectFailed &e, MonoTime now,
@@ -496,7 +885,7 @@ void HttpProxySession::onServerData(std::string_view data, MonoTime now, std::ve
             startTunnel({}, now, out);
             if (m_tunnel && !data.empty()) {
                 m_tunnel->flow.bytesServerToClient += data.size();
-                out.push_back(SendToClient{std::string(data)});
+                sendClient(std::string(data), out);
             }
             return;
         }
@@ -522,7 +911,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             if (!ex.clientIs10) {
                 ResponseHead interim{Version::Http11, h.status, h.reason, h.headers};
                 removeHopByHop(interim.headers);
-                out.push_back(SendToClient{serialize(interim)});
+                sendClient(serialize(interim), out);
             }
             return;
         }
@@ -535,14 +924,13 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         removeHopByHop(toClient.headers);
         if (h.status == 101) {
             if (!ex.upgradeRequested || ex.clientIs10) {
-                failExchange(502, "Bad Gateway", "the server switched protocols unasked", now,
-                             out);
+                failExchange(502, "Bad Gateway", "the server switched protocols unasked", now, out);
                 return;
             }
             toClient.headers.push_back({"Connection", "Upgrade"});
             if (const std::string *up = findHeader(h.headers, "upgrade"))
                 toClient.headers.push_back({"Upgrade", *up});
-            out.push_back(SendToClient{serialize(toClient)});
+            sendClient(serialize(toClient), out);
             ex.headSent = true;
             return; // the parser reports upgraded(); onServerData starts the tunnel
         }
@@ -570,14 +958,14 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         else if (ex.clientIs10)
             toClient.headers.push_back({"Connection", "keep-alive"});
         ex.closeClientAfter = !keepAlive;
-        out.push_back(SendToClient{serialize(toClient)});
+        sendClient(serialize(toClient), out);
         ex.headSent = true;
         publish(f, out);
         return;
     }
     if (auto *body = std::get_if<BodyData>(&event)) {
         f.responseBody->append(body->data);
-        out.push_back(SendToClient{ex.responseChunked ? chunk(body->data) : std::string(body->data)});
+        sendClient(ex.responseChunked ? chunk(body->data) : std::string(body->data), out);
         return;
     }
     if (auto *trailers = std::get_if<TrailersEvent>(&event)) {
@@ -590,7 +978,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             Headers trailers;
             for (const auto &[name, value] : f.responseTrailers)
                 trailers.push_back({name, value});
-            out.push_back(SendToClient{lastChunk(trailers)});
+            sendClient(lastChunk(trailers), out);
         }
         if (f.status == 101)
             return;
@@ -599,7 +987,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
     }
     if (auto *error = std::get_if<ParseError>(&event)) {
         const std::string message = "invalid response from the server: " + error->reason;
-        out.push_back(CloseServer{ex.server});
+        dropServer(ex.server, out);
         ex.server = 0;
         if (!ex.headSent)
             failExchange(502, "Bad Gateway", message, now, out);
@@ -619,7 +1007,7 @@ void HttpProxySession::onServerEnded(bool error, const std::string &reason, Mono
     }
     // A pooled connection the server had already closed: replay the request on a fresh one.
     if (!ex.sawServerBytes && ex.flow.serverReused && ex.retryable && !ex.retried) {
-        out.push_back(CloseServer{ex.server});
+        dropServer(ex.server, out);
         ex.retried = true;
         ex.server = ++m_nextServerId;
         ex.serverConnected = false;
@@ -640,7 +1028,7 @@ void HttpProxySession::onServerEnded(bool error, const std::string &reason, Mono
         if (!m_exchange)
             return; // completed (close-delimited body) or failed by the parser
     }
-    out.push_back(CloseServer{ex.server});
+    dropServer(ex.server, out);
     ex.server = 0;
     const std::string message = error ? "server connection failed: " + reason
                                       : "the server closed the connection before the response "
@@ -662,8 +1050,8 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
             closeTunnel("idle for " + secondsText(t.tunnelIdle), now, out);
             return;
         }
-        const std::uint64_t bytes =
-            m_tunnel->flow.bytesClientToServer + m_tunnel->flow.bytesServerToClient;
+        const std::uint64_t bytes
+            = m_tunnel->flow.bytesClientToServer + m_tunnel->flow.bytesServerToClient;
         if (now >= m_tunnel->lastPublish + m_context.tunnelPublishInterval
             && bytes != m_tunnel->publishedBytes) {
             m_tunnel->lastPublish = now;
@@ -675,7 +1063,7 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
     if (m_exchange) {
         Exchange &ex = *m_exchange;
         if (ex.server && !ex.serverConnected && now >= ex.openedAt + t.connect) {
-            out.push_back(CloseServer{ex.server});
+            dropServer(ex.server, out);
             ex.server = 0;
             failExchange(504, "Gateway Timeout",
                          "connecting to " + ex.target.authority() + " timed out after "
@@ -685,7 +1073,7 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
         }
         if (ex.server && ex.serverConnected && ex.requestComplete && !ex.isConnect
             && now >= std::max(ex.lastServerActivity, ex.requestCompleteAt) + t.response) {
-            out.push_back(CloseServer{ex.server});
+            dropServer(ex.server, out);
             ex.server = 0;
             const std::string message = "no response from " + ex.target.authority() + " within "
                                         + secondsText(t.response);
@@ -711,8 +1099,8 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
         f.responseBody = std::make_shared<flow::Body>(m_context.bodies);
         ++m_connection.flows;
         failExchange(408, "Request Timeout",
-                     "the request head was not complete within " + secondsText(t.requestHead),
-                     now, out);
+                     "the request head was not complete within " + secondsText(t.requestHead), now,
+                     out);
         closeClient(false, "request head timeout", now, out);
         return;
     }
@@ -728,8 +1116,8 @@ MonoTime HttpProxySession::deadline() const
     const Timeouts &t = m_context.timeouts;
     if (m_tunnel) {
         MonoTime d = m_tunnel->lastActivity + t.tunnelIdle;
-        const std::uint64_t bytes =
-            m_tunnel->flow.bytesClientToServer + m_tunnel->flow.bytesServerToClient;
+        const std::uint64_t bytes
+            = m_tunnel->flow.bytesClientToServer + m_tunnel->flow.bytesServerToClient;
         if (bytes != m_tunnel->publishedBytes)
             d = std::min(d, m_tunnel->lastPublish + m_context.tunnelPublishInterval);
         return d;
@@ -751,13 +1139,15 @@ MonoTime HttpProxySession::deadline() const
 
 void HttpProxySession::respondLocally(int status, std::string_view reason, std::string contentType,
                                       std::string body, bool close, const std::string &error,
-                                      MonoTime, std::vector<Command> &out)
+                                      MonoTime, std::vector<Command> &out, Headers extra)
 {
     Exchange &ex = *m_exchange;
     flow::Flow &f = ex.flow;
-    ResponseHead head{ex.clientIs10 ? Version::Http10 : Version::Http11, status,
-                      std::string(reason), {}};
+    ResponseHead head{
+        ex.clientIs10 ? Version::Http10 : Version::Http11, status, std::string(reason), {}};
     head.headers.push_back({"Content-Type", std::move(contentType)});
+    for (Header &h : extra)
+        head.headers.push_back(std::move(h));
     head.headers.push_back({"Content-Length", std::to_string(body.size())});
     head.headers.push_back({"Cache-Control", "no-store"});
     if (close || !ex.clientKeepAlive)
@@ -765,7 +1155,7 @@ void HttpProxySession::respondLocally(int status, std::string_view reason, std::
     ex.closeClientAfter = close || !ex.clientKeepAlive;
     if (f.method == "HEAD")
         body.clear();
-    out.push_back(SendToClient{serialize(head) + body});
+    sendClient(serialize(head) + body, out);
     ex.headSent = true;
     f.status = status;
     f.reason = std::string(reason);
@@ -799,7 +1189,7 @@ void HttpProxySession::abortExchange(const std::string &error, MonoTime now,
 {
     Exchange &ex = *m_exchange;
     if (ex.server)
-        out.push_back(CloseServer{ex.server});
+        dropServer(ex.server, out);
     ex.server = 0;
     ex.flow.state = flow::FlowState::Failed;
     ex.flow.error = error;
@@ -821,15 +1211,17 @@ void HttpProxySession::completeExchange(MonoTime now, std::vector<Command> &out)
     publish(f, out);
 
     if (ex.server) {
-        const bool reusable = ex.serverKeepAlive && ex.requestComplete
-                              && ex.responseParser.idle() && !ex.responseParser.upgraded();
-        if (reusable)
+        const bool reusable = ex.serverKeepAlive && ex.requestComplete && ex.responseParser.idle()
+                              && !ex.responseParser.upgraded();
+        if (reusable && m_intercept)
+            m_intercept->idleServer = ex.server; // TLS state lives here, not in the pool
+        else if (reusable && !ex.needsTls)
             out.push_back(ReleaseServer{ex.server});
         else
-            out.push_back(CloseServer{ex.server});
+            dropServer(ex.server, out);
     }
-    const bool close = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete
-                       || m_clientEof;
+    const bool close
+        = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete || m_clientEof;
     m_exchange.reset();
     if (close) {
         closeClient(false, "response complete", now, out);
@@ -848,8 +1240,9 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
     m_tunnel->lastActivity = now;
     m_tunnel->lastPublish = now;
     m_tunnel->flow.timings.requestSent = since(m_tunnel->flow, now);
+    const bool sniff = ex.isConnect && m_context.intercept;
     m_exchange.reset();
-    m_mode = Mode::Tunnel;
+    m_mode = sniff ? Mode::Sniff : Mode::Tunnel;
     publish(m_tunnel->flow, out);
 
     // Whatever the client sent after its CONNECT (or upgrade request) belongs to the tunnel.
@@ -857,10 +1250,16 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
     early.append(m_input, m_inputPos, std::string::npos);
     m_input.clear();
     m_inputPos = 0;
-    if (!early.empty()) {
+    if (sniff) {
+        m_tunnel->sniffed = std::move(early);
+        if (!m_tunnel->sniffed.empty())
+            onSniffData(now, out);
+    } else if (!early.empty()) {
         m_tunnel->flow.bytesClientToServer += early.size();
         out.push_back(SendToServer{m_tunnel->server, std::move(early)});
     }
+    if (!m_tunnel)
+        return;
     if (m_clientPaused) {
         m_clientPaused = false;
         out.push_back(ResumeClient{});
@@ -872,37 +1271,245 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
 }
 
 void HttpProxySession::closeTunnel(const std::string &reason, MonoTime now,
-                                   std::vector<Command> &out)
+                                   std::vector<Command> &out, bool failed)
 {
     flow::Flow &f = m_tunnel->flow;
     f.closeReason = reason;
     f.closedWall = wallNow();
     f.timings.complete = since(f, now);
     if (f.state == flow::FlowState::Open)
-        f.state = reason.find("failed") != std::string::npos ? flow::FlowState::Failed
-                                                              : flow::FlowState::Complete;
-    if (f.state == flow::FlowState::Failed)
+        f.state = failed ? flow::FlowState::Failed : flow::FlowState::Complete;
+    if (failed && f.error.empty())
         f.error = reason;
     publish(f, out);
-    out.push_back(CloseServer{m_tunnel->server});
+    if (m_tunnel->server)
+        dropServer(m_tunnel->server, out);
     m_tunnel.reset();
     closeClient(false, reason, now, out);
 }
 
-void HttpProxySession::closeClient(bool abort, const std::string &reason, MonoTime,
+void HttpProxySession::closeClient(bool abort, const std::string &reason, MonoTime now,
                                    std::vector<Command> &out)
 {
     if (m_mode == Mode::Closed)
         return;
     if (m_tunnel) {
-        out.push_back(CloseServer{m_tunnel->server});
+        if (m_tunnel->server)
+            dropServer(m_tunnel->server, out);
         m_tunnel.reset();
+    }
+    if (m_intercept && m_intercept->tunnelFlow.id) { // the decrypted tunnel was set up
+        if (m_intercept->idleServer)
+            dropServer(m_intercept->idleServer, out);
+        m_intercept->idleServer = 0;
+        flow::Flow &f = m_intercept->tunnelFlow;
+        f.closeReason = reason;
+        f.closedWall = wallNow();
+        f.timings.complete = since(f, now);
+        if (f.state == flow::FlowState::Open)
+            f.state = abort ? flow::FlowState::Failed : flow::FlowState::Complete;
+        publish(f, out);
     }
     m_mode = Mode::Closed;
     out.push_back(CloseClient{abort});
     m_connection.closedWall = wallNow();
     m_connection.closeReason = reason;
     publishConnection(out);
+}
+
+// ---------------------------------------------------------------------------- interception
+
+void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
+{
+    Tunnel &t = *m_tunnel;
+    const tls::Sniff sniff = tls::sniffTls(t.sniffed);
+    if (sniff == tls::Sniff::NeedMore)
+        return;
+    if (sniff == tls::Sniff::NotTls) {
+        relayRaw(now, out);
+        return;
+    }
+    const tls::ClientHelloResult parsed = tls::parseClientHello(t.sniffed);
+    if (parsed.status == tls::ClientHelloResult::Status::NeedMore)
+        return;
+    flow::Flow &f = t.flow;
+    if (parsed.status == tls::ClientHelloResult::Status::Invalid) {
+        f.clientTls.used = true;
+        f.clientTls.failure = parsed.error + " (relayed without interception)";
+        relayRaw(now, out);
+        return;
+    }
+    const tls::ClientHello &hello = parsed.hello;
+    f.clientTls.used = true;
+    f.clientTls.sni = hello.serverName;
+    f.clientTls.alpnOffered = hello.alpn;
+
+    const InterceptConfig &ic = *m_context.intercept;
+    const std::string host = hello.serverName.empty() ? f.host : hello.serverName;
+    if (!ic.enabled || !ic.ca) {
+        relayRaw(now, out);
+        return;
+    }
+    if (ic.passthrough && ic.passthrough->matches(host)) {
+        f.closeReason = "passed through: " + host + " is on the pass-through list";
+        relayRaw(now, out);
+        return;
+    }
+    // Until HTTP/2 is spoken inside interception, only http/1.1 can be offered on both sides.
+    std::vector<std::string> alpn;
+    for (const std::string &p : hello.alpn)
+        if (p == "http/1.1")
+            alpn.push_back(p);
+    if (!hello.alpn.empty() && alpn.empty()) {
+        std::string offered;
+        for (const std::string &p : hello.alpn)
+            offered += (offered.empty() ? "" : ", ") + p;
+        f.closeReason = "passed through: the client offered only " + offered;
+        relayRaw(now, out);
+        return;
+    }
+
+    m_intercept = std::make_unique<Intercept>();
+    Intercept &in = *m_intercept;
+    in.target = Target{"https", host, f.port, {}};
+    in.sni = hello.serverName.empty() ? (isIpLiteral(f.host) ? "" : f.host) : hello.serverName;
+    in.verifyName = host;
+    in.verify = ic.verifyServers && !(ic.insecure && ic.insecure->matches(host));
+    in.alpnOffer = alpn;
+    m_mode = Mode::Intercepting;
+    startServerTls(t.server, in.sni, in.verifyName, in.alpnOffer, in.verify, now, out);
+}
+
+void HttpProxySession::relayRaw(MonoTime now, std::vector<Command> &out)
+{
+    Tunnel &t = *m_tunnel;
+    m_mode = Mode::Tunnel;
+    t.lastActivity = now;
+    publish(t.flow, out); // what the sniffing learned (SNI, why not intercepted)
+    if (!t.sniffed.empty()) {
+        t.flow.bytesClientToServer += t.sniffed.size();
+        out.push_back(SendToServer{t.server, std::move(t.sniffed)});
+        t.sniffed.clear();
+    }
+    if (m_clientEof) {
+        t.clientEof = true;
+        out.push_back(ShutdownServer{t.server});
+    }
+}
+
+void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command> &out)
+{
+    Intercept &in = *m_intercept;
+    Tunnel &t = *m_tunnel;
+    const InterceptConfig &ic = *m_context.intercept;
+    std::string serverAlpn;
+    std::vector<std::string> names{in.target.host};
+    if (t.server) {
+        const tls::TlsSession &server = *m_serverTls.at(t.server);
+        record(in.serverSide, server);
+        serverAlpn = server.details().alpn;
+        if (in.verify && !server.details().verified) {
+            in.error = "the certificate of " + in.target.authority()
+                       + " is not trusted: " + server.details().verifyError;
+            dropServer(t.server, out);
+            t.server = 0;
+        } else if (!server.details().peerChain.empty()) {
+            // Mirror the real certificate's names, so the client sees what it would have seen.
+            const tls::CertificateInfo &leaf = server.details().peerChain.front();
+            for (const auto *list : {&leaf.dnsNames, &leaf.ipAddresses})
+                for (const std::string &n : *list)
+                    if (names.size() < 64)
+                        names.push_back(n);
+        }
+    }
+    auto leaf = ic.ca->leafFor(names);
+    if (!leaf) {
+        t.flow.error
+            = "cannot make a certificate for " + in.target.host + ": " + leaf.error().message;
+        closeTunnel(t.flow.error, now, out, true);
+        return;
+    }
+    auto session = tls::TlsSession::server(ic.toClients,
+                                           {*leaf, serverAlpn.empty()
+                                                       ? std::vector<std::string>{"http/1.1"}
+                                                       : std::vector<std::string>{serverAlpn}},
+                                           now);
+    if (!session) {
+        t.flow.error = session.error().message;
+        closeTunnel(t.flow.error, now, out, true);
+        return;
+    }
+    m_clientTls.push_back(std::move(*session));
+    in.clientHandshakeStarted = true;
+    // Replay the ClientHello (and anything after it) into our side of the handshake.
+    const std::string hello = std::move(t.sniffed);
+    t.sniffed.clear();
+    const std::size_t layer = m_clientTls.size() - 1;
+    std::string plain;
+    m_clientTls[layer]->receive(hello, plain, now);
+    flushClientTls(layer, out);
+    if (m_clientTls[layer]->failed())
+        onClientTlsFailed(layer, now, out);
+    else if (m_clientTls[layer]->handshakeDone())
+        onClientHandshakeDone(layer, now, out);
+}
+
+void HttpProxySession::onClientHandshakeDone(std::size_t layer, MonoTime now,
+                                             std::vector<Command> &out)
+{
+    const tls::TlsSession &session = *m_clientTls[layer];
+    if (m_context.tlsListener && layer == 0) {
+        record(m_listenerTls, session);
+        return;
+    }
+    if (!m_intercept || m_mode != Mode::Intercepting)
+        return;
+    Intercept &in = *m_intercept;
+    Tunnel &t = *m_tunnel;
+    record(in.clientSide, session);
+    flow::Flow &f = t.flow;
+    f.intercepted = true;
+    f.clientTls = in.clientSide;
+    f.serverTls = in.serverSide;
+    in.idleServer = t.server;
+    in.tunnelFlow = std::move(t.flow);
+    m_tunnel.reset();
+    m_mode = Mode::Http;
+    publish(in.tunnelFlow, out);
+    (void)now;
+}
+
+void HttpProxySession::onClientTlsFailed(std::size_t layer, MonoTime now, std::vector<Command> &out)
+{
+    const tls::TlsSession &session = *m_clientTls[layer];
+    // An alert about our certificate, or a client hanging up mid-handshake, is how clients
+    // refuse a certificate they do not trust.
+    const bool hungUp
+        = !session.failed() || session.error().find("ended the handshake") != std::string::npos;
+    const bool rejected = session.peerRejectedCertificate() || hungUp;
+    if (m_intercept && m_tunnel && layer + 1 == m_clientTls.size()) {
+        flow::Flow &f = m_tunnel->flow;
+        record(f.clientTls, session);
+        if (!session.failed() && f.clientTls.failure.empty())
+            f.clientTls.failure = "the client closed the connection during the handshake";
+        f.serverTls = m_intercept->serverSide;
+        if (rejected) {
+            const InterceptConfig &ic = *m_context.intercept;
+            f.error = "the client rejected the certificate (" + f.clientTls.failure + ")";
+            if (ic.passthroughRejecting && ic.passthrough) {
+                ic.passthrough->addHost(m_intercept->target.host);
+                f.error += "; " + m_intercept->target.host + " is passed through from now on";
+            }
+        } else {
+            f.error = f.clientTls.failure;
+        }
+        closeTunnel(f.error, now, out, true);
+        return;
+    }
+    // The HTTPS listener's own handshake (or a later TLS error on it).
+    if (m_exchange)
+        abortExchange("TLS with the client failed: " + session.error(), now, out);
+    closeClient(true, "TLS with the client failed: " + session.error(), now, out);
 }
 
 void HttpProxySession::publish(const flow::Flow &flow, std::vector<Command> &out) const
@@ -918,20 +1525,53 @@ void HttpProxySession::publishConnection(std::vector<Command> &out) const
 std::string HttpProxySession::infoPage() const
 {
     const std::string proxy = htmlEscape(m_context.listenAddress);
-    return "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Tunnelscope</title>"
-           "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44em;margin:2em auto;"
-           "padding:0 1em}code,pre{background:#f2f2f2;padding:.1em .3em;border-radius:3px}"
-           "</style></head><body>\n"
-           "<h1>Tunnelscope</h1>\n"
-           "<p>This address is a proxy, not a web server. Point your HTTP client at it and every "
-           "request shows up in Tunnelscope.</p>\n"
-           "<h2>curl</h2>\n<pre>curl -x http://"
-           + proxy + " http://example.com/\ncurl -p -x http://" + proxy
-           + " https://example.com/   # tunnelled with CONNECT</pre>\n"
-             "<h2>Environment</h2>\n<pre>export http_proxy=http://"
-           + proxy + "\nexport https_proxy=http://" + proxy
-           + "</pre>\n<h2>Chromium</h2>\n<pre>chromium --proxy-server=http://" + proxy
-           + "</pre>\n</body></html>\n";
+    const std::string scheme = m_context.tlsListener ? "https" : "http";
+    const tls::CertificateAuthority *ca
+        = m_context.intercept ? m_context.intercept->ca.get() : nullptr;
+    std::string page
+        = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Tunnelscope</title>"
+          "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
+          "padding:0 1em}pre,code{background:#f2f2f2;padding:.1em .3em;border-radius:3px}"
+          "pre{padding:.5em;overflow-x:auto}h2{margin-top:1.5em}</style></head><body>\n"
+          "<h1>Tunnelscope</h1>\n"
+          "<p>This address is a proxy, not a web server. Point your HTTP client at it and every "
+          "request shows up in Tunnelscope.</p>\n"
+          "<h2>curl</h2>\n<pre>curl -x "
+          + scheme + "://" + proxy + " http://example.com/\ncurl -x " + scheme + "://" + proxy
+          + " --cacert tunnelscope-ca.pem https://example.com/</pre>\n"
+            "<h2>Environment</h2>\n<pre>export http_proxy="
+          + scheme + "://" + proxy + "\nexport https_proxy=" + scheme + "://" + proxy
+          + "</pre>\n<h2>Chromium</h2>\n<pre>chromium --proxy-server=" + scheme + "://" + proxy
+          + "</pre>\n";
+    if (ca) {
+        const tls::CertificateInfo info = ca->info();
+        page += "<h2>Trust the certificate authority</h2>\n"
+                "<p>HTTPS is decrypted with certificates signed by this Tunnelscope CA. Install it "
+                "where your client looks for trusted roots, only on machines you debug with.</p>\n"
+                "<p><a href=\"/ca.pem\">Download tunnelscope-ca.pem</a> &middot; "
+                "<a href=\"/ca.der\">tunnelscope-ca.der</a></p>\n<p>"
+                + htmlEscape(info.subject) + "<br>SHA-256 <code>" + info.sha256
+                + "</code></p>\n<dl>\n"
+                  "<dt>Chromium / Chrome (Linux)</dt><dd>Settings &rarr; Privacy and security "
+                  "&rarr; Security &rarr; Manage certificates &rarr; Authorities &rarr; Import "
+                  "the .pem and tick &ldquo;Trust this certificate for identifying "
+                  "websites&rdquo;. Or: <code>certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n "
+                  "tunnelscope -i tunnelscope-ca.pem</code></dd>\n"
+                  "<dt>Firefox</dt><dd>Settings &rarr; Privacy &amp; Security &rarr; "
+                  "Certificates &rarr; View Certificates &rarr; Authorities &rarr; Import, then "
+                  "tick &ldquo;Trust this CA to identify websites&rdquo;.</dd>\n"
+                  "<dt>Debian / Ubuntu (system store, curl, most tools)</dt><dd><code>sudo cp "
+                  "tunnelscope-ca.pem /usr/local/share/ca-certificates/tunnelscope.crt &amp;&amp; "
+                  "sudo update-ca-certificates</code></dd>\n"
+                  "<dt>macOS</dt><dd><code>sudo security add-trusted-cert -d -r trustRoot -k "
+                  "/Library/Keychains/System.keychain tunnelscope-ca.pem</code></dd>\n"
+                  "<dt>Windows</dt><dd><code>certutil -addstore -f Root "
+                  "tunnelscope-ca.der</code> (as administrator), or double-click the .der file "
+                  "&rarr; Install Certificate &rarr; Local Machine &rarr; Trusted Root "
+                  "Certification Authorities.</dd>\n</dl>\n";
+    }
+    page += "</body></html>\n";
+    return page;
 }
 
 } // namespace ts::proxy

@@ -5,21 +5,28 @@
 #include "core/proxy/session_context.h"
 #include "core/proxy/target.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+namespace ts::tls {
+class TlsSession;
+}
+
 namespace ts::proxy {
 
-// One client connection speaking HTTP/1.1 to the proxy: absolute-form forwarding to http://
-// origins, CONNECT tunnels, the proxy's own info page, and every local error answer. Sans-IO:
+// One client connection speaking HTTP/1.1 to the proxy (in clear or over TLS): absolute-form
+// forwarding, CONNECT tunnels that are intercepted when they carry TLS (or relayed raw), the
+// proxy's own info page, and every local error answer. Sans-IO:
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
 class HttpProxySession
 {
 public:
     HttpProxySession(SessionContext context, MonoTime now);
+    ~HttpProxySession();
 
     void start(MonoTime now, std::vector<Command> &out);
     void handle(const Event &event, MonoTime now, std::vector<Command> &out);
@@ -27,7 +34,10 @@ public:
     bool closed() const { return m_mode == Mode::Closed; }
 
 private:
-    enum class Mode { Http, Tunnel, Closed };
+    // Http: requests are parsed (forward proxy, or inside an intercepted tunnel). Sniff: after
+    // a CONNECT's 200, the first bytes decide. Intercepting: TLS handshakes with both sides.
+    // Tunnel: bytes relayed raw.
+    enum class Mode { Http, Sniff, Intercepting, Tunnel, Closed };
 
     struct Exchange
     {
@@ -36,7 +46,8 @@ private:
         ServerId server = 0;
         bool isConnect = false;
         bool upgradeRequested = false;
-        bool serverConnected = false;
+        bool serverConnected = false; // TCP and, when needed, TLS are up
+        bool needsTls = false;        // https:// target: TLS to the server
         bool requestComplete = false;
         bool requestChunked = false;
         bool clientKeepAlive = true;
@@ -66,7 +77,46 @@ private:
         MonoTime lastActivity = 0;
         MonoTime lastPublish = 0;
         std::uint64_t publishedBytes = 0;
+        std::string sniffed; // Sniff / Intercepting: client bytes not yet passed on
     };
+
+    // A decrypted tunnel: the client's TLS ends here, requests inside are parsed, and the
+    // server is reached over TLS of our own.
+    struct Intercept
+    {
+        Target target; // https, host from SNI (or CONNECT), CONNECT port
+        std::string sni;
+        std::string verifyName;
+        bool verify = true;
+        std::vector<std::string> alpnOffer;
+        flow::Flow tunnelFlow;
+        flow::TlsSide clientSide;
+        flow::TlsSide serverSide;
+        ServerId idleServer = 0; // ready for the next request
+        std::string error;       // every request is answered 502 with it
+        bool clientHandshakeStarted = false;
+    };
+
+    // Byte paths through TLS.
+    std::string clientDecrypt(std::string_view data, MonoTime now, std::vector<Command> &out);
+    void flushClientTls(std::size_t layer, std::vector<Command> &out);
+    void sendClient(std::string plaintext, std::vector<Command> &out);
+    void sendServer(ServerId id, std::string plaintext, std::vector<Command> &out);
+    void startServerTls(ServerId id, const std::string &sni, const std::string &verifyName,
+                        const std::vector<std::string> &alpn, bool verify, MonoTime now,
+                        std::vector<Command> &out);
+    void onServerBytes(ServerId id, std::string_view data, MonoTime now, std::vector<Command> &out);
+    void dropServer(ServerId id, std::vector<Command> &out);
+
+    // Interception.
+    void onSniffData(MonoTime now, std::vector<Command> &out);
+    void relayRaw(MonoTime now, std::vector<Command> &out);
+    void onInterceptServerReady(MonoTime now, std::vector<Command> &out);
+    void onClientTlsFailed(std::size_t layer, MonoTime now, std::vector<Command> &out);
+    void onClientHandshakeDone(std::size_t layer, MonoTime now, std::vector<Command> &out);
+    void onServerTlsDone(ServerId id, MonoTime now, std::vector<Command> &out);
+    void onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out);
+    void serverReady(MonoTime now, std::vector<Command> &out, bool pump = true);
 
     // Client side.
     void onClientData(std::string_view data, MonoTime now, std::vector<Command> &out);
@@ -90,13 +140,14 @@ private:
     // Answers.
     void respondLocally(int status, std::string_view reason, std::string contentType,
                         std::string body, bool close, const std::string &error, MonoTime now,
-                        std::vector<Command> &out);
+                        std::vector<Command> &out, http1::Headers extra = {});
     void failExchange(int status, std::string_view reason, const std::string &error, MonoTime now,
                       std::vector<Command> &out);
     void abortExchange(const std::string &error, MonoTime now, std::vector<Command> &out);
     void completeExchange(MonoTime now, std::vector<Command> &out);
     void startTunnel(std::string firstBytesToServer, MonoTime now, std::vector<Command> &out);
-    void closeTunnel(const std::string &reason, MonoTime now, std::vector<Command> &out);
+    void closeTunnel(const std::string &reason, MonoTime now, std::vector<Command> &out,
+                     bool failed = false);
     void closeClient(bool abort, const std::string &reason, MonoTime now,
                      std::vector<Command> &out);
 
@@ -112,6 +163,12 @@ private:
     std::size_t m_inputPos = 0;
     std::unique_ptr<Exchange> m_exchange;
     std::unique_ptr<Tunnel> m_tunnel;
+    std::unique_ptr<Intercept> m_intercept;
+    // TLS the client's bytes pass through, outermost first: the HTTPS listener's, then an
+    // intercepted tunnel's.
+    std::vector<std::unique_ptr<tls::TlsSession>> m_clientTls;
+    std::map<ServerId, std::unique_ptr<tls::TlsSession>> m_serverTls;
+    flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     ServerId m_nextServerId = 0;
     bool m_clientPaused = false;
     bool m_clientEof = false;

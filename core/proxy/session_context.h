@@ -4,21 +4,41 @@
 #include "core/base/time.h"
 #include "core/flow/body.h"
 #include "core/flow/flow.h"
+#include "core/proxy/host_patterns.h"
 
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+namespace ts::tls {
+class CertificateAuthority;
+class TlsContext;
+} // namespace ts::tls
+
 namespace ts::proxy {
 
 struct Timeouts
 {
-    MonoTime connect = 10 * kSecond;       // name lookup + TCP connect -> 504
-    MonoTime response = 60 * kSecond;      // silence from the server while a response is due -> 504
-    MonoTime tunnelIdle = 300 * kSecond;   // no byte either way in a tunnel -> closed
-    MonoTime clientIdle = 120 * kSecond;   // keep-alive client connection with no request -> closed
-    MonoTime requestHead = 30 * kSecond;   // a started request head must be complete by then -> 408
+    MonoTime connect = 10 * kSecond;     // name lookup + TCP connect -> 504
+    MonoTime response = 60 * kSecond;    // silence from the server while a response is due -> 504
+    MonoTime tunnelIdle = 300 * kSecond; // no byte either way in a tunnel -> closed
+    MonoTime clientIdle = 120 * kSecond; // keep-alive client connection with no request -> closed
+    MonoTime requestHead = 30 * kSecond; // a started request head must be complete by then -> 408
+};
+
+// TLS interception settings, shared by all sessions (read-only but for the added hosts).
+struct InterceptConfig
+{
+    bool enabled = true; // decrypt TLS in tunnels; off: every tunnel is passed through
+    std::shared_ptr<tls::CertificateAuthority> ca;
+    std::shared_ptr<tls::TlsContext> toServers; // client role, towards origins
+    std::shared_ptr<tls::TlsContext> toClients; // server role, towards clients
+    std::shared_ptr<HostPatterns> passthrough;  // never intercepted
+    std::shared_ptr<HostPatterns> insecure;     // server certificates not verified
+    bool verifyServers = true;                  // false: --insecure-upstream
+    bool passthroughRejecting = false;          // pass through hosts whose clients rejected us
+    std::vector<std::string> proxyNames;        // names on the HTTPS proxy listener's certificate
 };
 
 // Everything a client session's layers need from outside, fixed for the session's life.
@@ -32,6 +52,8 @@ struct SessionContext
     Timeouts timeouts;
     std::shared_ptr<flow::BodyBudget> bodies;
     std::shared_ptr<std::atomic<flow::FlowId>> nextFlowId;
+    std::shared_ptr<const InterceptConfig> intercept; // null: no TLS at all
+    bool tlsListener = false; // the client speaks TLS to the proxy itself (HTTPS proxy)
     // Live tunnels republish their byte counts this often.
     MonoTime tunnelPublishInterval = 1 * kSecond;
 

@@ -419,6 +419,12 @@ class Proxy:
         if har:
             self.args += ["--har", self.har_path]
         self.args += list(extra_args)
+        # Never touch the user's real CA: each proxy gets its own, in its temp dir.
+        if "--ca-dir" not in self.args:
+            self.ca_dir = os.path.join(self.dir, "ca")
+            self.args += ["--ca-dir", self.ca_dir]
+        else:
+            self.ca_dir = self.args[self.args.index("--ca-dir") + 1]
         self.proc = None
         self.port = None
         self.stdout_lines = []

@@ -95,8 +95,9 @@ private Q_SLOTS:
         QVERIFY(h.all<SendToServer>().empty()); // nothing before the connection is up
 
         h.feed(ServerConnected{open.id, "127.0.0.1:8081", false, h.now, h.now});
-        QCOMPARE(h.toServer(),
-                 std::string("GET /a?b=1 HTTP/1.1\r\nHost: example.com:8081\r\nAccept: */*\r\n\r\n"));
+        QCOMPARE(
+            h.toServer(),
+            std::string("GET /a?b=1 HTTP/1.1\r\nHost: example.com:8081\r\nAccept: */*\r\n\r\n"));
 
         h.server(open.id, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nKeep-Alive: timeout=5\r\n"
                           "\r\nhello");
@@ -141,7 +142,8 @@ private Q_SLOTS:
         h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
         const auto open = h.one<OpenServer>();
         h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
-        h.server(open.id, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\n");
+        h.server(open.id,
+                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwxyz\r\n0\r\n\r\n");
         QCOMPARE(h.toClient(), std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                            "4\r\nwxyz\r\n0\r\n\r\n"));
         QCOMPARE(h.lastFlow().responseBody->read(), std::string("wxyz"));
@@ -348,7 +350,8 @@ private Q_SLOTS:
         h.client("GET http://h:1/ HTTP/1.0\r\n\r\n");
         const auto open = h.one<OpenServer>();
         h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
-        h.server(open.id, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+        h.server(open.id,
+                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
         QCOMPARE(h.toClient(), std::string("HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nhi"));
         QCOMPARE(h.one<CloseClient>().abort, false);
     }

@@ -1,0 +1,211 @@
+// Interception as a transcript: a client TlsSession and an origin TlsSession in memory, the
+// proxy session between them. No socket, no thread: every byte is moved by the test.
+#include "core/proxy/http_proxy_session.h"
+#include "core/tls/certificate_authority.h"
+#include "core/tls/tls_session.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace ts;
+using namespace ts::proxy;
+
+namespace {
+
+struct World
+{
+    QTemporaryDir dir;
+    std::shared_ptr<InterceptConfig> config = std::make_shared<InterceptConfig>();
+    std::shared_ptr<tls::TlsContext> clientContext; // the browser's: trusts our CA
+    std::shared_ptr<tls::TlsContext> originContext;
+    std::unique_ptr<HttpProxySession> session;
+    std::vector<Command> out;
+    std::vector<flow::Flow> flows;
+    std::unique_ptr<tls::TlsSession> client; // the browser's TLS
+    std::unique_ptr<tls::TlsSession> origin; // the origin's TLS
+    std::string clientPlain;
+    std::string originPlain;
+    std::string clientRaw; // what the proxy sent before TLS began (the 200)
+    ServerId server = 0;
+
+    World(bool verifyServers, std::vector<std::string> originNames)
+    {
+        auto ca = tls::CertificateAuthority::openOrCreate(
+            dir.filePath(QStringLiteral("ca")).toStdString());
+        if (!ca.ok())
+            qFatal("CA: %s", ca.error().message.c_str());
+        config->ca = std::move(*ca);
+        const std::string caFile = config->ca->directory() + "/ca.pem";
+        config->toServers = *tls::TlsContext::client({{caFile}, nullptr});
+        config->toClients = *tls::TlsContext::server({});
+        config->passthrough = std::make_shared<HostPatterns>();
+        config->insecure = std::make_shared<HostPatterns>();
+        config->verifyServers = verifyServers;
+        clientContext = *tls::TlsContext::client({{caFile}, nullptr});
+        originContext = *tls::TlsContext::server({});
+        auto originLeaf = config->ca->leafFor(originNames);
+        origin = std::move(*tls::TlsSession::server(originContext, {*originLeaf, {"http/1.1"}}, 0));
+
+        SessionContext c;
+        c.connectionId = 1;
+        c.clientAddress = "127.0.0.1:5000";
+        c.listenAddress = "127.0.0.1:8080";
+        c.bodies = std::make_shared<flow::BodyBudget>();
+        c.nextFlowId = std::make_shared<std::atomic<flow::FlowId>>(0);
+        c.intercept = config;
+        session = std::make_unique<HttpProxySession>(c, 0);
+        session->start(0, out);
+        collect();
+    }
+
+    // Carries out the proxy's commands against the in-memory peers.
+    void collect()
+    {
+        std::vector<Command> commands;
+        commands.swap(out);
+        for (Command &cmd : commands) {
+            if (auto *s = std::get_if<SendToClient>(&cmd)) {
+                if (client)
+                    client->receive(s->data, clientPlain, 0);
+                else
+                    clientRaw += s->data;
+            } else if (auto *toServer = std::get_if<SendToServer>(&cmd)) {
+                origin->receive(toServer->data, originPlain, 0);
+            } else if (auto *o = std::get_if<OpenServer>(&cmd)) {
+                server = o->id;
+            } else if (auto *p = std::get_if<PublishFlow>(&cmd)) {
+                flows.push_back(p->flow);
+            }
+        }
+    }
+
+    void feed(const Event &e)
+    {
+        session->handle(e, 0, out);
+        collect();
+    }
+
+    // Moves ciphertext until everyone is quiet.
+    void pump()
+    {
+        for (int i = 0; i < 50; ++i) {
+            bool moved = false;
+            if (client && client->hasCiphertext()) {
+                const std::string bytes = client->takeCiphertext();
+                feed(ClientData{bytes});
+                moved = true;
+            }
+            if (origin->hasCiphertext()) {
+                const std::string bytes = origin->takeCiphertext();
+                feed(ServerData{server, bytes});
+                moved = true;
+            }
+            if (!moved)
+                return;
+        }
+    }
+
+    void connectThrough(const std::string &host)
+    {
+        const std::string connect
+            = "CONNECT " + host + ":443 HTTP/1.1\r\nHost: " + host + ":443\r\n\r\n";
+        feed(ClientData{connect});
+        feed(ServerConnected{server, "10.0.0.1:443", false, 0, 0});
+        QCOMPARE(clientRaw, std::string("HTTP/1.1 200 Connection established\r\n\r\n"));
+        client = std::move(
+            *tls::TlsSession::client(clientContext, {host, host, {"h2", "http/1.1"}, true}, 0));
+        pump();
+    }
+
+    const flow::Flow *last(std::string_view scheme) const
+    {
+        for (auto it = flows.rbegin(); it != flows.rend(); ++it)
+            if (it->scheme == scheme || (scheme.empty() && it->kind == flow::FlowKind::Tunnel))
+                return &*it;
+        return nullptr;
+    }
+};
+
+} // namespace
+
+class InterceptionTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void requestInsideTheTunnelIsDecrypted()
+    {
+        World w(true, {"origin.test"});
+        w.connectThrough("origin.test");
+        QVERIFY2(w.client->handshakeDone(), w.client->error().c_str());
+        QVERIFY(w.client->details().verified); // our minted leaf, trusted via our CA
+        QCOMPARE(w.client->details().alpn, std::string("http/1.1"));
+
+        w.client->send("GET /x?y=1 HTTP/1.1\r\nHost: origin.test\r\n\r\n");
+        w.pump();
+        QCOMPARE(w.originPlain, std::string("GET /x?y=1 HTTP/1.1\r\nHost: origin.test\r\n\r\n"));
+        w.origin->send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        w.pump();
+        QCOMPARE(w.clientPlain, std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+
+        const flow::Flow *tunnel = w.last("");
+        const flow::Flow *exchange = w.last("https");
+        QVERIFY(tunnel && exchange);
+        QVERIFY(tunnel->intercepted);
+        QCOMPARE(exchange->parent, tunnel->id);
+        QVERIFY(exchange->intercepted);
+        QCOMPARE(exchange->url(), std::string("https://origin.test/x?y=1"));
+        QCOMPARE(exchange->status, 200);
+        QCOMPARE(exchange->state, flow::FlowState::Complete);
+        QCOMPARE(exchange->clientTls.sni, std::string("origin.test"));
+        QCOMPARE(exchange->clientTls.alpn, std::string("http/1.1"));
+        QVERIFY(exchange->serverTls.verified);
+        QCOMPARE(exchange->serverTls.chain.front().names, std::vector<std::string>{"origin.test"});
+        QVERIFY(exchange->serverReused); // the connection made for the handshake
+
+        // A second request on the same tunnel reuses the same server connection.
+        w.client->send("GET /2 HTTP/1.1\r\nHost: origin.test\r\n\r\n");
+        w.pump();
+        QVERIFY(w.originPlain.ends_with("GET /2 HTTP/1.1\r\nHost: origin.test\r\n\r\n"));
+    }
+
+    void untrustedServerGets502InsideTheTunnel()
+    {
+        World w(true, {"someone-else.test"}); // the origin's certificate names another host
+        w.connectThrough("origin.test");
+        QVERIFY(w.client->handshakeDone()); // the client still gets our certificate...
+        w.client->send("GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n");
+        w.pump();
+        QVERIFY2(w.clientPlain.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), w.clientPlain.c_str());
+        QVERIFY(w.clientPlain.find("is not trusted") != std::string::npos);
+        QVERIFY(w.originPlain.empty()); // ...and nothing reaches the untrusted server
+    }
+
+    void unverifiedServerIsAllowedWhenVerificationIsOff()
+    {
+        World w(false, {"someone-else.test"});
+        w.connectThrough("origin.test");
+        w.client->send("GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n");
+        w.pump();
+        QCOMPARE(w.originPlain, std::string("GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n"));
+        const flow::Flow *exchange = w.last("https");
+        QVERIFY(exchange && !exchange->serverTls.verified);
+        QVERIFY(exchange->serverTls.verifyError.find("mismatch") != std::string::npos);
+    }
+
+    void passThroughHostsAreRelayedRaw()
+    {
+        World w(true, {"origin.test"});
+        *w.config->passthrough = *HostPatterns::parse({"*.test"});
+        w.connectThrough("origin.test");
+        // The origin got the client's own ClientHello and answered it: nothing was re-signed.
+        QVERIFY(w.client->handshakeDone());
+        QVERIFY(w.client->details().verified);
+        const flow::Flow *tunnel = w.last("");
+        QVERIFY(tunnel && !tunnel->intercepted);
+        QCOMPARE(tunnel->clientTls.sni, std::string("origin.test"));
+    }
+};
+
+QTEST_GUILESS_MAIN(InterceptionTest)
+#include "interception_test.moc"
