@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QSocketNotifier>
+#include <QTimeZone>
 
 #include <csignal>
 #include <cstdio>

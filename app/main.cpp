@@ -28,17 +28,11 @@ int main(int argc, char *argv[])
     }
     const ts::app::Options &options = *parsed.options;
 
-    std::unique_ptr<QCoreApplication> app;
-#ifdef TS_HAVE_GUI
-    if (!options.headless)
-        app = std::make_unique<QApplication>(argc, argv);
-#endif
-    if (!app)
-        app = std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("Tunnelscope"));
     QCoreApplication::setApplicationName(QStringLiteral("Tunnelscope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TS_VERSION));
 
+    // CA chores need no application, and must work without a display.
     if (!options.exportCaPath.isEmpty() || options.regenerateCa) {
         const QString dir = ts::engine::Engine::caDirectory(options.engine);
         auto ca = ts::tls::CertificateAuthority::openOrCreate(dir.toStdString());
@@ -64,6 +58,14 @@ int main(int argc, char *argv[])
             return 0;
         }
     }
+
+    std::unique_ptr<QCoreApplication> app;
+#ifdef TS_HAVE_GUI
+    if (!options.headless)
+        app = std::make_unique<QApplication>(argc, argv);
+#endif
+    if (!app)
+        app = std::make_unique<QCoreApplication>(argc, argv);
 
     ts::flow::FlowStore store;
     auto budget = store.budget();

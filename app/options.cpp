@@ -184,7 +184,8 @@ ParseOutcome parseOptions(const QStringList &arguments)
     if (!parser.parse(arguments))
         return fail(parser.errorText());
     if (parser.isSet(help)) {
-        outcome.message = parser.helpText();
+        // Parsed before any application exists, so Qt cannot know the program's name.
+        outcome.message = parser.helpText().replace(u"<executable_name>"_s, u"tunnelscope"_s);
         return outcome;
     }
     if (parser.isSet(version)) {
