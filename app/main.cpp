@@ -6,6 +6,7 @@
 #include "core/tls/certificate_authority.h"
 
 #ifdef TS_HAVE_GUI
+#include "ui/app_resources.h"
 #include "ui/main_window.h"
 #include <QApplication>
 #endif
@@ -61,8 +62,10 @@ int main(int argc, char *argv[])
 
     std::unique_ptr<QCoreApplication> app;
 #ifdef TS_HAVE_GUI
-    if (!options.headless)
+    if (!options.headless) {
         app = std::make_unique<QApplication>(argc, argv);
+        ts::ui::setUpApplication(*app);
+    }
 #endif
     if (!app)
         app = std::make_unique<QCoreApplication>(argc, argv);

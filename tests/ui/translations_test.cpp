@@ -1,0 +1,156 @@
+#include "core/flow/flow_store.h"
+#include "ui/app_resources.h"
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QFile>
+#include <QIcon>
+#include <QKeySequence>
+#include <QLabel>
+#include <QLibraryInfo>
+#include <QMenuBar>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTest>
+#include <QTranslator>
+
+using ts::flow::FlowStore;
+using ts::ui::MainWindow;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+// Translators installTranslations parented to the application; deleting one uninstalls it.
+void removeTranslators()
+{
+    qDeleteAll(qApp->findChildren<QTranslator *>(Qt::FindDirectChildrenOnly));
+}
+
+QString labelText(const MainWindow &window, const QString &name)
+{
+    const auto *label = window.findChild<QLabel *>(name);
+    return label ? label->text() : u"<no label %1>"_s.arg(name);
+}
+
+} // namespace
+
+// The embedded translations and icon: the German catalogue is in the resources and reaches the
+// main window, English and unknown languages stay English, the icon draws.
+class TranslationsTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true); // the main window's QSettings stay in tests
+        QCoreApplication::setOrganizationName(u"TunnelscopeTest"_s);
+        QCoreApplication::setApplicationName(u"TranslationsTest"_s);
+        QSettings().clear();
+    }
+    void cleanup() { removeTranslators(); }
+    void cleanupTestCase() { QSettings().clear(); }
+
+    void germanCatalogueIsEmbedded()
+    {
+        QTranslator translator;
+        QVERIFY(translator.load(u":/i18n/tunnelscope_de.qm"_s));
+        QCOMPARE(translator.language(), u"de"_s);
+        QCOMPARE(translator.translate("ts::ui::MainWindow", "&File"), u"&Datei"_s);
+        QCOMPARE(translator.translate("ts::ui::FlowTableModel", "Duration"), u"Dauer"_s);
+    }
+
+    void mainWindowSpeaksGerman()
+    {
+        QVERIFY(ts::ui::installTranslations(*qApp, QLocale(QLocale::German, QLocale::Germany)));
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        QCOMPARE(window.menuBar()->actions().value(0)->text(), u"&Datei"_s);
+        QCOMPARE(window.findChild<QAction *>(u"exportHarAction"_s)->text(),
+                 u"HAR &exportieren\u2026"_s);
+        QCOMPARE(labelText(window, u"listeningLabel"_s), u"Lauscht auf 127.0.0.1:8080"_s);
+        QCOMPARE(labelText(window, u"flowCountLabel"_s), u"0 Flows"_s);
+        const auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        QVERIFY(view);
+        QCOMPARE(view->model()->headerData(1, Qt::Horizontal).toString(), u"Zeit"_s);
+    }
+
+    void germanVariantsFallBackToGerman()
+    {
+        QVERIFY(ts::ui::installTranslations(*qApp, QLocale(QLocale::German, QLocale::Austria)));
+        QCOMPARE(QCoreApplication::translate("ts::ui::MainWindow", "&Quit"), u"&Beenden"_s);
+    }
+
+    void qtStringsFollowWhenTheSystemHasThem()
+    {
+        const QString qtbase
+            = QLibraryInfo::path(QLibraryInfo::TranslationsPath) + u"/qtbase_de.qm"_s;
+        if (!QFile::exists(qtbase))
+            QSKIP("no qtbase_de.qm (qt6-translations-l10n is not installed)");
+        QVERIFY(ts::ui::installTranslations(*qApp, QLocale(QLocale::German, QLocale::Germany)));
+        QCOMPARE(QKeySequence(Qt::CTRL | Qt::Key_Q).toString(QKeySequence::NativeText),
+                 u"Strg+Q"_s);
+    }
+
+    void otherLanguagesStayEnglish_data()
+    {
+        QTest::addColumn<QLocale>("locale");
+        QTest::newRow("English") << QLocale(QLocale::English, QLocale::UnitedStates);
+        QTest::newRow("British English") << QLocale(QLocale::English, QLocale::UnitedKingdom);
+        QTest::newRow("no catalogue") << QLocale(QLocale::Swahili, QLocale::Kenya);
+        QTest::newRow("C") << QLocale::c();
+    }
+    void otherLanguagesStayEnglish()
+    {
+        QFETCH(QLocale, locale);
+        QVERIFY(!ts::ui::installTranslations(*qApp, locale));
+        FlowStore store;
+        MainWindow window(store, {});
+        QCOMPARE(window.menuBar()->actions().value(0)->text(), u"&File"_s);
+        QCOMPARE(labelText(window, u"listeningLabel"_s), u"Not listening"_s);
+    }
+
+    // lupdate marks new or changed strings "unfinished"; each needs its German before it ships.
+    void everyStringHasItsGerman()
+    {
+        const QString sourceDir = qEnvironmentVariable("TS_SOURCE_DIR");
+        if (sourceDir.isEmpty())
+            QSKIP("TS_SOURCE_DIR is not set (ctest sets it)");
+        QFile ts(sourceDir + u"/translations/tunnelscope_de.ts"_s);
+        QVERIFY2(ts.open(QIODevice::ReadOnly), qPrintable(ts.fileName()));
+        const QByteArray text = ts.readAll();
+        QVERIFY(text.contains("<translation>"));
+        QVERIFY2(
+            !text.contains("type=\"unfinished\""),
+            "translations/tunnelscope_de.ts has untranslated strings (translations/README.md)");
+        QVERIFY2(!text.contains("type=\"vanished\"") && !text.contains("type=\"obsolete\""),
+                 "translations/tunnelscope_de.ts has strings the code no longer uses");
+    }
+
+    void iconDraws()
+    {
+        const QIcon icon = ts::ui::applicationIcon();
+        QVERIFY(!icon.isNull());
+        for (const int size : {16, 32, 64, 256}) {
+            const QImage image = icon.pixmap(size).toImage();
+            QCOMPARE(image.size(), QSize(size, size));
+            // The rounded square fills the middle and leaves the corners clear.
+            QCOMPARE(image.pixelColor(size / 2, size / 4).alpha(), 255);
+            QCOMPARE(image.pixelColor(0, 0).alpha(), 0);
+        }
+    }
+
+    void setUpApplicationSetsTheWindowIcon()
+    {
+        ts::ui::setUpApplication(*qApp);
+        QVERIFY(!QApplication::windowIcon().isNull());
+        FlowStore store;
+        MainWindow window(store, {});
+        QVERIFY(!window.windowIcon().pixmap(32).isNull());
+    }
+};
+
+QTEST_MAIN(TranslationsTest)
+#include "translations_test.moc"
