@@ -5,12 +5,11 @@
 #include "core/flow/har.h"
 
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QSocketNotifier>
-#include <QTimeZone>
 
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,9 +27,15 @@ void onSignal(int)
 
 std::string flowLine(const flow::Flow &f)
 {
-    std::string line
-        = QDateTime::fromMSecsSinceEpoch(f.startedWall).toString(Qt::ISODateWithMs).toStdString();
-    line += ' ';
+    // ISO 8601 in UTC, formatted by hand: QDateTime costs more than the rest of the flow.
+    const std::time_t seconds = std::time_t(f.startedWall / 1000);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char stamp[64];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  int(f.startedWall % 1000));
+    std::string line = stamp;
     line += f.clientAddress;
     line += ' ';
     const std::string status = f.status ? std::to_string(f.status) : std::string("ERR");

@@ -132,7 +132,7 @@ void ClientDriver::execute(std::vector<Command> &commands)
                         m_servers.erase(it);
                     }
                 } else if constexpr (std::is_same_v<T, PublishFlow>) {
-                    m_worker.store().publish(c.flow);
+                    m_worker.store().publish(std::move(*c.flow));
                 } else if constexpr (std::is_same_v<T, PublishConnection>) {
                     m_worker.store().publish(c.connection);
                 }

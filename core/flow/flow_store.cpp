@@ -23,6 +23,12 @@ void FlowStore::publish(const Flow &flow)
     m_queuedFlows.push_back(flow);
 }
 
+void FlowStore::publish(Flow &&flow)
+{
+    std::lock_guard lock(m_queueMutex);
+    m_queuedFlows.push_back(std::move(flow));
+}
+
 void FlowStore::publish(const ClientConnection &connection)
 {
     std::lock_guard lock(m_queueMutex);
@@ -62,7 +68,7 @@ void FlowStore::flush()
 
 void FlowStore::apply()
 {
-    std::vector<Flow> flows;
+    std::deque<Flow> flows;
     std::vector<ClientConnection> connections;
     {
         std::lock_guard lock(m_queueMutex);

@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +28,7 @@ public:
 
     // Thread-safe.
     void publish(const Flow &flow);
+    void publish(Flow &&flow);
     void publish(const ClientConnection &connection);
     std::shared_ptr<BodyBudget> budget() const { return m_budget; }
 
@@ -55,10 +57,10 @@ private:
 
     std::shared_ptr<BodyBudget> m_budget;
     std::mutex m_queueMutex;
-    std::vector<Flow> m_queuedFlows;
+    std::deque<Flow> m_queuedFlows; // swapped out whole; never relocates its records
     std::vector<ClientConnection> m_queuedConnections;
 
-    std::vector<Flow> m_flows;
+    std::deque<Flow> m_flows; // a deque: growing never moves a million records
     std::unordered_map<FlowId, std::size_t> m_rowById;
     std::vector<ClientConnection> m_connections;
     std::unordered_map<ConnectionId, std::size_t> m_connectionRow;

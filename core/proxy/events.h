@@ -3,6 +3,7 @@
 #include "core/flow/flow.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -106,7 +107,8 @@ struct ReleaseServer // idle and reusable: the engine may pool it for the next r
 };
 struct PublishFlow
 {
-    flow::Flow flow;
+    // Held by pointer: a Flow is large, and every command of the variant would be as large.
+    std::shared_ptr<flow::Flow> flow;
 };
 struct PublishConnection
 {

@@ -170,6 +170,16 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
 {
     if (m_mode == Mode::Closed)
         return;
+    dispatchEvent(event, now, out);
+    // An exchange's intermediate milestones (request seen, connected, response head) are
+    // published once per event, not once each: a fast exchange costs one copy, not three.
+    if (m_exchangeDirty && m_exchange)
+        publish(m_exchange->flow, out);
+    m_exchangeDirty = false;
+}
+
+void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out)
+{
     std::visit(
         [&](const auto &e) {
             using T = std::decay_t<decltype(e)>;
@@ -223,7 +233,7 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
                     onServerBytes(e.id, plain, now, out);
                 if (m_serverTls.count(e.id) && m_serverTls[e.id]->peerClosed()
                     && m_mode != Mode::Closed)
-                    handle(ServerEof{e.id}, now, out);
+                    dispatchEvent(ServerEof{e.id}, now, out);
             } else if constexpr (std::is_same_v<T, ServerEof>) {
                 if (m_tunnel && e.id == m_tunnel->server) {
                     if (m_mode == Mode::Intercepting) {
@@ -684,7 +694,7 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         out.push_back(
             OpenServer{ex.server, ex.target.host, ex.target.port, !ex.isConnect && !ex.needsTls});
     }
-    publish(f, out);
+    m_exchangeDirty = true; // published once, when this event is handled
 
     if (ex.isConnect)
         return;
@@ -782,7 +792,7 @@ void HttpProxySession::serverReady(MonoTime now, std::vector<Command> &out, bool
     }
     if (ex.requestComplete)
         ex.flow.timings.requestSent = since(ex.flow, now);
-    publish(ex.flow, out);
+    m_exchangeDirty = true; // published once, when this event is handled
     if (pump)
         pumpClient(now, out); // the body may have been held back while connecting
 }
@@ -960,7 +970,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         ex.closeClientAfter = !keepAlive;
         sendClient(serialize(toClient), out);
         ex.headSent = true;
-        publish(f, out);
+        m_exchangeDirty = true; // published once, when this event is handled
         return;
     }
     if (auto *body = std::get_if<BodyData>(&event)) {
@@ -1514,7 +1524,7 @@ void HttpProxySession::onClientTlsFailed(std::size_t layer, MonoTime now, std::v
 
 void HttpProxySession::publish(const flow::Flow &flow, std::vector<Command> &out) const
 {
-    out.push_back(PublishFlow{flow});
+    out.push_back(PublishFlow{std::make_shared<flow::Flow>(flow)});
 }
 
 void HttpProxySession::publishConnection(std::vector<Command> &out) const

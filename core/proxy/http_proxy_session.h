@@ -97,6 +97,8 @@ private:
         bool clientHandshakeStarted = false;
     };
 
+    void dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out);
+
     // Byte paths through TLS.
     std::string clientDecrypt(std::string_view data, MonoTime now, std::vector<Command> &out);
     void flushClientTls(std::size_t layer, std::vector<Command> &out);
@@ -171,6 +173,7 @@ private:
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     ServerId m_nextServerId = 0;
     bool m_clientPaused = false;
+    bool m_exchangeDirty = false; // the exchange's flow changed since it was last published
     bool m_clientEof = false;
     MonoTime m_lastClientActivity = 0;
     MonoTime m_headStartedAt = -1; // first byte of a request head not yet complete

@@ -72,7 +72,7 @@ struct Harness
             s += c.data;
         return s;
     }
-    flow::Flow lastFlow() const { return all<PublishFlow>().back().flow; }
+    flow::Flow lastFlow() const { return *all<PublishFlow>().back().flow; }
 };
 
 } // namespace

@@ -74,7 +74,7 @@ struct World
             } else if (auto *o = std::get_if<OpenServer>(&cmd)) {
                 server = o->id;
             } else if (auto *p = std::get_if<PublishFlow>(&cmd)) {
-                flows.push_back(p->flow);
+                flows.push_back(*p->flow);
             }
         }
     }
