@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Tunnelscope benchmark: wrk through tunnelscope vs wrk straight to the same nginx, and a
-# 1 GiB download through a CONNECT tunnel (and absolute-form) vs direct. Loopback only.
+# 1 GiB download through a CONNECT tunnel (and absolute-form) vs direct. Then intercepted
+# HTTPS: tls_load (bench/tls_load.cpp) against nginx over TLS, direct vs through tunnelscope,
+# keep-alive requests/s and new-connection handshakes/s, and the CA's leaf mint times
+# (bench/mint_bench.cpp). Loopback only.
 #
 #   bench/run.sh [--bin PATH] [--duration SECONDS] [--connections N] [--threads N]
+#                [--tls-connections N]
 #
-# Without --bin it builds a Release binary in build-bench/ (GUI off, tests off).
-# Everything it starts is stopped on exit; every load run is bounded in time.
+# Without --bin it builds a Release binary in build-bench/ (GUI off, tests off); the bench
+# tools are built there either way. Everything it starts is stopped on exit; every load run
+# is bounded in time.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
@@ -14,35 +19,44 @@ BIN=
 DURATION=10
 CONNECTIONS=64
 THREADS=2
+TLS_CONNECTIONS=32
 while [[ $# -gt 0 ]]; do
     case $1 in
         --bin) BIN=$2; shift 2 ;;
         --duration) DURATION=$2; shift 2 ;;
         --connections) CONNECTIONS=$2; shift 2 ;;
         --threads) THREADS=$2; shift 2 ;;
-        -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --tls-connections) TLS_CONNECTIONS=$2; shift 2 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[[ $DURATION =~ ^[0-9]+$ && $DURATION -le 60 ]] || { echo "bench: --duration 1..60" >&2; exit 2; }
+[[ $DURATION =~ ^[0-9]+$ && $DURATION -ge 1 && $DURATION -le 60 ]] ||
+    { echo "bench: --duration 1..60" >&2; exit 2; }
+[[ $TLS_CONNECTIONS =~ ^[0-9]+$ && $TLS_CONNECTIONS -ge 1 && $TLS_CONNECTIONS -le 1024 ]] ||
+    { echo "bench: --tls-connections 1..1024" >&2; exit 2; }
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
-for tool in nginx wrk curl; do
+for tool in nginx wrk curl openssl; do
     command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] ||
         { log "$tool is missing: run ./dev.sh build first (it installs the packages)"; exit 1; }
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-if [[ -z $BIN ]]; then
-    log "building a Release binary in build-bench/"
-    if [[ ! -f build-bench/build.ninja ]]; then
-        cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DTS_BUILD_GUI=OFF \
-              -DTS_BUILD_TESTS=OFF >/dev/null
-    fi
-    cmake --build build-bench -j 2 --target tunnelscope >/dev/null
-    BIN=$ROOT/build-bench/app/tunnelscope
+TARGETS=(tls_load mint_bench)
+[[ -z $BIN ]] && TARGETS+=(tunnelscope)
+log "building ${TARGETS[*]} (Release) in build-bench/"
+if [[ ! -f build-bench/build.ninja ]] ||
+   ! grep -q '^TS_BUILD_BENCH:BOOL=ON' build-bench/CMakeCache.txt 2>/dev/null; then
+    cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DTS_BUILD_GUI=OFF \
+          -DTS_BUILD_TESTS=OFF -DTS_BUILD_BENCH=ON >/dev/null
 fi
+cmake --build build-bench -j 2 --target "${TARGETS[@]}" >/dev/null
+[[ -z $BIN ]] && BIN=$ROOT/build-bench/app/tunnelscope
 [[ -x $BIN ]] || { log "no binary at $BIN"; exit 1; }
+TLS_LOAD=$ROOT/build-bench/bench/tls_load
+MINT_BENCH=$ROOT/build-bench/bench/mint_bench
 
 TMP=$(mktemp -d /tmp/ts-bench.XXXXXX)
 PIDS=()
@@ -58,6 +72,17 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# stop_pid PID: stops one of our processes early and forgets it, so cleanup never signals a
+# reused pid.
+stop_pid() {
+    local pid=$1 p
+    kill "$pid" 2>/dev/null || true
+    timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
+    local -a keep=()
+    for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
 
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -109,17 +134,28 @@ PIDS+=($!)
 wait_port "$NPORT"
 
 # --- tunnelscope ---------------------------------------------------------------------------
-"$BIN" --headless --listen 127.0.0.1:0 </dev/null >/dev/null 2>"$TMP/ts.err" &
-TS_PID=$!
-PIDS+=("$TS_PID")
-PPORT=
-for _ in $(seq 100); do
-    PPORT=$(sed -n 's/.*tunnelscope: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/ts.err")
-    [[ -n $PPORT ]] && break
-    kill -0 "$TS_PID" 2>/dev/null || { log "tunnelscope exited: $(cat "$TMP/ts.err")"; exit 1; }
-    sleep 0.1
-done
-[[ -n $PPORT ]] || { log "tunnelscope printed no listening line"; exit 1; }
+# start_tunnelscope NAME [ARGS...]: sets TS_PID and PPORT. Its CA lives in $TMP/NAME-ca, never
+# in the user's config directory.
+start_tunnelscope() {
+    local name=$1; shift
+    : >"$TMP/$name.err" # exists before the first look, however late the child starts
+    "$BIN" --headless --listen 127.0.0.1:0 --ca-dir "$TMP/$name-ca" "$@" \
+        </dev/null >/dev/null 2>"$TMP/$name.err" &
+    TS_PID=$!
+    PIDS+=("$TS_PID")
+    PPORT=
+    local _
+    for _ in $(seq 100); do
+        PPORT=$(sed -n 's/.*tunnelscope: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+                "$TMP/$name.err" || true)
+        [[ -n $PPORT ]] && break
+        kill -0 "$TS_PID" 2>/dev/null ||
+            { log "tunnelscope exited: $(cat "$TMP/$name.err")"; exit 1; }
+        sleep 0.1
+    done
+    [[ -n $PPORT ]] || { log "tunnelscope printed no listening line"; exit 1; }
+}
+start_tunnelscope ts
 ORIGIN=http://127.0.0.1:$NPORT
 PROXY=http://127.0.0.1:$PPORT
 log "nginx on $ORIGIN, tunnelscope on $PROXY ($("$BIN" --version 2>&1 | head -1))"
@@ -201,3 +237,149 @@ row "1 GiB via CONNECT  MB/s" "${R[direct.dl.mbs]}" "${R[connect.dl.mbs]}" \
 row "1 GiB absolute-form MB/s" "${R[direct.dl.mbs]}" "${R[forward.dl.mbs]}" \
     "$(ratio "${R[forward.dl.mbs]}" "${R[direct.dl.mbs]}")"
 echo "tunnelscope peak RSS: ${MAX_RSS} MiB"
+
+# --- intercepted HTTPS ---------------------------------------------------------------------
+# The plain-HTTP tunnelscope holds everything it recorded; a fresh one measures TLS.
+stop_pid "$TS_PID"
+
+# A test PKI made with the openssl CLI, as tests/e2e/tls_support.py makes it: an origin CA
+# and a server certificate for localhost and 127.0.0.1, EC P-256.
+PKI=$TMP/pki
+mkdir -p "$PKI"
+pki() {
+    (cd "$PKI" && openssl "$@" >/dev/null 2>>"$PKI/openssl.log") ||
+        { log "openssl $1 failed: $(cat "$PKI/openssl.log")"; exit 1; }
+}
+pki req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout origin-ca.key \
+    -out origin-ca.pem -days 30 -subj "/CN=Tunnelscope bench origin CA"
+printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "extendedKeyUsage=serverAuth" \
+    "basicConstraints=CA:FALSE" >"$PKI/server.ext"
+pki req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+    -out server.csr -subj /CN=localhost
+pki x509 -req -in server.csr -CA origin-ca.pem -CAkey origin-ca.key -CAcreateserial -days 30 \
+    -extfile server.ext -out server.pem
+
+SPORT=$(free_port)
+cat >"$TMP/nginx-tls.conf" <<NGINX_TLS
+worker_processes 1;
+daemon off;
+master_process off;
+pid $TMP/nginx-tls.pid;
+error_log $TMP/nginx-tls-error.log warn;
+events { worker_connections 4096; }
+http {
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path $TMP/client_body;
+    proxy_temp_path $TMP/proxy;
+    fastcgi_temp_path $TMP/fastcgi;
+    uwsgi_temp_path $TMP/uwsgi;
+    scgi_temp_path $TMP/scgi;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$SPORT ssl;
+        ssl_protocols TLSv1.2 TLSv1.3;  # nginx < 1.23.4 leaves 1.3 out; tunnelscope speaks it
+        ssl_certificate $PKI/server.pem;
+        ssl_certificate_key $PKI/server.key;
+        root $TMP/www;
+        location / { }
+    }
+}
+NGINX_TLS
+"$NGINX" -p "$TMP" -c "$TMP/nginx-tls.conf" -e "$TMP/nginx-tls-error.log" </dev/null &
+PIDS+=($!)
+wait_port "$SPORT"
+
+start_tunnelscope ts-tls --upstream-ca "$PKI/origin-ca.pem"
+TLS_TS_PID=$TS_PID
+TLS_PPORT=$PPORT
+TS_CA=$TMP/ts-tls-ca/ca.pem
+[[ -s $TS_CA ]] || { log "tunnelscope made no CA in $TMP/ts-tls-ca"; exit 1; }
+TARGET=localhost:$SPORT
+log "nginx on https://$TARGET, tunnelscope (intercepting) on 127.0.0.1:$TLS_PPORT"
+
+# tls_run KEY CAFILE [tls_load args...]: fills R[KEY.rps|hps|p50|p99|sp50|sp99|err|cpu]
+tls_run() {
+    local key=$1 cafile=$2 out line k; shift 2
+    log "tls_load $key: ${TLS_CONNECTIONS} connections, ${DURATION}s $*"
+    out=$(timeout $((DURATION + 45)) "$TLS_LOAD" --target "$TARGET" --cafile "$cafile" \
+          --path /1k --connections "$TLS_CONNECTIONS" --duration "$DURATION" "$@" 2>&1) || true
+    line=$(grep '^TLS_LOAD_RESULT' <<<"$out" || true)
+    if [[ -z $line ]]; then
+        log "tls_load $key gave no result:"; printf '%s\n' "$out" >&2
+        for k in rps hps p50 p99 sp50 sp99 err cpu; do R[$key.$k]=nan; done
+        return
+    fi
+    grep -E '^(tls_load: preflight|  first)' <<<"$out" |
+        sed -E "s/^(tls_load: | +)/bench: $key: /" >&2 || true
+    field() { sed -E "s/.* $1=([0-9.]+).*/\1/" <<<"$line"; }
+    R[$key.rps]=$(field rps)
+    R[$key.hps]=$(field hps)
+    R[$key.p50]=$(field req_p50_ms)
+    R[$key.p99]=$(field req_p99_ms)
+    R[$key.sp50]=$(field setup_p50_ms)
+    R[$key.sp99]=$(field setup_p99_ms)
+    R[$key.err]=$(( $(field errors) + $(field non2xx) ))
+    R[$key.cpu]=$(field cpu_pct)
+}
+
+tls_run tls.direct.ka "$PKI/origin-ca.pem" --requests-per-connection 0
+tls_run tls.proxy.ka "$TS_CA" --requests-per-connection 0 --proxy "127.0.0.1:$TLS_PPORT"
+tls_run tls.direct.hs "$PKI/origin-ca.pem" --requests-per-connection 1
+tls_run tls.proxy.hs "$TS_CA" --requests-per-connection 1 --proxy "127.0.0.1:$TLS_PPORT"
+TLS_MAX_RSS=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$TLS_TS_PID/status" 2>/dev/null ||
+              echo "?")
+
+MINT_COUNT=500
+MINT_HITS=20000
+log "mint_bench: $MINT_COUNT fresh leaves, $MINT_HITS cache hits"
+MINT_OUT=$(TMPDIR=$TMP timeout 120 "$MINT_BENCH" --count $MINT_COUNT --hits $MINT_HITS 2>&1) ||
+    { log "mint_bench failed:"; printf '%s\n' "$MINT_OUT" >&2; }
+for kind in mint hit; do
+    line=$(grep "^MINT_RESULT kind=$kind " <<<"$MINT_OUT" || true)
+    for k in mean p50 p99 cpu; do
+        if [[ -n $line ]]; then
+            R[$kind.$k]=$(sed -E "s/.* ${k}_us=([0-9.]+).*/\1/" <<<"$line")
+        else
+            R[$kind.$k]=nan
+        fi
+    done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo
+echo "Intercepted HTTPS: tls_load -c$TLS_CONNECTIONS -d${DURATION}s, GET /1k (1 KiB) from nginx" \
+     "over TLS, direct vs through tunnelscope (CONNECT, intercepted)"
+row "" "direct" "via tunnelscope" "proxy/direct"
+row "----------------------------" "--------------" "----------------" "------------"
+tls_row() { # LABEL FIELD
+    local d=${R[tls.direct.$2]} p=${R[tls.proxy.$2]}
+    row "$1" "$d" "$p" "$(ratio "$p" "$d")"
+}
+tls_row "keep-alive requests/s" ka.rps
+tls_row "keep-alive p50 latency ms" ka.p50
+tls_row "keep-alive p99 latency ms" ka.p99
+row "keep-alive errors" "${R[tls.direct.ka.err]}" "${R[tls.proxy.ka.err]}" ""
+tls_row "new conn. handshakes/s" hs.hps
+tls_row "new conn. setup p50 ms" hs.sp50
+tls_row "new conn. setup p99 ms" hs.sp99
+tls_row "new conn. request p50 ms" hs.p50
+row "new conn. errors" "${R[tls.direct.hs.err]}" "${R[tls.proxy.hs.err]}" ""
+row "tls_load CPU %, keep-alive" "${R[tls.direct.ka.cpu]}" "${R[tls.proxy.ka.cpu]}" ""
+row "tls_load CPU %, new conn." "${R[tls.direct.hs.cpu]}" "${R[tls.proxy.hs.cpu]}" ""
+echo "new conn. = one request per connection (Connection: close). Via tunnelscope every one is"
+echo "two full TLS handshakes, client side and server side; only the first mints a leaf (cached)."
+echo "setup = TCP connect [+ CONNECT] + TLS handshake, as the client sees it. tls_load CPU is"
+echo "the load generator's own share (% of one core) of the $(nproc) cores everything runs on."
+echo "tunnelscope (HTTPS runs) peak RSS: ${TLS_MAX_RSS} MiB"
+echo
+echo "Leaf certificates (mint_bench: fresh CA, each leaf 1 + 2 names)"
+printf '%-28s %10s %10s %10s %10s\n' "" "mean us" "p50 us" "p99 us" "CPU us"
+printf '%-28s %10s %10s %10s %10s\n' "mint a new leaf (x$MINT_COUNT)" "${R[mint.mean]}" \
+    "${R[mint.p50]}" "${R[mint.p99]}" "${R[mint.cpu]}"
+printf '%-28s %10s %10s %10s %10s\n' "cache hit (x$MINT_HITS)" "${R[hit.mean]}" "${R[hit.p50]}" \
+    "${R[hit.p99]}" "${R[hit.cpu]}"
+echo "(wall times; CPU us = the minting thread's CPU time per call, mean: the wall time less"
+echo " the waits for a busy core)"
+echo
+echo "load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; $(nproc) cores"
