@@ -1194,8 +1194,7 @@ void HttpProxySession::failExchange(int status, std::string_view reason, const s
     completeExchange(now, out);
 }
 
-void HttpProxySession::abortExchange(const std::string &error, MonoTime now,
-                                     std::vector<Command> &out)
+void HttpProxySession::abortExchange(std::string error, MonoTime now, std::vector<Command> &out)
 {
     Exchange &ex = *m_exchange;
     if (ex.server)
@@ -1280,8 +1279,8 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
     }
 }
 
-void HttpProxySession::closeTunnel(const std::string &reason, MonoTime now,
-                                   std::vector<Command> &out, bool failed)
+void HttpProxySession::closeTunnel(std::string reason, MonoTime now, std::vector<Command> &out,
+                                   bool failed)
 {
     flow::Flow &f = m_tunnel->flow;
     f.closeReason = reason;
@@ -1298,7 +1297,7 @@ void HttpProxySession::closeTunnel(const std::string &reason, MonoTime now,
     closeClient(false, reason, now, out);
 }
 
-void HttpProxySession::closeClient(bool abort, const std::string &reason, MonoTime now,
+void HttpProxySession::closeClient(bool abort, std::string reason, MonoTime now,
                                    std::vector<Command> &out)
 {
     if (m_mode == Mode::Closed)

@@ -145,13 +145,13 @@ private:
                         std::vector<Command> &out, http1::Headers extra = {});
     void failExchange(int status, std::string_view reason, const std::string &error, MonoTime now,
                       std::vector<Command> &out);
-    void abortExchange(const std::string &error, MonoTime now, std::vector<Command> &out);
+    void abortExchange(std::string error, MonoTime now, std::vector<Command> &out);
     void completeExchange(MonoTime now, std::vector<Command> &out);
     void startTunnel(std::string firstBytesToServer, MonoTime now, std::vector<Command> &out);
-    void closeTunnel(const std::string &reason, MonoTime now, std::vector<Command> &out,
+    // `reason` by value: callers pass the tunnel's own fields, which die with the tunnel.
+    void closeTunnel(std::string reason, MonoTime now, std::vector<Command> &out,
                      bool failed = false);
-    void closeClient(bool abort, const std::string &reason, MonoTime now,
-                     std::vector<Command> &out);
+    void closeClient(bool abort, std::string reason, MonoTime now, std::vector<Command> &out);
 
     void publish(const flow::Flow &flow, std::vector<Command> &out) const;
     void publishConnection(std::vector<Command> &out) const;
