@@ -274,11 +274,16 @@ void ClientDriver::updateReading()
 
 void ClientDriver::armTimer()
 {
+    // Layers check their own deadlines on every Tick, so a timer that fires early costs one
+    // empty Tick, while restarting the QTimer after every event (a tunnel moves its idle
+    // deadline with each chunk) costs a timer re-registration per read. Re-arm only when the
+    // deadline came closer, or when nothing is armed.
     const MonoTime deadline = m_session.deadline();
-    if (deadline == kNoDeadline) {
-        m_timer.stop();
+    if (deadline == kNoDeadline)
         return;
-    }
+    if (m_timer.isActive() && m_armedDeadline <= deadline)
+        return;
+    m_armedDeadline = deadline;
     const MonoTime wait = deadline - monotonicNow();
     m_timer.start(int(std::clamp<MonoTime>((wait + 999) / 1000, 0, 24 * 3600 * 1000)));
 }

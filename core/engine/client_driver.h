@@ -62,6 +62,7 @@ private:
     TcpSocket m_client;
     std::unordered_map<proxy::ServerId, Server> m_servers;
     QTimer m_timer;
+    MonoTime m_armedDeadline = kNoDeadline; // what m_timer is set for, while it is active
     std::vector<proxy::Command> m_commands;
     std::deque<proxy::Event> m_deferred; // events raised while a dispatch is under way
     bool m_dispatching = false;
