@@ -1,4 +1,5 @@
 #include "core/http1/message.h"
+#include "core/http1/syntax.h"
 
 #include <algorithm>
 #include <array>
@@ -13,19 +14,8 @@ char asciiLower(char c)
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool isOws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trimOws(std::string_view s)
-{
-    while (!s.empty() && isOws(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && isOws(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
+using syntax::isOws;
+using syntax::trimOws;
 
 // Calls f(element) for each non-empty element of a comma-separated list value, with OWS and
 // any ";parameters" stripped. Stops early when f returns true; returns whether it did.

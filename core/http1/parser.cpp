@@ -1,4 +1,5 @@
 #include "core/http1/parser.h"
+#include "core/http1/syntax.h"
 
 #include <algorithm>
 #include <array>
@@ -73,19 +74,8 @@ bool isToken(std::string_view s)
     return !s.empty() && allOf(s, Tchar);
 }
 
-bool isOws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trimOws(std::string_view s)
-{
-    while (!s.empty() && isOws(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && isOws(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
+using syntax::isOws;
+using syntax::trimOws;
 
 bool parseVersion(std::string_view text, Version &version)
 {

@@ -524,17 +524,7 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
         } else if (m_exchange) {
             abortExchange("invalid request body: " + error->reason, now, out);
         } else {
-            m_exchange = std::make_unique<Exchange>(m_context.http1);
-            flow::Flow &f = m_exchange->flow;
-            f.id = m_context.newFlowId();
-            f.clientConnection = m_context.connectionId;
-            f.clientAddress = m_context.clientAddress;
-            f.startedWall = wallNow();
-            f.startedMono = now;
-            f.method = "?";
-            f.requestBody = std::make_shared<flow::Body>(m_context.bodies);
-            f.responseBody = std::make_shared<flow::Body>(m_context.bodies);
-            ++m_connection.flows;
+            newExchange(now).flow.method = "?"; // no usable request head
             failExchange(error->status, statusReason(error->status), error->reason, now, out);
         }
         closeClient(false, "invalid request", now, out);
@@ -576,21 +566,12 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
 
 void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::vector<Command> &out)
 {
-    m_exchange = std::make_unique<Exchange>(m_context.http1);
-    Exchange &ex = *m_exchange;
-    ++m_connection.flows;
+    Exchange &ex = newExchange(now);
     RequestHead &head = ev.head;
     flow::Flow &f = ex.flow;
-    f.id = m_context.newFlowId();
-    f.clientConnection = m_context.connectionId;
-    f.clientAddress = m_context.clientAddress;
-    f.startedWall = wallNow();
-    f.startedMono = now;
     f.method = head.method;
     f.clientProtocol = std::string(versionText(head.version));
     f.requestHeaders = toList(head.headers);
-    f.requestBody = std::make_shared<flow::Body>(m_context.bodies);
-    f.responseBody = std::make_shared<flow::Body>(m_context.bodies);
     ex.openedAt = now;
     ex.clientKeepAlive = ev.keepAlive;
     ex.clientIs10 = head.version == Version::Http10;
@@ -722,6 +703,21 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     ex.responseParser.expectResponseTo(head.method);
     if (reuse)
         serverReady(now, out, false); // inside pumpClient already: do not pump again
+}
+
+HttpProxySession::Exchange &HttpProxySession::newExchange(MonoTime now)
+{
+    m_exchange = std::make_unique<Exchange>(m_context.http1);
+    flow::Flow &f = m_exchange->flow;
+    f.id = m_context.newFlowId();
+    f.clientConnection = m_context.connectionId;
+    f.clientAddress = m_context.clientAddress;
+    f.startedWall = wallNow();
+    f.startedMono = now;
+    f.requestBody = std::make_shared<flow::Body>(m_context.bodies);
+    f.responseBody = std::make_shared<flow::Body>(m_context.bodies);
+    ++m_connection.flows;
+    return *m_exchange;
 }
 
 void HttpProxySession::sendToServer(std::string data, std::vector<Command> &out)
@@ -1097,17 +1093,7 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
     }
     if (m_headStartedAt >= 0 && now >= m_headStartedAt + t.requestHead) {
         m_headStartedAt = -1;
-        m_exchange = std::make_unique<Exchange>(m_context.http1);
-        flow::Flow &f = m_exchange->flow;
-        f.id = m_context.newFlowId();
-        f.clientConnection = m_context.connectionId;
-        f.clientAddress = m_context.clientAddress;
-        f.startedWall = wallNow();
-        f.startedMono = now;
-        f.method = "?";
-        f.requestBody = std::make_shared<flow::Body>(m_context.bodies);
-        f.responseBody = std::make_shared<flow::Body>(m_context.bodies);
-        ++m_connection.flows;
+        newExchange(now).flow.method = "?"; // no usable request head
         failExchange(408, "Request Timeout",
                      "the request head was not complete within " + secondsText(t.requestHead), now,
                      out);

@@ -126,6 +126,7 @@ private:
     void pumpClient(MonoTime now, std::vector<Command> &out);
     void onRequestEvent(http1::RequestEvent &event, MonoTime now, std::vector<Command> &out);
     void beginExchange(http1::RequestHeadEvent &head, MonoTime now, std::vector<Command> &out);
+    Exchange &newExchange(MonoTime now); // a flow for this connection, started now
     void sendToServer(std::string data, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
