@@ -42,6 +42,7 @@ ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context)
         dispatch(ClientGone{text(message)});
     };
     m_client.onDrained = [this] {
+        startRelayWhenDrained();
         updateReading();
     };
     m_client.onClosed = [this] {
@@ -72,12 +73,14 @@ void ClientDriver::dispatch(Event event)
     }
     m_dispatching = true;
     m_commands.clear();
+    reportRelayProgress();
     m_session.handle(event, monotonicNow(), m_commands);
     execute(m_commands);
     while (!m_deferred.empty() && !m_finished) {
         Event next = std::move(m_deferred.front());
         m_deferred.pop_front();
         m_commands.clear();
+        reportRelayProgress();
         m_session.handle(next, monotonicNow(), m_commands);
         execute(m_commands);
     }
@@ -101,6 +104,7 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, ShutdownClient>) {
                     m_client.shutdownWrite();
                 } else if constexpr (std::is_same_v<T, CloseClient>) {
+                    stopRelay();
                     m_servers.clear();
                     if (c.abort || !m_client.isOpen()) {
                         m_client.close();
@@ -123,6 +127,8 @@ void ClientDriver::execute(std::vector<Command> &commands)
                     if (it != m_servers.end() && it->second.socket)
                         it->second.socket->shutdownWrite();
                 } else if constexpr (std::is_same_v<T, CloseServer>) {
+                    if (c.id == m_relayServer)
+                        stopRelay();
                     m_servers.erase(c.id);
                 } else if constexpr (std::is_same_v<T, ReleaseServer>) {
                     const auto it = m_servers.find(c.id);
@@ -135,6 +141,9 @@ void ClientDriver::execute(std::vector<Command> &commands)
                     m_worker.store().publish(std::move(*c.flow));
                 } else if constexpr (std::is_same_v<T, PublishConnection>) {
                     m_worker.store().publish(c.connection);
+                } else if constexpr (std::is_same_v<T, RelayTunnel>) {
+                    m_relayServer = c.id;
+                    startRelayWhenDrained();
                 }
             },
             command);
@@ -252,13 +261,71 @@ void ClientDriver::wireServer(ServerId id, TcpSocket &socket)
         dispatch(ServerGone{id, text(message)});
     };
     socket.onDrained = [this] {
+        startRelayWhenDrained();
         updateReading();
     };
 }
 
+void ClientDriver::startRelayWhenDrained()
+{
+    if (!m_relayServer || m_relay || m_finished)
+        return;
+    const auto it = m_servers.find(m_relayServer);
+    if (it == m_servers.end() || !it->second.socket)
+        return;
+    TcpSocket &server = *it->second.socket;
+    // Bytes queued before (the 200, the sniffed first bytes) must go out first, in order.
+    if (m_client.pendingWrite() > 0 || server.pendingWrite() > 0)
+        return;
+    auto relay = std::make_unique<SpliceRelay>(m_client, server);
+    // Relay events reach the layer from the event loop, never from inside the relay: the layer
+    // may end the tunnel in answer, which deletes the relay.
+    const auto later = [this](Event event) {
+        QTimer::singleShot(0, this, [this, event = std::move(event)] { dispatch(event); });
+    };
+    relay->onClientEof = [later] {
+        later(ClientEof{});
+    };
+    relay->onServerEof = [later, id = m_relayServer] {
+        later(ServerEof{id});
+    };
+    relay->onError = [later, id = m_relayServer](bool clientSide, const QString &message) {
+        if (clientSide)
+            later(ClientGone{text(message)});
+        else
+            later(ServerGone{id, text(message)});
+    };
+    SpliceRelay *raw = relay.get();
+    m_relay = std::move(relay);
+    if (!raw->start()) {
+        // No pipes (fd limit): stay with copying through the layer; it still works.
+        m_relay.reset();
+        m_relayServer = 0;
+    }
+}
+
+void ClientDriver::stopRelay()
+{
+    // Never on the relay's own stack (its events are posted), and before its sockets go.
+    m_relay.reset();
+    m_relayServer = 0;
+}
+
+void ClientDriver::reportRelayProgress()
+{
+    if (!m_relay)
+        return;
+    const std::uint64_t up = m_relay->clientToServer();
+    const std::uint64_t down = m_relay->serverToClient();
+    if (up + down == m_relayReported)
+        return;
+    m_relayReported = up + down;
+    m_session.handle(RelayProgress{up, down}, monotonicNow(), m_commands); // before the event
+}
+
 void ClientDriver::updateReading()
 {
-    if (m_finished)
+    if (m_finished || m_relay) // a relay applies its own back-pressure
         return;
     const std::size_t high = m_worker.config().proxy.socketHighWater;
     bool serversFull = false;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/engine/splice_relay.h"
 #include "core/engine/tcp_socket.h"
 #include "core/proxy/http_proxy_session.h"
 
@@ -54,6 +55,9 @@ private:
     void connectNext(proxy::ServerId id);
     void wireServer(proxy::ServerId id, TcpSocket &socket);
     void updateReading();
+    void startRelayWhenDrained();
+    void stopRelay();
+    void reportRelayProgress();
     void armTimer();
     void finish();
 
@@ -68,6 +72,10 @@ private:
     bool m_dispatching = false;
     bool m_layerPaused = false;
     bool m_finished = false;
+    // A raw tunnel the engine relays itself (RelayTunnel); waits for both write queues first.
+    proxy::ServerId m_relayServer = 0;
+    std::unique_ptr<SpliceRelay> m_relay;
+    std::uint64_t m_relayReported = 0; // bytes both ways at the last RelayProgress
 };
 
 } // namespace ts::engine

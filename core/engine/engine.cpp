@@ -15,6 +15,7 @@
 #include <QTcpServer>
 
 #include <algorithm>
+#include <csignal>
 
 namespace ts::engine {
 
@@ -97,6 +98,9 @@ Result<void> Engine::start()
 {
     if (m_listener)
         return {};
+    // A write to a socket the peer has closed must be an EPIPE error, not a signal that kills
+    // the process: splice() has no MSG_NOSIGNAL.
+    ::signal(SIGPIPE, SIG_IGN);
     if (auto tls = setUpTls(); !tls)
         return tls;
 

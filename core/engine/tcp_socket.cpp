@@ -219,8 +219,26 @@ QString TcpSocket::localText() const
     return endpointText(ss);
 }
 
+void TcpSocket::setExternalIo(std::function<void()> readable, std::function<void()> writable)
+{
+    m_externalReadable = std::move(readable);
+    m_externalWritable = std::move(writable);
+    if (m_writeNotifier && !m_externalWritable)
+        m_writeNotifier->setEnabled(!m_queue.empty());
+}
+
+void TcpSocket::setWantWrite(bool on)
+{
+    if (m_writeNotifier)
+        m_writeNotifier->setEnabled(on);
+}
+
 void TcpSocket::readReady()
 {
+    if (m_externalReadable && !m_lingering) {
+        invoke(m_externalReadable);
+        return;
+    }
     if (m_readBuffer.size() != kReadChunk)
         m_readBuffer.resize(kReadChunk);
     if (m_lingering) {
@@ -255,6 +273,10 @@ void TcpSocket::readReady()
 
 void TcpSocket::writeReady()
 {
+    if (m_externalWritable && !m_connecting) {
+        invoke(m_externalWritable);
+        return;
+    }
     if (m_connecting) {
         int error = 0;
         socklen_t len = sizeof error;

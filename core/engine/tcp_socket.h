@@ -49,6 +49,15 @@ public:
     void close();
     void setReading(bool on);
     bool isOpen() const { return m_fd >= 0; }
+    int fd() const { return m_fd; }
+
+    // Hands readiness to someone else (a splice relay): while set, the socket neither reads
+    // nor writes by itself; readable/writable are called instead. setWantWrite() asks for
+    // writable. Clear with nullptr callbacks; the socket must have nothing queued.
+    void setExternalIo(std::function<void()> readable, std::function<void()> writable);
+    void setWantWrite(bool on);
+    // The peer's EOF was seen by whoever read the socket last (the relay).
+    void markReadEof() { m_readEof = true; }
 
     QString peerText() const; // "127.0.0.1:53412", "[::1]:80"
     QString localText() const;
@@ -86,6 +95,8 @@ private:
     std::size_t m_queueOffset = 0; // bytes of m_queue.front() already written
     std::size_t m_pending = 0;
     std::string m_readBuffer;
+    std::function<void()> m_externalReadable;
+    std::function<void()> m_externalWritable;
 };
 
 } // namespace ts::engine

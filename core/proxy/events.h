@@ -59,9 +59,16 @@ struct ServerGone
 struct Tick // the deadline the layer asked for has passed
 {
 };
+// Bytes the engine moved itself since RelayTunnel (see there), delivered before any other
+// event when they changed.
+struct RelayProgress
+{
+    std::uint64_t clientToServer = 0;
+    std::uint64_t serverToClient = 0;
+};
 
 using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                           ServerData, ServerEof, ServerGone, Tick>;
+                           ServerData, ServerEof, ServerGone, Tick, RelayProgress>;
 
 // ---- Commands: what a layer asks the engine to do, carried out in order.
 struct SendToClient
@@ -115,8 +122,18 @@ struct PublishConnection
     flow::ClientConnection connection;
 };
 
+// From now on the engine moves the bytes between the client and server `id` itself (with
+// splice(), never through user space), once everything queued before has been written. The
+// layer sees no more ClientData/ServerData for them, only RelayProgress, and ClientEof /
+// ServerEof after the engine has passed the half-close on to the other side. Only for plain
+// (not TLS) client connections.
+struct RelayTunnel
+{
+    ServerId id = 0;
+};
+
 using Command = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient,
                              OpenServer, SendToServer, ShutdownServer, CloseServer, ReleaseServer,
-                             PublishFlow, PublishConnection>;
+                             PublishFlow, PublishConnection, RelayTunnel>;
 
 } // namespace ts::proxy

@@ -269,6 +269,15 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                 }
             } else if constexpr (std::is_same_v<T, Tick>) {
                 onTick(now, out);
+            } else if constexpr (std::is_same_v<T, RelayProgress>) {
+                if (m_tunnel && m_tunnel->relayed) {
+                    flow::Flow &f = m_tunnel->flow;
+                    const std::uint64_t before = f.bytesClientToServer + f.bytesServerToClient;
+                    f.bytesClientToServer = m_tunnel->relayBaseUp + e.clientToServer;
+                    f.bytesServerToClient = m_tunnel->relayBaseDown + e.serverToClient;
+                    if (f.bytesClientToServer + f.bytesServerToClient != before)
+                        m_tunnel->lastActivity = now;
+                }
             }
         },
         event);
@@ -1058,11 +1067,12 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
         }
         const std::uint64_t bytes
             = m_tunnel->flow.bytesClientToServer + m_tunnel->flow.bytesServerToClient;
-        if (now >= m_tunnel->lastPublish + m_context.tunnelPublishInterval
-            && bytes != m_tunnel->publishedBytes) {
+        if (now >= m_tunnel->lastPublish + m_context.tunnelPublishInterval) {
             m_tunnel->lastPublish = now;
-            m_tunnel->publishedBytes = bytes;
-            publish(m_tunnel->flow, out);
+            if (bytes != m_tunnel->publishedBytes) {
+                m_tunnel->publishedBytes = bytes;
+                publish(m_tunnel->flow, out);
+            }
         }
         return;
     }
@@ -1114,7 +1124,8 @@ MonoTime HttpProxySession::deadline() const
         MonoTime d = m_tunnel->lastActivity + t.tunnelIdle;
         const std::uint64_t bytes
             = m_tunnel->flow.bytesClientToServer + m_tunnel->flow.bytesServerToClient;
-        if (bytes != m_tunnel->publishedBytes)
+        // A relayed tunnel learns its byte counts only with the next event: tick regularly.
+        if (bytes != m_tunnel->publishedBytes || m_tunnel->relayed)
             d = std::min(d, m_tunnel->lastPublish + m_context.tunnelPublishInterval);
         return d;
     }
@@ -1389,6 +1400,12 @@ void HttpProxySession::relayRaw(MonoTime now, std::vector<Command> &out)
     if (m_clientEof) {
         t.clientEof = true;
         out.push_back(ShutdownServer{t.server});
+    } else if (m_clientTls.empty()) {
+        // Plain bytes both ways from here: the engine moves them without copying.
+        t.relayed = true;
+        t.relayBaseUp = t.flow.bytesClientToServer;
+        t.relayBaseDown = t.flow.bytesServerToClient;
+        out.push_back(RelayTunnel{t.server});
     }
 }
 

@@ -77,7 +77,10 @@ private:
         MonoTime lastActivity = 0;
         MonoTime lastPublish = 0;
         std::uint64_t publishedBytes = 0;
-        std::string sniffed; // Sniff / Intercepting: client bytes not yet passed on
+        std::string sniffed;           // Sniff / Intercepting: client bytes not yet passed on
+        bool relayed = false;          // the engine moves the bytes (RelayTunnel)
+        std::uint64_t relayBaseUp = 0; // bytes counted before the relay began
+        std::uint64_t relayBaseDown = 0;
     };
 
     // A decrypted tunnel: the client's TLS ends here, requests inside are parsed, and the

@@ -27,6 +27,8 @@ struct World
     std::string originPlain;
     std::string clientRaw; // what the proxy sent before TLS began (the 200)
     ServerId server = 0;
+    std::vector<RelayTunnel> relays;
+    std::string serverRaw; // bytes sent to the server in clear (not through the origin's TLS)
 
     World(bool verifyServers, std::vector<std::string> originNames)
     {
@@ -70,7 +72,12 @@ struct World
                 else
                     clientRaw += s->data;
             } else if (auto *toServer = std::get_if<SendToServer>(&cmd)) {
-                origin->receive(toServer->data, originPlain, 0);
+                if (client)
+                    origin->receive(toServer->data, originPlain, 0);
+                else
+                    serverRaw += toServer->data;
+            } else if (auto *relay = std::get_if<RelayTunnel>(&cmd)) {
+                relays.push_back(*relay);
             } else if (auto *o = std::get_if<OpenServer>(&cmd)) {
                 server = o->id;
             } else if (auto *p = std::get_if<PublishFlow>(&cmd)) {
@@ -191,6 +198,29 @@ private Q_SLOTS:
         const flow::Flow *exchange = w.last("https");
         QVERIFY(exchange && !exchange->serverTls.verified);
         QVERIFY(exchange->serverTls.verifyError.find("mismatch") != std::string::npos);
+    }
+
+    void plainTunnelIsHandedToTheEngine()
+    {
+        World w(true, {"origin.test"});
+        w.feed(ClientData{"CONNECT origin.test:22 HTTP/1.1\r\nHost: origin.test:22\r\n\r\n"});
+        w.feed(ServerConnected{w.server, "10.0.0.1:22", false, 0, 0});
+        w.feed(ClientData{"SSH-2.0-client\r\n"}); // not TLS: relayed as it is
+        QCOMPARE(w.serverRaw, std::string("SSH-2.0-client\r\n"));
+        QCOMPARE(w.relays.size(), std::size_t(1));
+        QCOMPARE(w.relays.front().id, w.server);
+
+        // The engine moves the rest and reports; the flow counts what it moved on top.
+        w.feed(RelayProgress{100, 2000});
+        w.feed(ServerEof{w.server});
+        w.feed(ClientEof{});
+        const flow::Flow *tunnel = w.last("");
+        QVERIFY(tunnel);
+        QCOMPARE(tunnel->state, flow::FlowState::Complete);
+        QCOMPARE(tunnel->bytesClientToServer, std::uint64_t(16 + 100));
+        QCOMPARE(tunnel->bytesServerToClient, std::uint64_t(2000));
+        QCOMPARE(tunnel->closeReason, std::string("closed by both sides"));
+        QVERIFY(!tunnel->intercepted);
     }
 
     void passThroughHostsAreRelayedRaw()
