@@ -111,6 +111,13 @@ void Body::spillMemoryLocked()
     std::string().swap(m_memory);
 }
 
+void Body::expect(std::uint64_t size)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_spilled && size <= m_budget->perBodyMemory && size > m_memory.capacity())
+        m_memory.reserve(size);
+}
+
 std::uint64_t Body::size() const
 {
     std::lock_guard lock(m_mutex);

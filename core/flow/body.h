@@ -53,6 +53,9 @@ public:
     Body &operator=(const Body &) = delete;
 
     void append(std::string_view data);
+    // The size the body will have (Content-Length): kept in memory, it is allocated once
+    // instead of growing by doubling. Ignored when over the per-body memory cap.
+    void expect(std::uint64_t size);
 
     std::uint64_t size() const;         // bytes seen (recorded or not)
     std::uint64_t recordedSize() const; // bytes kept

@@ -585,6 +585,8 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     ex.clientKeepAlive = ev.keepAlive;
     ex.clientIs10 = head.version == Version::Http10;
     ex.requestChunked = ev.framing == BodyFraming::Chunked;
+    if (ev.framing == BodyFraming::ContentLength)
+        f.requestBody->expect(ev.contentLength);
 
     if (head.method == "CONNECT") {
         ex.isConnect = true;
@@ -950,6 +952,8 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             return; // the parser reports upgraded(); onServerData starts the tunnel
         }
         ex.serverKeepAlive = head->keepAlive && head->framing != BodyFraming::UntilClose;
+        if (head->framing == BodyFraming::ContentLength)
+            f.responseBody->expect(head->contentLength);
         switch (head->framing) {
         case BodyFraming::None:
         case BodyFraming::ContentLength:
