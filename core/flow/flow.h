@@ -104,8 +104,9 @@ struct Flow
     // TLS.
     bool intercepted = false; // tunnel: decrypted; exchange: carried by a decrypted tunnel
     FlowId parent = 0;        // the tunnel flow carrying this exchange
-    TlsSide clientTls;        // between the client and the proxy
-    TlsSide serverTls;        // between the proxy and the server
+    // Shared and immutable: every exchange of a tunnel points at the same handshake record.
+    std::shared_ptr<const TlsSide> clientTls; // between the client and the proxy; null: none
+    std::shared_ptr<const TlsSide> serverTls; // between the proxy and the server; null: none
 
     // Failure (both kinds): empty when none.
     std::string error;

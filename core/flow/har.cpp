@@ -719,17 +719,17 @@ void writeTlsSide(JsonWriter &w, const TlsSide &side)
 // TLS on either side, as "_tls": {intercepted, client: {...}, server: {...}}.
 void writeTls(JsonWriter &w, const Flow &f)
 {
-    if (!f.clientTls.used && !f.serverTls.used)
+    if (!f.clientTls && !f.serverTls)
         return;
     w.key("_tls").beginObject();
     w.key("intercepted").boolean(f.intercepted);
-    if (f.clientTls.used) {
+    if (f.clientTls) {
         w.key("client");
-        writeTlsSide(w, f.clientTls);
+        writeTlsSide(w, *f.clientTls);
     }
-    if (f.serverTls.used) {
+    if (f.serverTls) {
         w.key("server");
-        writeTlsSide(w, f.serverTls);
+        writeTlsSide(w, *f.serverTls);
     }
     w.endObject();
 }

@@ -107,6 +107,20 @@ flow::CertificateSummary summary(const tls::CertificateInfo &c)
     return s;
 }
 
+// Copy-on-write change of a flow's (shared, immutable) TLS side.
+template<typename F>
+void editTls(std::shared_ptr<const flow::TlsSide> &side, F &&change)
+{
+    auto copy = side ? std::make_shared<flow::TlsSide>(*side) : std::make_shared<flow::TlsSide>();
+    change(*copy);
+    side = std::move(copy);
+}
+
+std::shared_ptr<const flow::TlsSide> shared(const flow::TlsSide &side)
+{
+    return std::make_shared<const flow::TlsSide>(side);
+}
+
 // Copies what a finished (or failed) handshake settled into a flow's TLS side.
 void record(flow::TlsSide &side, const tls::TlsSession &session)
 {
@@ -433,8 +447,9 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
     if (m_mode == Mode::Intercepting || (m_mode == Mode::Sniff && !m_tunnel->sniffed.empty())) {
         if (m_intercept && m_intercept->clientHandshakeStarted) {
             // Closing in the middle of our handshake is how many clients refuse a certificate.
-            m_tunnel->flow.clientTls.failure = "the client closed the connection during the "
-                                               "handshake";
+            editTls(m_tunnel->flow.clientTls, [](flow::TlsSide &t) {
+                t.failure = "the client closed the connection during the handshake";
+            });
             onClientTlsFailed(m_clientTls.size() - 1, now, out);
             return;
         }
@@ -661,15 +676,15 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         }
     }
     ex.needsTls = !ex.isConnect && ex.target.scheme == "https";
-    if (m_listenerTls.used)
-        f.clientTls = m_listenerTls;
+    if (m_listenerTlsShared)
+        f.clientTls = m_listenerTlsShared;
 
     bool reuse = false;
     if (m_intercept && !ex.isConnect) {
         f.intercepted = true;
         f.parent = m_intercept->tunnelFlow.id;
-        f.clientTls = m_intercept->clientSide;
-        f.serverTls = m_intercept->serverSide;
+        f.clientTls = m_intercept->clientShared;
+        f.serverTls = m_intercept->serverShared;
         if (!m_intercept->error.empty()) {
             failExchange(502, "Bad Gateway", m_intercept->error, now, out);
             return;
@@ -814,7 +829,9 @@ void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Co
         return;
     Exchange &ex = *m_exchange;
     const tls::TlsSession &session = *m_serverTls.at(id);
-    record(ex.flow.serverTls, session);
+    flow::TlsSide side;
+    record(side, session);
+    ex.flow.serverTls = shared(side);
     const InterceptConfig &ic = *m_context.intercept;
     const bool verify
         = m_intercept ? m_intercept->verify
@@ -850,8 +867,8 @@ void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<
         return;
     Exchange &ex = *m_exchange;
     if (const auto it = m_serverTls.find(id); it != m_serverTls.end())
-        record(ex.flow.serverTls, *it->second);
-    ex.flow.serverTls.failure = why;
+        editTls(ex.flow.serverTls, [&](flow::TlsSide &t) { record(t, *it->second); });
+    editTls(ex.flow.serverTls, [&](flow::TlsSide &t) { t.failure = why; });
     dropServer(id, out);
     ex.server = 0;
     failExchange(502, "Bad Gateway", "TLS with " + ex.target.authority() + " failed: " + why, now,
@@ -1344,15 +1361,19 @@ void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
         return;
     flow::Flow &f = t.flow;
     if (parsed.status == tls::ClientHelloResult::Status::Invalid) {
-        f.clientTls.used = true;
-        f.clientTls.failure = parsed.error + " (relayed without interception)";
+        editTls(f.clientTls, [&](flow::TlsSide &side) {
+            side.used = true;
+            side.failure = parsed.error + " (relayed without interception)";
+        });
         relayRaw(now, out);
         return;
     }
     const tls::ClientHello &hello = parsed.hello;
-    f.clientTls.used = true;
-    f.clientTls.sni = hello.serverName;
-    f.clientTls.alpnOffered = hello.alpn;
+    editTls(f.clientTls, [&](flow::TlsSide &side) {
+        side.used = true;
+        side.sni = hello.serverName;
+        side.alpnOffered = hello.alpn;
+    });
 
     const InterceptConfig &ic = *m_context.intercept;
     const std::string host = hello.serverName.empty() ? f.host : hello.serverName;
@@ -1476,6 +1497,7 @@ void HttpProxySession::onClientHandshakeDone(std::size_t layer, MonoTime now,
     const tls::TlsSession &session = *m_clientTls[layer];
     if (m_context.tlsListener && layer == 0) {
         record(m_listenerTls, session);
+        m_listenerTlsShared = shared(m_listenerTls);
         return;
     }
     if (!m_intercept || m_mode != Mode::Intercepting)
@@ -1485,8 +1507,10 @@ void HttpProxySession::onClientHandshakeDone(std::size_t layer, MonoTime now,
     record(in.clientSide, session);
     flow::Flow &f = t.flow;
     f.intercepted = true;
-    f.clientTls = in.clientSide;
-    f.serverTls = in.serverSide;
+    in.clientShared = shared(in.clientSide);
+    in.serverShared = shared(in.serverSide);
+    f.clientTls = in.clientShared;
+    f.serverTls = in.serverShared;
     in.idleServer = t.server;
     in.tunnelFlow = std::move(t.flow);
     m_tunnel.reset();
@@ -1505,19 +1529,21 @@ void HttpProxySession::onClientTlsFailed(std::size_t layer, MonoTime now, std::v
     const bool rejected = session.peerRejectedCertificate() || hungUp;
     if (m_intercept && m_tunnel && layer + 1 == m_clientTls.size()) {
         flow::Flow &f = m_tunnel->flow;
-        record(f.clientTls, session);
-        if (!session.failed() && f.clientTls.failure.empty())
-            f.clientTls.failure = "the client closed the connection during the handshake";
-        f.serverTls = m_intercept->serverSide;
+        editTls(f.clientTls, [&](flow::TlsSide &t) {
+            record(t, session);
+            if (!session.failed() && t.failure.empty())
+                t.failure = "the client closed the connection during the handshake";
+        });
+        f.serverTls = shared(m_intercept->serverSide);
         if (rejected) {
             const InterceptConfig &ic = *m_context.intercept;
-            f.error = "the client rejected the certificate (" + f.clientTls.failure + ")";
+            f.error = "the client rejected the certificate (" + f.clientTls->failure + ")";
             if (ic.passthroughRejecting && ic.passthrough) {
                 ic.passthrough->addHost(m_intercept->target.host);
                 f.error += "; " + m_intercept->target.host + " is passed through from now on";
             }
         } else {
-            f.error = f.clientTls.failure;
+            f.error = f.clientTls->failure;
         }
         closeTunnel(f.error, now, out, true);
         return;

@@ -93,8 +93,10 @@ private:
         bool verify = true;
         std::vector<std::string> alpnOffer;
         flow::Flow tunnelFlow;
-        flow::TlsSide clientSide;
+        flow::TlsSide clientSide; // settled by the handshakes, then shared by every exchange:
         flow::TlsSide serverSide;
+        std::shared_ptr<const flow::TlsSide> clientShared;
+        std::shared_ptr<const flow::TlsSide> serverShared;
         ServerId idleServer = 0; // ready for the next request
         std::string error;       // every request is answered 502 with it
         bool clientHandshakeStarted = false;
@@ -175,6 +177,7 @@ private:
     std::vector<std::unique_ptr<tls::TlsSession>> m_clientTls;
     std::map<ServerId, std::unique_ptr<tls::TlsSession>> m_serverTls;
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
+    std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;
     bool m_clientPaused = false;
     bool m_exchangeDirty = false; // the exchange's flow changed since it was last published

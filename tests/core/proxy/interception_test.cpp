@@ -164,10 +164,10 @@ private Q_SLOTS:
         QCOMPARE(exchange->url(), std::string("https://origin.test/x?y=1"));
         QCOMPARE(exchange->status, 200);
         QCOMPARE(exchange->state, flow::FlowState::Complete);
-        QCOMPARE(exchange->clientTls.sni, std::string("origin.test"));
-        QCOMPARE(exchange->clientTls.alpn, std::string("http/1.1"));
-        QVERIFY(exchange->serverTls.verified);
-        QCOMPARE(exchange->serverTls.chain.front().names, std::vector<std::string>{"origin.test"});
+        QCOMPARE(exchange->clientTls->sni, std::string("origin.test"));
+        QCOMPARE(exchange->clientTls->alpn, std::string("http/1.1"));
+        QVERIFY(exchange->serverTls->verified);
+        QCOMPARE(exchange->serverTls->chain.front().names, std::vector<std::string>{"origin.test"});
         QVERIFY(exchange->serverReused); // the connection made for the handshake
 
         // A second request on the same tunnel reuses the same server connection.
@@ -196,8 +196,8 @@ private Q_SLOTS:
         w.pump();
         QCOMPARE(w.originPlain, std::string("GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n"));
         const flow::Flow *exchange = w.last("https");
-        QVERIFY(exchange && !exchange->serverTls.verified);
-        QVERIFY(exchange->serverTls.verifyError.find("mismatch") != std::string::npos);
+        QVERIFY(exchange && !exchange->serverTls->verified);
+        QVERIFY(exchange->serverTls->verifyError.find("mismatch") != std::string::npos);
     }
 
     void plainTunnelIsHandedToTheEngine()
@@ -233,7 +233,7 @@ private Q_SLOTS:
         QVERIFY(w.client->details().verified);
         const flow::Flow *tunnel = w.last("");
         QVERIFY(tunnel && !tunnel->intercepted);
-        QCOMPARE(tunnel->clientTls.sni, std::string("origin.test"));
+        QCOMPARE(tunnel->clientTls->sni, std::string("origin.test"));
     }
 };
 
