@@ -3,6 +3,8 @@
 #include <QCommandLineParser>
 #include <QThread>
 
+#include <functional>
+
 namespace ts::app {
 
 using namespace Qt::StringLiterals;
@@ -221,70 +223,66 @@ ParseOutcome parseOptions(const QStringList &arguments)
         o.harPath = parser.value(har);
     }
 
-    // Positive whole numbers, with a bound each.
-    auto number = [&](const QCommandLineOption &option, quint64 max, quint64 &out) -> bool {
-        if (!parser.isSet(option))
-            return true;
-        bool ok = false;
-        const quint64 value = parser.value(option).toULongLong(&ok);
-        if (!ok || value == 0 || value > max) {
-            outcome.exitCode = 2;
-            outcome.message = u"--"_s + option.names().constFirst()
-                              + u" wants a whole number "
-                                u"from 1 to "_s
-                              + QString::number(max) + u", not '"_s + parser.value(option) + u'\'';
-            return false;
-        }
-        out = value;
-        return true;
+    // Positive whole numbers, each with a bound and where it goes.
+    struct Number
+    {
+        const QCommandLineOption &option;
+        quint64 max;
+        std::function<void(quint64)> apply;
     };
-    quint64 v = 0;
-    if (!number(workers, 64, v))
-        return outcome;
-    if (v)
-        o.engine.workers = int(v);
-    v = 0;
-    if (!number(connectTimeout, 3600, v))
-        return outcome;
-    if (v)
-        o.engine.timeouts.connect = MonoTime(v) * kSecond;
-    v = 0;
-    if (!number(responseTimeout, 86400, v))
-        return outcome;
-    if (v)
-        o.engine.timeouts.response = MonoTime(v) * kSecond;
-    v = 0;
-    if (!number(idleTimeout, 86400, v))
-        return outcome;
-    if (v)
-        o.engine.timeouts.tunnelIdle = MonoTime(v) * kSecond;
-    v = 0;
-    if (!number(maxRequestLine, 1 << 20, v))
-        return outcome;
-    if (v)
-        o.engine.http1.maxStartLine = v;
-    v = 0;
-    if (!number(maxHeaderBytes, 16 << 20, v))
-        return outcome;
-    if (v)
-        o.engine.http1.maxHeaderBytes = v;
-    v = 0;
-    if (!number(maxHeaderFields, 10000, v))
-        return outcome;
-    if (v)
-        o.engine.http1.maxHeaderCount = v;
-    v = 0;
-    if (!number(bodyMemory, 1 << 20, v))
-        return outcome;
-    o.bodyMemoryBytes = v << 20;
-    v = 0;
-    if (!number(bodyCap, 1 << 20, v))
-        return outcome;
-    o.bodyCapBytes = v << 10;
-    v = 0;
-    if (!number(bodyRecord, 1 << 20, v))
-        return outcome;
-    o.bodyRecordBytes = v << 20;
+    const Number numbers[] = {
+        {workers, 64,
+         [&](quint64 v) {
+             o.engine.workers = int(v);
+         }},
+        {connectTimeout, 3600,
+         [&](quint64 v) {
+             o.engine.timeouts.connect = MonoTime(v) * kSecond;
+         }},
+        {responseTimeout, 86400,
+         [&](quint64 v) {
+             o.engine.timeouts.response = MonoTime(v) * kSecond;
+         }},
+        {idleTimeout, 86400,
+         [&](quint64 v) {
+             o.engine.timeouts.tunnelIdle = MonoTime(v) * kSecond;
+         }},
+        {maxRequestLine, 1 << 20,
+         [&](quint64 v) {
+             o.engine.http1.maxStartLine = v;
+         }},
+        {maxHeaderBytes, 16 << 20,
+         [&](quint64 v) {
+             o.engine.http1.maxHeaderBytes = v;
+         }},
+        {maxHeaderFields, 10000,
+         [&](quint64 v) {
+             o.engine.http1.maxHeaderCount = v;
+         }},
+        {bodyMemory, 1 << 20,
+         [&](quint64 v) {
+             o.bodyMemoryBytes = v << 20;
+         }},
+        {bodyCap, 1 << 20,
+         [&](quint64 v) {
+             o.bodyCapBytes = v << 10;
+         }},
+        {bodyRecord, 1 << 20,
+         [&](quint64 v) {
+             o.bodyRecordBytes = v << 20;
+         }},
+    };
+    for (const Number &n : numbers) {
+        if (!parser.isSet(n.option))
+            continue;
+        bool ok = false;
+        const quint64 value = parser.value(n.option).toULongLong(&ok);
+        if (!ok || value == 0 || value > n.max)
+            return fail(u"--"_s + n.option.names().constFirst()
+                        + u" wants a whole number from 1 to "_s + QString::number(n.max)
+                        + u", not '"_s + parser.value(n.option) + u'\'');
+        n.apply(value);
+    }
     outcome.options = std::move(o);
     return outcome;
 }
