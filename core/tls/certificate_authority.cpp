@@ -767,6 +767,35 @@ Result<Loaded> loadFiles(const std::string &certificatePath, const std::string &
 
 CertificateAuthority::~CertificateAuthority() = default;
 
+namespace {
+
+// A new CA key and certificate, encoded for their files.
+struct NewCa
+{
+    Owned<EVP_PKEY> key;
+    Owned<X509> ca;
+    std::string keyText; // PEM; wipe() once written
+    std::string certificateText;
+};
+
+Result<NewCa> newCa()
+{
+    Owned<EVP_PKEY> key = newP256Key();
+    if (!key)
+        return cryptoError("cannot generate the CA key");
+    auto ca = makeCaCertificate(key.get());
+    if (!ca)
+        return ca.error();
+    NewCa fresh{std::move(key), std::move(*ca), {}, {}};
+    fresh.keyText = keyToPem(fresh.key.get());
+    fresh.certificateText = toPem(fresh.ca.get());
+    if (fresh.keyText.empty() || fresh.certificateText.empty())
+        return cryptoError("cannot encode the CA");
+    return fresh;
+}
+
+} // namespace
+
 Result<std::unique_ptr<CertificateAuthority>>
 CertificateAuthority::openOrCreate(const std::string &directory)
 {
@@ -783,28 +812,22 @@ CertificateAuthority::openOrCreate(const std::string &directory)
     if (!haveCertificate && !haveKey) {
         // First run: a new CA, the key written first. If another process got there first,
         // link() says so and its CA is loaded below instead.
-        Owned<EVP_PKEY> key = newP256Key();
-        if (!key)
-            return cryptoError("cannot generate the CA key");
-        auto ca = makeCaCertificate(key.get());
-        if (!ca)
-            return ca.error();
-        std::string keyText = keyToPem(key.get());
-        const std::string certificateText = toPem(ca->get());
-        if (keyText.empty() || certificateText.empty())
-            return cryptoError("cannot encode the CA");
-        auto keyTemporary = writeTemporary(keyPath, keyText, 0600);
-        wipe(keyText);
+        auto fresh = newCa();
+        if (!fresh)
+            return fresh.error();
+        auto keyTemporary = writeTemporary(keyPath, fresh->keyText, 0600);
+        wipe(fresh->keyText);
         if (!keyTemporary)
             return keyTemporary.error();
         auto keyCommitted = commit(*keyTemporary, keyPath, false);
         if (keyCommitted) {
-            auto certificateTemporary = writeTemporary(certificatePath, certificateText, 0644);
+            auto certificateTemporary
+                = writeTemporary(certificatePath, fresh->certificateText, 0644);
             if (!certificateTemporary)
                 return certificateTemporary.error();
             if (auto committed = commit(*certificateTemporary, certificatePath, false); !committed)
                 return committed.error();
-            auto signer = makeSigner(std::move(*ca), std::move(key), certificatePath);
+            auto signer = makeSigner(std::move(fresh->ca), std::move(fresh->key), certificatePath);
             if (!signer)
                 return signer.error();
             authority->m_signer = std::move(*signer);
@@ -837,28 +860,21 @@ Result<void> CertificateAuthority::regenerate()
     const ClearErrorsOnExit clearErrors;
     const std::string certificatePath = joinPath(m_directory, kCertificateFile);
     const std::string keyPath = joinPath(m_directory, kKeyFile);
-    Owned<EVP_PKEY> key = newP256Key();
-    if (!key)
-        return cryptoError("cannot generate the CA key");
-    auto ca = makeCaCertificate(key.get());
-    if (!ca)
-        return ca.error();
-    std::string keyText = keyToPem(key.get());
-    const std::string certificateText = toPem(ca->get());
-    if (keyText.empty() || certificateText.empty())
-        return cryptoError("cannot encode the CA");
+    auto fresh = newCa();
+    if (!fresh)
+        return fresh.error();
 
     // Both files written aside first, so a failure leaves the old pair whole; then two renames.
-    auto keyTemporary = writeTemporary(keyPath, keyText, 0600);
-    wipe(keyText);
+    auto keyTemporary = writeTemporary(keyPath, fresh->keyText, 0600);
+    wipe(fresh->keyText);
     if (!keyTemporary)
         return keyTemporary.error();
-    auto certificateTemporary = writeTemporary(certificatePath, certificateText, 0644);
+    auto certificateTemporary = writeTemporary(certificatePath, fresh->certificateText, 0644);
     if (!certificateTemporary) {
         ::unlink(keyTemporary->c_str());
         return certificateTemporary.error();
     }
-    auto signer = makeSigner(std::move(*ca), std::move(key), certificatePath);
+    auto signer = makeSigner(std::move(fresh->ca), std::move(fresh->key), certificatePath);
     if (!signer) {
         ::unlink(keyTemporary->c_str());
         ::unlink(certificateTemporary->c_str());
