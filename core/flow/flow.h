@@ -2,6 +2,7 @@
 
 #include "core/base/time.h"
 #include "core/flow/body.h"
+#include "core/flow/connection_log.h"
 
 #include <cstdint>
 #include <memory>
@@ -108,6 +109,12 @@ struct Flow
     std::shared_ptr<const TlsSide> clientTls; // between the client and the proxy; null: none
     std::shared_ptr<const TlsSide> serverTls; // between the proxy and the server; null: none
 
+    // Multiplexing: the h2 streams carrying this flow (0: none) and the server-side
+    // connection it used (0: not recorded).
+    std::uint32_t clientStream = 0;
+    std::uint32_t serverStream = 0;
+    ConnectionId serverConnection = 0;
+
     // Failure (both kinds): empty when none.
     std::string error;
 
@@ -115,12 +122,23 @@ struct Flow
     std::int64_t durationMicros() const; // timings.complete, or -1 while open
 };
 
-// One record per client-side connection.
-struct ClientConnection
+enum class Side : std::uint8_t { Client, Server };
+
+// One record per connection: client side (a client connected to the proxy) or server side
+// (the proxy connected to an origin or an upstream proxy).
+struct Connection
 {
     ConnectionId id = 0;
-    std::string clientAddress;
-    std::string listenAddress;
+    Side side = Side::Client;
+    std::string protocol;      // "HTTP/1.1", "h2" once known
+    std::string clientAddress; // client side: the client; server side: the proxy's end
+    std::string listenAddress; // client side: the listener it came in on
+    std::string target;        // server side: "host:port" it was opened for
+    std::string peerAddress;   // server side: the address connected to
+    ConnectionId parent = 0;   // server side: the client connection that opened it
+    std::shared_ptr<const TlsSide> tls; // TLS on this connection (null: none)
+    // Frames and streams of a multiplexed (h2) connection; null for HTTP/1.1.
+    std::shared_ptr<ConnectionLog> log;
     WallMillis openedWall = 0;
     WallMillis closedWall = 0; // 0 while open
     std::uint64_t bytesIn = 0;

@@ -29,7 +29,7 @@ void FlowStore::publish(Flow &&flow)
     m_queuedFlows.push_back(std::move(flow));
 }
 
-void FlowStore::publish(const ClientConnection &connection)
+void FlowStore::publish(const Connection &connection)
 {
     std::lock_guard lock(m_queueMutex);
     m_queuedConnections.push_back(connection);
@@ -69,7 +69,7 @@ void FlowStore::flush()
 void FlowStore::apply()
 {
     std::deque<Flow> flows;
-    std::vector<ClientConnection> connections;
+    std::vector<Connection> connections;
     {
         std::lock_guard lock(m_queueMutex);
         flows.swap(m_queuedFlows);
@@ -77,7 +77,7 @@ void FlowStore::apply()
     }
 
     if (!connections.empty()) {
-        for (ClientConnection &c : connections) {
+        for (Connection &c : connections) {
             const auto it = m_connectionRow.find(c.id);
             if (it == m_connectionRow.end()) {
                 m_connectionRow.emplace(c.id, m_connections.size());

@@ -29,7 +29,7 @@ public:
     // Thread-safe.
     void publish(const Flow &flow);
     void publish(Flow &&flow);
-    void publish(const ClientConnection &connection);
+    void publish(const Connection &connection);
     std::shared_ptr<BodyBudget> budget() const { return m_budget; }
 
     // Store thread only.
@@ -37,7 +37,7 @@ public:
     const Flow &at(std::size_t row) const { return m_flows[row]; }
     const Flow *find(FlowId id) const;
     std::size_t rowOf(FlowId id) const; // SIZE_MAX when unknown
-    const std::vector<ClientConnection> &connections() const { return m_connections; }
+    const std::vector<Connection> &connections() const { return m_connections; }
     void clear();
     // Applies what is queued now instead of waiting for the timer (tests, exit).
     void flush();
@@ -58,11 +58,11 @@ private:
     std::shared_ptr<BodyBudget> m_budget;
     std::mutex m_queueMutex;
     std::deque<Flow> m_queuedFlows; // swapped out whole; never relocates its records
-    std::vector<ClientConnection> m_queuedConnections;
+    std::vector<Connection> m_queuedConnections;
 
     std::deque<Flow> m_flows; // a deque: growing never moves a million records
     std::unordered_map<FlowId, std::size_t> m_rowById;
-    std::vector<ClientConnection> m_connections;
+    std::vector<Connection> m_connections;
     std::unordered_map<ConnectionId, std::size_t> m_connectionRow;
     QTimer m_timer;
 };

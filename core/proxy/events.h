@@ -119,7 +119,7 @@ struct PublishFlow
 };
 struct PublishConnection
 {
-    flow::ClientConnection connection;
+    flow::Connection connection;
 };
 
 // From now on the engine moves the bytes between the client and server `id` itself (with

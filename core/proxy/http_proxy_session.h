@@ -184,7 +184,7 @@ private:
     bool m_clientEof = false;
     MonoTime m_lastClientActivity = 0;
     MonoTime m_headStartedAt = -1; // first byte of a request head not yet complete
-    flow::ClientConnection m_connection;
+    flow::Connection m_connection;
 };
 
 } // namespace ts::proxy

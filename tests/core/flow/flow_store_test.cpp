@@ -167,7 +167,7 @@ private Q_SLOTS:
             store.publish(makeFlow(id));
         store.flush();
         store.publish(makeFlow(6)); // queued, not applied
-        ClientConnection c;
+        Connection c;
         c.id = 1;
         store.publish(c);
         store.flush();
@@ -194,10 +194,10 @@ private Q_SLOTS:
     {
         FlowStore store;
         QSignalSpy spy(&store, &FlowStore::connectionsChanged);
-        ClientConnection a;
+        Connection a;
         a.id = 10;
         a.clientAddress = "127.0.0.1:5000";
-        ClientConnection b;
+        Connection b;
         b.id = 11;
         store.publish(a);
         store.publish(b);

@@ -1,0 +1,78 @@
+#include "core/flow/connection_log.h"
+
+#include <algorithm>
+
+namespace ts::flow {
+
+ConnectionLog::ConnectionLog(std::size_t frameCapacity, std::size_t streamCapacity)
+    : m_frameCapacity(std::max<std::size_t>(frameCapacity, 1)),
+      m_streamCapacity(std::max<std::size_t>(streamCapacity, 1))
+{
+}
+
+void ConnectionLog::addFrame(FrameRecord frame)
+{
+    std::lock_guard lock(m_mutex);
+    ++m_framesSeen;
+    ++m_version;
+    if (m_frames.size() >= m_frameCapacity) {
+        m_frames.pop_front();
+        ++m_framesDropped;
+    }
+    m_frames.push_back(std::move(frame));
+}
+
+StreamRecord &ConnectionLog::streamLocked(std::uint32_t id)
+{
+    // Streams arrive in ascending order almost always: look from the back.
+    auto it = std::lower_bound(m_streams.begin(), m_streams.end(), id,
+                               [](const StreamRecord &s, std::uint32_t v) { return s.id < v; });
+    if (it != m_streams.end() && it->id == id)
+        return *it;
+    if (m_streams.size() >= m_streamCapacity) {
+        m_streams.pop_front();
+        it = std::lower_bound(m_streams.begin(), m_streams.end(), id,
+                              [](const StreamRecord &s, std::uint32_t v) { return s.id < v; });
+    }
+    it = m_streams.insert(it, StreamRecord{});
+    it->id = id;
+    return *it;
+}
+
+std::vector<FrameRecord> ConnectionLog::frames() const
+{
+    std::lock_guard lock(m_mutex);
+    return {m_frames.begin(), m_frames.end()};
+}
+
+std::vector<StreamRecord> ConnectionLog::streams() const
+{
+    std::lock_guard lock(m_mutex);
+    return {m_streams.begin(), m_streams.end()};
+}
+
+std::uint64_t ConnectionLog::framesSeen() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_framesSeen;
+}
+
+std::uint64_t ConnectionLog::framesDropped() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_framesDropped;
+}
+
+std::size_t ConnectionLog::streamCount() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_streams.size();
+}
+
+std::uint64_t ConnectionLog::version() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_version;
+}
+
+} // namespace ts::flow

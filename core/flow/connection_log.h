@@ -1,0 +1,88 @@
+#pragma once
+
+#include "core/base/time.h"
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ts::flow {
+
+using FlowId = std::uint64_t;
+
+// One frame as it crossed an HTTP/2 (later HTTP/3, WebSocket) connection.
+struct FrameRecord
+{
+    std::int64_t micros = 0; // since the connection opened
+    bool inbound = false;    // received from the peer; false: sent by the proxy
+    std::uint8_t type = 0;   // the protocol's frame type code (h2: RFC 9113 §6)
+    std::uint8_t flags = 0;
+    std::uint32_t stream = 0;
+    std::uint32_t length = 0; // payload length
+    std::string summary;      // decoded: "SETTINGS MAX_CONCURRENT_STREAMS=100 ...", header list
+};
+
+struct StreamTransition
+{
+    std::int64_t micros = 0; // since the connection opened
+    std::string state;       // "open", "half-closed (remote)", "closed", "reset: CANCEL" ...
+};
+
+// One stream of a multiplexed connection, as the proxy saw it.
+struct StreamRecord
+{
+    std::uint32_t id = 0;
+    FlowId flow = 0; // the exchange or tunnel flow it carries (0: none yet)
+    std::string summary; // "CONNECT example.com:443", "GET /index.html"
+    std::vector<StreamTransition> history;
+    std::uint64_t bytesIn = 0;  // DATA payload received from the peer
+    std::uint64_t bytesOut = 0; // DATA payload sent to the peer
+    std::int32_t localWindow = 0;  // what the peer may still send us
+    std::int32_t remoteWindow = 0; // what we may still send the peer
+    std::int32_t resetCode = -1;   // RST_STREAM error code, -1 when not reset
+    bool closed = false;
+};
+
+// The frames and streams of one connection. Written by an engine worker, read by the GUI:
+// every method locks. Frames are kept in a ring of `frameCapacity`; older ones are dropped
+// and counted, so a flood costs bounded memory. Streams: the newest `streamCapacity` kept.
+class ConnectionLog
+{
+public:
+    explicit ConnectionLog(std::size_t frameCapacity = 10000, std::size_t streamCapacity = 10000);
+
+    void addFrame(FrameRecord frame);
+    // The stream's record, created when new; `change` runs under the lock.
+    template<typename F>
+    void editStream(std::uint32_t id, F &&change)
+    {
+        std::lock_guard lock(m_mutex);
+        change(streamLocked(id));
+        ++m_version;
+    }
+
+    std::vector<FrameRecord> frames() const; // oldest first
+    std::vector<StreamRecord> streams() const; // by id
+    std::uint64_t framesSeen() const;
+    std::uint64_t framesDropped() const;
+    std::size_t frameCapacity() const { return m_frameCapacity; }
+    std::size_t streamCount() const;
+    // Grows with every change: a reader polls it to know whether to copy again.
+    std::uint64_t version() const;
+
+private:
+    StreamRecord &streamLocked(std::uint32_t id);
+
+    mutable std::mutex m_mutex;
+    std::size_t m_frameCapacity;
+    std::size_t m_streamCapacity;
+    std::deque<FrameRecord> m_frames;
+    std::uint64_t m_framesSeen = 0;
+    std::uint64_t m_framesDropped = 0;
+    std::deque<StreamRecord> m_streams; // ascending ids
+    std::uint64_t m_version = 0;
+};
+
+} // namespace ts::flow
