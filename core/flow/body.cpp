@@ -85,6 +85,12 @@ void Body::append(std::string_view data)
         m_extents.push_back({offset, data.size()});
 }
 
+void Body::appendUnrecorded(std::uint64_t bytes)
+{
+    std::lock_guard lock(m_mutex);
+    m_seen += bytes;
+}
+
 bool Body::reserveMemory(std::uint64_t bytes)
 {
     // Check and add in one step: bodies on different threads share the total, and a separate

@@ -53,6 +53,9 @@ public:
     Body &operator=(const Body &) = delete;
 
     void append(std::string_view data);
+    // Counts bytes that were seen but not kept: a session file or HAR read back a body that
+    // was truncated when recorded.
+    void appendUnrecorded(std::uint64_t bytes);
     // The size the body will have (Content-Length): kept in memory, it is allocated once
     // instead of growing by doubling. Ignored when over the per-body memory cap.
     void expect(std::uint64_t size);

@@ -22,6 +22,14 @@ void ConnectionLog::addFrame(FrameRecord frame)
     m_frames.push_back(std::move(frame));
 }
 
+void ConnectionLog::addDropped(std::uint64_t count)
+{
+    std::lock_guard lock(m_mutex);
+    m_framesSeen += count;
+    m_framesDropped += count;
+    ++m_version;
+}
+
 StreamRecord &ConnectionLog::streamLocked(std::uint32_t id)
 {
     // Streams arrive in ascending order almost always: look from the back.

@@ -54,6 +54,8 @@ public:
     explicit ConnectionLog(std::size_t frameCapacity = 10000, std::size_t streamCapacity = 10000);
 
     void addFrame(FrameRecord frame);
+    // Counts frames dropped before the kept ones: a log read back from a session file.
+    void addDropped(std::uint64_t count);
     // The stream's record, created when new; `change` runs under the lock.
     template<typename F>
     void editStream(std::uint32_t id, F &&change)
@@ -68,6 +70,7 @@ public:
     std::uint64_t framesSeen() const;
     std::uint64_t framesDropped() const;
     std::size_t frameCapacity() const { return m_frameCapacity; }
+    std::size_t streamCapacity() const { return m_streamCapacity; }
     std::size_t streamCount() const;
     // Grows with every change: a reader polls it to know whether to copy again.
     std::uint64_t version() const;
