@@ -527,6 +527,36 @@ private Q_SLOTS:
         QVERIFY(loaded.at(1).responseBody->read() == store.at(1).responseBody->read());
     }
 
+    // TS_FUZZ_SEED_DIR=tests/fuzz/corpus/session_file refreshes the fuzz seeds: a small
+    // session with every kind of record, and an empty one.
+    void fuzzSeeds()
+    {
+        const QString seeds = qEnvironmentVariable("TS_FUZZ_SEED_DIR");
+        if (seeds.isEmpty())
+            QSKIP("TS_FUZZ_SEED_DIR is not set");
+        FlowStore store;
+        fill(store);
+        for (std::size_t row = 0; row < store.size(); ++row) {
+            Flow f = store.at(row); // small bodies: seeds stay a few KiB
+            for (auto *body : {&f.requestBody, &f.responseBody}) {
+                if (*body && (*body)->recordedSize() > 100) {
+                    auto small = bodyOf(store.budget(), (*body)->read(0, 100));
+                    small->appendUnrecorded((*body)->size() - 100);
+                    *body = small;
+                }
+            }
+            store.publish(f);
+        }
+        store.flush();
+        FlowStore empty;
+        for (const auto &[name, bytes] :
+             {std::pair(u"everything.tss"_s, sessionBytes(store, "composer history")),
+              std::pair(u"empty.tss"_s, sessionBytes(empty, {}))}) {
+            QFile seed(seeds + u'/' + name);
+            QVERIFY(seed.open(QIODevice::WriteOnly) && seed.write(bytes) == bytes.size());
+        }
+    }
+
     void emptySession()
     {
         FlowStore store;
