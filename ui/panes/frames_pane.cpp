@@ -1,0 +1,264 @@
+#include "ui/panes/frames_pane.h"
+
+#include "core/flow/flow_store.h"
+#include "ui/panes/frame_model.h"
+#include "ui/panes/h2_names.h"
+#include "ui/panes/pane_util.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIntValidator>
+#include <QLabel>
+#include <QLineEdit>
+#include <QScrollBar>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <climits>
+
+namespace ts::ui {
+
+namespace {
+
+const flow::Connection *findConnection(const flow::FlowStore &store, flow::ConnectionId id)
+{
+    for (const flow::Connection &c : store.connections())
+        if (c.id == id)
+            return &c;
+    return nullptr;
+}
+
+} // namespace
+
+FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
+    : QWidget(parent)
+    , m_store(store)
+    , m_model(new FrameModel(this))
+    , m_view(new QTableView(this))
+    , m_title(new QLabel(this))
+    , m_dropped(new QLabel(this))
+    , m_type(new QComboBox(this))
+    , m_stream(new QLineEdit(this))
+{
+    m_view->setObjectName(QStringLiteral("framesView"));
+    m_view->setModel(m_model);
+    setUpInspectorTable(*m_view);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    const QFontMetrics fm = fontMetrics();
+    auto width = [&](const char *sample) {
+        return fm.horizontalAdvance(QLatin1String(sample)) + 16;
+    };
+    m_view->setColumnWidth(FrameModel::NumberColumn, width("000000"));
+    m_view->setColumnWidth(FrameModel::TimeColumn, width("000.000000"));
+    m_view->setColumnWidth(FrameModel::DirectionColumn, width("Dir"));
+    m_view->setColumnWidth(FrameModel::TypeColumn, width("WINDOW_UPDATE"));
+    m_view->setColumnWidth(FrameModel::FlagsColumn, width("END_STREAM | END_HEADERS"));
+    m_view->setColumnWidth(FrameModel::StreamColumn, width("Stream"));
+    m_view->setColumnWidth(FrameModel::LengthColumn, width("Length"));
+
+    m_title->setObjectName(QStringLiteral("framesTitle"));
+    m_dropped->setObjectName(QStringLiteral("droppedFramesNote"));
+    m_dropped->setWordWrap(true);
+    m_dropped->setFrameShape(QFrame::StyledPanel);
+    m_dropped->setMargin(4);
+    m_dropped->setVisible(false);
+
+    m_type->setObjectName(QStringLiteral("frameTypeFilter"));
+    m_type->addItem(tr("All types"), -1);
+    for (const std::uint8_t type : h2::kKnownFrameTypes)
+        m_type->addItem(h2::frameTypeName(type), int(type));
+    connect(m_type, &QComboBox::currentIndexChanged, this, [this](int i) {
+        const int type = m_type->itemData(i).toInt();
+        m_model->setTypeFilter(type < 0 ? std::nullopt
+                                        : std::optional<std::uint8_t>(std::uint8_t(type)));
+        updateLabels();
+    });
+
+    m_stream->setObjectName(QStringLiteral("frameStreamFilter"));
+    m_stream->setPlaceholderText(tr("all"));
+    m_stream->setClearButtonEnabled(true);
+    m_stream->setValidator(new QIntValidator(0, INT_MAX, m_stream));
+    m_stream->setMaximumWidth(fm.horizontalAdvance(QStringLiteral("0000000000")) + 40);
+    m_stream->setToolTip(tr("Only the frames of this stream (0: the connection's own frames)"));
+    connect(m_stream, &QLineEdit::textChanged, this, [this](const QString &text) {
+        bool ok = false;
+        const uint stream = text.toUInt(&ok);
+        m_model->setStreamFilter(ok ? std::optional<std::uint32_t>(stream) : std::nullopt);
+        updateLabels();
+    });
+
+    auto *bar = new QHBoxLayout;
+    auto *typeLabel = new QLabel(tr("&Type:"), this);
+    typeLabel->setBuddy(m_type);
+    auto *streamLabel = new QLabel(tr("&Stream:"), this);
+    streamLabel->setBuddy(m_stream);
+    bar->addWidget(m_title, 1);
+    bar->addWidget(typeLabel);
+    bar->addWidget(m_type);
+    bar->addSpacing(8);
+    bar->addWidget(streamLabel);
+    bar->addWidget(m_stream);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(m_dropped);
+    layout->addWidget(m_view);
+
+    connect(m_view, &QAbstractItemView::doubleClicked, this, &FramesPane::requestFlowAt);
+    connect(&m_poll, &QTimer::timeout, this, [this] {
+        if (isVisible())
+            refresh();
+    });
+    m_poll.start(kPollMs);
+    updateLabels();
+}
+
+FramesPane::~FramesPane() = default;
+
+void FramesPane::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    refresh();
+}
+
+void FramesPane::showConnection(flow::ConnectionId id)
+{
+    if (id == m_connection && m_model->log())
+        return;
+    m_connection = id;
+    const flow::Connection *c = findConnection(m_store, id);
+    m_model->setLog(c ? c->log : nullptr, c ? QString::fromStdString(c->protocol) : QString());
+    updateLabels();
+    m_view->scrollToBottom();
+}
+
+void FramesPane::refresh()
+{
+    if (!m_model->log()) {
+        // HTTP/1.1 so far: the connection may have become h2 and have a log now.
+        if (m_connection != 0) {
+            const flow::Connection *c = findConnection(m_store, m_connection);
+            if (c && c->log) {
+                m_model->setLog(c->log, QString::fromStdString(c->protocol));
+                updateLabels();
+            }
+        }
+        return;
+    }
+    const QScrollBar *bar = m_view->verticalScrollBar();
+    const bool atBottom = bar->value() == bar->maximum();
+    if (!m_model->poll())
+        return;
+    updateLabels();
+    if (atBottom)
+        m_view->scrollToBottom();
+}
+
+void FramesPane::setTypeFilter(std::optional<std::uint8_t> type)
+{
+    const int i = m_type->findData(type ? int(*type) : -1);
+    if (i >= 0) {
+        m_type->setCurrentIndex(i);
+    } else { // not one the list offers: filter anyway
+        m_model->setTypeFilter(type);
+        updateLabels();
+    }
+}
+
+void FramesPane::setStreamFilter(std::optional<std::uint32_t> stream)
+{
+    m_stream->setText(stream ? QString::number(*stream) : QString());
+}
+
+QString FramesPane::droppedNote() const
+{
+    return m_dropped->isVisibleTo(this) ? m_dropped->text() : QString();
+}
+
+void FramesPane::updateLabels()
+{
+    const flow::Connection *c = m_connection ? findConnection(m_store, m_connection) : nullptr;
+    if (m_connection == 0) {
+        m_title->setText(tr("Select a connection to see its frames"));
+    } else if (!m_model->log()) {
+        m_title->setText(tr("Connection #%1 (%2): no frame log")
+                             .arg(m_connection)
+                             .arg(c ? QString::fromStdString(c->protocol) : QString()));
+    } else {
+        const int shown = m_model->rowCount();
+        const auto held = qulonglong(m_model->frameCount());
+        m_title->setText(shown == int(held)
+                             ? tr("Connection #%1: %Ln frame(s)", nullptr, shown).arg(m_connection)
+                             : tr("Connection #%1: %2 of %Ln frame(s)", nullptr, int(held))
+                                   .arg(m_connection)
+                                   .arg(shown));
+    }
+    const std::uint64_t dropped = m_model->log() ? m_model->droppedCount() : 0;
+    m_dropped->setVisible(dropped > 0);
+    if (dropped > 0)
+        m_dropped->setText(tr("%L1 older frames dropped; the log keeps the newest %L2")
+                               .arg(qulonglong(dropped))
+                               .arg(qulonglong(m_model->log()->frameCapacity())));
+}
+
+flow::FlowId FramesPane::flowAtRow(int row) const
+{
+    const flow::FrameRecord *frame = m_model->frameAt(row);
+    if (!frame || frame->stream == 0 || !m_model->log())
+        return 0;
+    for (const flow::StreamRecord &s : m_model->log()->streams())
+        if (s.id == frame->stream)
+            return s.flow;
+    return 0;
+}
+
+void FramesPane::requestFlowAt(const QModelIndex &index)
+{
+    if (const flow::FlowId id = flowAtRow(index.row()))
+        Q_EMIT flowRequested(id);
+}
+
+bool FramesPane::showStreamOfFlow(flow::FlowId id)
+{
+    // The stream's record names its flow; look on the connection shown first, then on the
+    // connections the flow itself names.
+    auto streamIn = [&](flow::ConnectionId connection) -> std::optional<std::uint32_t> {
+        const flow::Connection *c = findConnection(m_store, connection);
+        if (!c || !c->log)
+            return std::nullopt;
+        for (const flow::StreamRecord &s : c->log->streams())
+            if (s.flow == id)
+                return s.id;
+        return std::nullopt;
+    };
+    const flow::Flow *f = m_store.find(id);
+    std::vector<flow::ConnectionId> candidates{m_connection};
+    if (f) {
+        candidates.push_back(f->clientConnection);
+        candidates.push_back(f->serverConnection);
+    }
+    for (const flow::ConnectionId connection : candidates) {
+        if (connection == 0)
+            continue;
+        auto stream = streamIn(connection);
+        if (!stream && f && connection == f->clientConnection && f->clientStream != 0
+            && findConnection(m_store, connection) && findConnection(m_store, connection)->log)
+            stream = f->clientStream; // the record has not learned its flow yet
+        if (!stream)
+            continue;
+        if (connection != m_connection) {
+            showConnection(connection);
+            Q_EMIT connectionShown(connection);
+        }
+        setTypeFilter(std::nullopt);
+        setStreamFilter(*stream);
+        m_view->selectAll();
+        if (m_model->rowCount() > 0)
+            m_view->scrollTo(m_model->index(0, 0));
+        return true;
+    }
+    return false;
+}
+
+} // namespace ts::ui

@@ -1,0 +1,151 @@
+#include "ui/panes/streams_pane.h"
+
+#include "core/flow/flow_store.h"
+#include "ui/panes/pane_util.h"
+#include "ui/panes/stream_model.h"
+
+#include <QFontDatabase>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace ts::ui {
+
+namespace {
+
+const flow::Connection *findConnection(const flow::FlowStore &store, flow::ConnectionId id)
+{
+    for (const flow::Connection &c : store.connections())
+        if (c.id == id)
+            return &c;
+    return nullptr;
+}
+
+} // namespace
+
+StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
+    : QWidget(parent)
+    , m_store(store)
+    , m_model(new StreamModel(this))
+    , m_view(new QTableView(this))
+    , m_title(new QLabel(this))
+    , m_history(new QPlainTextEdit(this))
+{
+    m_view->setObjectName(QStringLiteral("streamsView"));
+    m_view->setModel(m_model);
+    setUpInspectorTable(*m_view);
+    const QFontMetrics fm = fontMetrics();
+    auto width = [&](const char *sample) {
+        return fm.horizontalAdvance(QLatin1String(sample)) + 16;
+    };
+    m_view->setColumnWidth(StreamModel::IdColumn, width("Stream"));
+    m_view->setColumnWidth(StreamModel::SummaryColumn, width("CONNECT www.example.com:443"));
+    m_view->setColumnWidth(StreamModel::StateColumn, width("half-closed (remote)"));
+    m_view->setColumnWidth(StreamModel::LocalWindowColumn, width("Local window"));
+    m_view->setColumnWidth(StreamModel::RemoteWindowColumn, width("Remote window"));
+    m_view->setColumnWidth(StreamModel::ResetColumn, width("FLOW_CONTROL_ERROR"));
+
+    m_title->setObjectName(QStringLiteral("streamsTitle"));
+    m_history->setObjectName(QStringLiteral("streamHistory"));
+    m_history->setReadOnly(true);
+    m_history->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_history->setPlaceholderText(tr("The state changes of the selected stream"));
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(m_view);
+    splitter->addWidget(m_history);
+    splitter->setStretchFactor(0, 4);
+    splitter->setStretchFactor(1, 1);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_title);
+    layout->addWidget(splitter);
+
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &StreamsPane::updateHistory);
+    connect(m_model, &QAbstractItemModel::dataChanged, this, &StreamsPane::updateHistory);
+    connect(m_view, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) {
+        if (const auto id = index.data(StreamModel::FlowIdRole).toULongLong())
+            Q_EMIT flowRequested(id);
+    });
+    connect(&m_poll, &QTimer::timeout, this, [this] {
+        if (isVisible())
+            refresh();
+    });
+    m_poll.start(kPollMs);
+    updateTitle();
+}
+
+StreamsPane::~StreamsPane() = default;
+
+void StreamsPane::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    refresh();
+}
+
+void StreamsPane::showConnection(flow::ConnectionId id)
+{
+    if (id == m_connection && m_model->log())
+        return;
+    m_connection = id;
+    const flow::Connection *c = findConnection(m_store, id);
+    m_model->setLog(c ? c->log : nullptr);
+    updateTitle();
+    updateHistory();
+}
+
+bool StreamsPane::selectStream(std::uint32_t id)
+{
+    const int row = m_model->rowOfStream(id);
+    if (row < 0)
+        return false;
+    const QModelIndex index = m_model->index(row, 0);
+    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect
+                                                         | QItemSelectionModel::Rows);
+    m_view->scrollTo(index);
+    return true;
+}
+
+void StreamsPane::refresh()
+{
+    if (!m_model->log()) {
+        const flow::Connection *c = m_connection ? findConnection(m_store, m_connection) : nullptr;
+        if (c && c->log) { // became h2 since it was chosen
+            m_model->setLog(c->log);
+            updateTitle();
+        }
+        return;
+    }
+    if (m_model->poll())
+        updateTitle();
+}
+
+void StreamsPane::updateTitle()
+{
+    if (m_connection == 0)
+        m_title->setText(tr("Select a connection to see its streams"));
+    else if (!m_model->log())
+        m_title->setText(tr("Connection #%1: not multiplexed, no streams").arg(m_connection));
+    else
+        m_title->setText(
+            tr("Connection #%1: %Ln stream(s)", nullptr, m_model->rowCount()).arg(m_connection));
+}
+
+void StreamsPane::updateHistory()
+{
+    const QModelIndex current = m_view->currentIndex();
+    const QString text
+        = current.isValid() ? current.data(StreamModel::HistoryRole).toString() : QString();
+    if (text != m_history->toPlainText())
+        m_history->setPlainText(text);
+}
+
+QString StreamsPane::historyText() const
+{
+    return m_history->toPlainText();
+}
+
+} // namespace ts::ui
