@@ -1,0 +1,137 @@
+#include "ui/dialogs/browser_launcher.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTest>
+
+#include <unistd.h>
+
+using ts::ui::BrowserLauncher;
+using namespace Qt::StringLiterals;
+
+// BrowserLauncher: which programs it picks, the exact command lines and environment, and what
+// launch() writes, all without starting a browser.
+class BrowserLauncherTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void findsTheFirstChromiumAndCertutil()
+    {
+        QStringList asked;
+        const auto launcher = BrowserLauncher::find(u"127.0.0.1:8080"_s, [&](const QString &name) {
+            asked << name;
+            if (name == u"chromium-browser"_s)
+                return u"/usr/bin/chromium-browser"_s;
+            if (name == u"google-chrome"_s)
+                return u"/usr/bin/google-chrome"_s;
+            if (name == u"certutil"_s)
+                return u"/usr/bin/certutil"_s;
+            return QString();
+        });
+        QVERIFY(launcher.available());
+        QCOMPARE(launcher.chromium(), u"/usr/bin/chromium-browser"_s);
+        QCOMPARE(launcher.certutil(), u"/usr/bin/certutil"_s);
+        QCOMPARE(asked, (QStringList{u"chromium"_s, u"chromium-browser"_s, u"certutil"_s}));
+    }
+
+    void notAvailableWithoutEither()
+    {
+        const auto noCertutil = BrowserLauncher::find(u"127.0.0.1:8080"_s, [](const QString &n) {
+            return n == u"chromium"_s ? u"/usr/bin/chromium"_s : QString();
+        });
+        QVERIFY(!noCertutil.available());
+        const auto noBrowser = BrowserLauncher::find(u"127.0.0.1:8080"_s, [](const QString &n) {
+            return n == u"certutil"_s ? u"/usr/bin/certutil"_s : QString();
+        });
+        QVERIFY(!noBrowser.available());
+        QVERIFY(
+            !noBrowser.launch("pem", [](const BrowserLauncher::Command &) { return QString(); }));
+    }
+
+    void proxyUrl_data()
+    {
+        QTest::addColumn<QString>("listen");
+        QTest::addColumn<QString>("url");
+        QTest::newRow("loopback") << u"127.0.0.1:8080"_s << u"http://127.0.0.1:8080"_s;
+        QTest::newRow("any IPv4") << u"0.0.0.0:8080"_s << u"http://127.0.0.1:8080"_s;
+        QTest::newRow("IPv6 loopback") << u"[::1]:9000"_s << u"http://[::1]:9000"_s;
+        QTest::newRow("any IPv6") << u"[::]:9000"_s << u"http://[::1]:9000"_s;
+        QTest::newRow("LAN address") << u"192.168.1.20:8080"_s << u"http://192.168.1.20:8080"_s;
+    }
+
+    void proxyUrl()
+    {
+        QFETCH(QString, listen);
+        QFETCH(QString, url);
+        QCOMPARE(BrowserLauncher(u"c"_s, u"u"_s, listen).proxyUrl(), url);
+    }
+
+    void commandLines()
+    {
+        const BrowserLauncher launcher(u"/usr/bin/chromium"_s, u"/usr/bin/certutil"_s,
+                                       u"127.0.0.1:8080"_s);
+        const auto commands = launcher.commands(u"/tmp/profile"_s);
+        QCOMPARE(commands.size(), std::size_t(3));
+
+        QCOMPARE(commands[0].program, u"/usr/bin/certutil"_s);
+        QCOMPARE(commands[0].arguments, (QStringList{u"-d"_s, u"sql:/tmp/profile/.pki/nssdb"_s,
+                                                     u"-N"_s, u"--empty-password"_s}));
+        QVERIFY(!commands[0].detached);
+        QCOMPARE(commands[1].program, u"/usr/bin/certutil"_s);
+        QCOMPARE(commands[1].arguments,
+                 (QStringList{u"-d"_s, u"sql:/tmp/profile/.pki/nssdb"_s, u"-A"_s, u"-t"_s, u"C,,"_s,
+                              u"-n"_s, u"tunnelscope"_s, u"-i"_s, u"/tmp/profile/ca.pem"_s}));
+
+        const auto &browser = commands[2];
+        QCOMPARE(browser.program, u"/usr/bin/chromium"_s);
+        QVERIFY(browser.detached);
+        QStringList expected{u"--user-data-dir=/tmp/profile"_s,
+                             u"--proxy-server=http://127.0.0.1:8080"_s, u"--no-first-run"_s,
+                             u"--no-default-browser-check"_s};
+        if (::geteuid() == 0)
+            expected << u"--no-sandbox"_s;
+        QCOMPARE(browser.arguments, expected);
+        // Chromium finds its NSS database under HOME: the profile, never the user's home.
+        QCOMPARE(browser.environment.value(u"HOME"_s), u"/tmp/profile"_s);
+        QCOMPARE(browser.environment.value(u"XDG_CONFIG_HOME"_s), u"/tmp/profile/.config"_s);
+        QCOMPARE(browser.environment.value(u"XDG_CACHE_HOME"_s), u"/tmp/profile/.cache"_s);
+        QCOMPARE(commands[0].environment.value(u"HOME"_s), u"/tmp/profile"_s);
+    }
+
+    void launchPreparesAProfileAndRunsInOrder()
+    {
+        const BrowserLauncher launcher(u"/usr/bin/chromium"_s, u"/usr/bin/certutil"_s,
+                                       u"127.0.0.1:8080"_s);
+        std::vector<BrowserLauncher::Command> ran;
+        const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        const auto profile = launcher.launch(pem, [&](const BrowserLauncher::Command &c) {
+            ran.push_back(c);
+            return QString();
+        });
+        QVERIFY(profile);
+        const QString dir = *profile;
+        QVERIFY(dir.startsWith(QDir::tempPath() + u"/tunnelscope-chromium-"_s));
+        QVERIFY(QDir(dir + u"/.pki/nssdb"_s).exists());
+        QFile written(dir + u"/ca.pem"_s);
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        QCOMPARE(written.readAll().toStdString(), pem);
+        QCOMPARE(ran.size(), std::size_t(3));
+        QCOMPARE(ran[2].arguments.first(), u"--user-data-dir="_s + dir);
+        QDir(dir).removeRecursively();
+
+        // A failing step stops the launch and says why.
+        ran.clear();
+        const auto failed = launcher.launch(pem, [&](const BrowserLauncher::Command &c) {
+            ran.push_back(c);
+            return c.arguments.contains(u"-A"_s) ? u"certutil failed (exit code 255)"_s : QString();
+        });
+        QVERIFY(!failed);
+        QCOMPARE(ran.size(), std::size_t(2));
+        QCOMPARE(QString::fromStdString(failed.error().message),
+                 u"certutil failed (exit code 255)"_s);
+    }
+};
+
+QTEST_MAIN(BrowserLauncherTest)
+#include "browser_launcher_test.moc"

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "ui/dialogs/settings.h"
+
+#include <QDialog>
+#include <QHash>
+
+class QCheckBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+
+namespace ts::ui {
+
+// Edits Settings: each field explains what is wrong with it right next to it, and OK stays
+// disabled until nothing is. It applies nothing itself: the caller takes settings() and
+// changedKeys() and decides what can change without a restart.
+class SettingsDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SettingsDialog)
+
+public:
+    explicit SettingsDialog(const Settings &current, QWidget *parent = nullptr);
+    ~SettingsDialog() override;
+
+    Settings settings() const;                   // what the fields say now
+    QStringList changedKeys() const;             // against the settings the dialog opened with
+    bool acceptable() const;                     // nothing wrong: OK is enabled
+    QString errorText(const QString &key) const; // shown next to the field; empty when fine
+
+private:
+    void revalidate();
+    QLabel *addErrorLabel(const char *key);
+
+    const Settings m_initial;
+    QLineEdit *m_listenHost = nullptr;
+    QLineEdit *m_listenPort = nullptr;
+    QLineEdit *m_httpsPort = nullptr;
+    QCheckBox *m_intercept = nullptr;
+    QPlainTextEdit *m_passthrough = nullptr;
+    QCheckBox *m_verifyUpstream = nullptr;
+    QLineEdit *m_bodyMemory = nullptr;
+    QLineEdit *m_bodyCap = nullptr;
+    QLineEdit *m_frameLog = nullptr;
+    QLabel *m_listenNote = nullptr;
+    QHash<QString, QLabel *> m_errors;
+    QDialogButtonBox *m_buttons = nullptr;
+};
+
+} // namespace ts::ui
