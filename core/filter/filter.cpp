@@ -352,6 +352,8 @@ std::string regexProblem(const std::regex_error &e)
         return "nothing to repeat";
     case std::regex_constants::error_complexity:
         return "back-references are not supported";
+    default: // library extensions
+        break;
     }
     return "invalid";
 }
