@@ -114,25 +114,28 @@ std::vector<BrowserLauncher::Command> BrowserLauncher::commands(const QString &p
     return out;
 }
 
-Result<QString> BrowserLauncher::launch(const std::string &caPem) const
+QString BrowserLauncher::run(const Command &command)
 {
-    return launch(caPem, [](const Command &command) -> QString {
-        if (!command.detached)
-            return runAndWait(command);
-        QProcess p;
-        p.setProgram(command.program);
-        p.setArguments(command.arguments);
-        p.setProcessEnvironment(command.environment);
-        p.setStandardInputFile(QProcess::nullDevice());
-        p.setStandardOutputFile(QProcess::nullDevice());
-        p.setStandardErrorFile(QProcess::nullDevice());
-        if (!p.startDetached())
-            return tr("could not start %1: %2").arg(command.program, p.errorString());
-        return {};
-    });
+    if (!command.detached)
+        return runAndWait(command);
+    QProcess p;
+    p.setProgram(command.program);
+    p.setArguments(command.arguments);
+    p.setProcessEnvironment(command.environment);
+    p.setStandardInputFile(QProcess::nullDevice());
+    p.setStandardOutputFile(QProcess::nullDevice());
+    p.setStandardErrorFile(QProcess::nullDevice());
+    if (!p.startDetached())
+        return tr("could not start %1: %2").arg(command.program, p.errorString());
+    return {};
 }
 
-Result<QString> BrowserLauncher::launch(const std::string &caPem, const Runner &run) const
+Result<QString> BrowserLauncher::launch(const std::string &caPem) const
+{
+    return launch(caPem, &BrowserLauncher::run);
+}
+
+Result<QString> BrowserLauncher::launch(const std::string &caPem, const Runner &runner) const
 {
     if (!available())
         return Error{"browser.missing", tr("Chromium or certutil is not installed").toStdString()};
@@ -152,7 +155,7 @@ Result<QString> BrowserLauncher::launch(const std::string &caPem, const Runner &
         return Error{"browser.profile", tr("cannot write %1").arg(pem.fileName()).toStdString()};
     pem.close();
     for (const Command &command : commands(profile)) {
-        if (const QString error = run(command); !error.isEmpty()) {
+        if (const QString error = runner(command); !error.isEmpty()) {
             QDir(profile).removeRecursively(); // nothing runs in it yet
             return Error{"browser.launch", error.toStdString()};
         }

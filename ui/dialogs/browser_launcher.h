@@ -51,9 +51,12 @@ public:
     // the browser, which keeps running after Tunnelscope.
     Result<QString> launch(const std::string &caPem) const;
 
-    // Runs the certutil steps; a parameter for tests. Returns what went wrong or "".
+    // Runs one command as launch() does: waits for certutil, leaves the browser running.
+    // Returns what went wrong, or "".
+    static QString run(const Command &command);
+    // launch() with another way to run the commands (tests).
     using Runner = std::function<QString(const Command &)>;
-    Result<QString> launch(const std::string &caPem, const Runner &run) const;
+    Result<QString> launch(const std::string &caPem, const Runner &runner) const;
 
 private:
     QString m_chromium;

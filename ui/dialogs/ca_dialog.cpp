@@ -104,6 +104,7 @@ CaDialog::CaDialog(std::shared_ptr<const tls::CertificateAuthority> ca, const QS
     layout->addWidget(buttons);
 
     setBrowserLauncher(m_launcher);
+    setMinimumWidth(fontMetrics().averageCharWidth() * 80);
 }
 
 CaDialog::~CaDialog() = default;

@@ -36,9 +36,14 @@ QString passthroughPatternError(const QString &pattern)
         if (pattern.size() == 3)
             return Settings::tr("'re:' needs a regular expression after it.");
         const auto parsed = proxy::HostPatterns::parse({pattern.toStdString()});
-        if (!parsed)
+        if (!parsed) {
+            // "invalid host pattern 're:...': <why>": the pattern is on the line already.
+            const std::string &message = parsed.error().message;
+            const auto why = message.find("': ");
             return Settings::tr("Not a valid regular expression: %1")
-                .arg(QString::fromStdString(parsed.error().message));
+                .arg(QString::fromStdString(why == std::string::npos ? message
+                                                                     : message.substr(why + 3)));
+        }
         return {};
     }
     if (pattern.contains(QLatin1String("://")) || pattern.contains(QLatin1Char('/')))

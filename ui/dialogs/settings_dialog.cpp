@@ -45,6 +45,18 @@ QWidget *withUnit(QWidget *field, const QString &unit, QWidget *parent)
     return box;
 }
 
+// Shows or hides a whole form row, so a hidden message leaves no gap.
+void showRow(QWidget *field, bool visible)
+{
+    auto *form = field->parentWidget()
+                     ? qobject_cast<QFormLayout *>(field->parentWidget()->layout())
+                     : nullptr;
+    if (form && form->indexOf(field) >= 0)
+        form->setRowVisible(field, visible);
+    else
+        field->setVisible(visible);
+}
+
 } // namespace
 
 SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
@@ -101,10 +113,10 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
     // Memory.
     auto *memoryBox = new QGroupBox(tr("Memory"), this);
     auto *memory = new QFormLayout(memoryBox);
-    m_bodyMemory = numberEdit(memoryBox, Settings::kBodyMemoryMiB, current.bodyMemoryMiB, 7);
+    m_bodyMemory = numberEdit(memoryBox, Settings::kBodyMemoryMiB, current.bodyMemoryMiB, 8);
     memory->addRow(tr("&Bodies in memory:"), withUnit(m_bodyMemory, tr("MiB"), memoryBox));
     memory->addRow(QString(), addErrorLabel(Settings::kBodyMemoryMiB));
-    m_bodyCap = numberEdit(memoryBox, Settings::kBodyCapKiB, current.bodyCapKiB, 7);
+    m_bodyCap = numberEdit(memoryBox, Settings::kBodyCapKiB, current.bodyCapKiB, 8);
     memory->addRow(tr("&One body in memory:"),
                    withUnit(m_bodyCap, tr("KiB, the rest spills to disk"), memoryBox));
     memory->addRow(QString(), addErrorLabel(Settings::kBodyCapKiB));
@@ -192,12 +204,12 @@ void SettingsDialog::revalidate()
     for (auto it = m_errors.cbegin(); it != m_errors.cend(); ++it) {
         const QString error = errors.value(it.key());
         it.value()->setText(error);
-        it.value()->setVisible(!error.isEmpty());
+        showRow(it.value(), !error.isEmpty());
     }
     const QHostAddress address(s.listenHost);
-    m_listenNote->setVisible(!errors.contains(QLatin1String(Settings::kListenHost))
-                             && s.listenHost != QLatin1String("localhost")
-                             && !address.isLoopback());
+    showRow(m_listenNote, !errors.contains(QLatin1String(Settings::kListenHost))
+                              && s.listenHost != QLatin1String("localhost")
+                              && !address.isLoopback());
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(errors.isEmpty());
 }
 

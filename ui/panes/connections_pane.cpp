@@ -12,6 +12,8 @@
 
 namespace ts::ui {
 
+using namespace Qt::StringLiterals;
+
 ConnectionsPane::ConnectionsPane(flow::FlowStore &store, QWidget *parent)
     : QWidget(parent)
     , m_model(new ConnectionModel(store, this))
@@ -29,19 +31,10 @@ ConnectionsPane::ConnectionsPane(flow::FlowStore &store, QWidget *parent)
     setUpInspectorTable(*m_view);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(ConnectionModel::NumberColumn, Qt::AscendingOrder);
-    const QFontMetrics fm = fontMetrics();
-    m_view->setColumnWidth(ConnectionModel::NumberColumn,
-                           fm.horizontalAdvance(QStringLiteral("000000")));
-    m_view->setColumnWidth(ConnectionModel::SideColumn,
-                           fm.horizontalAdvance(QStringLiteral("server__")));
-    m_view->setColumnWidth(
-        ConnectionModel::AddressColumn,
-        fm.horizontalAdvance(QStringLiteral("www.example.com:443 (93.184.216.34:443)")));
-    m_view->setColumnWidth(
-        ConnectionModel::TlsColumn,
-        fm.horizontalAdvance(QStringLiteral("TLSv1.3 \u00b7 h2 \u00b7 www.example.com")));
-    m_view->setColumnWidth(ConnectionModel::LifetimeColumn,
-                           fm.horizontalAdvance(QStringLiteral("00 min 00 s, open__")));
+    fitColumns(*m_view, {u"00000"_s, u"server"_s, u"HTTP/1.1"_s,
+                         u"www.example.com:443 (93.184.216.34:443)"_s,
+                         u"TLSv1.3 \u00b7 http/1.1 \u00b7 www.example.com"_s, u"0000"_s, u"0000"_s,
+                         u"000.0 KiB"_s, u"000.0 KiB"_s, u"00 min 00 s, open"_s, QString()});
 
     m_side->setObjectName(QStringLiteral("sideFilter"));
     m_side->addItem(tr("Both sides"), int(SideFilter::All));
@@ -51,6 +44,7 @@ ConnectionsPane::ConnectionsPane(flow::FlowStore &store, QWidget *parent)
             [this](int i) { setSideFilter(SideFilter(m_side->itemData(i).toInt())); });
 
     auto *bar = new QHBoxLayout;
+    setBarMargins(*bar);
     auto *showLabel = new QLabel(tr("&Show:"), this);
     showLabel->setBuddy(m_side);
     bar->addWidget(showLabel);
@@ -58,6 +52,7 @@ ConnectionsPane::ConnectionsPane(flow::FlowStore &store, QWidget *parent)
     bar->addStretch();
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
     layout->addLayout(bar);
     layout->addWidget(m_view);
 

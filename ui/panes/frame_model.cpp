@@ -198,8 +198,12 @@ QVariant FrameModel::data(const QModelIndex &index, int role) const
             return f.inbound ? tr("Received from the peer") : tr("Sent by Tunnelscope");
         if (column == SummaryColumn && !f.summary.empty())
             return QString::fromStdString(f.summary);
-        if (column == FlagsColumn && f.flags)
-            return QStringLiteral("0x%1").arg(f.flags, 2, 16, QLatin1Char('0'));
+        if (column == FlagsColumn && f.flags) {
+            const QString hex = QStringLiteral("0x%1").arg(f.flags, 2, 16, QLatin1Char('0'));
+            return m_h2 ? h2::frameFlagNames(f.type, f.flags) + QStringLiteral(" (") + hex
+                              + QLatin1Char(')')
+                        : hex;
+        }
         return {};
     case Qt::TextAlignmentRole:
         switch (column) {

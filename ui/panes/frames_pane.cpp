@@ -19,6 +19,8 @@
 
 namespace ts::ui {
 
+using namespace Qt::StringLiterals;
+
 namespace {
 
 const flow::Connection *findConnection(const flow::FlowStore &store, flow::ConnectionId id)
@@ -45,17 +47,9 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     m_view->setModel(m_model);
     setUpInspectorTable(*m_view);
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    fitColumns(*m_view, {u"000000"_s, u"000.000000"_s, u"\u2190"_s, u"WINDOW_UPDATE"_s,
+                         u"END_STREAM | PADDED"_s, u"000"_s, u"00000"_s, QString()});
     const QFontMetrics fm = fontMetrics();
-    auto width = [&](const char *sample) {
-        return fm.horizontalAdvance(QLatin1String(sample)) + 16;
-    };
-    m_view->setColumnWidth(FrameModel::NumberColumn, width("000000"));
-    m_view->setColumnWidth(FrameModel::TimeColumn, width("000.000000"));
-    m_view->setColumnWidth(FrameModel::DirectionColumn, width("Dir"));
-    m_view->setColumnWidth(FrameModel::TypeColumn, width("WINDOW_UPDATE"));
-    m_view->setColumnWidth(FrameModel::FlagsColumn, width("END_STREAM | END_HEADERS"));
-    m_view->setColumnWidth(FrameModel::StreamColumn, width("Stream"));
-    m_view->setColumnWidth(FrameModel::LengthColumn, width("Length"));
 
     m_title->setObjectName(QStringLiteral("framesTitle"));
     m_dropped->setObjectName(QStringLiteral("droppedFramesNote"));
@@ -89,11 +83,16 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     });
 
     auto *bar = new QHBoxLayout;
+    setBarMargins(*bar);
     auto *typeLabel = new QLabel(tr("&Type:"), this);
     typeLabel->setBuddy(m_type);
     auto *streamLabel = new QLabel(tr("&Stream:"), this);
     streamLabel->setBuddy(m_stream);
+    // The title gives way first when the dock is narrow.
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_title->setMinimumWidth(fm.horizontalAdvance(QStringLiteral("Connection #00")));
     bar->addWidget(m_title, 1);
+    bar->addSpacing(12);
     bar->addWidget(typeLabel);
     bar->addWidget(m_type);
     bar->addSpacing(8);
@@ -101,6 +100,7 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     bar->addWidget(m_stream);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
     layout->addLayout(bar);
     layout->addWidget(m_dropped);
     layout->addWidget(m_view);
@@ -188,11 +188,13 @@ void FramesPane::updateLabels()
     } else {
         const int shown = m_model->rowCount();
         const auto held = qulonglong(m_model->frameCount());
-        m_title->setText(shown == int(held)
-                             ? tr("Connection #%1: %Ln frame(s)", nullptr, shown).arg(m_connection)
-                             : tr("Connection #%1: %2 of %Ln frame(s)", nullptr, int(held))
-                                   .arg(m_connection)
-                                   .arg(shown));
+        if (std::uint64_t(shown) == held)
+            m_title->setText(held == 1
+                                 ? tr("Connection #%1: 1 frame").arg(m_connection)
+                                 : tr("Connection #%1: %L2 frames").arg(m_connection).arg(held));
+        else
+            m_title->setText(
+                tr("Connection #%1: %L2 of %L3 frames").arg(m_connection).arg(shown).arg(held));
     }
     const std::uint64_t dropped = m_model->log() ? m_model->droppedCount() : 0;
     m_dropped->setVisible(dropped > 0);

@@ -1,8 +1,12 @@
 #include "ui/panes/pane_util.h"
 
+#include <QBoxLayout>
 #include <QFontMetrics>
 #include <QHeaderView>
+#include <QStyle>
 #include <QTableView>
+
+#include <algorithm>
 
 namespace ts::ui {
 
@@ -21,6 +25,28 @@ void setUpInspectorTable(QTableView &view)
     view.horizontalHeader()->setStretchLastSection(true);
     view.horizontalHeader()->setHighlightSections(false);
     view.horizontalHeader()->setSectionsMovable(true);
+}
+
+void fitColumns(QTableView &view, const std::vector<QString> &samples)
+{
+    const QFontMetrics cells = view.fontMetrics();
+    const QFontMetrics titles = view.horizontalHeader()->fontMetrics();
+    // Room for the cell margins, and in titles for the sort arrow.
+    const int padding
+        = 2 * view.style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, &view) + 12;
+    const int arrow = view.isSortingEnabled() ? 16 : 0;
+    const int columns = view.model() ? view.model()->columnCount() : 0;
+    for (int c = 0; c < columns && std::size_t(c) < samples.size(); ++c) {
+        const QString title = view.model()->headerData(c, Qt::Horizontal).toString();
+        const int width = std::max(cells.horizontalAdvance(samples[std::size_t(c)]),
+                                   titles.horizontalAdvance(title) + arrow);
+        view.setColumnWidth(c, width + padding);
+    }
+}
+
+void setBarMargins(QBoxLayout &bar)
+{
+    bar.setContentsMargins(6, 4, 6, 2);
 }
 
 } // namespace ts::ui

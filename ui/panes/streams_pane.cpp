@@ -5,6 +5,7 @@
 #include "ui/panes/stream_model.h"
 
 #include <QFontDatabase>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QSplitter>
@@ -12,6 +13,8 @@
 #include <QVBoxLayout>
 
 namespace ts::ui {
+
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -36,16 +39,9 @@ StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
     m_view->setObjectName(QStringLiteral("streamsView"));
     m_view->setModel(m_model);
     setUpInspectorTable(*m_view);
-    const QFontMetrics fm = fontMetrics();
-    auto width = [&](const char *sample) {
-        return fm.horizontalAdvance(QLatin1String(sample)) + 16;
-    };
-    m_view->setColumnWidth(StreamModel::IdColumn, width("Stream"));
-    m_view->setColumnWidth(StreamModel::SummaryColumn, width("CONNECT www.example.com:443"));
-    m_view->setColumnWidth(StreamModel::StateColumn, width("half-closed (remote)"));
-    m_view->setColumnWidth(StreamModel::LocalWindowColumn, width("Local window"));
-    m_view->setColumnWidth(StreamModel::RemoteWindowColumn, width("Remote window"));
-    m_view->setColumnWidth(StreamModel::ResetColumn, width("FLOW_CONTROL_ERROR"));
+    fitColumns(*m_view, {u"0000"_s, u"CONNECT www.example.com:443"_s, u"half-closed (remote)"_s,
+                         u"000.0 KiB"_s, u"000.0 KiB"_s, u"00000000"_s, u"00000000"_s,
+                         u"FLOW_CONTROL_ERROR"_s, u"#00000"_s});
 
     m_title->setObjectName(QStringLiteral("streamsTitle"));
     m_history->setObjectName(QStringLiteral("streamHistory"));
@@ -60,7 +56,11 @@ StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
     splitter->setStretchFactor(1, 1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_title);
+    layout->setSpacing(0);
+    auto *bar = new QHBoxLayout;
+    setBarMargins(*bar);
+    bar->addWidget(m_title);
+    layout->addLayout(bar);
     layout->addWidget(splitter);
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -129,9 +129,11 @@ void StreamsPane::updateTitle()
         m_title->setText(tr("Select a connection to see its streams"));
     else if (!m_model->log())
         m_title->setText(tr("Connection #%1: not multiplexed, no streams").arg(m_connection));
+    else if (m_model->rowCount() == 1)
+        m_title->setText(tr("Connection #%1: 1 stream").arg(m_connection));
     else
         m_title->setText(
-            tr("Connection #%1: %Ln stream(s)", nullptr, m_model->rowCount()).arg(m_connection));
+            tr("Connection #%1: %L2 streams").arg(m_connection).arg(m_model->rowCount()));
 }
 
 void StreamsPane::updateHistory()

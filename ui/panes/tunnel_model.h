@@ -26,7 +26,6 @@ class TunnelModel final : public QAbstractTableModel
 public:
     enum Column : int {
         NumberColumn,
-        ClientColumn,
         TargetColumn,
         CarrierColumn,
         InterceptionColumn,
@@ -34,6 +33,7 @@ public:
         ReceivedColumn, // server to client
         ThroughputColumn,
         StateColumn,
+        ClientColumn,
         CloseReasonColumn,
         ColumnCount
     };

@@ -4,7 +4,7 @@
 #include "ui/panes/pane_util.h"
 #include "ui/panes/tunnel_model.h"
 
-#include <QHeaderView>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -12,6 +12,8 @@
 #include <QVBoxLayout>
 
 namespace ts::ui {
+
+using namespace Qt::StringLiterals;
 
 TunnelsPane::TunnelsPane(flow::FlowStore &store, QWidget *parent)
     : QWidget(parent)
@@ -29,32 +31,27 @@ TunnelsPane::TunnelsPane(flow::FlowStore &store, QWidget *parent)
     setUpInspectorTable(*m_view);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(TunnelModel::NumberColumn, Qt::AscendingOrder);
-    const QFontMetrics fm = fontMetrics();
-    m_view->setColumnWidth(TunnelModel::NumberColumn,
-                           fm.horizontalAdvance(QStringLiteral("000000")));
-    m_view->setColumnWidth(TunnelModel::ClientColumn,
-                           fm.horizontalAdvance(QStringLiteral("127.0.0.1:000000")));
-    m_view->setColumnWidth(TunnelModel::TargetColumn,
-                           fm.horizontalAdvance(QStringLiteral("www.example.com:443")));
-    m_view->setColumnWidth(TunnelModel::CarrierColumn,
-                           fm.horizontalAdvance(QStringLiteral("h2 stream 00 on connection 00")));
-    m_view->setColumnWidth(
-        TunnelModel::ThroughputColumn,
-        fm.horizontalAdvance(QStringLiteral("\u2191 000.0 KiB/s  \u2193 000.0 KiB/s")));
+    fitColumns(*m_view, {u"00000"_s, u"www.example.com:443"_s, u"h2 stream 00 on connection 00"_s,
+                         u"passed through"_s, u"000.0 KiB"_s, u"000.0 KiB"_s,
+                         u"\u2191 000.0 KiB/s  \u2193 000.0 KiB/s"_s, u"failed"_s,
+                         u"127.0.0.1:00000"_s, QString()});
 
     m_carriedView->setObjectName(QStringLiteral("carriedFlowsView"));
     m_carriedView->setModel(m_carried);
     setUpInspectorTable(*m_carriedView);
-    m_carriedView->setColumnWidth(CarriedFlowsModel::NumberColumn,
-                                  fm.horizontalAdvance(QStringLiteral("000000")));
-    m_carriedView->setColumnWidth(CarriedFlowsModel::UrlColumn,
-                                  fm.horizontalAdvance(QLatin1Char('x')) * 48);
+    fitColumns(*m_carriedView,
+               {u"00000"_s, u"OPTIONS"_s, u"https://www.example.com/index.html?q=0"_s,
+                u"HTTP/1.1"_s, u"000"_s, u"000.0 KiB"_s});
     m_carriedLabel->setObjectName(QStringLiteral("carriedFlowsLabel"));
 
     auto *lower = new QWidget(this);
     auto *lowerLayout = new QVBoxLayout(lower);
     lowerLayout->setContentsMargins(0, 0, 0, 0);
-    lowerLayout->addWidget(m_carriedLabel);
+    lowerLayout->setSpacing(0);
+    auto *labelBar = new QHBoxLayout;
+    setBarMargins(*labelBar);
+    labelBar->addWidget(m_carriedLabel);
+    lowerLayout->addLayout(labelBar);
     lowerLayout->addWidget(m_carriedView);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);

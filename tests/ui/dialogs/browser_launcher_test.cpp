@@ -1,7 +1,12 @@
+#include "core/tls/certificate_authority.h"
 #include "ui/dialogs/browser_launcher.h"
 
 #include <QDir>
 #include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <unistd.h>
@@ -130,6 +135,36 @@ private Q_SLOTS:
         QCOMPARE(ran.size(), std::size_t(2));
         QCOMPARE(QString::fromStdString(failed.error().message),
                  u"certutil failed (exit code 255)"_s);
+    }
+
+    void certutilReallyTrustsTheCa()
+    {
+        // The NSS steps for real (the browser step is only recorded): the database in the
+        // profile lists Tunnelscope's CA as trusted for TLS servers.
+        const QString certutil = QStandardPaths::findExecutable(u"certutil"_s);
+        if (certutil.isEmpty())
+            QSKIP("certutil is not installed (libnss3-tools)");
+        QTemporaryDir caDir;
+        auto ca = ts::tls::CertificateAuthority::openOrCreate(caDir.path().toStdString());
+        QVERIFY(ca);
+        const BrowserLauncher launcher(u"/usr/bin/chromium"_s, certutil, u"127.0.0.1:8080"_s);
+        bool browserAsked = false;
+        const auto profile
+            = launcher.launch((*ca)->certificatePem(), [&](const BrowserLauncher::Command &c) {
+                  if (c.detached) {
+                      browserAsked = true;
+                      return QString();
+                  }
+                  return BrowserLauncher::run(c);
+              });
+        QVERIFY2(profile, profile ? "" : profile.error().message.c_str());
+        QVERIFY(browserAsked);
+        QProcess list;
+        list.start(certutil, {u"-L"_s, u"-d"_s, u"sql:"_s + *profile + u"/.pki/nssdb"_s});
+        QVERIFY(list.waitForFinished(30000));
+        const QString out = QString::fromLocal8Bit(list.readAllStandardOutput());
+        QVERIFY2(out.contains(QRegularExpression(u"tunnelscope\\s+C,,"_s)), qPrintable(out));
+        QDir(*profile).removeRecursively();
     }
 };
 

@@ -100,8 +100,10 @@ private Q_SLOTS:
         window.resizeDocks({docks.tunnelsDock, docks.framesDock}, {640, 740}, Qt::Horizontal);
         window.resizeDocks({docks.tunnelsDock}, {600}, Qt::Vertical);
         const QString raise = qEnvironmentVariable("TS_DEMO_RAISE");
-        if (raise == u"tunnels"_s)
+        if (raise == u"tunnels"_s) { // wide enough for the byte counts and throughput
             docks.tunnelsDock->raise();
+            window.resizeDocks({docks.tunnelsDock, docks.framesDock}, {960, 420}, Qt::Horizontal);
+        }
         if (raise == u"streams"_s)
             docks.streamsDock->raise();
         window.show();
