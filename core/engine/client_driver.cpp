@@ -144,6 +144,17 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, RelayTunnel>) {
                     m_relayServer = c.id;
                     startRelayWhenDrained();
+                } else if constexpr (std::is_same_v<T, PauseServer>
+                                     || std::is_same_v<T, ResumeServer>) {
+                    const auto it = m_servers.find(c.id);
+                    if (it != m_servers.end())
+                        it->second.layerPaused = std::is_same_v<T, PauseServer>;
+                } else if constexpr (std::is_same_v<T, MultiplexClient>) {
+                    m_multiplexed = true;
+                } else {
+                    // TunnelEstablished / TunnelRefused pass between layers only.
+                    static_assert(std::is_same_v<T, TunnelEstablished>
+                                  || std::is_same_v<T, TunnelRefused>);
                 }
             },
             command);
@@ -329,14 +340,29 @@ void ClientDriver::updateReading()
         return;
     const std::size_t high = m_worker.config().proxy.socketHighWater;
     bool serversFull = false;
-    for (auto &[id, server] : m_servers)
-        if (server.socket && server.socket->pendingWrite() >= high)
-            serversFull = true;
+    std::vector<Event> reports;
+    for (auto &[id, server] : m_servers) {
+        if (!server.socket)
+            continue;
+        const std::size_t pending = server.socket->pendingWrite();
+        if (!m_multiplexed) {
+            serversFull = serversFull || pending >= high;
+            continue;
+        }
+        // Many streams share the client connection: one slow server must not stop the
+        // others, so the layer holds back that server's input itself.
+        if (!server.reportedFull && pending >= high)
+            reports.push_back(ServerBackpressure{id, server.reportedFull = true});
+        else if (server.reportedFull && pending < high / 2)
+            reports.push_back(ServerBackpressure{id, server.reportedFull = false});
+    }
     m_client.setReading(!m_layerPaused && !serversFull);
     const bool clientFull = m_client.pendingWrite() >= high;
     for (auto &[id, server] : m_servers)
         if (server.socket && server.connected)
-            server.socket->setReading(!clientFull);
+            server.socket->setReading(!clientFull && !server.layerPaused);
+    for (Event &e : reports)
+        dispatch(std::move(e));
 }
 
 void ClientDriver::armTimer()

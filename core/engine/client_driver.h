@@ -47,6 +47,8 @@ private:
         int nextAddress = 0;
         MonoTime lookupDone = -1;
         bool connected = false;
+        bool layerPaused = false;  // PauseServer: the layer cannot take its bytes yet
+        bool reportedFull = false; // multiplexed: ServerBackpressure{full} was reported
     };
 
     void dispatch(proxy::Event event);
@@ -71,6 +73,7 @@ private:
     std::deque<proxy::Event> m_deferred; // events raised while a dispatch is under way
     bool m_dispatching = false;
     bool m_layerPaused = false;
+    bool m_multiplexed = false; // MultiplexClient: per-server back-pressure, see updateReading
     bool m_finished = false;
     // A raw tunnel the engine relays itself (RelayTunnel); waits for both write queues first.
     proxy::ServerId m_relayServer = 0;

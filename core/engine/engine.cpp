@@ -281,7 +281,8 @@ void Engine::dispatch(qintptr fd, bool tls)
     proxy::SessionContext context;
     context.intercept = m_intercept;
     context.tlsListener = tls;
-    context.connectionId = ++m_nextConnection;
+    context.connectionId = ++*m_nextConnection;
+    context.nextConnectionId = m_nextConnection;
     context.listenAddress = (tls ? httpsListenAddress() : listenAddress()).toStdString();
     context.http1 = m_config.http1;
     context.proxy = m_config.proxy;

@@ -97,7 +97,8 @@ private:
     quint16 m_httpsPort = 0;
     std::shared_ptr<tls::CertificateAuthority> m_ca;
     std::shared_ptr<const proxy::InterceptConfig> m_intercept;
-    std::atomic<std::uint64_t> m_nextConnection{0};
+    std::shared_ptr<std::atomic<std::uint64_t>> m_nextConnection
+        = std::make_shared<std::atomic<std::uint64_t>>(0);
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;
     std::size_t m_roundRobin = 0;
 };

@@ -67,8 +67,18 @@ struct RelayProgress
     std::uint64_t serverToClient = 0;
 };
 
+// After MultiplexClient: server `id`'s write queue crossed the high-water mark (full) or
+// drained below the low one. The layer holds back that server's input instead of the engine
+// stopping the whole client connection.
+struct ServerBackpressure
+{
+    ServerId id = 0;
+    bool full = false;
+};
+
 using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                           ServerData, ServerEof, ServerGone, Tick, RelayProgress>;
+                           ServerData, ServerEof, ServerGone, Tick, RelayProgress,
+                           ServerBackpressure>;
 
 // ---- Commands: what a layer asks the engine to do, carried out in order.
 struct SendToClient
@@ -132,8 +142,37 @@ struct RelayTunnel
     ServerId id = 0;
 };
 
+// Stop / resume reading from one server (its bytes cannot be passed on yet).
+struct PauseServer
+{
+    ServerId id = 0;
+};
+struct ResumeServer
+{
+    ServerId id = 0;
+};
+// The client connection carries many streams (HTTP/2): a full server write queue no longer
+// stops reading the client; the engine reports ServerBackpressure instead.
+struct MultiplexClient
+{
+};
+
+// Between layers only (a session started for a tunnel its carrier already asked for, see
+// SessionContext::tunnelTarget): the server is connected, the carrier answers success...
+struct TunnelEstablished
+{
+};
+// ...or the tunnel could not be opened; the carrier answers with its own failure form.
+struct TunnelRefused
+{
+    int status = 502;
+    ConnectFailure kind = ConnectFailure::Other;
+    std::string message;
+};
+
 using Command = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient,
                              OpenServer, SendToServer, ShutdownServer, CloseServer, ReleaseServer,
-                             PublishFlow, PublishConnection, RelayTunnel>;
+                             PublishFlow, PublishConnection, RelayTunnel, PauseServer, ResumeServer,
+                             MultiplexClient, TunnelEstablished, TunnelRefused>;
 
 } // namespace ts::proxy

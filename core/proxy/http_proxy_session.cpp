@@ -1,5 +1,7 @@
 #include "core/proxy/http_proxy_session.h"
 
+#include "core/proxy/h2_proxy_front.h"
+
 #include "core/tls/certificate_authority.h"
 #include "core/tls/client_hello.h"
 #include "core/tls/tls_session.h"
@@ -161,6 +163,10 @@ HttpProxySession::~HttpProxySession() = default;
 void HttpProxySession::start(MonoTime now, std::vector<Command> &out)
 {
     publishConnection(out);
+    if (m_context.tunnelTarget) {
+        startCarriedTunnel(now, out);
+        return;
+    }
     if (!m_context.tlsListener)
         return;
     // HTTPS proxy: the client's first bytes are a TLS handshake with the proxy itself.
@@ -172,7 +178,7 @@ void HttpProxySession::start(MonoTime now, std::vector<Command> &out)
         closeClient(true, "cannot make the proxy's certificate: " + leaf.error().message, now, out);
         return;
     }
-    auto session = tls::TlsSession::server(ic->toClients, {*leaf, {"http/1.1"}}, now);
+    auto session = tls::TlsSession::server(ic->toClients, {*leaf, {"h2", "http/1.1"}}, now);
     if (!session) {
         closeClient(true, session.error().message, now, out);
         return;
@@ -194,6 +200,26 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
 
 void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out)
 {
+    if (m_front) {
+        const ServerId server = std::visit(
+            [](const auto &e) -> ServerId {
+                if constexpr (requires { e.id; })
+                    return e.id;
+                else
+                    return 0;
+            },
+            event);
+        if (server && m_front->ownsServer(server)) {
+            m_front->serverEvent(event, now, out);
+            afterFront(now, out);
+            return;
+        }
+        if (std::holds_alternative<Tick>(event) && m_mode == Mode::Front) {
+            m_front->tick(now, out);
+            afterFront(now, out);
+            return;
+        }
+    }
     std::visit(
         [&](const auto &e) {
             using T = std::decay_t<decltype(e)>;
@@ -216,6 +242,8 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
             } else if constexpr (std::is_same_v<T, ClientEof>) {
                 onClientEof(now, out);
             } else if constexpr (std::is_same_v<T, ClientGone>) {
+                if (m_front)
+                    m_front->clientGone("client connection failed: " + e.reason, now, out);
                 if (m_tunnel)
                     closeTunnel("client connection failed: " + e.reason, now, out, true);
                 else if (m_exchange)
@@ -422,6 +450,11 @@ void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
 
 void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::vector<Command> &out)
 {
+    if (m_mode == Mode::Front) {
+        m_front->clientData(data, now, out);
+        afterFront(now, out);
+        return;
+    }
     if (m_mode == Mode::Sniff || m_mode == Mode::Intercepting) {
         m_tunnel->lastActivity = now;
         m_tunnel->sniffed.append(data);
@@ -444,6 +477,11 @@ void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::ve
 void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
 {
     m_clientEof = true;
+    if (m_mode == Mode::Front) {
+        m_front->clientGone("the client closed the connection", now, out);
+        closeClient(false, "the client closed the HTTP/2 connection", now, out);
+        return;
+    }
     if (m_mode == Mode::Intercepting || (m_mode == Mode::Sniff && !m_tunnel->sniffed.empty())) {
         if (m_intercept && m_intercept->clientHandshakeStarted) {
             // Closing in the middle of our handshake is how many clients refuse a certificate.
@@ -493,6 +531,17 @@ void HttpProxySession::pumpClient(MonoTime now, std::vector<Command> &out)
             break;
         if (m_inputPos == m_input.size())
             break;
+        if (!m_exchange && m_connection.flows == 0 && m_inputPos == 0 && !m_context.carried) {
+            // HTTP/2 with prior knowledge (RFC 9113 §3.3) starts with the connection preface.
+            static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+            const std::size_t n = std::min(m_input.size(), preface.size());
+            if (std::string_view(m_input).substr(0, n) == preface.substr(0, n)) {
+                if (n < preface.size())
+                    break; // wait for the rest of the preface
+                startH2(now, out);
+                return;
+            }
+        }
         if (!m_exchange && m_headStartedAt < 0)
             m_headStartedAt = now;
         events.clear();
@@ -594,7 +643,8 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     RequestHead &head = ev.head;
     flow::Flow &f = ex.flow;
     f.method = head.method;
-    f.clientProtocol = std::string(versionText(head.version));
+    f.clientProtocol = m_context.clientProtocol.empty() ? std::string(versionText(head.version))
+                                                        : m_context.clientProtocol;
     f.requestHeaders = toList(head.headers);
     ex.openedAt = now;
     ex.clientKeepAlive = ev.keepAlive;
@@ -678,6 +728,12 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     ex.needsTls = !ex.isConnect && ex.target.scheme == "https";
     if (m_listenerTlsShared)
         f.clientTls = m_listenerTlsShared;
+    else if (m_context.clientTls)
+        f.clientTls = m_context.clientTls;
+    if (m_context.interceptedParent && !ex.isConnect) {
+        f.intercepted = true;
+        f.parent = m_context.interceptedParent;
+    }
 
     bool reuse = false;
     if (m_intercept && !ex.isConnect) {
@@ -738,6 +794,7 @@ HttpProxySession::Exchange &HttpProxySession::newExchange(MonoTime now)
     f.id = m_context.newFlowId();
     f.clientConnection = m_context.connectionId;
     f.clientAddress = m_context.clientAddress;
+    f.clientStream = m_context.clientStream;
     f.startedWall = wallNow();
     f.startedMono = now;
     f.requestBody = std::make_shared<flow::Body>(m_context.bodies);
@@ -783,7 +840,10 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
             f.timings.connect = since(f, e.connectDone);
     }
     if (ex.isConnect) {
-        sendClient(std::string("HTTP/1.1 200 Connection established\r\n\r\n"), out);
+        if (m_context.tunnelTarget)
+            out.push_back(TunnelEstablished{});
+        else
+            sendClient(std::string("HTTP/1.1 200 Connection established\r\n\r\n"), out);
         f.status = 200;
         f.reason = "Connection established";
         if (ex.requestComplete)
@@ -884,6 +944,7 @@ void HttpProxySession::onServerConnectFailed(const ServerConnectFailed &e, MonoT
     if (e.lookupDone >= 0)
         ex.flow.timings.lookup = since(ex.flow, e.lookupDone);
     ex.server = 0;
+    ex.connectFailure = e.kind;
     switch (e.kind) {
     case ConnectFailure::LoopDetected:
         failExchange(508, "Loop Detected", e.message, now, out);
@@ -1140,6 +1201,8 @@ MonoTime HttpProxySession::deadline() const
 {
     if (m_mode == Mode::Closed)
         return kNoDeadline;
+    if (m_mode == Mode::Front)
+        return m_front->deadline();
     const Timeouts &t = m_context.timeouts;
     if (m_tunnel) {
         MonoTime d = m_tunnel->lastActivity + t.tunnelIdle;
@@ -1183,7 +1246,10 @@ void HttpProxySession::respondLocally(int status, std::string_view reason, std::
     ex.closeClientAfter = close || !ex.clientKeepAlive;
     if (f.method == "HEAD")
         body.clear();
-    sendClient(serialize(head) + body, out);
+    if (m_context.tunnelTarget && ex.isConnect)
+        out.push_back(TunnelRefused{status, ex.connectFailure, error});
+    else
+        sendClient(serialize(head) + body, out);
     ex.headSent = true;
     f.status = status;
     f.reason = std::string(reason);
@@ -1386,11 +1452,14 @@ void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
         relayRaw(now, out);
         return;
     }
-    // Until HTTP/2 is spoken inside interception, only http/1.1 can be offered on both sides.
+    // Towards the server only http/1.1 is offered (HTTP/2 to origins is not spoken yet); a
+    // client offering h2 gets h2 from us, translated (see H2ProxyFront).
     std::vector<std::string> alpn;
     for (const std::string &p : hello.alpn)
-        if (p == "http/1.1")
-            alpn.push_back(p);
+        if (p == "http/1.1" || p == "h2")
+            alpn.push_back("http/1.1");
+    if (alpn.size() > 1)
+        alpn.resize(1);
     if (!hello.alpn.empty() && alpn.empty()) {
         std::string offered;
         for (const std::string &p : hello.alpn)
@@ -1425,7 +1494,7 @@ void HttpProxySession::relayRaw(MonoTime now, std::vector<Command> &out)
     if (m_clientEof) {
         t.clientEof = true;
         out.push_back(ShutdownServer{t.server});
-    } else if (m_clientTls.empty()) {
+    } else if (m_clientTls.empty() && !m_context.carried) {
         // Plain bytes both ways from here: the engine moves them without copying.
         t.relayed = true;
         t.relayBaseUp = t.flow.bytesClientToServer;
@@ -1466,11 +1535,15 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
         closeTunnel(t.flow.error, now, out, true);
         return;
     }
-    auto session = tls::TlsSession::server(ic.toClients,
-                                           {*leaf, serverAlpn.empty()
-                                                       ? std::vector<std::string>{"http/1.1"}
-                                                       : std::vector<std::string>{serverAlpn}},
-                                           now);
+    // The client gets h2 when it offered it (translated to the server's HTTP/1.1), else
+    // what the server chose.
+    const auto &offered = t.flow.clientTls ? t.flow.clientTls->alpnOffered
+                                           : std::vector<std::string>{};
+    std::vector<std::string> accept;
+    if (std::find(offered.begin(), offered.end(), "h2") != offered.end() && in.error.empty())
+        accept.push_back("h2");
+    accept.push_back("http/1.1");
+    auto session = tls::TlsSession::server(ic.toClients, {*leaf, accept}, now);
     if (!session) {
         t.flow.error = session.error().message;
         closeTunnel(t.flow.error, now, out, true);
@@ -1498,6 +1571,9 @@ void HttpProxySession::onClientHandshakeDone(std::size_t layer, MonoTime now,
     if (m_context.tlsListener && layer == 0) {
         record(m_listenerTls, session);
         m_listenerTlsShared = shared(m_listenerTls);
+        m_connection.tls = m_listenerTlsShared;
+        if (session.details().alpn == "h2")
+            startH2(now, out);
         return;
     }
     if (!m_intercept || m_mode != Mode::Intercepting)
@@ -1516,7 +1592,13 @@ void HttpProxySession::onClientHandshakeDone(std::size_t layer, MonoTime now,
     m_tunnel.reset();
     m_mode = Mode::Http;
     publish(in.tunnelFlow, out);
-    (void)now;
+    if (session.details().alpn == "h2") {
+        // The client speaks HTTP/2 inside; each stream reaches the origin on its own.
+        if (in.idleServer)
+            dropServer(in.idleServer, out);
+        in.idleServer = 0;
+        startH2(now, out);
+    }
 }
 
 void HttpProxySession::onClientTlsFailed(std::size_t layer, MonoTime now, std::vector<Command> &out)
@@ -1561,6 +1643,8 @@ void HttpProxySession::publish(const flow::Flow &flow, std::vector<Command> &out
 
 void HttpProxySession::publishConnection(std::vector<Command> &out) const
 {
+    if (m_context.carried)
+        return; // the carrier's connection is the one recorded
     out.push_back(PublishConnection{m_connection});
 }
 
@@ -1614,6 +1698,91 @@ std::string HttpProxySession::infoPage() const
     }
     page += "</body></html>\n";
     return page;
+}
+
+} // namespace ts::proxy
+
+namespace ts::proxy {
+
+// ---------------------------------------------------------------------------- HTTP/2
+
+void HttpProxySession::startH2(MonoTime now, std::vector<Command> &out)
+{
+    H2ProxyFront::Origin origin;
+    flow::Connection record;
+    if (m_intercept) {
+        // h2 inside a decrypted tunnel: a connection of its own, carried by the tunnel.
+        origin.intercepted = true;
+        origin.target = m_intercept->target;
+        origin.tunnelFlow = m_intercept->tunnelFlow.id;
+        origin.clientTls = m_intercept->clientShared;
+        record.id = m_context.newConnectionId();
+        record.parent = m_context.connectionId;
+        record.clientAddress = m_context.clientAddress;
+        record.listenAddress = "tunnel to " + m_intercept->target.authority();
+        record.openedWall = wallNow();
+        record.tls = m_intercept->clientShared;
+    } else {
+        origin.clientTls = m_listenerTlsShared;
+        record = m_connection;
+    }
+    record.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
+    if (!m_intercept) {
+        m_connection.protocol = "HTTP/2";
+        m_connection.log = record.log;
+        publishConnection(out);
+    }
+    const bool own = m_intercept != nullptr;
+    startFront(std::make_unique<H2ProxyFront>(m_context, origin, std::move(record), own, now), now,
+               out);
+}
+
+void HttpProxySession::startFront(std::unique_ptr<CarrierFront> front, MonoTime now,
+                                  std::vector<Command> &out)
+{
+    m_front = std::move(front);
+    m_mode = Mode::Front;
+    // What the client sent with (or after) the first bytes belongs to the front.
+    std::string early = m_input.substr(m_inputPos);
+    m_input.clear();
+    m_inputPos = 0;
+    m_front->start(now, out);
+    if (!early.empty() && !m_front->finished())
+        m_front->clientData(early, now, out);
+    afterFront(now, out);
+}
+
+void HttpProxySession::afterFront(MonoTime now, std::vector<Command> &out)
+{
+    if (!m_front)
+        return;
+    sendClient(m_front->takeClientBytes(), out);
+    if (m_front->finished() && m_mode == Mode::Front)
+        closeClient(false, m_front->finishReason(), now, out);
+}
+
+void HttpProxySession::startCarriedTunnel(MonoTime now, std::vector<Command> &out)
+{
+    Exchange &ex = newExchange(now);
+    flow::Flow &f = ex.flow;
+    ex.isConnect = true;
+    ex.requestComplete = true;
+    ex.clientKeepAlive = false;
+    ex.openedAt = now;
+    ex.requestCompleteAt = now;
+    ex.target = *m_context.tunnelTarget;
+    f.kind = flow::FlowKind::Tunnel;
+    f.method = "CONNECT";
+    f.clientProtocol = m_context.clientProtocol;
+    f.host = ex.target.host;
+    f.port = ex.target.port;
+    f.clientTls = m_context.clientTls;
+    if (m_context.interceptedParent)
+        f.parent = m_context.interceptedParent;
+    ex.server = ++m_nextServerId;
+    out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false});
+    publish(f, out);
+    m_mode = Mode::Http;
 }
 
 } // namespace ts::proxy

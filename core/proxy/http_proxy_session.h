@@ -17,6 +17,8 @@ class TlsSession;
 
 namespace ts::proxy {
 
+class CarrierFront;
+
 // One client connection speaking HTTP/1.1 to the proxy (in clear or over TLS): absolute-form
 // forwarding, CONNECT tunnels that are intercepted when they carry TLS (or relayed raw), the
 // proxy's own info page, and every local error answer. Sans-IO:
@@ -37,7 +39,8 @@ private:
     // Http: requests are parsed (forward proxy, or inside an intercepted tunnel). Sniff: after
     // a CONNECT's 200, the first bytes decide. Intercepting: TLS handshakes with both sides.
     // Tunnel: bytes relayed raw.
-    enum class Mode { Http, Sniff, Intercepting, Tunnel, Closed };
+    // Front: a CarrierFront serves the client (HTTP/2 by prior knowledge or ALPN, SOCKS5).
+    enum class Mode { Http, Sniff, Intercepting, Tunnel, Front, Closed };
 
     struct Exchange
     {
@@ -60,6 +63,7 @@ private:
         bool retried = false;
         std::string retryBytes; // the request as sent, while it can still be replayed
         bool retryable = false;
+        ConnectFailure connectFailure = ConnectFailure::Other;
         std::string pendingToServer; // bytes held until the server is connected
         http1::ResponseParser responseParser;
         MonoTime openedAt = 0;
@@ -125,6 +129,12 @@ private:
     void onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out);
     void serverReady(MonoTime now, std::vector<Command> &out, bool pump = true);
 
+    // HTTP/2 from the client.
+    void startH2(MonoTime now, std::vector<Command> &out);
+    void startFront(std::unique_ptr<CarrierFront> front, MonoTime now, std::vector<Command> &out);
+    void afterFront(MonoTime now, std::vector<Command> &out);
+    void startCarriedTunnel(MonoTime now, std::vector<Command> &out);
+
     // Client side.
     void onClientData(std::string_view data, MonoTime now, std::vector<Command> &out);
     void onClientEof(MonoTime now, std::vector<Command> &out);
@@ -172,6 +182,7 @@ private:
     std::unique_ptr<Exchange> m_exchange;
     std::unique_ptr<Tunnel> m_tunnel;
     std::unique_ptr<Intercept> m_intercept;
+    std::unique_ptr<CarrierFront> m_front;
     // TLS the client's bytes pass through, outermost first: the HTTPS listener's, then an
     // intercepted tunnel's.
     std::vector<std::unique_ptr<tls::TlsSession>> m_clientTls;

@@ -4,10 +4,13 @@
 #include "core/base/time.h"
 #include "core/flow/body.h"
 #include "core/flow/flow.h"
+#include "core/http2/protocol_limits.h"
 #include "core/proxy/host_patterns.h"
+#include "core/proxy/target.h"
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,7 +60,26 @@ struct SessionContext
     // Live tunnels republish their byte counts this often.
     MonoTime tunnelPublishInterval = 1 * kSecond;
 
+    // HTTP/2 towards clients: limits, and how many frames each connection's log keeps.
+    http2::ProtocolLimits http2;
+    std::size_t frameLogCapacity = 10000;
+
+    // Set for a session that serves one stream of a multiplexed connection (or another
+    // carrier such as SOCKS5) instead of a socket of its own:
+    bool carried = false;        // the client bytes come through a layer: never RelayTunnel
+    std::string clientProtocol;  // what flows record as the client's protocol ("h2")
+    std::uint32_t clientStream = 0;
+    // Start with this tunnel already asked for (CONNECT on an h2 stream, SOCKS5): the session
+    // answers with TunnelEstablished / TunnelRefused instead of HTTP/1.1 bytes.
+    std::optional<Target> tunnelTarget;
+    // Requests arrive decrypted from an intercepted tunnel (h2 inside TLS): flows record it.
+    flow::FlowId interceptedParent = 0;
+    std::shared_ptr<const flow::TlsSide> clientTls; // the client side's TLS for every flow
+
     flow::FlowId newFlowId() const { return ++*nextFlowId; }
+    std::shared_ptr<std::atomic<flow::ConnectionId>> nextConnectionId
+        = std::make_shared<std::atomic<flow::ConnectionId>>(1u << 30);
+    flow::ConnectionId newConnectionId() const { return ++*nextConnectionId; }
 };
 
 } // namespace ts::proxy

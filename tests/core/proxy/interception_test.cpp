@@ -112,7 +112,8 @@ struct World
         }
     }
 
-    void connectThrough(const std::string &host)
+    void connectThrough(const std::string &host,
+                        std::vector<std::string> alpn = {"http/1.1"})
     {
         const std::string connect
             = "CONNECT " + host + ":443 HTTP/1.1\r\nHost: " + host + ":443\r\n\r\n";
@@ -120,7 +121,7 @@ struct World
         feed(ServerConnected{server, "10.0.0.1:443", false, 0, 0});
         QCOMPARE(clientRaw, std::string("HTTP/1.1 200 Connection established\r\n\r\n"));
         client = std::move(
-            *tls::TlsSession::client(clientContext, {host, host, {"h2", "http/1.1"}, true}, 0));
+            *tls::TlsSession::client(clientContext, {host, host, std::move(alpn), true}, 0));
         pump();
     }
 
@@ -186,6 +187,16 @@ private Q_SLOTS:
         QVERIFY2(w.clientPlain.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), w.clientPlain.c_str());
         QVERIFY(w.clientPlain.find("is not trusted") != std::string::npos);
         QVERIFY(w.originPlain.empty()); // ...and nothing reaches the untrusted server
+    }
+
+    void clientOfferingH2GetsH2AndTheServerHttp11()
+    {
+        // HTTP/2 is spoken to the client and translated; the origin is offered http/1.1 only.
+        World w(true, {"origin.test"});
+        w.connectThrough("origin.test", {"h2", "http/1.1"});
+        QVERIFY2(w.client->handshakeDone(), w.client->error().c_str());
+        QCOMPARE(w.client->details().alpn, std::string("h2"));
+        QCOMPARE(w.origin->details().alpnOffered, std::vector<std::string>{"http/1.1"});
     }
 
     void unverifiedServerIsAllowedWhenVerificationIsOff()

@@ -1,0 +1,709 @@
+#include "core/proxy/h2_proxy_front.h"
+
+#include "core/http1/message.h"
+#include "core/http2/frame_text.h"
+#include "core/proxy/http_proxy_session.h"
+
+#include <algorithm>
+#include <random>
+
+namespace ts::proxy {
+
+namespace {
+
+constexpr std::uint32_t kNoError = 0x0;
+constexpr std::uint32_t kInternalError = 0x2;
+constexpr std::uint32_t kRefusedStream = 0x7;
+constexpr std::uint32_t kCancel = 0x8;
+constexpr std::uint32_t kConnectError = 0xa;
+
+const std::string *field(const http2::Fields &fields, std::string_view name)
+{
+    for (const auto &[n, v] : fields)
+        if (n == name)
+            return &v;
+    return nullptr;
+}
+
+// HTTP/1.1 fields that mean nothing (or something else) in HTTP/2 (RFC 9113 §8.2.2).
+bool connectionSpecific(std::string_view lowerName)
+{
+    return lowerName == "connection" || lowerName == "keep-alive" || lowerName == "proxy-connection"
+           || lowerName == "transfer-encoding" || lowerName == "upgrade";
+}
+
+std::string lower(std::string_view s)
+{
+    std::string out(s);
+    for (char &c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = char(c - 'A' + 'a');
+    return out;
+}
+
+std::string base64(const unsigned char *data, std::size_t length)
+{
+    static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < length; i += 3) {
+        const unsigned v = unsigned(data[i]) << 16 | (i + 1 < length ? unsigned(data[i + 1]) << 8 : 0)
+                           | (i + 2 < length ? unsigned(data[i + 2]) : 0);
+        out += table[(v >> 18) & 63];
+        out += table[(v >> 12) & 63];
+        out += i + 1 < length ? table[(v >> 6) & 63] : '=';
+        out += i + 2 < length ? table[v & 63] : '=';
+    }
+    return out;
+}
+
+std::string webSocketKey()
+{
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    unsigned char bytes[16];
+    for (unsigned char &b : bytes)
+        b = static_cast<unsigned char>(random());
+    return base64(bytes, sizeof bytes);
+}
+
+} // namespace
+
+H2ProxyFront::H2ProxyFront(const SessionContext &context, Origin origin,
+                           flow::Connection connection, bool ownRecord, MonoTime now)
+    : m_context(context), m_origin(std::move(origin)), m_connection(std::move(connection)),
+      m_lastActivity(now), m_ownRecord(ownRecord)
+{
+    if (!m_connection.log)
+        m_connection.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
+    m_connection.protocol = "HTTP/2";
+    auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Server, m_context.http2,
+                                          m_connection.log, now);
+    if (!h2) {
+        m_finished = true;
+        m_finishReason = h2.error().message;
+        return;
+    }
+    m_h2 = std::move(*h2);
+}
+
+H2ProxyFront::~H2ProxyFront() = default;
+
+void H2ProxyFront::start(MonoTime now, std::vector<Command> &out)
+{
+    out.push_back(MultiplexClient{});
+    if (m_ownRecord)
+        out.push_back(PublishConnection{m_connection});
+    if (m_h2)
+        flush(now, out);
+}
+
+void H2ProxyFront::clientData(std::string_view data, MonoTime now, std::vector<Command> &out)
+{
+    if (!m_h2 || m_finished)
+        return;
+    m_lastActivity = now;
+    m_events.clear();
+    m_h2->receive(data, now, m_events);
+    processEvents(now, out);
+    flush(now, out);
+}
+
+void H2ProxyFront::clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out)
+{
+    for (auto &[id, s] : m_streams)
+        if (s->child && !s->child->closed())
+            childEvent(*s, ClientGone{reason}, now, out);
+    for (auto &[id, s] : m_streams)
+        closeStreamServers(*s, out);
+    m_streams.clear();
+    finish(reason, out);
+}
+
+void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    if (m_finishReason.empty())
+        m_finishReason = std::move(reason);
+    if (m_ownRecord) {
+        m_connection.closedWall = wallNow();
+        m_connection.closeReason = m_finishReason;
+        out.push_back(PublishConnection{m_connection});
+    }
+}
+
+void H2ProxyFront::serverEvent(const Event &event, MonoTime now, std::vector<Command> &out)
+{
+    const ServerId id = std::visit(
+        [](const auto &e) -> ServerId {
+            if constexpr (requires { e.id; })
+                return e.id;
+            else
+                return 0;
+        },
+        event);
+    auto link = m_servers.find(id);
+    if (link == m_servers.end())
+        return;
+    auto it = m_streams.find(link->second.stream);
+    if (it == m_streams.end()) {
+        m_servers.erase(link);
+        return;
+    }
+    Stream &s = *it->second;
+    const ServerId childId = link->second.childId;
+    if (const auto *b = std::get_if<ServerBackpressure>(&event)) {
+        link->second.congested = b->full;
+        if (!b->full)
+            pumpHeld(s, now, out);
+    } else {
+        std::visit(
+            [&](const auto &e) {
+                using T = std::decay_t<decltype(e)>;
+                if constexpr (requires { e.id; }) {
+                    T copy = e;
+                    copy.id = childId;
+                    childEvent(s, copy, now, out);
+                }
+            },
+            event);
+    }
+    flush(now, out);
+}
+
+void H2ProxyFront::tick(MonoTime now, std::vector<Command> &out)
+{
+    std::vector<http2::StreamId> due;
+    for (auto &[id, s] : m_streams)
+        if (s->child && !s->child->closed() && s->child->deadline() <= now)
+            due.push_back(id);
+    for (http2::StreamId id : due)
+        if (auto it = m_streams.find(id); it != m_streams.end())
+            childEvent(*it->second, Tick{}, now, out);
+    if (m_h2 && m_streams.empty() && !m_goingAway
+        && now >= m_lastActivity + m_context.timeouts.clientIdle) {
+        m_goingAway = true;
+        m_h2->goAway(kNoError, "idle");
+        m_finishReason = "idle HTTP/2 connection";
+    }
+    if (m_h2)
+        flush(now, out);
+}
+
+MonoTime H2ProxyFront::deadline() const
+{
+    if (m_finished)
+        return kNoDeadline;
+    MonoTime d = kNoDeadline;
+    for (const auto &[id, s] : m_streams)
+        if (s->child && !s->child->closed())
+            d = std::min(d, s->child->deadline());
+    if (m_streams.empty() && !m_goingAway)
+        d = std::min(d, m_lastActivity + m_context.timeouts.clientIdle);
+    return d;
+}
+
+std::string H2ProxyFront::takeClientBytes()
+{
+    m_connection.bytesOut += m_toClient.size();
+    return std::exchange(m_toClient, {});
+}
+
+// ---------------------------------------------------------------------------- events
+
+void H2ProxyFront::flush(MonoTime now, std::vector<Command> &out)
+{
+    // Sending can raise events (a stream closed by our RST_STREAM, a send window reopened),
+    // and handling those can send more.
+    for (int round = 0; round < 64 && m_h2; ++round) {
+        m_toClient += m_h2->takeOutput(now);
+        m_events.clear();
+        m_h2->pollEvents(m_events);
+        if (m_events.empty())
+            break;
+        processEvents(now, out);
+    }
+    reap(out);
+    if (!m_h2)
+        return;
+    // Output the client cannot take yet: stop reading the servers that feed it.
+    for (auto &[id, s] : m_streams) {
+        const bool full = m_h2->queued(id) >= m_context.http2.maxBufferedPerStream;
+        if (full && !s->serversPaused) {
+            s->serversPaused = true;
+            for (const auto &[childId, ownerId] : s->serverIds)
+                out.push_back(PauseServer{ownerId});
+        }
+    }
+    if (m_h2->failed() || m_h2->finished() || (m_goingAway && m_streams.empty())) {
+        if (!m_finished) {
+            finish(m_h2->failed() ? m_h2->failure() : "HTTP/2 connection closed", out);
+            for (auto &[id, s] : m_streams)
+                if (s->child && !s->child->closed())
+                    childEvent(*s, ClientGone{m_finishReason}, now, out);
+            for (auto &[id, s] : m_streams)
+                closeStreamServers(*s, out);
+            m_streams.clear();
+        }
+    }
+}
+
+void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
+{
+    std::vector<http2::H2Event> events = std::move(m_events);
+    m_events.clear();
+    for (http2::H2Event &event : events) {
+        std::visit(
+            [&](auto &e) {
+                using T = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<T, http2::HeadersReceived>) {
+                    onHeaders(e, now, out);
+                } else if constexpr (std::is_same_v<T, http2::DataReceived>) {
+                    auto it = m_streams.find(e.stream);
+                    if (it == m_streams.end() || it->second->childClosed) {
+                        m_h2->consume(e.stream, e.data.size());
+                        return;
+                    }
+                    Stream &s = *it->second;
+                    const std::size_t n = e.data.size();
+                    std::string bytes = s.requestChunked ? http1::chunk(e.data) : std::move(e.data);
+                    deliver(s, std::move(bytes), n, now, out);
+                } else if constexpr (std::is_same_v<T, http2::StreamEnded>) {
+                    auto it = m_streams.find(e.stream);
+                    if (it == m_streams.end())
+                        return;
+                    Stream &s = *it->second;
+                    if (s.requestChunked && !s.trailersSent)
+                        deliver(s, http1::lastChunk({}), 0, now, out);
+                    s.heldEnd = true;
+                    pumpHeld(s, now, out);
+                } else if constexpr (std::is_same_v<T, http2::StreamClosed>) {
+                    auto it = m_streams.find(e.stream);
+                    if (it == m_streams.end())
+                        return;
+                    Stream &s = *it->second;
+                    s.ended = true;
+                    s.h2Closed = true;
+                    if (s.child && !s.child->closed())
+                        childEvent(s, ClientGone{e.code ? "the client reset the stream ("
+                                                              + http2::errorCodeName(e.code) + ")"
+                                                        : std::string("stream closed")},
+                                   now, out);
+                } else if constexpr (std::is_same_v<T, http2::SendWindowOpened>) {
+                    auto it = m_streams.find(e.stream);
+                    if (it == m_streams.end() || !it->second->serversPaused)
+                        return;
+                    it->second->serversPaused = false;
+                    for (const auto &[childId, ownerId] : it->second->serverIds)
+                        out.push_back(ResumeServer{ownerId});
+                } else if constexpr (std::is_same_v<T, http2::GoAwayReceived>) {
+                    m_goingAway = true;
+                    if (m_finishReason.empty())
+                        m_finishReason = "the client sent GOAWAY ("
+                                         + http2::errorCodeName(e.code) + ")";
+                } else if constexpr (std::is_same_v<T, http2::ConnectionFailed>) {
+                    m_finishReason = e.reason;
+                } else if constexpr (std::is_same_v<T, http2::SettingsReceived>) {
+                }
+            },
+            event);
+    }
+}
+
+void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vector<Command> &out)
+{
+    if (h.trailers) {
+        auto it = m_streams.find(h.stream);
+        if (it == m_streams.end())
+            return;
+        Stream &s = *it->second;
+        if (s.requestChunked && !s.trailersSent) {
+            http1::Headers trailers;
+            for (auto &[n, v] : h.fields)
+                trailers.push_back({n, v});
+            s.trailersSent = true;
+            deliver(s, http1::lastChunk(trailers), 0, now, out);
+        }
+        if (h.endStream) {
+            s.heldEnd = true;
+            pumpHeld(s, now, out);
+        }
+        return;
+    }
+    if (m_goingAway) {
+        m_h2->resetStream(h.stream, kRefusedStream);
+        return;
+    }
+    const std::string method = field(h.fields, ":method") ? *field(h.fields, ":method") : "";
+    const std::string *protocol = field(h.fields, ":protocol");
+    const std::string *authorityField = field(h.fields, ":authority");
+    std::string authority = authorityField ? *authorityField : "";
+    if (authority.empty())
+        if (const std::string *host = field(h.fields, "host"))
+            authority = *host;
+
+    auto stream = std::make_unique<Stream>(m_context.http1);
+    Stream &s = *stream;
+    s.id = h.stream;
+    SessionContext ctx = m_context;
+    ctx.carried = true;
+    ctx.tlsListener = false;
+    ctx.clientProtocol = "HTTP/2";
+    ctx.clientStream = std::uint32_t(h.stream);
+    ctx.connectionId = m_connection.id;
+    ctx.clientTls = m_origin.clientTls;
+    ctx.interceptedParent = m_origin.intercepted ? m_origin.tunnelFlow : 0;
+    ctx.tunnelTarget.reset();
+
+    if (method == "CONNECT" && !protocol) {
+        auto target = parseAuthorityForm(authority);
+        if (!target) {
+            answer(h.stream, 400, "bad :authority for CONNECT: " + target.error().message);
+            return;
+        }
+        s.kind = Kind::Tunnel;
+        s.summary = "CONNECT " + authority;
+        ctx.tunnelTarget = *target;
+        m_streams[h.stream] = std::move(stream);
+        startChild(s, std::move(ctx), now, out);
+        if (h.endStream) {
+            s.heldEnd = true;
+            pumpHeld(s, now, out);
+        }
+        return;
+    }
+
+    const std::string scheme = field(h.fields, ":scheme") ? *field(h.fields, ":scheme") : "";
+    const std::string path = field(h.fields, ":path") ? *field(h.fields, ":path") : "";
+    if (protocol && *protocol != "websocket") {
+        answer(h.stream, 501, "extended CONNECT for :protocol " + *protocol
+                                  + " is not supported (only websocket)");
+        return;
+    }
+    if (authority.empty() || path.empty() || (scheme != "http" && scheme != "https")) {
+        answer(h.stream, 400, "a request needs :scheme http or https, :authority and :path");
+        return;
+    }
+    const std::string url = scheme + "://" + authority + path;
+    std::string head;
+    if (protocol) {
+        s.kind = Kind::WebSocket;
+        s.response.expectResponseTo("GET");
+        head = "GET " + url + " HTTP/1.1\r\nHost: " + authority
+               + "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: "
+               + webSocketKey() + "\r\n";
+        if (!field(h.fields, "sec-websocket-version"))
+            head += "Sec-WebSocket-Version: 13\r\n";
+    } else {
+        s.kind = Kind::Forward;
+        s.response.expectResponseTo(method);
+        head = method + " " + url + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+    }
+    s.summary = (protocol ? "CONNECT websocket " : method + " ") + url;
+    std::string cookies;
+    bool contentLength = false;
+    for (const auto &[name, value] : h.fields) {
+        if (name.empty() || name[0] == ':' || name == "host" || name == "sec-websocket-key")
+            continue;
+        if (name == "cookie") { // RFC 9113 §8.2.3: crumbs are joined for HTTP/1.1
+            cookies += (cookies.empty() ? "" : "; ") + value;
+            continue;
+        }
+        if (name == "content-length")
+            contentLength = true;
+        head += name + ": " + value + "\r\n";
+    }
+    if (!cookies.empty())
+        head += "cookie: " + cookies + "\r\n";
+    if (!h.endStream && !contentLength && s.kind == Kind::Forward) {
+        head += "Transfer-Encoding: chunked\r\n";
+        s.requestChunked = true;
+    }
+    head += "\r\n";
+    m_streams[h.stream] = std::move(stream);
+    startChild(s, std::move(ctx), now, out);
+    deliver(s, std::move(head), 0, now, out);
+    if (h.endStream) {
+        s.heldEnd = true;
+        pumpHeld(s, now, out);
+    }
+}
+
+// ---------------------------------------------------------------------------- children
+
+void H2ProxyFront::startChild(Stream &s, SessionContext context, MonoTime now,
+                              std::vector<Command> &out)
+{
+    s.child = std::make_unique<HttpProxySession>(std::move(context), now);
+    std::vector<Command> childOut;
+    s.child->start(now, childOut);
+    runChildCommands(s, childOut, now, out);
+}
+
+void H2ProxyFront::deliver(Stream &s, std::string bytes, std::size_t dataBytes, MonoTime now,
+                           std::vector<Command> &out)
+{
+    s.unconsumed += dataBytes;
+    s.held += bytes;
+    pumpHeld(s, now, out);
+}
+
+bool H2ProxyFront::congested(const Stream &s) const
+{
+    for (const auto &[childId, ownerId] : s.serverIds)
+        if (auto it = m_servers.find(ownerId); it != m_servers.end() && it->second.congested)
+            return true;
+    return false;
+}
+
+void H2ProxyFront::pumpHeld(Stream &s, MonoTime now, std::vector<Command> &out)
+{
+    if (!s.child || s.child->closed())
+        return;
+    if (s.childPaused || congested(s) || s.pumping)
+        return;
+    s.pumping = true;
+    if (!s.held.empty()) {
+        std::string bytes = std::exchange(s.held, {});
+        childEvent(s, ClientData{bytes}, now, out);
+    }
+    if (s.held.empty() && s.unconsumed && m_h2) {
+        m_h2->consume(s.id, s.unconsumed);
+        s.unconsumed = 0;
+    }
+    if (s.held.empty() && s.heldEnd && !s.eofGiven && s.child && !s.child->closed()) {
+        s.eofGiven = true;
+        childEvent(s, ClientEof{}, now, out);
+    }
+    s.pumping = false;
+}
+
+void H2ProxyFront::childEvent(Stream &s, const Event &event, MonoTime now,
+                              std::vector<Command> &out)
+{
+    if (!s.child)
+        return;
+    std::vector<Command> childOut;
+    s.child->handle(event, now, childOut);
+    runChildCommands(s, childOut, now, out);
+}
+
+ServerId H2ProxyFront::ownerId(Stream &s, ServerId childId, bool create)
+{
+    if (auto it = s.serverIds.find(childId); it != s.serverIds.end())
+        return it->second;
+    if (!create)
+        return 0;
+    const ServerId id = m_nextServer++;
+    s.serverIds[childId] = id;
+    m_servers[id] = ServerLink{s.id, childId, false};
+    return id;
+}
+
+void H2ProxyFront::forgetServer(Stream &s, ServerId childId)
+{
+    if (auto it = s.serverIds.find(childId); it != s.serverIds.end()) {
+        m_servers.erase(it->second);
+        s.serverIds.erase(it);
+    }
+}
+
+void H2ProxyFront::closeStreamServers(Stream &s, std::vector<Command> &out)
+{
+    for (const auto &[childId, ownerId] : s.serverIds) {
+        out.push_back(CloseServer{ownerId});
+        m_servers.erase(ownerId);
+    }
+    s.serverIds.clear();
+}
+
+void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
+                                    std::vector<Command> &out)
+{
+    for (Command &command : childOut) {
+        std::visit(
+            [&](auto &c) {
+                using T = std::decay_t<decltype(c)>;
+                if constexpr (std::is_same_v<T, SendToClient>) {
+                    if (s.kind == Kind::Tunnel || s.upgraded) {
+                        if (!s.ended)
+                            m_h2->submitData(s.id, c.data);
+                    } else {
+                        childResponseBytes(s, c.data, now, out);
+                    }
+                } else if constexpr (std::is_same_v<T, ShutdownClient>) {
+                    childClosed(s, false, now, out);
+                } else if constexpr (std::is_same_v<T, CloseClient>) {
+                    s.childClosed = true;
+                    childClosed(s, c.abort, now, out);
+                } else if constexpr (std::is_same_v<T, PauseClient>) {
+                    s.childPaused = true;
+                } else if constexpr (std::is_same_v<T, ResumeClient>) {
+                    s.childPaused = false;
+                    pumpHeld(s, now, out);
+                } else if constexpr (std::is_same_v<T, OpenServer>) {
+                    c.id = ownerId(s, c.id, true);
+                    out.push_back(std::move(c));
+                } else if constexpr (std::is_same_v<T, SendToServer>
+                                     || std::is_same_v<T, ShutdownServer>
+                                     || std::is_same_v<T, PauseServer>
+                                     || std::is_same_v<T, ResumeServer>) {
+                    if (const ServerId id = ownerId(s, c.id, false)) {
+                        c.id = id;
+                        out.push_back(std::move(c));
+                    }
+                } else if constexpr (std::is_same_v<T, CloseServer>
+                                     || std::is_same_v<T, ReleaseServer>) {
+                    if (const ServerId id = ownerId(s, c.id, false)) {
+                        forgetServer(s, c.id);
+                        c.id = id;
+                        out.push_back(std::move(c));
+                    }
+                } else if constexpr (std::is_same_v<T, PublishFlow>) {
+                    if (c.flow && c.flow->id != s.flow) {
+                        s.flow = c.flow->id;
+                        m_h2->linkFlow(s.id, s.flow, s.summary);
+                    }
+                    out.push_back(std::move(c));
+                } else if constexpr (std::is_same_v<T, TunnelEstablished>) {
+                    if (!s.answered) {
+                        s.answered = true;
+                        (void)m_h2->submitResponse(s.id, {{":status", "200"}}, false);
+                    }
+                } else if constexpr (std::is_same_v<T, TunnelRefused>) {
+                    if (!s.answered)
+                        answer(s.id, c.status, c.message);
+                    s.answered = true;
+                    s.ended = true;
+                } else {
+                    // PublishConnection (the child's connection is this one), RelayTunnel and
+                    // MultiplexClient (never asked of a carried session): nothing to do.
+                }
+            },
+            command);
+    }
+}
+
+void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data, MonoTime now,
+                                      std::vector<Command> &out)
+{
+    std::vector<http1::ResponseEvent> events;
+    while (!data.empty() && !s.ended) {
+        events.clear();
+        const std::size_t used = s.response.feed(data, events);
+        data.remove_prefix(used);
+        for (http1::ResponseEvent &e : events)
+            onChildResponse(s, e);
+        if (s.response.upgraded()) {
+            s.upgraded = true;
+            if (!data.empty())
+                m_h2->submitData(s.id, data);
+            return;
+        }
+        if (used == 0 && events.empty())
+            break;
+    }
+    (void)now;
+    (void)out;
+}
+
+void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
+{
+    if (auto *head = std::get_if<http1::ResponseHeadEvent>(&event)) {
+        const http1::ResponseHead &r = head->head;
+        http2::Fields fields{{":status", std::to_string(r.status == 101 ? 200 : r.status)}};
+        for (const http1::Header &h : r.headers) {
+            std::string name = lower(h.name);
+            if (connectionSpecific(name))
+                continue;
+            if (r.status == 101 && name == "sec-websocket-accept")
+                continue;
+            fields.emplace_back(std::move(name), h.value);
+        }
+        if (head->informational && r.status != 101) {
+            (void)m_h2->submitResponse(s.id, fields, false, true);
+            return;
+        }
+        if (r.status == 101 && s.kind != Kind::WebSocket) {
+            m_h2->resetStream(s.id, kInternalError);
+            s.ended = true;
+            return;
+        }
+        const bool noBody = head->framing == http1::BodyFraming::None && r.status != 101;
+        (void)m_h2->submitResponse(s.id, fields, noBody);
+        s.answered = true;
+        if (noBody)
+            s.ended = true;
+    } else if (auto *body = std::get_if<http1::BodyData>(&event)) {
+        m_h2->submitData(s.id, body->data);
+    } else if (auto *trailers = std::get_if<http1::TrailersEvent>(&event)) {
+        for (const http1::Header &h : trailers->trailers)
+            s.trailers.emplace_back(lower(h.name), h.value);
+    } else if (std::get_if<http1::MessageEnd>(&event)) {
+        if (!s.ended && !s.upgraded) {
+            m_h2->endStream(s.id, s.trailers);
+            s.ended = true;
+        }
+    } else if (std::get_if<http1::ParseError>(&event)) {
+        m_h2->resetStream(s.id, kInternalError);
+        s.ended = true;
+    }
+}
+
+void H2ProxyFront::childClosed(Stream &s, bool abort, MonoTime now, std::vector<Command> &out)
+{
+    (void)now;
+    (void)out;
+    if (s.ended)
+        return;
+    if (s.kind == Kind::Forward && !s.upgraded) {
+        // A close-delimited response ends here; anything else is cut short.
+        std::vector<http1::ResponseEvent> events;
+        s.response.feedEof(events);
+        for (http1::ResponseEvent &e : events)
+            onChildResponse(s, e);
+        if (!s.ended) {
+            m_h2->resetStream(s.id, kInternalError);
+            s.ended = true;
+        }
+        return;
+    }
+    if (abort && s.answered)
+        m_h2->resetStream(s.id, kConnectError); // RFC 9113 §8.5: the TCP connection failed
+    else if (!s.answered)
+        m_h2->resetStream(s.id, abort ? kConnectError : kCancel);
+    else
+        m_h2->endStream(s.id);
+    s.ended = true;
+}
+
+void H2ProxyFront::answer(http2::StreamId id, int status, const std::string &message)
+{
+    const std::string body = std::to_string(status) + " — Tunnelscope: " + message + "\n";
+    (void)m_h2->submitResponse(id,
+                               {{":status", std::to_string(status)},
+                                {"content-type", "text/plain; charset=utf-8"},
+                                {"content-length", std::to_string(body.size())},
+                                {"cache-control", "no-store"}},
+                               false);
+    m_h2->submitData(id, body);
+    m_h2->endStream(id);
+}
+
+void H2ProxyFront::reap(std::vector<Command> &out)
+{
+    for (auto it = m_streams.begin(); it != m_streams.end();) {
+        Stream &s = *it->second;
+        const bool childDone = !s.child || s.child->closed();
+        if (s.h2Closed && childDone) {
+            closeStreamServers(s, out);
+            it = m_streams.erase(it);
+        } else if (s.h2Closed && !childDone) {
+            ++it; // ClientGone was delivered; the child closes itself on its next turn
+        } else {
+            ++it;
+        }
+    }
+}
+
+} // namespace ts::proxy

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "core/http1/parser.h"
+#include "core/http2/h2_connection.h"
+#include "core/proxy/carrier_front.h"
+#include "core/proxy/events.h"
+#include "core/proxy/session_context.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ts::proxy {
+
+class HttpProxySession;
+
+// An HTTP/2 connection from a client to the proxy (prior knowledge, ALPN h2 on the HTTPS
+// listener, or h2 inside an intercepted tunnel). Each stream is served by an
+// HttpProxySession of its own ("child"):
+//   - CONNECT (RFC 9113 §8.5): a child started for that tunnel (SessionContext::tunnelTarget);
+//     it sniffs, intercepts or relays exactly like an HTTP/1.1 CONNECT tunnel, and its bytes
+//     travel as the stream's DATA;
+//   - extended CONNECT with :protocol websocket (RFC 8441): an HTTP/1.1 Upgrade request;
+//   - any other request: translated to an HTTP/1.1 request for the child, whose HTTP/1.1
+//     response is translated back into HEADERS / DATA / trailers.
+// Sans-IO like the session that owns it: client bytes in and out as plaintext (the owner
+// applies TLS), engine commands appended to `out`. Server ids the children use are mapped to
+// ids unique in the owner's space.
+class H2ProxyFront final : public CarrierFront
+{
+public:
+    struct Origin
+    {
+        // Requests arrive from inside an intercepted tunnel to this https origin.
+        bool intercepted = false;
+        Target target;
+        flow::FlowId tunnelFlow = 0;
+        std::shared_ptr<const flow::TlsSide> clientTls;
+    };
+
+    // `ownRecord`: the connection is not the owner's client connection (h2 inside an
+    // intercepted tunnel), so this front publishes its Connection record itself.
+    H2ProxyFront(const SessionContext &context, Origin origin, flow::Connection connection,
+                 bool ownRecord, MonoTime now);
+    ~H2ProxyFront() override;
+
+    void start(MonoTime now, std::vector<Command> &out) override;
+    void clientData(std::string_view data, MonoTime now, std::vector<Command> &out) override;
+    void clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out) override;
+    bool ownsServer(ServerId id) const override { return m_servers.count(id) != 0; }
+    void serverEvent(const Event &event, MonoTime now, std::vector<Command> &out) override;
+    void tick(MonoTime now, std::vector<Command> &out) override;
+    MonoTime deadline() const override;
+    std::string takeClientBytes() override;
+    // The connection is over (GOAWAY exchanged, failed, or idle): close the client.
+    bool finished() const override { return m_finished; }
+    const std::string &finishReason() const override { return m_finishReason; }
+    std::string protocol() const override { return "HTTP/2"; }
+    const flow::Connection &connection() const { return m_connection; }
+
+private:
+    enum class Kind { Tunnel, Forward, WebSocket };
+    struct Stream
+    {
+        http2::StreamId id = 0;
+        Kind kind = Kind::Forward;
+        std::string summary; // "CONNECT host:443", "GET http://host/path"
+        std::unique_ptr<HttpProxySession> child;
+        http1::ResponseParser response; // the child's HTTP/1.1 answer (Forward, WebSocket)
+        bool answered = false;       // final HEADERS submitted
+        bool ended = false;          // our side of the stream is ended (or reset)
+        bool upgraded = false;       // WebSocket: the child's bytes are the tunnel's now
+        bool requestChunked = false; // the child gets the body chunked
+        bool trailersSent = false;
+        http2::Fields trailers;      // the response's, sent with END_STREAM
+        bool childPaused = false;    // the child holds enough input
+        bool childClosed = false;
+        bool h2Closed = false;       // nghttp2 closed the stream
+        bool serversPaused = false;  // our output to the client is full: servers not read
+        std::string held;            // bytes for the child not yet given (paused, congested)
+        std::size_t unconsumed = 0;  // DATA bytes behind `held`, not yet given back
+        bool heldEnd = false;        // the client's END_STREAM is behind `held`
+        bool eofGiven = false;
+        bool pumping = false;
+        std::unordered_map<ServerId, ServerId> serverIds; // child id -> owner id
+        flow::FlowId flow = 0;
+        explicit Stream(const Http1Limits &limits) : response(limits) {}
+    };
+    struct ServerLink
+    {
+        http2::StreamId stream = 0;
+        ServerId childId = 0;
+        bool congested = false; // its write queue is full: hold that stream's input
+    };
+
+    void flush(MonoTime now, std::vector<Command> &out);
+    void processEvents(MonoTime now, std::vector<Command> &out);
+    void onHeaders(http2::HeadersReceived &h, MonoTime now, std::vector<Command> &out);
+    void startChild(Stream &s, SessionContext context, MonoTime now, std::vector<Command> &out);
+    void deliver(Stream &s, std::string bytes, std::size_t dataBytes, MonoTime now,
+                 std::vector<Command> &out);
+    void pumpHeld(Stream &s, MonoTime now, std::vector<Command> &out);
+    bool congested(const Stream &s) const;
+    void childEvent(Stream &s, const Event &event, MonoTime now, std::vector<Command> &out);
+    void runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
+                          std::vector<Command> &out);
+    void childResponseBytes(Stream &s, std::string_view data, MonoTime now,
+                            std::vector<Command> &out);
+    void onChildResponse(Stream &s, http1::ResponseEvent &event);
+    void childClosed(Stream &s, bool abort, MonoTime now, std::vector<Command> &out);
+    void answer(http2::StreamId id, int status, const std::string &message);
+    ServerId ownerId(Stream &s, ServerId childId, bool create);
+    void forgetServer(Stream &s, ServerId childId);
+    void closeStreamServers(Stream &s, std::vector<Command> &out);
+    void reap(std::vector<Command> &out);
+    void finish(std::string reason, std::vector<Command> &out);
+
+    SessionContext m_context; // the template for children
+    Origin m_origin;
+    flow::Connection m_connection;
+    std::unique_ptr<http2::H2Connection> m_h2;
+    std::map<http2::StreamId, std::unique_ptr<Stream>> m_streams;
+    std::unordered_map<ServerId, ServerLink> m_servers;
+    std::vector<http2::H2Event> m_events;
+    std::string m_toClient;
+    ServerId m_nextServer = 1u << 31; // owner-space ids of the children's servers
+    MonoTime m_lastActivity = 0;
+    bool m_ownRecord = false;
+    bool m_finished = false;
+    bool m_goingAway = false;
+    std::string m_finishReason;
+};
+
+} // namespace ts::proxy
