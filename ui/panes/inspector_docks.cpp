@@ -5,6 +5,7 @@
 #include "ui/panes/streams_pane.h"
 #include "ui/panes/tunnels_pane.h"
 
+#include <QCoreApplication>
 #include <QDockWidget>
 #include <QMainWindow>
 
@@ -31,11 +32,18 @@ InspectorDocks createInspectorDocks(flow::FlowStore &store, QMainWindow &window)
     docks.connections = new ConnectionsPane(store);
     docks.frames = new FramesPane(store);
     docks.streams = new StreamsPane(store);
-    docks.tunnelsDock = dock(window, docks.tunnels, QMainWindow::tr("Tunnels"), "tunnelsDock");
-    docks.connectionsDock
-        = dock(window, docks.connections, QMainWindow::tr("Connections"), "connectionsDock");
-    docks.framesDock = dock(window, docks.frames, QMainWindow::tr("Frames"), "framesDock");
-    docks.streamsDock = dock(window, docks.streams, QMainWindow::tr("Streams"), "streamsDock");
+    docks.tunnelsDock
+        = dock(window, docks.tunnels,
+               QCoreApplication::translate("ts::ui::InspectorDocks", "Tunnels"), "tunnelsDock");
+    docks.connectionsDock = dock(
+        window, docks.connections,
+        QCoreApplication::translate("ts::ui::InspectorDocks", "Connections"), "connectionsDock");
+    docks.framesDock
+        = dock(window, docks.frames,
+               QCoreApplication::translate("ts::ui::InspectorDocks", "Frames"), "framesDock");
+    docks.streamsDock
+        = dock(window, docks.streams,
+               QCoreApplication::translate("ts::ui::InspectorDocks", "Streams"), "streamsDock");
 
     // Left: what is connected; right: what crosses the chosen connection.
     window.splitDockWidget(docks.tunnelsDock, docks.framesDock, Qt::Horizontal);
