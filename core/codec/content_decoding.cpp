@@ -152,6 +152,9 @@ Result<Stage> inflateBody(std::string_view in, Coding coding, const Place &place
                 inflateReset(&z.s);
                 break;
             }
+            // Half a gzip magic at the end of a body's start: a member may follow.
+            if (gzip && !completeInput && consumed + 1 == in.size() && in[consumed] == '\x1f')
+                return sink.finish(true);
             return sink.finish(false);
         case Z_NEED_DICT:
             return corrupt(place, consumed, "the stream needs a preset dictionary");
