@@ -1,5 +1,6 @@
 #include "core/proxy/http_proxy_session.h"
 
+#include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
 
 #include "core/tls/certificate_authority.h"
@@ -190,6 +191,7 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
 {
     if (m_mode == Mode::Closed)
         return;
+    m_now = now;
     dispatchEvent(event, now, out);
     // An exchange's intermediate milestones (request seen, connected, response head) are
     // published once per event, not once each: a fast exchange costs one copy, not three.
@@ -272,7 +274,7 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                 if (!wasDone && session.handshakeDone())
                     onServerTlsDone(e.id, now, out);
                 if (!plain.empty() && m_mode != Mode::Closed)
-                    onServerBytes(e.id, plain, now, out);
+                    serverPlaintext(e.id, plain, now, out);
                 if (m_serverTls.count(e.id) && m_serverTls[e.id]->peerClosed()
                     && m_mode != Mode::Closed)
                     dispatchEvent(ServerEof{e.id}, now, out);
@@ -405,6 +407,17 @@ void HttpProxySession::sendClient(std::string plaintext, std::vector<Command> &o
 
 void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vector<Command> &out)
 {
+    if (const auto h2 = m_serverH2.find(id); h2 != m_serverH2.end()) {
+        std::string wire;
+        h2->second.link->fromSession(plaintext, m_now, wire);
+        plaintext = std::move(wire);
+    }
+    sendServerWire(id, std::move(plaintext), out);
+}
+
+void HttpProxySession::sendServerWire(ServerId id, std::string plaintext,
+                                      std::vector<Command> &out)
+{
     if (plaintext.empty())
         return;
     const auto tls = m_serverTls.find(id);
@@ -440,8 +453,62 @@ void HttpProxySession::startServerTls(ServerId id, const std::string &sni,
         out.push_back(SendToServer{id, s.takeCiphertext()});
 }
 
+void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoTime now,
+                                      std::vector<Command> &out)
+{
+    const auto h2 = m_serverH2.find(id);
+    if (h2 == m_serverH2.end()) {
+        onServerBytes(id, data, now, out);
+        return;
+    }
+    H2OriginLink &link = *h2->second.link;
+    std::string h1, wire;
+    link.fromServer(data, now, h1, wire);
+    sendServerWire(id, std::move(wire), out);
+    const bool failed = link.failed();
+    const std::string error = failed ? link.error() : std::string();
+    if (!h1.empty())
+        onServerBytes(id, h1, now, out);
+    if (failed && m_serverH2.count(id) && m_mode != Mode::Closed)
+        dispatchEvent(ServerGone{id, "HTTP/2: " + error}, now, out);
+}
+
+void HttpProxySession::maybeStartOriginH2(ServerId id, const std::string &target, MonoTime now,
+                                          std::vector<Command> &out)
+{
+    const auto tls = m_serverTls.find(id);
+    if (tls == m_serverTls.end() || tls->second->details().alpn != "h2")
+        return;
+    OriginH2 h2;
+    flow::Connection &r = h2.record;
+    r.id = m_context.newConnectionId();
+    r.side = flow::Side::Server;
+    r.protocol = "HTTP/2";
+    r.target = target;
+    r.parent = m_context.connectionId;
+    r.openedWall = wallNow();
+    flow::TlsSide side;
+    record(side, *tls->second);
+    r.tls = shared(side);
+    r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
+    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, m_context.http1, now);
+    if (!link)
+        return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
+    h2.link = std::move(*link);
+    sendServerWire(id, h2.link->start(now), out);
+    out.push_back(PublishConnection{r});
+    m_serverH2[id] = std::move(h2);
+}
+
 void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
 {
+    if (const auto h2 = m_serverH2.find(id); h2 != m_serverH2.end()) {
+        flow::Connection &r = h2->second.record;
+        r.closedWall = wallNow();
+        r.closeReason = h2->second.link->failed() ? h2->second.link->error() : "closed";
+        out.push_back(PublishConnection{r});
+        m_serverH2.erase(h2);
+    }
     m_serverTls.erase(id);
     out.push_back(CloseServer{id});
 }
@@ -745,6 +812,11 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
             failExchange(502, "Bad Gateway", m_intercept->error, now, out);
             return;
         }
+        if (const auto h2 = m_serverH2.find(m_intercept->idleServer);
+            h2 != m_serverH2.end() && !h2->second.link->usable()) {
+            dropServer(m_intercept->idleServer, out); // the origin sent GOAWAY
+            m_intercept->idleServer = 0;
+        }
         if (m_intercept->idleServer) {
             ex.server = m_intercept->idleServer;
             m_intercept->idleServer = 0;
@@ -857,7 +929,7 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
                            m_intercept->alpnOffer, m_intercept->verify, now, out);
         else
             startServerTls(ex.server, isIpLiteral(ex.target.host) ? "" : ex.target.host,
-                           ex.target.host, {"http/1.1"}, true, now, out);
+                           ex.target.host, {"h2", "http/1.1"}, true, now, out);
         return;
     }
     serverReady(now, out);
@@ -905,6 +977,7 @@ void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Co
                      now, out);
         return;
     }
+    maybeStartOriginH2(id, ex.target.authority(), now, out);
     serverReady(now, out);
 }
 
@@ -1001,6 +1074,11 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
     if (auto *head = std::get_if<ResponseHeadEvent>(&event)) {
         ResponseHead &h = head->head;
         f.serverProtocol = std::string(versionText(h.version));
+        if (const auto h2 = m_serverH2.find(ex.server); h2 != m_serverH2.end()) {
+            f.serverProtocol = "HTTP/2";
+            f.serverStream = std::uint32_t(h2->second.link->lastStream());
+            f.serverConnection = h2->second.record.id;
+        }
         if (head->informational) {
             // 1xx are forwarded to HTTP/1.1 clients only (RFC 9110 §15.2).
             if (!ex.clientIs10) {
@@ -1452,14 +1530,13 @@ void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
         relayRaw(now, out);
         return;
     }
-    // Towards the server only http/1.1 is offered (HTTP/2 to origins is not spoken yet); a
-    // client offering h2 gets h2 from us, translated (see H2ProxyFront).
+    // Towards the server h2 and http/1.1 are offered whenever the client offered either: each
+    // side speaks what it chose and the proxy translates between them (H2ProxyFront towards
+    // the client, H2OriginLink towards the server).
     std::vector<std::string> alpn;
     for (const std::string &p : hello.alpn)
         if (p == "http/1.1" || p == "h2")
-            alpn.push_back("http/1.1");
-    if (alpn.size() > 1)
-        alpn.resize(1);
+            alpn = {"h2", "http/1.1"};
     if (!hello.alpn.empty() && alpn.empty()) {
         std::string offered;
         for (const std::string &p : hello.alpn)
@@ -1528,6 +1605,8 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
                         names.push_back(n);
         }
     }
+    if (t.server)
+        maybeStartOriginH2(t.server, in.target.authority(), now, out);
     auto leaf = ic.ca->leafFor(names);
     if (!leaf) {
         t.flow.error

@@ -18,6 +18,7 @@ class TlsSession;
 namespace ts::proxy {
 
 class CarrierFront;
+class H2OriginLink;
 
 // One client connection speaking HTTP/1.1 to the proxy (in clear or over TLS): absolute-form
 // forwarding, CONNECT tunnels that are intercepted when they carry TLS (or relayed raw), the
@@ -113,6 +114,11 @@ private:
     void flushClientTls(std::size_t layer, std::vector<Command> &out);
     void sendClient(std::string plaintext, std::vector<Command> &out);
     void sendServer(ServerId id, std::string plaintext, std::vector<Command> &out);
+    void sendServerWire(ServerId id, std::string plaintext, std::vector<Command> &out);
+    void serverPlaintext(ServerId id, std::string_view data, MonoTime now,
+                         std::vector<Command> &out);
+    void maybeStartOriginH2(ServerId id, const std::string &target, MonoTime now,
+                            std::vector<Command> &out);
     void startServerTls(ServerId id, const std::string &sni, const std::string &verifyName,
                         const std::vector<std::string> &alpn, bool verify, MonoTime now,
                         std::vector<Command> &out);
@@ -187,6 +193,14 @@ private:
     // intercepted tunnel's.
     std::vector<std::unique_ptr<tls::TlsSession>> m_clientTls;
     std::map<ServerId, std::unique_ptr<tls::TlsSession>> m_serverTls;
+    // Servers that chose h2: the session's HTTP/1.1 bytes are translated (H2OriginLink).
+    struct OriginH2
+    {
+        std::unique_ptr<H2OriginLink> link;
+        flow::Connection record;
+    };
+    std::map<ServerId, OriginH2> m_serverH2;
+    MonoTime m_now = 0; // of the event being handled
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;

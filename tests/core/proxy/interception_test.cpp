@@ -189,14 +189,15 @@ private Q_SLOTS:
         QVERIFY(w.originPlain.empty()); // ...and nothing reaches the untrusted server
     }
 
-    void clientOfferingH2GetsH2AndTheServerHttp11()
+    void clientOfferingH2GetsH2AndTheServerIsOfferedBoth()
     {
-        // HTTP/2 is spoken to the client and translated; the origin is offered http/1.1 only.
+        // Each side speaks what it chose; the proxy translates between h2 and HTTP/1.1.
         World w(true, {"origin.test"});
         w.connectThrough("origin.test", {"h2", "http/1.1"});
         QVERIFY2(w.client->handshakeDone(), w.client->error().c_str());
         QCOMPARE(w.client->details().alpn, std::string("h2"));
-        QCOMPARE(w.origin->details().alpnOffered, std::vector<std::string>{"http/1.1"});
+        QCOMPARE(w.origin->details().alpnOffered,
+                 (std::vector<std::string>{"h2", "http/1.1"}));
     }
 
     void unverifiedServerIsAllowedWhenVerificationIsOff()
