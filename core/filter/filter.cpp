@@ -323,6 +323,29 @@ std::size_t regexCost(std::string_view p)
     return total;
 }
 
+// libstdc++ reads {n,m} counts and \N back-reference numbers into a long without an overflow
+// check (undefined behaviour, even in a pattern it then rejects), so long ones are refused first.
+bool hasHugeNumber(std::string_view p)
+{
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const bool brace = p[i] == '{';
+        if (p[i] == '\\' && !(i + 1 < p.size() && isDigit(p[i + 1]))) {
+            ++i;
+            continue;
+        }
+        if (!brace && p[i] != '\\')
+            continue;
+        std::size_t run = 0;
+        for (std::size_t j = i + 1; j < p.size() && (isDigit(p[j]) || (brace && p[j] == ','));
+             ++j) {
+            run = isDigit(p[j]) ? run + 1 : 0;
+            if (run > 6)
+                return true;
+        }
+    }
+    return false;
+}
+
 std::string regexProblem(const std::regex_error &e)
 {
     switch (e.code()) {
@@ -977,6 +1000,8 @@ private:
         if (pattern.size() > FilterLimits::maxRegexBytes)
             return fail(pos, "regex longer than " + std::to_string(FilterLimits::maxRegexBytes)
                                  + " bytes");
+        if (hasHugeNumber(pattern))
+            return fail(pos, "bad regex /" + pattern + "/: number too large");
         if (regexCost(pattern) > FilterLimits::maxRegexCost)
             return fail(pos, "regex too complex (large {n,m} repeats)");
         auto flags = std::regex::ECMAScript | std::regex::nosubs;

@@ -452,6 +452,15 @@ void ContentDecodingTest::gzipMembersAndTrailingBytes()
     QVERIFY(brTrailing.ok());
     QCOMPARE(brTrailing->bytes, std::string("hello"));
 
+    // The start of a body that ends on the first byte of another member's magic: maybe more.
+    const auto halfMagic = decodeContent(gzip("hello") + "\x1f", "gzip", {.completeInput = false});
+    QVERIFY(halfMagic.ok());
+    QCOMPARE(halfMagic->bytes, std::string("hello"));
+    QVERIFY(halfMagic->truncated);
+    const auto wholeHalfMagic = decodeContent(gzip("hello") + "\x1f", "gzip");
+    QVERIFY(wholeHalfMagic.ok());
+    QVERIFY(!wholeHalfMagic->truncated);
+
     // A second member that is itself broken is an error.
     std::string broken = gzip("world");
     broken[10] = char(0xff);

@@ -270,6 +270,13 @@ void FilterTest::parses_data()
     row("/a{2,1}/", "at 0: bad regex /a{2,1}/: bad {n,m} repeat");
     row("/(a)\\1/", "at 0: bad regex /(a)\\1/: back-references are not supported");
     row("/a{1000}{1000}/", "at 0: regex too complex (large {n,m} repeats)");
+    row("/a{99999999999999999999/", "at 0: bad regex /a{99999999999999999999/: number too large");
+    row("/a{1,99999999999999999999}/",
+        "at 0: bad regex /a{1,99999999999999999999}/: number too large");
+    row("/(a)\\99999999999999999999/",
+        "at 0: bad regex /(a)\\99999999999999999999/: number too large");
+    row("/1234567890123/", "ok"); // long numbers elsewhere are plain text
+    row("/a{123456}/", "at 0: regex too complex (large {n,m} repeats)");
     row("/(a?){98}/", "ok");
     row("/(a?){99}/", "at 0: regex too complex (large {n,m} repeats)");
     row("/((a{50}){50}){50}/", "at 0: regex too complex (large {n,m} repeats)");
