@@ -2,156 +2,1799 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de" sourcelanguage="en">
 <context>
-    <name>ts::ui::FlowTableModel</name>
+    <name>BrowserLauncher</name>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="182"/>
-        <location filename="../ui/models/flow_table_model.cpp" line="183"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="50"/>
+        <source>%1 did not finish</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="54"/>
+        <source>%1 failed (exit code %2): %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="130"/>
+        <source>could not start %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="138"/>
+        <source>Chromium or certutil is not installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="143"/>
+        <source>cannot create a profile directory: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="148"/>
+        <source>cannot create %1/.pki/nssdb</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="152"/>
+        <source>cannot write %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QMainWindow</name>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="34"/>
+        <source>Tunnels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="36"/>
+        <source>Connections</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="37"/>
+        <source>Frames</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="38"/>
+        <source>Streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="20"/>
+        <source>A port is a whole number from 1 to 65535.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="27"/>
+        <source>Enter a whole number from %1 to %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="37"/>
+        <source>&apos;re:&apos; needs a regular expression after it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="40"/>
+        <source>Not a valid regular expression: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="45"/>
+        <source>&apos;%1&apos; looks like a URL; write the host only, like *.example.com.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="52"/>
+        <source>&apos;%1&apos; is not a host glob: use letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; and &apos;?&apos; (or re:REGEX).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="99"/>
+        <source>Enter an address to listen on, like 127.0.0.1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="102"/>
+        <source>&apos;%1&apos; is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="108"/>
+        <source>The HTTP listener already uses port %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="117"/>
+        <source>Line %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="125"/>
+        <source>One body cannot keep more than the memory budget (%1 KiB).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::BodyContent</name>
+    <message>
+        <location filename="../ui/detail/body_content.cpp" line="90"/>
+        <source>this build has no content decoders</source>
+        <translation>dieser Build kann keine Inhaltskodierungen dekodieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_content.cpp" line="144"/>
+        <source>decoded from %1, %2 → %3</source>
+        <translation>dekodiert aus %1, %2 → %3</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_content.cpp" line="152"/>
+        <source>first part only, %1 recorded</source>
+        <translation>nur der Anfang, %1 aufgezeichnet</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_content.cpp" line="156"/>
+        <source>not decoded: %1</source>
+        <translation>nicht dekodiert: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::BodyView</name>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="44"/>
+        <source>Text</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="46"/>
+        <source>Pretty JSON</source>
+        <translation>JSON formatiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="48"/>
+        <source>JSON tree</source>
+        <translation>JSON-Baum</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="50"/>
+        <source>Hex</source>
+        <translation>Hex</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="52"/>
+        <source>Image</source>
+        <translation>Bild</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/detail/body_view.cpp" line="67"/>
+        <source>{%n key(s)}</source>
+        <translation>
+            <numerusform>{%n Schlüssel}</numerusform>
+            <numerusform>{%n Schlüssel}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/detail/body_view.cpp" line="75"/>
+        <source>[%n item(s)]</source>
+        <translation>
+            <numerusform>[%n Eintrag]</numerusform>
+            <numerusform>[%n Einträge]</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="101"/>
+        <source>Load all</source>
+        <translation>Alles laden</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="123"/>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="123"/>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="169"/>
+        <source>No body</source>
+        <translation>Kein Body</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="195"/>
+        <source>Loading…</source>
+        <translation>Wird geladen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="255"/>
+        <source>Cannot show this image: %1</source>
+        <translation>Das Bild kann nicht angezeigt werden: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="259"/>
+        <source>%1 image, %2×%3</source>
+        <translation>%1-Bild, %2×%3</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="336"/>
+        <source>Not valid JSON: %1 at %2</source>
+        <translation>Kein gültiges JSON: %1 bei %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="341"/>
+        <source>array</source>
+        <translation>Array</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="341"/>
+        <source>object</source>
+        <translation>Objekt</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/body_view.cpp" line="345"/>
+        <source>… (only the first %1 items are shown)</source>
+        <translation>… (nur die ersten %1 Einträge werden gezeigt)</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::CaDialog</name>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="46"/>
+        <source>Certificate authority</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="51"/>
+        <source>Tunnelscope decrypts TLS with certificates it signs with this CA. A client must trust the CA&apos;s certificate, or it rejects them. The private key never leaves %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="59"/>
+        <source>Subject:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="60"/>
+        <source>Valid from:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="61"/>
+        <source>Valid until:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="62"/>
+        <source>Key:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="67"/>
+        <source>SHA-256:</source>
+        <translation type="unfinished">SHA-256:</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="69"/>
+        <source>Export &amp;PEM…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="71"/>
+        <source>For Firefox, Chromium, curl --cacert and update-ca-certificates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="72"/>
+        <source>Export &amp;DER…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="74"/>
+        <source>For Android, Windows and Java key stores</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="75"/>
+        <source>&amp;Launch Chromium through Tunnelscope</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="77"/>
+        <source>A new Chromium profile that trusts this CA and uses the proxy; your own profile is not touched</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="125"/>
+        <source>Cannot write %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="137"/>
+        <source>Export the CA certificate (PEM)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="137"/>
+        <source>Export the CA certificate (DER)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
+        <source>PEM certificate (*.pem *.crt)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
+        <source>DER certificate (*.der *.cer)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="144"/>
+        <source>Wrote %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="151"/>
+        <source>Could not launch Chromium: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="156"/>
+        <source>Chromium started with the profile %1, through %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::CarriedFlowsModel</name>
+    <message>
+        <location filename="../ui/panes/carried_flows_model.cpp" line="136"/>
+        <source>#</source>
+        <translation type="unfinished">Nr.</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/carried_flows_model.cpp" line="138"/>
+        <source>Method</source>
+        <translation type="unfinished">Methode</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/carried_flows_model.cpp" line="140"/>
+        <source>URL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/carried_flows_model.cpp" line="142"/>
+        <source>Protocol</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/carried_flows_model.cpp" line="144"/>
+        <source>Status</source>
+        <translation type="unfinished">Status</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/carried_flows_model.cpp" line="146"/>
+        <source>Size</source>
+        <translation type="unfinished">Größe</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::ConnectionModel</name>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="39"/>
+        <source>Version: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="41"/>
+        <source>Cipher: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="43"/>
+        <source>SNI: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="48"/>
+        <source>ALPN offered: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="51"/>
+        <source>ALPN chosen: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="53"/>
+        <source>Handshake: %1 ms</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="56"/>
+        <source>Certificate: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="58"/>
+        <source>Not verified: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="60"/>
+        <source>Handshake failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="157"/>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="166"/>
         <source>%1 ms</source>
         <translation>%1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="226"/>
+        <location filename="../ui/panes/connection_model.cpp" line="168"/>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="171"/>
+        <source>%1 min %2 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="172"/>
+        <source>%1 h %2 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="191"/>
+        <source>%1 on listener %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="193"/>
+        <source>%1 (%2) from %3, opened by client connection %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="220"/>
+        <source>client</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="220"/>
+        <source>server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="228"/>
+        <source>%1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="241"/>
+        <source>%1, open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="277"/>
+        <source>#</source>
+        <translation type="unfinished">Nr.</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="279"/>
+        <source>Side</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="281"/>
+        <source>Protocol</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="283"/>
+        <source>Peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="285"/>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="287"/>
+        <source>Streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="289"/>
+        <source>Flows</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="291"/>
+        <source>In</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="293"/>
+        <source>Out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="295"/>
+        <source>Lifetime</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="297"/>
+        <source>Close reason</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="306"/>
+        <source>Client side: a client connected to the proxy. Server side: the proxy connected to an origin or the next proxy.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="309"/>
+        <source>Client side: the client&apos;s address. Server side: the target and the address connected to.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="312"/>
+        <source>Version · ALPN · SNI</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="314"/>
+        <source>Bytes received from the peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connection_model.cpp" line="316"/>
+        <source>Bytes sent to the peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::ConnectionsPane</name>
+    <message>
+        <location filename="../ui/panes/connections_pane.cpp" line="40"/>
+        <source>Both sides</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connections_pane.cpp" line="41"/>
+        <source>Client side</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connections_pane.cpp" line="42"/>
+        <source>Server side</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/connections_pane.cpp" line="48"/>
+        <source>&amp;Show:</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::CurlCommand</name>
+    <message>
+        <location filename="../ui/detail/curl_command.cpp" line="144"/>
+        <source>The request body was not recorded in full; the command reads it from body.bin</source>
+        <translation>Der Request-Body wurde nicht vollständig aufgezeichnet; der Befehl liest ihn aus body.bin</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/curl_command.cpp" line="148"/>
+        <source>The request body (%1 bytes) does not fit a command line; save it as body.bin next to where the command runs</source>
+        <translation>Der Request-Body (%1 Bytes) passt nicht in eine Befehlszeile; speichern Sie ihn als body.bin dort, wo der Befehl läuft</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::FlowDetailPane</name>
+    <message>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="34"/>
+        <source>Request</source>
+        <translation>Anfrage</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="35"/>
+        <source>Response</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="39"/>
+        <source>Timing</source>
+        <translation>Zeiten</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="40"/>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="80"/>
+        <source>Select a flow to see it here.</source>
+        <translation>Wählen Sie einen Flow aus, um ihn hier zu sehen.</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::FlowTableModel</name>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="583"/>
+        <source>Server certificate not verified: %1</source>
+        <translation>Serverzertifikat nicht geprüft: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="657"/>
+        <source>not intercepted</source>
+        <translation>nicht entschlüsselt</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="661"/>
+        <source>intercepted</source>
+        <translation>entschlüsselt</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="661"/>
+        <source>intercepted, %1</source>
+        <translation>entschlüsselt, %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="663"/>
+        <source>handshake failed</source>
+        <translation>Handshake fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
+        <source>exchange</source>
+        <translation>Austausch</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="672"/>
+        <source>tunnel</source>
+        <translation>Tunnel</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
+        <source>WebSocket</source>
+        <translation>WebSocket</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="690"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="691"/>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="734"/>
         <source>#</source>
         <translation>Nr.</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="228"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="736"/>
         <source>Time</source>
         <translation>Zeit</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="230"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="738"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="232"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="740"/>
         <source>Method</source>
         <translation>Methode</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="234"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="742"/>
+        <source>Scheme</source>
+        <translation>Schema</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="744"/>
         <source>Host</source>
         <translation>Host</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="236"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="746"/>
         <source>Path</source>
         <translation>Pfad</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="238"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="748"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="240"/>
-        <source>Size</source>
-        <translation>Größe</translation>
+        <location filename="../ui/models/flow_table_model.cpp" line="750"/>
+        <source>Client protocol</source>
+        <translation>Client-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="242"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="752"/>
+        <source>Server protocol</source>
+        <translation>Server-Protokoll</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="754"/>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="756"/>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="758"/>
+        <source>Request</source>
+        <translation>Anfrage</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="760"/>
+        <source>Response</source>
+        <translation>Antwort</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="782"/>
+        <source>Request body bytes; for tunnels, bytes from the client to the server</source>
+        <translation>Bytes des Request-Bodys; bei Tunneln Bytes vom Client zum Server</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="784"/>
+        <source>Response body bytes; for tunnels, bytes from the server to the client</source>
+        <translation>Bytes des Response-Bodys; bei Tunneln Bytes vom Server zum Client</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="762"/>
         <source>Duration</source>
         <translation>Dauer</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="244"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="764"/>
         <source>Error</source>
         <translation>Fehler</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="261"/>
-        <source>Response body bytes; for tunnels, bytes client to server (↑) and server to client (↓)</source>
-        <translation>Bytes des Antwortkörpers; bei Tunneln die Bytes vom Client zum Server (↑) und vom Server zum Client (↓)</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="264"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="786"/>
         <source>From the request&apos;s arrival to the end of the response</source>
         <translation>Vom Eintreffen der Anfrage bis zum Ende der Antwort</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="266"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="788"/>
         <source>Client address and port</source>
         <translation>Adresse und Port des Clients</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="275"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="790"/>
+        <source>The HTTP version the client spoke to the proxy</source>
+        <translation>Die HTTP-Version, die der Client mit dem Proxy sprach</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="792"/>
+        <source>The HTTP version the server answered the proxy with</source>
+        <translation>Die HTTP-Version, mit der der Server dem Proxy antwortete</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="794"/>
+        <source>Whether the proxy decrypted the connection, and the TLS version</source>
+        <translation>Ob der Proxy die Verbindung entschlüsselt hat, und die TLS-Version</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="796"/>
+        <source>Exchange (request and response), tunnel (CONNECT) or WebSocket</source>
+        <translation>Austausch (Anfrage und Antwort), Tunnel (CONNECT) oder WebSocket</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="805"/>
         <source>%1 B</source>
         <translation>%1 B</translation>
     </message>
 </context>
 <context>
+    <name>ts::ui::FrameModel</name>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="198"/>
+        <source>Received from the peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="198"/>
+        <source>Sent by Tunnelscope</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="238"/>
+        <source>#</source>
+        <translation type="unfinished">Nr.</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="240"/>
+        <source>Time (s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="242"/>
+        <source>Dir</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="244"/>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="246"/>
+        <source>Flags</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="248"/>
+        <source>Stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="250"/>
+        <source>Length</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="252"/>
+        <source>Summary</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="258"/>
+        <source>The frame&apos;s number on the connection, counting dropped frames</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="260"/>
+        <source>Seconds since the connection opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="262"/>
+        <source>← received from the peer, → sent by Tunnelscope</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frame_model.cpp" line="264"/>
+        <source>Payload bytes</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::FramesPane</name>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="62"/>
+        <source>All types</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="73"/>
+        <source>all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="77"/>
+        <source>Only the frames of this stream (0: the connection&apos;s own frames)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="87"/>
+        <source>&amp;Type:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="89"/>
+        <source>&amp;Stream:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="179"/>
+        <source>Select a connection to see its frames</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="181"/>
+        <source>Connection #%1 (%2): no frame log</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="189"/>
+        <source>Connection #%1: 1 frame</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="190"/>
+        <source>Connection #%1: %L2 frames</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="193"/>
+        <source>Connection #%1: %L2 of %L3 frames</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/frames_pane.cpp" line="198"/>
+        <source>%L1 older frames dropped; the log keeps the newest %L2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ts::ui::MainWindow</name>
     <message>
-        <location filename="../ui/main_window.cpp" line="38"/>
+        <location filename="../ui/main_window.cpp" line="87"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="45"/>
+        <location filename="../ui/main_window.cpp" line="311"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="46"/>
+        <location filename="../ui/main_window.cpp" line="312"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="99"/>
+        <location filename="../ui/main_window.cpp" line="173"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="108"/>
+        <location filename="../ui/main_window.cpp" line="255"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="109"/>
+        <location filename="../ui/main_window.cpp" line="202"/>
         <source>&amp;Export HAR…</source>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="113"/>
+        <location filename="../ui/main_window.cpp" line="207"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="119"/>
+        <location filename="../ui/main_window.cpp" line="267"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="120"/>
+        <location filename="../ui/main_window.cpp" line="247"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="130"/>
-        <location filename="../ui/main_window.cpp" line="136"/>
+        <location filename="../ui/main_window.cpp" line="554"/>
+        <location filename="../ui/main_window.cpp" line="560"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="131"/>
+        <location filename="../ui/main_window.cpp" line="496"/>
+        <location filename="../ui/main_window.cpp" line="555"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="140"/>
+        <location filename="../ui/main_window.cpp" line="93"/>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="197"/>
+        <source>&amp;Open…</source>
+        <translation>Ö&amp;ffnen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="213"/>
+        <location filename="../ui/main_window.cpp" line="570"/>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pausieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="218"/>
+        <source>Stop showing new flows (the proxy keeps running)</source>
+        <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="221"/>
+        <source>C&amp;lear</source>
+        <translation>&amp;Leeren</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="225"/>
+        <source>Forget every recorded flow</source>
+        <translation>Alle aufgezeichneten Flows verwerfen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="229"/>
+        <source>&amp;Intercept TLS</source>
+        <translation>TLS &amp;entschlüsseln</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="233"/>
+        <source>Decrypt TLS in new tunnels</source>
+        <translation>TLS in neuen Tunneln entschlüsseln</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="238"/>
+        <source>Copy as &amp;curl</source>
+        <translation>Als &amp;curl kopieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="243"/>
+        <source>&amp;Filter…</source>
+        <translation>&amp;Filtern…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="261"/>
+        <source>&amp;Edit</source>
+        <translation>&amp;Bearbeiten</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="279"/>
+        <source>Main</source>
+        <translation>Werkzeuge</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="291"/>
+        <source>Filter, e.g. host:example.com status&gt;=400</source>
+        <translation>Filter, z. B. host:example.com status&gt;=400</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="298"/>
+        <source>The filter language</source>
+        <translation>Die Filtersprache</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="317"/>
+        <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
+        <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="320"/>
+        <source>Frames left out of connection logs that reached their capacity</source>
+        <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="395"/>
+        <source>Filtering…</source>
+        <translation>Wird gefiltert…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="398"/>
+        <source>Applied in %1 ms</source>
+        <translation>Angewendet in %1 ms</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="445"/>
+        <source>Filter language</source>
+        <translation>Filtersprache</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="484"/>
+        <source>Select a request to copy</source>
+        <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="489"/>
+        <source>Copied as curl</source>
+        <translation>Als curl kopiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="495"/>
+        <location filename="../ui/main_window.cpp" line="504"/>
+        <location filename="../ui/main_window.cpp" line="510"/>
+        <source>Open</source>
+        <translation>Öffnen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="505"/>
+        <source>%1 is not a HAR file.</source>
+        <translation>%1 ist keine HAR-Datei.</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/main_window.cpp" line="525"/>
+        <source>Imported %n flow(s) from %1</source>
+        <translation>
+            <numerusform>%n Flow aus %1 importiert</numerusform>
+            <numerusform>%n Flows aus %1 importiert</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="564"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="146"/>
+        <location filename="../ui/main_window.cpp" line="570"/>
+        <source>&amp;Resume</source>
+        <translation>&amp;Fortsetzen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="588"/>
+        <location filename="../ui/main_window.cpp" line="602"/>
+        <source>1 tunnel</source>
+        <translation>1 Tunnel</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="588"/>
+        <location filename="../ui/main_window.cpp" line="602"/>
+        <source>%1 tunnels</source>
+        <translation>%1 Tunnel</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="597"/>
+        <source>%1 of %2 flows</source>
+        <translation>%1 von %2 Flows</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="599"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="147"/>
+        <location filename="../ui/main_window.cpp" line="600"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="614"/>
+        <source>Paused: %1 new flows not shown</source>
+        <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="615"/>
+        <source>%1 flows not shown (arrived while paused)</source>
+        <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="623"/>
+        <source>Memory %1 (bodies %2)</source>
+        <translation>Speicher %1 (Bodys %2)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="624"/>
+        <source>unknown</source>
+        <translation>unbekannt</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="632"/>
+        <source>1 frame dropped</source>
+        <translation>1 Frame verworfen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="633"/>
+        <source>%1 frames dropped</source>
+        <translation>%1 Frames verworfen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="652"/>
+        <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
+        <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::MessageView</name>
+    <message>
+        <location filename="../ui/detail/message_view.cpp" line="21"/>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/message_view.cpp" line="21"/>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/message_view.cpp" line="81"/>
+        <source>Headers</source>
+        <translation>Header</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/message_view.cpp" line="82"/>
+        <source>Raw</source>
+        <translation>Roh</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/message_view.cpp" line="83"/>
+        <source>Trailers</source>
+        <translation>Trailer</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/message_view.cpp" line="129"/>
+        <source>Trailers:</source>
+        <translation>Trailer:</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::SettingsDialog</name>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="53"/>
+        <source>Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="57"/>
+        <source>Proxy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="66"/>
+        <source>port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="68"/>
+        <source>&amp;Listen on:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="71"/>
+        <source>Other machines can reach the proxy on this address.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="77"/>
+        <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="79"/>
+        <source>&amp;HTTPS proxy port:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="79"/>
+        <source>(0: none)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="83"/>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="85"/>
+        <source>&amp;Intercept TLS (decrypt with Tunnelscope&apos;s CA)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
+        <source>*.bank.example
+re:^login\.
+One pattern per line</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="94"/>
+        <source>&amp;Pass through:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="96"/>
+        <source>&amp;Verify servers&apos; certificates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="102"/>
+        <source>Memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="105"/>
+        <source>&amp;Bodies in memory:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="105"/>
+        <source>MiB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="108"/>
+        <source>&amp;One body in memory:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="109"/>
+        <source>KiB, the rest spills to disk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
+        <source>&amp;Frame log:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
+        <source>frames per connection</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::StreamModel</name>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="174"/>
+        <source>Double-click to show flow #%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="176"/>
+        <source>RST_STREAM error code %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="199"/>
+        <source>Stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="201"/>
+        <source>Summary</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="203"/>
+        <source>State</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="205"/>
+        <source>In</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="207"/>
+        <source>Out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="209"/>
+        <source>Local window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="211"/>
+        <source>Remote window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="213"/>
+        <source>Reset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="215"/>
+        <source>Flow</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="221"/>
+        <source>The latest state; the tooltip of a cell lists every change</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="223"/>
+        <source>DATA payload received from the peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="225"/>
+        <source>DATA payload sent to the peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="227"/>
+        <source>What the peer may still send us</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="229"/>
+        <source>What we may still send the peer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/stream_model.cpp" line="231"/>
+        <source>The RST_STREAM error code, when the stream was reset</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::StreamsPane</name>
+    <message>
+        <location filename="../ui/panes/streams_pane.cpp" line="50"/>
+        <source>The state changes of the selected stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/streams_pane.cpp" line="129"/>
+        <source>Select a connection to see its streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/streams_pane.cpp" line="131"/>
+        <source>Connection #%1: not multiplexed, no streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/streams_pane.cpp" line="133"/>
+        <source>Connection #%1: 1 stream</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/streams_pane.cpp" line="136"/>
+        <source>Connection #%1: %L2 streams</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::TimingView</name>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="14"/>
+        <source>%1 µs</source>
+        <translation>%1 µs</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="16"/>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="17"/>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="41"/>
+        <source>Name lookup</source>
+        <translation>Namensauflösung</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="42"/>
+        <source>Connect</source>
+        <translation>Verbinden</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="44"/>
+        <source>TLS handshake</source>
+        <translation>TLS-Handshake</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="45"/>
+        <source>Request sent</source>
+        <translation>Anfrage gesendet</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="46"/>
+        <source>Waiting (first byte)</source>
+        <translation>Warten (erstes Byte)</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="47"/>
+        <source>Receiving</source>
+        <translation>Empfangen</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="54"/>
+        <source>The server connection was reused: no lookup, connect or TLS.</source>
+        <translation>Die Serververbindung wurde wiederverwendet: keine Namensauflösung, kein Verbindungsaufbau, kein TLS.</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="57"/>
+        <source>Tunnels have no request timings; their exchanges do.</source>
+        <translation>Tunnel haben keine Anfragezeiten; ihre Austausche schon.</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="95"/>
+        <source>No timings recorded.</source>
+        <translation>Keine Zeiten aufgezeichnet.</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/timing_view.cpp" line="118"/>
+        <source>Total %1</source>
+        <translation>Gesamt %1</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::TlsView</name>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="44"/>
+        <source>no TLS</source>
+        <translation>kein TLS</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="48"/>
+        <source>Failure</source>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="49"/>
+        <source>SNI</source>
+        <translation>SNI</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="50"/>
+        <source>ALPN offered</source>
+        <translation>ALPN angeboten</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="51"/>
+        <source>ALPN chosen</source>
+        <translation>ALPN gewählt</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="52"/>
+        <source>Version</source>
+        <translation>Version</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="53"/>
+        <source>Cipher</source>
+        <translation>Cipher</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="55"/>
+        <source>Handshake</source>
+        <translation>Handshake</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="56"/>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="59"/>
+        <source>Verification</source>
+        <translation>Prüfung</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="61"/>
+        <source>verified</source>
+        <translation>geprüft</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="62"/>
+        <source>not verified: %1</source>
+        <translation>nicht geprüft: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="66"/>
+        <source>Server&apos;s certificate chain</source>
+        <translation>Zertifikatskette des Servers</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="67"/>
+        <source>Certificate shown to the client</source>
+        <translation>Dem Client gezeigtes Zertifikat</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/detail/tls_view.cpp" line="68"/>
+        <source>%n certificate(s)</source>
+        <translation>
+            <numerusform>%n Zertifikat</numerusform>
+            <numerusform>%n Zertifikate</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="71"/>
+        <source>Subject</source>
+        <translation>Inhaber</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="72"/>
+        <source>Issuer</source>
+        <translation>Aussteller</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="74"/>
+        <source>Names</source>
+        <translation>Namen</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="75"/>
+        <source>Valid</source>
+        <translation>Gültig</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="76"/>
+        <source>%1 to %2</source>
+        <translation>%1 bis %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="78"/>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="80"/>
+        <source>Serial</source>
+        <translation>Seriennummer</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="81"/>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="90"/>
+        <source>Field</source>
+        <translation>Feld</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="90"/>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="109"/>
+        <source>Client side (client ↔ proxy)</source>
+        <translation>Client-Seite (Client ↔ Proxy)</translation>
+    </message>
+    <message>
+        <location filename="../ui/detail/tls_view.cpp" line="110"/>
+        <source>Server side (proxy ↔ server)</source>
+        <translation>Server-Seite (Proxy ↔ Server)</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::TunnelModel</name>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="37"/>
+        <source>open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="39"/>
+        <source>closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="41"/>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="204"/>
+        <source>%1 stream %2 on connection %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="208"/>
+        <source>%1 CONNECT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="214"/>
+        <source>0 B/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="215"/>
+        <source>%1/s</source>
+        <translation type="unfinished">%1 s {1/?}</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="238"/>
+        <source>Over the last %1 ms between updates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="271"/>
+        <source>intercepted</source>
+        <translation>entschlüsselt</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="271"/>
+        <source>passed through</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="317"/>
+        <source>#</source>
+        <translation type="unfinished">Nr.</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="319"/>
+        <source>Client</source>
+        <translation type="unfinished">Client</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="321"/>
+        <source>Target</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="323"/>
+        <source>Carrier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="325"/>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="327"/>
+        <source>Sent ↑</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="329"/>
+        <source>Received ↓</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="331"/>
+        <source>Throughput</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="333"/>
+        <source>State</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="335"/>
+        <source>Close reason</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="352"/>
+        <source>How the client asked for the tunnel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="354"/>
+        <source>Intercepted (decrypted) or passed through as it is; the tooltip says why</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="356"/>
+        <source>Bytes from the client to the server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="358"/>
+        <source>Bytes from the server to the client</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnel_model.cpp" line="360"/>
+        <source>Bytes per second each way between the last two updates</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::TunnelsPane</name>
+    <message>
+        <location filename="../ui/panes/tunnels_pane.cpp" line="106"/>
+        <source>Flows carried by tunnel #%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
+        <source>Select a tunnel to see the flows it carried</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

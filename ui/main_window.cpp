@@ -2,20 +2,50 @@
 
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
+#include "ui/detail/curl_command.h"
+#include "ui/detail/flow_detail_pane.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/panes/frames_pane.h"
+#include "ui/panes/inspector_docks.h"
+#include "ui/panes/streams_pane.h"
+#include "ui/panes/tunnels_pane.h"
+
+#ifdef TS_HAVE_FILTER
+#include "core/filter/filter.h"
+#endif
 
 #include <QAction>
+#include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
+#include <QCompleter>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStringListModel>
 #include <QTableView>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+#include <QToolTip>
+
+#include <unistd.h>
 
 namespace ts::ui {
 
@@ -23,39 +53,77 @@ namespace {
 
 const QString kGeometryKey = QStringLiteral("MainWindow/geometry");
 const QString kStateKey = QStringLiteral("MainWindow/state");
-const QString kHeaderKey = QStringLiteral("MainWindow/flowTableHeader");
+const QString kHeaderKey = QStringLiteral("MainWindow/flowColumns");
 const QString kAutoScrollKey = QStringLiteral("MainWindow/autoScroll");
+const QString kFilterKey = QStringLiteral("MainWindow/filter");
+
+// Imported flows get ids from here up, clear of the engine's ids (which count from 1), so a
+// live flow never replaces an imported one in the store.
+constexpr std::uint64_t kImportedIdBase = std::uint64_t(1) << 48;
+
+// Resident set size from /proc/self/statm (Linux); 0 when unknown.
+std::uint64_t residentBytes()
+{
+    QFile statm(QStringLiteral("/proc/self/statm"));
+    if (!statm.open(QIODevice::ReadOnly))
+        return 0;
+    const QList<QByteArray> fields = statm.readAll().split(' ');
+    if (fields.size() < 2)
+        return 0;
+    return fields[1].toULongLong() * std::uint64_t(sysconf(_SC_PAGESIZE));
+}
 
 } // namespace
 
-MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, QWidget *parent)
+MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, EngineControls engine,
+                       QWidget *parent)
     : QMainWindow(parent)
     , m_store(store)
     , m_listenAddresses(std::move(listenAddresses))
+    , m_engine(std::move(engine))
     , m_model(new FlowTableModel(store, this))
     , m_view(new QTableView(this))
 {
     setWindowTitle(tr("Tunnelscope"));
+    setDockNestingEnabled(true);
     setUpTable();
     setCentralWidget(m_view);
 
-    m_listeningLabel = new QLabel(this);
-    m_listeningLabel->setObjectName(QStringLiteral("listeningLabel"));
-    m_listeningLabel->setText(m_listenAddresses.isEmpty()
-                                  ? tr("Not listening")
-                                  : tr("Listening on %1").arg(m_listenAddresses.join(u", ")));
-    m_flowCountLabel = new QLabel(this);
-    m_flowCountLabel->setObjectName(QStringLiteral("flowCountLabel"));
-    statusBar()->addWidget(m_listeningLabel, 1);
-    statusBar()->addPermanentWidget(m_flowCountLabel);
-    updateFlowCount();
+    m_detail = new FlowDetailPane(store, this);
+    auto *detailDock = new QDockWidget(tr("Details"), this);
+    detailDock->setObjectName(QStringLiteral("detailDock")); // saveState() needs names
+    detailDock->setWidget(m_detail);
+    addDockWidget(Qt::RightDockWidgetArea, detailDock);
 
+    // Tunnels, connections, frames and streams; a flow they point at is selected here.
+    const InspectorDocks inspector = createInspectorDocks(store, *this);
+    connect(inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
+    connect(inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
+    connect(inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
+
+    createActions();
+    createToolBar();
     createMenus();
+    createStatusBar();
+    setUpFilter();
+    setAcceptDrops(true);
 
     // Once per batch, not per flow: the model inserts a whole batch with one rowsInserted.
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateFlowCount);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateFlowCount);
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &MainWindow::followNewRows);
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            &MainWindow::rememberCurrentFlow);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &MainWindow::restoreCurrentFlow);
     connect(m_model, &QAbstractItemModel::modelReset, this, &MainWindow::updateFlowCount);
+    connect(m_model, &FlowTableModel::skippedCountChanged, this, &MainWindow::updatePausedNote);
+    connect(&m_store, &flow::FlowStore::flowsAdded, this, &MainWindow::countNewFlows);
+    connect(&m_store, &flow::FlowStore::cleared, this, [this] {
+        m_tunnels = 0;
+        updateFlowCount();
+    });
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::showCurrentFlow);
 
     restoreSettings();
 }
@@ -74,6 +142,8 @@ void MainWindow::setUpTable()
     m_view->setWordWrap(false);
     m_view->setTextElideMode(Qt::ElideRight);
     m_view->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view, &QWidget::customContextMenuRequested, this, &MainWindow::showRowMenu);
 
     // Fixed, uniform row heights: the view never measures rows, which keeps a million of them
     // cheap to insert and scroll.
@@ -86,41 +156,395 @@ void MainWindow::setUpTable()
     columns->setHighlightSections(false);
     columns->setSectionsMovable(true);
     columns->setMinimumSectionSize(32);
+    columns->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(columns, &QWidget::customContextMenuRequested, this, &MainWindow::showColumnMenu);
     const QFontMetrics metrics = m_view->fontMetrics();
     const auto fit = [&](const QString &sample) {
-        return metrics.horizontalAdvance(sample) + 20;
+        return metrics.horizontalAdvance(sample) + 24;
     };
     using M = FlowTableModel;
-    columns->resizeSection(M::NumberColumn, fit(QStringLiteral("00000")));
+    columns->resizeSection(M::NumberColumn, fit(QStringLiteral("000000")));
     columns->resizeSection(M::TimeColumn, fit(QStringLiteral("00:00:00.000")));
     columns->resizeSection(M::ClientColumn, fit(QStringLiteral("127.0.0.1:65535")));
     columns->resizeSection(M::MethodColumn, fit(QStringLiteral("OPTIONS")));
+    columns->resizeSection(M::SchemeColumn, fit(QStringLiteral("https")));
     columns->resizeSection(M::HostColumn, fit(QStringLiteral("accounts.example.com:8443")));
+    columns->resizeSection(M::PathColumn, fit(QStringLiteral("/api/v1/items?page=2&sort=name")));
     columns->resizeSection(M::StatusColumn, fit(tr("Status")));
-    columns->resizeSection(M::SizeColumn, fit(QStringLiteral("\u2191 99.9 KiB  \u2193 99.9 MiB")));
+    columns->resizeSection(M::ClientProtocolColumn, fit(QStringLiteral("HTTP/1.1")));
+    columns->resizeSection(M::ServerProtocolColumn, fit(QStringLiteral("HTTP/1.1")));
+    columns->resizeSection(M::TlsColumn, fit(QStringLiteral("intercepted, TLSv1.3")));
+    columns->resizeSection(M::TypeColumn, fit(QStringLiteral("WebSocket")));
+    columns->resizeSection(M::RequestSizeColumn, fit(QStringLiteral("99.9 KiB")));
+    columns->resizeSection(M::ResponseSizeColumn, fit(QStringLiteral("99.9 MiB")));
     columns->resizeSection(M::DurationColumn, fit(QStringLiteral("99999 ms")));
     columns->resizeSection(M::ErrorColumn, fit(QStringLiteral("connect: connection refused")));
-    columns->setSectionResizeMode(M::PathColumn, QHeaderView::Stretch);
+    // Less used columns start hidden; the header's context menu shows them.
+    columns->hideSection(M::ClientColumn);
+    columns->hideSection(M::SchemeColumn);
+    columns->hideSection(M::ServerProtocolColumn);
+    columns->hideSection(M::RequestSizeColumn);
+    columns->setStretchLastSection(true);
+
+    // Arrival order until a header is clicked; clicking a third time goes back to it.
+    columns->setSortIndicatorClearable(true);
+    columns->setSortIndicator(-1, Qt::AscendingOrder);
+    m_view->setSortingEnabled(true);
+}
+
+void MainWindow::createActions()
+{
+    m_openAction = new QAction(tr("&Open\u2026"), this);
+    m_openAction->setObjectName(QStringLiteral("openAction"));
+    m_openAction->setShortcut(QKeySequence::Open);
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::askAndOpen);
+
+    m_exportHarAction = new QAction(tr("&Export HAR\u2026"), this);
+    m_exportHarAction->setObjectName(QStringLiteral("exportHarAction"));
+    m_exportHarAction->setShortcut(QKeySequence::Save);
+    connect(m_exportHarAction, &QAction::triggered, this, &MainWindow::askAndExportHar);
+
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setObjectName(QStringLiteral("quitAction"));
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_pauseAction = new QAction(tr("&Pause"), this);
+    m_pauseAction->setObjectName(QStringLiteral("pauseAction"));
+    m_pauseAction->setCheckable(true);
+    m_pauseAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_pauseAction->setIcon(style()->standardIcon(QStyle::SP_MediaPause));
+    m_pauseAction->setToolTip(tr("Stop showing new flows (the proxy keeps running)"));
+    connect(m_pauseAction, &QAction::toggled, this, &MainWindow::setPaused);
+
+    m_clearAction = new QAction(tr("C&lear"), this);
+    m_clearAction->setObjectName(QStringLiteral("clearAction"));
+    m_clearAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    m_clearAction->setIcon(style()->standardIcon(QStyle::SP_DialogResetButton));
+    m_clearAction->setToolTip(tr("Forget every recorded flow"));
+    connect(m_clearAction, &QAction::triggered, this, &MainWindow::clearFlows);
+
+    if (m_engine.setIntercepting) {
+        m_interceptAction = new QAction(tr("&Intercept TLS"), this);
+        m_interceptAction->setObjectName(QStringLiteral("interceptAction"));
+        m_interceptAction->setCheckable(true);
+        m_interceptAction->setChecked(m_engine.intercepting);
+        m_interceptAction->setToolTip(tr("Decrypt TLS in new tunnels"));
+        connect(m_interceptAction, &QAction::toggled, this,
+                [this](bool on) { m_engine.setIntercepting(on); });
+    }
+
+    m_copyCurlAction = new QAction(tr("Copy as &curl"), this);
+    m_copyCurlAction->setObjectName(QStringLiteral("copyCurlAction"));
+    m_copyCurlAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    connect(m_copyCurlAction, &QAction::triggered, this, &MainWindow::copySelectedAsCurl);
+
+    m_findAction = new QAction(tr("&Filter\u2026"), this);
+    m_findAction->setObjectName(QStringLiteral("findAction"));
+    m_findAction->setShortcut(QKeySequence::Find);
+
+    m_autoScrollAction = new QAction(tr("&Auto-scroll to new flows"), this);
+    m_autoScrollAction->setObjectName(QStringLiteral("autoScrollAction"));
+    m_autoScrollAction->setCheckable(true);
+    m_autoScrollAction->setChecked(true);
 }
 
 void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    QAction *exportHar = file->addAction(tr("&Export HAR\u2026"));
-    exportHar->setObjectName(QStringLiteral("exportHarAction"));
-    connect(exportHar, &QAction::triggered, this, &MainWindow::askAndExportHar);
+    file->addAction(m_openAction);
+    file->addAction(m_exportHarAction);
     file->addSeparator();
-    QAction *quit = file->addAction(tr("&Quit"));
-    quit->setObjectName(QStringLiteral("quitAction"));
-    quit->setShortcut(QKeySequence::Quit);
-    quit->setMenuRole(QAction::QuitRole);
-    connect(quit, &QAction::triggered, this, &QWidget::close);
+    file->addAction(m_quitAction);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_copyCurlAction);
+    edit->addSeparator();
+    edit->addAction(m_findAction);
+    edit->addAction(m_clearAction);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    m_autoScrollAction = view->addAction(tr("&Auto-scroll to new flows"));
-    m_autoScrollAction->setObjectName(QStringLiteral("autoScrollAction"));
-    m_autoScrollAction->setCheckable(true);
-    m_autoScrollAction->setChecked(true);
+    view->addAction(m_autoScrollAction);
+    view->addAction(m_pauseAction);
+    if (m_interceptAction)
+        view->addAction(m_interceptAction);
+    view->addSeparator();
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        view->addAction(dock->toggleViewAction());
+}
+
+void MainWindow::createToolBar()
+{
+    QToolBar *bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(m_pauseAction);
+    bar->addAction(m_clearAction);
+    if (m_interceptAction)
+        bar->addAction(m_interceptAction);
+    bar->addSeparator();
+
+    m_filterEdit = new QLineEdit(bar);
+    m_filterEdit->setObjectName(QStringLiteral("filterEdit"));
+    m_filterEdit->setClearButtonEnabled(true);
+    m_filterEdit->setPlaceholderText(tr("Filter, e.g. host:example.com status>=400"));
+    m_filterEdit->setMinimumWidth(
+        m_filterEdit->fontMetrics().horizontalAdvance(m_filterEdit->placeholderText()) + 40);
+    bar->addWidget(m_filterEdit);
+    m_filterHelpButton = new QToolButton(bar);
+    m_filterHelpButton->setObjectName(QStringLiteral("filterHelpButton"));
+    m_filterHelpButton->setText(QStringLiteral("?"));
+    m_filterHelpButton->setToolTip(tr("The filter language"));
+    bar->addWidget(m_filterHelpButton);
+}
+
+void MainWindow::createStatusBar()
+{
+    const auto label = [this](const char *name) {
+        auto *l = new QLabel(this);
+        l->setObjectName(QString::fromLatin1(name));
+        return l;
+    };
+    m_listeningLabel = label("listeningLabel");
+    m_listeningLabel->setText(m_listenAddresses.isEmpty()
+                                  ? tr("Not listening")
+                                  : tr("Listening on %1").arg(m_listenAddresses.join(u", ")));
+    m_pausedLabel = label("pausedLabel");
+    m_flowCountLabel = label("flowCountLabel");
+    m_tunnelCountLabel = label("tunnelCountLabel");
+    m_memoryLabel = label("memoryLabel");
+    m_memoryLabel->setToolTip(tr("Resident memory of the process, and recorded body bytes "
+                                 "held in memory (the rest is spilled to disk)"));
+    m_droppedLabel = label("droppedFramesLabel");
+    m_droppedLabel->setToolTip(tr("Frames left out of connection logs that reached their "
+                                  "capacity"));
+    statusBar()->addWidget(m_listeningLabel, 1);
+    statusBar()->addPermanentWidget(m_pausedLabel);
+    statusBar()->addPermanentWidget(m_flowCountLabel);
+    statusBar()->addPermanentWidget(m_tunnelCountLabel);
+    statusBar()->addPermanentWidget(m_memoryLabel);
+    statusBar()->addPermanentWidget(m_droppedLabel);
+    m_pausedLabel->hide();
+    updateFlowCount();
+
+    m_usageTimer = new QTimer(this);
+    m_usageTimer->setInterval(1000);
+    connect(m_usageTimer, &QTimer::timeout, this, &MainWindow::updateResourceUsage);
+    m_usageTimer->start();
+    updateResourceUsage();
+}
+
+void MainWindow::setUpFilter()
+{
+    m_filterDebounce = new QTimer(this);
+    m_filterDebounce->setSingleShot(true);
+    m_filterDebounce->setInterval(250);
+#ifdef TS_HAVE_FILTER
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        m_filterEdit->setFocus(Qt::ShortcutFocusReason);
+        m_filterEdit->selectAll();
+    });
+    connect(m_filterEdit, &QLineEdit::textEdited, m_filterDebounce, qOverload<>(&QTimer::start));
+    connect(m_filterEdit, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
+    connect(m_filterEdit, &QLineEdit::textChanged, this, [this](const QString &text) {
+        if (text.isEmpty()) // the clear button
+            applyFilter();
+    });
+    connect(m_filterDebounce, &QTimer::timeout, this, &MainWindow::applyFilter);
+    connect(m_filterHelpButton, &QToolButton::clicked, this, &MainWindow::showFilterHelp);
+
+    // Completions for the word under the cursor, recomputed as the user types.
+    auto *words = new QStringListModel(this);
+    auto *completer = new QCompleter(words, this);
+    completer->setCaseSensitivity(Qt::CaseInsensitive);
+    completer->setCompletionMode(QCompleter::PopupCompletion);
+    completer->setWidget(m_filterEdit);
+    connect(m_filterEdit, &QLineEdit::textEdited, this, [this, words, completer] {
+        const std::string text = m_filterEdit->text().toStdString();
+        const auto cursor = std::size_t(
+            m_filterEdit->text().left(m_filterEdit->cursorPosition()).toUtf8().size());
+        const std::size_t start = filter::Filter::completionStart(text, cursor);
+        const QString prefix = QString::fromUtf8(text.substr(start, cursor - start));
+        QStringList list;
+        for (const std::string &c : filter::Filter::completions(text, cursor))
+            list.append(QString::fromStdString(c));
+        words->setStringList(list);
+        if (prefix.isEmpty() || list.isEmpty()) {
+            completer->popup()->hide();
+            return;
+        }
+        completer->setCompletionPrefix(prefix);
+        completer->complete();
+    });
+    connect(completer, qOverload<const QString &>(&QCompleter::activated), this,
+            [this](const QString &choice) {
+                const QString all = m_filterEdit->text();
+                const std::string text = all.toStdString();
+                const auto cursor
+                    = std::size_t(all.left(m_filterEdit->cursorPosition()).toUtf8().size());
+                const std::size_t start = filter::Filter::completionStart(text, cursor);
+                const QString before = QString::fromUtf8(text.substr(0, start));
+                const QString after = QString::fromUtf8(text.substr(cursor));
+                m_filterEdit->setText(before + choice + after);
+                m_filterEdit->setCursorPosition(int(before.size() + choice.size()));
+                m_filterDebounce->start();
+            });
+    connect(m_model, &FlowTableModel::rebuildStarted, this, [this] {
+        if (m_model->hasFilter() || !m_filterEdit->text().isEmpty())
+            statusBar()->showMessage(tr("Filtering\u2026"));
+    });
+    connect(m_model, &FlowTableModel::rebuildFinished, this, [this](qint64 millis) {
+        statusBar()->showMessage(tr("Applied in %1 ms").arg(millis), 3000);
+    });
+#else
+    // No filter language in this build: no box that does nothing.
+    m_filterEdit->setVisible(false);
+    m_filterHelpButton->setVisible(false);
+    m_findAction->setVisible(false);
+#endif
+}
+
+void MainWindow::applyFilter()
+{
+#ifdef TS_HAVE_FILTER
+    m_filterDebounce->stop();
+    const QString text = m_filterEdit->text().trimmed();
+    auto parsed = filter::Filter::parse(text.toStdString());
+    if (!parsed) {
+        // The previous filter stays; the box says what is wrong.
+        m_filterEdit->setProperty("invalid", true);
+        QPalette palette = m_filterEdit->palette();
+        const bool dark = palette.color(QPalette::Base).lightness() < 128;
+        palette.setColor(QPalette::Base,
+                         dark ? QColor(0x5c, 0x1f, 0x1f) : QColor(0xff, 0xd6, 0xd6));
+        m_filterEdit->setPalette(palette);
+        m_filterEdit->setToolTip(QString::fromStdString(parsed.error().message));
+        return;
+    }
+    m_filterEdit->setProperty("invalid", false);
+    m_filterEdit->setPalette(QPalette());
+    m_filterEdit->setToolTip(QString());
+    if (parsed->isEmpty()) {
+        m_model->setFilter({});
+        return;
+    }
+    auto shared = std::make_shared<const filter::Filter>(std::move(*parsed));
+    m_model->setFilter([shared](const flow::Flow &f) { return shared->matches(f); });
+#endif
+}
+
+void MainWindow::showFilterHelp()
+{
+#ifdef TS_HAVE_FILTER
+    auto *help = findChild<QTextBrowser *>(QStringLiteral("filterHelp"));
+    if (!help) {
+        help = new QTextBrowser(this);
+        help->setObjectName(QStringLiteral("filterHelp"));
+        help->setWindowFlag(Qt::Tool);
+        help->setWindowTitle(tr("Filter language"));
+        help->setLineWrapMode(QTextEdit::NoWrap);
+        help->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        help->setPlainText(QString::fromStdString(filter::Filter::helpText()));
+        help->resize(help->fontMetrics().horizontalAdvance(QLatin1Char('m')) * 90,
+                     help->fontMetrics().height() * 30);
+    }
+    help->show();
+    help->raise();
+#endif
+}
+
+void MainWindow::showColumnMenu(const QPoint &position)
+{
+    QHeaderView *header = m_view->horizontalHeader();
+    QMenu menu(this);
+    for (int column = 0; column < FlowTableModel::ColumnCount; ++column) {
+        QAction *toggle = menu.addAction(m_model->headerData(column, Qt::Horizontal).toString());
+        toggle->setCheckable(true);
+        toggle->setChecked(!header->isSectionHidden(column));
+        connect(toggle, &QAction::toggled, header,
+                [header, column](bool shown) { header->setSectionHidden(column, !shown); });
+    }
+    menu.exec(header->mapToGlobal(position));
+}
+
+void MainWindow::showRowMenu(const QPoint &position)
+{
+    if (!m_view->indexAt(position).isValid())
+        return;
+    QMenu menu(this);
+    menu.addAction(m_copyCurlAction);
+    menu.exec(m_view->viewport()->mapToGlobal(position));
+}
+
+void MainWindow::copySelectedAsCurl()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!f || f->kind != flow::FlowKind::Exchange) {
+        statusBar()->showMessage(tr("Select a request to copy"), 3000);
+        return;
+    }
+    const CurlCommand command = curlCommand(*f);
+    QGuiApplication::clipboard()->setText(command.text);
+    statusBar()->showMessage(command.note.isEmpty() ? tr("Copied as curl") : command.note, 5000);
+}
+
+void MainWindow::askAndOpen()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open"), dir,
+                                                      tr("HTTP Archive (*.har);;All files (*)"));
+    if (!path.isEmpty())
+        openFile(path);
+}
+
+bool MainWindow::openFile(const QString &path)
+{
+    if (!path.endsWith(QStringLiteral(".har"), Qt::CaseInsensitive)) {
+        QMessageBox::warning(this, tr("Open"),
+                             tr("%1 is not a HAR file.").arg(QFileInfo(path).fileName()));
+        return false;
+    }
+    auto flows = flow::readHar(path, m_store.budget());
+    if (!flows) {
+        QMessageBox::warning(this, tr("Open"), QString::fromStdString(flows.error().message));
+        return false;
+    }
+    // Renumbered into a range of their own; parents follow.
+    std::uint64_t next = kImportedIdBase;
+    for (std::size_t i = 0; i < m_store.size(); ++i)
+        next = std::max(next, m_store.at(i).id + 1);
+    const std::uint64_t offset = next - 1; // readHar numbers from 1
+    for (flow::Flow &f : *flows) {
+        f.id += offset;
+        if (f.parent)
+            f.parent += offset;
+        m_store.publish(std::move(f));
+    }
+    m_store.flush();
+    statusBar()->showMessage(tr("Imported %n flow(s) from %1", nullptr, int(flows->size()))
+                                 .arg(QFileInfo(path).fileName()),
+                             5000);
+    return true;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.front().isLocalFile()
+        && urls.front().toLocalFile().endsWith(QStringLiteral(".har"), Qt::CaseInsensitive))
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() == 1 && urls.front().isLocalFile()) {
+        event->acceptProposedAction();
+        // After the drop returns: a message box inside a drop handler confuses some platforms.
+        const QString path = urls.front().toLocalFile();
+        QTimer::singleShot(0, this, [this, path] { openFile(path); });
+    }
 }
 
 void MainWindow::askAndExportHar()
@@ -140,17 +564,119 @@ void MainWindow::askAndExportHar()
     statusBar()->showMessage(tr("Exported to %1").arg(path), 5000);
 }
 
+void MainWindow::setPaused(bool paused)
+{
+    m_model->setPaused(paused);
+    m_pauseAction->setText(paused ? tr("&Resume") : tr("&Pause"));
+    m_pauseAction->setIcon(
+        style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+    updatePausedNote();
+}
+
+void MainWindow::clearFlows()
+{
+    m_store.clear();
+}
+
+void MainWindow::countNewFlows(qsizetype first, qsizetype last)
+{
+    for (qsizetype row = first; row <= last && std::size_t(row) < m_store.size(); ++row) {
+        if (m_store.at(std::size_t(row)).kind == flow::FlowKind::Tunnel)
+            ++m_tunnels;
+    }
+    m_tunnelCountLabel->setText(
+        m_tunnels == 1 ? tr("1 tunnel") : tr("%1 tunnels").arg(QLocale().toString(m_tunnels)));
+}
+
 void MainWindow::updateFlowCount()
 {
-    const int count = m_model->rowCount();
-    m_flowCountLabel->setText(count == 1 ? tr("1 flow")
-                                         : tr("%1 flows").arg(QLocale().toString(count)));
+    const int shown = m_model->rowCount();
+    const auto total = qulonglong(m_store.size());
+    if (m_model->hasFilter() && std::uint64_t(shown) != total)
+        m_flowCountLabel->setText(
+            tr("%1 of %2 flows").arg(QLocale().toString(shown), QLocale().toString(total)));
+    else
+        m_flowCountLabel->setText(shown == 1 ? tr("1 flow")
+                                             : tr("%1 flows").arg(QLocale().toString(shown)));
+    m_tunnelCountLabel->setText(
+        m_tunnels == 1 ? tr("1 tunnel") : tr("%1 tunnels").arg(QLocale().toString(m_tunnels)));
+}
+
+void MainWindow::updatePausedNote()
+{
+    const std::uint64_t skipped = m_model->skippedCount();
+    if (!m_model->isPaused() && skipped == 0) {
+        m_pausedLabel->hide();
+        return;
+    }
+    const QString count = QLocale().toString(qulonglong(skipped));
+    m_pausedLabel->setText(m_model->isPaused()
+                               ? tr("Paused: %1 new flows not shown").arg(count)
+                               : tr("%1 flows not shown (arrived while paused)").arg(count));
+    m_pausedLabel->show();
+}
+
+void MainWindow::updateResourceUsage()
+{
+    const std::uint64_t rss = residentBytes();
+    const std::uint64_t bodies = m_store.budget()->inMemory.load(std::memory_order_relaxed);
+    m_memoryLabel->setText(tr("Memory %1 (bodies %2)")
+                               .arg(rss ? FlowTableModel::formatBytes(rss) : tr("unknown"),
+                                    FlowTableModel::formatBytes(bodies)));
+    std::uint64_t dropped = 0;
+    for (const flow::Connection &c : m_store.connections()) {
+        if (c.log)
+            dropped += c.log->framesDropped();
+    }
+    m_droppedLabel->setText(
+        dropped == 1 ? tr("1 frame dropped")
+                     : tr("%1 frames dropped").arg(QLocale().toString(qulonglong(dropped))));
 }
 
 void MainWindow::followNewRows()
 {
-    if (m_autoScrollAction->isChecked())
+    if (m_autoScrollAction->isChecked() && m_model->sortColumn() < 0)
         m_view->scrollToBottom();
+}
+
+void MainWindow::showCurrentFlow()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    m_detail->showFlow(f ? f->id : 0);
+}
+
+void MainWindow::selectFlow(std::uint64_t id)
+{
+    const int row = m_model->rowOfFlow(id);
+    if (row < 0) {
+        statusBar()->showMessage(tr("Flow %1 is not in the table (filtered out or arrived "
+                                    "while paused)")
+                                     .arg(id),
+                                 5000);
+        return;
+    }
+    const QModelIndex index = m_model->index(row, 0);
+    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect
+                                                         | QItemSelectionModel::Rows);
+    m_view->scrollTo(index, QAbstractItemView::PositionAtCenter);
+}
+
+void MainWindow::rememberCurrentFlow()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    m_currentFlow = f ? f->id : 0;
+}
+
+void MainWindow::restoreCurrentFlow()
+{
+    // A reset (new filter or order, a large batch) keeps the flow the user was looking at.
+    const int row = m_currentFlow ? m_model->rowOfFlow(m_currentFlow) : -1;
+    if (row < 0)
+        return;
+    const QModelIndex index = m_model->index(row, 0);
+    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect
+                                                         | QItemSelectionModel::Rows);
+    m_view->scrollTo(index, QAbstractItemView::PositionAtCenter);
 }
 
 void MainWindow::restoreSettings()
@@ -161,6 +687,13 @@ void MainWindow::restoreSettings()
     restoreState(settings.value(kStateKey).toByteArray());
     m_view->horizontalHeader()->restoreState(settings.value(kHeaderKey).toByteArray());
     m_autoScrollAction->setChecked(settings.value(kAutoScrollKey, true).toBool());
+#ifdef TS_HAVE_FILTER
+    const QString filter = settings.value(kFilterKey).toString();
+    if (!filter.isEmpty()) {
+        m_filterEdit->setText(filter);
+        applyFilter();
+    }
+#endif
 }
 
 void MainWindow::saveSettings() const
@@ -170,6 +703,7 @@ void MainWindow::saveSettings() const
     settings.setValue(kStateKey, saveState());
     settings.setValue(kHeaderKey, m_view->horizontalHeader()->saveState());
     settings.setValue(kAutoScrollKey, m_autoScrollAction->isChecked());
+    settings.setValue(kFilterKey, m_filterEdit->text());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -230,7 +230,11 @@ private Q_SLOTS:
         QCOMPARE(cell(0, M::HostColumn).toString(), u"example.com:8080"_s);
         QCOMPARE(cell(0, M::PathColumn).toString(), u"/item/41"_s);
         QCOMPARE(cell(0, M::StatusColumn).toString(), u"200"_s);
-        QCOMPARE(cell(0, M::SizeColumn).toString(), u"1.2 KiB"_s);
+        QCOMPARE(cell(0, M::ResponseSizeColumn).toString(), u"1.2 KiB"_s);
+        QCOMPARE(cell(0, M::SchemeColumn).toString(), u"http"_s);
+        QCOMPARE(cell(0, M::ClientProtocolColumn).toString(), u"HTTP/1.1"_s);
+        QCOMPARE(cell(0, M::TypeColumn).toString(), u"exchange"_s);
+        QCOMPARE(cell(0, M::TlsColumn).toString(), QString());
         QCOMPARE(cell(0, M::DurationColumn).toString(), u"12 ms"_s);
         QCOMPARE(cell(0, M::ErrorColumn).toString(), QString());
         QVERIFY(
@@ -242,11 +246,11 @@ private Q_SLOTS:
                  int(Qt::AlignRight | Qt::AlignVCenter));
         QCOMPARE(cell(0, M::PathColumn, Qt::ToolTipRole).toString(),
                  u"http://example.com:8080/item/41"_s);
-        QCOMPARE(cell(0, M::SizeColumn, M::SortRole).toULongLong(), 1234u);
+        QCOMPARE(cell(0, M::ResponseSizeColumn, M::SortRole).toULongLong(), 1234u);
         QCOMPARE(cell(0, M::NumberColumn, M::FlowIdRole).toULongLong(), 41u);
 
         QCOMPARE(cell(1, M::HostColumn).toString(), u"example.com"_s);
-        QCOMPARE(cell(1, M::SizeColumn).toString(), u"0 B"_s);
+        QCOMPARE(cell(1, M::ResponseSizeColumn).toString(), u"0 B"_s);
         QCOMPARE(cell(1, M::DurationColumn).toString(), u"3.5 ms"_s);
         QVERIFY(cell(1, M::StatusColumn, Qt::ForegroundRole).value<QColor>().isValid());
 
@@ -259,15 +263,235 @@ private Q_SLOTS:
         QCOMPARE(cell(3, M::MethodColumn).toString(), u"CONNECT"_s);
         QCOMPARE(cell(3, M::HostColumn).toString(), u"example.org:443"_s);
         QCOMPARE(cell(3, M::PathColumn).toString(), QString());
-        QCOMPARE(cell(3, M::SizeColumn).toString(), u"\u2191 1.2 KiB  \u2193 55.5 KiB"_s);
-        QCOMPARE(cell(3, M::SizeColumn, M::SortRole).toULongLong(), 1234u + 56789u);
+        QCOMPARE(cell(3, M::RequestSizeColumn).toString(), u"1.2 KiB"_s);
+        QCOMPARE(cell(3, M::ResponseSizeColumn).toString(), u"55.5 KiB"_s);
+        QCOMPARE(cell(3, M::ResponseSizeColumn, M::SortRole).toULongLong(), 56789u);
+        QCOMPARE(cell(3, M::TypeColumn).toString(), u"tunnel"_s);
+        QCOMPARE(cell(3, M::TlsColumn).toString(), u"not intercepted"_s);
 
         QCOMPARE(cell(4, M::StatusColumn).toString(), u"\u2026"_s); // pending
         QCOMPARE(cell(4, M::DurationColumn).toString(), QString());
-        QCOMPARE(cell(4, M::SizeColumn).toString(), QString());
+        QCOMPARE(cell(4, M::ResponseSizeColumn).toString(), QString());
 
         QCOMPARE(model.headerData(M::PathColumn, Qt::Horizontal).toString(), u"Path"_s);
         QVERIFY(!model.headerData(0, Qt::Vertical).isValid());
+    }
+
+    void showsTlsAndWebSockets()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto tls = std::make_shared<TlsSide>();
+        tls->used = true;
+        tls->version = "TLSv1.3";
+        Flow intercepted = exchange(1);
+        intercepted.scheme = "https";
+        intercepted.port = 443;
+        intercepted.intercepted = true;
+        intercepted.serverTls = tls;
+        store.publish(intercepted);
+        Flow ws = exchange(2);
+        ws.status = 101;
+        store.publish(ws);
+        auto failed = std::make_shared<TlsSide>();
+        failed->used = true;
+        failed->failure = "client rejected our certificate";
+        Flow rejected;
+        rejected.id = 3;
+        rejected.kind = FlowKind::Tunnel;
+        rejected.host = "example.net";
+        rejected.port = 443;
+        rejected.clientTls = failed;
+        store.publish(rejected);
+        store.flush();
+        using M = FlowTableModel;
+        QCOMPARE(model.index(0, M::TlsColumn).data().toString(), u"intercepted, TLSv1.3"_s);
+        QVERIFY(model.index(0, M::TlsColumn).data(Qt::ForegroundRole).value<QColor>().isValid());
+        QVERIFY(!model.index(0, M::HostColumn).data(Qt::ForegroundRole).isValid());
+        QCOMPARE(model.index(1, M::TypeColumn).data().toString(), u"WebSocket"_s);
+        QCOMPARE(model.index(2, M::TlsColumn).data().toString(), u"handshake failed"_s);
+        QCOMPARE(model.index(2, M::TlsColumn).data(Qt::ToolTipRole).toString(),
+                 u"client rejected our certificate"_s);
+    }
+
+    void sortsAndPlacesNewRows()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        for (FlowId id = 1; id <= 10; ++id) {
+            Flow f = exchange(id);
+            f.status = int(100 * (id % 5) + 100); // 200, 300, 400, 500, 100, ...
+            store.publish(f);
+        }
+        store.flush();
+        QSignalSpy finished(&model, &FlowTableModel::rebuildFinished);
+        model.sort(FlowTableModel::StatusColumn, Qt::DescendingOrder);
+        QCOMPARE(finished.count(), 1); // small: done at once
+        const auto statuses = [&] {
+            QList<int> out;
+            for (int row = 0; row < model.rowCount(); ++row)
+                out.append(model.index(row, FlowTableModel::StatusColumn).data().toInt());
+            return out;
+        };
+        QCOMPARE(statuses(), (QList<int>{500, 500, 400, 400, 300, 300, 200, 200, 100, 100}));
+        // Ties keep arrival order.
+        QCOMPARE(model.index(0, FlowTableModel::NumberColumn).data().toString(), u"4"_s);
+        QCOMPARE(model.index(1, FlowTableModel::NumberColumn).data().toString(), u"9"_s);
+
+        // New rows go where they belong, one insert per place.
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        Flow a = exchange(11);
+        a.status = 450;
+        Flow b = exchange(12);
+        b.status = 450;
+        Flow c = exchange(13);
+        c.status = 50;
+        store.publish(a);
+        store.publish(b);
+        store.publish(c);
+        store.flush();
+        QCOMPARE(inserted.count(), 2);
+        QCOMPARE(statuses(),
+                 (QList<int>{500, 500, 450, 450, 400, 400, 300, 300, 200, 200, 100, 100, 50}));
+
+        // A changed row whose key moved is placed again; one that did not stays.
+        Flow moved = exchange(13);
+        moved.status = 600;
+        store.publish(moved);
+        store.flush();
+        QCOMPARE(statuses().front(), 600);
+        QCOMPARE(model.rowCount(), 13);
+        QCOMPARE(model.rowOfFlow(13), 0);
+
+        // Back to arrival order.
+        model.sort(-1);
+        QCOMPARE(model.index(0, FlowTableModel::NumberColumn).data().toString(), u"1"_s);
+        QCOMPARE(model.index(12, FlowTableModel::NumberColumn).data().toString(), u"13"_s);
+    }
+
+    void sortsLargeStoresOnAWorker()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 60000; ++id) {
+            Flow f = exchange(id);
+            f.host = "host" + std::to_string((id * 7919) % 1000) + ".example";
+            store.publish(std::move(f));
+        }
+        store.flush();
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::Warning);
+        QSignalSpy finished(&model, &FlowTableModel::rebuildFinished);
+        model.sort(FlowTableModel::HostColumn, Qt::AscendingOrder);
+        QVERIFY(model.isRebuilding());
+        // Rows keep arriving and changing while it sorts.
+        Flow late = exchange(60001);
+        late.host = "aaa.example";
+        store.publish(late);
+        store.flush();
+        QVERIFY(finished.wait(10000));
+        QVERIFY(!model.isRebuilding());
+        QCOMPARE(model.rowCount(), 60001);
+        QCOMPARE(model.index(0, FlowTableModel::HostColumn).data().toString(), u"aaa.example"_s);
+        QString previous;
+        for (int row = 0; row < model.rowCount(); row += 997) {
+            const QString host = model.index(row, FlowTableModel::HostColumn).data().toString();
+            QVERIFY2(previous <= host, qPrintable(previous + u" > "_s + host));
+            previous = host;
+        }
+    }
+
+    void filtersAndFollowsChanges()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        for (FlowId id = 1; id <= 20; ++id)
+            store.publish(exchange(id));
+        store.flush();
+        model.setFilter([](const Flow &f) { return f.status == 404; });
+        QVERIFY(model.hasFilter());
+        QCOMPARE(model.rowCount(), 0);
+
+        // Rows that come to match appear in arrival order; rows that stop matching go.
+        for (FlowId id : {15, 3, 8}) {
+            Flow f = exchange(id);
+            f.status = 404;
+            store.publish(f);
+        }
+        Flow fresh = exchange(21);
+        fresh.status = 404;
+        store.publish(fresh);
+        store.flush();
+        QCOMPARE(model.rowCount(), 4);
+        QCOMPARE(model.index(0, FlowTableModel::NumberColumn).data().toString(), u"3"_s);
+        QCOMPARE(model.index(3, FlowTableModel::NumberColumn).data().toString(), u"21"_s);
+        Flow fixed = exchange(8);
+        fixed.status = 200;
+        store.publish(fixed);
+        store.flush();
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.rowOfFlow(8), -1);
+        QCOMPARE(model.rowOfFlow(15), 1);
+
+        model.setFilter({});
+        QCOMPARE(model.rowCount(), 21);
+    }
+
+    void manyScatteredChangesBecomeOneReset()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        for (FlowId id = 1; id <= 1000; ++id)
+            store.publish(exchange(id));
+        store.flush();
+        model.setFilter([](const Flow &f) { return f.status != 500; });
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        for (FlowId id = 1; id <= 1000; id += 10) {
+            Flow f = exchange(id);
+            f.status = 500;
+            store.publish(f);
+        }
+        store.flush();
+        QCOMPARE(model.rowCount(), 900);
+        QCOMPARE(reset.count(), 1);
+        QCOMPARE(removed.count(), 0);
+    }
+
+    void pauseSkipsNewFlows()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        store.publish(exchange(1));
+        store.flush();
+        model.setPaused(true);
+        QSignalSpy skipped(&model, &FlowTableModel::skippedCountChanged);
+        store.publish(exchange(2));
+        store.publish(exchange(3));
+        store.flush();
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(model.skippedCount(), 2u);
+        QCOMPARE(skipped.count(), 1);
+        model.setPaused(false);
+        store.publish(exchange(4));
+        store.flush();
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.index(1, FlowTableModel::NumberColumn).data().toString(), u"4"_s);
+        // Skipped flows stay out of a re-sort too, until the store is cleared.
+        model.sort(FlowTableModel::NumberColumn, Qt::DescendingOrder);
+        QCOMPARE(model.rowCount(), 2);
+        store.clear();
+        QCOMPARE(model.skippedCount(), 0u);
     }
 
     void formatsBytes_data()

@@ -1,16 +1,25 @@
 #include "core/flow/flow_store.h"
+#include "core/flow/har.h"
+#include "ui/detail/flow_detail_pane.h"
 #include "ui/main_window.h"
+#include "ui/models/flow_table_model.h"
 
 #include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace ts::flow;
+using ts::ui::FlowTableModel;
 using ts::ui::MainWindow;
 using namespace Qt::StringLiterals;
 
@@ -146,18 +155,192 @@ private Q_SLOTS:
         FlowStore store;
         MainWindow window(store, {u"127.0.0.1:8080"_s});
         const QList<QAction *> menus = window.menuBar()->actions();
-        QCOMPARE(menus.size(), 2);
+        QCOMPARE(menus.size(), 3);
         QCOMPARE(menus[0]->text(), u"&File"_s);
-        QCOMPARE(menus[1]->text(), u"&View"_s);
+        QCOMPARE(menus[1]->text(), u"&Edit"_s);
+        QCOMPARE(menus[2]->text(), u"&View"_s);
         QStringList items;
         for (QAction *menu : menus) {
             for (QAction *item : menu->menu()->actions()) {
-                if (!item->isSeparator())
+                if (!item->isSeparator() && item->isVisible())
                     items.append(item->text());
             }
         }
-        QCOMPARE(items,
-                 (QStringList{u"&Export HAR\u2026"_s, u"&Quit"_s, u"&Auto-scroll to new flows"_s}));
+        QStringList expected{u"&Open\u2026"_s, u"&Export HAR\u2026"_s, u"&Quit"_s,
+                             u"Copy as &curl"_s};
+#ifdef TS_HAVE_FILTER
+        expected.append(u"&Filter\u2026"_s);
+#endif
+        expected += {u"C&lear"_s, u"&Auto-scroll to new flows"_s, u"&Pause"_s, u"Details"_s};
+        // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
+        QStringList docks = items.mid(expected.size());
+        docks.sort();
+        QCOMPARE(items.first(expected.size()), expected);
+        QCOMPARE(docks,
+                 (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
+        // No engine hook: no intercept button.
+        QVERIFY(!action(window, u"interceptAction"_s));
+        QCOMPARE(action(window, u"openAction"_s)->shortcut(), QKeySequence(QKeySequence::Open));
+        QCOMPARE(action(window, u"exportHarAction"_s)->shortcut(),
+                 QKeySequence(QKeySequence::Save));
+    }
+
+    void interceptToggleCallsTheEngine()
+    {
+        FlowStore store;
+        QList<bool> calls;
+        ts::ui::EngineControls engine;
+        engine.setIntercepting = [&](bool on) {
+            calls.append(on);
+        };
+        engine.intercepting = true;
+        MainWindow window(store, {u"127.0.0.1:8080"_s}, engine);
+        QAction *intercept = action(window, u"interceptAction"_s);
+        QVERIFY(intercept);
+        QVERIFY(intercept->isChecked());
+        intercept->trigger();
+        intercept->trigger();
+        QCOMPARE(calls, (QList<bool>{false, true}));
+    }
+
+    void statusBarCountsAndMeasures()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        Flow tunnel;
+        tunnel.id = 1000;
+        tunnel.kind = FlowKind::Tunnel;
+        tunnel.host = "example.org";
+        tunnel.port = 443;
+        store.publish(tunnel);
+        Connection connection;
+        connection.id = 1;
+        connection.log = std::make_shared<ConnectionLog>(2);
+        for (int i = 0; i < 5; ++i)
+            connection.log->addFrame({});
+        store.publish(connection);
+        publishFlows(store, 1, 3);
+        QCOMPARE(labelText(window, u"flowCountLabel"_s), u"4 flows"_s);
+        QCOMPARE(labelText(window, u"tunnelCountLabel"_s), u"1 tunnel"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(labelText(window, u"droppedFramesLabel"_s), u"3 frames dropped"_s,
+                                  3000);
+        QVERIFY(labelText(window, u"memoryLabel"_s).startsWith(u"Memory "_s));
+        QVERIFY(!labelText(window, u"memoryLabel"_s).contains(u"unknown"_s));
+    }
+
+    void pauseSkipsAndSaysHowMany()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        publishFlows(store, 1, 2);
+        QAction *pause = action(window, u"pauseAction"_s);
+        pause->trigger();
+        publishFlows(store, 3, 7);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        QCOMPARE(view->model()->rowCount(), 2);
+        QCOMPARE(labelText(window, u"pausedLabel"_s), u"Paused: 5 new flows not shown"_s);
+        pause->trigger();
+        publishFlows(store, 8, 8);
+        QCOMPARE(view->model()->rowCount(), 3);
+        QCOMPARE(labelText(window, u"pausedLabel"_s),
+                 u"5 flows not shown (arrived while paused)"_s);
+        action(window, u"clearAction"_s)->trigger();
+        QCOMPARE(view->model()->rowCount(), 0);
+        QVERIFY(window.findChild<QLabel *>(u"pausedLabel"_s)->isHidden());
+    }
+
+    void selectingAFlowShowsItsDetails()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        publishFlows(store, 1, 3);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        view->selectRow(1);
+        auto *pane = window.findChild<ts::ui::FlowDetailPane *>();
+        QVERIFY(pane);
+        QCOMPARE(pane->flowId(), 2u);
+        QCOMPARE(pane->summaryText(), u"GET http://example.com/2  \u2192  200 "_s);
+    }
+
+    void copiesTheSelectedFlowAsCurl()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        publishFlows(store, 1, 3);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        view->selectRow(2);
+        action(window, u"copyCurlAction"_s)->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), u"curl 'http://example.com/3'"_s);
+    }
+
+    void chosenColumnsSurvive()
+    {
+        FlowStore store;
+        {
+            MainWindow window(store, {});
+            auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+            QVERIFY(view->horizontalHeader()->isSectionHidden(FlowTableModel::SchemeColumn));
+            QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::HostColumn));
+            view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, true);
+            view->horizontalHeader()->setSectionHidden(FlowTableModel::SchemeColumn, false);
+            window.close();
+        }
+        MainWindow again(store, {});
+        auto *view = again.findChild<QTableView *>(u"flowTable"_s);
+        QVERIFY(view->horizontalHeader()->isSectionHidden(FlowTableModel::HostColumn));
+        QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::SchemeColumn));
+        view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, false);
+        again.close();
+    }
+
+    void filterNarrowsTheTable()
+    {
+#ifndef TS_HAVE_FILTER
+        QSKIP("built without core/filter");
+#else
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        publishFlows(store, 1, 30);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        auto *edit = window.findChild<QLineEdit *>(u"filterEdit"_s);
+        QVERIFY(edit && edit->isVisible() == window.isVisible());
+        QTest::keyClicks(edit, u"path:/2"_s); // /2, /20 ... /29
+        QTRY_COMPARE(view->model()->rowCount(), 11);
+        QCOMPARE(labelText(window, u"flowCountLabel"_s), u"11 of 30 flows"_s);
+
+        // A bad expression leaves the filter as it was and says why.
+        edit->setText(u"status:"_s);
+        Q_EMIT edit->returnPressed();
+        QVERIFY(edit->property("invalid").toBool());
+        QVERIFY(!edit->toolTip().isEmpty());
+        QCOMPARE(view->model()->rowCount(), 11);
+
+        // New flows are filtered as they come.
+        publishFlows(store, 31, 40);
+        QCOMPARE(view->model()->rowCount(), 11);
+        edit->clear();
+        QTRY_COMPARE(view->model()->rowCount(), 40);
+        QVERIFY(!edit->property("invalid").toBool());
+#endif
+    }
+
+    void opensAHarFile()
+    {
+        FlowStore exported;
+        publishFlows(exported, 1, 5);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"flows.har"_s);
+        QVERIFY(ts::flow::writeHar(exported, path));
+
+        FlowStore store;
+        publishFlows(store, 1, 2); // live flows keep their ids
+        MainWindow window(store, {});
+        QVERIFY(window.openFile(path));
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        QCOMPARE(view->model()->rowCount(), 7);
+        QCOMPARE(view->model()->index(0, 0).data().toString(), u"1"_s);
+        QCOMPARE(view->model()->index(6, FlowTableModel::PathColumn).data().toString(), u"/5"_s);
+        QVERIFY(window.acceptDrops());
     }
 };
 

@@ -4,10 +4,14 @@
 
 #include <QColor>
 #include <QDateTime>
+#include <QFutureWatcher>
 #include <QGuiApplication>
 #include <QPalette>
+#include <QTimer>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <string_view>
 
 namespace ts::ui {
 
@@ -16,6 +20,16 @@ using flow::FlowKind;
 using flow::FlowState;
 
 namespace {
+
+// A rebuild walks the store for at most this long before letting the event loop run.
+constexpr qint64 kSliceMillis = 8;
+// Sorts of fewer entries run on the GUI thread: cheaper than a round trip to a worker.
+constexpr std::size_t kInlineSortEntries = 20000;
+// A batch needing more separate inserts and removals than this is applied as one reset: each
+// insert or remove in the middle costs the view O(rows).
+constexpr std::size_t kMaxGroups = 32;
+// Rows whose cell text is kept.
+constexpr int kTextCacheRows = 4096;
 
 QString fromStd(const std::string &s)
 {
@@ -34,10 +48,60 @@ QString hostText(const Flow &f)
     return defaultPort ? host : host + QLatin1Char(':') + QString::number(f.port);
 }
 
-std::uint64_t sizeOf(const Flow &f)
+bool isWebSocket(const Flow &f)
+{
+    if (f.status == 101)
+        return true;
+    for (const auto &[name, value] : f.requestHeaders) {
+        if (name.size() == 7 && QLatin1String(name).compare(u"upgrade", Qt::CaseInsensitive) == 0
+            && QLatin1String(value).contains(u"websocket", Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
+enum class FlowType : std::uint8_t { Exchange, Tunnel, WebSocket };
+FlowType typeOf(const Flow &f)
 {
     if (f.kind == FlowKind::Tunnel)
-        return f.bytesClientToServer + f.bytesServerToClient;
+        return FlowType::Tunnel;
+    return isWebSocket(f) ? FlowType::WebSocket : FlowType::Exchange;
+}
+
+enum class TlsState : std::uint8_t { None, PassThrough, Plain, Intercepted, Failed };
+TlsState tlsStateOf(const Flow &f)
+{
+    const bool failed = (f.clientTls && !f.clientTls->failure.empty())
+                        || (f.serverTls && !f.serverTls->failure.empty());
+    if (failed)
+        return TlsState::Failed;
+    if (f.intercepted)
+        return TlsState::Intercepted;
+    if ((f.serverTls && f.serverTls->used) || (f.clientTls && f.clientTls->used))
+        return TlsState::Plain;
+    return f.kind == FlowKind::Tunnel ? TlsState::PassThrough : TlsState::None;
+}
+
+std::string_view tlsVersion(const Flow &f)
+{
+    if (f.serverTls && !f.serverTls->version.empty())
+        return f.serverTls->version;
+    if (f.clientTls && !f.clientTls->version.empty())
+        return f.clientTls->version;
+    return {};
+}
+
+std::uint64_t requestSize(const Flow &f)
+{
+    if (f.kind == FlowKind::Tunnel)
+        return f.bytesClientToServer;
+    return f.requestBody ? f.requestBody->size() : 0;
+}
+
+std::uint64_t responseSize(const Flow &f)
+{
+    if (f.kind == FlowKind::Tunnel)
+        return f.bytesServerToClient;
     return f.responseBody ? f.responseBody->size() : 0;
 }
 
@@ -46,21 +110,89 @@ bool looksFailed(const Flow &f)
     return !f.error.empty() || f.state == FlowState::Failed || f.status >= 400;
 }
 
+// A column's sort key: text first, then number. Views into the flow, so comparing two stored
+// flows copies nothing.
+struct Key
+{
+    std::int64_t number = 0;
+    std::string_view text;
+};
+
+Key keyOf(const Flow &f, int column)
+{
+    using M = FlowTableModel;
+    switch (column) {
+    case M::NumberColumn:
+        return {std::int64_t(f.id), {}};
+    case M::TimeColumn:
+        return {f.startedWall, {}};
+    case M::ClientColumn:
+        return {0, f.clientAddress};
+    case M::MethodColumn:
+        return {0, f.kind == FlowKind::Tunnel ? std::string_view("CONNECT") : f.method};
+    case M::SchemeColumn:
+        return {0, f.scheme};
+    case M::HostColumn:
+        return {f.port, f.host};
+    case M::PathColumn:
+        return {0, f.path};
+    case M::StatusColumn:
+        return {f.status, {}};
+    case M::ClientProtocolColumn:
+        return {0, f.clientProtocol};
+    case M::ServerProtocolColumn:
+        return {0, f.serverProtocol};
+    case M::TlsColumn:
+        return {std::int64_t(tlsStateOf(f)), tlsVersion(f)};
+    case M::TypeColumn:
+        return {std::int64_t(typeOf(f)), {}};
+    case M::RequestSizeColumn:
+        return {std::int64_t(requestSize(f)), {}};
+    case M::ResponseSizeColumn:
+        return {std::int64_t(responseSize(f)), {}};
+    case M::DurationColumn:
+        return {f.durationMicros(), {}};
+    case M::ErrorColumn:
+        return {0, f.error};
+    default:
+        return {};
+    }
+}
+
+// <0, 0, >0 like strcmp.
+int compareKeys(std::string_view aText, std::int64_t aNumber, std::string_view bText,
+                std::int64_t bNumber)
+{
+    if (const int c = aText.compare(bText); c != 0)
+        return c;
+    return aNumber < bNumber ? -1 : aNumber > bNumber ? 1 : 0;
+}
+
 } // namespace
 
 FlowTableModel::FlowTableModel(flow::FlowStore &store, QObject *parent)
-    : QAbstractTableModel(parent), m_store(store), m_rowCount(int(store.size()))
+    : QAbstractTableModel(parent)
+    , m_store(store)
+    , m_known(store.size())
+    , m_sliceTimer(new QTimer(this))
+    , m_text(kTextCacheRows)
 {
-    connect(&m_store, &flow::FlowStore::flowsAdded, this, &FlowTableModel::insertRows);
-    connect(&m_store, &flow::FlowStore::flowsChanged, this, &FlowTableModel::changeRows);
-    connect(&m_store, &flow::FlowStore::cleared, this, &FlowTableModel::reset);
+    m_rows.resize(m_known);
+    for (std::size_t i = 0; i < m_known; ++i)
+        m_rows[i] = std::uint32_t(i);
+    m_sliceTimer->setSingleShot(true);
+    m_sliceTimer->setInterval(0);
+    connect(m_sliceTimer, &QTimer::timeout, this, &FlowTableModel::continueRebuild);
+    connect(&m_store, &flow::FlowStore::flowsAdded, this, &FlowTableModel::onFlowsAdded);
+    connect(&m_store, &flow::FlowStore::flowsChanged, this, &FlowTableModel::onFlowsChanged);
+    connect(&m_store, &flow::FlowStore::cleared, this, &FlowTableModel::onCleared);
 }
 
 FlowTableModel::~FlowTableModel() = default;
 
 int FlowTableModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : m_rowCount;
+    return parent.isValid() ? 0 : int(m_rows.size());
 }
 
 int FlowTableModel::columnCount(const QModelIndex &parent) const
@@ -68,59 +200,389 @@ int FlowTableModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-void FlowTableModel::insertRows(qsizetype first, qsizetype last)
+const Flow *FlowTableModel::flowAt(int row) const
 {
-    // The store signals once per batch with the rows it appended; anything we already announced
-    // (or that is no longer there) is skipped, so the bounds always match what views know.
-    Q_UNUSED(first);
-    last = std::min<qsizetype>(last, qsizetype(m_store.size()) - 1);
-    if (last < m_rowCount)
-        return;
-    beginInsertRows({}, m_rowCount, int(last));
-    m_rowCount = int(last) + 1;
-    endInsertRows();
+    if (row < 0 || std::size_t(row) >= m_rows.size() || m_rows[row] >= m_store.size())
+        return nullptr;
+    return &m_store.at(m_rows[row]);
 }
 
-void FlowTableModel::changeRows(const std::vector<std::size_t> &rows)
+int FlowTableModel::rowOfFlow(std::uint64_t id) const
 {
-    // Rows arrive sorted: one dataChanged per run of adjacent rows.
-    std::size_t i = 0;
-    while (i < rows.size()) {
-        const std::size_t start = rows[i];
-        std::size_t end = start;
-        while (i + 1 < rows.size() && rows[i + 1] == end + 1)
-            end = rows[++i];
-        ++i;
-        if (start >= std::size_t(m_rowCount))
-            break;
-        end = std::min(end, std::size_t(m_rowCount) - 1);
-        Q_EMIT dataChanged(index(int(start), 0), index(int(end), ColumnCount - 1));
+    const std::size_t storeRow = m_store.rowOf(id);
+    return storeRow == SIZE_MAX ? -1 : positionOf(storeRow);
+}
+
+// ---- live updates ----
+
+void FlowTableModel::onFlowsAdded(qsizetype first, qsizetype last)
+{
+    // The store signals once per batch with the rows it appended; anything we already know (or
+    // that is no longer there) is skipped, so the bounds always match what views know.
+    Q_UNUSED(first);
+    const std::size_t end = std::min(std::size_t(last) + 1, m_store.size());
+    if (end <= m_known)
+        return;
+    const std::size_t firstNew = m_known;
+    m_known = end;
+    if (m_paused) {
+        if (!m_skipped.empty() && m_skipped.back().second == firstNew)
+            m_skipped.back().second = end;
+        else
+            m_skipped.emplace_back(firstNew, end);
+        m_skippedCount += end - firstNew;
+        Q_EMIT skippedCountChanged(m_skippedCount);
+        return;
+    }
+    update(firstNew, end, {});
+}
+
+void FlowTableModel::onFlowsChanged(const std::vector<std::size_t> &rows)
+{
+    for (const std::size_t row : rows)
+        m_text.remove(std::uint32_t(row));
+    if (m_pending)
+        m_pending->changedMeanwhile.insert(m_pending->changedMeanwhile.end(), rows.begin(),
+                                           rows.end());
+    update(0, 0, rows);
+}
+
+void FlowTableModel::onCleared()
+{
+    ++m_generation;
+    m_pending.reset();
+    m_sliceTimer->stop();
+    beginResetModel();
+    m_rows.clear();
+    m_known = m_store.size();
+    m_positions.clear();
+    m_positionsValid = false;
+    m_skipped.clear();
+    m_text.clear();
+    endResetModel();
+    if (m_skippedCount != 0) {
+        m_skippedCount = 0;
+        Q_EMIT skippedCountChanged(0);
     }
 }
 
-void FlowTableModel::reset()
+void FlowTableModel::update(std::size_t firstNew, std::size_t endNew,
+                            const std::vector<std::size_t> &changed)
 {
-    beginResetModel();
-    m_rowCount = int(m_store.size());
-    endResetModel();
+    const bool sorted = m_active.sortColumn >= 0;
+    std::vector<int> removals;               // positions
+    std::vector<std::uint32_t> insertions;   // store rows
+    std::vector<std::uint32_t> changedShown; // store rows that stay where they are
+
+    for (const std::size_t row : changed) {
+        if (row >= m_known || isSkipped(row))
+            continue;
+        const bool match = accepts(m_active, m_store.at(row));
+        const int position = positionOf(row);
+        if (position < 0) {
+            if (match)
+                insertions.push_back(std::uint32_t(row));
+        } else if (!match) {
+            removals.push_back(position);
+        } else if (sorted && !inOrderAt(position)) {
+            removals.push_back(position);
+            insertions.push_back(std::uint32_t(row));
+        } else {
+            changedShown.push_back(std::uint32_t(row));
+        }
+    }
+    for (std::size_t row = firstNew; row < endNew; ++row) {
+        if (!isSkipped(row) && accepts(m_active, m_store.at(row)))
+            insertions.push_back(std::uint32_t(row));
+    }
+
+    // Removals first, bottom up, a range per run of adjacent positions.
+    if (!removals.empty()) {
+        std::sort(removals.begin(), removals.end());
+        removals.erase(std::unique(removals.begin(), removals.end()), removals.end());
+        std::vector<std::pair<int, int>> runs;
+        for (const int p : removals) {
+            if (!runs.empty() && runs.back().second + 1 == p)
+                runs.back().second = p;
+            else
+                runs.emplace_back(p, p);
+        }
+        if (runs.size() > kMaxGroups) {
+            beginResetModel();
+            std::vector<std::uint32_t> kept;
+            kept.reserve(m_rows.size() - removals.size());
+            std::size_t r = 0;
+            for (std::size_t i = 0; i < m_rows.size(); ++i) {
+                if (r < removals.size() && removals[r] == int(i))
+                    ++r;
+                else
+                    kept.push_back(m_rows[i]);
+            }
+            m_rows = std::move(kept);
+            m_positionsValid = false;
+            endResetModel();
+        } else {
+            for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+                beginRemoveRows({}, run->first, run->second);
+                m_rows.erase(m_rows.begin() + run->first, m_rows.begin() + run->second + 1);
+                m_positionsValid = false;
+                endRemoveRows();
+            }
+        }
+    }
+
+    if (!insertions.empty()) {
+        const auto order = [this, sorted](std::uint32_t a, std::uint32_t b) {
+            return sorted ? less(a, b) : a < b;
+        };
+        std::sort(insertions.begin(), insertions.end(), order);
+        insertions.erase(std::unique(insertions.begin(), insertions.end()), insertions.end());
+        // Where each goes in the current rows; equal places make one group.
+        std::vector<std::pair<std::size_t, std::size_t>> groups; // (place, count)
+        auto from = m_rows.begin();
+        for (const std::uint32_t row : insertions) {
+            from = std::lower_bound(from, m_rows.end(), row, order);
+            const auto place = std::size_t(from - m_rows.begin());
+            if (!groups.empty() && groups.back().first == place)
+                ++groups.back().second;
+            else
+                groups.emplace_back(place, 1);
+        }
+        if (groups.size() > kMaxGroups) {
+            beginResetModel();
+            std::vector<std::uint32_t> merged(m_rows.size() + insertions.size());
+            std::merge(m_rows.begin(), m_rows.end(), insertions.begin(), insertions.end(),
+                       merged.begin(), order);
+            m_rows = std::move(merged);
+            m_positionsValid = false;
+            endResetModel();
+        } else {
+            std::size_t offset = 0;
+            auto next = insertions.begin();
+            for (const auto &[place, count] : groups) {
+                const auto at = int(place + offset);
+                beginInsertRows({}, at, at + int(count) - 1);
+                m_rows.insert(m_rows.begin() + at, next, next + std::ptrdiff_t(count));
+                if (at + int(count) != int(m_rows.size()))
+                    m_positionsValid = false;
+                endInsertRows();
+                next += std::ptrdiff_t(count);
+                offset += count;
+            }
+        }
+    }
+
+    // Changed rows that stayed: one dataChanged per run of adjacent positions.
+    if (changedShown.empty())
+        return;
+    std::vector<int> positions;
+    positions.reserve(changedShown.size());
+    for (const std::uint32_t row : changedShown) {
+        if (const int p = positionOf(row); p >= 0)
+            positions.push_back(p);
+    }
+    std::sort(positions.begin(), positions.end());
+    std::size_t i = 0;
+    while (i < positions.size()) {
+        const int start = positions[i];
+        int end = start;
+        while (i + 1 < positions.size() && positions[i + 1] == end + 1)
+            end = positions[++i];
+        ++i;
+        Q_EMIT dataChanged(index(start, 0), index(end, ColumnCount - 1));
+    }
 }
+
+bool FlowTableModel::accepts(const View &view, const Flow &f) const
+{
+    return !view.filter || view.filter(f);
+}
+
+bool FlowTableModel::isSkipped(std::size_t storeRow) const
+{
+    if (m_skipped.empty() || storeRow < m_skipped.front().first)
+        return false;
+    const auto it
+        = std::upper_bound(m_skipped.begin(), m_skipped.end(), storeRow,
+                           [](std::size_t row, const auto &range) { return row < range.first; });
+    return it != m_skipped.begin() && storeRow < std::prev(it)->second;
+}
+
+bool FlowTableModel::less(std::uint32_t a, std::uint32_t b) const
+{
+    const Key ka = keyOf(m_store.at(a), m_active.sortColumn);
+    const Key kb = keyOf(m_store.at(b), m_active.sortColumn);
+    const int c = compareKeys(ka.text, ka.number, kb.text, kb.number);
+    if (c != 0)
+        return m_active.order == Qt::DescendingOrder ? c > 0 : c < 0;
+    return a < b;
+}
+
+int FlowTableModel::positionOf(std::size_t storeRow) const
+{
+    if (m_active.sortColumn < 0) { // rows ascend
+        const auto it = std::lower_bound(m_rows.begin(), m_rows.end(), storeRow);
+        return it != m_rows.end() && *it == storeRow ? int(it - m_rows.begin()) : -1;
+    }
+    if (!m_positionsValid || m_positions.size() < m_known) {
+        m_positions.assign(m_known, -1);
+        for (std::size_t i = 0; i < m_rows.size(); ++i)
+            m_positions[m_rows[i]] = std::int32_t(i);
+        m_positionsValid = true;
+    }
+    return storeRow < m_positions.size() ? m_positions[storeRow] : -1;
+}
+
+bool FlowTableModel::inOrderAt(int position) const
+{
+    const std::uint32_t row = m_rows[position];
+    if (position > 0 && less(row, m_rows[position - 1]))
+        return false;
+    return std::size_t(position) + 1 >= m_rows.size() || !less(m_rows[position + 1], row);
+}
+
+// ---- filter and sort ----
+
+void FlowTableModel::sort(int column, Qt::SortOrder order)
+{
+    if (column >= ColumnCount)
+        return;
+    View view = m_pending ? m_pending->view : m_active;
+    if (view.sortColumn == column && (column < 0 || view.order == order))
+        return;
+    view.sortColumn = column;
+    view.order = order;
+    startRebuild(std::move(view));
+}
+
+void FlowTableModel::setFilter(Predicate predicate)
+{
+    View view = m_pending ? m_pending->view : m_active;
+    view.filter = std::move(predicate);
+    startRebuild(std::move(view));
+}
+
+void FlowTableModel::setPaused(bool paused)
+{
+    m_paused = paused;
+}
+
+void FlowTableModel::startRebuild(View view)
+{
+    m_pending = std::make_unique<Rebuild>();
+    m_pending->view = std::move(view);
+    m_pending->generation = ++m_generation;
+    m_pending->clock.start();
+    Q_EMIT rebuildStarted();
+    // The first slice runs now: a small store is done before this returns.
+    continueRebuild();
+}
+
+void FlowTableModel::continueRebuild()
+{
+    if (!m_pending || m_pending->sorting)
+        return;
+    Rebuild &r = *m_pending;
+    const bool sorted = r.view.sortColumn >= 0;
+    QElapsedTimer slice;
+    slice.start();
+    while (r.next < m_known) {
+        const std::size_t row = r.next++;
+        if (!isSkipped(row)) {
+            const Flow &f = m_store.at(row);
+            if (accepts(r.view, f)) {
+                if (sorted) {
+                    const Key key = keyOf(f, r.view.sortColumn);
+                    r.entries.push_back({key.number, std::string(key.text), std::uint32_t(row)});
+                } else {
+                    r.rows.push_back(std::uint32_t(row));
+                }
+            }
+        }
+        if ((r.next & 255) == 0 && slice.elapsed() >= kSliceMillis) {
+            m_sliceTimer->start();
+            return;
+        }
+    }
+
+    if (!sorted) {
+        install(std::move(r.rows));
+        return;
+    }
+    const bool descending = r.view.order == Qt::DescendingOrder;
+    auto sortEntries = [descending](std::vector<SortEntry> entries) {
+        std::sort(entries.begin(), entries.end(),
+                  [descending](const SortEntry &a, const SortEntry &b) {
+                      const int c = compareKeys(a.text, a.number, b.text, b.number);
+                      if (c != 0)
+                          return descending ? c > 0 : c < 0;
+                      return a.row < b.row;
+                  });
+        std::vector<std::uint32_t> rows(entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i)
+            rows[i] = entries[i].row;
+        return rows;
+    };
+    if (r.entries.size() < kInlineSortEntries) {
+        install(sortEntries(std::move(r.entries)));
+        return;
+    }
+    r.sorting = true;
+    const std::uint64_t generation = r.generation;
+    auto *watcher = new QFutureWatcher<std::vector<std::uint32_t>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (m_pending && m_pending->generation == generation)
+            install(watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run(sortEntries, std::move(r.entries)));
+}
+
+void FlowTableModel::install(std::vector<std::uint32_t> rows)
+{
+    const std::unique_ptr<Rebuild> done = std::move(m_pending);
+    const std::size_t walked = done->next;
+    beginResetModel();
+    m_active = done->view;
+    m_rows = std::move(rows);
+    m_positionsValid = false;
+    endResetModel();
+    // Rows that changed or arrived while the rebuild ran, now under the new filter and order.
+    std::vector<std::size_t> changed = done->changedMeanwhile;
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    changed.erase(std::lower_bound(changed.begin(), changed.end(), walked), changed.end());
+    update(walked, m_known, changed);
+    Q_EMIT rebuildFinished(done->clock.elapsed());
+}
+
+// ---- cells ----
 
 QVariant FlowTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const auto row = std::size_t(index.row());
-    if (row >= m_store.size()) // between a store clear and our reset
+    const std::uint32_t storeRow = m_rows[std::size_t(index.row())];
+    if (storeRow >= m_store.size())
         return {};
-    const Flow &f = m_store.at(row);
+    const Flow &f = m_store.at(storeRow);
     const int column = index.column();
 
     switch (role) {
     case Qt::DisplayRole:
-        return display(f, column);
+        return rowText(storeRow)[std::size_t(column)];
     case Qt::ToolTipRole:
         if (column == PathColumn || column == HostColumn)
             return fromStd(f.url());
+        if (column == TlsColumn) {
+            for (const auto *side : {f.clientTls.get(), f.serverTls.get()}) {
+                if (side && !side->failure.empty())
+                    return fromStd(side->failure);
+            }
+            if (f.serverTls && !f.serverTls->verified && !f.serverTls->verifyError.empty())
+                return tr("Server certificate not verified: %1")
+                    .arg(fromStd(f.serverTls->verifyError));
+        }
         if (!f.error.empty())
             return fromStd(f.error);
         return {};
@@ -128,14 +590,15 @@ QVariant FlowTableModel::data(const QModelIndex &index, int role) const
         switch (column) {
         case NumberColumn:
         case StatusColumn:
-        case SizeColumn:
+        case RequestSizeColumn:
+        case ResponseSizeColumn:
         case DurationColumn:
             return int(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return int(Qt::AlignLeft | Qt::AlignVCenter);
         }
     case Qt::ForegroundRole:
-        return foreground(f);
+        return foreground(f, column);
     case SortRole:
         return sortValue(f, column);
     case FlowIdRole:
@@ -145,7 +608,19 @@ QVariant FlowTableModel::data(const QModelIndex &index, int role) const
     }
 }
 
-QVariant FlowTableModel::display(const Flow &f, int column) const
+const FlowTableModel::RowText &FlowTableModel::rowText(std::uint32_t storeRow) const
+{
+    if (const RowText *cached = m_text.object(storeRow))
+        return *cached;
+    auto *text = new RowText;
+    const Flow &f = m_store.at(storeRow);
+    for (int column = 0; column < ColumnCount; ++column)
+        (*text)[std::size_t(column)] = display(f, column);
+    m_text.insert(storeRow, text);
+    return *text;
+}
+
+QString FlowTableModel::display(const Flow &f, int column) const
 {
     const bool tunnel = f.kind == FlowKind::Tunnel;
     switch (column) {
@@ -159,6 +634,8 @@ QVariant FlowTableModel::display(const Flow &f, int column) const
         return fromStd(f.clientAddress);
     case MethodColumn:
         return tunnel ? QStringLiteral("CONNECT") : fromStd(f.method);
+    case SchemeColumn:
+        return fromStd(f.scheme);
     case HostColumn:
         return hostText(f);
     case PathColumn:
@@ -167,12 +644,43 @@ QVariant FlowTableModel::display(const Flow &f, int column) const
         if (f.status > 0)
             return QString::number(f.status);
         return f.state == FlowState::Open ? QStringLiteral("\u2026") : QString();
-    case SizeColumn:
-        if (tunnel)
-            return QStringLiteral("\u2191 %1  \u2193 %2")
-                .arg(formatBytes(f.bytesClientToServer), formatBytes(f.bytesServerToClient));
-        if (f.responseBody || f.status > 0)
-            return formatBytes(sizeOf(f));
+    case ClientProtocolColumn:
+        return fromStd(f.clientProtocol);
+    case ServerProtocolColumn:
+        return fromStd(f.serverProtocol);
+    case TlsColumn: {
+        const QString version = QString::fromUtf8(tlsVersion(f));
+        switch (tlsStateOf(f)) {
+        case TlsState::None:
+            return QString();
+        case TlsState::PassThrough:
+            return tr("not intercepted");
+        case TlsState::Plain:
+            return version;
+        case TlsState::Intercepted:
+            return version.isEmpty() ? tr("intercepted") : tr("intercepted, %1").arg(version);
+        case TlsState::Failed:
+            return tr("handshake failed");
+        }
+        return QString();
+    }
+    case TypeColumn:
+        switch (typeOf(f)) {
+        case FlowType::Exchange:
+            return tr("exchange");
+        case FlowType::Tunnel:
+            return tr("tunnel");
+        case FlowType::WebSocket:
+            return tr("WebSocket");
+        }
+        return QString();
+    case RequestSizeColumn:
+        if (tunnel || f.requestBody)
+            return formatBytes(requestSize(f));
+        return QString();
+    case ResponseSizeColumn:
+        if (tunnel || f.responseBody || f.status > 0)
+            return formatBytes(responseSize(f));
         return QString();
     case DurationColumn: {
         const std::int64_t micros = f.durationMicros();
@@ -185,35 +693,35 @@ QVariant FlowTableModel::display(const Flow &f, int column) const
     case ErrorColumn:
         return fromStd(f.error);
     default:
-        return {};
+        return QString();
     }
 }
 
 QVariant FlowTableModel::sortValue(const Flow &f, int column) const
 {
-    switch (column) {
-    case NumberColumn:
-        return qulonglong(f.id);
-    case TimeColumn:
-        return qlonglong(f.startedWall);
-    case StatusColumn:
-        return f.status;
-    case SizeColumn:
-        return qulonglong(sizeOf(f));
-    case DurationColumn:
-        return qlonglong(f.durationMicros());
-    default:
-        return display(f, column);
-    }
+    const Key key = keyOf(f, column);
+    if (key.text.empty())
+        return qlonglong(key.number);
+    return QString::fromUtf8(key.text);
 }
 
-QVariant FlowTableModel::foreground(const Flow &f) const
+QVariant FlowTableModel::foreground(const Flow &f, int column) const
 {
-    if (!looksFailed(f))
-        return {};
-    // A red that reads on the current palette: darker on light bases, lighter on dark ones.
-    const QColor base = QGuiApplication::palette().color(QPalette::Base);
-    return base.lightness() < 128 ? QColor(0xff, 0x7b, 0x72) : QColor(0xc6, 0x28, 0x28);
+    // Hint colours that read on the current palette: darker on light bases, lighter on dark.
+    const bool dark = QGuiApplication::palette().color(QPalette::Base).lightness() < 128;
+    if (looksFailed(f))
+        return dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xc6, 0x28, 0x28);
+    if (column == TlsColumn) {
+        switch (tlsStateOf(f)) {
+        case TlsState::Intercepted:
+            return dark ? QColor(0x79, 0xc0, 0xff) : QColor(0x0b, 0x5c, 0xad);
+        case TlsState::Failed:
+            return dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xc6, 0x28, 0x28);
+        default:
+            break;
+        }
+    }
+    return {};
 }
 
 QVariant FlowTableModel::headerData(int section, Qt::Orientation orientation, int role) const
@@ -230,14 +738,26 @@ QVariant FlowTableModel::headerData(int section, Qt::Orientation orientation, in
             return tr("Client");
         case MethodColumn:
             return tr("Method");
+        case SchemeColumn:
+            return tr("Scheme");
         case HostColumn:
             return tr("Host");
         case PathColumn:
             return tr("Path");
         case StatusColumn:
             return tr("Status");
-        case SizeColumn:
-            return tr("Size");
+        case ClientProtocolColumn:
+            return tr("Client protocol");
+        case ServerProtocolColumn:
+            return tr("Server protocol");
+        case TlsColumn:
+            return tr("TLS");
+        case TypeColumn:
+            return tr("Type");
+        case RequestSizeColumn:
+            return tr("Request");
+        case ResponseSizeColumn:
+            return tr("Response");
         case DurationColumn:
             return tr("Duration");
         case ErrorColumn:
@@ -248,7 +768,8 @@ QVariant FlowTableModel::headerData(int section, Qt::Orientation orientation, in
         switch (section) {
         case NumberColumn:
         case StatusColumn:
-        case SizeColumn:
+        case RequestSizeColumn:
+        case ResponseSizeColumn:
         case DurationColumn:
             return int(Qt::AlignRight | Qt::AlignVCenter);
         default:
@@ -257,13 +778,22 @@ QVariant FlowTableModel::headerData(int section, Qt::Orientation orientation, in
     }
     if (role == Qt::ToolTipRole) {
         switch (section) {
-        case SizeColumn:
-            return tr("Response body bytes; for tunnels, bytes client to server (\u2191) and "
-                      "server to client (\u2193)");
+        case RequestSizeColumn:
+            return tr("Request body bytes; for tunnels, bytes from the client to the server");
+        case ResponseSizeColumn:
+            return tr("Response body bytes; for tunnels, bytes from the server to the client");
         case DurationColumn:
             return tr("From the request's arrival to the end of the response");
         case ClientColumn:
             return tr("Client address and port");
+        case ClientProtocolColumn:
+            return tr("The HTTP version the client spoke to the proxy");
+        case ServerProtocolColumn:
+            return tr("The HTTP version the server answered the proxy with");
+        case TlsColumn:
+            return tr("Whether the proxy decrypted the connection, and the TLS version");
+        case TypeColumn:
+            return tr("Exchange (request and response), tunnel (CONNECT) or WebSocket");
         }
     }
     return {};

@@ -1,8 +1,19 @@
 #pragma once
 
 #include <QAbstractTableModel>
+#include <QCache>
+#include <QElapsedTimer>
+#include <QPointer>
 
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
 #include <vector>
+
+class QTimer;
 
 namespace ts::flow {
 class FlowStore;
@@ -11,10 +22,24 @@ struct Flow;
 
 namespace ts::ui {
 
-// The flows table: one row per store row, in arrival order. Follows the store's batches: one
-// row insert per flowsAdded, one dataChanged per run of adjacent changed rows, a reset on
-// clear. Cells are computed from the store's record when the view asks, so only visible rows
-// cost anything.
+// The flows table: the store's rows that pass the filter, in arrival order or sorted by a
+// column. It keeps its own index of store rows (no QSortFilterProxyModel, whose first sort of a
+// million rows asks data() for twenty million QVariants on the GUI thread):
+//
+// - Live updates follow the store's batches: new rows that pass the filter go in with one
+//   beginInsertRows per batch (one per insertion point when sorted), changed rows with one
+//   dataChanged per run; a changed row that now fails the filter, or whose sort key moved it
+//   out of order, is removed and placed again. A batch that would need more than a few dozen
+//   separate inserts and removals is applied as one reset instead (the view keeps its current
+//   flow by id).
+// - A new filter or sort is applied by a rebuild that never blocks the GUI thread for long: the
+//   store is walked in slices of a few milliseconds (the store belongs to the GUI thread), the
+//   sort itself runs on a worker thread, and the result replaces the rows with one reset. Until
+//   then the previous filter and order stay in place and keep following the store; a newer
+//   rebuild cancels an older one (generation counter).
+// - While paused, new flows are not shown (they are still in the store); skippedCount() says
+//   how many.
+// - Cell text is computed on demand and cached for the rows views asked for recently.
 class FlowTableModel final : public QAbstractTableModel
 {
     Q_OBJECT
@@ -26,10 +51,16 @@ public:
         TimeColumn,
         ClientColumn,
         MethodColumn,
+        SchemeColumn,
         HostColumn,
         PathColumn,
         StatusColumn,
-        SizeColumn,
+        ClientProtocolColumn,
+        ServerProtocolColumn,
+        TlsColumn,
+        TypeColumn,
+        RequestSizeColumn,
+        ResponseSizeColumn,
         DurationColumn,
         ErrorColumn,
         ColumnCount
@@ -38,6 +69,8 @@ public:
         SortRole = Qt::UserRole, // raw value of the cell (number or string) for sorting
         FlowIdRole,              // the row's FlowId
     };
+    // Which flows to show; empty: all.
+    using Predicate = std::function<bool(const flow::Flow &)>;
 
     explicit FlowTableModel(flow::FlowStore &store, QObject *parent = nullptr);
     ~FlowTableModel() override;
@@ -47,23 +80,99 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
+    // column -1: arrival order. Applied by a rebuild (see above).
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
+    void setFilter(Predicate predicate);
+    bool hasFilter() const { return bool(m_active.filter); }
+    int sortColumn() const { return m_active.sortColumn; }
+    Qt::SortOrder sortOrder() const { return m_active.order; }
+    // A filter or sort is being applied.
+    bool isRebuilding() const { return m_pending != nullptr; }
+
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
+    // Flows that arrived while paused (since the last clear).
+    std::uint64_t skippedCount() const { return m_skippedCount; }
+
+    // The flow shown in `row`, or null.
+    const flow::Flow *flowAt(int row) const;
+    // The row showing flow `id`, or -1.
+    int rowOfFlow(std::uint64_t id) const;
 
     // "1.2 KiB": binary units, one decimal from KiB up.
     static QString formatBytes(std::uint64_t bytes);
 
-private:
-    void insertRows(qsizetype first, qsizetype last);
-    void changeRows(const std::vector<std::size_t> &rows);
-    void reset();
+Q_SIGNALS:
+    // A filter or sort rebuild has started / has replaced the rows (after `millis`).
+    void rebuildStarted();
+    void rebuildFinished(qint64 millis);
+    void skippedCountChanged(quint64 count);
 
-    QVariant display(const flow::Flow &flow, int column) const;
+private:
+    struct View
+    {
+        Predicate filter;
+        int sortColumn = -1;
+        Qt::SortOrder order = Qt::AscendingOrder;
+    };
+    struct SortEntry
+    {
+        std::int64_t number;
+        std::string text;
+        std::uint32_t row;
+    };
+    struct Rebuild
+    {
+        View view;
+        std::uint64_t generation = 0;
+        std::size_t next = 0; // next store row to walk
+        std::vector<std::uint32_t> rows;
+        std::vector<SortEntry> entries;
+        std::vector<std::size_t> changedMeanwhile;
+        QElapsedTimer clock;
+        bool sorting = false; // the walk is done; the worker sorts
+    };
+    using RowText = std::array<QString, ColumnCount>;
+
+    void onFlowsAdded(qsizetype first, qsizetype last);
+    void onFlowsChanged(const std::vector<std::size_t> &rows);
+    void onCleared();
+    void update(std::size_t firstNew, std::size_t endNew, const std::vector<std::size_t> &changed);
+
+    void startRebuild(View view);
+    void continueRebuild();
+    void install(std::vector<std::uint32_t> rows);
+
+    bool accepts(const View &view, const flow::Flow &f) const;
+    bool isSkipped(std::size_t storeRow) const;
+    // Strict weak order of store rows under the active sort; ties go by arrival.
+    bool less(std::uint32_t a, std::uint32_t b) const;
+    int positionOf(std::size_t storeRow) const; // -1: not shown
+    bool inOrderAt(int position) const;
+
+    const RowText &rowText(std::uint32_t storeRow) const;
+    QString display(const flow::Flow &flow, int column) const;
     QVariant sortValue(const flow::Flow &flow, int column) const;
-    QVariant foreground(const flow::Flow &flow) const;
+    QVariant foreground(const flow::Flow &flow, int column) const;
 
     flow::FlowStore &m_store;
-    // Rows announced to views so far. The store may already hold more (it appends before it
-    // signals); views must never see a row before its beginInsertRows.
-    int m_rowCount = 0;
+    View m_active;
+    std::vector<std::uint32_t> m_rows; // store rows, in display order
+    std::size_t m_known = 0;           // store rows seen so far (the store may hold more)
+    // store row -> position, for sorted views; rebuilt on demand after rows move.
+    mutable std::vector<std::int32_t> m_positions;
+    mutable bool m_positionsValid = false;
+
+    bool m_paused = false;
+    std::vector<std::pair<std::size_t, std::size_t>> m_skipped; // [first, end) store rows
+    std::uint64_t m_skippedCount = 0;
+
+    std::unique_ptr<Rebuild> m_pending;
+    std::uint64_t m_generation = 0;
+    QTimer *m_sliceTimer = nullptr;
+
+    mutable QCache<std::uint32_t, RowText> m_text;
 };
 
 } // namespace ts::ui

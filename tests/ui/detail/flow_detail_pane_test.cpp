@@ -1,0 +1,286 @@
+#include "core/flow/flow_store.h"
+#include "tests/ui/detail/samples.h"
+#include "ui/detail/body_view.h"
+#include "ui/detail/flow_detail_pane.h"
+#include "ui/detail/hex_view.h"
+#include "ui/detail/message_view.h"
+#include "ui/detail/timing_view.h"
+#include "ui/detail/tls_view.h"
+
+#include <QBuffer>
+#include <QImage>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace ts::flow;
+using namespace ts::ui;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+Flow exchange(FlowId id, const std::shared_ptr<BodyBudget> &budget)
+{
+    Flow f;
+    f.id = id;
+    f.state = FlowState::Complete;
+    f.scheme = "http";
+    f.host = "example.com";
+    f.port = 80;
+    f.method = "POST";
+    f.path = "/api/items";
+    f.requestHeaders = {{"Host", "example.com"}, {"Content-Type", "text/plain"}};
+    f.requestBody = std::make_shared<Body>(budget);
+    f.requestBody->append("hello");
+    f.status = 200;
+    f.reason = "OK";
+    f.serverProtocol = "HTTP/1.1";
+    f.responseHeaders = {{"Content-Type", "application/json"}};
+    f.responseBody = std::make_shared<Body>(budget);
+    return f;
+}
+
+bool waitLoaded(BodyView *view)
+{
+    if (!view->isLoading())
+        return true;
+    QSignalSpy loaded(view, &BodyView::loaded);
+    return loaded.wait(5000);
+}
+
+} // namespace
+
+// The detail pane: headers, raw head, decoded bodies in the right viewer, timings and TLS.
+class FlowDetailPaneTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void showsHeadersRawAndBody()
+    {
+        FlowStore store;
+        Flow f = exchange(7, store.budget());
+        f.responseHeaders.push_back({"X-Trace", "abc"});
+        f.responseTrailers = {{"grpc-status", "0"}};
+        f.responseBody->append("{\"a\":[1,2],\"b\":{\"c\":null}}");
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(7);
+        QCOMPARE(pane.summaryText(), u"POST http://example.com/api/items  \u2192  200 OK"_s);
+
+        QTableWidget *headers = pane.responseView()->headersTable();
+        QCOMPARE(headers->rowCount(), 2);
+        QCOMPARE(headers->item(1, 0)->text(), u"X-Trace"_s);
+        QCOMPARE(headers->item(1, 1)->text(), u"abc"_s);
+        QCOMPARE(pane.requestView()->rawText(),
+                 u"POST /api/items HTTP/1.1\nHost: example.com\nContent-Type: text/plain"_s);
+        QVERIFY(pane.responseView()->rawText().startsWith(u"HTTP/1.1 200 OK\n"_s));
+        QVERIFY(pane.responseView()->rawText().endsWith(u"Trailers:\ngrpc-status: 0"_s));
+
+        BodyView *request = pane.requestView()->bodyView();
+        QVERIFY(waitLoaded(request));
+        QCOMPARE(request->text(), u"hello"_s);
+        QCOMPARE(request->mode(), BodyView::TextMode);
+
+        BodyView *response = pane.responseView()->bodyView();
+        QVERIFY(waitLoaded(response));
+        QCOMPARE(response->kind(), BodyKind::Json);
+        QCOMPARE(response->mode(), BodyView::PrettyMode);
+        QVERIFY(response->text().contains(u"\"c\": null"_s));
+        response->setMode(BodyView::TreeMode);
+        auto *tree = response->findChild<QTreeWidget *>(u"bodyTree"_s);
+        QVERIFY(tree);
+        QCOMPARE(tree->topLevelItemCount(), 1);
+        QCOMPARE(tree->topLevelItem(0)->childCount(), 2);
+        QCOMPARE(tree->topLevelItem(0)->child(0)->text(0), u"a"_s);
+        QCOMPARE(tree->topLevelItem(0)->child(0)->childCount(), 2);
+    }
+
+    void decodesCompressedBodies_data()
+    {
+        QTest::addColumn<QByteArray>("coding");
+        QTest::addColumn<QByteArray>("encoded");
+        QTest::newRow("gzip") << "gzip"_ba << QByteArray::fromStdString(ts::test::kGzipSample);
+        QTest::newRow("br") << "br"_ba << QByteArray::fromStdString(ts::test::kBrotliSample);
+        QTest::newRow("zstd") << "zstd"_ba << QByteArray::fromStdString(ts::test::kZstdSample);
+    }
+    void decodesCompressedBodies()
+    {
+#ifndef TS_HAVE_CODEC
+        QSKIP("built without core/codec");
+#endif
+        QFETCH(QByteArray, coding);
+        QFETCH(QByteArray, encoded);
+        FlowStore store;
+        Flow f = exchange(1, store.budget());
+        f.responseHeaders.push_back({"Content-Encoding", coding.toStdString()});
+        f.responseBody->append(encoded.toStdString());
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(1);
+        BodyView *body = pane.responseView()->bodyView();
+        QVERIFY(waitLoaded(body));
+        QVERIFY2(body->infoText().startsWith(u"decoded from "_s + QString::fromLatin1(coding)),
+                 qPrintable(body->infoText()));
+        const auto decodedSize = ts::test::sampleJson(coding.toStdString()).size();
+        QVERIFY(body->infoText().contains(u"\u2192 %1 B"_s.arg(decodedSize)));
+        body->setMode(BodyView::TextMode);
+        QCOMPARE(body->text(), QString::fromStdString(ts::test::sampleJson(coding.toStdString())));
+    }
+
+    void largeBodiesLoadTheStartFirst()
+    {
+        FlowStore store;
+        Flow f = exchange(1, store.budget());
+        f.responseHeaders = {{"Content-Type", "application/octet-stream"}};
+        std::string big(3 * 1024 * 1024, '\0');
+        for (std::size_t i = 0; i < big.size(); ++i)
+            big[i] = char(i * 31);
+        f.responseBody->append(big); // over the per-body memory cap: spilled to disk
+        QVERIFY(f.responseBody->spilled());
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(1);
+        BodyView *body = pane.responseView()->bodyView();
+        QVERIFY(waitLoaded(body));
+        QCOMPARE(body->kind(), BodyKind::Binary);
+        QCOMPARE(body->mode(), BodyView::HexMode);
+        QVERIFY(body->content().partial);
+        auto *loadAll = body->findChild<QWidget *>(u"loadAllButton"_s);
+        QVERIFY(loadAll && !loadAll->isHidden());
+        auto *hex = body->findChild<HexView *>(u"bodyHex"_s);
+        QCOMPARE(hex->lineText(1).left(10), u"00000010  "_s);
+        QCOMPARE(hex->lineText(0).mid(10, 12), u"00 1f 3e 5d "_s);
+
+        body->loadAll();
+        QVERIFY(waitLoaded(body));
+        QVERIFY(!body->content().partial);
+        QCOMPARE(body->content().bytes.size(), big.size());
+        QVERIFY(loadAll->isHidden());
+        QCOMPARE(hex->lineCount(), qsizetype(big.size() / 16));
+    }
+
+    void showsImages()
+    {
+        FlowStore store;
+        Flow f = exchange(1, store.budget());
+        f.responseHeaders = {{"Content-Type", "image/png"}};
+        QImage image(12, 7, QImage::Format_RGB32);
+        image.fill(Qt::red);
+        QByteArray png;
+        QBuffer buffer(&png);
+        buffer.open(QIODevice::WriteOnly);
+        QVERIFY(image.save(&buffer, "PNG"));
+        f.responseBody->append(png.toStdString());
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(1);
+        BodyView *body = pane.responseView()->bodyView();
+        QVERIFY(waitLoaded(body));
+        QCOMPARE(body->mode(), BodyView::ImageMode);
+        QVERIFY2(body->infoText().contains(u"PNG image, 12\u00d77"_s),
+                 qPrintable(body->infoText()));
+    }
+
+    void timingWaterfall()
+    {
+        FlowStore store;
+        Flow f = exchange(1, store.budget());
+        f.timings.lookup = 1000;
+        f.timings.connect = 3000;
+        f.timings.requestSent = 9000;
+        f.timings.firstByte = 20000;
+        f.timings.complete = 25000;
+        auto tls = std::make_shared<TlsSide>();
+        tls->used = true;
+        tls->handshakeMicros = 4000;
+        f.serverTls = tls;
+        const auto phases = TimingView::phasesOf(f);
+        QCOMPARE(phases.size(), std::size_t(6));
+        QCOMPARE(phases[2].name, u"TLS handshake"_s);
+        QCOMPARE(phases[2].start, 3000);
+        QCOMPARE(phases[2].end, 7000);
+        QCOMPARE(phases[3].start, 7000);
+        QCOMPARE(phases[3].end, 9000);
+        QCOMPARE(phases[5].end, 25000);
+
+        f.serverReused = true; // no lookup, connect or handshake of its own
+        f.timings.lookup = f.timings.connect = -1;
+        QCOMPARE(TimingView::phasesOf(f).size(), std::size_t(3));
+    }
+
+    void tlsBothSides()
+    {
+        FlowStore store;
+        Flow f = exchange(1, store.budget());
+        auto client = std::make_shared<TlsSide>();
+        client->used = true;
+        client->sni = "example.com";
+        client->alpnOffered = {"h2", "http/1.1"};
+        client->alpn = "h2";
+        client->version = "TLSv1.3";
+        auto server = std::make_shared<TlsSide>(*client);
+        server->verified = true;
+        CertificateSummary leaf;
+        leaf.subject = "CN=example.com";
+        leaf.issuer = "CN=Example CA";
+        leaf.names = {"example.com", "www.example.com"};
+        leaf.sha256 = "AB:CD";
+        server->chain = {leaf};
+        f.clientTls = client;
+        f.serverTls = server;
+        f.intercepted = true;
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(1);
+        QTreeWidget *tree = pane.tlsView()->tree();
+        QCOMPARE(tree->topLevelItemCount(), 2);
+        const auto find = [](QTreeWidgetItem *parent, const QString &name) -> QTreeWidgetItem * {
+            for (int i = 0; i < parent->childCount(); ++i) {
+                if (parent->child(i)->text(0) == name)
+                    return parent->child(i);
+            }
+            return nullptr;
+        };
+        QTreeWidgetItem *clientSide = tree->topLevelItem(0);
+        QCOMPARE(find(clientSide, u"ALPN offered"_s)->text(1), u"h2, http/1.1"_s);
+        QTreeWidgetItem *serverSide = tree->topLevelItem(1);
+        QCOMPARE(find(serverSide, u"Verification"_s)->text(1), u"verified"_s);
+        QTreeWidgetItem *chain = find(serverSide, u"Server's certificate chain"_s);
+        QVERIFY(chain);
+        QTreeWidgetItem *cert = chain->child(0);
+        QCOMPARE(find(cert, u"Names"_s)->text(1), u"example.com, www.example.com"_s);
+        QCOMPARE(find(cert, u"SHA-256"_s)->text(1), u"AB:CD"_s);
+    }
+
+    void followsAnOpenFlow()
+    {
+        FlowStore store;
+        Flow f = exchange(1, store.budget());
+        f.state = FlowState::Open;
+        f.status = 0;
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(1);
+        QCOMPARE(pane.summaryText(), u"POST http://example.com/api/items"_s);
+        f.state = FlowState::Complete;
+        f.status = 404;
+        f.reason = "Not Found";
+        store.publish(f);
+        store.flush();
+        QTRY_COMPARE(pane.summaryText(),
+                     u"POST http://example.com/api/items  \u2192  404 Not Found"_s);
+        store.clear();
+        QCOMPARE(pane.flowId(), 0u);
+    }
+};
+
+QTEST_MAIN(FlowDetailPaneTest)
+#include "flow_detail_pane_test.moc"

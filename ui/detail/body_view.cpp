@@ -1,0 +1,360 @@
+#include "ui/detail/body_view.h"
+
+#include "core/flow/body.h"
+#include "ui/detail/hex_view.h"
+#include "ui/detail/syntax_highlighter.h"
+
+#include <QBuffer>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QFontDatabase>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QImageReader>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QStackedWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace ts::ui {
+
+namespace {
+
+// What the first read fetches, and what "Load all" may decode to at most.
+constexpr std::uint64_t kPreviewRawBytes = 256 * 1024;
+constexpr std::uint64_t kPreviewDecodedBytes = 1024 * 1024;
+constexpr std::uint64_t kAllDecodedBytes = 64ull << 20;
+// Beyond this the text view is not coloured: highlighting runs on the GUI thread.
+constexpr qsizetype kMaxHighlightedChars = 2 * 1024 * 1024;
+// JSON tree items; a larger document stops with a note.
+constexpr int kMaxTreeItems = 50000;
+
+QString modeName(BodyView::Mode mode)
+{
+    switch (mode) {
+    case BodyView::TextMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "Text");
+    case BodyView::PrettyMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "Pretty JSON");
+    case BodyView::TreeMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "JSON tree");
+    case BodyView::HexMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "Hex");
+    case BodyView::ImageMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "Image");
+    default:
+        return {};
+    }
+}
+
+void addJson(QTreeWidgetItem *parent, const QString &key, const QJsonValue &value, int &budget)
+{
+    if (--budget < 0)
+        return;
+    auto *item = new QTreeWidgetItem(parent);
+    item->setText(0, key);
+    switch (value.type()) {
+    case QJsonValue::Object: {
+        const QJsonObject object = value.toObject();
+        item->setText(1, QCoreApplication::translate("ts::ui::BodyView", "{%n key(s)}", nullptr,
+                                                     int(object.size())));
+        for (auto it = object.begin(); it != object.end() && budget > 0; ++it)
+            addJson(item, it.key(), it.value(), budget);
+        break;
+    }
+    case QJsonValue::Array: {
+        const QJsonArray array = value.toArray();
+        item->setText(1, QCoreApplication::translate("ts::ui::BodyView", "[%n item(s)]", nullptr,
+                                                     int(array.size())));
+        for (qsizetype i = 0; i < array.size() && budget > 0; ++i)
+            addJson(item, QString::number(i), array.at(i), budget);
+        break;
+    }
+    case QJsonValue::String:
+        item->setText(1, QLatin1Char('"') + value.toString() + QLatin1Char('"'));
+        break;
+    case QJsonValue::Double:
+        item->setText(1, QString::number(value.toDouble(), 'g', 17));
+        break;
+    case QJsonValue::Bool:
+        item->setText(1, value.toBool() ? QStringLiteral("true") : QStringLiteral("false"));
+        break;
+    default:
+        item->setText(1, QStringLiteral("null"));
+    }
+}
+
+} // namespace
+
+BodyView::BodyView(QWidget *parent)
+    : QWidget(parent)
+    , m_info(new QLabel(this))
+    , m_modeBox(new QComboBox(this))
+    , m_loadAllButton(new QPushButton(tr("Load all"), this))
+    , m_stack(new QStackedWidget(this))
+    , m_text(new QPlainTextEdit(this))
+    , m_tree(new QTreeWidget(this))
+    , m_hex(new HexView(this))
+    , m_imageArea(new QScrollArea(this))
+    , m_image(new QLabel(this))
+{
+    m_info->setObjectName(QStringLiteral("bodyInfo"));
+    m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_modeBox->setObjectName(QStringLiteral("bodyMode"));
+    m_loadAllButton->setObjectName(QStringLiteral("loadAllButton"));
+    m_loadAllButton->hide();
+    connect(m_loadAllButton, &QPushButton::clicked, this, &BodyView::loadAll);
+    connect(m_modeBox, &QComboBox::activated, this,
+            [this](int i) { showMode(Mode(m_modeBox->itemData(i).toInt())); });
+
+    m_text->setObjectName(QStringLiteral("bodyText"));
+    m_text->setReadOnly(true);
+    m_text->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_tree->setObjectName(QStringLiteral("bodyTree"));
+    m_tree->setHeaderLabels({tr("Key"), tr("Value")});
+    m_tree->setUniformRowHeights(true);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::Interactive);
+    m_tree->header()->resizeSection(0, 220);
+    m_hex->setObjectName(QStringLiteral("bodyHex"));
+    m_image->setObjectName(QStringLiteral("bodyImage"));
+    m_image->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_imageArea->setWidget(m_image);
+    m_imageArea->setWidgetResizable(false);
+    m_imageArea->setBackgroundRole(QPalette::Base);
+
+    m_stack->addWidget(m_text); // text and pretty JSON
+    m_stack->addWidget(m_tree);
+    m_stack->addWidget(m_hex);
+    m_stack->addWidget(m_imageArea);
+
+    auto *bar = new QHBoxLayout;
+    bar->setContentsMargins(0, 0, 0, 0);
+    bar->addWidget(m_info, 1);
+    bar->addWidget(m_loadAllButton);
+    bar->addWidget(m_modeBox);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(m_stack, 1);
+    clear();
+}
+
+BodyView::~BodyView() = default;
+
+void BodyView::clear()
+{
+    ++m_generation;
+    m_loading = false;
+    m_body.reset();
+    m_content = {};
+    m_kind = BodyKind::Empty;
+    delete m_highlighter;
+    m_highlighter = nullptr;
+    m_text->clear();
+    m_tree->clear();
+    m_hex->setData({});
+    m_image->clear();
+    m_modeBox->clear();
+    m_modeBox->hide();
+    m_loadAllButton->hide();
+    m_info->setText(tr("No body"));
+    m_stack->setCurrentWidget(m_text);
+}
+
+void BodyView::setBody(std::shared_ptr<flow::Body> body, const QString &contentType,
+                       const std::string &contentEncoding)
+{
+    clear();
+    if (!body || body->size() == 0)
+        return;
+    m_body = std::move(body);
+    m_contentType = contentType;
+    m_contentEncoding = contentEncoding;
+    load(kPreviewRawBytes, kPreviewDecodedBytes);
+}
+
+void BodyView::loadAll()
+{
+    if (m_body)
+        load(UINT64_MAX, kAllDecodedBytes);
+}
+
+void BodyView::load(std::uint64_t maxRaw, std::uint64_t maxDecoded)
+{
+    const std::uint64_t generation = ++m_generation;
+    m_loading = true;
+    m_info->setText(tr("Loading\u2026"));
+    m_loadAllButton->setEnabled(false);
+    auto *watcher = new QFutureWatcher<BodyContent>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation == m_generation)
+            show(watcher->result());
+    });
+    // The worker holds its own reference to the body: it outlives a cleared view.
+    watcher->setFuture(
+        QtConcurrent::run([body = m_body, encoding = m_contentEncoding, maxRaw, maxDecoded] {
+            return loadBody(*body, encoding, maxRaw, maxDecoded);
+        }));
+}
+
+void BodyView::show(BodyContent content)
+{
+    m_loading = false;
+    m_content = std::move(content);
+    m_kind = classifyBody(m_contentType, m_content.bytes);
+    m_treeFilled = false;
+    m_tree->clear();
+    m_info->setText(describeBody(m_content));
+    m_loadAllButton->setVisible(m_content.partial && m_content.rawRead < m_content.rawSize);
+    m_loadAllButton->setEnabled(true);
+
+    const QByteArray bytes = QByteArray::fromStdString(m_content.bytes);
+    m_hex->setData(bytes);
+
+    QList<Mode> modes;
+    Mode preferred = HexMode;
+    switch (m_kind) {
+    case BodyKind::Json:
+        modes = {PrettyMode, TreeMode, TextMode, HexMode};
+        preferred = PrettyMode;
+        break;
+    case BodyKind::Image:
+        modes = {ImageMode, HexMode};
+        preferred = ImageMode;
+        break;
+    case BodyKind::Binary:
+        modes = {HexMode, TextMode};
+        preferred = HexMode;
+        break;
+    case BodyKind::Empty:
+        modes = {TextMode};
+        preferred = TextMode;
+        break;
+    default:
+        modes = {TextMode, HexMode};
+        preferred = TextMode;
+    }
+    if (m_kind == BodyKind::Image) {
+        QBuffer buffer;
+        buffer.setData(bytes);
+        buffer.open(QIODevice::ReadOnly);
+        QImageReader reader(&buffer);
+        const QByteArray format = reader.format(); // before read(), which forgets it
+        const QImage image = reader.read();
+        if (image.isNull()) {
+            m_image->setText(tr("Cannot show this image: %1").arg(reader.errorString()));
+        } else {
+            m_image->setPixmap(QPixmap::fromImage(image));
+            m_info->setText(m_info->text() + QStringLiteral(" \u00b7 ")
+                            + tr("%1 image, %2\u00d7%3")
+                                  .arg(QString::fromLatin1(format).toUpper())
+                                  .arg(image.width())
+                                  .arg(image.height()));
+        }
+        m_image->adjustSize();
+    }
+    m_modeBox->clear();
+    for (const Mode mode : modes)
+        m_modeBox->addItem(modeName(mode), int(mode));
+    m_modeBox->setVisible(modes.size() > 1);
+    showMode(preferred);
+    Q_EMIT loaded();
+}
+
+BodyView::Mode BodyView::mode() const
+{
+    return m_modeBox->count() ? Mode(m_modeBox->currentData().toInt()) : TextMode;
+}
+
+void BodyView::setMode(Mode mode)
+{
+    const int i = m_modeBox->findData(int(mode));
+    if (i >= 0)
+        showMode(mode);
+}
+
+void BodyView::showMode(Mode mode)
+{
+    const int i = m_modeBox->findData(int(mode));
+    if (i >= 0)
+        m_modeBox->setCurrentIndex(i);
+    delete m_highlighter;
+    m_highlighter = nullptr;
+    switch (mode) {
+    case TextMode:
+    case PrettyMode: {
+        QString text;
+        if (mode == PrettyMode) {
+            const QJsonDocument json
+                = QJsonDocument::fromJson(QByteArray::fromStdString(m_content.bytes));
+            text = json.isNull() ? QString::fromStdString(m_content.bytes)
+                                 : QString::fromUtf8(json.toJson(QJsonDocument::Indented));
+        } else {
+            text = QString::fromUtf8(m_content.bytes.data(), qsizetype(m_content.bytes.size()));
+        }
+        m_text->setPlainText(text);
+        if (text.size() <= kMaxHighlightedChars)
+            m_highlighter = SyntaxHighlighter::create(m_kind, m_text->document());
+        m_stack->setCurrentWidget(m_text);
+        break;
+    }
+    case TreeMode:
+        fillTree();
+        m_stack->setCurrentWidget(m_tree);
+        break;
+    case HexMode:
+        m_stack->setCurrentWidget(m_hex);
+        break;
+    case ImageMode:
+        m_stack->setCurrentWidget(m_imageArea);
+        break;
+    default:
+        break;
+    }
+}
+
+void BodyView::fillTree()
+{
+    if (m_treeFilled)
+        return;
+    m_treeFilled = true;
+    QJsonParseError error;
+    const QJsonDocument json
+        = QJsonDocument::fromJson(QByteArray::fromStdString(m_content.bytes), &error);
+    if (json.isNull()) {
+        auto *item = new QTreeWidgetItem(m_tree);
+        item->setText(0, tr("Not valid JSON: %1 at %2").arg(error.errorString()).arg(error.offset));
+        return;
+    }
+    int budget = kMaxTreeItems;
+    auto *root = m_tree->invisibleRootItem();
+    addJson(root, json.isArray() ? tr("array") : tr("object"),
+            json.isArray() ? QJsonValue(json.array()) : QJsonValue(json.object()), budget);
+    if (budget < 0) {
+        auto *item = new QTreeWidgetItem(m_tree);
+        item->setText(0, tr("\u2026 (only the first %1 items are shown)").arg(kMaxTreeItems));
+    }
+    m_tree->expandToDepth(1);
+}
+
+QString BodyView::infoText() const
+{
+    return m_info->text();
+}
+
+QString BodyView::text() const
+{
+    return m_text->toPlainText();
+}
+
+} // namespace ts::ui

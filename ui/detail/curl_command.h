@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QString>
+
+#include <cstdint>
+
+namespace ts::flow {
+struct Flow;
+}
+
+namespace ts::ui {
+
+struct CurlCommand
+{
+    QString text; // a POSIX shell (bash, zsh) command line
+    QString note; // what the command cannot carry (a binary or cut-short body), or empty
+};
+
+// A curl command line that repeats an exchange's request: method, URL, headers as the client
+// sent them (minus the ones curl computes itself: Content-Length, Transfer-Encoding,
+// Connection, Proxy-Connection, Host when the URL says the same) and the body. Every argument
+// is quoted for the shell: '...' for plain text, $'...' with escapes for a body with control
+// characters. A body a command line cannot hold (a NUL byte, more than `maxInlineBody` bytes)
+// becomes --data-binary @body.bin, and the note says to save the body there.
+CurlCommand curlCommand(const flow::Flow &flow, std::uint64_t maxInlineBody = 64 * 1024);
+
+// 'text' for a POSIX shell: single quotes, with ' written as '\''.
+QString shellQuote(const QString &text);
+
+} // namespace ts::ui

@@ -1,0 +1,147 @@
+#include "ui/detail/message_view.h"
+
+#include "ui/detail/body_view.h"
+
+#include <QFontDatabase>
+#include <QHeaderView>
+#include <QPlainTextEdit>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace ts::ui {
+
+namespace {
+
+QTableWidget *makeHeaderTable(const QString &name, QWidget *parent)
+{
+    auto *table = new QTableWidget(0, 2, parent);
+    table->setObjectName(name);
+    table->setHorizontalHeaderLabels({MessageView::tr("Name"), MessageView::tr("Value")});
+    table->verticalHeader()->hide();
+    table->horizontalHeader()->setStretchLastSection(true);
+    table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Interactive);
+    table->horizontalHeader()->resizeSection(0, 200);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setWordWrap(false);
+    table->setAlternatingRowColors(true);
+    table->setShowGrid(false);
+    table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 6);
+    return table;
+}
+
+void fillHeaders(QTableWidget *table, const flow::HeaderList &headers)
+{
+    table->setRowCount(int(headers.size()));
+    for (int i = 0; i < int(headers.size()); ++i) {
+        auto *name = new QTableWidgetItem(QString::fromStdString(headers[std::size_t(i)].first));
+        auto *value = new QTableWidgetItem(QString::fromStdString(headers[std::size_t(i)].second));
+        value->setToolTip(value->text());
+        table->setItem(i, 0, name);
+        table->setItem(i, 1, value);
+    }
+}
+
+std::string headerValue(const flow::HeaderList &headers, std::string_view name)
+{
+    std::string joined;
+    for (const auto &[n, v] : headers) {
+        if (QLatin1String(n.data(), qsizetype(n.size()))
+                .compare(QLatin1String(name.data(), qsizetype(name.size())), Qt::CaseInsensitive)
+            == 0) {
+            if (!joined.empty())
+                joined += ", ";
+            joined += v;
+        }
+    }
+    return joined;
+}
+
+} // namespace
+
+MessageView::MessageView(Side side, QWidget *parent)
+    : QWidget(parent)
+    , m_side(side)
+    , m_tabs(new QTabWidget(this))
+    , m_raw(new QPlainTextEdit(this))
+    , m_body(new BodyView(this))
+{
+    const QString prefix
+        = side == Side::Request ? QStringLiteral("request") : QStringLiteral("response");
+    m_headers = makeHeaderTable(prefix + QStringLiteral("Headers"), this);
+    m_trailers = makeHeaderTable(prefix + QStringLiteral("Trailers"), this);
+    m_raw->setObjectName(prefix + QStringLiteral("Raw"));
+    m_raw->setReadOnly(true);
+    m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_body->setObjectName(prefix + QStringLiteral("Body"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_headers, tr("Headers"));
+    m_tabs->addTab(m_raw, tr("Raw"));
+    m_tabs->addTab(m_trailers, tr("Trailers"));
+
+    auto *splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(m_tabs);
+    splitter->addWidget(m_body);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 2);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(splitter);
+    clear();
+}
+
+MessageView::~MessageView() = default;
+
+void MessageView::clear()
+{
+    m_headers->setRowCount(0);
+    m_trailers->setRowCount(0);
+    m_tabs->setTabVisible(2, false);
+    m_raw->clear();
+    m_body->clear();
+}
+
+void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
+{
+    const bool request = m_side == Side::Request;
+    const flow::HeaderList &headers = request ? f.requestHeaders : f.responseHeaders;
+    const flow::HeaderList &trailers = request ? f.requestTrailers : f.responseTrailers;
+    fillHeaders(m_headers, headers);
+    fillHeaders(m_trailers, trailers);
+    m_tabs->setTabVisible(2, !trailers.empty());
+
+    // The head as text, in HTTP/1.1 form whatever version carried it.
+    QString raw;
+    if (request) {
+        raw = QString::fromStdString(f.method + " " + (f.path.empty() ? "/" : f.path) + " "
+                                     + f.clientProtocol);
+    } else if (f.status > 0) {
+        raw = QString::fromStdString(
+            (f.serverProtocol.empty() ? std::string("HTTP/1.1") : f.serverProtocol) + " "
+            + std::to_string(f.status) + (f.reason.empty() ? "" : " " + f.reason));
+    }
+    for (const auto &[name, value] : headers)
+        raw += QLatin1Char('\n') + QString::fromStdString(name + ": " + value);
+    if (!trailers.empty()) {
+        raw += QLatin1Char('\n') + QLatin1Char('\n') + tr("Trailers:");
+        for (const auto &[name, value] : trailers)
+            raw += QLatin1Char('\n') + QString::fromStdString(name + ": " + value);
+    }
+    m_raw->setPlainText(raw);
+
+    if (reloadBody) {
+        const auto &body = request ? f.requestBody : f.responseBody;
+        m_body->setBody(body, QString::fromStdString(headerValue(headers, "content-type")),
+                        headerValue(headers, "content-encoding"));
+    }
+}
+
+QString MessageView::rawText() const
+{
+    return m_raw->toPlainText();
+}
+
+} // namespace ts::ui

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "core/flow/flow.h"
+
+#include <QWidget>
+
+class QPlainTextEdit;
+class QTableWidget;
+class QTabWidget;
+
+namespace ts::ui {
+
+class BodyView;
+
+// One side of an exchange (the request or the response): its headers as a table, its head as
+// raw text, its trailers, and its body.
+class MessageView final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MessageView)
+
+public:
+    enum class Side { Request, Response };
+    explicit MessageView(Side side, QWidget *parent = nullptr);
+    ~MessageView() override;
+
+    // `reloadBody` false keeps the body as shown (the flow changed, its body did not).
+    void showFlow(const flow::Flow &flow, bool reloadBody);
+    void clear();
+
+    BodyView *bodyView() const { return m_body; }
+    QTableWidget *headersTable() const { return m_headers; }
+    QString rawText() const;
+
+private:
+    Side m_side;
+    QTabWidget *m_tabs = nullptr;
+    QTableWidget *m_headers = nullptr;
+    QPlainTextEdit *m_raw = nullptr;
+    QTableWidget *m_trailers = nullptr;
+    BodyView *m_body = nullptr;
+};
+
+} // namespace ts::ui
