@@ -2,6 +2,7 @@
 
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
+#include "core/proxy/socks_front.h"
 
 #include "core/tls/certificate_authority.h"
 #include "core/tls/client_hello.h"
@@ -164,6 +165,11 @@ HttpProxySession::~HttpProxySession() = default;
 void HttpProxySession::start(MonoTime now, std::vector<Command> &out)
 {
     publishConnection(out);
+    if (m_context.socks.enabled) {
+        m_connection.protocol = "SOCKS5";
+        startFront(std::make_unique<SocksFront>(m_context, now), now, out);
+        return;
+    }
     if (m_context.tunnelTarget) {
         startCarriedTunnel(now, out);
         return;

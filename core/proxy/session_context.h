@@ -7,6 +7,7 @@
 #include "core/http2/protocol_limits.h"
 #include "core/proxy/host_patterns.h"
 #include "core/proxy/target.h"
+#include "core/socks/socks5.h"
 
 #include <atomic>
 #include <memory>
@@ -44,6 +45,13 @@ struct InterceptConfig
     std::vector<std::string> proxyNames;        // names on the HTTPS proxy listener's certificate
 };
 
+// The SOCKS5 listener: its sessions start with a SOCKS5 handshake (SocksFront).
+struct SocksConfig
+{
+    bool enabled = false;
+    std::optional<socks::Credentials> credentials; // RFC 1929 username/password required
+};
+
 // Everything a client session's layers need from outside, fixed for the session's life.
 struct SessionContext
 {
@@ -57,6 +65,7 @@ struct SessionContext
     std::shared_ptr<std::atomic<flow::FlowId>> nextFlowId;
     std::shared_ptr<const InterceptConfig> intercept; // null: no TLS at all
     bool tlsListener = false; // the client speaks TLS to the proxy itself (HTTPS proxy)
+    SocksConfig socks;        // the client speaks SOCKS5 to the proxy (SOCKS5 listener)
     // Live tunnels republish their byte counts this often.
     MonoTime tunnelPublishInterval = 1 * kSecond;
 
