@@ -6,37 +6,37 @@
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="50"/>
         <source>%1 did not finish</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 wurde nicht rechtzeitig beendet</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="54"/>
         <source>%1 failed (exit code %2): %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="130"/>
         <source>could not start %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 konnte nicht gestartet werden: %2</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="138"/>
         <source>Chromium or certutil is not installed</source>
-        <translation type="unfinished"></translation>
+        <translation>Chromium oder certutil ist nicht installiert</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="143"/>
         <source>cannot create a profile directory: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="148"/>
         <source>cannot create %1/.pki/nssdb</source>
-        <translation type="unfinished"></translation>
+        <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/browser_launcher.cpp" line="152"/>
         <source>cannot write %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 kann nicht geschrieben werden</translation>
     </message>
 </context>
 <context>
@@ -44,22 +44,22 @@
     <message>
         <location filename="../ui/panes/inspector_docks.cpp" line="34"/>
         <source>Tunnels</source>
-        <translation type="unfinished"></translation>
+        <translation>Tunnel</translation>
     </message>
     <message>
         <location filename="../ui/panes/inspector_docks.cpp" line="36"/>
         <source>Connections</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindungen</translation>
     </message>
     <message>
         <location filename="../ui/panes/inspector_docks.cpp" line="37"/>
         <source>Frames</source>
-        <translation type="unfinished"></translation>
+        <translation>Frames</translation>
     </message>
     <message>
         <location filename="../ui/panes/inspector_docks.cpp" line="38"/>
         <source>Streams</source>
-        <translation type="unfinished"></translation>
+        <translation>Streams</translation>
     </message>
 </context>
 <context>
@@ -67,57 +67,57 @@
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="20"/>
         <source>A port is a whole number from 1 to 65535.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Port ist eine ganze Zahl von 1 bis 65535.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="27"/>
         <source>Enter a whole number from %1 to %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>Geben Sie eine ganze Zahl von %1 bis %2 ein.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="37"/>
         <source>&apos;re:&apos; needs a regular expression after it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Auf &apos;re:&apos; muss ein regulärer Ausdruck folgen.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="40"/>
         <source>Not a valid regular expression: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein gültiger regulärer Ausdruck: %1</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="45"/>
         <source>&apos;%1&apos; looks like a URL; write the host only, like *.example.com.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;%1&apos; sieht wie eine URL aus; geben Sie nur den Host an, etwa *.example.com.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="52"/>
         <source>&apos;%1&apos; is not a host glob: use letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; and &apos;?&apos; (or re:REGEX).</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;%1&apos; ist kein Host-Muster: erlaubt sind Buchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; und &apos;?&apos; (oder re:REGEX).</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="99"/>
         <source>Enter an address to listen on, like 127.0.0.1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Geben Sie die Adresse an, auf der gelauscht werden soll, etwa 127.0.0.1.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="102"/>
         <source>&apos;%1&apos; is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;%1&apos; ist keine IP-Adresse (127.0.0.1, ::1, 0.0.0.0 ...).</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="108"/>
         <source>The HTTP listener already uses port %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Port %1 wird bereits vom HTTP-Listener verwendet.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="117"/>
         <source>Line %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Zeile %1: %2</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings.cpp" line="125"/>
         <source>One body cannot keep more than the memory budget (%1 KiB).</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein einzelner Body kann nicht mehr als das Speicherbudget (%1 KiB) belegen.</translation>
     </message>
 </context>
 <context>
@@ -247,107 +247,107 @@
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="46"/>
         <source>Certificate authority</source>
-        <translation type="unfinished"></translation>
+        <translation>Zertifizierungsstelle</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="51"/>
         <source>Tunnelscope decrypts TLS with certificates it signs with this CA. A client must trust the CA&apos;s certificate, or it rejects them. The private key never leaves %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tunnelscope entschlüsselt TLS mit Zertifikaten, die es mit dieser CA signiert. Ein Client muss dem Zertifikat der CA vertrauen, sonst lehnt er diese Zertifikate ab. Der private Schlüssel verlässt %1 nie.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="59"/>
         <source>Subject:</source>
-        <translation type="unfinished"></translation>
+        <translation>Inhaber:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="60"/>
         <source>Valid from:</source>
-        <translation type="unfinished"></translation>
+        <translation>Gültig ab:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="61"/>
         <source>Valid until:</source>
-        <translation type="unfinished"></translation>
+        <translation>Gültig bis:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="62"/>
         <source>Key:</source>
-        <translation type="unfinished"></translation>
+        <translation>Schlüssel:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="67"/>
         <source>SHA-256:</source>
-        <translation type="unfinished">SHA-256:</translation>
+        <translation>SHA-256:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="69"/>
         <source>Export &amp;PEM…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;PEM exportieren…</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="71"/>
         <source>For Firefox, Chromium, curl --cacert and update-ca-certificates</source>
-        <translation type="unfinished"></translation>
+        <translation>Für Firefox, Chromium, curl --cacert und update-ca-certificates</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="72"/>
         <source>Export &amp;DER…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;DER exportieren…</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="74"/>
         <source>For Android, Windows and Java key stores</source>
-        <translation type="unfinished"></translation>
+        <translation>Für die Schlüsselspeicher von Android, Windows und Java</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="75"/>
         <source>&amp;Launch Chromium through Tunnelscope</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Chromium über Tunnelscope starten</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="77"/>
         <source>A new Chromium profile that trusts this CA and uses the proxy; your own profile is not touched</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein neues Chromium-Profil, das dieser CA vertraut und den Proxy verwendet; Ihr eigenes Profil bleibt unberührt</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="125"/>
         <source>Cannot write %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="137"/>
         <source>Export the CA certificate (PEM)</source>
-        <translation type="unfinished"></translation>
+        <translation>CA-Zertifikat exportieren (PEM)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="137"/>
         <source>Export the CA certificate (DER)</source>
-        <translation type="unfinished"></translation>
+        <translation>CA-Zertifikat exportieren (DER)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
         <source>PEM certificate (*.pem *.crt)</source>
-        <translation type="unfinished"></translation>
+        <translation>PEM-Zertifikat (*.pem *.crt)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
         <source>DER certificate (*.der *.cer)</source>
-        <translation type="unfinished"></translation>
+        <translation>DER-Zertifikat (*.der *.cer)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="144"/>
         <source>Wrote %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 gespeichert</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="151"/>
         <source>Could not launch Chromium: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Chromium konnte nicht gestartet werden: %1</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/ca_dialog.cpp" line="156"/>
         <source>Chromium started with the profile %1, through %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Chromium mit dem Profil %1 gestartet, über %2</translation>
     </message>
 </context>
 <context>
@@ -355,32 +355,32 @@
     <message>
         <location filename="../ui/panes/carried_flows_model.cpp" line="136"/>
         <source>#</source>
-        <translation type="unfinished">Nr.</translation>
+        <translation>Nr.</translation>
     </message>
     <message>
         <location filename="../ui/panes/carried_flows_model.cpp" line="138"/>
         <source>Method</source>
-        <translation type="unfinished">Methode</translation>
+        <translation>Methode</translation>
     </message>
     <message>
         <location filename="../ui/panes/carried_flows_model.cpp" line="140"/>
         <source>URL</source>
-        <translation type="unfinished"></translation>
+        <translation>URL</translation>
     </message>
     <message>
         <location filename="../ui/panes/carried_flows_model.cpp" line="142"/>
         <source>Protocol</source>
-        <translation type="unfinished"></translation>
+        <translation>Protokoll</translation>
     </message>
     <message>
         <location filename="../ui/panes/carried_flows_model.cpp" line="144"/>
         <source>Status</source>
-        <translation type="unfinished">Status</translation>
+        <translation>Status</translation>
     </message>
     <message>
         <location filename="../ui/panes/carried_flows_model.cpp" line="146"/>
         <source>Size</source>
-        <translation type="unfinished">Größe</translation>
+        <translation>Größe</translation>
     </message>
 </context>
 <context>
@@ -388,52 +388,52 @@
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="39"/>
         <source>Version: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Version: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="41"/>
         <source>Cipher: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Cipher: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="43"/>
         <source>SNI: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>SNI: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="48"/>
         <source>ALPN offered: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>ALPN angeboten: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="51"/>
         <source>ALPN chosen: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>ALPN gewählt: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="53"/>
         <source>Handshake: %1 ms</source>
-        <translation type="unfinished"></translation>
+        <translation>Handshake: %1 ms</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="56"/>
         <source>Certificate: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Zertifikat: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="58"/>
         <source>Not verified: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Nicht geprüft: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="60"/>
         <source>Handshake failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Handshake fehlgeschlagen: %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="157"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>fehlgeschlagen</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="166"/>
@@ -448,62 +448,62 @@
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="171"/>
         <source>%1 min %2 s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 min %2 s</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="172"/>
         <source>%1 h %2 min</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 h %2 min</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="191"/>
         <source>%1 on listener %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 an Listener %2</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="193"/>
         <source>%1 (%2) from %3, opened by client connection %4</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2) von %3, geöffnet durch Client-Verbindung %4</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="220"/>
         <source>client</source>
-        <translation type="unfinished"></translation>
+        <translation>Client</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="220"/>
         <source>server</source>
-        <translation type="unfinished"></translation>
+        <translation>Server</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="228"/>
         <source>%1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2)</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="241"/>
         <source>%1, open</source>
-        <translation type="unfinished"></translation>
+        <translation>%1, offen</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="277"/>
         <source>#</source>
-        <translation type="unfinished">Nr.</translation>
+        <translation>Nr.</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="279"/>
         <source>Side</source>
-        <translation type="unfinished"></translation>
+        <translation>Seite</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="281"/>
         <source>Protocol</source>
-        <translation type="unfinished"></translation>
+        <translation>Protokoll</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="283"/>
         <source>Peer</source>
-        <translation type="unfinished"></translation>
+        <translation>Gegenstelle</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="285"/>
@@ -513,57 +513,57 @@
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="287"/>
         <source>Streams</source>
-        <translation type="unfinished"></translation>
+        <translation>Streams</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="289"/>
         <source>Flows</source>
-        <translation type="unfinished"></translation>
+        <translation>Flows</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="291"/>
         <source>In</source>
-        <translation type="unfinished"></translation>
+        <translation>Eingehend</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="293"/>
         <source>Out</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgehend</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="295"/>
         <source>Lifetime</source>
-        <translation type="unfinished"></translation>
+        <translation>Lebensdauer</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="297"/>
         <source>Close reason</source>
-        <translation type="unfinished"></translation>
+        <translation>Schließgrund</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="306"/>
         <source>Client side: a client connected to the proxy. Server side: the proxy connected to an origin or the next proxy.</source>
-        <translation type="unfinished"></translation>
+        <translation>Client-Seite: Ein Client hat sich mit dem Proxy verbunden. Server-Seite: Der Proxy hat sich mit einem Ursprungsserver oder dem nächsten Proxy verbunden.</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="309"/>
         <source>Client side: the client&apos;s address. Server side: the target and the address connected to.</source>
-        <translation type="unfinished"></translation>
+        <translation>Client-Seite: die Adresse des Clients. Server-Seite: das Ziel und die Adresse, mit der verbunden wurde.</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="312"/>
         <source>Version · ALPN · SNI</source>
-        <translation type="unfinished"></translation>
+        <translation>Version · ALPN · SNI</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="314"/>
         <source>Bytes received from the peer</source>
-        <translation type="unfinished"></translation>
+        <translation>Von der Gegenstelle empfangene Bytes</translation>
     </message>
     <message>
         <location filename="../ui/panes/connection_model.cpp" line="316"/>
         <source>Bytes sent to the peer</source>
-        <translation type="unfinished"></translation>
+        <translation>An die Gegenstelle gesendete Bytes</translation>
     </message>
 </context>
 <context>
@@ -571,22 +571,22 @@
     <message>
         <location filename="../ui/panes/connections_pane.cpp" line="40"/>
         <source>Both sides</source>
-        <translation type="unfinished"></translation>
+        <translation>Beide Seiten</translation>
     </message>
     <message>
         <location filename="../ui/panes/connections_pane.cpp" line="41"/>
         <source>Client side</source>
-        <translation type="unfinished"></translation>
+        <translation>Client-Seite</translation>
     </message>
     <message>
         <location filename="../ui/panes/connections_pane.cpp" line="42"/>
         <source>Server side</source>
-        <translation type="unfinished"></translation>
+        <translation>Server-Seite</translation>
     </message>
     <message>
         <location filename="../ui/panes/connections_pane.cpp" line="48"/>
         <source>&amp;Show:</source>
-        <translation type="unfinished"></translation>
+        <translation>An&amp;zeigen:</translation>
     </message>
 </context>
 <context>
@@ -809,27 +809,27 @@
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="198"/>
         <source>Received from the peer</source>
-        <translation type="unfinished"></translation>
+        <translation>Von der Gegenstelle empfangen</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="198"/>
         <source>Sent by Tunnelscope</source>
-        <translation type="unfinished"></translation>
+        <translation>Von Tunnelscope gesendet</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="238"/>
         <source>#</source>
-        <translation type="unfinished">Nr.</translation>
+        <translation>Nr.</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="240"/>
         <source>Time (s)</source>
-        <translation type="unfinished"></translation>
+        <translation>Zeit (s)</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="242"/>
         <source>Dir</source>
-        <translation type="unfinished"></translation>
+        <translation>Richtung</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="244"/>
@@ -839,42 +839,42 @@
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="246"/>
         <source>Flags</source>
-        <translation type="unfinished"></translation>
+        <translation>Flags</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="248"/>
         <source>Stream</source>
-        <translation type="unfinished"></translation>
+        <translation>Stream</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="250"/>
         <source>Length</source>
-        <translation type="unfinished"></translation>
+        <translation>Länge</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="252"/>
         <source>Summary</source>
-        <translation type="unfinished"></translation>
+        <translation>Zusammenfassung</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="258"/>
         <source>The frame&apos;s number on the connection, counting dropped frames</source>
-        <translation type="unfinished"></translation>
+        <translation>Nummer des Frames auf der Verbindung, verworfene Frames mitgezählt</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="260"/>
         <source>Seconds since the connection opened</source>
-        <translation type="unfinished"></translation>
+        <translation>Sekunden seit dem Öffnen der Verbindung</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="262"/>
         <source>← received from the peer, → sent by Tunnelscope</source>
-        <translation type="unfinished"></translation>
+        <translation>← von der Gegenstelle empfangen, → von Tunnelscope gesendet</translation>
     </message>
     <message>
         <location filename="../ui/panes/frame_model.cpp" line="264"/>
         <source>Payload bytes</source>
-        <translation type="unfinished"></translation>
+        <translation>Nutzdaten in Bytes</translation>
     </message>
 </context>
 <context>
@@ -882,57 +882,57 @@
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="62"/>
         <source>All types</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Typen</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="73"/>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>alle</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="77"/>
         <source>Only the frames of this stream (0: the connection&apos;s own frames)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nur die Frames dieses Streams (0: die Frames der Verbindung selbst)</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="87"/>
         <source>&amp;Type:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Typ:</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="89"/>
         <source>&amp;Stream:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Stream:</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="179"/>
         <source>Select a connection to see its frames</source>
-        <translation type="unfinished"></translation>
+        <translation>Wählen Sie eine Verbindung aus, um ihre Frames zu sehen</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="181"/>
         <source>Connection #%1 (%2): no frame log</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1 (%2): kein Frame-Protokoll</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="189"/>
         <source>Connection #%1: 1 frame</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1: 1 Frame</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="190"/>
         <source>Connection #%1: %L2 frames</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1: %L2 Frames</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="193"/>
         <source>Connection #%1: %L2 of %L3 frames</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1: %L2 von %L3 Frames</translation>
     </message>
     <message>
         <location filename="../ui/panes/frames_pane.cpp" line="198"/>
         <source>%L1 older frames dropped; the log keeps the newest %L2</source>
-        <translation type="unfinished"></translation>
+        <translation>%L1 ältere Frames verworfen; das Protokoll behält die neuesten %L2</translation>
     </message>
 </context>
 <context>
@@ -1231,42 +1231,42 @@
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="53"/>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Einstellungen</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="57"/>
         <source>Proxy</source>
-        <translation type="unfinished"></translation>
+        <translation>Proxy</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="66"/>
         <source>port</source>
-        <translation type="unfinished"></translation>
+        <translation>Port</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="68"/>
         <source>&amp;Listen on:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Lauschen auf:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="71"/>
         <source>Other machines can reach the proxy on this address.</source>
-        <translation type="unfinished"></translation>
+        <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="77"/>
         <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="79"/>
         <source>&amp;HTTPS proxy port:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;HTTPS-Proxy-Port:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="79"/>
         <source>(0: none)</source>
-        <translation type="unfinished"></translation>
+        <translation>(0: keiner)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="83"/>
@@ -1276,59 +1276,61 @@
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="85"/>
         <source>&amp;Intercept TLS (decrypt with Tunnelscope&apos;s CA)</source>
-        <translation type="unfinished"></translation>
+        <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
         <source>*.bank.example
 re:^login\.
 One pattern per line</source>
-        <translation type="unfinished"></translation>
+        <translation>*.bank.example
+re:^login\.
+Ein Muster pro Zeile</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="94"/>
         <source>&amp;Pass through:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Durchleiten:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="96"/>
         <source>&amp;Verify servers&apos; certificates</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Serverzertifikate prüfen</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="102"/>
         <source>Memory</source>
-        <translation type="unfinished"></translation>
+        <translation>Speicher</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="105"/>
         <source>&amp;Bodies in memory:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Bodys im Speicher:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="105"/>
         <source>MiB</source>
-        <translation type="unfinished"></translation>
+        <translation>MiB</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="108"/>
         <source>&amp;One body in memory:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Pro Body im Speicher:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="109"/>
         <source>KiB, the rest spills to disk</source>
-        <translation type="unfinished"></translation>
+        <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
         <source>&amp;Frame log:</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Frame-Protokoll:</translation>
     </message>
     <message>
         <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
         <source>frames per connection</source>
-        <translation type="unfinished"></translation>
+        <translation>Frames pro Verbindung</translation>
     </message>
 </context>
 <context>
@@ -1336,87 +1338,87 @@ One pattern per line</source>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="174"/>
         <source>Double-click to show flow #%1</source>
-        <translation type="unfinished"></translation>
+        <translation>Doppelklick zeigt Flow #%1</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="176"/>
         <source>RST_STREAM error code %1</source>
-        <translation type="unfinished"></translation>
+        <translation>RST_STREAM-Fehlercode %1</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="199"/>
         <source>Stream</source>
-        <translation type="unfinished"></translation>
+        <translation>Stream</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="201"/>
         <source>Summary</source>
-        <translation type="unfinished"></translation>
+        <translation>Zusammenfassung</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="203"/>
         <source>State</source>
-        <translation type="unfinished"></translation>
+        <translation>Zustand</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="205"/>
         <source>In</source>
-        <translation type="unfinished"></translation>
+        <translation>Eingehend</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="207"/>
         <source>Out</source>
-        <translation type="unfinished"></translation>
+        <translation>Ausgehend</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="209"/>
         <source>Local window</source>
-        <translation type="unfinished"></translation>
+        <translation>Lokales Fenster</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="211"/>
         <source>Remote window</source>
-        <translation type="unfinished"></translation>
+        <translation>Entferntes Fenster</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="213"/>
         <source>Reset</source>
-        <translation type="unfinished"></translation>
+        <translation>Reset</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="215"/>
         <source>Flow</source>
-        <translation type="unfinished"></translation>
+        <translation>Flow</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="221"/>
         <source>The latest state; the tooltip of a cell lists every change</source>
-        <translation type="unfinished"></translation>
+        <translation>Der aktuelle Zustand; der Tooltip einer Zelle listet alle Änderungen auf</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="223"/>
         <source>DATA payload received from the peer</source>
-        <translation type="unfinished"></translation>
+        <translation>Von der Gegenstelle empfangene DATA-Nutzdaten</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="225"/>
         <source>DATA payload sent to the peer</source>
-        <translation type="unfinished"></translation>
+        <translation>An die Gegenstelle gesendete DATA-Nutzdaten</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="227"/>
         <source>What the peer may still send us</source>
-        <translation type="unfinished"></translation>
+        <translation>Was die Gegenstelle uns noch senden darf</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="229"/>
         <source>What we may still send the peer</source>
-        <translation type="unfinished"></translation>
+        <translation>Was wir der Gegenstelle noch senden dürfen</translation>
     </message>
     <message>
         <location filename="../ui/panes/stream_model.cpp" line="231"/>
         <source>The RST_STREAM error code, when the stream was reset</source>
-        <translation type="unfinished"></translation>
+        <translation>Der RST_STREAM-Fehlercode, falls der Stream zurückgesetzt wurde</translation>
     </message>
 </context>
 <context>
@@ -1424,27 +1426,27 @@ One pattern per line</source>
     <message>
         <location filename="../ui/panes/streams_pane.cpp" line="50"/>
         <source>The state changes of the selected stream</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Zustandsänderungen des ausgewählten Streams</translation>
     </message>
     <message>
         <location filename="../ui/panes/streams_pane.cpp" line="129"/>
         <source>Select a connection to see its streams</source>
-        <translation type="unfinished"></translation>
+        <translation>Wählen Sie eine Verbindung aus, um ihre Streams zu sehen</translation>
     </message>
     <message>
         <location filename="../ui/panes/streams_pane.cpp" line="131"/>
         <source>Connection #%1: not multiplexed, no streams</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1: nicht gemultiplext, keine Streams</translation>
     </message>
     <message>
         <location filename="../ui/panes/streams_pane.cpp" line="133"/>
         <source>Connection #%1: 1 stream</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1: 1 Stream</translation>
     </message>
     <message>
         <location filename="../ui/panes/streams_pane.cpp" line="136"/>
         <source>Connection #%1: %L2 streams</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung #%1: %L2 Streams</translation>
     </message>
 </context>
 <context>
@@ -1661,42 +1663,42 @@ One pattern per line</source>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="37"/>
         <source>open</source>
-        <translation type="unfinished"></translation>
+        <translation>offen</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="39"/>
         <source>closed</source>
-        <translation type="unfinished"></translation>
+        <translation>geschlossen</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="41"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>fehlgeschlagen</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="204"/>
         <source>%1 stream %2 on connection %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1-Stream %2 auf Verbindung %3</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="208"/>
         <source>%1 CONNECT</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 CONNECT</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="214"/>
         <source>0 B/s</source>
-        <translation type="unfinished"></translation>
+        <translation>0 B/s</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="215"/>
         <source>%1/s</source>
-        <translation type="unfinished">%1 s {1/?}</translation>
+        <translation>%1/s</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="238"/>
         <source>Over the last %1 ms between updates</source>
-        <translation type="unfinished"></translation>
+        <translation>Über die letzten %1 ms zwischen zwei Aktualisierungen</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="271"/>
@@ -1706,27 +1708,27 @@ One pattern per line</source>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="271"/>
         <source>passed through</source>
-        <translation type="unfinished"></translation>
+        <translation>durchgeleitet</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="317"/>
         <source>#</source>
-        <translation type="unfinished">Nr.</translation>
+        <translation>Nr.</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="319"/>
         <source>Client</source>
-        <translation type="unfinished">Client</translation>
+        <translation>Client</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="321"/>
         <source>Target</source>
-        <translation type="unfinished"></translation>
+        <translation>Ziel</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="323"/>
         <source>Carrier</source>
-        <translation type="unfinished"></translation>
+        <translation>Transport</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="325"/>
@@ -1736,52 +1738,52 @@ One pattern per line</source>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="327"/>
         <source>Sent ↑</source>
-        <translation type="unfinished"></translation>
+        <translation>Gesendet ↑</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="329"/>
         <source>Received ↓</source>
-        <translation type="unfinished"></translation>
+        <translation>Empfangen ↓</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="331"/>
         <source>Throughput</source>
-        <translation type="unfinished"></translation>
+        <translation>Durchsatz</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="333"/>
         <source>State</source>
-        <translation type="unfinished"></translation>
+        <translation>Zustand</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="335"/>
         <source>Close reason</source>
-        <translation type="unfinished"></translation>
+        <translation>Schließgrund</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="352"/>
         <source>How the client asked for the tunnel</source>
-        <translation type="unfinished"></translation>
+        <translation>Wie der Client den Tunnel angefordert hat</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="354"/>
         <source>Intercepted (decrypted) or passed through as it is; the tooltip says why</source>
-        <translation type="unfinished"></translation>
+        <translation>Entschlüsselt oder unverändert durchgeleitet; der Tooltip nennt den Grund</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="356"/>
         <source>Bytes from the client to the server</source>
-        <translation type="unfinished"></translation>
+        <translation>Bytes vom Client zum Server</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="358"/>
         <source>Bytes from the server to the client</source>
-        <translation type="unfinished"></translation>
+        <translation>Bytes vom Server zum Client</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnel_model.cpp" line="360"/>
         <source>Bytes per second each way between the last two updates</source>
-        <translation type="unfinished"></translation>
+        <translation>Bytes pro Sekunde in jeder Richtung zwischen den letzten beiden Aktualisierungen</translation>
     </message>
 </context>
 <context>
@@ -1789,12 +1791,12 @@ One pattern per line</source>
     <message>
         <location filename="../ui/panes/tunnels_pane.cpp" line="106"/>
         <source>Flows carried by tunnel #%1</source>
-        <translation type="unfinished"></translation>
+        <translation>Flows in Tunnel #%1</translation>
     </message>
     <message>
         <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
         <source>Select a tunnel to see the flows it carried</source>
-        <translation type="unfinished"></translation>
+        <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
     </message>
 </context>
 </TS>
