@@ -102,6 +102,16 @@ ParseOutcome parseOptions(const QStringList &arguments)
         QStringLiteral("MiB of one body recorded at all; the rest passes through uncounted in "
                        "the record (default 256)."),
         QStringLiteral("MIB"));
+    const QCommandLineOption frameLog(
+        QStringLiteral("frame-log"),
+        QStringLiteral("HTTP/2 frames kept per connection; older ones are dropped and counted "
+                       "(default 10000)."),
+        QStringLiteral("N"));
+    const QCommandLineOption h2Streams(
+        QStringLiteral("h2-max-streams"),
+        QStringLiteral("Concurrent streams an HTTP/2 client may open on one connection "
+                       "(default 128)."),
+        QStringLiteral("N"));
     const QCommandLineOption listenHttps(
         QStringLiteral("listen-https"),
         QStringLiteral("Also listen for clients that speak TLS to the proxy itself (an HTTPS "
@@ -165,6 +175,7 @@ ParseOutcome parseOptions(const QStringList &arguments)
                        bodyMemory,
                        bodyCap,
                        bodyRecord,
+                       frameLog, h2Streams,
                        listenHttps,
                        caDir,
                        exportCa,
@@ -270,6 +281,14 @@ ParseOutcome parseOptions(const QStringList &arguments)
         {bodyRecord, 1 << 20,
          [&](quint64 v) {
              o.bodyRecordBytes = v << 20;
+         }},
+        {frameLog, 10'000'000,
+         [&](quint64 v) {
+             o.engine.frameLogCapacity = v;
+         }},
+        {h2Streams, 10000,
+         [&](quint64 v) {
+             o.engine.http2.maxConcurrentStreams = std::uint32_t(v);
          }},
     };
     for (const Number &n : numbers) {

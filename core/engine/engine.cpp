@@ -287,6 +287,8 @@ void Engine::dispatch(qintptr fd, bool tls)
     context.http1 = m_config.http1;
     context.proxy = m_config.proxy;
     context.timeouts = m_config.timeouts;
+    context.http2 = m_config.http2;
+    context.frameLogCapacity = m_config.frameLogCapacity;
     context.bodies = m_store.budget();
     context.nextFlowId = m_nextFlowId;
     Worker *worker = m_workers[m_roundRobin++ % m_workers.size()];
