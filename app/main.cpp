@@ -91,6 +91,10 @@ int main(int argc, char *argv[])
     if (!engine.httpsListenAddress().isEmpty())
         std::fprintf(stderr, "tunnelscope: listening on %s for HTTPS proxy clients\n",
                      qPrintable(engine.httpsListenAddress()));
+    if (!engine.socksListenAddress().isEmpty())
+        std::fprintf(stderr, "tunnelscope: SOCKS5 on %s%s\n",
+                     qPrintable(engine.socksListenAddress()),
+                     options.engine.socksCredentials ? " (username/password required)" : "");
     if (const auto ca = engine.certificateAuthority()) {
         std::fprintf(stderr, "tunnelscope: CA %s/ca.pem (SHA-256 %s)\n", ca->directory().c_str(),
                      ca->info().sha256.c_str());

@@ -117,6 +117,15 @@ ParseOutcome parseOptions(const QStringList &arguments)
         QStringLiteral("Also listen for clients that speak TLS to the proxy itself (an HTTPS "
                        "proxy: curl -x https://..., Chromium --proxy-server=https://...)."),
         QStringLiteral("HOST:PORT"));
+    const QCommandLineOption socksListen(
+        QStringLiteral("socks"),
+        QStringLiteral("Also listen for SOCKS5 clients on HOST:PORT, or PORT on 127.0.0.1 (curl "
+                       "--socks5-hostname, Chromium --proxy-server=socks5://...)."),
+        QStringLiteral("HOST:PORT"));
+    const QCommandLineOption socksAuth(
+        QStringLiteral("socks-auth"),
+        QStringLiteral("With --socks: require this RFC 1929 username and password."),
+        QStringLiteral("USER:PASS"));
     const QCommandLineOption caDir(
         QStringLiteral("ca-dir"),
         QStringLiteral("Directory of the interception CA (default: the config directory's "
@@ -177,6 +186,8 @@ ParseOutcome parseOptions(const QStringList &arguments)
                        bodyRecord,
                        frameLog, h2Streams,
                        listenHttps,
+                       socksListen,
+                       socksAuth,
                        caDir,
                        exportCa,
                        regenerateCa,
@@ -217,6 +228,33 @@ ParseOutcome parseOptions(const QStringList &arguments)
         && !parseHostPort(parser.value(listenHttps), o.engine.httpsListenHost,
                           o.engine.httpsListenPort))
         return fail(u"--listen-https wants HOST:PORT, not '"_s + parser.value(listenHttps) + u'\'');
+    if (parser.isSet(socksListen)) {
+        const QString value = parser.value(socksListen);
+        bool portOnly = false;
+        const uint port = value.toUInt(&portOnly);
+        if (portOnly && port <= 65535) {
+            o.engine.socksListenHost = QStringLiteral("127.0.0.1");
+            o.engine.socksListenPort = quint16(port);
+        } else if (!parseHostPort(value, o.engine.socksListenHost, o.engine.socksListenPort)) {
+            return fail(u"--socks wants HOST:PORT or PORT, not '"_s + value + u'\'');
+        }
+    }
+    if (parser.isSet(socksAuth)) {
+        if (!parser.isSet(socksListen))
+            return fail(QStringLiteral("--socks-auth goes with --socks"));
+        // The password is never echoed back, not even in an error.
+        const QByteArray value = parser.value(socksAuth).toUtf8();
+        const qsizetype colon = value.indexOf(':');
+        if (colon < 0)
+            return fail(QStringLiteral("--socks-auth wants USER:PASS"));
+        socks::Credentials credentials{value.left(colon).toStdString(),
+                                       value.mid(colon + 1).toStdString()};
+        if (credentials.username.size() > socks::kMaxFieldLength
+            || credentials.password.size() > socks::kMaxFieldLength)
+            return fail(QStringLiteral("--socks-auth: the username and the password are at most "
+                                       "255 bytes each (RFC 1929)"));
+        o.engine.socksCredentials = std::move(credentials);
+    }
     o.engine.caDirectory = parser.value(caDir);
     o.exportCaPath = parser.value(exportCa);
     o.regenerateCa = parser.isSet(regenerateCa);

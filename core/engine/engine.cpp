@@ -23,14 +23,14 @@ namespace ts::engine {
 class Listener final : public QTcpServer
 {
 public:
-    Listener(Engine &engine, bool tls) : m_engine(engine), m_tls(tls) {}
+    Listener(Engine &engine, Engine::ListenerKind kind) : m_engine(engine), m_kind(kind) {}
 
 protected:
-    void incomingConnection(qintptr fd) override { m_engine.dispatch(fd, m_tls); }
+    void incomingConnection(qintptr fd) override { m_engine.dispatch(fd, m_kind); }
 
 private:
     Engine &m_engine;
-    bool m_tls;
+    Engine::ListenerKind m_kind;
 };
 
 // ------------------------------------------------------------------------------------ Worker
@@ -117,7 +117,7 @@ Result<void> Engine::start()
         m_threads.push_back(std::move(thread));
     }
 
-    auto plain = listenOn(m_config.listenHost, m_config.listenPort, false);
+    auto plain = listenOn(m_config.listenHost, m_config.listenPort, ListenerKind::Http);
     if (!plain) {
         stop();
         return plain.error();
@@ -126,7 +126,8 @@ Result<void> Engine::start()
     m_boundAddress = m_listener->serverAddress();
     m_boundPort = m_listener->serverPort();
     if (!m_config.httpsListenHost.isEmpty()) {
-        auto https = listenOn(m_config.httpsListenHost, m_config.httpsListenPort, true);
+        auto https
+            = listenOn(m_config.httpsListenHost, m_config.httpsListenPort, ListenerKind::Https);
         if (!https) {
             stop();
             return https.error();
@@ -135,10 +136,23 @@ Result<void> Engine::start()
         m_httpsAddress = m_httpsListener->serverAddress();
         m_httpsPort = m_httpsListener->serverPort();
     }
+    if (!m_config.socksListenHost.isEmpty()) {
+        auto socks
+            = listenOn(m_config.socksListenHost, m_config.socksListenPort, ListenerKind::Socks);
+        if (!socks) {
+            stop();
+            return socks.error();
+        }
+        m_socksListener = *socks;
+        m_socksAddress = m_socksListener->serverAddress();
+        m_socksPort = m_socksListener->serverPort();
+    }
     for (Worker *worker : m_workers) {
         QList<QPair<QHostAddress, quint16>> endpoints{{m_boundAddress, m_boundPort}};
         if (m_httpsListener)
             endpoints.append({m_httpsAddress, m_httpsPort});
+        if (m_socksListener)
+            endpoints.append({m_socksAddress, m_socksPort});
         QMetaObject::invokeMethod(
             worker,
             [worker, endpoints] {
@@ -150,7 +164,7 @@ Result<void> Engine::start()
     return {};
 }
 
-Result<Listener *> Engine::listenOn(const QString &host, quint16 port, bool tls)
+Result<Listener *> Engine::listenOn(const QString &host, quint16 port, ListenerKind kind)
 {
     QHostAddress address;
     if (host == u"localhost")
@@ -163,7 +177,7 @@ Result<Listener *> Engine::listenOn(const QString &host, quint16 port, bool tls)
     QMetaObject::invokeMethod(
         m_workers.front(),
         [&] {
-            auto *l = new Listener(*this, tls);
+            auto *l = new Listener(*this, kind);
             if (!l->listen(address, port)) {
                 error = l->errorString();
                 delete l;
@@ -247,7 +261,7 @@ Result<void> Engine::setUpTls()
 
 void Engine::stop()
 {
-    for (Listener **l : {&m_listener, &m_httpsListener}) {
+    for (Listener **l : {&m_listener, &m_httpsListener, &m_socksListener}) {
         if (!*l)
             continue;
         Listener *listener = *l;
@@ -276,14 +290,25 @@ QString Engine::httpsListenAddress() const
     return m_httpsListener ? formatEndpoint(m_httpsAddress, m_httpsPort) : QString();
 }
 
-void Engine::dispatch(qintptr fd, bool tls)
+QString Engine::socksListenAddress() const
+{
+    return m_socksListener ? formatEndpoint(m_socksAddress, m_socksPort) : QString();
+}
+
+void Engine::dispatch(qintptr fd, ListenerKind kind)
 {
     proxy::SessionContext context;
     context.intercept = m_intercept;
-    context.tlsListener = tls;
+    context.tlsListener = kind == ListenerKind::Https;
+    context.socks.enabled = kind == ListenerKind::Socks;
+    if (context.socks.enabled)
+        context.socks.credentials = m_config.socksCredentials;
     context.connectionId = ++*m_nextConnection;
     context.nextConnectionId = m_nextConnection;
-    context.listenAddress = (tls ? httpsListenAddress() : listenAddress()).toStdString();
+    context.listenAddress = (kind == ListenerKind::Https   ? httpsListenAddress()
+                             : kind == ListenerKind::Socks ? socksListenAddress()
+                                                           : listenAddress())
+                                .toStdString();
     context.http1 = m_config.http1;
     context.proxy = m_config.proxy;
     context.timeouts = m_config.timeouts;

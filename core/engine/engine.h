@@ -76,14 +76,18 @@ public:
     bool running() const { return m_listener != nullptr; }
     QString listenAddress() const;      // "127.0.0.1:8080", with the real port
     QString httpsListenAddress() const; // empty without an HTTPS listener
+    QString socksListenAddress() const; // empty without a SOCKS5 listener
     std::shared_ptr<tls::CertificateAuthority> certificateAuthority() const { return m_ca; }
     const EngineConfig &config() const { return m_config; }
 
+    // What a listener's clients speak to the proxy.
+    enum class ListenerKind { Http, Https, Socks };
+
 private:
     friend class Listener;
-    void dispatch(qintptr fd, bool tls);
+    void dispatch(qintptr fd, ListenerKind kind);
     Result<void> setUpTls();
-    Result<Listener *> listenOn(const QString &host, quint16 port, bool tls);
+    Result<Listener *> listenOn(const QString &host, quint16 port, ListenerKind kind);
 
     EngineConfig m_config;
     flow::FlowStore &m_store;
@@ -91,10 +95,13 @@ private:
     std::vector<Worker *> m_workers;
     Listener *m_listener = nullptr; // lives on the first worker's thread
     Listener *m_httpsListener = nullptr;
+    Listener *m_socksListener = nullptr;
     QHostAddress m_boundAddress;
     quint16 m_boundPort = 0;
     QHostAddress m_httpsAddress;
     quint16 m_httpsPort = 0;
+    QHostAddress m_socksAddress;
+    quint16 m_socksPort = 0;
     std::shared_ptr<tls::CertificateAuthority> m_ca;
     std::shared_ptr<const proxy::InterceptConfig> m_intercept;
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextConnection

@@ -6,6 +6,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace ts::engine {
 
 struct EngineConfig
@@ -32,6 +34,11 @@ struct EngineConfig
     bool passthroughRejecting = false;
     QStringList extraRoots; // PEM files trusted for servers besides the system store
     QString keyLogFile;     // SSLKEYLOGFILE
+
+    // SOCKS5.
+    QString socksListenHost; // empty: no SOCKS5 listener
+    quint16 socksListenPort = 0;
+    std::optional<socks::Credentials> socksCredentials; // RFC 1929, required when set
 };
 
 } // namespace ts::engine
