@@ -1,0 +1,354 @@
+"""HTTP/2 from clients, end to end: Node's http2 client (many CONNECT streams on one connection,
+prior knowledge and TLS to --listen-https), python3-h2 (RFC 8441 WebSocket to a python3-websockets
+echo origin), nghttp (a forward request by prior knowledge) and curl --http2 to an intercepted
+h2 origin. Everything on 127.0.0.1.
+"""
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+import h2.config
+import h2.errors
+import h2.connection
+import h2.events
+import h2.settings
+
+import support
+import tls_support
+from support import HOST
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_CLIENT = os.path.join(HERE, "h2_client.js")
+
+
+def write_numbered_files(www, count):
+    """f0..f{count-1}: distinct content, so a body that went to the wrong stream shows."""
+    digests = []
+    for i in range(count):
+        data = support.deterministic_bytes(1000 + 37 * i, f"f{i}".encode())
+        with open(os.path.join(www, f"f{i}"), "wb") as f:
+            f.write(data)
+        digests.append(hashlib.sha256(data).hexdigest())
+    return digests
+
+
+def run_node(config, timeout=90):
+    proc = subprocess.run(["node", NODE_CLIENT, json.dumps(config)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, env=support.clean_env())
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise AssertionError(f"node exited {proc.returncode}: {proc.stderr.decode()[-3000:]}")
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def https_proxy_port(proxy):
+    rx = re.compile(r"listening on \S+:(\d+) for HTTPS proxy clients")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in list(proxy.stderr_lines):
+            m = rx.search(line)
+            if m:
+                return int(m.group(1))
+        time.sleep(0.05)
+    raise AssertionError(f"no HTTPS proxy listener line on stderr: {proxy.stderr_lines}")
+
+
+class NodeConnectStreams(support.ProxyTestCase):
+    PYORIGIN = False
+    PROXY_ARGS = ("--listen-https", f"{HOST}:0")
+
+    def setUp(self):
+        super().setUp()
+        self.digests = write_numbered_files(self.nginx.www, 100)
+        self.authority = f"{HOST}:{self.nginx.port}"
+        self.https_port = https_proxy_port(self.proxy)
+
+    def proxies(self):
+        return (("prior knowledge", {"proxy": f"http://{HOST}:{self.proxy.port}"}),
+                ("TLS to --listen-https", {"proxy": f"https://{HOST}:{self.https_port}",
+                                           "ca": os.path.join(self.proxy.ca_dir, "ca.pem")}))
+
+    def check_streams(self, count):
+        for name, base in self.proxies():
+            with self.subTest(name, streams=count):
+                streams = [{"authority": self.authority, "path": f"/f{i}"} for i in range(count)]
+                report = run_node(dict(base, streams=streams))
+                self.assertFalse(report.get("timedOut"), report)
+                self.assertNotIn("sessionError", report)
+                for i, r in enumerate(report["results"]):
+                    self.assertEqual(r["status"], 200, (i, r))
+                    self.assertIsNone(r["error"], (i, r))
+                    self.assertEqual(r["head"], "HTTP/1.1 200 OK", (i, r))
+                    self.assertEqual(r["sha256"], self.digests[i], f"stream {i} got another body")
+
+    def test_two_connect_streams(self):
+        self.check_streams(2)
+
+    def test_hundred_concurrent_connect_streams(self):
+        self.check_streams(100)
+        self.assertProxyAlive()
+
+    def test_stalled_stream_does_not_hold_up_the_others(self):
+        with open(os.path.join(self.nginx.www, "big"), "wb") as f:
+            f.write(support.deterministic_bytes(8 * support.MIB, b"big"))
+        for name, base in self.proxies():
+            with self.subTest(name):
+                streams = [{"authority": self.authority, "path": "/big", "pause": True}]
+                streams += [{"authority": self.authority, "path": f"/f{i}"} for i in range(20)]
+                report = run_node(dict(base, streams=streams, stalledWaitMs=500))
+                self.assertFalse(report.get("timedOut"), report)
+                stalled, others = report["results"][0], report["results"][1:]
+                for i, r in enumerate(others):
+                    self.assertEqual(r["status"], 200, r)
+                    self.assertEqual(r["sha256"], self.digests[i])
+                self.assertEqual(stalled["status"], 200, stalled)
+                # The paused stream got no more than its window plus what was in flight.
+                self.assertLess(stalled["bytes"], 4 * support.MIB, stalled)
+        self.assertProxyAlive()
+
+    def test_connect_to_closed_port_is_502_on_that_stream_only(self):
+        closed = support.free_port()
+        for name, base in self.proxies():
+            with self.subTest(name):
+                streams = [{"authority": self.authority, "path": "/f0"},
+                           {"authority": f"{HOST}:{closed}", "path": "/"},
+                           {"authority": self.authority, "path": "/f1"}]
+                report = run_node(dict(base, streams=streams))
+                r = report["results"]
+                self.assertEqual(r[1]["status"], 502, r[1])
+                self.assertEqual((r[0]["status"], r[2]["status"]), (200, 200), r)
+                self.assertEqual(r[0]["sha256"], self.digests[0])
+                self.assertEqual(r[2]["sha256"], self.digests[1])
+
+
+class NghttpPriorKnowledge(support.ProxyTestCase):
+    PYORIGIN = False
+
+    def test_forward_get(self):
+        proc = subprocess.run(
+            ["nghttp", "-H", f":authority: {HOST}:{self.nginx.port}",
+             f"http://{HOST}:{self.proxy.port}/1k"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, env=support.clean_env())
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        with open(self.nginx.path("1k"), "rb") as f:
+            self.assertEqual(proc.stdout, f.read())
+        line = self.proxy.wait_line(rf"GET http://{HOST}:{self.nginx.port}/1k 200")[0]
+        self.assertIn("1024B", line)
+        self.proxy.stop()
+        entries = self.proxy.har()["log"]["entries"]
+        self.assertEqual(entries[-1]["request"]["httpVersion"], "HTTP/2", entries[-1]["request"])
+
+
+# ---------------------------------------------------------------------------- RFC 8441
+
+class WsEchoOrigin:
+    """A python3-websockets echo server on 127.0.0.1 in a thread of its own."""
+
+    def __init__(self):
+        import websockets.server  # noqa: F401 (python3-websockets)
+        self.port = None
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import websockets.server
+        asyncio.set_event_loop(self.loop)
+
+        async def echo(ws, path=None):
+            async for message in ws:
+                await ws.send(message)
+
+        async def main():
+            self.server = await websockets.server.serve(echo, HOST, 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            self.ready.set()
+            await self.server.wait_closed()
+
+        self.loop.run_until_complete(main())
+
+    def start(self):
+        self.thread.start()
+        self.ready.wait(10)
+        return self
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.thread.join(5)
+
+
+def ws_frame(payload, opcode=0x1):
+    """A masked client frame (RFC 6455 §5.2), payloads under 64 KiB."""
+    mask = os.urandom(4)
+    head = bytes([0x80 | opcode])
+    n = len(payload)
+    head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def ws_parse(buf):
+    """Unmasked server frames from buf: ([(opcode, payload)], rest)."""
+    frames = []
+    while len(buf) >= 2:
+        n = buf[1] & 0x7f
+        at = 2
+        if n == 126:
+            if len(buf) < 4:
+                break
+            n, at = int.from_bytes(buf[2:4], "big"), 4
+        if len(buf) < at + n:
+            break
+        frames.append((buf[0] & 0x0f, buf[at:at + n]))
+        buf = buf[at + n:]
+    return frames, buf
+
+
+class H2Client:
+    """python3-h2 over a plain socket to the proxy, prior knowledge."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection((HOST, port), timeout=10)
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.conn.initiate_connection()
+        self.events = []
+
+    def flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def read(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the proxy closed the connection")
+        events = self.conn.receive_data(data)
+        self.events += events
+        self.flush()
+        return events
+
+    def wait(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.events:
+                if predicate(e):
+                    return e
+            self.read()
+        raise AssertionError(f"timed out; events: {self.events}")
+
+    def close(self):
+        self.sock.close()
+
+
+class ExtendedConnect(support.ProxyTestCase):
+    NGINX = False
+    PYORIGIN = False
+
+    def setUp(self):
+        super().setUp()
+        self.ws = WsEchoOrigin().start()
+        self.addCleanup(self.ws.stop)
+
+    def request(self, authority):
+        return [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
+                (":authority", authority), (":path", "/"), ("sec-websocket-version", "13")]
+
+    def test_websocket_echo_hundred_messages(self):
+        c = H2Client(self.proxy.port)
+        self.addCleanup(c.close)
+        c.flush()
+        c.wait(lambda e: isinstance(e, h2.events.RemoteSettingsChanged)
+               and h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL in e.changed_settings)
+        c.conn.send_headers(1, self.request(f"{HOST}:{self.ws.port}"))
+        c.flush()
+        resp = c.wait(lambda e: isinstance(e, h2.events.ResponseReceived))
+        self.assertEqual(dict(resp.headers)[b":status"], b"200", resp.headers)
+        ended = [e for e in c.events if isinstance(e, (h2.events.StreamEnded,
+                                                        h2.events.StreamReset))]
+        self.assertFalse(ended, "the proxy ended the WebSocket stream right after :status 200")
+        buf = b""
+        echoed = []
+        for i in range(100):
+            c.conn.send_data(1, ws_frame(f"message {i}".encode()))
+            c.flush()
+        deadline = time.monotonic() + 20
+        while len(echoed) < 100 and time.monotonic() < deadline:
+            for e in c.read():
+                if isinstance(e, h2.events.DataReceived) and e.stream_id == 1:
+                    c.conn.acknowledge_received_data(e.flow_controlled_length, 1)
+                    buf += e.data
+                if isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    self.fail(f"the stream ended after {len(echoed)} echoes: {e}")
+            c.flush()
+            frames, buf = ws_parse(buf)
+            echoed += [p.decode() for op, p in frames if op == 0x1]
+        self.assertEqual(echoed, [f"message {i}" for i in range(100)])
+
+    def test_protocol_before_the_proxys_settings_is_refused(self):
+        # RFC 8441 §3/§4: :protocol only after SETTINGS_ENABLE_CONNECT_PROTOCOL=1 arrived. Sent
+        # in the first flight it is a malformed request: a stream error (PROTOCOL_ERROR), and
+        # the connection serves a correct request afterwards.
+        c = H2Client(self.proxy.port)
+        self.addCleanup(c.close)
+        c.conn.send_headers(1, self.request(f"{HOST}:{self.ws.port}"))
+        c.flush()
+        e = c.wait(lambda e: isinstance(e, (h2.events.StreamReset, h2.events.ResponseReceived,
+                                            h2.events.ConnectionTerminated)))
+        self.assertIsInstance(e, h2.events.StreamReset,
+                              f"the proxy accepted :protocol before its SETTINGS: {e}")
+        self.assertEqual(e.error_code, h2.errors.ErrorCodes.PROTOCOL_ERROR)
+
+
+# ---------------------------------------------------------------------------- curl --http2
+
+class NginxH2(tls_support.NginxTls):
+    """HTTPS nginx that offers h2, with the protocol in its access log."""
+
+    def _config(self):
+        conf = super()._config()
+        conf = conf.replace(f"listen {HOST}:{self.port} ssl;", f"listen {HOST}:{self.port} ssl http2;")
+        return conf.replace('"via":"$http_via"', '"via":"$http_via","protocol":"$server_protocol"')
+
+
+class CurlHttp2(unittest.TestCase):
+    def setUp(self):
+        self.pki = tls_support.TestPki()
+        self.addCleanup(self.pki.cleanup)
+        self.nginx = NginxH2(self.pki)
+        self.addCleanup(self.nginx.stop)
+        self.nginx.start()
+        self.proxy = support.Proxy("--upstream-ca", self.pki.ca)
+        self.addCleanup(self.proxy.cleanup)
+        self.proxy.start()
+
+    def fetch(self):
+        r = support.curl("--http2", "--cacert", os.path.join(self.proxy.ca_dir, "ca.pem"),
+                         "-x", self.proxy.url, self.nginx.url("1k"), "-o", "/dev/null")
+        self.assertEqual(r.status, 200, r)
+        return r
+
+    def test_client_side_is_h2(self):
+        r = self.fetch()
+        self.assertEqual(r.info.get("http_version"), "2", r.info)
+        self.proxy.stop()
+        entry = self.proxy.har()["log"]["entries"][-1]
+        self.assertEqual(entry["request"]["httpVersion"], "HTTP/2", entry["request"])
+
+    # HTTP/2 towards origins was still HTTP/1.1 in the binary these tests were written against;
+    # remove the decorator once nginx logs HTTP/2.0 here.
+    @unittest.expectedFailure
+    def test_server_side_is_h2(self):
+        self.fetch()
+        log = self.nginx.access_log()
+        self.assertTrue(log)
+        self.assertEqual(log[-1].get("protocol"), "HTTP/2.0", log[-1])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
