@@ -383,3 +383,6 @@ echo "(wall times; CPU us = the minting thread's CPU time per call, mean: the wa
 echo " the waits for a busy core)"
 echo
 echo "load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; $(nproc) cores"
+
+# --- HTTP/2 from clients -------------------------------------------------------------------
+"$ROOT/bench/h2.sh" --bin "$BIN"
