@@ -534,7 +534,7 @@ class Parser
 public:
     explicit Parser(std::string_view text) : m_text(text) {}
 
-    Result<Filter> run(Node &root, bool &empty, bool &readsBodies)
+    Result<void> run(Node &root, bool &empty, bool &readsBodies)
     {
         skipSpaces();
         empty = atEnd();
@@ -546,7 +546,7 @@ public:
         readsBodies = m_readsBodies;
         if (!m_error.empty())
             return Error{"filter.syntax", m_error};
-        return Filter(); // the caller fills it in
+        return {};
     }
 
 private:
@@ -1327,14 +1327,15 @@ Result<Filter> Filter::parse(std::string_view text)
     auto root = std::make_shared<Node>();
     bool empty = false;
     bool readsBodies = false;
-    Result<Filter> result = Parser(text).run(*root, empty, readsBodies);
-    if (!result)
-        return result;
-    result->m_text = std::string(text);
-    result->m_readsBodies = readsBodies;
+    const Result<void> parsed = Parser(text).run(*root, empty, readsBodies);
+    if (!parsed)
+        return parsed.error();
+    Filter filter;
+    filter.m_text = std::string(text);
+    filter.m_readsBodies = readsBodies;
     if (!empty)
-        result->m_root = std::move(root);
-    return result;
+        filter.m_root = std::move(root);
+    return filter;
 }
 
 bool Filter::matches(const flow::Flow &flow) const
