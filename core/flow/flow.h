@@ -77,6 +77,9 @@ struct Flow
     std::uint16_t port = 0;
     std::string serverAddress; // resolved peer "93.184.216.34:80", when connected
     bool serverReused = false; // server-side connection came from the pool
+    // The upstream proxy chain the server-side connection went through: "via
+    // http://127.0.0.1:3128 → socks5h://127.0.0.1:1080" (passwords never shown); empty: direct.
+    std::string upstream;
 
     // Exchange.
     std::string method;

@@ -762,6 +762,8 @@ void writeEntry(JsonWriter &w, const Flow &f)
         w.key("_clientAddress").string(f.clientAddress);
     if (f.serverReused)
         w.key("_serverReused").boolean(true);
+    if (!f.upstream.empty())
+        w.key("_upstream").string(f.upstream);
     if (!f.error.empty())
         w.key("_error").string(f.error);
     writeTls(w, f);
@@ -780,6 +782,8 @@ void writeTunnel(JsonWriter &w, const Flow &f)
         w.key("clientAddress").string(f.clientAddress);
     if (!f.serverAddress.empty())
         w.key("serverAddress").string(f.serverAddress);
+    if (!f.upstream.empty())
+        w.key("upstream").string(f.upstream);
     w.key("bytesClientToServer").number(f.bytesClientToServer);
     w.key("bytesServerToClient").number(f.bytesServerToClient);
     if (f.closedWall > 0)
@@ -1019,6 +1023,7 @@ Result<Flow> readEntry(const QJsonObject &e, const std::shared_ptr<BodyBudget> &
         serverIp = serverIp.substr(1, serverIp.size() - 2); // Chrome brackets IPv6
     f.serverAddress = joinAddress(serverIp, f.port);
     f.serverReused = e.value("_serverReused"_L1).toBool();
+    f.upstream = str(e.value("_upstream"_L1));
     f.clientConnection = parseConnection(e.value("connection"_L1));
     f.clientAddress = str(e.value("_clientAddress"_L1));
     f.error = str(e.value("_error"_L1));
@@ -1041,6 +1046,7 @@ Flow readTunnel(const QJsonObject &t)
     f.clientConnection = parseConnection(t.value("connection"_L1));
     f.clientAddress = str(t.value("clientAddress"_L1));
     f.serverAddress = str(t.value("serverAddress"_L1));
+    f.upstream = str(t.value("upstream"_L1));
     f.bytesClientToServer
         = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesClientToServer"_L1), 0), 0));
     f.bytesServerToClient

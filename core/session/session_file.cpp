@@ -45,7 +45,7 @@ using flow::TlsSide;
 // added (or removed): write and read it in the record's functions (append new fields at the
 // end of the record, so older files still read), describe it in README.md, then update the
 // count here.
-static_assert(detail::fieldCount<Flow>() == 40, "flow::Flow changed: save the new field");
+static_assert(detail::fieldCount<Flow>() == 41, "flow::Flow changed: save the new field");
 static_assert(detail::fieldCount<Timings>() == 5, "flow::Timings changed: save the new field");
 static_assert(detail::fieldCount<TlsSide>() == 11, "flow::TlsSide changed: save the new field");
 static_assert(detail::fieldCount<CertificateSummary>() == 8,
@@ -181,6 +181,7 @@ public:
         return out;
     }
     bool failed() const { return m_failed; }
+    bool atEnd() const { return m_at >= m_in.size(); }
 
 private:
     bool need(std::size_t n)
@@ -359,6 +360,7 @@ void writeFlow(Encoder &e, const Flow &f, std::uint32_t clientTls, std::uint32_t
     e.u32(f.serverStream);
     e.u64(f.serverConnection);
     e.str(f.error);
+    e.str(f.upstream); // appended in format 1's second revision
 }
 
 struct FlowRead
@@ -417,6 +419,8 @@ FlowRead readFlow(Decoder &d)
     f.serverStream = d.u32();
     f.serverConnection = d.u64();
     f.error = d.str();
+    if (!d.atEnd()) // older files end the record here
+        f.upstream = d.str();
     return r;
 }
 

@@ -86,6 +86,7 @@ void fill(FlowStore &store)
     post.port = 8443;
     post.serverAddress = "[2001:db8::1]:8443";
     post.serverReused = true;
+    post.upstream = "via http://127.0.0.1:3128 → socks5h://127.0.0.1:1080";
     post.method = "POST";
     post.path = "/upload";
     post.clientProtocol = "HTTP/1.1";
@@ -510,6 +511,7 @@ private Q_SLOTS:
             QCOMPARE(got.responseFromProxy, want.responseFromProxy);
             QCOMPARE(got.serverAddress, want.serverAddress);
             QCOMPARE(got.serverReused, want.serverReused);
+            QCOMPARE(got.upstream, want.upstream);
             QCOMPARE(got.clientAddress, want.clientAddress);
             QCOMPARE(got.responseHeaders, want.responseHeaders);
             QCOMPARE(got.responseTrailers, want.responseTrailers);

@@ -227,6 +227,7 @@ private Q_SLOTS:
         get.port = 80;
         get.serverAddress = "93.184.216.34:80";
         get.serverReused = true;
+        get.upstream = "via http://127.0.0.1:3128 → socks5h://127.0.0.1:1080";
         get.method = "GET";
         get.path = "/a?b=c%20d";
         get.clientProtocol = "HTTP/1.1";
@@ -358,6 +359,7 @@ private Q_SLOTS:
             QCOMPARE(b.port, a.port);
             QCOMPARE(b.serverAddress, a.serverAddress);
             QCOMPARE(b.serverReused, a.serverReused);
+            QCOMPARE(b.upstream, a.upstream);
             QCOMPARE(b.method, a.method);
             if (a.kind == FlowKind::Exchange) {
                 QCOMPARE(b.path, a.path);

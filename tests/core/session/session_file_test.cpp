@@ -170,6 +170,7 @@ void fill(FlowStore &store)
     get.port = 443;
     get.serverAddress = "93.184.216.34:443";
     get.serverReused = true;
+    get.upstream = "via http://127.0.0.1:3128 → socks5h://127.0.0.1:1080";
     get.method = "GET";
     get.path = "/big?x=1";
     get.clientProtocol = "HTTP/2";
@@ -337,6 +338,7 @@ void compareFlow(const Flow &a, const Flow &b)
     QCOMPARE(a.serverStream, b.serverStream);
     QCOMPARE(a.serverConnection, b.serverConnection);
     QCOMPARE(a.error, b.error);
+    QCOMPARE(a.upstream, b.upstream);
 }
 
 void compareConnection(const Connection &a, const Connection &b)
