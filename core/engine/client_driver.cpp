@@ -3,10 +3,12 @@
 #include "core/engine/engine.h"
 #include "core/engine/server_pool.h"
 #include "core/flow/flow_store.h"
+#include "core/upstream/chain_connector.h"
 
 #include <QHostInfo>
 
 #include <cerrno>
+#include <functional>
 
 namespace ts::engine {
 
@@ -24,14 +26,44 @@ QString keyOf(const QString &host, quint16 port)
     return host + u':' + QString::number(port);
 }
 
+// The pool key part of a chain: every hop, with a hash standing for its credentials (two
+// rules naming one proxy with different accounts must not share its connections). Never shown.
+QString chainKey(const upstream::ChainSpec &chain)
+{
+    std::string key;
+    for (const upstream::Hop &hop : chain.hops) {
+        key += std::string(upstream::schemeName(hop.scheme)) + "://";
+        if (hop.hasCredentials)
+            key += std::to_string(std::hash<std::string>{}(hop.username + '\0' + hop.password))
+                   + '@';
+        key += hop.authority() + ',';
+    }
+    return QString::fromStdString(key);
+}
+
+std::string secondsText(MonoTime micros)
+{
+    if (micros % kSecond == 0)
+        return std::to_string(micros / kSecond) + " s";
+    return std::to_string(micros / kMillisecond) + " ms";
+}
+
+std::string hopName(const upstream::ChainSpec &chain, std::size_t hop)
+{
+    return "hop " + std::to_string(hop + 1) + " (" + chain.hops[hop].display() + ")";
+}
+
 } // namespace
 
 ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context)
-    : m_worker(worker), m_session(std::move(context), monotonicNow())
+    : m_worker(worker), m_tls(context.intercept), m_session(std::move(context), monotonicNow())
 {
     m_client.adopt(fd);
     m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, [this] { dispatch(Tick{}); });
+    connect(&m_timer, &QTimer::timeout, this, [this] {
+        tickChains(); // first: a chain that ran out of time names its hop before the layer's 504
+        dispatch(Tick{});
+    });
     m_client.onData = [this](std::string_view data) {
         dispatch(ClientData{data});
     };
@@ -74,14 +106,16 @@ void ClientDriver::dispatch(Event event)
     m_dispatching = true;
     m_commands.clear();
     reportRelayProgress();
-    m_session.handle(event, monotonicNow(), m_commands);
+    m_now = monotonicNow();
+    m_session.handle(event, m_now, m_commands);
     execute(m_commands);
     while (!m_deferred.empty() && !m_finished) {
         Event next = std::move(m_deferred.front());
         m_deferred.pop_front();
         m_commands.clear();
         reportRelayProgress();
-        m_session.handle(next, monotonicNow(), m_commands);
+        m_now = monotonicNow();
+        m_session.handle(next, m_now, m_commands);
         execute(m_commands);
     }
     m_dispatching = false;
@@ -121,11 +155,16 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, SendToServer>) {
                     const auto it = m_servers.find(c.id);
                     if (it != m_servers.end() && it->second.socket)
-                        it->second.socket->write(std::move(c.data));
+                        sendServer(it->second, std::move(c.data));
                 } else if constexpr (std::is_same_v<T, ShutdownServer>) {
                     const auto it = m_servers.find(c.id);
-                    if (it != m_servers.end() && it->second.socket)
+                    if (it != m_servers.end() && it->second.socket) {
+                        if (upstream::ChainConnector *chain = it->second.chain.get()) {
+                            chain->shutdown(); // close_notify to the https hops
+                            it->second.socket->write(chain->takeWire());
+                        }
                         it->second.socket->shutdownWrite();
+                    }
                 } else if constexpr (std::is_same_v<T, CloseServer>) {
                     if (c.id == m_relayServer)
                         stopRelay();
@@ -133,7 +172,9 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, ReleaseServer>) {
                     const auto it = m_servers.find(c.id);
                     if (it != m_servers.end()) {
-                        if (it->second.socket && it->second.connected)
+                        // A chain still in the byte path (TLS to an https hop) lives in this
+                        // driver, not in the socket: such connections are not pooled.
+                        if (it->second.socket && it->second.connected && !it->second.chain)
                             m_worker.pool().put(it->second.key, std::move(it->second.socket));
                         m_servers.erase(it);
                     }
@@ -142,8 +183,13 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, PublishConnection>) {
                     m_worker.store().publish(c.connection);
                 } else if constexpr (std::is_same_v<T, RelayTunnel>) {
-                    m_relayServer = c.id;
-                    startRelayWhenDrained();
+                    // Only a plain byte path can be spliced: through TLS to an https hop the
+                    // bytes keep going through the connector and the layer.
+                    const auto it = m_servers.find(c.id);
+                    if (it == m_servers.end() || !it->second.chain) {
+                        m_relayServer = c.id;
+                        startRelayWhenDrained();
+                    }
                 } else if constexpr (std::is_same_v<T, PauseServer>
                                      || std::is_same_v<T, ResumeServer>) {
                     const auto it = m_servers.find(c.id);
@@ -168,35 +214,78 @@ void ClientDriver::openServer(const OpenServer &command)
     server.host = QString::fromStdString(command.host);
     server.port = command.port;
     server.key = keyOf(server.host, server.port);
+    server.dialHost = server.host;
+    server.dialPort = server.port;
+    const EngineConfig &config = m_worker.config();
+    const upstream::ChainSpec &chain = config.upstream.chainFor(command.host);
+    if (!chain.direct()) {
+        server.via = "via " + chain.display();
+        server.key = chainKey(chain) + server.key;
+        server.dialHost = QString::fromStdString(chain.hops.front().host);
+        server.dialPort = chain.hops.front().port;
+    }
 
     if (command.reusable) {
         if (TcpSocketPtr pooled = m_worker.pool().take(server.key)) {
             server.socket = std::move(pooled);
             server.connected = true;
             wireServer(id, *server.socket);
-            m_deferred.push_back(ServerConnected{id, text(server.socket->peerText()), true});
+            m_deferred.push_back(
+                ServerConnected{id, text(server.socket->peerText()), true, -1, -1, server.via});
             return;
         }
     }
 
     QHostAddress literal;
-    if (literal.setAddress(server.host)) {
+    const bool isLiteral = literal.setAddress(server.host);
+    if (!chain.direct()) {
+        // The last hop would connect back to us, and we would open the chain again.
+        if (isLiteral && m_worker.isOwnEndpoint(literal, server.port)) {
+            serverConnectFailed(id, ConnectFailure::LoopDetected,
+                                text(server.key.section(u',', -1))
+                                    + " is Tunnelscope's own address: the request would loop");
+            return;
+        }
+        upstream::ChainConnector::Options o;
+        o.chain = chain;
+        o.host = command.host;
+        o.port = command.port;
+        o.limits = config.http1;
+        // The layer's connect budget covers the whole walk (tickChains), so no per-hop one.
+        o.hopTimeout = kNoDeadline;
+        if (m_tls) {
+            o.tlsContext = m_tls->toServers;
+            bool allInsecure = true;
+            for (const upstream::Hop &hop : chain.hops)
+                if (hop.scheme == upstream::HopScheme::Https)
+                    allInsecure
+                        = allInsecure && m_tls->insecure && m_tls->insecure->matches(hop.host);
+            o.insecure = !m_tls->verifyServers || allInsecure;
+        }
+        server.chain = std::make_unique<upstream::ChainConnector>(std::move(o));
+        server.chainDeadline = m_now + config.timeouts.connect; // the layer's, to the microsecond
+    }
+
+    if (literal.setAddress(server.dialHost)) {
         server.addresses = {literal};
         connectNext(id);
         return;
     }
-    QHostInfo::lookupHost(server.host, this, [this, id](const QHostInfo &info) {
+    QHostInfo::lookupHost(server.dialHost, this, [this, id](const QHostInfo &info) {
         const auto it = m_servers.find(id);
         if (it == m_servers.end() || m_finished)
             return;
         Server &s = it->second;
         s.lookupDone = monotonicNow();
         if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
-            const std::string message = "could not resolve the host name '" + text(s.host)
+            const std::string message = "could not resolve the host name '" + text(s.dialHost)
                                         + "': " + text(info.errorString());
-            const MonoTime lookupDone = s.lookupDone;
-            m_servers.erase(it);
-            dispatch(ServerConnectFailed{id, ConnectFailure::NameNotResolved, message, lookupDone});
+            if (s.chain) {
+                s.chain->connectFailed(message, s.lookupDone); // names hop 1
+                chainEvent(id);
+                return;
+            }
+            serverConnectFailed(id, ConnectFailure::NameNotResolved, message);
             return;
         }
         s.addresses = info.addresses();
@@ -204,16 +293,39 @@ void ClientDriver::openServer(const OpenServer &command)
     });
 }
 
+void ClientDriver::serverConnectFailed(ServerId id, ConnectFailure kind, std::string message,
+                                       bool timedOut)
+{
+    const auto it = m_servers.find(id);
+    if (it == m_servers.end())
+        return;
+    const MonoTime lookupDone = it->second.lookupDone;
+    std::string via = std::move(it->second.via);
+    m_servers.erase(it);
+    dispatch(
+        ServerConnectFailed{id, kind, std::move(message), lookupDone, std::move(via), timedOut});
+}
+
+void ClientDriver::sendServer(Server &server, std::string data)
+{
+    if (server.chain) {
+        server.chain->sendApp(data);
+        server.socket->write(server.chain->takeWire());
+        return;
+    }
+    server.socket->write(std::move(data));
+}
+
 void ClientDriver::connectNext(ServerId id)
 {
     Server &server = m_servers.at(id);
     const QHostAddress address = server.addresses.at(server.nextAddress++);
-    if (m_worker.isOwnEndpoint(address, server.port)) {
-        const std::string message
-            = text(server.key) + " is Tunnelscope's own address: the request would loop";
-        const MonoTime lookupDone = server.lookupDone;
-        m_servers.erase(id);
-        dispatch(ServerConnectFailed{id, ConnectFailure::LoopDetected, message, lookupDone});
+    if (m_worker.isOwnEndpoint(address, server.dialPort)) {
+        std::string message = text(formatEndpoint(address, server.dialPort))
+                              + " is Tunnelscope's own address: the request would loop";
+        if (server.chain)
+            message = hopName(server.chain->chain(), 0) + ": " + message;
+        serverConnectFailed(id, ConnectFailure::LoopDetected, std::move(message));
         return;
     }
     server.socket = TcpSocketPtr(new TcpSocket);
@@ -221,6 +333,11 @@ void ClientDriver::connectNext(ServerId id)
     socket.onConnected = [this, id] {
         Server &s = m_servers.at(id);
         s.connected = true;
+        if (s.chain) {
+            s.chain->start(monotonicNow()); // TCP to hop 1 is up: walk the chain
+            chainEvent(id);
+            return;
+        }
         ServerConnected event{id, text(s.socket->peerText()), false, s.lookupDone, monotonicNow()};
         dispatch(std::move(event));
     };
@@ -239,7 +356,7 @@ void ClientDriver::connectNext(ServerId id)
         }
         ConnectFailure kind = ConnectFailure::Other;
         std::string what;
-        const std::string where = text(formatEndpoint(address, s.port));
+        const std::string where = text(formatEndpoint(address, s.dialPort));
         if (error == ECONNREFUSED) {
             kind = ConnectFailure::Refused;
             what = "connection refused by " + where;
@@ -249,26 +366,47 @@ void ClientDriver::connectNext(ServerId id)
         } else {
             what = "cannot connect to " + where + ": " + text(message);
         }
-        const MonoTime lookupDone = s.lookupDone;
-        m_servers.erase(it);
-        dispatch(ServerConnectFailed{id, kind, what, lookupDone});
+        if (s.chain) {
+            s.chain->connectFailed(what, monotonicNow()); // "hop 1 (...) could not be reached"
+            chainEvent(id);
+            return;
+        }
+        serverConnectFailed(id, kind, std::move(what));
     };
     wireServer(id, socket);
-    socket.connectTo(address, server.port);
+    socket.connectTo(address, server.dialPort);
 }
 
 void ClientDriver::wireServer(ServerId id, TcpSocket &socket)
 {
     socket.onData = [this, id](std::string_view data) {
+        const auto it = m_servers.find(id);
+        if (it != m_servers.end() && it->second.chain) {
+            chainData(id, data);
+            return;
+        }
         dispatch(ServerData{id, data});
     };
     socket.onEof = [this, id] {
+        const auto it = m_servers.find(id);
+        if (it != m_servers.end() && it->second.chain) {
+            chainEof(id);
+            return;
+        }
         dispatch(ServerEof{id});
     };
     socket.onError = [this, id](const QString &message) {
         const auto it = m_servers.find(id);
-        if (it != m_servers.end())
+        if (it != m_servers.end()) {
+            upstream::ChainConnector *chain = it->second.chain.get();
+            if (chain && !chain->established() && !chain->failed()) {
+                chain->receiveEof(monotonicNow()); // names the hop being negotiated
+                serverConnectFailed(id, ConnectFailure::Other,
+                                    chain->failure().message + " (" + text(message) + ")");
+                return;
+            }
             it->second.socket.reset();
+        }
         dispatch(ServerGone{id, text(message)});
     };
     socket.onDrained = [this] {
@@ -276,6 +414,138 @@ void ClientDriver::wireServer(ServerId id, TcpSocket &socket)
         updateReading();
     };
 }
+
+// ---------------------------------------------------------------------- upstream chains
+
+void ClientDriver::chainEvent(ServerId id)
+{
+    const auto it = m_servers.find(id);
+    if (it == m_servers.end() || !it->second.chain || m_finished)
+        return;
+    Server &s = it->second;
+    upstream::ChainConnector &chain = *s.chain;
+    if (chain.hasWire() && s.socket)
+        s.socket->write(chain.takeWire());
+    if (chain.failed()) {
+        const upstream::HopFailure &failure = chain.failure();
+        // Never the hop's own answer (a 407 page, say): its message, naming it, is the 502.
+        serverConnectFailed(id, ConnectFailure::Other, failure.message,
+                            failure.kind == upstream::HopFailure::Kind::Timeout);
+        return;
+    }
+    if (chain.state() == upstream::ChainConnector::State::NeedAddress) {
+        chainResolve(id);
+        return;
+    }
+    if (!chain.established())
+        return;
+
+    // Through: from here the layer sees the destination, as if it had connected directly.
+    std::string early = chain.takeApp(); // the destination's bytes that came with the last answer
+    if (chain.plainPath() && early.empty())
+        s.chain.reset(); // a plain socket now: poolable, and the relay may splice it
+    ServerConnected event{id, text(s.socket->peerText()), false, s.lookupDone, monotonicNow()};
+    event.via = s.via;
+    dispatch(std::move(event));
+    if (!early.empty() && m_servers.count(id))
+        dispatch(ServerData{id, early});
+}
+
+void ClientDriver::chainData(ServerId id, std::string_view wire)
+{
+    Server &s = m_servers.at(id);
+    upstream::ChainConnector &chain = *s.chain;
+    if (!chain.established()) {
+        chain.receive(wire, monotonicNow());
+        chainEvent(id);
+        return;
+    }
+    chain.receive(wire, monotonicNow());
+    if (chain.hasWire())
+        s.socket->write(chain.takeWire()); // TLS records the https hops' sessions answer with
+    std::string app = chain.takeApp();
+    const bool closed = chain.peerClosed() && !s.eofReported;
+    s.eofReported = s.eofReported || closed;
+    if (!app.empty())
+        dispatch(ServerData{id, app});
+    if (closed && m_servers.count(id))
+        dispatch(ServerEof{id}); // close_notify from an https hop: the tunnel is over
+}
+
+void ClientDriver::chainEof(ServerId id)
+{
+    Server &s = m_servers.at(id);
+    upstream::ChainConnector &chain = *s.chain;
+    if (!chain.established()) {
+        chain.receiveEof(monotonicNow());
+        chainEvent(id);
+        return;
+    }
+    if (s.eofReported)
+        return;
+    s.eofReported = true;
+    dispatch(ServerEof{id});
+}
+
+void ClientDriver::chainResolve(ServerId id)
+{
+    // A socks5:// hop (not socks5h://) sends addresses, so the name after it is looked up here.
+    Server &server = m_servers.at(id);
+    if (server.lookingUp)
+        return;
+    server.lookingUp = true;
+    const QString name = QString::fromStdString(server.chain->addressNeeded());
+    QHostInfo::lookupHost(name, this, [this, id](const QHostInfo &info) {
+        const auto it = m_servers.find(id);
+        if (it == m_servers.end() || !it->second.chain || m_finished)
+            return;
+        Server &s = it->second;
+        s.lookingUp = false;
+        if (info.error() != QHostInfo::NoError || info.addresses().isEmpty()) {
+            s.chain->addressFailed(text(info.errorString()), monotonicNow());
+        } else {
+            QHostAddress address = info.addresses().constFirst();
+            address.setScopeId(QString());
+            s.chain->provideAddress(text(address.toString()), monotonicNow());
+        }
+        chainEvent(id);
+    });
+}
+
+void ClientDriver::tickChains()
+{
+    const MonoTime now = monotonicNow();
+    std::vector<ServerId> due;
+    for (const auto &[id, s] : m_servers)
+        if (s.chain && !s.chain->established() && !s.chain->failed() && now >= s.chainDeadline)
+            due.push_back(id);
+    const std::string budget = secondsText(m_worker.config().timeouts.connect);
+    for (const ServerId id : due) {
+        const auto it = m_servers.find(id);
+        if (it == m_servers.end() || !it->second.chain)
+            continue;
+        const upstream::ChainConnector &chain = *it->second.chain;
+        const upstream::ChainSpec &spec = chain.chain();
+        std::string message;
+        if (chain.state() == upstream::ChainConnector::State::Idle) {
+            message = hopName(spec, 0) + " could not be reached within " + budget;
+        } else {
+            // The hop being negotiated: the first that has not answered success.
+            std::size_t hop = 0;
+            while (hop + 1 < spec.hops.size() && chain.timings()[hop].through >= 0)
+                ++hop;
+            if (chain.state() == upstream::ChainConnector::State::NeedAddress)
+                message = hopName(spec, hop) + ": the address of " + chain.addressNeeded()
+                          + " was not found within " + budget;
+            else
+                message = hopName(spec, hop) + " did not answer within " + budget;
+        }
+        serverConnectFailed(id, ConnectFailure::Other,
+                            message + " (the connect timeout, for the whole chain)", true);
+    }
+}
+
+// ---------------------------------------------------------------------------- relay
 
 void ClientDriver::startRelayWhenDrained()
 {
@@ -371,7 +641,10 @@ void ClientDriver::armTimer()
     // empty Tick, while restarting the QTimer after every event (a tunnel moves its idle
     // deadline with each chunk) costs a timer re-registration per read. Re-arm only when the
     // deadline came closer, or when nothing is armed.
-    const MonoTime deadline = m_session.deadline();
+    MonoTime deadline = m_session.deadline();
+    for (const auto &[id, s] : m_servers)
+        if (s.chain && !s.chain->established())
+            deadline = std::min(deadline, s.chainDeadline);
     if (deadline == kNoDeadline)
         return;
     if (m_timer.isActive() && m_armedDeadline <= deadline)

@@ -2,6 +2,7 @@
 
 #include "core/base/limits.h"
 #include "core/proxy/session_context.h"
+#include "core/upstream/chain.h"
 
 #include <QString>
 #include <QStringList>
@@ -22,6 +23,9 @@ struct EngineConfig
     std::size_t frameLogCapacity = 10000; // frames kept per connection
     int maxIdleServerConnectionsPerOrigin = 16;
     int serverIdleTimeoutMs = 30'000;
+    // Upstream proxy chains: which chain each destination host's server-side connections go
+    // through (--upstream, --upstream-rule). Empty: every connection is direct.
+    upstream::ChainRules upstream;
 
     // TLS.
     QString httpsListenHost; // empty: no HTTPS proxy listener

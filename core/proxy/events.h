@@ -27,20 +27,29 @@ struct ClientGone // the client connection failed or was reset: nothing can be s
 };
 
 enum class ConnectFailure { NameNotResolved, Refused, Unreachable, LoopDetected, Other };
+// Through an upstream proxy chain, the engine reports the connection only once the last hop
+// is through: the server's bytes are then the destination's, as for a direct connection.
 struct ServerConnected
 {
     ServerId id = 0;
-    std::string peerAddress; // "127.0.0.1:8081"
+    std::string peerAddress; // "127.0.0.1:8081": the TCP peer (through a chain: hop 1)
     bool reused = false;     // came from the pool: no lookup, no connect
     MonoTime lookupDone = -1;
     MonoTime connectDone = -1;
+    // "via http://127.0.0.1:3128 → socks5h://…" (redacted); empty: direct. (Initialized, so
+    // that brace-initializing the fields before it stays warning-free.)
+    std::string via = {};
 };
 struct ServerConnectFailed
 {
     ServerId id = 0;
     ConnectFailure kind = ConnectFailure::Other;
-    std::string message; // "connection refused by 127.0.0.1:9"
+    std::string message; // "connection refused by 127.0.0.1:9", "hop 2 (http://…) answered 407…"
     MonoTime lookupDone = -1;
+    std::string via = {}; // the chain that was tried, as in ServerConnected
+    // Not connected within Timeouts::connect, and the message says where it stuck (a hop of
+    // the chain): 504. The layer's own connect timeout fires at the same moment, later in line.
+    bool timedOut = false;
 };
 struct ServerData
 {

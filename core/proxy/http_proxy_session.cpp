@@ -827,6 +827,7 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
             ex.server = m_intercept->idleServer;
             m_intercept->idleServer = 0;
             f.serverReused = true;
+            f.upstream = m_intercept->tunnelFlow.upstream;
             reuse = true;
         }
     }
@@ -911,6 +912,7 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
     flow::Flow &f = ex.flow;
     f.serverAddress = e.peerAddress;
     f.serverReused = e.reused;
+    f.upstream = e.via;
     if (!e.reused) {
         if (e.lookupDone >= 0)
             f.timings.lookup = since(f, e.lookupDone);
@@ -1022,8 +1024,13 @@ void HttpProxySession::onServerConnectFailed(const ServerConnectFailed &e, MonoT
     Exchange &ex = *m_exchange;
     if (e.lookupDone >= 0)
         ex.flow.timings.lookup = since(ex.flow, e.lookupDone);
+    ex.flow.upstream = e.via;
     ex.server = 0;
     ex.connectFailure = e.kind;
+    if (e.timedOut) {
+        failExchange(504, "Gateway Timeout", e.message, now, out);
+        return;
+    }
     switch (e.kind) {
     case ConnectFailure::LoopDetected:
         failExchange(508, "Loop Detected", e.message, now, out);

@@ -247,6 +247,57 @@ private Q_SLOTS:
         QVERIFY(h.toClient().starts_with("HTTP/1.1 508 Loop Detected\r\n"));
     }
 
+    // Upstream chains live in the engine: the layer only records the chain it is told of, and
+    // answers a hop's failure with the engine's message (naming the hop), 504 when it timed out.
+    void upstreamChainIsRecordedOnExchangesAndTunnels()
+    {
+        const std::string via = "via http://127.0.0.1:3128 \u2192 socks5h://127.0.0.1:1080";
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "127.0.0.1:3128", false, h.now, h.now, via});
+        h.server(open.id, "HTTP/1.1 204 No Content\r\n\r\n");
+        QCOMPARE(h.lastFlow().upstream, via);
+
+        Harness t;
+        t.client("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        open = t.one<OpenServer>();
+        t.feed(ServerConnected{open.id, "127.0.0.1:3128", false, t.now, t.now, via});
+        t.feed(ServerEof{open.id});
+        t.feed(ClientEof{});
+        QCOMPARE(t.lastFlow().kind, flow::FlowKind::Tunnel);
+        QCOMPARE(t.lastFlow().upstream, via);
+    }
+
+    void upstreamHopFailureGives502NamingIt()
+    {
+        const std::string message = "hop 2 (http://alice:***@127.0.0.1:3129) answered 407 Proxy "
+                                    "Authentication Required";
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        const std::string via = "via http://127.0.0.1:3128 \u2192 http://alice:***@127.0.0.1:3129";
+        h.feed(ServerConnectFailed{open.id, ConnectFailure::Other, message, -1, via});
+        const std::string answer = h.toClient();
+        QVERIFY(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+        QVERIFY(answer.find(message) != std::string::npos);
+        const flow::Flow f = h.lastFlow();
+        QCOMPARE(f.error, message);
+        QCOMPARE(f.upstream, via);
+    }
+
+    void upstreamHopTimeoutGives504NamingIt()
+    {
+        const std::string message = "hop 2 (http://127.0.0.1:3129) did not answer within 10 s";
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnectFailed{open.id, ConnectFailure::Other, message, -1, "via x", true});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+        QVERIFY(h.toClient().find(message) != std::string::npos);
+        QCOMPARE(h.lastFlow().error, message);
+    }
+
     void connectTimeoutGives504()
     {
         Harness h;
