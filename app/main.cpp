@@ -95,6 +95,18 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "tunnelscope: SOCKS5 on %s%s\n",
                      qPrintable(engine.socksListenAddress()),
                      options.engine.socksCredentials ? " (username/password required)" : "");
+    // Upstream chains as they will be used (passwords shown as ***).
+    for (const auto &rule : options.engine.upstream.rules()) {
+        std::string patterns;
+        for (const std::string &p : rule.patterns)
+            patterns += (patterns.empty() ? "" : ", ") + p;
+        std::fprintf(stderr, "tunnelscope: upstream for %s: %s%s\n", patterns.c_str(),
+                     rule.chain.direct() ? "" : "via ", rule.chain.display().c_str());
+    }
+    if (const auto &chain = options.engine.upstream.defaultChain(); !chain.direct())
+        std::fprintf(stderr, "tunnelscope: upstream%s: via %s\n",
+                     options.engine.upstream.rules().empty() ? "" : " for other hosts",
+                     chain.display().c_str());
     if (const auto ca = engine.certificateAuthority()) {
         std::fprintf(stderr, "tunnelscope: CA %s/ca.pem (SHA-256 %s)\n", ca->directory().c_str(),
                      ca->info().sha256.c_str());

@@ -1,5 +1,7 @@
 #include "app/options.h"
 
+#include "core/upstream/chain.h"
+
 #include <QCommandLineParser>
 #include <QThread>
 
@@ -164,6 +166,17 @@ ParseOutcome parseOptions(const QStringList &arguments)
         QStringLiteral("Trust the PEM certificates in FILE for servers, besides the system's. "
                        "Repeatable."),
         QStringLiteral("FILE"));
+    const QCommandLineOption upstreamProxy(
+        QStringLiteral("upstream"),
+        QStringLiteral("Send server-side connections through the upstream proxy URL: "
+                       "http://, https://, socks5:// or socks5h://, with user:password@ when it "
+                       "wants credentials. Repeat for a chain, first hop first."),
+        QStringLiteral("URL"));
+    const QCommandLineOption upstreamRule(
+        QStringLiteral("upstream-rule"),
+        QStringLiteral("Hosts matching GLOB (globs separated by commas) go through the chain "
+                       "URL,URL... instead, or direct. Repeatable; the first match wins."),
+        QStringLiteral("GLOB=CHAIN"));
     const QCommandLineOption keylog(
         QStringLiteral("keylog"),
         QStringLiteral("Append TLS keys of both sides to FILE in NSS key log format, for "
@@ -197,6 +210,8 @@ ParseOutcome parseOptions(const QStringList &arguments)
                        insecure,
                        insecureHost,
                        upstreamCa,
+                       upstreamProxy,
+                       upstreamRule,
                        keylog});
 
     ParseOutcome outcome;
@@ -265,6 +280,28 @@ ParseOutcome parseOptions(const QStringList &arguments)
     o.engine.insecureHosts = parser.values(insecureHost);
     o.engine.extraRoots = parser.values(upstreamCa);
     o.engine.keyLogFile = parser.value(keylog);
+    if (parser.isSet(upstreamProxy) || parser.isSet(upstreamRule)) {
+        // Rules first, in order; the --upstream hops are the default chain (ChainRules syntax:
+        // an entry without "GLOB=" is the default). Errors quote the input with passwords
+        // replaced by "***".
+        std::vector<std::string> entries;
+        for (const QString &rule : parser.values(upstreamRule)) {
+            // The "=" must come before any "scheme://" (a password may hold one).
+            const qsizetype equals = rule.indexOf(u'=');
+            const qsizetype scheme = rule.indexOf(u"://"_s);
+            if (equals <= 0 || (scheme >= 0 && equals > scheme))
+                return fail(u"--upstream-rule wants GLOB=CHAIN, not '"_s
+                            + QString::fromStdString(upstream::redactUrl(rule.toStdString()))
+                            + u'\'');
+            entries.push_back(rule.toStdString());
+        }
+        if (parser.isSet(upstreamProxy))
+            entries.push_back(parser.values(upstreamProxy).join(u", "_s).toStdString());
+        auto rules = upstream::ChainRules::parse(entries);
+        if (!rules)
+            return fail(u"upstream proxies: "_s + QString::fromStdString(rules.error().message));
+        o.engine.upstream = std::move(*rules);
+    }
     if (parser.isSet(har)) {
         if (!o.headless)
             return fail(QStringLiteral("--har goes with --headless (in the window, use File > "
