@@ -255,6 +255,24 @@ struct H2Connection::Callbacks
         if (hd.type == NGHTTP2_HEADERS) {
             Outgoing &s = c.stream(hd.stream_id);
             summary = fieldsText(s.fields);
+            // RFC 8441 §3: :protocol only after the client saw our ENABLE_CONNECT_PROTOCOL;
+            // its SETTINGS ACK, which must come first on the wire, proves that it did.
+            if (c.m_role == Role::Server && !c.m_settingsAcked
+                && frame->headers.cat == NGHTTP2_HCAT_REQUEST
+                && std::any_of(s.fields.begin(), s.fields.end(),
+                               [](const auto &f) { return f.first == ":protocol"; })) {
+                c.transition(hd.stream_id, "refused: :protocol before the SETTINGS ACK");
+                nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, hd.stream_id,
+                                          NGHTTP2_PROTOCOL_ERROR);
+                s.fields.clear();
+                for (flow::FrameRecord &f : c.m_pendingIn) {
+                    if (f.type == hd.type && f.stream == std::uint32_t(hd.stream_id))
+                        f.summary = summary + " (refused: :protocol before SETTINGS ACK)";
+                    c.m_log->addFrame(std::move(f));
+                }
+                c.m_pendingIn.clear();
+                return 0;
+            }
             // Trailers carry no pseudo-header fields; every other header block does.
             const bool trailers = frame->headers.cat == NGHTTP2_HCAT_HEADERS
                                   && std::none_of(s.fields.begin(), s.fields.end(),
@@ -263,6 +281,8 @@ struct H2Connection::Callbacks
                 c.m_events->push_back(HeadersReceived{
                     hd.stream_id, std::move(s.fields), endStream, trailers});
             s.fields.clear();
+        } else if (hd.type == NGHTTP2_SETTINGS && (hd.flags & NGHTTP2_FLAG_ACK)) {
+            c.m_settingsAcked = true;
         } else if (hd.type == NGHTTP2_SETTINGS && !(hd.flags & NGHTTP2_FLAG_ACK)) {
             c.m_peerSettings = true;
             if (c.m_events)
@@ -543,11 +563,10 @@ void H2Connection::fail(std::string reason, std::uint32_t code)
         return;
     m_failure = std::move(reason);
     const std::int32_t last = nghttp2_session_get_last_proc_stream_id(m_session);
+    // One GOAWAY carrying the reason; receive() reads nothing more after a failure.
     nghttp2_submit_goaway(m_session, NGHTTP2_FLAG_NONE, last, code,
                           reinterpret_cast<const std::uint8_t *>(m_failure.data()),
                           std::min<std::size_t>(m_failure.size(), 256));
-    // Stop reading: nothing after the violation is processed.
-    nghttp2_session_terminate_session2(m_session, last, code);
 }
 
 void H2Connection::transition(StreamId id, std::string state)
@@ -558,13 +577,17 @@ void H2Connection::transition(StreamId id, std::string state)
     m_log->editStream(std::uint32_t(id), [&](flow::StreamRecord &r) {
         if (!r.history.empty() && r.history.back().state == state)
             return;
+        // Half-closed one way and then the other is closed, which on_stream_close records.
+        if (!r.history.empty() && state.rfind("half-closed", 0) == 0
+            && r.history.back().state.rfind("half-closed", 0) == 0)
+            return;
         r.history.push_back({t, std::move(state)});
     });
 }
 
 void H2Connection::updateWindows(nghttp2_session *session, StreamId id)
 {
-    const std::int32_t local = nghttp2_session_get_stream_effective_local_window_size(session, id);
+    const std::int32_t local = nghttp2_session_get_stream_local_window_size(session, id);
     const std::int32_t remote = nghttp2_session_get_stream_remote_window_size(session, id);
     m_log->editStream(std::uint32_t(id), [&](flow::StreamRecord &r) {
         if (local >= 0)
@@ -665,7 +688,7 @@ std::size_t H2Connection::queued(StreamId id) const
 
 bool H2Connection::streamOpen(StreamId id) const
 {
-    return nghttp2_session_find_stream(m_session, id) != nullptr;
+    return m_streams.count(id) != 0 && nghttp2_session_find_stream(m_session, id) != nullptr;
 }
 
 bool H2Connection::connectProtocolAllowed() const

@@ -155,6 +155,7 @@ private:
     std::string m_lastLibraryError;
     std::vector<H2Event> m_later; // raised outside receive(), handed out with the next call
     bool m_peerSettings = false;
+    bool m_settingsAcked = false; // the peer acknowledged our SETTINGS
     RateCounter m_settings, m_pings, m_resets, m_empty, m_priority;
 };
 

@@ -632,6 +632,8 @@ void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
         const bool noBody = head->framing == http1::BodyFraming::None && r.status != 101;
         (void)m_h2->submitResponse(s.id, fields, noBody);
         s.answered = true;
+        if (r.status == 101)
+            s.upgraded = true; // the 101's MessageEnd must not end the stream
         if (noBody)
             s.ended = true;
     } else if (auto *body = std::get_if<http1::BodyData>(&event)) {

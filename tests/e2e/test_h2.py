@@ -340,9 +340,7 @@ class CurlHttp2(unittest.TestCase):
         entry = self.proxy.har()["log"]["entries"][-1]
         self.assertEqual(entry["request"]["httpVersion"], "HTTP/2", entry["request"])
 
-    # HTTP/2 towards origins was still HTTP/1.1 in the binary these tests were written against;
-    # remove the decorator once nginx logs HTTP/2.0 here.
-    @unittest.expectedFailure
+    # The origin offers h2 and gets it: the proxy translates, nginx logs HTTP/2.0.
     def test_server_side_is_h2(self):
         self.fetch()
         log = self.nginx.access_log()

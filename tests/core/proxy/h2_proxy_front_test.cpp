@@ -487,7 +487,7 @@ private Q_SLOTS:
         h.client->submitData(id, "\x81\x82mask!!");
         h.pump();
         QCOMPARE(h.toServer(open[0].id).substr(upgrade.size()), std::string("\x81\x82mask!!"));
-        h.serverData(open[0].id, "\x88\x00");
+        h.serverData(open[0].id, std::string("\x88\x00", 2));
         QCOMPARE(h.dataOn(id), std::string("\x81\x02hi\x88\x00", 6));
         QVERIFY(h.resets().empty());
         QVERIFY(!h.flows().empty());
