@@ -99,7 +99,7 @@ done
 # 100 tunnels: one h2 connection vs 100 HTTP/1.1 CONNECTs.
 STREAMS=$(python3 -c "import json; print(json.dumps([{'authority':'127.0.0.1:$PLAIN','path':'/big'}]*100))")
 H2OUT=$(timeout 300 node "$ROOT/tests/e2e/h2_client.js" \
-    "{\"proxy\":\"http://127.0.0.1:$PPORT\",\"timeout\":240,\"streams\":$STREAMS}")
+    "{\"proxy\":\"http://127.0.0.1:$PPORT\",\"timeout\":240,\"keepOpen\":true,\"streams\":$STREAMS}")
 H2MBS=$(python3 -c "
 import json,sys; r=json.loads(sys.argv[1]); ok=[x for x in r['results'] if x['status']==200 and x['bodyBytes']==$FILE_MIB<<20]
 print(f\"{sum(x['bytes'] for x in r['results'])/r['seconds']/1e6:.0f} MB/s ({len(ok)}/100 complete, {r['seconds']:.2f} s)\")

@@ -37,7 +37,10 @@ cfg.streams.forEach((s, i) => {
         r.status = headers[':status'];
         if (r.status === 200) {
             req.write(`GET ${s.path} HTTP/1.1\r\nHost: ${s.authority}\r\nConnection: close\r\n\r\n`);
-            req.end();
+            // Half-closing at once is what a careful client does, but nginx stops sending a
+            // static file when its client half-closes (it sends ~18 KiB less of a 4 MiB file,
+            // also without any proxy): keepOpen ends our side only after the answer.
+            if (!cfg.keepOpen) req.end();
         }
         if (s.pause) req.pause();
     });
@@ -55,7 +58,7 @@ cfg.streams.forEach((s, i) => {
         if (body.length < 512) r.body = body.toString('latin1');
         if (!s.pause && --pending === 0) setTimeout(() => finish(), cfg.stalledWaitMs || 0);
     };
-    req.on('end', () => settle());
+    req.on('end', () => { if (cfg.keepOpen) req.end(); settle(); });
     req.on('close', () => settle(req.rstCode ? `reset ${req.rstCode}` : null));
     req.on('error', (e) => settle(e));
 });
