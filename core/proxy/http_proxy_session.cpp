@@ -1469,7 +1469,9 @@ void HttpProxySession::closeTunnel(std::string reason, MonoTime now, std::vector
     if (m_tunnel->server)
         dropServer(m_tunnel->server, out);
     m_tunnel.reset();
-    closeClient(false, reason, now, out);
+    // A carried tunnel (an h2 stream) reports a failed TCP connection as such: the carrier
+    // resets the stream with CONNECT_ERROR instead of ending it (RFC 9113 §8.5).
+    closeClient(failed && m_context.carried, reason, now, out);
 }
 
 void HttpProxySession::closeClient(bool abort, std::string reason, MonoTime now,
