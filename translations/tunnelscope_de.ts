@@ -14,52 +14,29 @@
         <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="130"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="129"/>
         <source>could not start %1: %2</source>
         <translation>%1 konnte nicht gestartet werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="138"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="141"/>
         <source>Chromium or certutil is not installed</source>
         <translation>Chromium oder certutil ist nicht installiert</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="143"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="146"/>
         <source>cannot create a profile directory: %1</source>
         <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="148"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="151"/>
         <source>cannot create %1/.pki/nssdb</source>
         <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="152"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="155"/>
         <source>cannot write %1</source>
         <translation>%1 kann nicht geschrieben werden</translation>
-    </message>
-</context>
-<context>
-    <name>QMainWindow</name>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="34"/>
-        <source>Tunnels</source>
-        <translation>Tunnel</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="36"/>
-        <source>Connections</source>
-        <translation>Verbindungen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="37"/>
-        <source>Frames</source>
-        <translation>Frames</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="38"/>
-        <source>Streams</source>
-        <translation>Streams</translation>
     </message>
 </context>
 <context>
@@ -80,42 +57,42 @@
         <translation>Auf &apos;re:&apos; muss ein regulärer Ausdruck folgen.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="40"/>
+        <location filename="../ui/dialogs/settings.cpp" line="43"/>
         <source>Not a valid regular expression: %1</source>
         <translation>Kein gültiger regulärer Ausdruck: %1</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="45"/>
+        <location filename="../ui/dialogs/settings.cpp" line="50"/>
         <source>&apos;%1&apos; looks like a URL; write the host only, like *.example.com.</source>
         <translation>&apos;%1&apos; sieht wie eine URL aus; geben Sie nur den Host an, etwa *.example.com.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="52"/>
+        <location filename="../ui/dialogs/settings.cpp" line="57"/>
         <source>&apos;%1&apos; is not a host glob: use letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; and &apos;?&apos; (or re:REGEX).</source>
         <translation>&apos;%1&apos; ist kein Host-Muster: erlaubt sind Buchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; und &apos;?&apos; (oder re:REGEX).</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="99"/>
+        <location filename="../ui/dialogs/settings.cpp" line="104"/>
         <source>Enter an address to listen on, like 127.0.0.1.</source>
         <translation>Geben Sie die Adresse an, auf der gelauscht werden soll, etwa 127.0.0.1.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="102"/>
+        <location filename="../ui/dialogs/settings.cpp" line="107"/>
         <source>&apos;%1&apos; is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
         <translation>&apos;%1&apos; ist keine IP-Adresse (127.0.0.1, ::1, 0.0.0.0 ...).</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="108"/>
+        <location filename="../ui/dialogs/settings.cpp" line="113"/>
         <source>The HTTP listener already uses port %1.</source>
         <translation>Port %1 wird bereits vom HTTP-Listener verwendet.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="117"/>
+        <location filename="../ui/dialogs/settings.cpp" line="122"/>
         <source>Line %1: %2</source>
         <translation>Zeile %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="125"/>
+        <location filename="../ui/dialogs/settings.cpp" line="130"/>
         <source>One body cannot keep more than the memory budget (%1 KiB).</source>
         <translation>Ein einzelner Body kann nicht mehr als das Speicherbudget (%1 KiB) belegen.</translation>
     </message>
@@ -310,42 +287,42 @@
         <translation>Ein neues Chromium-Profil, das dieser CA vertraut und den Proxy verwendet; Ihr eigenes Profil bleibt unberührt</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="125"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="126"/>
         <source>Cannot write %1: %2</source>
         <translation>%1 kann nicht geschrieben werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="137"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
         <source>Export the CA certificate (PEM)</source>
         <translation>CA-Zertifikat exportieren (PEM)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="137"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
         <source>Export the CA certificate (DER)</source>
         <translation>CA-Zertifikat exportieren (DER)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="139"/>
         <source>PEM certificate (*.pem *.crt)</source>
         <translation>PEM-Zertifikat (*.pem *.crt)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="139"/>
         <source>DER certificate (*.der *.cer)</source>
         <translation>DER-Zertifikat (*.der *.cer)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="144"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="145"/>
         <source>Wrote %1</source>
         <translation>%1 gespeichert</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="151"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="152"/>
         <source>Could not launch Chromium: %1</source>
         <translation>Chromium konnte nicht gestartet werden: %1</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="156"/>
+        <location filename="../ui/dialogs/ca_dialog.cpp" line="157"/>
         <source>Chromium started with the profile %1, through %2</source>
         <translation>Chromium mit dem Profil %1 gestartet, über %2</translation>
     </message>
@@ -381,6 +358,227 @@
         <location filename="../ui/panes/carried_flows_model.cpp" line="146"/>
         <source>Size</source>
         <translation>Größe</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::ComposerPane</name>
+    <message>
+        <location filename="../ui/composer/composer_dock.cpp" line="15"/>
+        <source>Composer</source>
+        <translation>Composer</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/composer/composer_pane.cpp" line="81"/>
+        <source>Sent %n request(s): </source>
+        <translation>
+            <numerusform>%n Anfrage gesendet: </numerusform>
+            <numerusform>%n Anfragen gesendet: </numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="82"/>
+        <source>%1 answered, %2 failed</source>
+        <translation>%1 beantwortet, %2 fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="107"/>
+        <source>https://example.com/path</source>
+        <translation>https://example.com/path</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="110"/>
+        <source>HTTP/1.1</source>
+        <translation>HTTP/1.1</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="111"/>
+        <source>HTTP/2</source>
+        <translation>HTTP/2</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="112"/>
+        <source>Send</source>
+        <translation>Senden</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="127"/>
+        <source>× </source>
+        <translation>× </translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="132"/>
+        <source>at once: </source>
+        <translation>gleichzeitig: </translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="133"/>
+        <source>Send N times</source>
+        <translation>N-mal senden</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="146"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="264"/>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="146"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="198"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="264"/>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="151"/>
+        <source>Add</source>
+        <translation>Hinzufügen</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <source>No body</source>
+        <translation>Kein Body</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <source>Text</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <source>File</source>
+        <translation>Datei</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <source>Form (url-encoded)</source>
+        <translation>Formular (URL-kodiert)</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="185"/>
+        <source>Choose…</source>
+        <translation>Auswählen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="187"/>
+        <source>Body from a file</source>
+        <translation>Body aus einer Datei</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="198"/>
+        <source>Key</source>
+        <translation>Schlüssel</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="212"/>
+        <source>Direct (no upstream proxy)</source>
+        <translation>Direkt (kein Upstream-Proxy)</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="214"/>
+        <source>The proxy&apos;s own upstream rules</source>
+        <translation>Die Upstream-Regeln des Proxys</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="216"/>
+        <source>Through these hops, first hop first:</source>
+        <translation>Über diese Hops, den ersten zuerst:</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="224"/>
+        <source>http://127.0.0.1:3128
+socks5h://user:password@10.0.0.2:1080</source>
+        <translation>http://127.0.0.1:3128
+socks5h://benutzer:passwort@10.0.0.2:1080</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="226"/>
+        <source>Verify origin certificates</source>
+        <translation>Zertifikate der Ursprungsserver prüfen</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="244"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="273"/>
+        <source>Headers</source>
+        <translation>Header</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="245"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="272"/>
+        <source>Body</source>
+        <translation>Body</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="246"/>
+        <source>Chain</source>
+        <translation>Kette</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="256"/>
+        <source>Nothing sent yet.</source>
+        <translation>Noch nichts gesendet.</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="292"/>
+        <source>History</source>
+        <translation>Verlauf</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="345"/>
+        <source>Cannot read the body file %1: %2</source>
+        <translation>Die Body-Datei %1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="488"/>
+        <source>Chain: %1</source>
+        <translation>Kette: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="494"/>
+        <source>Chain: at most %1 hops</source>
+        <translation>Kette: höchstens %1 Hops</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="502"/>
+        <source>The composer&apos;s engine did not start: %1</source>
+        <translation>Die Engine des Composers konnte nicht gestartet werden: %1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/composer/composer_pane.cpp" line="547"/>
+        <source>Sending %n request(s)…</source>
+        <translation>
+            <numerusform>%n Anfrage wird gesendet…</numerusform>
+            <numerusform>%n Anfragen werden gesendet…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="547"/>
+        <source>Sending…</source>
+        <translation>Wird gesendet…</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="584"/>
+        <source>No response: %1</source>
+        <translation>Keine Antwort: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="590"/>
+        <source>from the proxy: %1</source>
+        <translation>vom Proxy: %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="596"/>
+        <source>connect %1 · sent %2 · first byte %3 · complete %4</source>
+        <translation>verbunden %1 · gesendet %2 · erstes Byte %3 · fertig %4</translation>
+    </message>
+    <message>
+        <location filename="../ui/composer/composer_pane.cpp" line="633"/>
+        <source>failed</source>
+        <translation>fehlgeschlagen</translation>
     </message>
 </context>
 <context>
@@ -905,215 +1103,327 @@
         <translation>&amp;Stream:</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="179"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="183"/>
         <source>Select a connection to see its frames</source>
         <translation>Wählen Sie eine Verbindung aus, um ihre Frames zu sehen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="181"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="185"/>
         <source>Connection #%1 (%2): no frame log</source>
         <translation>Verbindung #%1 (%2): kein Frame-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="189"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="193"/>
         <source>Connection #%1: 1 frame</source>
         <translation>Verbindung #%1: 1 Frame</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="190"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="194"/>
         <source>Connection #%1: %L2 frames</source>
         <translation>Verbindung #%1: %L2 Frames</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="193"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="197"/>
         <source>Connection #%1: %L2 of %L3 frames</source>
         <translation>Verbindung #%1: %L2 von %L3 Frames</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="198"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="202"/>
         <source>%L1 older frames dropped; the log keeps the newest %L2</source>
         <translation>%L1 ältere Frames verworfen; das Protokoll behält die neuesten %L2</translation>
     </message>
 </context>
 <context>
+    <name>ts::ui::InspectorDocks</name>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="37"/>
+        <source>Tunnels</source>
+        <translation>Tunnel</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="40"/>
+        <source>Connections</source>
+        <translation>Verbindungen</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="43"/>
+        <source>Frames</source>
+        <translation>Frames</translation>
+    </message>
+    <message>
+        <location filename="../ui/panes/inspector_docks.cpp" line="46"/>
+        <source>Streams</source>
+        <translation>Streams</translation>
+    </message>
+</context>
+<context>
     <name>ts::ui::MainWindow</name>
     <message>
-        <location filename="../ui/main_window.cpp" line="87"/>
+        <location filename="../ui/main_window.cpp" line="120"/>
+        <location filename="../ui/main_window.cpp" line="742"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="311"/>
+        <location filename="../ui/main_window.cpp" line="230"/>
+        <source>&amp;Open Session…</source>
+        <translation>Sitzung ö&amp;ffnen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="235"/>
+        <source>&amp;Save Session</source>
+        <translation>Sitzung &amp;speichern</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="240"/>
+        <source>Save Session &amp;As…</source>
+        <translation>Sitzung speichern &amp;unter…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="245"/>
+        <source>&amp;Import HAR…</source>
+        <translation>HAR &amp;importieren…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="253"/>
+        <source>&amp;Preferences…</source>
+        <translation>&amp;Einstellungen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="260"/>
+        <source>&amp;Certificate authority and browser…</source>
+        <translation>&amp;Zertifizierungsstelle und Browser…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="562"/>
+        <location filename="../ui/main_window.cpp" line="588"/>
+        <location filename="../ui/main_window.cpp" line="596"/>
+        <source>Open Session</source>
+        <translation>Sitzung öffnen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="563"/>
+        <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
+        <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="571"/>
+        <location filename="../ui/main_window.cpp" line="624"/>
+        <location filename="../ui/main_window.cpp" line="630"/>
+        <source>Import HAR</source>
+        <translation>HAR importieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="589"/>
+        <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
+        <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/main_window.cpp" line="616"/>
+        <source>Opened %1: %n flow(s)</source>
+        <translation>
+            <numerusform>%1 geöffnet: %n Flow</numerusform>
+            <numerusform>%1 geöffnet: %n Flows</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="625"/>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="711"/>
+        <location filename="../ui/main_window.cpp" line="726"/>
+        <source>Save Session</source>
+        <translation>Sitzung speichern</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="712"/>
+        <source>Tunnelscope session (*.tss)</source>
+        <translation>Tunnelscope-Sitzung (*.tss)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="727"/>
+        <source>The session was not saved.
+
+%1</source>
+        <translation>Die Sitzung wurde nicht gespeichert.
+
+%1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../ui/main_window.cpp" line="733"/>
+        <source>Saved %n flow(s) to %1</source>
+        <translation>
+            <numerusform>%n Flow in %1 gespeichert</numerusform>
+            <numerusform>%n Flows in %1 gespeichert</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="744"/>
+        <source>%1 — Tunnelscope</source>
+        <translation>%1 — Tunnelscope</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="746"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="312"/>
+        <location filename="../ui/main_window.cpp" line="749"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="173"/>
+        <location filename="../ui/main_window.cpp" line="206"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="255"/>
+        <location filename="../ui/main_window.cpp" line="312"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="202"/>
+        <location filename="../ui/main_window.cpp" line="249"/>
         <source>&amp;Export HAR…</source>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="207"/>
+        <location filename="../ui/main_window.cpp" line="265"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="267"/>
+        <location filename="../ui/main_window.cpp" line="330"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="247"/>
+        <location filename="../ui/main_window.cpp" line="304"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="554"/>
-        <location filename="../ui/main_window.cpp" line="560"/>
+        <location filename="../ui/main_window.cpp" line="678"/>
+        <location filename="../ui/main_window.cpp" line="688"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="496"/>
-        <location filename="../ui/main_window.cpp" line="555"/>
+        <location filename="../ui/main_window.cpp" line="572"/>
+        <location filename="../ui/main_window.cpp" line="679"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="93"/>
+        <location filename="../ui/main_window.cpp" line="126"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="197"/>
-        <source>&amp;Open…</source>
-        <translation>Ö&amp;ffnen…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="213"/>
-        <location filename="../ui/main_window.cpp" line="570"/>
+        <location filename="../ui/main_window.cpp" line="271"/>
+        <location filename="../ui/main_window.cpp" line="877"/>
         <source>&amp;Pause</source>
         <translation>&amp;Pausieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="218"/>
+        <location filename="../ui/main_window.cpp" line="276"/>
         <source>Stop showing new flows (the proxy keeps running)</source>
         <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="221"/>
+        <location filename="../ui/main_window.cpp" line="279"/>
         <source>C&amp;lear</source>
         <translation>&amp;Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="225"/>
+        <location filename="../ui/main_window.cpp" line="283"/>
         <source>Forget every recorded flow</source>
         <translation>Alle aufgezeichneten Flows verwerfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="229"/>
+        <location filename="../ui/main_window.cpp" line="287"/>
         <source>&amp;Intercept TLS</source>
         <translation>TLS &amp;entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="233"/>
+        <location filename="../ui/main_window.cpp" line="291"/>
         <source>Decrypt TLS in new tunnels</source>
         <translation>TLS in neuen Tunneln entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="238"/>
+        <location filename="../ui/main_window.cpp" line="295"/>
         <source>Copy as &amp;curl</source>
         <translation>Als &amp;curl kopieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="243"/>
+        <location filename="../ui/main_window.cpp" line="300"/>
         <source>&amp;Filter…</source>
         <translation>&amp;Filtern…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="261"/>
+        <location filename="../ui/main_window.cpp" line="322"/>
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="279"/>
+        <location filename="../ui/main_window.cpp" line="340"/>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="347"/>
         <source>Main</source>
         <translation>Werkzeuge</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="291"/>
+        <location filename="../ui/main_window.cpp" line="359"/>
         <source>Filter, e.g. host:example.com status&gt;=400</source>
         <translation>Filter, z. B. host:example.com status&gt;=400</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="298"/>
+        <location filename="../ui/main_window.cpp" line="366"/>
         <source>The filter language</source>
         <translation>Die Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="317"/>
+        <location filename="../ui/main_window.cpp" line="383"/>
         <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
         <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="320"/>
+        <location filename="../ui/main_window.cpp" line="386"/>
         <source>Frames left out of connection logs that reached their capacity</source>
         <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="395"/>
+        <location filename="../ui/main_window.cpp" line="461"/>
         <source>Filtering…</source>
         <translation>Wird gefiltert…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="398"/>
+        <location filename="../ui/main_window.cpp" line="464"/>
         <source>Applied in %1 ms</source>
         <translation>Angewendet in %1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="445"/>
+        <location filename="../ui/main_window.cpp" line="511"/>
         <source>Filter language</source>
         <translation>Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="484"/>
+        <location filename="../ui/main_window.cpp" line="550"/>
         <source>Select a request to copy</source>
         <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="489"/>
+        <location filename="../ui/main_window.cpp" line="555"/>
         <source>Copied as curl</source>
         <translation>Als curl kopiert</translation>
     </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="495"/>
-        <location filename="../ui/main_window.cpp" line="504"/>
-        <location filename="../ui/main_window.cpp" line="510"/>
-        <source>Open</source>
-        <translation>Öffnen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="505"/>
-        <source>%1 is not a HAR file.</source>
-        <translation>%1 ist keine HAR-Datei.</translation>
-    </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="525"/>
+        <location filename="../ui/main_window.cpp" line="645"/>
         <source>Imported %n flow(s) from %1</source>
         <translation>
             <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1121,74 +1431,129 @@
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="564"/>
+        <location filename="../ui/main_window.cpp" line="692"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="570"/>
+        <location filename="../ui/main_window.cpp" line="754"/>
+        <source>%1; new flows are added to %2 (save to keep them)</source>
+        <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="839"/>
+        <source>the listen address</source>
+        <translation>die Listener-Adresse</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="840"/>
+        <source>the listen port</source>
+        <translation>den Listener-Port</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="841"/>
+        <source>the HTTPS proxy port</source>
+        <translation>den HTTPS-Proxy-Port</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="842"/>
+        <source>TLS interception</source>
+        <translation>die TLS-Entschlüsselung</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="843"/>
+        <source>the pass-through hosts</source>
+        <translation>die durchgeleiteten Hosts</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="844"/>
+        <source>server certificate verification</source>
+        <translation>die Prüfung der Serverzertifikate</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="845"/>
+        <source>the frame log size</source>
+        <translation>die Größe des Frame-Protokolls</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="852"/>
+        <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
+        <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="856"/>
+        <source>Preferences</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="862"/>
+        <source>Preferences saved</source>
+        <translation>Einstellungen gespeichert</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="877"/>
         <source>&amp;Resume</source>
         <translation>&amp;Fortsetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="588"/>
-        <location filename="../ui/main_window.cpp" line="602"/>
+        <location filename="../ui/main_window.cpp" line="895"/>
+        <location filename="../ui/main_window.cpp" line="909"/>
         <source>1 tunnel</source>
         <translation>1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="588"/>
-        <location filename="../ui/main_window.cpp" line="602"/>
+        <location filename="../ui/main_window.cpp" line="895"/>
+        <location filename="../ui/main_window.cpp" line="909"/>
         <source>%1 tunnels</source>
         <translation>%1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="597"/>
+        <location filename="../ui/main_window.cpp" line="904"/>
         <source>%1 of %2 flows</source>
         <translation>%1 von %2 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="599"/>
+        <location filename="../ui/main_window.cpp" line="906"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="600"/>
+        <location filename="../ui/main_window.cpp" line="907"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="614"/>
+        <location filename="../ui/main_window.cpp" line="921"/>
         <source>Paused: %1 new flows not shown</source>
         <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="615"/>
+        <location filename="../ui/main_window.cpp" line="922"/>
         <source>%1 flows not shown (arrived while paused)</source>
         <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="623"/>
+        <location filename="../ui/main_window.cpp" line="930"/>
         <source>Memory %1 (bodies %2)</source>
         <translation>Speicher %1 (Bodys %2)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="624"/>
+        <location filename="../ui/main_window.cpp" line="931"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="632"/>
+        <location filename="../ui/main_window.cpp" line="939"/>
         <source>1 frame dropped</source>
         <translation>1 Frame verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="633"/>
+        <location filename="../ui/main_window.cpp" line="940"/>
         <source>%1 frames dropped</source>
         <translation>%1 Frames verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="652"/>
+        <location filename="../ui/main_window.cpp" line="959"/>
         <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
         <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
     </message>
@@ -1229,57 +1594,57 @@
 <context>
     <name>ts::ui::SettingsDialog</name>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="53"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="65"/>
         <source>Settings</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="57"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="69"/>
         <source>Proxy</source>
         <translation>Proxy</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="66"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="78"/>
         <source>port</source>
         <translation>Port</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="68"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="80"/>
         <source>&amp;Listen on:</source>
         <translation>&amp;Lauschen auf:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="71"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="83"/>
         <source>Other machines can reach the proxy on this address.</source>
         <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="77"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="89"/>
         <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
         <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="79"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
         <source>&amp;HTTPS proxy port:</source>
         <translation>&amp;HTTPS-Proxy-Port:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="79"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
         <source>(0: none)</source>
         <translation>(0: keiner)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="83"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
         <source>TLS</source>
         <translation>TLS</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="85"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="97"/>
         <source>&amp;Intercept TLS (decrypt with Tunnelscope&apos;s CA)</source>
         <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="103"/>
         <source>*.bank.example
 re:^login\.
 One pattern per line</source>
@@ -1288,47 +1653,47 @@ re:^login\.
 Ein Muster pro Zeile</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="94"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="106"/>
         <source>&amp;Pass through:</source>
         <translation>&amp;Durchleiten:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="96"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="108"/>
         <source>&amp;Verify servers&apos; certificates</source>
         <translation>&amp;Serverzertifikate prüfen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="102"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="114"/>
         <source>Memory</source>
         <translation>Speicher</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="105"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="117"/>
         <source>&amp;Bodies in memory:</source>
         <translation>&amp;Bodys im Speicher:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="105"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="117"/>
         <source>MiB</source>
         <translation>MiB</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="108"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="120"/>
         <source>&amp;One body in memory:</source>
         <translation>&amp;Pro Body im Speicher:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="109"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
         <source>KiB, the rest spills to disk</source>
         <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
         <source>&amp;Frame log:</source>
         <translation>&amp;Frame-Protokoll:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
         <source>frames per connection</source>
         <translation>Frames pro Verbindung</translation>
     </message>
