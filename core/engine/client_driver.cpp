@@ -87,7 +87,8 @@ ClientDriver::~ClientDriver() = default;
 void ClientDriver::start()
 {
     std::vector<Command> commands;
-    m_session.start(monotonicNow(), commands);
+    m_now = monotonicNow();
+    m_session.start(m_now, commands);
     execute(commands);
     armTimer();
 }
