@@ -778,6 +778,10 @@ void writeTunnel(JsonWriter &w, const Flow &f)
     w.key("host").string(f.host);
     w.key("port").number(int(f.port));
     w.key("connection").string(std::to_string(f.clientConnection));
+    // What carried it: "HTTP/1.1" (a CONNECT), "HTTP/2" (a CONNECT stream), "SOCKS5".
+    w.key("clientProtocol").string(f.clientProtocol);
+    if (f.clientStream)
+        w.key("clientStream").number(std::int64_t(f.clientStream));
     if (!f.clientAddress.empty())
         w.key("clientAddress").string(f.clientAddress);
     if (!f.serverAddress.empty())

@@ -273,7 +273,18 @@ class ChromiumTestCase(unittest.TestCase):
         self.check_intercepted_https(f"http://{HOST}:{self.proxy.port}")
 
     def test_https_page_through_https_proxy(self):
+        # Chromium speaks h2 to an https:// proxy: the tunnels are CONNECT streams, and inside
+        # the intercepted TLS it speaks h2 again.
         self.check_intercepted_https(f"https://{HOST}:{self.https_port}")
+        har = self.proxy.har()["log"]
+        tunnels = [t for t in har["_tunnels"] if t["port"] == self.nginx.port]
+        self.assertTrue(tunnels, har["_tunnels"])
+        for t in tunnels:
+            self.assertEqual(t["clientProtocol"], "HTTP/2", t)
+            self.assertGreater(t.get("clientStream", 0), 0, t)
+        for e in har["entries"]:
+            if e["request"]["url"].startswith(f"https://localhost:{self.nginx.port}/"):
+                self.assertEqual(e["request"]["httpVersion"], "HTTP/2", e["request"])
 
     def test_http_page_through_https_proxy(self):
         # TLS to the proxy, plain HTTP inside it. Chromium offers h2 to an https:// proxy;
@@ -288,7 +299,9 @@ class ChromiumTestCase(unittest.TestCase):
                 tls = e["_tls"]
                 self.assertFalse(tls["intercepted"], tls)
                 self.assertIn("h2", tls["client"]["alpnOffered"], tls)
-                self.assertIn(tls["client"]["alpn"], tls["client"]["alpnOffered"], tls)
+                # The proxy chose h2: the http:// requests came as forward requests on streams.
+                self.assertEqual(tls["client"]["alpn"], "h2", tls)
+                self.assertEqual(e["request"]["httpVersion"], "HTTP/2", e["request"])
 
     def test_chromium_refuses_a_proxy_ca_it_does_not_trust(self):
         # The control for the cases above: with only the origin's CA in the NSS db, Chromium
