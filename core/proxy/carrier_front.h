@@ -21,6 +21,13 @@ public:
     virtual void clientData(std::string_view data, MonoTime now, std::vector<Command> &out) = 0;
     // The client connection ended (closed, reset or failed): end everything carried.
     virtual void clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out) = 0;
+    // The client half-closed: it sends nothing more but may still read. A carrier whose
+    // protocol has a half-close of its own (a SOCKS5 tunnel) passes it on; the owner closes
+    // the connection once finished() says so.
+    virtual void clientEof(MonoTime now, std::vector<Command> &out)
+    {
+        clientGone("the client closed the connection", now, out);
+    }
     virtual bool ownsServer(ServerId id) const = 0;
     virtual void serverEvent(const Event &event, MonoTime now, std::vector<Command> &out) = 0;
     virtual void tick(MonoTime now, std::vector<Command> &out) = 0;

@@ -551,8 +551,8 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
 {
     m_clientEof = true;
     if (m_mode == Mode::Front) {
-        m_front->clientGone("the client closed the connection", now, out);
-        closeClient(false, "the client closed the HTTP/2 connection", now, out);
+        m_front->clientEof(now, out);
+        afterFront(now, out);
         return;
     }
     if (m_mode == Mode::Intercepting || (m_mode == Mode::Sniff && !m_tunnel->sniffed.empty())) {

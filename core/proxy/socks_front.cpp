@@ -228,6 +228,17 @@ void SocksFront::serverEvent(const Event &event, MonoTime now, std::vector<Comma
     }
 }
 
+void SocksFront::clientEof(MonoTime now, std::vector<Command> &out)
+{
+    // A client that half-closes an established tunnel still reads the answer (nc -N, a
+    // request then shutdown(SHUT_WR)): the tunnel passes the half-close on to the server.
+    if (m_child && !m_child->closed() && m_established) {
+        childEvent(ClientEof{}, now, out);
+        return;
+    }
+    clientGone("the client closed the connection", now, out);
+}
+
 void SocksFront::clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out)
 {
     if (m_child && !m_child->closed()) {

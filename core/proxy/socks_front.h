@@ -30,6 +30,7 @@ public:
     void start(MonoTime now, std::vector<Command> &out) override;
     void clientData(std::string_view data, MonoTime now, std::vector<Command> &out) override;
     void clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out) override;
+    void clientEof(MonoTime now, std::vector<Command> &out) override;
     bool ownsServer(ServerId id) const override { return m_toChild.count(id) != 0; }
     void serverEvent(const Event &event, MonoTime now, std::vector<Command> &out) override;
     void tick(MonoTime now, std::vector<Command> &out) override;

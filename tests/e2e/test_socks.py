@@ -289,6 +289,32 @@ class RawBytes(SocksCase):
         finally:
             c.close()
 
+    def test_client_half_close_still_gets_the_answer(self):
+        # Request, then shutdown(SHUT_WR), then read (what nc -N does): the half-close goes on
+        # to the server and the answer still comes back; the tunnel is recorded complete.
+        proxy = self.start_proxy()
+        host = b"localhost"
+        c = SocksRaw(proxy.socks_port)
+        try:
+            c.greet()
+            c.sock.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host
+                           + struct.pack(">H", self.nginx.port))
+            self.assertEqual(c.reply(), SUCCEEDED)
+            c.sock.sendall(b"GET /1k HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            c.sock.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = c.sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+            self.assertTrue(data.endswith(self.body("1k")), len(data))
+        finally:
+            c.close()
+        [tunnel] = [t for t in self.tunnels(proxy) if t["port"] == self.nginx.port]
+        self.assertNotIn("error", tunnel, tunnel)
+
     @unittest.skipUnless(support.ipv6_loopback_available(), "no IPv6 loopback")
     def test_ipv6_target(self):
         origin = support.PyOrigin("::1").start()

@@ -180,7 +180,7 @@ private Q_SLOTS:
         QCOMPARE(h.all<PublishConnection>().back().connection.protocol, "SOCKS5"s);
     }
 
-    void clientClosingAnOpenTunnelCompletesIt()
+    void clientHalfCloseGoesToTheServerAndBothClosesCompleteIt()
     {
         Harness h;
         h.request(connectIpv4("\x0a\x00\x00\x01"s, 80));
@@ -188,7 +188,12 @@ private Q_SLOTS:
         h.feed(ServerConnected{id, "10.0.0.1:80", false, kStart, kStart});
         h.client("GET / HTTP/1.1\r\n\r\n");
         h.feed(ServerData{id, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"});
-        h.feed(ClientEof{}); // curl is done; the keep-alive server is not
+        // The client half-closes: like any TCP tunnel, the half-close goes on to the server and
+        // the client may still read its answer.
+        h.feed(ClientEof{});
+        QCOMPARE(h.all<ShutdownServer>(h.last).size(), std::size_t(1));
+        QVERIFY(!h.clientClosed());
+        h.feed(ServerEof{id}); // the server is done too: the tunnel is complete
         QVERIFY(h.clientClosed());
         QCOMPARE(h.all<CloseServer>(h.last).size(), std::size_t(1));
         QCOMPARE(h.lastFlow().state, flow::FlowState::Complete);

@@ -23,7 +23,11 @@ const char *why(const R &result)
 
 QByteArray readData(const QString &name)
 {
-    QFile file(QFINDTESTDATA(u"data/"_s + name));
+    // ctest sets TS_SOURCE_DIR; QFINDTESTDATA alone depends on the working directory when
+    // ccache has made __FILE__ relative (CCACHE_BASEDIR).
+    const QString root = qEnvironmentVariable("TS_SOURCE_DIR");
+    QFile file(root.isEmpty() ? QFINDTESTDATA(u"data/"_s + name)
+                              : root + u"/tests/core/session/data/"_s + name);
     if (!file.open(QIODevice::ReadOnly))
         qFatal("cannot read test data %s", qPrintable(name));
     return file.readAll();
