@@ -259,6 +259,69 @@ Result<void> Engine::setUpTls()
     return {};
 }
 
+void Engine::changeIntercept(const std::function<void(proxy::InterceptConfig &)> &change)
+{
+    // One writer (the GUI thread): copy, change, publish. Shared parts (CA, TLS contexts, the
+    // insecure list, hosts learned by auto pass-through) stay shared with the old copy.
+    const std::shared_ptr<const proxy::InterceptConfig> current = m_intercept.load();
+    auto next = std::make_shared<proxy::InterceptConfig>(*current);
+    change(*next);
+    m_intercept.store(std::move(next));
+}
+
+void Engine::setInterceptEnabled(bool on)
+{
+    if (!m_intercept.load()) {
+        m_config.intercept = on;
+        return;
+    }
+    changeIntercept([on](proxy::InterceptConfig &c) { c.enabled = on; });
+}
+
+Result<void> Engine::setPassthrough(const QStringList &patterns)
+{
+    std::vector<std::string> list;
+    for (const QString &p : patterns)
+        list.push_back(p.toStdString());
+    auto parsed = proxy::HostPatterns::parse(list);
+    if (!parsed)
+        return parsed.error();
+    if (!m_intercept.load()) {
+        m_config.passthrough = patterns;
+        return {};
+    }
+    // A new list forgets the hosts --passthrough-rejecting learned: each costs one more
+    // rejected handshake before it is learned again.
+    auto shared = std::make_shared<proxy::HostPatterns>(std::move(*parsed));
+    changeIntercept([&shared](proxy::InterceptConfig &c) { c.passthrough = shared; });
+    return {};
+}
+
+void Engine::setVerifyServers(bool verify)
+{
+    if (!m_intercept.load()) {
+        m_config.verifyServers = verify;
+        return;
+    }
+    changeIntercept([verify](proxy::InterceptConfig &c) { c.verifyServers = verify; });
+}
+
+void Engine::setFrameLogCapacity(std::size_t frames)
+{
+    m_frameLogCapacity.store(frames, std::memory_order_relaxed);
+}
+
+void Engine::reserveIds(std::uint64_t flowId, std::uint64_t connectionId)
+{
+    const auto raise = [](std::atomic<std::uint64_t> &counter, std::uint64_t to) {
+        std::uint64_t now = counter.load();
+        while (now < to && !counter.compare_exchange_weak(now, to)) {
+        }
+    };
+    raise(*m_nextFlowId, flowId);
+    raise(*m_nextConnection, connectionId);
+}
+
 void Engine::stop()
 {
     for (Listener **l : {&m_listener, &m_httpsListener, &m_socksListener}) {
@@ -298,7 +361,8 @@ QString Engine::socksListenAddress() const
 void Engine::dispatch(qintptr fd, ListenerKind kind)
 {
     proxy::SessionContext context;
-    context.intercept = m_intercept;
+    context.intercept = m_intercept.load();
+    context.frameLogCapacity = m_frameLogCapacity.load(std::memory_order_relaxed);
     context.tlsListener = kind == ListenerKind::Https;
     context.socks.enabled = kind == ListenerKind::Socks;
     if (context.socks.enabled)

@@ -8,6 +8,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,16 @@ public:
     std::shared_ptr<tls::CertificateAuthority> certificateAuthority() const { return m_ca; }
     const EngineConfig &config() const { return m_config; }
 
+    // Live changes (the settings dialog; GUI thread). Interception settings are swapped as a
+    // whole new InterceptConfig that sessions accepted from then on copy; running sessions
+    // keep the one they started with. Before start() they change the config start() uses.
+    void setInterceptEnabled(bool on);
+    Result<void> setPassthrough(const QStringList &patterns); // refused: nothing changes
+    void setVerifyServers(bool verify);
+    void setFrameLogCapacity(std::size_t frames); // per connection, for new connections
+    // Ids up to these are taken (a session opened into the store): new ones count on from here.
+    void reserveIds(std::uint64_t flowId, std::uint64_t connectionId);
+
     // What a listener's clients speak to the proxy.
     enum class ListenerKind { Http, Https, Socks };
 
@@ -103,7 +114,10 @@ private:
     QHostAddress m_socksAddress;
     quint16 m_socksPort = 0;
     std::shared_ptr<tls::CertificateAuthority> m_ca;
-    std::shared_ptr<const proxy::InterceptConfig> m_intercept;
+    void changeIntercept(const std::function<void(proxy::InterceptConfig &)> &change);
+    // Read by dispatch() on the listener's thread, replaced from the GUI thread.
+    std::atomic<std::shared_ptr<const proxy::InterceptConfig>> m_intercept;
+    std::atomic<std::size_t> m_frameLogCapacity{10000};
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextConnection
         = std::make_shared<std::atomic<std::uint64_t>>(0);
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;

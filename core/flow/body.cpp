@@ -60,9 +60,10 @@ void Body::append(std::string_view data)
         return;
     std::lock_guard lock(m_mutex);
     m_seen += data.size();
-    if (m_recorded >= m_budget->perBodyRecorded)
+    const std::uint64_t cap = m_budget->perBodyRecorded.load(std::memory_order_relaxed);
+    if (m_recorded >= cap)
         return;
-    data = data.substr(0, m_budget->perBodyRecorded - m_recorded);
+    data = data.substr(0, cap - m_recorded);
     m_recorded += data.size();
 
     if (!m_spilled) {

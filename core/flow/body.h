@@ -34,10 +34,11 @@ private:
 // Limits on recorded body bytes, shared by every body of a store.
 struct BodyBudget
 {
-    std::uint64_t perBodyMemory = 1 << 20;        // in RAM per body; beyond it the body spills
-    std::uint64_t totalMemory = 256ull << 20;     // in RAM across all bodies
-    std::uint64_t perBodyRecorded = 256ull << 20; // recorded per body; beyond it only counted
-    std::atomic<std::uint64_t> inMemory{0};       // current RAM use of all bodies
+    // Atomic: the settings dialog changes them while worker threads record bodies.
+    std::atomic<std::uint64_t> perBodyMemory{1 << 20};        // in RAM per body; then it spills
+    std::atomic<std::uint64_t> totalMemory{256ull << 20};     // in RAM across all bodies
+    std::atomic<std::uint64_t> perBodyRecorded{256ull << 20}; // recorded per body; then counted
+    std::atomic<std::uint64_t> inMemory{0};                   // current RAM use of all bodies
     std::shared_ptr<SpillFile> spill = std::make_shared<SpillFile>();
 };
 
