@@ -2,8 +2,14 @@
 
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
+#include "core/session/har_import.h"
+#include "core/session/session_file.h"
+#include "ui/composer/composer_dock.h"
+#include "ui/composer/composer_pane.h"
 #include "ui/detail/curl_command.h"
 #include "ui/detail/flow_detail_pane.h"
+#include "ui/dialogs/ca_dialog.h"
+#include "ui/dialogs/settings_dialog.h"
 #include "ui/models/flow_table_model.h"
 #include "ui/panes/frames_pane.h"
 #include "ui/panes/inspector_docks.h"
@@ -35,6 +41,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStringListModel>
@@ -73,6 +80,35 @@ std::uint64_t residentBytes()
     return fields[1].toULongLong() * std::uint64_t(sysconf(_SC_PAGESIZE));
 }
 
+const QString kSessionSuffix = QStringLiteral(".tss");
+const QString kHarSuffix = QStringLiteral(".har");
+
+// Copies the fields named by `keys` (Settings' key names).
+void copyKeys(const QStringList &keys, const Settings &from, Settings &to)
+{
+    const auto has = [&keys](const char *key) {
+        return keys.contains(QLatin1String(key));
+    };
+    if (has(Settings::kListenHost))
+        to.listenHost = from.listenHost;
+    if (has(Settings::kListenPort))
+        to.listenPort = from.listenPort;
+    if (has(Settings::kHttpsPort))
+        to.httpsPort = from.httpsPort;
+    if (has(Settings::kIntercept))
+        to.intercept = from.intercept;
+    if (has(Settings::kPassthrough))
+        to.passthrough = from.passthrough;
+    if (has(Settings::kVerifyUpstream))
+        to.verifyUpstream = from.verifyUpstream;
+    if (has(Settings::kBodyMemoryMiB))
+        to.bodyMemoryMiB = from.bodyMemoryMiB;
+    if (has(Settings::kBodyCapKiB))
+        to.bodyCapKiB = from.bodyCapKiB;
+    if (has(Settings::kFrameLogFrames))
+        to.frameLogFrames = from.frameLogFrames;
+}
+
 } // namespace
 
 MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, EngineControls engine,
@@ -83,6 +119,7 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     , m_engine(std::move(engine))
     , m_model(new FlowTableModel(store, this))
     , m_view(new QTableView(this))
+    , m_settings(m_engine.settings)
 {
     setWindowTitle(tr("Tunnelscope"));
     setDockNestingEnabled(true);
@@ -100,6 +137,8 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     connect(inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
     connect(inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
     connect(inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
+    if (m_engine.config)
+        m_composer = addComposerDock(*this, store, *m_engine.config);
 
     createActions();
     createToolBar();
@@ -194,15 +233,40 @@ void MainWindow::setUpTable()
 
 void MainWindow::createActions()
 {
-    m_openAction = new QAction(tr("&Open\u2026"), this);
+    m_openAction = new QAction(tr("&Open Session\u2026"), this);
     m_openAction->setObjectName(QStringLiteral("openAction"));
     m_openAction->setShortcut(QKeySequence::Open);
     connect(m_openAction, &QAction::triggered, this, &MainWindow::askAndOpen);
 
+    m_saveAction = new QAction(tr("&Save Session"), this);
+    m_saveAction->setObjectName(QStringLiteral("saveAction"));
+    m_saveAction->setShortcut(QKeySequence::Save);
+    connect(m_saveAction, &QAction::triggered, this, &MainWindow::saveSession);
+
+    m_saveAsAction = new QAction(tr("Save Session &As\u2026"), this);
+    m_saveAsAction->setObjectName(QStringLiteral("saveAsAction"));
+    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
+    connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::askAndSaveSession);
+
+    m_importHarAction = new QAction(tr("&Import HAR\u2026"), this);
+    m_importHarAction->setObjectName(QStringLiteral("importHarAction"));
+    connect(m_importHarAction, &QAction::triggered, this, &MainWindow::askAndImportHar);
+
     m_exportHarAction = new QAction(tr("&Export HAR\u2026"), this);
     m_exportHarAction->setObjectName(QStringLiteral("exportHarAction"));
-    m_exportHarAction->setShortcut(QKeySequence::Save);
     connect(m_exportHarAction, &QAction::triggered, this, &MainWindow::askAndExportHar);
+
+    m_preferencesAction = new QAction(tr("&Preferences\u2026"), this);
+    m_preferencesAction->setObjectName(QStringLiteral("preferencesAction"));
+    m_preferencesAction->setShortcut(QKeySequence::Preferences);
+    m_preferencesAction->setMenuRole(QAction::PreferencesRole);
+    connect(m_preferencesAction, &QAction::triggered, this, &MainWindow::showSettingsDialog);
+
+    if (m_engine.ca) {
+        m_caAction = new QAction(tr("&Certificate authority and browser\u2026"), this);
+        m_caAction->setObjectName(QStringLiteral("caAction"));
+        connect(m_caAction, &QAction::triggered, this, &MainWindow::showCaDialog);
+    }
 
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
@@ -231,14 +295,27 @@ void MainWindow::createActions()
         m_interceptAction->setCheckable(true);
         m_interceptAction->setChecked(m_engine.intercepting);
         m_interceptAction->setToolTip(tr("Decrypt TLS in new tunnels"));
-        connect(m_interceptAction, &QAction::toggled, this,
-                [this](bool on) { m_engine.setIntercepting(on); });
+        connect(m_interceptAction, &QAction::toggled, this, &MainWindow::setIntercepting);
     }
 
     m_copyCurlAction = new QAction(tr("Copy as &curl"), this);
     m_copyCurlAction->setObjectName(QStringLiteral("copyCurlAction"));
     m_copyCurlAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
     connect(m_copyCurlAction, &QAction::triggered, this, &MainWindow::copySelectedAsCurl);
+
+    if (m_composer) {
+        m_replayAction = new QAction(tr("&Replay"), this);
+        m_replayAction->setObjectName(QStringLiteral("replayAction"));
+        m_replayAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+        m_replayAction->setToolTip(tr("Send the selected request again, as it was"));
+        connect(m_replayAction, &QAction::triggered, this, &MainWindow::replaySelected);
+
+        m_editReplayAction = new QAction(tr("E&dit and Replay\u2026"), this);
+        m_editReplayAction->setObjectName(QStringLiteral("editReplayAction"));
+        m_editReplayAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+        m_editReplayAction->setToolTip(tr("Put the selected request into the composer"));
+        connect(m_editReplayAction, &QAction::triggered, this, &MainWindow::editSelected);
+    }
 
     m_findAction = new QAction(tr("&Filter\u2026"), this);
     m_findAction->setObjectName(QStringLiteral("findAction"));
@@ -254,15 +331,25 @@ void MainWindow::createMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_openAction);
+    file->addAction(m_saveAction);
+    file->addAction(m_saveAsAction);
+    file->addSeparator();
+    file->addAction(m_importHarAction);
     file->addAction(m_exportHarAction);
     file->addSeparator();
     file->addAction(m_quitAction);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(m_copyCurlAction);
+    if (m_composer) {
+        edit->addAction(m_replayAction);
+        edit->addAction(m_editReplayAction);
+    }
     edit->addSeparator();
     edit->addAction(m_findAction);
     edit->addAction(m_clearAction);
+    edit->addSeparator();
+    edit->addAction(m_preferencesAction);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_autoScrollAction);
@@ -272,6 +359,11 @@ void MainWindow::createMenus()
     view->addSeparator();
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
+
+    if (m_caAction) {
+        QMenu *help = menuBar()->addMenu(tr("&Help"));
+        help->addAction(m_caAction);
+    }
 }
 
 void MainWindow::createToolBar()
@@ -307,9 +399,7 @@ void MainWindow::createStatusBar()
         return l;
     };
     m_listeningLabel = label("listeningLabel");
-    m_listeningLabel->setText(m_listenAddresses.isEmpty()
-                                  ? tr("Not listening")
-                                  : tr("Listening on %1").arg(m_listenAddresses.join(u", ")));
+    updateListeningNote();
     m_pausedLabel = label("pausedLabel");
     m_flowCountLabel = label("flowCountLabel");
     m_tunnelCountLabel = label("tunnelCountLabel");
@@ -474,6 +564,10 @@ void MainWindow::showRowMenu(const QPoint &position)
         return;
     QMenu menu(this);
     menu.addAction(m_copyCurlAction);
+    if (m_composer) {
+        menu.addAction(m_replayAction);
+        menu.addAction(m_editReplayAction);
+    }
     menu.exec(m_view->viewport()->mapToGlobal(position));
 }
 
@@ -489,32 +583,115 @@ void MainWindow::copySelectedAsCurl()
     statusBar()->showMessage(command.note.isEmpty() ? tr("Copied as curl") : command.note, 5000);
 }
 
+void MainWindow::replaySelected()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!m_composer || !f || f->kind != flow::FlowKind::Exchange) {
+        statusBar()->showMessage(tr("Select a request to replay"), 3000);
+        return;
+    }
+    m_composer->replayFlow(*f);
+    if (QDockWidget *dock = composerDock(*this)) {
+        dock->show();
+        dock->raise();
+    }
+}
+
+void MainWindow::editSelected()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!m_composer || !f || f->kind != flow::FlowKind::Exchange) {
+        statusBar()->showMessage(tr("Select a request to edit"), 3000);
+        return;
+    }
+    m_composer->editFlow(*f);
+    if (QDockWidget *dock = composerDock(*this)) {
+        dock->show();
+        dock->raise();
+    }
+}
+
 void MainWindow::askAndOpen()
 {
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open"), dir,
-                                                      tr("HTTP Archive (*.har);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Session"), dir,
+        tr("Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)"));
     if (!path.isEmpty())
         openFile(path);
 }
 
+void MainWindow::askAndImportHar()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import HAR"), dir,
+                                                      tr("HTTP Archive (*.har);;All files (*)"));
+    if (!path.isEmpty())
+        importHar(path);
+}
+
+bool MainWindow::canOpen(const QString &path)
+{
+    return path.endsWith(kSessionSuffix, Qt::CaseInsensitive)
+           || path.endsWith(kHarSuffix, Qt::CaseInsensitive);
+}
+
 bool MainWindow::openFile(const QString &path)
 {
-    if (!path.endsWith(QStringLiteral(".har"), Qt::CaseInsensitive)) {
-        QMessageBox::warning(this, tr("Open"),
-                             tr("%1 is not a HAR file.").arg(QFileInfo(path).fileName()));
+    if (path.endsWith(kHarSuffix, Qt::CaseInsensitive))
+        return importHar(path);
+    if (!path.endsWith(kSessionSuffix, Qt::CaseInsensitive)) {
+        QMessageBox::warning(this, tr("Open Session"),
+                             tr("%1 is neither a Tunnelscope session (.tss) nor a HAR file "
+                                "(.har).")
+                                 .arg(QFileInfo(path).fileName()));
         return false;
     }
-    auto flows = flow::readHar(path, m_store.budget());
+    auto opened = session::openSession(path, m_store.budget());
+    if (!opened) {
+        QMessageBox::warning(this, tr("Open Session"),
+                             QString::fromStdString(opened.error().message));
+        return false;
+    }
+    // The proxy keeps running: its next flows and connections get ids above the session's,
+    // and are added after it.
+    std::uint64_t lastFlow = 0;
+    std::uint64_t lastConnection = 0;
+    for (const flow::Flow &f : opened->flows)
+        lastFlow = std::max(lastFlow, f.id);
+    for (const flow::Connection &c : opened->connections)
+        lastConnection = std::max(lastConnection, c.id);
+    if (m_engine.reserveIds)
+        m_engine.reserveIds(lastFlow, lastConnection);
+    const auto count = int(opened->flows.size());
+    const QByteArray history = session::loadSession(std::move(*opened), m_store);
+    if (m_composer && !history.isEmpty())
+        m_composer->loadHistory(history);
+    m_sessionPath = path;
+    updateListeningNote();
+    statusBar()->showMessage(
+        tr("Opened %1: %n flow(s)", nullptr, count).arg(QFileInfo(path).fileName()), 5000);
+    return true;
+}
+
+bool MainWindow::importHar(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        QMessageBox::warning(this, tr("Import HAR"),
+                             tr("Cannot read %1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    auto flows = session::importHar(file.readAll(), m_store.budget());
     if (!flows) {
-        QMessageBox::warning(this, tr("Open"), QString::fromStdString(flows.error().message));
+        QMessageBox::warning(this, tr("Import HAR"), QString::fromStdString(flows.error().message));
         return false;
     }
     // Renumbered into a range of their own; parents follow.
     std::uint64_t next = kImportedIdBase;
     for (std::size_t i = 0; i < m_store.size(); ++i)
         next = std::max(next, m_store.at(i).id + 1);
-    const std::uint64_t offset = next - 1; // readHar numbers from 1
+    const std::uint64_t offset = next - 1; // importHar numbers from 1
     for (flow::Flow &f : *flows) {
         f.id += offset;
         if (f.parent)
@@ -530,21 +707,25 @@ bool MainWindow::openFile(const QString &path)
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
 {
+    // Only what openFile() takes gets a drop indicator.
     const QList<QUrl> urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.front().isLocalFile()
-        && urls.front().toLocalFile().endsWith(QStringLiteral(".har"), Qt::CaseInsensitive))
+    if (urls.size() == 1 && urls.front().isLocalFile() && canOpen(urls.front().toLocalFile()))
         event->acceptProposedAction();
+    else
+        event->ignore();
 }
 
 void MainWindow::dropEvent(QDropEvent *event)
 {
     const QList<QUrl> urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.front().isLocalFile()) {
-        event->acceptProposedAction();
-        // After the drop returns: a message box inside a drop handler confuses some platforms.
-        const QString path = urls.front().toLocalFile();
-        QTimer::singleShot(0, this, [this, path] { openFile(path); });
+    if (urls.size() != 1 || !urls.front().isLocalFile() || !canOpen(urls.front().toLocalFile())) {
+        event->ignore();
+        return;
     }
+    event->acceptProposedAction();
+    // After the drop returns: a message box inside a drop handler confuses some platforms.
+    const QString path = urls.front().toLocalFile();
+    QTimer::singleShot(0, this, [this, path] { openFile(path); });
 }
 
 void MainWindow::askAndExportHar()
@@ -553,15 +734,199 @@ void MainWindow::askAndExportHar()
     const QString path
         = QFileDialog::getSaveFileName(this, tr("Export HAR"), dir + QStringLiteral("/flows.har"),
                                        tr("HTTP Archive (*.har);;All files (*)"));
-    if (path.isEmpty())
-        return;
+    if (!path.isEmpty())
+        exportHar(path);
+}
+
+bool MainWindow::exportHar(const QString &path)
+{
     const auto written = flow::writeHar(m_store, path);
     if (!written) {
         QMessageBox::warning(this, tr("Export HAR"),
                              QString::fromStdString(written.error().message));
-        return;
+        return false;
     }
     statusBar()->showMessage(tr("Exported to %1").arg(path), 5000);
+    return true;
+}
+
+void MainWindow::saveSession()
+{
+    if (m_sessionPath.isEmpty())
+        askAndSaveSession();
+    else
+        saveSessionTo(m_sessionPath);
+}
+
+void MainWindow::askAndSaveSession()
+{
+    const QString start = m_sessionPath.isEmpty()
+                              ? QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)
+                                    + QStringLiteral("/session") + kSessionSuffix
+                              : m_sessionPath;
+    QString path = QFileDialog::getSaveFileName(this, tr("Save Session"), start,
+                                                tr("Tunnelscope session (*.tss)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += kSessionSuffix;
+    saveSessionTo(path);
+}
+
+bool MainWindow::saveSessionTo(const QString &path)
+{
+    m_store.flush(); // what has arrived so far, not only what the table shows yet
+    // Atomic: a failure or a crash leaves the previous file as it was (core/session/README.md).
+    const auto saved = session::saveSession(path, m_store,
+                                            m_composer ? m_composer->saveHistory() : QByteArray());
+    if (!saved) {
+        QMessageBox::critical(this, tr("Save Session"),
+                              tr("The session was not saved.\n\n%1")
+                                  .arg(QString::fromStdString(saved.error().message)));
+        return false;
+    }
+    m_sessionPath = path;
+    updateListeningNote();
+    statusBar()->showMessage(
+        tr("Saved %n flow(s) to %1", nullptr, int(m_store.size())).arg(QFileInfo(path).fileName()),
+        5000);
+    return true;
+}
+
+void MainWindow::updateListeningNote()
+{
+    if (m_sessionPath.isEmpty())
+        setWindowTitle(tr("Tunnelscope"));
+    else
+        setWindowTitle(tr("%1 \u2014 Tunnelscope").arg(QFileInfo(m_sessionPath).fileName()));
+    if (m_listenAddresses.isEmpty()) {
+        m_listeningLabel->setText(tr("Not listening"));
+        return;
+    }
+    const QString listening = tr("Listening on %1").arg(m_listenAddresses.join(u", "));
+    // With a session open the proxy still records: say where new flows go.
+    m_listeningLabel->setText(m_sessionPath.isEmpty()
+                                  ? listening
+                                  : tr("%1; new flows are added to %2 (save to keep them)")
+                                        .arg(listening, QFileInfo(m_sessionPath).fileName()));
+}
+
+void MainWindow::setIntercepting(bool on)
+{
+    m_engine.setIntercepting(on);
+    m_settings.intercept = on;
+    QSettings settings;
+    settings.setValue(QLatin1String(Settings::kIntercept), on);
+}
+
+void MainWindow::showSettingsDialog()
+{
+    SettingsDialog dialog(m_settings, this);
+    if (dialog.exec() == QDialog::Accepted)
+        applySettings(dialog.settings());
+}
+
+QStringList MainWindow::applySettings(const Settings &next)
+{
+    const QStringList changed = Settings::changedKeys(m_settings, next);
+    if (changed.isEmpty())
+        return {};
+    {
+        // Only what was changed here: a value given on the command line stays out of the
+        // saved settings unless it was edited.
+        QSettings qsettings;
+        Settings stored = Settings::load(qsettings);
+        copyKeys(changed, next, stored);
+        stored.save(qsettings);
+    }
+
+    const auto has = [&changed](const char *key) {
+        return changed.contains(QLatin1String(key));
+    };
+    QStringList afterRestart;
+    QStringList problems;
+    if (has(Settings::kListenHost))
+        afterRestart << QLatin1String(Settings::kListenHost);
+    if (has(Settings::kListenPort))
+        afterRestart << QLatin1String(Settings::kListenPort);
+    if (has(Settings::kHttpsPort))
+        afterRestart << QLatin1String(Settings::kHttpsPort);
+    if (has(Settings::kIntercept)) {
+        if (m_engine.setIntercepting) {
+            m_engine.setIntercepting(next.intercept);
+            const QSignalBlocker blocker(m_interceptAction);
+            m_interceptAction->setChecked(next.intercept);
+        } else {
+            afterRestart << QLatin1String(Settings::kIntercept);
+        }
+    }
+    if (has(Settings::kPassthrough)) {
+        if (m_engine.setPassthrough) {
+            QStringList patterns;
+            for (const QString &p : next.passthrough) {
+                if (!p.trimmed().isEmpty())
+                    patterns << p.trimmed();
+            }
+            if (const QString error = m_engine.setPassthrough(patterns); !error.isEmpty())
+                problems << error;
+        } else {
+            afterRestart << QLatin1String(Settings::kPassthrough);
+        }
+    }
+    if (has(Settings::kVerifyUpstream)) {
+        if (m_engine.setVerifyServers)
+            m_engine.setVerifyServers(next.verifyUpstream);
+        else
+            afterRestart << QLatin1String(Settings::kVerifyUpstream);
+    }
+    // The body budget is the store's, read by every body as it grows: live in any case.
+    if (has(Settings::kBodyMemoryMiB))
+        m_store.budget()->totalMemory = std::uint64_t(next.bodyMemoryMiB) << 20;
+    if (has(Settings::kBodyCapKiB))
+        m_store.budget()->perBodyMemory = std::uint64_t(next.bodyCapKiB) << 10;
+    if (has(Settings::kFrameLogFrames)) {
+        if (m_engine.setFrameLogCapacity)
+            m_engine.setFrameLogCapacity(std::size_t(next.frameLogFrames));
+        else
+            afterRestart << QLatin1String(Settings::kFrameLogFrames);
+    }
+    m_settings = next;
+
+    if (!afterRestart.isEmpty() || !problems.isEmpty()) {
+        const QHash<QString, QString> names{
+            {QLatin1String(Settings::kListenHost), tr("the listen address")},
+            {QLatin1String(Settings::kListenPort), tr("the listen port")},
+            {QLatin1String(Settings::kHttpsPort), tr("the HTTPS proxy port")},
+            {QLatin1String(Settings::kIntercept), tr("TLS interception")},
+            {QLatin1String(Settings::kPassthrough), tr("the pass-through hosts")},
+            {QLatin1String(Settings::kVerifyUpstream), tr("server certificate verification")},
+            {QLatin1String(Settings::kFrameLogFrames), tr("the frame log size")},
+        };
+        QStringList words;
+        for (const QString &key : afterRestart)
+            words << names.value(key, key);
+        QStringList lines;
+        if (!words.isEmpty())
+            lines << tr("Saved. New values of %1 apply after Tunnelscope restarts.")
+                         .arg(words.join(QStringLiteral(", ")));
+        lines += problems;
+        // Not modal: the window stays usable, and nothing waits on the box.
+        auto *box = new QMessageBox(QMessageBox::Information, tr("Preferences"),
+                                    lines.join(QStringLiteral("\n\n")), QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("settingsAppliedBox"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    }
+    statusBar()->showMessage(tr("Preferences saved"), 3000);
+    return afterRestart;
+}
+
+void MainWindow::showCaDialog()
+{
+    if (!m_engine.ca)
+        return;
+    CaDialog dialog(m_engine.ca, m_listenAddresses.value(0), this);
+    dialog.exec();
 }
 
 void MainWindow::setPaused(bool paused)

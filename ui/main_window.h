@@ -1,10 +1,14 @@
 #pragma once
 
+#include "core/engine/engine_config.h"
+#include "ui/dialogs/settings.h"
+
 #include <QMainWindow>
 #include <QStringList>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 class QAction;
 class QLabel;
@@ -16,9 +20,13 @@ class QToolButton;
 namespace ts::flow {
 class FlowStore;
 }
+namespace ts::tls {
+class CertificateAuthority;
+}
 
 namespace ts::ui {
 
+class ComposerPane;
 class FlowDetailPane;
 class FlowTableModel;
 
@@ -28,6 +36,23 @@ struct EngineControls
 {
     std::function<void(bool)> setIntercepting; // decrypt TLS in new tunnels, or not
     bool intercepting = true;                  // the state at start
+
+    // Settings changed live (Edit > Preferences), for connections accepted from then on. A
+    // missing one makes its setting "applies after restart".
+    std::function<QString(const QStringList &)> setPassthrough; // the error, or ""
+    std::function<void(bool)> setVerifyServers;
+    std::function<void(std::size_t)> setFrameLogCapacity; // frames per connection log
+    // Flow and connection ids up to these are taken (an opened session's): the engine's next
+    // ones are larger, so live traffic never replaces an opened flow.
+    std::function<void(std::uint64_t flowId, std::uint64_t connectionId)> reserveIds;
+    // The interception CA, for Help > Certificate authority; null: no such item.
+    std::shared_ptr<const tls::CertificateAuthority> ca;
+    // The proxy's configuration, which the request composer copies (upstream rules, CA,
+    // timeouts); null: no composer dock and no Replay actions.
+    std::shared_ptr<const engine::EngineConfig> config;
+    // The settings in effect at start (saved ones, then the command line's), what
+    // Preferences shows.
+    Settings settings;
 };
 
 // The application window: the live flows table with its filter box, the selected flow's
@@ -44,13 +69,31 @@ public:
                QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Opens a file dropped on the window or chosen with File > Open: a HAR file is imported
-    // into the store. Returns false (after telling the user) when it cannot be read.
+    // Opens a file dropped on the window or chosen with File > Open: a session file (.tss)
+    // replaces what the store holds (the proxy keeps running: new flows are added after it),
+    // a HAR file is added to it. Returns false (after telling the user) when it cannot be read.
     bool openFile(const QString &path);
+    // What openFile() takes: a session (.tss) or HAR (.har) file, by name.
+    static bool canOpen(const QString &path);
+    // File > Save Session: everything recorded, written atomically (core/session). After a
+    // successful save, Save writes to `path` again. False (after telling the user) on errors.
+    bool saveSessionTo(const QString &path);
+    QString sessionPath() const { return m_sessionPath; }
+    // File > Import HAR / Export HAR, once the file is chosen.
+    bool importHar(const QString &path);
+    bool exportHar(const QString &path);
+    // Edit > Preferences after OK: saves the changed keys to QSettings and applies what can
+    // be applied live. Returns the keys that apply after a restart (also said in a message).
+    QStringList applySettings(const Settings &settings);
+    const Settings &settings() const { return m_settings; }
     // Selects flow `id` in the table (and so shows it in the detail pane).
     void selectFlow(std::uint64_t id);
     // The selected flow as a curl command line, on the clipboard.
     void copySelectedAsCurl();
+    // Edit > Replay / Edit and Replay: the selected exchange sent again by the composer, or
+    // put into its fields.
+    void replaySelected();
+    void editSelected();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -69,7 +112,14 @@ private:
     void showColumnMenu(const QPoint &position);
     void showRowMenu(const QPoint &position);
     void askAndOpen();
+    void askAndImportHar();
     void askAndExportHar();
+    void saveSession();
+    void askAndSaveSession();
+    void showSettingsDialog();
+    void showCaDialog();
+    void setIntercepting(bool on);
+    void updateListeningNote();
     void setPaused(bool paused);
     void clearFlows();
     void countNewFlows(qsizetype first, qsizetype last);
@@ -89,6 +139,7 @@ private:
     FlowTableModel *m_model = nullptr;
     QTableView *m_view = nullptr;
     FlowDetailPane *m_detail = nullptr;
+    ComposerPane *m_composer = nullptr; // null without EngineControls::config
     QLineEdit *m_filterEdit = nullptr;
     QToolButton *m_filterHelpButton = nullptr;
     QTimer *m_filterDebounce = nullptr;
@@ -102,15 +153,24 @@ private:
     QTimer *m_usageTimer = nullptr;
 
     QAction *m_openAction = nullptr;
+    QAction *m_saveAction = nullptr;
+    QAction *m_saveAsAction = nullptr;
+    QAction *m_importHarAction = nullptr;
     QAction *m_exportHarAction = nullptr;
+    QAction *m_preferencesAction = nullptr;
+    QAction *m_caAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_clearAction = nullptr;
     QAction *m_interceptAction = nullptr;
     QAction *m_copyCurlAction = nullptr;
+    QAction *m_replayAction = nullptr;
+    QAction *m_editReplayAction = nullptr;
     QAction *m_findAction = nullptr;
     QAction *m_autoScrollAction = nullptr;
 
+    Settings m_settings;   // in effect now
+    QString m_sessionPath; // the opened or last saved session file; "" for none
     std::uint64_t m_tunnels = 0;
     std::uint64_t m_currentFlow = 0; // kept across model resets
 };

@@ -166,23 +166,25 @@ private Q_SLOTS:
                     items.append(item->text());
             }
         }
-        QStringList expected{u"&Open\u2026"_s, u"&Export HAR\u2026"_s, u"&Quit"_s,
+        QStringList expected{u"&Open Session\u2026"_s,    u"&Save Session"_s,
+                             u"Save Session &As\u2026"_s, u"&Import HAR\u2026"_s,
+                             u"&Export HAR\u2026"_s,      u"&Quit"_s,
                              u"Copy as &curl"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
 #endif
-        expected += {u"C&lear"_s, u"&Auto-scroll to new flows"_s, u"&Pause"_s, u"Details"_s};
+        expected += {u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
+                     u"&Pause"_s, u"Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
         QStringList docks = items.mid(expected.size());
         docks.sort();
         QCOMPARE(items.first(expected.size()), expected);
-        QCOMPARE(docks,
-                 (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
-        // No engine hook: no intercept button.
+        QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
+        // No engine hook: no intercept button; no CA: no Help menu.
         QVERIFY(!action(window, u"interceptAction"_s));
+        QVERIFY(!action(window, u"caAction"_s));
         QCOMPARE(action(window, u"openAction"_s)->shortcut(), QKeySequence(QKeySequence::Open));
-        QCOMPARE(action(window, u"exportHarAction"_s)->shortcut(),
-                 QKeySequence(QKeySequence::Save));
+        QCOMPARE(action(window, u"saveAction"_s)->shortcut(), QKeySequence(QKeySequence::Save));
     }
 
     void interceptToggleCallsTheEngine()
