@@ -7,13 +7,80 @@
 
 #ifdef TS_HAVE_GUI
 #include "ui/app_resources.h"
+#include "ui/dialogs/settings.h"
 #include "ui/main_window.h"
 #include <QApplication>
+#include <QSettings>
 #endif
 #include <QCoreApplication>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+
+#ifdef TS_HAVE_GUI
+namespace {
+
+// Whether the command line gives option `name` ("--listen 1.2.3.4:80" or "--listen=...").
+bool given(const QStringList &arguments, const QString &name)
+{
+    const QString option = QStringLiteral("--") + name;
+    return std::any_of(arguments.begin(), arguments.end(), [&](const QString &a) {
+        return a == option || a.startsWith(option + QLatin1Char('='));
+    });
+}
+
+// The preferences saved by Edit > Preferences, under the command line: an option given there
+// wins over the saved value. Returns the settings in effect. The headless mode does not read
+// them: a terminal or CI run does what its command line says.
+ts::ui::Settings applySavedSettings(const QStringList &arguments, ts::app::Options &options)
+{
+    QSettings qsettings;
+    ts::ui::Settings s = ts::ui::Settings::load(qsettings);
+    if (const auto errors = s.validate(); !errors.isEmpty()) {
+        std::fprintf(stderr, "tunnelscope: ignoring saved preferences (%s: %s)\n",
+                     qPrintable(errors.firstKey()), qPrintable(errors.first()));
+        s = {};
+    }
+    ts::engine::EngineConfig &e = options.engine;
+    if (given(arguments, QStringLiteral("listen"))) {
+        s.listenHost = e.listenHost;
+        s.listenPort = e.listenPort;
+    } else {
+        e.listenHost = s.listenHost;
+        e.listenPort = quint16(s.listenPort);
+    }
+    if (given(arguments, QStringLiteral("listen-https"))) {
+        s.httpsPort = e.httpsListenPort;
+    } else if (s.httpsPort != 0) {
+        e.httpsListenHost = e.listenHost;
+        e.httpsListenPort = quint16(s.httpsPort);
+    }
+    if (given(arguments, QStringLiteral("no-intercept")))
+        s.intercept = false;
+    else
+        e.intercept = s.intercept;
+    if (given(arguments, QStringLiteral("passthrough")))
+        s.passthrough = e.passthrough;
+    else
+        e.passthrough = s.passthrough;
+    if (given(arguments, QStringLiteral("insecure-upstream")))
+        s.verifyUpstream = false;
+    else
+        e.verifyServers = s.verifyUpstream;
+    if (given(arguments, QStringLiteral("body-memory")))
+        s.bodyMemoryMiB = qint64(options.bodyMemoryBytes >> 20);
+    else
+        options.bodyMemoryBytes = quint64(s.bodyMemoryMiB) << 20;
+    if (given(arguments, QStringLiteral("body-cap")))
+        s.bodyCapKiB = qint64(options.bodyCapBytes >> 10);
+    else
+        options.bodyCapBytes = quint64(s.bodyCapKiB) << 10;
+    return s;
+}
+
+} // namespace
+#endif
 
 int main(int argc, char *argv[])
 {
@@ -27,7 +94,7 @@ int main(int argc, char *argv[])
                      qPrintable(parsed.message.trimmed()));
         return parsed.exitCode;
     }
-    const ts::app::Options &options = *parsed.options;
+    ts::app::Options options = *parsed.options;
 
     QCoreApplication::setOrganizationName(QStringLiteral("Tunnelscope"));
     QCoreApplication::setApplicationName(QStringLiteral("Tunnelscope"));
@@ -72,6 +139,11 @@ int main(int argc, char *argv[])
 #endif
     if (!app)
         app = std::make_unique<QCoreApplication>(argc, argv);
+#ifdef TS_HAVE_GUI
+    ts::ui::Settings settings;
+    if (!options.headless)
+        settings = applySavedSettings(arguments, options);
+#endif
 
     ts::flow::FlowStore store;
     auto budget = store.budget();
@@ -83,6 +155,10 @@ int main(int argc, char *argv[])
         budget->perBodyRecorded = options.bodyRecordBytes;
 
     ts::engine::Engine engine(options.engine, store);
+#ifdef TS_HAVE_GUI
+    if (!options.headless)
+        engine.setFrameLogCapacity(std::size_t(settings.frameLogFrames));
+#endif
     if (const auto started = engine.start(); !started) {
         std::fprintf(stderr, "tunnelscope: %s\n", started.error().message.c_str());
         return 1;
@@ -120,7 +196,39 @@ int main(int argc, char *argv[])
 
 #ifdef TS_HAVE_GUI
     ts::app::installQuitOnSignals();
-    ts::ui::MainWindow window(store, {engine.listenAddress()});
+    // What the window may change while the proxy runs (Edit > Preferences, the toolbar).
+    ts::ui::EngineControls controls;
+    controls.intercepting = options.engine.intercept;
+    controls.setIntercepting = [&engine](bool on) {
+        engine.setInterceptEnabled(on);
+    };
+    controls.setPassthrough = [&engine](const QStringList &patterns) {
+        const auto set = engine.setPassthrough(patterns);
+        return set ? QString() : QString::fromStdString(set.error().message);
+    };
+    controls.setVerifyServers = [&engine](bool verify) {
+        engine.setVerifyServers(verify);
+    };
+    controls.setFrameLogCapacity = [&engine](std::size_t frames) {
+        engine.setFrameLogCapacity(frames);
+    };
+    controls.reserveIds = [&engine](std::uint64_t flow, std::uint64_t connection) {
+        engine.reserveIds(flow, connection);
+    };
+    controls.ca = engine.certificateAuthority();
+    controls.config = std::make_shared<const ts::engine::EngineConfig>(engine.config());
+    // What is in effect: with --listen HOST:0 that is the port the system chose.
+    const auto portOf = [](const QString &address) {
+        return address.mid(address.lastIndexOf(QLatin1Char(':')) + 1).toLongLong();
+    };
+    settings.listenPort = portOf(engine.listenAddress());
+    if (!engine.httpsListenAddress().isEmpty())
+        settings.httpsPort = portOf(engine.httpsListenAddress());
+    controls.settings = settings;
+    QStringList listening{engine.listenAddress()};
+    if (!engine.httpsListenAddress().isEmpty())
+        listening << engine.httpsListenAddress() + QStringLiteral(" (HTTPS)");
+    ts::ui::MainWindow window(store, listening, std::move(controls));
     window.show();
     const int code = QApplication::exec();
     engine.stop();
