@@ -155,6 +155,7 @@ HttpProxySession::HttpProxySession(SessionContext context, MonoTime now)
     : m_context(std::move(context)), m_parser(m_context.http1), m_lastClientActivity(now)
 {
     m_connection.id = m_context.connectionId;
+    m_connection.protocol = "HTTP/1.1"; // until the preface, ALPN h2 or SOCKS5 says otherwise
     m_connection.clientAddress = m_context.clientAddress;
     m_connection.listenAddress = m_context.listenAddress;
     m_connection.openedWall = wallNow();

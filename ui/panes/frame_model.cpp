@@ -17,7 +17,7 @@ void FrameModel::setLog(std::shared_ptr<const flow::ConnectionLog> log, const QS
 {
     beginResetModel();
     m_log = std::move(log);
-    m_h2 = protocol == QLatin1String("h2");
+    m_h2 = protocol == QLatin1String("HTTP/2") || protocol == QLatin1String("h2");
     m_frames.clear();
     m_rows.clear();
     m_first = 0;

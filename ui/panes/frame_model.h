@@ -40,7 +40,7 @@ public:
     explicit FrameModel(QObject *parent = nullptr);
     ~FrameModel() override;
 
-    // Shows `log` (null: nothing); `protocol` ("h2") names the frame types.
+    // Shows `log` (null: nothing); `protocol` ("HTTP/2") names the frame types.
     void setLog(std::shared_ptr<const flow::ConnectionLog> log, const QString &protocol);
     const std::shared_ptr<const flow::ConnectionLog> &log() const { return m_log; }
     // Takes what changed in the log since the last poll; false when nothing did.

@@ -40,7 +40,7 @@ private Q_SLOTS:
         QCOMPARE(model.rowCount(), 3);
 
         QCOMPARE(cell(model, 0, ConnectionModel::SideColumn), u"client"_s);
-        QCOMPARE(cell(model, 0, ConnectionModel::ProtocolColumn), u"h2"_s);
+        QCOMPARE(cell(model, 0, ConnectionModel::ProtocolColumn), u"HTTP/2"_s);
         QCOMPARE(cell(model, 0, ConnectionModel::AddressColumn), u"127.0.0.1:50412"_s);
         QCOMPARE(cell(model, 0, ConnectionModel::TlsColumn),
                  u"TLSv1.3 \u00b7 h2 \u00b7 localhost"_s);

@@ -73,7 +73,7 @@ private Q_SLOTS:
         FrameModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setLog(h2ClientLog(), u"h2"_s);
+        model.setLog(h2ClientLog(), u"HTTP/2"_s);
         QCOMPARE(model.rowCount(), 18);
         QCOMPARE(cell(model, 0, FrameModel::NumberColumn), u"1"_s);
         QCOMPARE(cell(model, 0, FrameModel::TimeColumn), u"0.000010"_s);
@@ -99,7 +99,7 @@ private Q_SLOTS:
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
         auto log = h2ClientLog();
-        model.setLog(log, u"h2"_s);
+        model.setLog(log, u"HTTP/2"_s);
         model.setTypeFilter(0x4);
         QCOMPARE(model.rowCount(), 4);
         for (int row = 0; row < model.rowCount(); ++row)
@@ -133,7 +133,7 @@ private Q_SLOTS:
         auto log = std::make_shared<ConnectionLog>(100);
         for (int i = 0; i < 60; ++i)
             log->addFrame(data(std::uint32_t(1 + 2 * (i % 3)), i));
-        model.setLog(log, u"h2"_s);
+        model.setLog(log, u"HTTP/2"_s);
         QCOMPARE(model.rowCount(), 60);
         QCOMPARE(model.droppedCount(), 0u);
 
@@ -178,7 +178,7 @@ private Q_SLOTS:
             log->addFrame(data(std::uint32_t(1 + 2 * (i % 50)), i));
         QElapsedTimer timer;
         timer.start();
-        model.setLog(log, u"h2"_s);
+        model.setLog(log, u"HTTP/2"_s);
         const qint64 first = timer.restart();
         QCOMPARE(model.rowCount(), 100'000);
         for (int i = 0; i < 1000; ++i)

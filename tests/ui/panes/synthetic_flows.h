@@ -100,7 +100,7 @@ inline Connection h2Client(std::shared_ptr<ConnectionLog> log)
     Connection c;
     c.id = kH2Client;
     c.side = Side::Client;
-    c.protocol = "h2";
+    c.protocol = "HTTP/2";
     c.clientAddress = "127.0.0.1:50412";
     c.listenAddress = "127.0.0.1:8443";
     c.tls = tls("TLSv1.3", "h2", "localhost");
@@ -191,21 +191,21 @@ inline void publishAll(FlowStore &store, std::shared_ptr<ConnectionLog> log = h2
     store.publish(h1Client());
 
     Flow a = tunnel(kTunnelA, kH2Client, "example.com", 443);
-    a.clientProtocol = "h2";
+    a.clientProtocol = "HTTP/2";
     a.clientStream = 1;
     a.intercepted = true;
     a.bytesClientToServer = 797;
     a.bytesServerToClient = 4096;
     store.publish(a);
     Flow b = tunnel(kTunnelB, kH2Client, "bank.example", 443);
-    b.clientProtocol = "h2";
+    b.clientProtocol = "HTTP/2";
     b.clientStream = 3;
     b.closeReason = "passed through: bank.example is on the pass-through list";
     b.bytesClientToServer = 1840;
     b.bytesServerToClient = 230511;
     store.publish(b);
     Flow c = tunnel(kTunnelC, kH2Client, "ads.example", 443);
-    c.clientProtocol = "h2";
+    c.clientProtocol = "HTTP/2";
     c.clientStream = 5;
     c.state = FlowState::Failed;
     c.closeReason = "client reset the stream (CANCEL)";

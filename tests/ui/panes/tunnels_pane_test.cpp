@@ -44,7 +44,7 @@ private Q_SLOTS:
         QCOMPARE(model.flowIdAt(0), kTunnelA);
         QCOMPARE(model.flowIdAt(4), kTunnelSocks);
 
-        QCOMPARE(cell(model, 0, TunnelModel::CarrierColumn), u"h2 stream 1 on connection 1"_s);
+        QCOMPARE(cell(model, 0, TunnelModel::CarrierColumn), u"HTTP/2 stream 1 on connection 1"_s);
         QCOMPARE(cell(model, 3, TunnelModel::CarrierColumn), u"HTTP/1.1 CONNECT"_s);
         QCOMPARE(cell(model, 4, TunnelModel::CarrierColumn), u"SOCKS5"_s);
         QCOMPARE(cell(model, 0, TunnelModel::TargetColumn), u"example.com:443"_s);
