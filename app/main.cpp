@@ -1,5 +1,6 @@
 #include "app/headless.h"
 #include "app/options.h"
+#include "app/send.h"
 
 #include "core/engine/engine.h"
 #include "core/flow/flow_store.h"
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #ifdef TS_HAVE_GUI
@@ -84,6 +86,10 @@ ts::ui::Settings applySavedSettings(const QStringList &arguments, ts::app::Optio
 
 int main(int argc, char *argv[])
 {
+    // `tunnelscope send ...`: the composer on the command line, with options of its own.
+    if (argc > 1 && std::strcmp(argv[1], "send") == 0)
+        return ts::app::runSend(argc, argv);
+
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
