@@ -8,6 +8,7 @@
 #include "core/tls/certificate_authority.h"
 #include "core/tls/tls_session.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QHostInfo>
 #include <QNetworkInterface>
@@ -66,6 +67,16 @@ bool Worker::isOwnEndpoint(const QHostAddress &address, quint16 port) const
             return true;
     }
     return false;
+}
+
+void Worker::shutDown()
+{
+    // On this worker's thread, before it stops: the drivers and pooled connections go now, and
+    // the sockets they hand to deleteLater() are deleted while this thread can still do so.
+    qDeleteAll(findChildren<ClientDriver *>(Qt::FindDirectChildrenOnly));
+    m_pool.reset();
+    for (int round = 0; round < 3; ++round)
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
 }
 
 void Worker::accept(qintptr fd, const proxy::SessionContext &context)
@@ -332,6 +343,9 @@ void Engine::stop()
             m_workers.front(), [listener] { delete listener; }, Qt::BlockingQueuedConnection);
         *l = nullptr;
     }
+    for (Worker *worker : m_workers)
+        QMetaObject::invokeMethod(
+            worker, [worker] { worker->shutDown(); }, Qt::BlockingQueuedConnection);
     for (auto &thread : m_threads) {
         thread->quit();
         thread->wait();

@@ -48,6 +48,8 @@ public:
     void addOwnEndpoint(const QHostAddress &address, quint16 port);
 
     void accept(qintptr fd, const proxy::SessionContext &context);
+    // Ends every connection of this worker; called on its thread before the thread stops.
+    void shutDown();
 
 private:
     const EngineConfig &m_config;
