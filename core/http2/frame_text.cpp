@@ -8,8 +8,9 @@ namespace {
 
 std::string hex(std::uint32_t v)
 {
+    // Two digits at least: "0x04", "0x2a", "0x1234".
     char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%x", v);
+    std::snprintf(buf, sizeof buf, "0x%02x", v);
     return buf;
 }
 

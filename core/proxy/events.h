@@ -89,6 +89,19 @@ using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, S
                            ServerData, ServerEof, ServerGone, Tick, RelayProgress,
                            ServerBackpressure>;
 
+// The server an event is about; 0 for client events, Tick and RelayProgress.
+inline ServerId serverOf(const Event &event)
+{
+    return std::visit(
+        [](const auto &e) -> ServerId {
+            if constexpr (requires { e.id; })
+                return e.id;
+            else
+                return 0;
+        },
+        event);
+}
+
 // ---- Commands: what a layer asks the engine to do, carried out in order.
 struct SendToClient
 {

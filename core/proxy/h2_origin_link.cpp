@@ -2,6 +2,7 @@
 
 #include "core/http1/message.h"
 #include "core/http2/frame_text.h"
+#include "core/proxy/h2_fields.h"
 
 #include <openssl/sha.h>
 
@@ -11,36 +12,7 @@ namespace ts::proxy {
 
 namespace {
 
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return out;
-}
-
-bool connectionSpecific(std::string_view name)
-{
-    return name == "connection" || name == "keep-alive" || name == "proxy-connection"
-           || name == "transfer-encoding" || name == "upgrade" || name == "host";
-}
-
-std::string base64(const unsigned char *data, std::size_t length)
-{
-    static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < length; i += 3) {
-        const unsigned v = unsigned(data[i]) << 16
-                           | (i + 1 < length ? unsigned(data[i + 1]) << 8 : 0)
-                           | (i + 2 < length ? unsigned(data[i + 2]) : 0);
-        out += table[(v >> 18) & 63];
-        out += table[(v >> 12) & 63];
-        out += i + 1 < length ? table[(v >> 6) & 63] : '=';
-        out += i + 2 < length ? table[v & 63] : '=';
-    }
-    return out;
-}
+using namespace h2fields;
 
 // RFC 6455 §4.2.2: what the origin would have answered to an HTTP/1.1 client's key.
 std::string webSocketAccept(const std::string &key)
@@ -178,7 +150,7 @@ void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
         std::string cookies;
         for (const http1::Header &h : r.headers) {
             std::string name = lower(h.name);
-            if (connectionSpecific(name))
+            if (name == "host" || connectionSpecific(name))
                 continue;
             if (name == "te" && lower(h.value) != "trailers")
                 continue;

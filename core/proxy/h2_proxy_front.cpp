@@ -2,6 +2,7 @@
 
 #include "core/http1/message.h"
 #include "core/http2/frame_text.h"
+#include "core/proxy/h2_fields.h"
 #include "core/proxy/http_proxy_session.h"
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 namespace ts::proxy {
 
 namespace {
+
+using namespace h2fields;
 
 constexpr std::uint32_t kNoError = 0x0;
 constexpr std::uint32_t kInternalError = 0x2;
@@ -23,37 +26,6 @@ const std::string *field(const http2::Fields &fields, std::string_view name)
         if (n == name)
             return &v;
     return nullptr;
-}
-
-// HTTP/1.1 fields that mean nothing (or something else) in HTTP/2 (RFC 9113 §8.2.2).
-bool connectionSpecific(std::string_view lowerName)
-{
-    return lowerName == "connection" || lowerName == "keep-alive" || lowerName == "proxy-connection"
-           || lowerName == "transfer-encoding" || lowerName == "upgrade";
-}
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (char &c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    return out;
-}
-
-std::string base64(const unsigned char *data, std::size_t length)
-{
-    static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < length; i += 3) {
-        const unsigned v = unsigned(data[i]) << 16 | (i + 1 < length ? unsigned(data[i + 1]) << 8 : 0)
-                           | (i + 2 < length ? unsigned(data[i + 2]) : 0);
-        out += table[(v >> 18) & 63];
-        out += table[(v >> 12) & 63];
-        out += i + 1 < length ? table[(v >> 6) & 63] : '=';
-        out += i + 2 < length ? table[v & 63] : '=';
-    }
-    return out;
 }
 
 std::string webSocketKey()
@@ -134,14 +106,7 @@ void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
 
 void H2ProxyFront::serverEvent(const Event &event, MonoTime now, std::vector<Command> &out)
 {
-    const ServerId id = std::visit(
-        [](const auto &e) -> ServerId {
-            if constexpr (requires { e.id; })
-                return e.id;
-            else
-                return 0;
-        },
-        event);
+    const ServerId id = serverOf(event);
     auto link = m_servers.find(id);
     if (link == m_servers.end())
         return;

@@ -210,14 +210,7 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
 void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out)
 {
     if (m_front) {
-        const ServerId server = std::visit(
-            [](const auto &e) -> ServerId {
-                if constexpr (requires { e.id; })
-                    return e.id;
-                else
-                    return 0;
-            },
-            event);
+        const ServerId server = serverOf(event);
         if (server && m_front->ownsServer(server)) {
             m_front->serverEvent(event, now, out);
             afterFront(now, out);

@@ -8,18 +8,6 @@ namespace {
 
 using socks::ReplyCode;
 
-ServerId serverOf(const Event &event)
-{
-    return std::visit(
-        [](const auto &e) -> ServerId {
-            if constexpr (requires { e.id; })
-                return e.id;
-            else
-                return 0;
-        },
-        event);
-}
-
 // The engine words ENETUNREACH "... is unreachable (Network is unreachable)" and
 // EHOSTUNREACH "... (No route to host)"; ConnectFailure::Unreachable covers both.
 bool mentionsNetwork(std::string_view message)

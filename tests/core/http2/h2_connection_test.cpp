@@ -791,7 +791,7 @@ private Q_SLOTS:
         QCOMPARE(frameTypeName(0x10), std::string("PRIORITY_UPDATE"));
         QCOMPARE(frameTypeName(0x2a), std::string("0x2a"));
         QCOMPARE(frameFlagsText(kData, 0x9), std::string("END_STREAM|PADDED"));
-        QCOMPARE(frameFlagsText(kPing, 0x3), std::string("ACK|0x2"));
+        QCOMPARE(frameFlagsText(kPing, 0x3), std::string("ACK|0x02"));
         QCOMPARE(errorCodeName(kEnhanceYourCalm), std::string("ENHANCE_YOUR_CALM"));
         QCOMPARE(errorCodeName(0x1234), std::string("0x1234"));
         QCOMPARE(settingName(8), std::string("ENABLE_CONNECT_PROTOCOL"));
