@@ -1159,67 +1159,67 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::MainWindow</name>
     <message>
-        <location filename="../ui/main_window.cpp" line="120"/>
-        <location filename="../ui/main_window.cpp" line="742"/>
+        <location filename="../ui/main_window.cpp" line="124"/>
+        <location filename="../ui/main_window.cpp" line="799"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="230"/>
+        <location filename="../ui/main_window.cpp" line="236"/>
         <source>&amp;Open Session…</source>
         <translation>Sitzung ö&amp;ffnen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="235"/>
+        <location filename="../ui/main_window.cpp" line="241"/>
         <source>&amp;Save Session</source>
         <translation>Sitzung &amp;speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="240"/>
+        <location filename="../ui/main_window.cpp" line="246"/>
         <source>Save Session &amp;As…</source>
         <translation>Sitzung speichern &amp;unter…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="245"/>
+        <location filename="../ui/main_window.cpp" line="251"/>
         <source>&amp;Import HAR…</source>
         <translation>HAR &amp;importieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="253"/>
+        <location filename="../ui/main_window.cpp" line="259"/>
         <source>&amp;Preferences…</source>
         <translation>&amp;Einstellungen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="260"/>
+        <location filename="../ui/main_window.cpp" line="266"/>
         <source>&amp;Certificate authority and browser…</source>
         <translation>&amp;Zertifizierungsstelle und Browser…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="562"/>
-        <location filename="../ui/main_window.cpp" line="588"/>
-        <location filename="../ui/main_window.cpp" line="596"/>
+        <location filename="../ui/main_window.cpp" line="618"/>
+        <location filename="../ui/main_window.cpp" line="644"/>
+        <location filename="../ui/main_window.cpp" line="652"/>
         <source>Open Session</source>
         <translation>Sitzung öffnen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="563"/>
+        <location filename="../ui/main_window.cpp" line="619"/>
         <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
         <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="571"/>
-        <location filename="../ui/main_window.cpp" line="624"/>
-        <location filename="../ui/main_window.cpp" line="630"/>
+        <location filename="../ui/main_window.cpp" line="627"/>
+        <location filename="../ui/main_window.cpp" line="681"/>
+        <location filename="../ui/main_window.cpp" line="687"/>
         <source>Import HAR</source>
         <translation>HAR importieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="589"/>
+        <location filename="../ui/main_window.cpp" line="645"/>
         <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
         <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="616"/>
+        <location filename="../ui/main_window.cpp" line="673"/>
         <source>Opened %1: %n flow(s)</source>
         <translation>
             <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1227,23 +1227,23 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="625"/>
+        <location filename="../ui/main_window.cpp" line="682"/>
         <source>Cannot read %1: %2</source>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="711"/>
-        <location filename="../ui/main_window.cpp" line="726"/>
+        <location filename="../ui/main_window.cpp" line="767"/>
+        <location filename="../ui/main_window.cpp" line="783"/>
         <source>Save Session</source>
         <translation>Sitzung speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="712"/>
+        <location filename="../ui/main_window.cpp" line="768"/>
         <source>Tunnelscope session (*.tss)</source>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="727"/>
+        <location filename="../ui/main_window.cpp" line="784"/>
         <source>The session was not saved.
 
 %1</source>
@@ -1252,7 +1252,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="733"/>
+        <location filename="../ui/main_window.cpp" line="791"/>
         <source>Saved %n flow(s) to %1</source>
         <translation>
             <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1260,170 +1260,200 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="744"/>
+        <location filename="../ui/main_window.cpp" line="801"/>
         <source>%1 — Tunnelscope</source>
         <translation>%1 — Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="746"/>
+        <location filename="../ui/main_window.cpp" line="803"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="749"/>
+        <location filename="../ui/main_window.cpp" line="806"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="206"/>
+        <location filename="../ui/main_window.cpp" line="212"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="312"/>
+        <location filename="../ui/main_window.cpp" line="332"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="249"/>
+        <location filename="../ui/main_window.cpp" line="255"/>
         <source>&amp;Export HAR…</source>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="265"/>
+        <location filename="../ui/main_window.cpp" line="271"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="330"/>
+        <location filename="../ui/main_window.cpp" line="354"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="304"/>
+        <location filename="../ui/main_window.cpp" line="324"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="678"/>
-        <location filename="../ui/main_window.cpp" line="688"/>
+        <location filename="../ui/main_window.cpp" line="735"/>
+        <location filename="../ui/main_window.cpp" line="745"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="572"/>
-        <location filename="../ui/main_window.cpp" line="679"/>
+        <location filename="../ui/main_window.cpp" line="628"/>
+        <location filename="../ui/main_window.cpp" line="736"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="126"/>
+        <location filename="../ui/main_window.cpp" line="130"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="271"/>
-        <location filename="../ui/main_window.cpp" line="877"/>
+        <location filename="../ui/main_window.cpp" line="277"/>
+        <location filename="../ui/main_window.cpp" line="935"/>
         <source>&amp;Pause</source>
         <translation>&amp;Pausieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="276"/>
+        <location filename="../ui/main_window.cpp" line="282"/>
         <source>Stop showing new flows (the proxy keeps running)</source>
         <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="279"/>
+        <location filename="../ui/main_window.cpp" line="285"/>
         <source>C&amp;lear</source>
         <translation>&amp;Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="283"/>
+        <location filename="../ui/main_window.cpp" line="289"/>
         <source>Forget every recorded flow</source>
         <translation>Alle aufgezeichneten Flows verwerfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="287"/>
+        <location filename="../ui/main_window.cpp" line="293"/>
         <source>&amp;Intercept TLS</source>
         <translation>TLS &amp;entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="291"/>
+        <location filename="../ui/main_window.cpp" line="297"/>
         <source>Decrypt TLS in new tunnels</source>
         <translation>TLS in neuen Tunneln entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="295"/>
+        <location filename="../ui/main_window.cpp" line="301"/>
         <source>Copy as &amp;curl</source>
         <translation>Als &amp;curl kopieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="300"/>
+        <location filename="../ui/main_window.cpp" line="307"/>
+        <source>&amp;Replay</source>
+        <translation>&amp;Wiederholen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="310"/>
+        <source>Send the selected request again, as it was</source>
+        <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="313"/>
+        <source>E&amp;dit and Replay…</source>
+        <translation>Be&amp;arbeiten und wiederholen…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="316"/>
+        <source>Put the selected request into the composer</source>
+        <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="320"/>
         <source>&amp;Filter…</source>
         <translation>&amp;Filtern…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="322"/>
+        <location filename="../ui/main_window.cpp" line="342"/>
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="340"/>
+        <location filename="../ui/main_window.cpp" line="364"/>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="347"/>
+        <location filename="../ui/main_window.cpp" line="371"/>
         <source>Main</source>
         <translation>Werkzeuge</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="359"/>
+        <location filename="../ui/main_window.cpp" line="383"/>
         <source>Filter, e.g. host:example.com status&gt;=400</source>
         <translation>Filter, z. B. host:example.com status&gt;=400</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="366"/>
+        <location filename="../ui/main_window.cpp" line="390"/>
         <source>The filter language</source>
         <translation>Die Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="383"/>
+        <location filename="../ui/main_window.cpp" line="407"/>
         <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
         <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="386"/>
+        <location filename="../ui/main_window.cpp" line="410"/>
         <source>Frames left out of connection logs that reached their capacity</source>
         <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="461"/>
+        <location filename="../ui/main_window.cpp" line="485"/>
         <source>Filtering…</source>
         <translation>Wird gefiltert…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="464"/>
+        <location filename="../ui/main_window.cpp" line="488"/>
         <source>Applied in %1 ms</source>
         <translation>Angewendet in %1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="511"/>
+        <location filename="../ui/main_window.cpp" line="535"/>
         <source>Filter language</source>
         <translation>Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="550"/>
+        <location filename="../ui/main_window.cpp" line="578"/>
         <source>Select a request to copy</source>
         <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="555"/>
+        <location filename="../ui/main_window.cpp" line="583"/>
         <source>Copied as curl</source>
         <translation>Als curl kopiert</translation>
     </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="590"/>
+        <source>Select a request to replay</source>
+        <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="604"/>
+        <source>Select a request to edit</source>
+        <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
+    </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="645"/>
+        <location filename="../ui/main_window.cpp" line="702"/>
         <source>Imported %n flow(s) from %1</source>
         <translation>
             <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1431,129 +1461,129 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="692"/>
+        <location filename="../ui/main_window.cpp" line="749"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="754"/>
+        <location filename="../ui/main_window.cpp" line="810"/>
         <source>%1; new flows are added to %2 (save to keep them)</source>
         <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="839"/>
+        <location filename="../ui/main_window.cpp" line="897"/>
         <source>the listen address</source>
         <translation>die Listener-Adresse</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="840"/>
+        <location filename="../ui/main_window.cpp" line="898"/>
         <source>the listen port</source>
         <translation>den Listener-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="841"/>
+        <location filename="../ui/main_window.cpp" line="899"/>
         <source>the HTTPS proxy port</source>
         <translation>den HTTPS-Proxy-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="842"/>
+        <location filename="../ui/main_window.cpp" line="900"/>
         <source>TLS interception</source>
         <translation>die TLS-Entschlüsselung</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="843"/>
+        <location filename="../ui/main_window.cpp" line="901"/>
         <source>the pass-through hosts</source>
         <translation>die durchgeleiteten Hosts</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="844"/>
+        <location filename="../ui/main_window.cpp" line="902"/>
         <source>server certificate verification</source>
         <translation>die Prüfung der Serverzertifikate</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="845"/>
+        <location filename="../ui/main_window.cpp" line="903"/>
         <source>the frame log size</source>
         <translation>die Größe des Frame-Protokolls</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="852"/>
+        <location filename="../ui/main_window.cpp" line="910"/>
         <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
         <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="856"/>
+        <location filename="../ui/main_window.cpp" line="914"/>
         <source>Preferences</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="862"/>
+        <location filename="../ui/main_window.cpp" line="920"/>
         <source>Preferences saved</source>
         <translation>Einstellungen gespeichert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="877"/>
+        <location filename="../ui/main_window.cpp" line="935"/>
         <source>&amp;Resume</source>
         <translation>&amp;Fortsetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="895"/>
-        <location filename="../ui/main_window.cpp" line="909"/>
+        <location filename="../ui/main_window.cpp" line="953"/>
+        <location filename="../ui/main_window.cpp" line="967"/>
         <source>1 tunnel</source>
         <translation>1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="895"/>
-        <location filename="../ui/main_window.cpp" line="909"/>
+        <location filename="../ui/main_window.cpp" line="953"/>
+        <location filename="../ui/main_window.cpp" line="967"/>
         <source>%1 tunnels</source>
         <translation>%1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="904"/>
+        <location filename="../ui/main_window.cpp" line="962"/>
         <source>%1 of %2 flows</source>
         <translation>%1 von %2 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="906"/>
+        <location filename="../ui/main_window.cpp" line="964"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="907"/>
+        <location filename="../ui/main_window.cpp" line="965"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="921"/>
+        <location filename="../ui/main_window.cpp" line="979"/>
         <source>Paused: %1 new flows not shown</source>
         <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="922"/>
+        <location filename="../ui/main_window.cpp" line="980"/>
         <source>%1 flows not shown (arrived while paused)</source>
         <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="930"/>
+        <location filename="../ui/main_window.cpp" line="988"/>
         <source>Memory %1 (bodies %2)</source>
         <translation>Speicher %1 (Bodys %2)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="931"/>
+        <location filename="../ui/main_window.cpp" line="989"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="939"/>
+        <location filename="../ui/main_window.cpp" line="997"/>
         <source>1 frame dropped</source>
         <translation>1 Frame verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="940"/>
+        <location filename="../ui/main_window.cpp" line="998"/>
         <source>%1 frames dropped</source>
         <translation>%1 Frames verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="959"/>
+        <location filename="../ui/main_window.cpp" line="1017"/>
         <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
         <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
     </message>
