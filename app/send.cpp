@@ -47,11 +47,11 @@ int runSend(int argc, char *argv[])
                                    "what the origin chooses)."_s);
     const QCommandLineOption insecure(u"insecure"_s,
                                       u"Do not verify the https origin's certificate."_s);
-    const QCommandLineOption upstreamCa(u"upstream-ca"_s,
-                                        u"Trust the PEM certificates in FILE for servers."_s,
-                                        u"FILE"_s);
-    const QCommandLineOption method({u"X"_s, u"request"_s}, u"The method (default GET, or "
-                                                            "POST with -d)."_s,
+    const QCommandLineOption upstreamCa(
+        u"upstream-ca"_s, u"Trust the PEM certificates in FILE for servers."_s, u"FILE"_s);
+    const QCommandLineOption method({u"X"_s, u"request"_s},
+                                    u"The method (default GET, or "
+                                    "POST with -d)."_s,
                                     u"METHOD"_s);
     const QCommandLineOption header({u"H"_s, u"header"_s}, u"A request header. Repeatable."_s,
                                     u"Name: value"_s);
@@ -59,12 +59,11 @@ int runSend(int argc, char *argv[])
                                   u"The body: DATA as it is, @FILE for a file's bytes, @- for "
                                   "standard input."_s,
                                   u"DATA"_s);
-    const QCommandLineOption caDir(u"ca-dir"_s, u"Directory of the interception CA."_s,
-                                   u"DIR"_s);
+    const QCommandLineOption caDir(u"ca-dir"_s, u"Directory of the interception CA."_s, u"DIR"_s);
     const QCommandLineOption timeout(u"timeout"_s,
                                      u"Seconds for the whole exchange (default 60)."_s, u"SEC"_s);
-    parser.addOptions({help, via, http2, insecure, upstreamCa, method, header, data, caDir,
-                       timeout});
+    parser.addOptions(
+        {help, via, http2, insecure, upstreamCa, method, header, data, caDir, timeout});
     parser.addPositionalArgument(u"URL"_s, u"http:// or https:// URL to send to."_s);
 
     QStringList arguments = app.arguments();
@@ -72,9 +71,9 @@ int runSend(int argc, char *argv[])
     if (!parser.parse(arguments))
         return usageError(parser.errorText());
     if (parser.isSet(help)) {
-        std::printf("%s", qPrintable(parser.helpText().replace(
-                              u"Usage: "_s + arguments.constFirst(),
-                              u"Usage: tunnelscope send"_s)));
+        std::printf("%s",
+                    qPrintable(parser.helpText().replace(u"Usage: "_s + arguments.constFirst(),
+                                                         u"Usage: tunnelscope send"_s)));
         return 0;
     }
     if (parser.positionalArguments().size() != 1)
@@ -106,15 +105,12 @@ int runSend(int argc, char *argv[])
         } else {
             request.body = d.toUtf8();
         }
-        const bool typed = std::any_of(request.headers.cbegin(), request.headers.cend(),
-                                       [](const auto &h) {
-                                           return h.first.compare(u"content-type",
-                                                                  Qt::CaseInsensitive)
-                                                  == 0;
-                                       });
+        const bool typed
+            = std::any_of(request.headers.cbegin(), request.headers.cend(), [](const auto &h) {
+                  return h.first.compare(u"content-type", Qt::CaseInsensitive) == 0;
+              });
         if (!typed) // as curl does
-            request.headers.append(
-                {u"Content-Type"_s, u"application/x-www-form-urlencoded"_s});
+            request.headers.append({u"Content-Type"_s, u"application/x-www-form-urlencoded"_s});
     }
     request.method = parser.isSet(method) ? parser.value(method)
                      : parser.isSet(data) ? u"POST"_s
@@ -169,8 +165,9 @@ int runSend(int argc, char *argv[])
         return 1;
     }
     if (response.fromProxy()) {
-        std::fprintf(stderr, "tunnelscope send: no response from the origin (the engine answered "
-                             "%d): %s\n",
+        std::fprintf(stderr,
+                     "tunnelscope send: no response from the origin (the engine answered "
+                     "%d): %s\n",
                      response.status, qPrintable(response.proxyError()));
         return 1;
     }

@@ -191,8 +191,8 @@ void ClientDriver::execute(std::vector<Command> &commands)
                         m_relayServer = c.id;
                         startRelayWhenDrained();
                     }
-                } else if constexpr (std::is_same_v<T, PauseServer>
-                                     || std::is_same_v<T, ResumeServer>) {
+                } else if constexpr (std::is_same_v<
+                                         T, PauseServer> || std::is_same_v<T, ResumeServer>) {
                     const auto it = m_servers.find(c.id);
                     if (it != m_servers.end())
                         it->second.layerPaused = std::is_same_v<T, PauseServer>;
@@ -200,8 +200,8 @@ void ClientDriver::execute(std::vector<Command> &commands)
                     m_multiplexed = true;
                 } else {
                     // TunnelEstablished / TunnelRefused pass between layers only.
-                    static_assert(std::is_same_v<T, TunnelEstablished>
-                                  || std::is_same_v<T, TunnelRefused>);
+                    static_assert(
+                        std::is_same_v<T, TunnelEstablished> || std::is_same_v<T, TunnelRefused>);
                 }
             },
             command);

@@ -19,7 +19,7 @@ struct EngineConfig
     Http1Limits http1;
     ProxyLimits proxy;
     proxy::Timeouts timeouts;
-    http2::ProtocolLimits http2; // towards HTTP/2 clients (core/http2/protocol_limits.h)
+    http2::ProtocolLimits http2;          // towards HTTP/2 clients (core/http2/protocol_limits.h)
     std::size_t frameLogCapacity = 10000; // frames kept per connection
     int maxIdleServerConnectionsPerOrigin = 16;
     int serverIdleTimeoutMs = 30'000;

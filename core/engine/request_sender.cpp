@@ -24,7 +24,7 @@ bool isConnectionSpecific(const QString &name)
 {
     // Fields that describe one hop (RFC 9110 §7.6.1): HTTP/2 forbids them (RFC 9113 §8.2.2),
     // and over HTTP/1.1 the proxy drops them anyway; the framing is ours to set.
-    static const QStringList names{u"connection"_s,       u"keep-alive"_s, u"proxy-connection"_s,
+    static const QStringList names{u"connection"_s,        u"keep-alive"_s, u"proxy-connection"_s,
                                    u"transfer-encoding"_s, u"upgrade"_s,    u"te"_s};
     return names.contains(name, Qt::CaseInsensitive);
 }
@@ -36,8 +36,8 @@ bool wantsLength(const QString &method, const QByteArray &body)
 
 QString defaultAuthority(const SplitUrl &url)
 {
-    const bool defaultPort = (url.scheme == u"http" && url.port == 80)
-                             || (url.scheme == u"https" && url.port == 443);
+    const bool defaultPort
+        = (url.scheme == u"http" && url.port == 80) || (url.scheme == u"https" && url.port == 443);
     const QString host = url.host.contains(u':') ? QString(u'[' + url.host + u']') : url.host;
     return defaultPort ? host : QString(host + u':' + QString::number(url.port));
 }
@@ -63,7 +63,8 @@ Result<SplitUrl> splitUrl(const QString &text)
     const QString url = text.trimmed();
     const qsizetype sep = url.indexOf(u"://");
     if (sep <= 0)
-        return Error{"url.scheme", "the URL needs http:// or https:// in front: " + url.toStdString()};
+        return Error{"url.scheme",
+                     "the URL needs http:// or https:// in front: " + url.toStdString()};
     out.scheme = url.left(sep).toLower();
     if (out.scheme != u"http" && out.scheme != u"https")
         return Error{"url.scheme", "only http and https URLs can be sent, not "
@@ -157,10 +158,9 @@ private:
 
     bool prepareHttp2()
     {
-        auto conn = http2::H2Connection::create(http2::H2Connection::Role::Client,
-                                                http2::ProtocolLimits{},
-                                                std::make_shared<flow::ConnectionLog>(),
-                                                monotonicNow());
+        auto conn = http2::H2Connection::create(
+            http2::H2Connection::Role::Client, http2::ProtocolLimits{},
+            std::make_shared<flow::ConnectionLog>(), monotonicNow());
         if (!conn) {
             finish(QString::fromStdString(conn.error().message));
             return false;
@@ -261,10 +261,7 @@ private:
         m_socket.write(bytes.data(), qint64(bytes.size()));
     }
 
-    void flushH2()
-    {
-        write(m_h2->takeOutput(monotonicNow()));
-    }
+    void flushH2() { write(m_h2->takeOutput(monotonicNow())); }
 
     void onBytesWritten()
     {
@@ -339,7 +336,8 @@ private:
                     if (name == ":status")
                         status = std::atoi(value.c_str());
                     else if (!name.starts_with(':'))
-                        headers.append({QString::fromStdString(name), QString::fromStdString(value)});
+                        headers.append(
+                            {QString::fromStdString(name), QString::fromStdString(value)});
                 }
                 if (status >= 100 && status < 200)
                     continue;
@@ -353,7 +351,8 @@ private:
                 m_h2->consume(d->stream, d->data.size());
             } else if (const auto *e = std::get_if<http2::StreamEnded>(&event)) {
                 if (e->stream == m_stream)
-                    finish(m_response.status ? QString() : u"the stream ended without a response"_s);
+                    finish(m_response.status ? QString()
+                                             : u"the stream ended without a response"_s);
             } else if (const auto *c = std::get_if<http2::StreamClosed>(&event)) {
                 if (c->stream == m_stream && c->code != 0)
                     finish(u"the engine reset the stream (HTTP/2 error code %1)"_s.arg(c->code));
@@ -402,7 +401,8 @@ private:
         m_socket.abort();
         // The owner deletes this exchange: after this call nothing of it may run.
         QMetaObject::invokeMethod(
-            &m_owner, [owner = &m_owner, id = m_id, r = m_response] { owner->onExchangeDone(id, r); },
+            &m_owner,
+            [owner = &m_owner, id = m_id, r = m_response] { owner->onExchangeDone(id, r); },
             Qt::QueuedConnection);
     }
 
@@ -424,7 +424,8 @@ private:
 
 // ---------------------------------------------------------------------------- RequestSender
 
-RequestSender::RequestSender(QObject *parent) : QObject(parent) {}
+RequestSender::RequestSender(QObject *parent) : QObject(parent)
+{}
 
 RequestSender::~RequestSender() = default;
 
@@ -490,8 +491,7 @@ void RequestSender::onExchangeDone(int id, const ComposedResponse &response)
 
 ComposerEngine::ComposerEngine(flow::FlowStore &store, QObject *parent)
     : QObject(parent), m_store(store)
-{
-}
+{}
 
 ComposerEngine::~ComposerEngine()
 {

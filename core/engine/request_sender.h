@@ -145,9 +145,9 @@ public:
 
     // Which chain composed requests take.
     enum class ChainChoice {
-        Direct,    // none
-        ProxyOwn,  // the main engine's rules, as they are
-        Custom,    // the hops given
+        Direct,   // none
+        ProxyOwn, // the main engine's rules, as they are
+        Custom,   // the hops given
     };
     // The config for a choice: `base` (the main engine's) with a loopback listener on port 0,
     // no HTTPS or SOCKS5 listener, and the chosen upstream rules and verification.

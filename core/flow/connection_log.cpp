@@ -5,10 +5,9 @@
 namespace ts::flow {
 
 ConnectionLog::ConnectionLog(std::size_t frameCapacity, std::size_t streamCapacity)
-    : m_frameCapacity(std::max<std::size_t>(frameCapacity, 1)),
-      m_streamCapacity(std::max<std::size_t>(streamCapacity, 1))
-{
-}
+    : m_frameCapacity(std::max<std::size_t>(frameCapacity, 1))
+    , m_streamCapacity(std::max<std::size_t>(streamCapacity, 1))
+{}
 
 void ConnectionLog::addFrame(FrameRecord frame)
 {

@@ -34,11 +34,11 @@ struct StreamTransition
 struct StreamRecord
 {
     std::uint32_t id = 0;
-    FlowId flow = 0; // the exchange or tunnel flow it carries (0: none yet)
+    FlowId flow = 0;     // the exchange or tunnel flow it carries (0: none yet)
     std::string summary; // "CONNECT example.com:443", "GET /index.html"
     std::vector<StreamTransition> history;
-    std::uint64_t bytesIn = 0;  // DATA payload received from the peer
-    std::uint64_t bytesOut = 0; // DATA payload sent to the peer
+    std::uint64_t bytesIn = 0;     // DATA payload received from the peer
+    std::uint64_t bytesOut = 0;    // DATA payload sent to the peer
     std::int32_t localWindow = 0;  // what the peer may still send us
     std::int32_t remoteWindow = 0; // what we may still send the peer
     std::int32_t resetCode = -1;   // RST_STREAM error code, -1 when not reset
@@ -65,7 +65,7 @@ public:
         ++m_version;
     }
 
-    std::vector<FrameRecord> frames() const; // oldest first
+    std::vector<FrameRecord> frames() const;   // oldest first
     std::vector<StreamRecord> streams() const; // by id
     std::uint64_t framesSeen() const;
     std::uint64_t framesDropped() const;

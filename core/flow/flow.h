@@ -133,12 +133,12 @@ struct Connection
 {
     ConnectionId id = 0;
     Side side = Side::Client;
-    std::string protocol;      // "HTTP/1.1", "h2" once known
-    std::string clientAddress; // client side: the client; server side: the proxy's end
-    std::string listenAddress; // client side: the listener it came in on
-    std::string target;        // server side: "host:port" it was opened for
-    std::string peerAddress;   // server side: the address connected to
-    ConnectionId parent = 0;   // server side: the client connection that opened it
+    std::string protocol;               // "HTTP/1.1", "h2" once known
+    std::string clientAddress;          // client side: the client; server side: the proxy's end
+    std::string listenAddress;          // client side: the listener it came in on
+    std::string target;                 // server side: "host:port" it was opened for
+    std::string peerAddress;            // server side: the address connected to
+    ConnectionId parent = 0;            // server side: the client connection that opened it
     std::shared_ptr<const TlsSide> tls; // TLS on this connection (null: none)
     // Frames and streams of a multiplexed (h2) connection; null for HTTP/1.1.
     std::shared_ptr<ConnectionLog> log;

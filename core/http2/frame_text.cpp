@@ -18,9 +18,9 @@ std::string hex(std::uint32_t v)
 
 std::string frameTypeName(std::uint8_t type)
 {
-    static const char *const names[] = {"DATA",   "HEADERS",       "PRIORITY", "RST_STREAM",
-                                        "SETTINGS", "PUSH_PROMISE", "PING",     "GOAWAY",
-                                        "WINDOW_UPDATE", "CONTINUATION", "ALTSVC"};
+    static const char *const names[]
+        = {"DATA", "HEADERS", "PRIORITY",      "RST_STREAM",   "SETTINGS", "PUSH_PROMISE",
+           "PING", "GOAWAY",  "WINDOW_UPDATE", "CONTINUATION", "ALTSVC"};
     if (type < sizeof names / sizeof *names)
         return names[type];
     if (type == 0x0c)
@@ -76,11 +76,20 @@ std::string frameFlagsText(std::uint8_t type, std::uint8_t flags)
 
 std::string errorCodeName(std::uint32_t code)
 {
-    static const char *const names[] = {"NO_ERROR",        "PROTOCOL_ERROR",   "INTERNAL_ERROR",
-                                        "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED",
-                                        "FRAME_SIZE_ERROR", "REFUSED_STREAM",   "CANCEL",
-                                        "COMPRESSION_ERROR", "CONNECT_ERROR",   "ENHANCE_YOUR_CALM",
-                                        "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"};
+    static const char *const names[] = {"NO_ERROR",
+                                        "PROTOCOL_ERROR",
+                                        "INTERNAL_ERROR",
+                                        "FLOW_CONTROL_ERROR",
+                                        "SETTINGS_TIMEOUT",
+                                        "STREAM_CLOSED",
+                                        "FRAME_SIZE_ERROR",
+                                        "REFUSED_STREAM",
+                                        "CANCEL",
+                                        "COMPRESSION_ERROR",
+                                        "CONNECT_ERROR",
+                                        "ENHANCE_YOUR_CALM",
+                                        "INADEQUATE_SECURITY",
+                                        "HTTP_1_1_REQUIRED"};
     if (code < sizeof names / sizeof *names)
         return names[code];
     return hex(code);

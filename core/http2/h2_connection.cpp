@@ -40,10 +40,9 @@ std::string nvText(const nghttp2_nv *nva, std::size_t count)
 {
     Fields fields;
     for (std::size_t i = 0; i < count; ++i)
-        fields.emplace_back(std::string(reinterpret_cast<const char *>(nva[i].name),
-                                        nva[i].namelen),
-                            std::string(reinterpret_cast<const char *>(nva[i].value),
-                                        nva[i].valuelen));
+        fields.emplace_back(
+            std::string(reinterpret_cast<const char *>(nva[i].name), nva[i].namelen),
+            std::string(reinterpret_cast<const char *>(nva[i].value), nva[i].valuelen));
     return fieldsText(fields);
 }
 
@@ -181,8 +180,8 @@ struct H2Connection::Callbacks
             break;
         }
         if (flood) {
-            c.fail(std::string(flood) + " flood: more than " + std::to_string(limit)
-                       + " frames in " + std::to_string(l.floodWindow / kSecond) + " s",
+            c.fail(std::string(flood) + " flood: more than " + std::to_string(limit) + " frames in "
+                       + std::to_string(l.floodWindow / kSecond) + " s",
                    NGHTTP2_ENHANCE_YOUR_CALM);
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         }
@@ -211,9 +210,9 @@ struct H2Connection::Callbacks
         // RFC 9113 §6.5.2: name + value + 32 per field.
         s.headerBytes += nameLength + valueLength + 32;
         if (s.headerBytes > c.m_limits.maxHeaderListBytes) {
-            c.transition(frame->hd.stream_id,
-                         "refused: header list over "
-                             + std::to_string(c.m_limits.maxHeaderListBytes) + " bytes");
+            c.transition(frame->hd.stream_id, "refused: header list over "
+                                                  + std::to_string(c.m_limits.maxHeaderListBytes)
+                                                  + " bytes");
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; // nghttp2 resets the stream
         }
         s.fields.emplace_back(std::string(reinterpret_cast<const char *>(name), nameLength),
@@ -228,9 +227,8 @@ struct H2Connection::Callbacks
         // The connection window is always given back at once: what a stream may hold is
         // bounded by its own window, which the caller returns with consume().
         nghttp2_session_consume_connection(session, length);
-        c.m_log->editStream(std::uint32_t(streamId), [&](flow::StreamRecord &r) {
-            r.bytesIn += length;
-        });
+        c.m_log->editStream(std::uint32_t(streamId),
+                            [&](flow::StreamRecord &r) { r.bytesIn += length; });
         if (!c.m_events)
             return 0;
         if (!c.m_events->empty()) {
@@ -278,8 +276,8 @@ struct H2Connection::Callbacks
                                   && std::none_of(s.fields.begin(), s.fields.end(),
                                                   [](const auto &f) { return f.first[0] == ':'; });
             if (c.m_events)
-                c.m_events->push_back(HeadersReceived{
-                    hd.stream_id, std::move(s.fields), endStream, trailers});
+                c.m_events->push_back(
+                    HeadersReceived{hd.stream_id, std::move(s.fields), endStream, trailers});
             s.fields.clear();
         } else if (hd.type == NGHTTP2_SETTINGS && (hd.flags & NGHTTP2_FLAG_ACK)) {
             c.m_settingsAcked = true;
@@ -492,8 +490,7 @@ Result<std::unique_ptr<H2Connection>> H2Connection::create(Role role, const Prot
         settings.push_back({NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1});
     else
         settings.push_back({NGHTTP2_SETTINGS_ENABLE_PUSH, 0});
-    rv = nghttp2_submit_settings(c->m_session, NGHTTP2_FLAG_NONE, settings.data(),
-                                 settings.size());
+    rv = nghttp2_submit_settings(c->m_session, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
     if (rv == 0)
         rv = nghttp2_session_set_local_window_size(c->m_session, NGHTTP2_FLAG_NONE, 0,
                                                    std::int32_t(limits.connectionWindow));
@@ -518,8 +515,8 @@ void H2Connection::receive(std::string_view bytes, MonoTime now, std::vector<H2E
         events.push_back(std::move(e));
     m_later.clear();
     if (rv < 0 && !failed()) {
-        std::string why = m_lastLibraryError.empty() ? nghttp2_strerror(int(rv))
-                                                     : m_lastLibraryError;
+        std::string why
+            = m_lastLibraryError.empty() ? nghttp2_strerror(int(rv)) : m_lastLibraryError;
         fail("HTTP/2 protocol error: " + why,
              rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_PROTOCOL_ERROR);
     }

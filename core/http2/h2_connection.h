@@ -125,7 +125,7 @@ private:
     {
         std::string buffer; // submitted, not yet framed
         std::size_t offset = 0;
-        bool ended = false;  // no more data will be submitted
+        bool ended = false; // no more data will be submitted
         bool deferred = false;
         bool wasFull = false; // queued() was over the limit: report SendWindowOpened
         Fields trailers;
@@ -149,7 +149,7 @@ private:
     MonoTime m_now = 0;
     nghttp2_session *m_session = nullptr;
     std::map<StreamId, Outgoing> m_streams;
-    std::vector<H2Event> *m_events = nullptr; // during receive()
+    std::vector<H2Event> *m_events = nullptr;   // during receive()
     std::vector<flow::FrameRecord> m_pendingIn; // frames begun, not yet fully received
     std::string m_failure;
     std::string m_lastLibraryError;

@@ -11,19 +11,21 @@ namespace ts::http2 {
 // ends the connection with GOAWAY(ENHANCE_YOUR_CALM) and the reason is recorded.
 struct ProtocolLimits
 {
-    std::uint32_t maxConcurrentStreams = 128; // advertised; more are refused by nghttp2
+    std::uint32_t maxConcurrentStreams = 128;     // advertised; more are refused by nghttp2
     std::uint32_t maxHeaderListBytes = 64 * 1024; // advertised; a bigger list resets the stream
-    std::uint32_t streamWindow = 1 << 20;     // per-stream receive window: bytes one stream may buffer
+    std::uint32_t streamWindow = 1 << 20; // per-stream receive window: bytes one stream may buffer
     std::uint32_t connectionWindow = 64 << 20; // connection receive window
     std::uint32_t maxFrameSize = 16384;        // advertised SETTINGS_MAX_FRAME_SIZE
     MonoTime floodWindow = 10 * kSecond;       // the span the flood counters below cover
     std::uint32_t maxSettingsPerWindow = 100;  // SETTINGS frames (not ACKs) received
     std::uint32_t maxPingsPerWindow = 100;     // PING frames (not ACKs) received
     std::uint32_t maxResetsPerWindow = 400;    // RST_STREAM frames received (rapid reset)
-    std::uint32_t maxEmptyFramesPerWindow = 200; // DATA without payload and END_STREAM, empty HEADERS
+    std::uint32_t maxEmptyFramesPerWindow
+        = 200;                                 // DATA without payload and END_STREAM, empty HEADERS
     std::uint32_t maxPriorityPerWindow = 1000; // PRIORITY / PRIORITY_UPDATE received
     std::uint32_t maxContinuations = 8;        // CONTINUATION frames after one HEADERS
-    std::uint64_t maxBufferedPerStream = 1 << 20; // bytes queued to send on one stream (back-pressure)
+    std::uint64_t maxBufferedPerStream
+        = 1 << 20; // bytes queued to send on one stream (back-pressure)
 };
 
 // Counts events in a fixed window of time; says when a bound is crossed.

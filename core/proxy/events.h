@@ -85,9 +85,9 @@ struct ServerBackpressure
     bool full = false;
 };
 
-using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                           ServerData, ServerEof, ServerGone, Tick, RelayProgress,
-                           ServerBackpressure>;
+using Event
+    = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
+                   ServerData, ServerEof, ServerGone, Tick, RelayProgress, ServerBackpressure>;
 
 // The server an event is about; 0 for client events, Tick and RelayProgress.
 inline ServerId serverOf(const Event &event)

@@ -72,8 +72,8 @@ Result<std::unique_ptr<H2OriginLink>> H2OriginLink::create(const http2::Protocol
                                                            const Http1Limits &http1, MonoTime now)
 {
     std::unique_ptr<H2OriginLink> link(new H2OriginLink(http1));
-    auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Client, limits,
-                                          std::move(log), now);
+    auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Client, limits, std::move(log),
+                                          now);
     if (!h2)
         return h2.error();
     link->m_h2 = std::move(*h2);
@@ -139,13 +139,18 @@ void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
         m_responseStarted = false;
         http2::Fields fields;
         if (upgrade) {
-            fields = {{":method", "CONNECT"}, {":protocol", "websocket"}, {":scheme", "https"},
-                      {":authority", host ? *host : ""}, {":path", r.target}};
+            fields = {{":method", "CONNECT"},
+                      {":protocol", "websocket"},
+                      {":scheme", "https"},
+                      {":authority", host ? *host : ""},
+                      {":path", r.target}};
             if (const std::string *key = http1::findHeader(r.headers, "sec-websocket-key"))
                 m_webSocketKey = *key;
         } else {
-            fields = {{":method", r.method}, {":scheme", "https"},
-                      {":authority", host ? *host : ""}, {":path", r.target}};
+            fields = {{":method", r.method},
+                      {":scheme", "https"},
+                      {":authority", host ? *host : ""},
+                      {":path", r.target}};
         }
         std::string cookies;
         for (const http1::Header &h : r.headers) {
@@ -265,8 +270,8 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
                     m_tunnel = true;
                     return;
                 }
-                std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reasonFor(status)
-                                   + "\r\n";
+                std::string head
+                    = "HTTP/1.1 " + std::to_string(status) + " " + reasonFor(status) + "\r\n";
                 m_expectedLength = -1;
                 for (auto &[n, v] : e.fields) {
                     if (n[0] == ':')

@@ -41,8 +41,11 @@ std::string webSocketKey()
 
 H2ProxyFront::H2ProxyFront(const SessionContext &context, Origin origin,
                            flow::Connection connection, bool ownRecord, MonoTime now)
-    : m_context(context), m_origin(std::move(origin)), m_connection(std::move(connection)),
-      m_lastActivity(now), m_ownRecord(ownRecord)
+    : m_context(context)
+    , m_origin(std::move(origin))
+    , m_connection(std::move(connection))
+    , m_lastActivity(now)
+    , m_ownRecord(ownRecord)
 {
     if (!m_connection.log)
         m_connection.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
@@ -250,9 +253,10 @@ void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
                     s.ended = true;
                     s.h2Closed = true;
                     if (s.child && !s.child->closed())
-                        childEvent(s, ClientGone{e.code ? "the client reset the stream ("
-                                                              + http2::errorCodeName(e.code) + ")"
-                                                        : std::string("stream closed")},
+                        childEvent(s,
+                                   ClientGone{e.code ? "the client reset the stream ("
+                                                           + http2::errorCodeName(e.code) + ")"
+                                                     : std::string("stream closed")},
                                    now, out);
                 } else if constexpr (std::is_same_v<T, http2::SendWindowOpened>) {
                     auto it = m_streams.find(e.stream);
@@ -264,8 +268,8 @@ void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
                 } else if constexpr (std::is_same_v<T, http2::GoAwayReceived>) {
                     m_goingAway = true;
                     if (m_finishReason.empty())
-                        m_finishReason = "the client sent GOAWAY ("
-                                         + http2::errorCodeName(e.code) + ")";
+                        m_finishReason
+                            = "the client sent GOAWAY (" + http2::errorCodeName(e.code) + ")";
                 } else if constexpr (std::is_same_v<T, http2::ConnectionFailed>) {
                     m_finishReason = e.reason;
                 } else if constexpr (std::is_same_v<T, http2::SettingsReceived>) {
@@ -341,8 +345,9 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     const std::string scheme = field(h.fields, ":scheme") ? *field(h.fields, ":scheme") : "";
     const std::string path = field(h.fields, ":path") ? *field(h.fields, ":path") : "";
     if (protocol && *protocol != "websocket") {
-        answer(h.stream, 501, "extended CONNECT for :protocol " + *protocol
-                                  + " is not supported (only websocket)");
+        answer(h.stream, 501,
+               "extended CONNECT for :protocol " + *protocol
+                   + " is not supported (only websocket)");
         return;
     }
     if (authority.empty() || path.empty() || (scheme != "http" && scheme != "https")) {
@@ -509,16 +514,16 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                 } else if constexpr (std::is_same_v<T, OpenServer>) {
                     c.id = ownerId(s, c.id, true);
                     out.push_back(std::move(c));
-                } else if constexpr (std::is_same_v<T, SendToServer>
-                                     || std::is_same_v<T, ShutdownServer>
-                                     || std::is_same_v<T, PauseServer>
-                                     || std::is_same_v<T, ResumeServer>) {
+                } else if constexpr (
+                    std::is_same_v<
+                        T,
+                        SendToServer> || std::is_same_v<T, ShutdownServer> || std::is_same_v<T, PauseServer> || std::is_same_v<T, ResumeServer>) {
                     if (const ServerId id = ownerId(s, c.id, false)) {
                         c.id = id;
                         out.push_back(std::move(c));
                     }
-                } else if constexpr (std::is_same_v<T, CloseServer>
-                                     || std::is_same_v<T, ReleaseServer>) {
+                } else if constexpr (std::is_same_v<
+                                         T, CloseServer> || std::is_same_v<T, ReleaseServer>) {
                     if (const ServerId id = ownerId(s, c.id, false)) {
                         forgetServer(s, c.id);
                         c.id = id;

@@ -69,19 +69,19 @@ private:
         std::string summary; // "CONNECT host:443", "GET http://host/path"
         std::unique_ptr<HttpProxySession> child;
         http1::ResponseParser response; // the child's HTTP/1.1 answer (Forward, WebSocket)
-        bool answered = false;       // final HEADERS submitted
-        bool ended = false;          // our side of the stream is ended (or reset)
-        bool upgraded = false;       // WebSocket: the child's bytes are the tunnel's now
-        bool requestChunked = false; // the child gets the body chunked
+        bool answered = false;          // final HEADERS submitted
+        bool ended = false;             // our side of the stream is ended (or reset)
+        bool upgraded = false;          // WebSocket: the child's bytes are the tunnel's now
+        bool requestChunked = false;    // the child gets the body chunked
         bool trailersSent = false;
-        http2::Fields trailers;      // the response's, sent with END_STREAM
-        bool childPaused = false;    // the child holds enough input
+        http2::Fields trailers;   // the response's, sent with END_STREAM
+        bool childPaused = false; // the child holds enough input
         bool childClosed = false;
-        bool h2Closed = false;       // nghttp2 closed the stream
-        bool serversPaused = false;  // our output to the client is full: servers not read
-        std::string held;            // bytes for the child not yet given (paused, congested)
-        std::size_t unconsumed = 0;  // DATA bytes behind `held`, not yet given back
-        bool heldEnd = false;        // the client's END_STREAM is behind `held`
+        bool h2Closed = false;      // nghttp2 closed the stream
+        bool serversPaused = false; // our output to the client is full: servers not read
+        std::string held;           // bytes for the child not yet given (paused, congested)
+        std::size_t unconsumed = 0; // DATA bytes behind `held`, not yet given back
+        bool heldEnd = false;       // the client's END_STREAM is behind `held`
         bool eofGiven = false;
         bool pumping = false;
         std::unordered_map<ServerId, ServerId> serverIds; // child id -> owner id

@@ -415,8 +415,7 @@ void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vecto
     sendServerWire(id, std::move(plaintext), out);
 }
 
-void HttpProxySession::sendServerWire(ServerId id, std::string plaintext,
-                                      std::vector<Command> &out)
+void HttpProxySession::sendServerWire(ServerId id, std::string plaintext, std::vector<Command> &out)
 {
     if (plaintext.empty())
         return;
@@ -454,7 +453,7 @@ void HttpProxySession::startServerTls(ServerId id, const std::string &sni,
 }
 
 void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoTime now,
-                                      std::vector<Command> &out)
+                                       std::vector<Command> &out)
 {
     const auto h2 = m_serverH2.find(id);
     if (h2 == m_serverH2.end()) {
@@ -1625,8 +1624,8 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
     }
     // The client gets h2 when it offered it (translated to the server's HTTP/1.1), else
     // what the server chose.
-    const auto &offered = t.flow.clientTls ? t.flow.clientTls->alpnOffered
-                                           : std::vector<std::string>{};
+    const auto &offered
+        = t.flow.clientTls ? t.flow.clientTls->alpnOffered : std::vector<std::string>{};
     std::vector<std::string> accept;
     if (std::find(offered.begin(), offered.end(), "h2") != offered.end() && in.error.empty())
         accept.push_back("h2");

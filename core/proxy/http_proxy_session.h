@@ -200,7 +200,7 @@ private:
         flow::Connection record;
     };
     std::map<ServerId, OriginH2> m_serverH2;
-    MonoTime m_now = 0; // of the event being handled
+    MonoTime m_now = 0;          // of the event being handled
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;

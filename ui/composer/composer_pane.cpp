@@ -41,10 +41,17 @@ constexpr int kHistoryVersion = 1;
 // (Host comes from the URL).
 bool dropWhenEditing(const std::string &name, const QStringList &connectionTokens)
 {
-    static const QStringList names{
-        u"connection"_s,          u"proxy-connection"_s,    u"keep-alive"_s, u"te"_s,
-        u"trailer"_s,             u"transfer-encoding"_s,   u"upgrade"_s,    u"host"_s,
-        u"proxy-authorization"_s, u"proxy-authenticate"_s, u"http2-settings"_s};
+    static const QStringList names{u"connection"_s,
+                                   u"proxy-connection"_s,
+                                   u"keep-alive"_s,
+                                   u"te"_s,
+                                   u"trailer"_s,
+                                   u"transfer-encoding"_s,
+                                   u"upgrade"_s,
+                                   u"host"_s,
+                                   u"proxy-authorization"_s,
+                                   u"proxy-authenticate"_s,
+                                   u"http2-settings"_s};
     const QString n = QString::fromStdString(name);
     return n.startsWith(u':') || names.contains(n, Qt::CaseInsensitive)
            || connectionTokens.contains(n, Qt::CaseInsensitive);
@@ -65,8 +72,7 @@ QJsonArray pairsToJson(const QList<QPair<QString, QString>> &pairs)
 
 } // namespace
 
-ComposerPane::ComposerPane(flow::FlowStore &store, engine::EngineConfig mainConfig,
-                           QWidget *parent)
+ComposerPane::ComposerPane(flow::FlowStore &store, engine::EngineConfig mainConfig, QWidget *parent)
     : QWidget(parent), m_store(store), m_mainConfig(std::move(mainConfig))
 {
     setObjectName(u"composerPane"_s);
@@ -100,8 +106,8 @@ void ComposerPane::buildUi()
     m_method = new QComboBox;
     m_method->setObjectName(u"method"_s);
     m_method->setEditable(true);
-    m_method->addItems({u"GET"_s, u"POST"_s, u"PUT"_s, u"PATCH"_s, u"DELETE"_s, u"HEAD"_s,
-                        u"OPTIONS"_s});
+    m_method->addItems(
+        {u"GET"_s, u"POST"_s, u"PUT"_s, u"PATCH"_s, u"DELETE"_s, u"HEAD"_s, u"OPTIONS"_s});
     m_url = new QLineEdit;
     m_url->setObjectName(u"url"_s);
     m_url->setPlaceholderText(tr("https://example.com/path"));
@@ -628,11 +634,11 @@ void ComposerPane::refreshHistoryRow(std::size_t index)
     QListWidgetItem *item = m_historyList->item(int(m_history.size() - 1 - index));
     if (!item)
         return;
-    QString result = e.status ? QString::number(e.status)
+    QString result = e.status            ? QString::number(e.status)
                      : e.error.isEmpty() ? u"…"_s
                                          : tr("failed");
     item->setText(u"%1  %2 %3  %4"_s.arg(e.sentAt.toString(u"HH:mm:ss"_s), e.request.method,
-                                          e.request.url, result));
+                                         e.request.url, result));
     item->setToolTip(e.error);
 }
 

@@ -311,9 +311,9 @@ private Q_SLOTS:
         QVERIFY(hop.start().ok());
         auto chain = upstream::ChainSpec::parse("http://" + hop.listenAddress().toStdString());
         QVERIFY(chain.ok());
-        QVERIFY(m_engine->start(ComposerEngine::configFor(testConfig(m_dir),
-                                                          ComposerEngine::ChainChoice::Custom,
-                                                          *chain, true))
+        QVERIFY(m_engine
+                    ->start(ComposerEngine::configFor(
+                        testConfig(m_dir), ComposerEngine::ChainChoice::Custom, *chain, true))
                     .ok());
         ComposedRequest request;
         request.url = origin.url(u"/chained"_s);
@@ -337,7 +337,9 @@ private Q_SLOTS:
         auto hops = upstream::ChainSpec::parse("socks5h://127.0.0.1:1080");
         QVERIFY(hops.ok());
         using C = ComposerEngine::ChainChoice;
-        QVERIFY(ComposerEngine::configFor(base, C::Direct, *hops, true).upstream.chainFor("x").direct());
+        QVERIFY(ComposerEngine::configFor(base, C::Direct, *hops, true)
+                    .upstream.chainFor("x")
+                    .direct());
         QCOMPARE(ComposerEngine::configFor(base, C::ProxyOwn, *hops, true).upstream.chainFor("x"),
                  base.upstream.chainFor("x"));
         QCOMPARE(ComposerEngine::configFor(base, C::Custom, *hops, true).upstream.chainFor("x"),

@@ -12,8 +12,8 @@ using namespace ts::http2;
 
 namespace {
 
-constexpr std::uint8_t kData = 0x0, kHeaders = 0x1, kRstStream = 0x3, kSettings = 0x4,
-                       kPing = 0x6, kGoAway = 0x7, kWindowUpdate = 0x8;
+constexpr std::uint8_t kData = 0x0, kHeaders = 0x1, kRstStream = 0x3, kSettings = 0x4, kPing = 0x6,
+                       kGoAway = 0x7, kWindowUpdate = 0x8;
 constexpr std::uint32_t kCancel = 0x8, kEnhanceYourCalm = 0xb;
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -141,8 +141,8 @@ struct Pair
 
     explicit Pair(ProtocolLimits serverLimits = {}, ProtocolLimits clientLimits = {},
                   std::size_t serverLogCapacity = 10000)
-        : clientLog(std::make_shared<flow::ConnectionLog>()),
-          serverLog(std::make_shared<flow::ConnectionLog>(serverLogCapacity))
+        : clientLog(std::make_shared<flow::ConnectionLog>())
+        , serverLog(std::make_shared<flow::ConnectionLog>(serverLogCapacity))
     {
         client = make(H2Connection::Role::Client, clientLimits, clientLog, now);
         server = make(H2Connection::Role::Server, serverLimits, serverLog, now);
@@ -263,8 +263,8 @@ private Q_SLOTS:
         Pair p;
         auto id = p.client->submitRequest(request(), true);
         p.pump();
-        QVERIFY(p.server->submitResponse(*id, {{":status", "103"}, {"link", "</a.css>"}}, false,
-                                         true));
+        QVERIFY(
+            p.server->submitResponse(*id, {{":status", "103"}, {"link", "</a.css>"}}, false, true));
         QVERIFY(p.server->submitResponse(*id, {{":status", "200"}}, true));
         p.pump();
         const auto answers = only<HeadersReceived>(p.clientEvents);
@@ -306,11 +306,10 @@ private Q_SLOTS:
         QCOMPARE(framesOf(c, kSettings, false)[0].summary,
                  std::string("MAX_CONCURRENT_STREAMS=128, INITIAL_WINDOW_SIZE=1048576, "
                              "MAX_HEADER_LIST_SIZE=65536, ENABLE_PUSH=0"));
-        const bool ackSeen = std::any_of(serverSettings.begin(), serverSettings.end(),
-                                         [](const flow::FrameRecord &f) {
-                                             return f.flags == 0x1 && f.summary == "ACK"
-                                                    && f.length == 0;
-                                         });
+        const bool ackSeen = std::any_of(
+            serverSettings.begin(), serverSettings.end(), [](const flow::FrameRecord &f) {
+                return f.flags == 0x1 && f.summary == "ACK" && f.length == 0;
+            });
         QVERIFY(ackSeen);
 
         // WINDOW_UPDATE: the connection window opened to 64 MiB at once.
@@ -325,7 +324,8 @@ private Q_SLOTS:
         QCOMPARE(requestIn.size(), std::size_t(1));
         QCOMPARE(requestIn[0].stream, 1u);
         QCOMPARE(requestIn[0].flags, std::uint8_t(0x5)); // END_STREAM|END_HEADERS
-        QCOMPARE(frameFlagsText(kHeaders, requestIn[0].flags), std::string("END_STREAM|END_HEADERS"));
+        QCOMPARE(frameFlagsText(kHeaders, requestIn[0].flags),
+                 std::string("END_STREAM|END_HEADERS"));
         QVERIFY(requestIn[0].length > 0);
         QCOMPARE(requestIn[0].summary,
                  std::string(":method: GET, :scheme: https, :authority: example.com, :path: "
@@ -341,7 +341,8 @@ private Q_SLOTS:
         QVERIFY(!dataIn.empty());
         QCOMPARE(dataIn[0].length, 5u);
         QCOMPARE(dataIn.back().flags & 0x1, 0x1);
-        QVERIFY(QString::fromStdString(dataIn.back().summary).contains(QLatin1String("END_STREAM")));
+        QVERIFY(
+            QString::fromStdString(dataIn.back().summary).contains(QLatin1String("END_STREAM")));
 
         // GOAWAY: the code, the last stream and the debug text.
         const auto goaway = framesOf(c, kGoAway, true);
@@ -498,8 +499,7 @@ private Q_SLOTS:
         QVERIFY(p.client->queued(*id) >= limits.maxBufferedPerStream);
         std::vector<H2Event> events;
         p.clear();
-        for (int round = 0; round < 50 && only<SendWindowOpened>(p.clientEvents).empty();
-             ++round) {
+        for (int round = 0; round < 50 && only<SendWindowOpened>(p.clientEvents).empty(); ++round) {
             p.pump();
             for (const auto &d : only<DataReceived>(p.serverEvents))
                 p.server->consume(d.stream, d.data.size());
@@ -626,8 +626,7 @@ private Q_SLOTS:
         QCOMPARE(closed[0].stream, *refused);
         QVERIFY(closed[0].code != 0);
         const auto history = historyOf(*p.serverLog, std::uint32_t(*refused));
-        QVERIFY2(std::find(history.begin(), history.end(),
-                           "refused: header list over 1000 bytes")
+        QVERIFY2(std::find(history.begin(), history.end(), "refused: header list over 1000 bytes")
                      != history.end(),
                  qPrintable(joined(history)));
         QVERIFY(!p.server->failed());
@@ -670,8 +669,8 @@ private Q_SLOTS:
         p.pump();
         const auto heads = only<HeadersReceived>(p.serverEvents);
         QCOMPARE(heads.size(), std::size_t(1));
-        QCOMPARE(heads[0].fields[1], (std::pair<std::string, std::string>(":protocol",
-                                                                          "websocket")));
+        QCOMPARE(heads[0].fields[1],
+                 (std::pair<std::string, std::string>(":protocol", "websocket")));
         QCOMPARE(dataOn(p.serverEvents, *id), std::string("frame"));
     }
 
@@ -709,8 +708,8 @@ private Q_SLOTS:
                                   + literalIndexedName(1, "example.com:8080")
                                   + literalIndexedName(4, "/by/hand")
                                   + literalNewName("x-made", "by hand");
-        const std::string bytes = std::string(kPreface) + frame(kSettings, 0, 0, {})
-                                  + frame(kHeaders, 0x5, 1, block);
+        const std::string bytes
+            = std::string(kPreface) + frame(kSettings, 0, 0, {}) + frame(kHeaders, 0x5, 1, block);
         const Fields expected{{":method", "GET"},
                               {":scheme", "http"},
                               {":authority", "example.com:8080"},
@@ -746,8 +745,9 @@ private Q_SLOTS:
             QCOMPARE(in[1].type, kHeaders);
             QCOMPARE(in[1].length, std::uint32_t(block.size()));
             QCOMPARE(in[1].flags, std::uint8_t(0x5));
-            QCOMPARE(in[1].summary, std::string(":method: GET, :scheme: http, :authority: "
-                                                "example.com:8080, :path: /by/hand, x-made: by hand"));
+            QCOMPARE(in[1].summary,
+                     std::string(":method: GET, :scheme: http, :authority: "
+                                 "example.com:8080, :path: /by/hand, x-made: by hand"));
 
             QVERIFY(server->submitResponse(1, {{":status", "200"}}, true));
             const std::string out = server->takeOutput(0);
@@ -756,9 +756,11 @@ private Q_SLOTS:
             QCOMPARE(std::uint8_t(out[3]), kSettings);
             bool sawAck = false, sawResponse = false;
             for (std::size_t at = 0; at + 9 <= out.size();) {
-                const std::size_t n = (std::uint8_t(out[at]) << 16) | (std::uint8_t(out[at + 1]) << 8)
+                const std::size_t n = (std::uint8_t(out[at]) << 16)
+                                      | (std::uint8_t(out[at + 1]) << 8)
                                       | std::uint8_t(out[at + 2]);
-                const std::uint8_t type = std::uint8_t(out[at + 3]), flags = std::uint8_t(out[at + 4]);
+                const std::uint8_t type = std::uint8_t(out[at + 3]),
+                                   flags = std::uint8_t(out[at + 4]);
                 sawAck |= type == kSettings && flags == 0x1 && n == 0;
                 if (type == kHeaders) {
                     sawResponse = true;
@@ -782,7 +784,8 @@ private Q_SLOTS:
         server->receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, events);
         QVERIFY(server->failed());
         QCOMPARE(only<ConnectionFailed>(events).size(), std::size_t(1));
-        QVERIFY(QString::fromStdString(server->failure()).startsWith(QLatin1String("HTTP/2 protocol error")));
+        QVERIFY(QString::fromStdString(server->failure())
+                    .startsWith(QLatin1String("HTTP/2 protocol error")));
     }
 
     void namesOfWireValues()

@@ -41,7 +41,7 @@ struct Harness
     MonoTime now = 1'000'000;
     HttpProxySession session;
     std::unique_ptr<H2Connection> client;
-    std::vector<Command> out;   // every command since the last clear()
+    std::vector<Command> out;    // every command since the last clear()
     std::vector<H2Event> events; // every client event since the last clear()
 
     static SessionContext context()
@@ -319,7 +319,8 @@ private Q_SLOTS:
         h.server(failed);
         const auto answer = h.headersOn(bad);
         QCOMPARE(answer.size(), std::size_t(1));
-        QCOMPARE(QString::fromStdString(*field(answer[0].fields, ":status")), QStringLiteral("502"));
+        QCOMPARE(QString::fromStdString(*field(answer[0].fields, ":status")),
+                 QStringLiteral("502"));
         QVERIFY(h.dataOn(bad).find("connection refused") != std::string::npos);
         QVERIFY(h.endedOrClosed(bad));
         // The other stream and the connection carry on.
@@ -352,8 +353,9 @@ private Q_SLOTS:
                  std::string("GET /a?b=1 HTTP/1.1\r\nHost: origin.example:8081\r\naccept: */*\r\n"
                              "cookie: a=1; b=2\r\n\r\n"));
 
-        h.serverData(open[0].id, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n"
-                                 "Keep-Alive: timeout=5\r\nX-Origin: yes\r\n\r\nhello");
+        h.serverData(open[0].id,
+                     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n"
+                     "Keep-Alive: timeout=5\r\nX-Origin: yes\r\n\r\nhello");
         const auto heads = h.headersOn(id);
         QCOMPARE(heads.size(), std::size_t(1));
         QCOMPARE(heads[0].fields,
@@ -414,8 +416,9 @@ private Q_SLOTS:
         const StreamId id = h.request(get("origin.example:80", "/t"), true);
         const auto open = h.all<OpenServer>();
         h.connected(open[0].id);
-        h.serverData(open[0].id, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Hash\r\n"
-                                 "\r\n4\r\nwxyz\r\n0\r\nX-Hash: abc\r\n\r\n");
+        h.serverData(open[0].id,
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Hash\r\n"
+                     "\r\n4\r\nwxyz\r\n0\r\nX-Hash: abc\r\n\r\n");
         const auto heads = h.headersOn(id);
         QCOMPARE(heads.size(), std::size_t(2));
         QCOMPARE(*field(heads[0].fields, ":status"), std::string("200"));

@@ -112,8 +112,7 @@ struct World
         }
     }
 
-    void connectThrough(const std::string &host,
-                        std::vector<std::string> alpn = {"http/1.1"})
+    void connectThrough(const std::string &host, std::vector<std::string> alpn = {"http/1.1"})
     {
         const std::string connect
             = "CONNECT " + host + ":443 HTTP/1.1\r\nHost: " + host + ":443\r\n\r\n";
@@ -196,8 +195,7 @@ private Q_SLOTS:
         w.connectThrough("origin.test", {"h2", "http/1.1"});
         QVERIFY2(w.client->handshakeDone(), w.client->error().c_str());
         QCOMPARE(w.client->details().alpn, std::string("h2"));
-        QCOMPARE(w.origin->details().alpnOffered,
-                 (std::vector<std::string>{"h2", "http/1.1"}));
+        QCOMPARE(w.origin->details().alpnOffered, (std::vector<std::string>{"h2", "http/1.1"}));
     }
 
     void unverifiedServerIsAllowedWhenVerificationIsOff()

@@ -142,8 +142,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 201);
         QVERIFY(child<QLabel>(u"status"_s)->text().contains(u"201 Created"_s));
         QVERIFY(child<QLabel>(u"timings"_s)->text().contains(u"complete"_s));
-        QCOMPARE(child<QPlainTextEdit>(u"responseBody"_s)->toPlainText(),
-                 u"echo:hello composer"_s);
+        QCOMPARE(child<QPlainTextEdit>(u"responseBody"_s)->toPlainText(), u"echo:hello composer"_s);
         QVERIFY(child<QTableWidget>(u"responseHeaders"_s)->rowCount() >= 2);
 
         QCOMPARE(origin.requests.size(), 1);
@@ -163,8 +162,8 @@ private Q_SLOTS:
         for (int i = 0; i < 100 && !found; ++i) {
             m_store->flush();
             for (std::size_t row = 0; row < m_store->size(); ++row)
-                found = found || (m_store->at(row).path == "/form?x=1"
-                                  && m_store->at(row).status == 201);
+                found = found
+                        || (m_store->at(row).path == "/form?x=1" && m_store->at(row).status == 201);
             if (!found)
                 QTest::qWait(50);
         }
@@ -217,12 +216,9 @@ private Q_SLOTS:
         f.host = "127.0.0.1";
         f.port = split->port;
         f.path = "/captured?q=%20";
-        f.requestHeaders = {{"Host", "127.0.0.1"},
-                            {"Connection", "keep-alive, X-Hop"},
-                            {"X-Hop", "1"},
-                            {"Proxy-Authorization", "Basic eA=="},
-                            {"X-Keep", "kept"},
-                            {"Content-Length", "4"}};
+        f.requestHeaders = {{"Host", "127.0.0.1"}, {"Connection", "keep-alive, X-Hop"},
+                            {"X-Hop", "1"},        {"Proxy-Authorization", "Basic eA=="},
+                            {"X-Keep", "kept"},    {"Content-Length", "4"}};
         f.requestBody = std::make_shared<flow::Body>(m_store->budget());
         f.requestBody->append(std::string("\x01\xff\x00z", 4));
 
