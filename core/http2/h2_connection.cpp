@@ -517,8 +517,7 @@ void H2Connection::receive(std::string_view bytes, MonoTime now, std::vector<H2E
     if (rv < 0 && !failed()) {
         std::string why
             = m_lastLibraryError.empty() ? nghttp2_strerror(int(rv)) : m_lastLibraryError;
-        fail("HTTP/2 protocol error: " + why,
-             rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_PROTOCOL_ERROR);
+        fail("HTTP/2 protocol error: " + why, NGHTTP2_PROTOCOL_ERROR);
     }
     if (failed())
         events.push_back(ConnectionFailed{m_failure});
