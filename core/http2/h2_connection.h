@@ -115,7 +115,6 @@ public:
     std::uint32_t openStreams() const;
     void linkFlow(StreamId stream, flow::FlowId flow, std::string summary);
     const std::shared_ptr<flow::ConnectionLog> &log() const { return m_log; }
-    const ProtocolLimits &limits() const { return m_limits; }
 
     // Called from nghttp2's callbacks (free functions in the .cpp); not for other callers.
     struct Callbacks;

@@ -36,7 +36,6 @@ public:
     const std::string &error() const { return m_error; }
     // The server ended the connection (GOAWAY and nothing in flight), or it failed.
     bool finished() const;
-    http2::StreamId stream() const { return m_stream; }
     http2::StreamId lastStream() const { return m_lastStream; }
     // A new request may be sent on this connection.
     bool usable() const { return !finished() && !m_goAway; }

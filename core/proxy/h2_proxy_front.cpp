@@ -499,13 +499,13 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         if (!s.ended)
                             m_h2->submitData(s.id, c.data);
                     } else {
-                        childResponseBytes(s, c.data, now, out);
+                        childResponseBytes(s, c.data);
                     }
                 } else if constexpr (std::is_same_v<T, ShutdownClient>) {
-                    childClosed(s, false, now, out);
+                    childClosed(s, false);
                 } else if constexpr (std::is_same_v<T, CloseClient>) {
                     s.childClosed = true;
-                    childClosed(s, c.abort, now, out);
+                    childClosed(s, c.abort);
                 } else if constexpr (std::is_same_v<T, PauseClient>) {
                     s.childPaused = true;
                 } else if constexpr (std::is_same_v<T, ResumeClient>) {
@@ -554,8 +554,7 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
     }
 }
 
-void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data, MonoTime now,
-                                      std::vector<Command> &out)
+void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data)
 {
     std::vector<http1::ResponseEvent> events;
     while (!data.empty() && !s.ended) {
@@ -573,8 +572,6 @@ void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data, MonoTime
         if (used == 0 && events.empty())
             break;
     }
-    (void)now;
-    (void)out;
 }
 
 void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
@@ -622,10 +619,8 @@ void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
     }
 }
 
-void H2ProxyFront::childClosed(Stream &s, bool abort, MonoTime now, std::vector<Command> &out)
+void H2ProxyFront::childClosed(Stream &s, bool abort)
 {
-    (void)now;
-    (void)out;
     if (s.ended)
         return;
     if (s.kind == Kind::Forward && !s.upgraded) {

@@ -106,10 +106,9 @@ private:
     void childEvent(Stream &s, const Event &event, MonoTime now, std::vector<Command> &out);
     void runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
                           std::vector<Command> &out);
-    void childResponseBytes(Stream &s, std::string_view data, MonoTime now,
-                            std::vector<Command> &out);
+    void childResponseBytes(Stream &s, std::string_view data);
     void onChildResponse(Stream &s, http1::ResponseEvent &event);
-    void childClosed(Stream &s, bool abort, MonoTime now, std::vector<Command> &out);
+    void childClosed(Stream &s, bool abort);
     void answer(http2::StreamId id, int status, const std::string &message);
     ServerId ownerId(Stream &s, ServerId childId, bool create);
     void forgetServer(Stream &s, ServerId childId);
