@@ -693,6 +693,11 @@ bool H2Connection::connectProtocolAllowed() const
            == 1;
 }
 
+std::uint32_t H2Connection::peerMaxConcurrentStreams() const
+{
+    return nghttp2_session_get_remote_settings(m_session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+}
+
 std::uint32_t H2Connection::openStreams() const
 {
     return std::uint32_t(m_streams.size());

@@ -113,6 +113,8 @@ public:
     bool connectProtocolAllowed() const;
     bool peerSettingsReceived() const { return m_peerSettings; }
     std::uint32_t openStreams() const;
+    // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (unlimited until it says otherwise).
+    std::uint32_t peerMaxConcurrentStreams() const;
     void linkFlow(StreamId stream, flow::FlowId flow, std::string summary);
     const std::shared_ptr<flow::ConnectionLog> &log() const { return m_log; }
 

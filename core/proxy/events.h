@@ -39,6 +39,9 @@ struct ServerConnected
     // "via http://127.0.0.1:3128 → socks5h://…" (redacted); empty: direct. (Initialized, so
     // that brace-initializing the fields before it stays warning-free.)
     std::string via = {};
+    // Asked with OpenServer::tls of a carrier that secures origins itself: the TLS handshake
+    // is done (this is its record), and the bytes are plaintext HTTP/1.1 both ways.
+    std::shared_ptr<const flow::TlsSide> tls = {};
 };
 struct ServerConnectFailed
 {
@@ -50,6 +53,7 @@ struct ServerConnectFailed
     // Not connected within Timeouts::connect, and the message says where it stuck (a hop of
     // the chain): 504. The layer's own connect timeout fires at the same moment, later in line.
     bool timedOut = false;
+    std::shared_ptr<const flow::TlsSide> tls = {}; // the failed handshake, when TLS failed
 };
 struct ServerData
 {
@@ -126,6 +130,10 @@ struct OpenServer
     std::string host;
     std::uint16_t port = 0;
     bool reusable = true; // the engine may hand out a pooled connection to host:port
+    // The layer speaks TLS to it (an https origin). A carrier that secures origins itself
+    // (SessionContext::carrierSecures) answers with ServerConnected::tls set; the engine
+    // ignores this.
+    bool tls = false;
 };
 struct SendToServer
 {

@@ -89,54 +89,127 @@ std::string H2OriginLink::start(MonoTime now)
 
 bool H2OriginLink::finished() const
 {
-    return failed() || m_h2->finished() || (m_goAway && m_stream == 0);
+    if (failed() || m_h2->finished())
+        return true;
+    if (!m_goAway)
+        return false;
+    return std::none_of(m_channels.begin(), m_channels.end(),
+                        [](const auto &c) { return c.second.stream != 0; });
 }
 
-void H2OriginLink::fromSession(std::string_view h1, MonoTime now, std::string &wire)
+bool H2OriginLink::hasRoom(std::size_t cap) const
 {
-    if (failed())
+    if (!usable() || m_channels.size() >= cap)
+        return false;
+    return m_channels.size() < m_h2->peerMaxConcurrentStreams();
+}
+
+void H2OriginLink::open(Channel channel)
+{
+    m_channels.try_emplace(channel, m_http1);
+}
+
+void H2OriginLink::close(Channel channel, MonoTime now, std::string &wire)
+{
+    const auto it = m_channels.find(channel);
+    if (it == m_channels.end())
         return;
-    if (m_tunnel) {
-        m_h2->submitData(m_stream, h1);
+    if (it->second.stream && m_h2->streamOpen(it->second.stream))
+        m_h2->resetStream(it->second.stream, 0x8); // CANCEL
+    else if (it->second.unconsumed)
+        m_h2->consume(it->second.stream, it->second.unconsumed);
+    m_channels.erase(it);
+    wire += m_h2->takeOutput(now);
+}
+
+bool H2OriginLink::channelFailed(Channel channel) const
+{
+    const auto it = m_channels.find(channel);
+    return failed() || (it != m_channels.end() && !it->second.error.empty());
+}
+
+const std::string &H2OriginLink::channelError(Channel channel) const
+{
+    const auto it = m_channels.find(channel);
+    if (it != m_channels.end() && !it->second.error.empty())
+        return it->second.error;
+    return m_error;
+}
+
+http2::StreamId H2OriginLink::stream(Channel channel) const
+{
+    const auto it = m_channels.find(channel);
+    return it == m_channels.end() ? 0 : it->second.lastStream;
+}
+
+std::string H2OriginLink::takeResponse(Channel channel)
+{
+    const auto it = m_channels.find(channel);
+    if (it == m_channels.end() || it->second.paused)
+        return {};
+    return std::exchange(it->second.response, {});
+}
+
+void H2OriginLink::pause(Channel channel, bool paused, MonoTime now, std::string &wire)
+{
+    const auto it = m_channels.find(channel);
+    if (it == m_channels.end() || it->second.paused == paused)
+        return;
+    State &c = it->second;
+    c.paused = paused;
+    if (!paused && c.unconsumed) {
+        m_h2->consume(c.stream ? c.stream : c.lastStream, c.unconsumed);
+        c.unconsumed = 0;
+        wire += m_h2->takeOutput(now);
+    }
+}
+
+void H2OriginLink::fromSession(Channel channel, std::string_view h1, MonoTime now,
+                               std::string &wire)
+{
+    const auto it = m_channels.find(channel);
+    if (failed() || it == m_channels.end())
+        return;
+    State &c = it->second;
+    if (c.tunnel) {
+        m_h2->submitData(c.stream, h1);
         wire += m_h2->takeOutput(now);
         return;
     }
-    m_pending.append(h1);
-    std::string answer; // a local answer cannot be produced here; errors surface on receive
+    c.pending.append(h1);
     std::vector<http1::RequestEvent> events;
     std::size_t pos = 0;
-    while (pos < m_pending.size() && !failed()) {
+    while (pos < c.pending.size() && !failed() && c.error.empty()) {
         events.clear();
-        const std::size_t used = m_requests.feed(std::string_view(m_pending).substr(pos), events);
+        const std::size_t used = c.requests.feed(std::string_view(c.pending).substr(pos), events);
         pos += used;
         for (http1::RequestEvent &e : events)
-            onRequestEvent(e, answer);
-        if (m_tunnel) { // whatever follows an accepted upgrade is tunnel data
-            if (pos < m_pending.size())
-                m_h2->submitData(m_stream, std::string_view(m_pending).substr(pos));
-            pos = m_pending.size();
+            onRequestEvent(c, e);
+        if (c.tunnel) { // whatever follows an accepted upgrade is tunnel data
+            if (pos < c.pending.size())
+                m_h2->submitData(c.stream, std::string_view(c.pending).substr(pos));
+            pos = c.pending.size();
         }
         if (used == 0 && events.empty())
             break;
     }
-    m_pending.erase(0, pos);
+    c.pending.erase(0, pos);
     wire += m_h2->takeOutput(now);
 }
 
-void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
+void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
 {
     if (auto *head = std::get_if<http1::RequestHeadEvent>(&event)) {
         const http1::RequestHead &r = head->head;
         const std::string *host = http1::findHeader(r.headers, "host");
         const bool upgrade = http1::findHeader(r.headers, "upgrade") != nullptr
                              && http1::headerHasToken(r.headers, "connection", "upgrade");
-        m_method = r.method;
-        m_webSocket = upgrade;
-        m_tunnel = false;
-        m_trailers.clear();
-        m_expectedLength = -1;
-        m_received = 0;
-        m_responseStarted = false;
+        c.method = r.method;
+        c.webSocket = upgrade;
+        c.tunnel = false;
+        c.trailers.clear();
+        c.expectedLength = -1;
+        c.received = 0;
         http2::Fields fields;
         if (upgrade) {
             fields = {{":method", "CONNECT"},
@@ -145,7 +218,7 @@ void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
                       {":authority", host ? *host : ""},
                       {":path", r.target}};
             if (const std::string *key = http1::findHeader(r.headers, "sec-websocket-key"))
-                m_webSocketKey = *key;
+                c.webSocketKey = *key;
         } else {
             fields = {{":method", r.method},
                       {":scheme", "https"},
@@ -170,84 +243,123 @@ void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
         if (!cookies.empty())
             fields.emplace_back("cookie", cookies);
         if (upgrade && !m_h2->connectProtocolAllowed()) {
-            failStream("the origin speaks HTTP/2 and does not allow extended CONNECT (RFC 8441), "
-                       "so a WebSocket cannot be opened to it",
-                       h1);
+            failStream(c, "the origin speaks HTTP/2 and does not allow extended CONNECT "
+                          "(RFC 8441), so a WebSocket cannot be opened to it");
             return;
         }
         const bool end = head->framing == http1::BodyFraming::None && !upgrade;
         auto id = m_h2->submitRequest(fields, end);
         if (!id) {
-            m_error = id.error().message;
+            c.error = id.error().message;
             return;
         }
-        m_stream = *id;
-        m_lastStream = *id;
+        c.stream = *id;
+        c.lastStream = *id;
         return;
     }
     if (auto *body = std::get_if<http1::BodyData>(&event)) {
-        if (m_stream)
-            m_h2->submitData(m_stream, body->data);
+        if (c.stream)
+            m_h2->submitData(c.stream, body->data);
         return;
     }
     if (auto *trailers = std::get_if<http1::TrailersEvent>(&event)) {
         for (const http1::Header &h : trailers->trailers)
-            m_trailers.emplace_back(lower(h.name), h.value);
+            c.trailers.emplace_back(lower(h.name), h.value);
         return;
     }
     if (std::get_if<http1::MessageEnd>(&event)) {
-        if (m_stream && !m_webSocket)
-            m_h2->endStream(m_stream, m_trailers);
-        m_trailers.clear();
+        if (c.stream && !c.webSocket)
+            m_h2->endStream(c.stream, c.trailers);
+        c.trailers.clear();
         return;
     }
     if (auto *error = std::get_if<http1::ParseError>(&event))
-        m_error = "cannot translate the request to HTTP/2: " + error->reason;
+        c.error = "cannot translate the request to HTTP/2: " + error->reason;
 }
 
-void H2OriginLink::failStream(std::string why, std::string &h1)
+void H2OriginLink::failStream(State &c, std::string why)
 {
     // Answer the session as the origin would have, so the client gets a readable error.
     const std::string body = "Tunnelscope: " + why + "\n";
-    h1 += "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\n"
-          "Content-Length: "
-          + std::to_string(body.size()) + "\r\n\r\n" + body;
-    m_webSocket = false;
+    c.response += "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                  "Content-Length: "
+                  + std::to_string(body.size()) + "\r\n\r\n" + body;
+    c.webSocket = false;
 }
 
-void H2OriginLink::fromServer(std::string_view frames, MonoTime now, std::string &h1,
-                              std::string &wire)
+void H2OriginLink::streamError(Channel channel, State &c, std::string why)
 {
+    (void)channel;
+    if (c.stream && m_h2->streamOpen(c.stream))
+        m_h2->resetStream(c.stream, 0x1); // PROTOCOL_ERROR
+    c.stream = 0;
+    c.error = std::move(why);
+}
+
+H2OriginLink::State *H2OriginLink::byStream(http2::StreamId stream, Channel &channel)
+{
+    for (auto &[id, c] : m_channels)
+        if (c.stream == stream && stream != 0) {
+            channel = id;
+            return &c;
+        }
+    return nullptr;
+}
+
+std::vector<H2OriginLink::Channel> H2OriginLink::fromServer(std::string_view frames, MonoTime now,
+                                                            std::string &wire)
+{
+    std::vector<Channel> touched;
     std::vector<http2::H2Event> events;
     m_h2->receive(frames, now, events);
     for (http2::H2Event &e : events)
-        onH2Event(e, h1);
+        onH2Event(e, touched);
+    events.clear();
     m_h2->pollEvents(events);
+    for (http2::H2Event &e : events)
+        onH2Event(e, touched);
     wire += m_h2->takeOutput(now);
     if (m_h2->failed() && m_error.empty())
         m_error = m_h2->failure();
+    if (failed()) {
+        touched.clear();
+        for (const auto &[id, c] : m_channels)
+            touched.push_back(id);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    std::erase_if(touched, [&](Channel id) {
+        const auto it = m_channels.find(id);
+        return it == m_channels.end()
+               || (it->second.paused && it->second.error.empty() && !failed());
+    });
+    return touched;
 }
 
-void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
+void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touched)
 {
     std::visit(
         [&](auto &e) {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, http2::HeadersReceived>) {
-                if (e.stream != m_stream)
+                Channel channel = 0;
+                State *c = byStream(e.stream, channel);
+                if (!c)
                     return;
+                touched.push_back(channel);
                 if (e.trailers) {
                     http1::Headers trailers;
                     for (auto &[n, v] : e.fields)
                         trailers.push_back({n, v});
-                    if (m_expectedLength >= 0 && std::uint64_t(m_expectedLength) != m_received) {
-                        m_error = "the origin's body (" + std::to_string(m_received)
-                                  + " bytes) does not match its content-length ("
-                                  + std::to_string(m_expectedLength) + ")";
+                    if (c->expectedLength >= 0 && std::uint64_t(c->expectedLength) != c->received) {
+                        streamError(channel, *c,
+                                    "the origin's body (" + std::to_string(c->received)
+                                        + " bytes) does not match its content-length ("
+                                        + std::to_string(c->expectedLength) + ")");
                         return;
                     }
-                    h1 += http1::lastChunk(trailers);
-                    m_stream = 0;
+                    c->response += http1::lastChunk(trailers);
+                    c->stream = 0;
                     return;
                 }
                 int status = 0;
@@ -255,86 +367,103 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
                     if (n == ":status")
                         status = std::atoi(v.c_str());
                 if (status < 100 || status > 999) {
-                    m_error = "the origin answered without a valid :status";
+                    streamError(channel, *c, "the origin answered without a valid :status");
                     return;
                 }
-                if (m_webSocket && status >= 200 && status < 300) {
+                if (c->webSocket && status >= 200 && status < 300) {
                     // RFC 8441: 200 on the extended CONNECT is the 101 of HTTP/1.1.
-                    h1 += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Accept: "
-                          + webSocketAccept(m_webSocketKey) + "\r\n";
+                    c->response += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                   "Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                                   + webSocketAccept(c->webSocketKey) + "\r\n";
                     for (auto &[n, v] : e.fields)
                         if (n[0] != ':')
-                            h1 += n + ": " + v + "\r\n";
-                    h1 += "\r\n";
-                    m_tunnel = true;
+                            c->response += n + ": " + v + "\r\n";
+                    c->response += "\r\n";
+                    c->tunnel = true;
                     return;
                 }
                 std::string head
                     = "HTTP/1.1 " + std::to_string(status) + " " + reasonFor(status) + "\r\n";
-                m_expectedLength = -1;
+                c->expectedLength = -1;
                 for (auto &[n, v] : e.fields) {
                     if (n[0] == ':')
                         continue;
                     if (n == "content-length") {
-                        m_expectedLength = std::atoll(v.c_str());
+                        c->expectedLength = std::atoll(v.c_str());
                         continue; // the body is re-framed as chunked and checked here
                     }
                     head += n + ": " + v + "\r\n";
                 }
                 const bool informational = status < 200;
-                const bool bodiless = status == 204 || status == 304 || m_method == "HEAD";
+                const bool bodiless = status == 204 || status == 304 || c->method == "HEAD";
                 if (informational) {
-                    h1 += head + "\r\n";
+                    c->response += head + "\r\n";
                     return;
                 }
-                m_responseStarted = true;
                 if (bodiless) {
-                    if (m_expectedLength >= 0 && m_method == "HEAD")
-                        head += "content-length: " + std::to_string(m_expectedLength) + "\r\n";
-                    h1 += head + "\r\n";
-                    m_stream = e.endStream ? 0 : m_stream;
+                    if (c->expectedLength >= 0 && c->method == "HEAD")
+                        head += "content-length: " + std::to_string(c->expectedLength) + "\r\n";
+                    c->response += head + "\r\n";
+                    c->stream = e.endStream ? 0 : c->stream;
                     return;
                 }
                 if (e.endStream) {
-                    h1 += head + "content-length: 0\r\n\r\n";
-                    m_stream = 0;
+                    c->response += head + "content-length: 0\r\n\r\n";
+                    c->stream = 0;
                     return;
                 }
-                h1 += head + "transfer-encoding: chunked\r\n\r\n";
+                c->response += head + "transfer-encoding: chunked\r\n\r\n";
             } else if constexpr (std::is_same_v<T, http2::DataReceived>) {
-                m_h2->consume(e.stream, e.data.size()); // the session buffers what it holds
-                if (e.stream != m_stream)
-                    return;
-                if (m_tunnel) {
-                    h1 += e.data;
+                Channel channel = 0;
+                State *c = byStream(e.stream, channel);
+                if (!c) {
+                    m_h2->consume(e.stream, e.data.size());
                     return;
                 }
-                m_received += e.data.size();
-                if (m_method != "HEAD")
-                    h1 += http1::chunk(e.data);
+                // Acknowledged once the channel takes it: a paused channel holds the origin
+                // at its stream window.
+                if (c->paused)
+                    c->unconsumed += e.data.size();
+                else
+                    m_h2->consume(e.stream, e.data.size());
+                touched.push_back(channel);
+                if (c->tunnel) {
+                    c->response += e.data;
+                    return;
+                }
+                c->received += e.data.size();
+                if (c->method != "HEAD")
+                    c->response += http1::chunk(e.data);
             } else if constexpr (std::is_same_v<T, http2::StreamEnded>) {
-                if (e.stream != m_stream)
+                Channel channel = 0;
+                State *c = byStream(e.stream, channel);
+                if (!c)
                     return;
-                if (m_tunnel)
+                touched.push_back(channel);
+                if (c->tunnel)
                     return; // the origin half-closed the WebSocket; the reset/close follows
-                if (m_expectedLength >= 0 && std::uint64_t(m_expectedLength) != m_received) {
-                    m_error = "the origin's body (" + std::to_string(m_received)
-                              + " bytes) does not match its content-length ("
-                              + std::to_string(m_expectedLength) + ")";
+                if (c->expectedLength >= 0 && std::uint64_t(c->expectedLength) != c->received) {
+                    streamError(channel, *c,
+                                "the origin's body (" + std::to_string(c->received)
+                                    + " bytes) does not match its content-length ("
+                                    + std::to_string(c->expectedLength) + ")");
                     return;
                 }
-                if (m_method != "HEAD")
-                    h1 += http1::lastChunk();
-                m_stream = 0;
+                if (c->method != "HEAD")
+                    c->response += http1::lastChunk();
+                c->stream = 0;
             } else if constexpr (std::is_same_v<T, http2::StreamClosed>) {
-                if (e.stream == m_stream && e.code != 0) {
-                    m_error = "the origin reset the stream (" + http2::errorCodeName(e.code) + ")";
-                    m_stream = 0;
-                } else if (e.stream == m_stream && m_tunnel) {
-                    m_error = "the origin closed the WebSocket stream";
-                    m_stream = 0;
-                }
+                Channel channel = 0;
+                State *c = byStream(e.stream, channel);
+                if (!c)
+                    return;
+                touched.push_back(channel);
+                if (e.code != 0)
+                    streamError(channel, *c,
+                                "the origin reset the stream (" + http2::errorCodeName(e.code)
+                                    + ")");
+                else if (c->tunnel)
+                    streamError(channel, *c, "the origin closed the WebSocket stream");
             } else if constexpr (std::is_same_v<T, http2::GoAwayReceived>) {
                 m_goAway = true;
             } else if constexpr (std::is_same_v<T, http2::ConnectionFailed>) {

@@ -58,12 +58,23 @@ H2ProxyFront::H2ProxyFront(const SessionContext &context, Origin origin,
         return;
     }
     m_h2 = std::move(*h2);
+    if (m_context.intercept && m_context.intercept->toServers) {
+        SessionContext poolContext = m_context;
+        poolContext.connectionId = m_connection.id;
+        m_pool = std::make_unique<OriginPool>(poolContext);
+    }
 }
 
 H2ProxyFront::~H2ProxyFront() = default;
 
+bool H2ProxyFront::ownsServer(ServerId id) const
+{
+    return m_servers.count(id) != 0 || (m_pool && m_pool->ownsServer(id));
+}
+
 void H2ProxyFront::start(MonoTime now, std::vector<Command> &out)
 {
+    m_now = now;
     out.push_back(MultiplexClient{});
     if (m_ownRecord)
         out.push_back(PublishConnection{m_connection});
@@ -75,6 +86,7 @@ void H2ProxyFront::clientData(std::string_view data, MonoTime now, std::vector<C
 {
     if (!m_h2 || m_finished)
         return;
+    m_now = now;
     m_lastActivity = now;
     m_events.clear();
     m_h2->receive(data, now, m_events);
@@ -100,6 +112,8 @@ void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
     m_finished = true;
     if (m_finishReason.empty())
         m_finishReason = std::move(reason);
+    if (m_pool)
+        m_pool->closeAll(out);
     if (m_ownRecord) {
         m_connection.closedWall = wallNow();
         m_connection.closeReason = m_finishReason;
@@ -109,7 +123,23 @@ void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
 
 void H2ProxyFront::serverEvent(const Event &event, MonoTime now, std::vector<Command> &out)
 {
+    m_now = now;
     const ServerId id = serverOf(event);
+    if (m_pool && m_pool->ownsServer(id)) {
+        const auto *b = std::get_if<ServerBackpressure>(&event);
+        m_pool->serverEvent(event, now, out);
+        deliverPool(now, out);
+        if (b && !b->full) {
+            std::vector<http2::StreamId> ids;
+            for (const auto &[sid, s] : m_streams)
+                ids.push_back(sid);
+            for (http2::StreamId sid : ids)
+                if (auto it = m_streams.find(sid); it != m_streams.end())
+                    pumpHeld(*it->second, now, out);
+        }
+        flush(now, out);
+        return;
+    }
     auto link = m_servers.find(id);
     if (link == m_servers.end())
         return;
@@ -141,6 +171,7 @@ void H2ProxyFront::serverEvent(const Event &event, MonoTime now, std::vector<Com
 
 void H2ProxyFront::tick(MonoTime now, std::vector<Command> &out)
 {
+    m_now = now;
     std::vector<http2::StreamId> due;
     for (auto &[id, s] : m_streams)
         if (s->child && !s->child->closed() && s->child->deadline() <= now)
@@ -199,8 +230,7 @@ void H2ProxyFront::flush(MonoTime now, std::vector<Command> &out)
         const bool full = m_h2->queued(id) >= m_context.http2.maxBufferedPerStream;
         if (full && !s->serversPaused) {
             s->serversPaused = true;
-            for (const auto &[childId, ownerId] : s->serverIds)
-                out.push_back(PauseServer{ownerId});
+            pauseStreamServers(*s, true, now, out);
         }
     }
     if (m_h2->failed() || m_h2->finished() || (m_goingAway && m_streams.empty())) {
@@ -263,8 +293,7 @@ void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
                     if (it == m_streams.end() || !it->second->serversPaused)
                         return;
                     it->second->serversPaused = false;
-                    for (const auto &[childId, ownerId] : it->second->serverIds)
-                        out.push_back(ResumeServer{ownerId});
+                    pauseStreamServers(*it->second, false, now, out);
                 } else if constexpr (std::is_same_v<T, http2::GoAwayReceived>) {
                     m_goingAway = true;
                     if (m_finishReason.empty())
@@ -420,9 +449,12 @@ void H2ProxyFront::deliver(Stream &s, std::string bytes, std::size_t dataBytes, 
 
 bool H2ProxyFront::congested(const Stream &s) const
 {
-    for (const auto &[childId, ownerId] : s.serverIds)
+    for (const auto &[childId, ownerId] : s.serverIds) {
         if (auto it = m_servers.find(ownerId); it != m_servers.end() && it->second.congested)
             return true;
+        if (m_pool && m_pool->congested(ownerId))
+            return true;
+    }
     return false;
 }
 
@@ -481,10 +513,56 @@ void H2ProxyFront::forgetServer(Stream &s, ServerId childId)
 void H2ProxyFront::closeStreamServers(Stream &s, std::vector<Command> &out)
 {
     for (const auto &[childId, ownerId] : s.serverIds) {
-        out.push_back(CloseServer{ownerId});
+        if (pooled(ownerId))
+            m_pool->close(ownerId, m_now, out);
+        else
+            out.push_back(CloseServer{ownerId});
         m_servers.erase(ownerId);
     }
     s.serverIds.clear();
+}
+
+void H2ProxyFront::pauseStreamServers(Stream &s, bool paused, MonoTime now,
+                                      std::vector<Command> &out)
+{
+    for (const auto &[childId, ownerId] : s.serverIds) {
+        if (pooled(ownerId))
+            m_pool->pause(ownerId, paused, now, out);
+        else if (paused)
+            out.push_back(PauseServer{ownerId});
+        else
+            out.push_back(ResumeServer{ownerId});
+    }
+    if (!paused)
+        deliverPool(now, out);
+}
+
+void H2ProxyFront::deliverPool(MonoTime now, std::vector<Command> &out)
+{
+    if (!m_pool || m_delivering)
+        return; // the outermost call goes on until nothing is left, in order
+    m_delivering = true;
+    for (std::vector<OriginPool::Delivery> batch; !(batch = m_pool->takeDeliveries()).empty();) {
+        for (OriginPool::Delivery &d : batch) {
+            const auto link = m_servers.find(d.channel);
+            if (link == m_servers.end())
+                continue;
+            const auto it = m_streams.find(link->second.stream);
+            if (it == m_streams.end())
+                continue;
+            const ServerId childId = link->second.childId;
+            std::visit(
+                [&](auto &e) {
+                    if constexpr (requires { e.id; })
+                        e.id = childId;
+                    if constexpr (std::is_same_v<std::decay_t<decltype(e)>, ServerData>)
+                        e.data = d.data;
+                },
+                d.event);
+            childEvent(*it->second, d.event, now, out);
+        }
+    }
+    m_delivering = false;
 }
 
 void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
@@ -513,12 +591,29 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                     pumpHeld(s, now, out);
                 } else if constexpr (std::is_same_v<T, OpenServer>) {
                     c.id = ownerId(s, c.id, true);
-                    out.push_back(std::move(c));
-                } else if constexpr (
-                    std::is_same_v<
-                        T,
-                        SendToServer> || std::is_same_v<T, ShutdownServer> || std::is_same_v<T, PauseServer> || std::is_same_v<T, ResumeServer>) {
-                    if (const ServerId id = ownerId(s, c.id, false)) {
+                    if (c.tls && m_pool)
+                        m_pool->open(c.id, c.host, c.port, now, out);
+                    else
+                        out.push_back(std::move(c));
+                } else if constexpr (std::is_same_v<T, SendToServer>) {
+                    if (const ServerId id = ownerId(s, c.id, false); id && pooled(id)) {
+                        m_pool->send(id, c.data, now, out);
+                    } else if (id) {
+                        c.id = id;
+                        out.push_back(std::move(c));
+                    }
+                } else if constexpr (std::is_same_v<T, ShutdownServer>) {
+                    if (const ServerId id = ownerId(s, c.id, false); id && pooled(id)) {
+                        m_pool->shutdown(id, out);
+                    } else if (id) {
+                        c.id = id;
+                        out.push_back(std::move(c));
+                    }
+                } else if constexpr (std::is_same_v<
+                                         T, PauseServer> || std::is_same_v<T, ResumeServer>) {
+                    if (const ServerId id = ownerId(s, c.id, false); id && pooled(id)) {
+                        m_pool->pause(id, std::is_same_v<T, PauseServer>, now, out);
+                    } else if (id) {
                         c.id = id;
                         out.push_back(std::move(c));
                     }
@@ -526,10 +621,27 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                                          T, CloseServer> || std::is_same_v<T, ReleaseServer>) {
                     if (const ServerId id = ownerId(s, c.id, false)) {
                         forgetServer(s, c.id);
-                        c.id = id;
-                        out.push_back(std::move(c));
+                        if (pooled(id) && std::is_same_v<T, CloseServer>) {
+                            m_pool->close(id, now, out);
+                        } else if (pooled(id)) {
+                            m_pool->release(id, now, out);
+                        } else {
+                            c.id = id;
+                            out.push_back(std::move(c));
+                        }
                     }
                 } else if constexpr (std::is_same_v<T, PublishFlow>) {
+                    if (c.flow && m_pool) {
+                        // The child saw HTTP/1.1 from its channel; the origin spoke h2.
+                        for (const auto &[childId, ownerId] : s.serverIds) {
+                            if (const auto use = m_pool->h2Use(ownerId)) {
+                                c.flow->serverProtocol = "HTTP/2";
+                                c.flow->serverConnection = use->connection;
+                                if (use->stream)
+                                    c.flow->serverStream = use->stream;
+                            }
+                        }
+                    }
                     if (c.flow && c.flow->id != s.flow) {
                         s.flow = c.flow->id;
                         m_h2->linkFlow(s.id, s.flow, s.summary);
@@ -552,6 +664,7 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
             },
             command);
     }
+    deliverPool(now, out);
 }
 
 void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data)

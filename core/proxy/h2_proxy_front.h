@@ -4,6 +4,7 @@
 #include "core/http2/h2_connection.h"
 #include "core/proxy/carrier_front.h"
 #include "core/proxy/events.h"
+#include "core/proxy/origin_pool.h"
 #include "core/proxy/session_context.h"
 
 #include <map>
@@ -49,7 +50,7 @@ public:
     void start(MonoTime now, std::vector<Command> &out) override;
     void clientData(std::string_view data, MonoTime now, std::vector<Command> &out) override;
     void clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out) override;
-    bool ownsServer(ServerId id) const override { return m_servers.count(id) != 0; }
+    bool ownsServer(ServerId id) const override;
     void serverEvent(const Event &event, MonoTime now, std::vector<Command> &out) override;
     void tick(MonoTime now, std::vector<Command> &out) override;
     MonoTime deadline() const override;
@@ -113,6 +114,9 @@ private:
     ServerId ownerId(Stream &s, ServerId childId, bool create);
     void forgetServer(Stream &s, ServerId childId);
     void closeStreamServers(Stream &s, std::vector<Command> &out);
+    void pauseStreamServers(Stream &s, bool paused, MonoTime now, std::vector<Command> &out);
+    void deliverPool(MonoTime now, std::vector<Command> &out);
+    bool pooled(ServerId ownerId) const { return m_pool && m_pool->ownsChannel(ownerId); }
     void reap(std::vector<Command> &out);
     void finish(std::string reason, std::vector<Command> &out);
 
@@ -122,6 +126,10 @@ private:
     std::unique_ptr<http2::H2Connection> m_h2;
     std::map<http2::StreamId, std::unique_ptr<Stream>> m_streams;
     std::unordered_map<ServerId, ServerLink> m_servers;
+    // The children's https origins: TLS done here, one h2 connection shared by the streams.
+    std::unique_ptr<OriginPool> m_pool;
+    bool m_delivering = false;
+    MonoTime m_now = 0;
     std::vector<http2::H2Event> m_events;
     std::string m_toClient;
     ServerId m_nextServer = 1u << 31; // owner-space ids of the children's servers

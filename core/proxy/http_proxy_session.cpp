@@ -3,6 +3,7 @@
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
 #include "core/proxy/socks_front.h"
+#include "core/proxy/tls_record.h"
 
 #include "core/tls/certificate_authority.h"
 #include "core/tls/client_hello.h"
@@ -90,27 +91,6 @@ std::string secondsText(MonoTime t)
     return std::to_string(t / kSecond) + " s";
 }
 
-bool isIpLiteral(const std::string &host)
-{
-    return host.find(':') != std::string::npos
-           || (!host.empty() && host.find_first_not_of("0123456789.") == std::string::npos);
-}
-
-flow::CertificateSummary summary(const tls::CertificateInfo &c)
-{
-    flow::CertificateSummary s;
-    s.subject = c.subject;
-    s.issuer = c.issuer;
-    s.names = c.dnsNames;
-    s.names.insert(s.names.end(), c.ipAddresses.begin(), c.ipAddresses.end());
-    s.notBefore = c.notBefore;
-    s.notAfter = c.notAfter;
-    s.serial = c.serialHex;
-    s.sha256 = c.sha256;
-    s.keyType = c.keyType;
-    return s;
-}
-
 // Copy-on-write change of a flow's (shared, immutable) TLS side.
 template<typename F>
 void editTls(std::shared_ptr<const flow::TlsSide> &side, F &&change)
@@ -123,30 +103,6 @@ void editTls(std::shared_ptr<const flow::TlsSide> &side, F &&change)
 std::shared_ptr<const flow::TlsSide> shared(const flow::TlsSide &side)
 {
     return std::make_shared<const flow::TlsSide>(side);
-}
-
-// Copies what a finished (or failed) handshake settled into a flow's TLS side.
-void record(flow::TlsSide &side, const tls::TlsSession &session)
-{
-    const tls::TlsDetails &d = session.details();
-    side.used = true;
-    if (!d.sni.empty())
-        side.sni = d.sni;
-    if (!d.alpnOffered.empty())
-        side.alpnOffered = d.alpnOffered;
-    side.alpn = d.alpn;
-    side.version = d.version;
-    side.cipher = d.cipher;
-    side.handshakeMicros = d.handshakeMicros;
-    if (!d.peerChain.empty()) {
-        side.chain.clear();
-        for (const tls::CertificateInfo &c : d.peerChain)
-            side.chain.push_back(summary(c));
-    }
-    side.verified = d.verified;
-    side.verifyError = d.verifyError;
-    if (session.failed())
-        side.failure = session.error();
 }
 
 } // namespace
@@ -409,7 +365,7 @@ void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vecto
 {
     if (const auto h2 = m_serverH2.find(id); h2 != m_serverH2.end()) {
         std::string wire;
-        h2->second.link->fromSession(plaintext, m_now, wire);
+        h2->second.link->fromSession(0, plaintext, m_now, wire);
         plaintext = std::move(wire);
     }
     sendServerWire(id, std::move(plaintext), out);
@@ -461,11 +417,12 @@ void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoT
         return;
     }
     H2OriginLink &link = *h2->second.link;
-    std::string h1, wire;
-    link.fromServer(data, now, h1, wire);
+    std::string wire;
+    link.fromServer(data, now, wire);
     sendServerWire(id, std::move(wire), out);
-    const bool failed = link.failed();
-    const std::string error = failed ? link.error() : std::string();
+    const bool failed = link.channelFailed(0);
+    const std::string error = failed ? link.channelError(0) : std::string();
+    const std::string h1 = link.takeResponse(0);
     if (!h1.empty())
         onServerBytes(id, h1, now, out);
     if (failed && m_serverH2.count(id) && m_mode != Mode::Closed)
@@ -494,6 +451,7 @@ void HttpProxySession::maybeStartOriginH2(ServerId id, const std::string &target
     if (!link)
         return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
     h2.link = std::move(*link);
+    h2.link->open(0);
     sendServerWire(id, h2.link->start(now), out);
     out.push_back(PublishConnection{r});
     m_serverH2[id] = std::move(h2);
@@ -826,8 +784,8 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     }
     if (!reuse) {
         ex.server = ++m_nextServerId;
-        out.push_back(
-            OpenServer{ex.server, ex.target.host, ex.target.port, !ex.isConnect && !ex.needsTls});
+        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port,
+                                 !ex.isConnect && !ex.needsTls, ex.needsTls});
     }
     m_exchangeDirty = true; // published once, when this event is handled
 
@@ -921,6 +879,13 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
         f.reason = "Connection established";
         if (ex.requestComplete)
             startTunnel({}, now, out);
+        return;
+    }
+    if (ex.needsTls && e.tls) {
+        // The carrier did the handshake (and may share an HTTP/2 connection): plaintext.
+        f.serverTls = e.tls;
+        ex.carrierTls = true;
+        serverReady(now, out);
         return;
     }
     if (ex.needsTls) {
@@ -1018,6 +983,8 @@ void HttpProxySession::onServerConnectFailed(const ServerConnectFailed &e, MonoT
     if (e.lookupDone >= 0)
         ex.flow.timings.lookup = since(ex.flow, e.lookupDone);
     ex.flow.upstream = e.via;
+    if (e.tls)
+        ex.flow.serverTls = e.tls;
     ex.server = 0;
     ex.connectFailure = e.kind;
     if (e.timedOut) {
@@ -1082,7 +1049,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         f.serverProtocol = std::string(versionText(h.version));
         if (const auto h2 = m_serverH2.find(ex.server); h2 != m_serverH2.end()) {
             f.serverProtocol = "HTTP/2";
-            f.serverStream = std::uint32_t(h2->second.link->lastStream());
+            f.serverStream = std::uint32_t(h2->second.link->stream(0));
             f.serverConnection = h2->second.record.id;
         }
         if (head->informational) {
@@ -1195,7 +1162,7 @@ void HttpProxySession::onServerEnded(bool error, const std::string &reason, Mono
         ex.pendingToServer = std::move(ex.retryBytes);
         ex.retryBytes.clear();
         ex.openedAt = now;
-        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false});
+        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false, ex.needsTls});
         return;
     }
     if (!error) {
@@ -1392,7 +1359,7 @@ void HttpProxySession::completeExchange(MonoTime now, std::vector<Command> &out)
                               && !ex.responseParser.upgraded();
         if (reusable && m_intercept)
             m_intercept->idleServer = ex.server; // TLS state lives here, not in the pool
-        else if (reusable && !ex.needsTls)
+        else if (reusable && (!ex.needsTls || ex.carrierTls))
             out.push_back(ReleaseServer{ex.server});
         else
             dropServer(ex.server, out);

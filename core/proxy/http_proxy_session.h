@@ -52,6 +52,7 @@ private:
         bool upgradeRequested = false;
         bool serverConnected = false; // TCP and, when needed, TLS are up
         bool needsTls = false;        // https:// target: TLS to the server
+        bool carrierTls = false;      // ...which the carrier did (SessionContext::carrierSecures)
         bool requestComplete = false;
         bool requestChunked = false;
         bool clientKeepAlive = true;

@@ -84,6 +84,9 @@ struct SessionContext
     // Requests arrive decrypted from an intercepted tunnel (h2 inside TLS): flows record it.
     flow::FlowId interceptedParent = 0;
     std::shared_ptr<const flow::TlsSide> clientTls; // the client side's TLS for every flow
+    // The carrier connects to https origins itself (OpenServer::tls): TLS, and HTTP/2 shared
+    // by its streams, are done for this session, and ServerConnected::tls says so.
+    bool carrierSecures = false;
 
     flow::FlowId newFlowId() const { return ++*nextFlowId; }
     std::shared_ptr<std::atomic<flow::ConnectionId>> nextConnectionId
