@@ -762,6 +762,10 @@ void writeEntry(JsonWriter &w, const Flow &f)
         w.key("_clientAddress").string(f.clientAddress);
     if (f.serverReused)
         w.key("_serverReused").boolean(true);
+    if (f.serverConnection) // the server connection's record (an HTTP/2 one, shared)
+        w.key("_serverConnection").string(std::to_string(f.serverConnection));
+    if (f.serverStream)
+        w.key("_serverStream").number(std::int64_t(f.serverStream));
     if (!f.upstream.empty())
         w.key("_upstream").string(f.upstream);
     if (!f.error.empty())

@@ -490,6 +490,8 @@ Result<Flow> readEntry(const QJsonObject &e, Context &cx, qsizetype index)
     readTimings(e, f);
     f.serverAddress = joinAddress(str(e.value("serverIPAddress"_L1)), f.port);
     f.serverReused = e.value("_serverReused"_L1).toBool();
+    f.serverConnection = connectionId(e.value("_serverConnection"_L1));
+    f.serverStream = std::uint32_t(std::max(0, e.value("_serverStream"_L1).toInt()));
     f.upstream = str(e.value("_upstream"_L1));
     if (!cx.firefox)
         f.clientConnection = connectionId(e.value("connection"_L1));

@@ -347,6 +347,56 @@ class CurlHttp2(unittest.TestCase):
         self.assertTrue(log)
         self.assertEqual(log[-1].get("protocol"), "HTTP/2.0", log[-1])
 
+    # Twenty requests at once on one h2 connection (curl multiplexes them inside one CONNECT
+    # tunnel): the proxy opens one connection to the origin and gives each a stream of it.
+    def test_concurrent_requests_share_one_origin_connection(self):
+        args = ["--http2", "--parallel", "--parallel-max", "20", "--cacert",
+                os.path.join(self.proxy.ca_dir, "ca.pem"), "-x", self.proxy.url]
+        for i in range(20):
+            args += [self.nginx.url("1k") + f"?n={i}", "-o", "/dev/null"]
+        r = support.curl(*args)
+        self.assertEqual(r.returncode, 0, r)
+        log = [line for line in self.nginx.access_log() if "?n=" in line["request"]]
+        self.assertEqual(len(log), 20, log)
+        self.assertEqual({line["protocol"] for line in log}, {"HTTP/2.0"}, log)
+        self.assertEqual(len({line["connection"] for line in log}), 1, log)
+        self.proxy.stop()
+        entries = [e for e in self.proxy.har()["log"]["entries"] if "?n=" in e["request"]["url"]]
+        self.assertEqual(len(entries), 20)
+        self.assertEqual({e["response"]["httpVersion"] for e in entries}, {"HTTP/2"})
+        self.assertEqual(len({e.get("_serverConnection") for e in entries}), 1, entries[0])
+        streams = [e.get("_serverStream") for e in entries]
+        self.assertEqual(len(set(streams)), 20, streams)
+        self.assertEqual(sum(1 for e in entries if e.get("_serverReused")), 19)
+
+
+class CurlHttp2ToHttp11Origin(unittest.TestCase):
+    """h2 from the client inside the tunnel, HTTP/1.1 at the origin (translation)."""
+
+    def setUp(self):
+        self.pki = tls_support.TestPki()
+        self.addCleanup(self.pki.cleanup)
+        self.nginx = tls_support.NginxTls(self.pki)
+        self.addCleanup(self.nginx.stop)
+        self.nginx.start()
+        self.proxy = support.Proxy("--upstream-ca", self.pki.ca)
+        self.addCleanup(self.proxy.cleanup)
+        self.proxy.start()
+
+    # One stream after another on the client's connection: the origin connection a finished
+    # stream released is the next stream's, so nginx sees one connection with five requests.
+    def test_sequential_streams_reuse_the_origin_connection(self):
+        args = ["--http2", "--cacert", os.path.join(self.proxy.ca_dir, "ca.pem"),
+                "-x", self.proxy.url]
+        for i in range(5):
+            args += [self.nginx.url("1k") + f"?n={i}", "-o", "/dev/null"]
+        r = support.curl(*args)
+        self.assertEqual(r.returncode, 0, r)
+        log = [line for line in self.nginx.access_log() if "?n=" in line["request"]]
+        self.assertEqual(len(log), 5, log)
+        self.assertEqual(len({line["connection"] for line in log}), 1, log)
+        self.assertEqual(sorted(int(line["requests"]) for line in log), [1, 2, 3, 4, 5], log)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
