@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace ts::proxy {
 
@@ -169,13 +170,15 @@ void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
         }
         if (!cookies.empty())
             fields.emplace_back("cookie", cookies);
-        if (upgrade && !m_h2->connectProtocolAllowed()) {
-            failStream("the origin speaks HTTP/2 and does not allow extended CONNECT (RFC 8441), "
-                       "so a WebSocket cannot be opened to it",
-                       h1);
+        if (upgrade) {
+            // RFC 8441 §3: :protocol only once the origin's SETTINGS allowed it; a fresh
+            // connection has not heard them yet, so the request waits for them.
+            m_heldUpgrade = std::move(fields);
+            if (m_h2->peerSettingsReceived())
+                submitUpgrade(h1);
             return;
         }
-        const bool end = head->framing == http1::BodyFraming::None && !upgrade;
+        const bool end = head->framing == http1::BodyFraming::None;
         auto id = m_h2->submitRequest(fields, end);
         if (!id) {
             m_error = id.error().message;
@@ -203,6 +206,24 @@ void H2OriginLink::onRequestEvent(http1::RequestEvent &event, std::string &h1)
     }
     if (auto *error = std::get_if<http1::ParseError>(&event))
         m_error = "cannot translate the request to HTTP/2: " + error->reason;
+}
+
+void H2OriginLink::submitUpgrade(std::string &h1)
+{
+    const http2::Fields fields = std::exchange(m_heldUpgrade, {});
+    if (!m_h2->connectProtocolAllowed()) {
+        failStream("the origin speaks HTTP/2 and does not allow extended CONNECT (RFC 8441), "
+                   "so a WebSocket cannot be opened to it",
+                   h1);
+        return;
+    }
+    auto id = m_h2->submitRequest(fields, false);
+    if (!id) {
+        m_error = id.error().message;
+        return;
+    }
+    m_stream = *id;
+    m_lastStream = *id;
 }
 
 void H2OriginLink::failStream(std::string why, std::string &h1)
@@ -335,6 +356,9 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
                     m_error = "the origin closed the WebSocket stream";
                     m_stream = 0;
                 }
+            } else if constexpr (std::is_same_v<T, http2::SettingsReceived>) {
+                if (!m_heldUpgrade.empty())
+                    submitUpgrade(h1);
             } else if constexpr (std::is_same_v<T, http2::GoAwayReceived>) {
                 m_goAway = true;
             } else if constexpr (std::is_same_v<T, http2::ConnectionFailed>) {

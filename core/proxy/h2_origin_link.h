@@ -45,6 +45,7 @@ private:
     explicit H2OriginLink(const Http1Limits &http1) : m_requests(http1) {}
     void onRequestEvent(http1::RequestEvent &event, std::string &h1);
     void onH2Event(http2::H2Event &event, std::string &h1);
+    void submitUpgrade(std::string &h1);
     void failStream(std::string why, std::string &h1);
 
     std::unique_ptr<http2::H2Connection> m_h2;
@@ -55,6 +56,9 @@ private:
     bool m_webSocket = false;   // the current stream is an extended CONNECT
     bool m_tunnel = false;      // ...and it was accepted: bytes are raw both ways now
     std::string m_webSocketKey; // the client's Sec-WebSocket-Key, for the 101's Accept
+
+    // RFC 8441 §3: an extended CONNECT waits here until the origin's SETTINGS arrived.
+    http2::Fields m_heldUpgrade;
     std::string m_method;
     http2::Fields m_trailers;
     bool m_requestChunkedTrailers = false;
