@@ -531,7 +531,8 @@ void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::ve
     if (m_tunnel) {
         m_tunnel->lastActivity = now;
         m_tunnel->flow.bytesClientToServer += data.size();
-        out.push_back(SendToServer{m_tunnel->server, std::string(data)});
+        // Through the server's TLS and HTTP/2 when it has them (an upgraded exchange).
+        sendServer(m_tunnel->server, std::string(data), out);
         return;
     }
     if (m_clientEof)
@@ -1433,7 +1434,7 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
             onSniffData(now, out);
     } else if (!early.empty()) {
         m_tunnel->flow.bytesClientToServer += early.size();
-        out.push_back(SendToServer{m_tunnel->server, std::move(early)});
+        sendServer(m_tunnel->server, std::move(early), out);
     }
     if (!m_tunnel)
         return;
