@@ -98,7 +98,8 @@ void H2OriginLink::fromSession(std::string_view h1, MonoTime now, std::string &w
     if (failed())
         return;
     if (m_tunnel) {
-        m_h2->submitData(m_stream, h1);
+        if (m_stream) // not after the origin closed the stream
+            m_h2->submitData(m_stream, h1);
         wire += m_h2->takeOutput(now);
         return;
     }
@@ -249,6 +250,21 @@ void H2OriginLink::fromServer(std::string_view frames, MonoTime now, std::string
         m_error = m_h2->failure();
 }
 
+void H2OriginLink::endTunnel(MonoTime now, std::string &wire)
+{
+    if (m_tunnel && m_stream)
+        m_h2->endStream(m_stream);
+    wire += m_h2->takeOutput(now);
+}
+
+bool H2OriginLink::takeTunnelEnded()
+{
+    if (!m_tunnelEnded || m_tunnelEndTaken)
+        return false;
+    m_tunnelEndTaken = true;
+    return true;
+}
+
 void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
 {
     std::visit(
@@ -337,8 +353,10 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
             } else if constexpr (std::is_same_v<T, http2::StreamEnded>) {
                 if (e.stream != m_stream)
                     return;
-                if (m_tunnel)
-                    return; // the origin half-closed the WebSocket; the reset/close follows
+                if (m_tunnel) {
+                    m_tunnelEnded = true; // the origin half-closed the WebSocket
+                    return;
+                }
                 if (m_expectedLength >= 0 && std::uint64_t(m_expectedLength) != m_received) {
                     m_error = "the origin's body (" + std::to_string(m_received)
                               + " bytes) does not match its content-length ("
@@ -353,7 +371,7 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::string &h1)
                     m_error = "the origin reset the stream (" + http2::errorCodeName(e.code) + ")";
                     m_stream = 0;
                 } else if (e.stream == m_stream && m_tunnel) {
-                    m_error = "the origin closed the WebSocket stream";
+                    m_tunnelEnded = true; // closed without an error: both sides ended
                     m_stream = 0;
                 }
             } else if constexpr (std::is_same_v<T, http2::SettingsReceived>) {

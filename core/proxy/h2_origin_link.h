@@ -31,6 +31,10 @@ public:
     // Frames from the server -> HTTP/1.1 response bytes for the session (appended to `h1`)
     // and frames to send back (`wire`: SETTINGS ACK, WINDOW_UPDATE...).
     void fromServer(std::string_view frames, MonoTime now, std::string &h1, std::string &wire);
+    // RFC 8441 §5: the WebSocket's half-closes are END_STREAM. The session's client ended its
+    // side (frames to `wire`); takeTunnelEnded() is true once when the origin ended its own.
+    void endTunnel(MonoTime now, std::string &wire);
+    bool takeTunnelEnded();
 
     bool failed() const { return !m_error.empty(); }
     const std::string &error() const { return m_error; }
@@ -59,6 +63,8 @@ private:
 
     // RFC 8441 §3: an extended CONNECT waits here until the origin's SETTINGS arrived.
     http2::Fields m_heldUpgrade;
+    bool m_tunnelEnded = false;
+    bool m_tunnelEndTaken = false;
     std::string m_method;
     http2::Fields m_trailers;
     bool m_requestChunkedTrailers = false;

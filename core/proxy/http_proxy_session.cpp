@@ -466,8 +466,11 @@ void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoT
     sendServerWire(id, std::move(wire), out);
     const bool failed = link.failed();
     const std::string error = failed ? link.error() : std::string();
+    const bool tunnelEnded = link.takeTunnelEnded();
     if (!h1.empty())
         onServerBytes(id, h1, now, out);
+    if (tunnelEnded && m_tunnel && m_tunnel->server == id && m_mode != Mode::Closed)
+        dispatchEvent(ServerEof{id}, now, out); // END_STREAM on an extended CONNECT
     if (failed && m_serverH2.count(id) && m_mode != Mode::Closed)
         dispatchEvent(ServerGone{id, "HTTP/2: " + error}, now, out);
 }
@@ -568,9 +571,15 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
         }
         m_tunnel->clientEof = true;
         m_tunnel->lastActivity = now;
+        const auto h2 = m_serverH2.find(m_tunnel->server);
+        if (h2 != m_serverH2.end()) { // an extended CONNECT: END_STREAM, the connection stays
+            std::string wire;
+            h2->second.link->endTunnel(now, wire);
+            sendServerWire(m_tunnel->server, std::move(wire), out);
+        }
         if (m_tunnel->serverEof)
             closeTunnel("closed by both sides", now, out);
-        else
+        else if (h2 == m_serverH2.end())
             out.push_back(ShutdownServer{m_tunnel->server});
         return;
     }

@@ -199,14 +199,20 @@ class WebSocketToH2Origin(H2OriginCase):
         self.assertEqual(streams[0][":protocol"], "websocket", streams[0])
         self.assertEqual(streams[0][":scheme"], "https", streams[0])
         self.assertEqual(streams[0][":path"], "/chat", streams[0])
+        # The close handshake; RFC 8441 §5: the WebSocket's TCP half-closes are END_STREAM.
+        # The origin echoes the close and ends its side: the client sees END_STREAM; the
+        # client's END_STREAM reaches the origin as such (no reset, the connection stays).
         c.conn.send_data(1, ws_frame(b"\x03\xe8", opcode=0x8))
         c.flush()
         c.wait(lambda e: isinstance(e, h2.events.DataReceived) and e.stream_id == 1
                and ws_parse(e.data)[0][:1] == [(0x8, b"\x03\xe8")])
-        c.conn.end_stream(1)  # RFC 8441 §5: the WebSocket's TCP close is END_STREAM
+        ended = c.wait(lambda e: isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
+                       and e.stream_id == 1)
+        self.assertIsInstance(ended, h2.events.StreamEnded)
+        c.conn.end_stream(1)
         c.flush()
         done = self.origin.wait(lambda o: o.get("closed"))
-        self.assertEqual((done["echoed"], done["unmasked"]), (100, 0), done)
+        self.assertEqual((done["echoed"], done["unmasked"], done["rstCode"]), (100, 0, 0), done)
 
         entries = self.websocket_entries()
         self.assertEqual(len(entries), 1, entries)
