@@ -2,7 +2,8 @@
 proxy to a Node http2 origin over TLS, the proxy intercepts it and speaks h2 to the client;
 inside, the client sends extended CONNECT :protocol websocket. The proxy carries it to the
 origin as extended CONNECT when the origin's SETTINGS allow it, else answers 501 on that
-stream. Everything on 127.0.0.1.
+stream, and it sends :protocol only once those SETTINGS arrived (a python3-h2 origin that
+holds them back). Everything on 127.0.0.1.
 """
 
 import json
@@ -71,6 +72,75 @@ class NodeH2Origin:
     def stop(self):
         support.stop_process(self.proc)
         self.thread.join(5)
+
+
+class LateSettingsOrigin:
+    """A python3-h2 origin over TLS that allows extended CONNECT but holds its SETTINGS until
+    half a second after the client's first bytes, and notes for each request whether its
+    SETTINGS had been sent: a peer that sends :protocol before that broke RFC 8441 §3. It
+    answers 200 to the extended CONNECT and sends one unmasked text frame, "hello"."""
+
+    HOLD = 0.5  # only orders the two sides' SETTINGS; nothing measures it
+
+    def __init__(self, pki):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(*pki.good)
+        self.ctx.set_alpn_protocols(["h2"])
+        self.listener = socket.create_server((HOST, 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests = []  # (headers, settings were sent)
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            sock = self.ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            return
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        conn.local_settings = h2.settings.Settings(
+            client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
+        conn.initiate_connection()
+        held, sent, first = conn.data_to_send(), False, None
+        sock.settimeout(0.05)
+        with sock:
+            while True:
+                if not sent and first is not None and time.monotonic() - first >= self.HOLD:
+                    sock.sendall(held)
+                    sent = True
+                try:
+                    data = sock.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                first = first or time.monotonic()
+                for e in conn.receive_data(data):
+                    if isinstance(e, h2.events.RequestReceived):
+                        headers = {k.decode(): v.decode() for k, v in e.headers}
+                        with self.lock:
+                            self.requests.append((headers, sent))
+                        conn.send_headers(e.stream_id, [(":status", "200")])
+                        conn.send_data(e.stream_id, b"\x81\x05hello")
+                out = conn.data_to_send()
+                if sent:
+                    sock.sendall(out)
+                else:
+                    held += out
+
+    def stop(self):
+        self.listener.close()
 
 
 class InnerH2:
@@ -250,6 +320,37 @@ class WebSocketToH2OriginWithoutRfc8441(H2OriginCase):
         entries = self.websocket_entries()
         self.assertEqual(len(entries), 1, entries)
         self.assertEqual(entries[0]["response"]["status"], 501, entries[0]["response"])
+
+
+
+class ProtocolOnlyAfterTheOriginsSettings(H2OriginCase):
+    """RFC 8441 §3: the proxy sends :protocol only after the origin's SETTINGS allowed it, even
+    when its request is ready before they arrive."""
+
+    def setUp(self):
+        self.pki = tls_support.TestPki()
+        self.addCleanup(self.pki.cleanup)
+        self.origin = LateSettingsOrigin(self.pki)
+        self.addCleanup(self.origin.stop)
+        self.authority = f"{HOST}:{self.origin.port}"
+        self.proxy = support.Proxy("--upstream-ca", self.pki.ca)
+        self.addCleanup(self.proxy.cleanup)
+        self.proxy.start()
+
+    def test_waits_for_the_settings(self):
+        c = self.client()
+        c.conn.send_headers(1, self.websocket_request())
+        c.flush()
+        resp = c.wait(response_to(1))
+        self.assertEqual(dict(resp.headers)[b":status"], b"200", resp.headers)
+        c.wait(lambda e: isinstance(e, h2.events.DataReceived) and e.stream_id == 1
+               and ws_parse(e.data)[0][:1] == [(0x1, b"hello")])
+        with self.origin.lock:
+            requests = list(self.origin.requests)
+        self.assertEqual(len(requests), 1, requests)
+        headers, settings_sent = requests[0]
+        self.assertEqual(headers.get(":protocol"), "websocket", headers)
+        self.assertTrue(settings_sent, "the proxy sent :protocol before the origin's SETTINGS")
 
 
 if __name__ == "__main__":
