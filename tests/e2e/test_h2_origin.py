@@ -293,6 +293,51 @@ class WebSocketToH2Origin(H2OriginCase):
         self.assertTrue(e["_tls"]["intercepted"], e["_tls"])
         self.assertEqual(e["_tls"]["server"]["alpn"], "h2", e["_tls"]["server"])
 
+    def test_http11_client_upgrade_becomes_extended_connect(self):
+        # An HTTP/1.1 WebSocket handshake inside the intercepted tunnel: the proxy speaks h2
+        # to the origin, so the Upgrade goes out as extended CONNECT and its 200 comes back
+        # as a 101 with the Accept the client's key calls for.
+        raw = socket.create_connection((HOST, self.proxy.port), timeout=10)
+        self.addCleanup(raw.close)
+        raw.sendall(f"CONNECT {self.authority} HTTP/1.1\r\nHost: {self.authority}\r\n\r\n"
+                    .encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += raw.recv(1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        ctx = ssl.create_default_context(cafile=os.path.join(self.proxy.ca_dir, "ca.pem"))
+        ctx.set_alpn_protocols(["http/1.1"])
+        sock = ctx.wrap_socket(raw, server_hostname=HOST)
+        sock.sendall(f"GET /chat HTTP/1.1\r\nHost: {self.authority}\r\nConnection: Upgrade\r\n"
+                     "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            self.assertTrue(chunk, f"the proxy closed after {buf!r}")
+            buf += chunk
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        self.assertIn(b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head)  # RFC 6455
+        for i in range(100):
+            sock.sendall(ws_frame(f"message {i}".encode()))
+        echoed = []
+        while len(echoed) < 100:
+            frames, buf = ws_parse(buf)
+            echoed += [p.decode() for op, p in frames if op == 0x1]
+            if len(echoed) < 100:
+                chunk = sock.recv(65536)
+                self.assertTrue(chunk, f"the proxy closed after {len(echoed)} echoes")
+                buf += chunk
+        self.assertEqual(echoed, [f"message {i}" for i in range(100)])
+        streams = self.origin.streams()
+        self.assertEqual([(s[":method"], s.get(":protocol")) for s in streams],
+                         [("CONNECT", "websocket")], streams)
+        entries = self.websocket_entries()
+        self.assertEqual(len(entries), 1, entries)
+        self.assertEqual(entries[0]["request"]["httpVersion"], "HTTP/1.1", entries[0]["request"])
+        self.assertEqual(entries[0]["response"]["httpVersion"], "HTTP/2", entries[0]["response"])
+
 
 class WebSocketToH2OriginWithoutRfc8441(H2OriginCase):
     CONNECT_PROTOCOL = False
