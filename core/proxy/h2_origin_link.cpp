@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace ts::proxy {
 
@@ -114,8 +115,11 @@ void H2OriginLink::close(Channel channel, MonoTime now, std::string &wire)
     const auto it = m_channels.find(channel);
     if (it == m_channels.end())
         return;
-    if (it->second.stream && m_h2->streamOpen(it->second.stream))
-        m_h2->resetStream(it->second.stream, 0x8); // CANCEL
+    const State &c = it->second;
+    if (c.stream && m_h2->streamOpen(c.stream) && c.tunnel && c.tunnelEnded)
+        m_h2->endStream(c.stream); // a WebSocket the origin ended: ours ends clean too
+    else if (c.stream && m_h2->streamOpen(c.stream))
+        m_h2->resetStream(c.stream, 0x8); // CANCEL
     else if (it->second.unconsumed)
         m_h2->consume(it->second.stream, it->second.unconsumed);
     m_channels.erase(it);
@@ -172,7 +176,8 @@ void H2OriginLink::fromSession(Channel channel, std::string_view h1, MonoTime no
         return;
     State &c = it->second;
     if (c.tunnel) {
-        m_h2->submitData(c.stream, h1);
+        if (c.stream) // not after the origin closed the stream
+            m_h2->submitData(c.stream, h1);
         wire += m_h2->takeOutput(now);
         return;
     }
@@ -242,12 +247,15 @@ void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
         }
         if (!cookies.empty())
             fields.emplace_back("cookie", cookies);
-        if (upgrade && !m_h2->connectProtocolAllowed()) {
-            failStream(c, "the origin speaks HTTP/2 and does not allow extended CONNECT "
-                          "(RFC 8441), so a WebSocket cannot be opened to it");
+        if (upgrade) {
+            // RFC 8441 §3: :protocol only once the origin's SETTINGS allowed it; a fresh
+            // connection has not heard them yet, so the request waits for them.
+            c.heldUpgrade = std::move(fields);
+            if (m_h2->peerSettingsReceived())
+                submitUpgrade(c);
             return;
         }
-        const bool end = head->framing == http1::BodyFraming::None && !upgrade;
+        const bool end = head->framing == http1::BodyFraming::None;
         auto id = m_h2->submitRequest(fields, end);
         if (!id) {
             c.error = id.error().message;
@@ -275,6 +283,46 @@ void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
     }
     if (auto *error = std::get_if<http1::ParseError>(&event))
         c.error = "cannot translate the request to HTTP/2: " + error->reason;
+}
+
+void H2OriginLink::submitUpgrade(State &c)
+{
+    const http2::Fields fields = std::exchange(c.heldUpgrade, {});
+    if (!m_h2->connectProtocolAllowed()) {
+        failStream(c, "the origin speaks HTTP/2 and does not allow extended CONNECT (RFC 8441), "
+                      "so a WebSocket cannot be opened to it");
+        return;
+    }
+    auto id = m_h2->submitRequest(fields, false);
+    if (!id) {
+        c.error = id.error().message;
+        return;
+    }
+    c.stream = *id;
+    c.lastStream = *id;
+}
+
+void H2OriginLink::endTunnel(Channel channel, MonoTime now, std::string &wire)
+{
+    const auto it = m_channels.find(channel);
+    if (it != m_channels.end() && it->second.tunnel && it->second.stream)
+        m_h2->endStream(it->second.stream);
+    wire += m_h2->takeOutput(now);
+}
+
+bool H2OriginLink::takeTunnelEnded(Channel channel)
+{
+    const auto it = m_channels.find(channel);
+    if (it == m_channels.end() || !it->second.tunnelEnded || it->second.tunnelEndTaken)
+        return false;
+    it->second.tunnelEndTaken = true;
+    return true;
+}
+
+bool H2OriginLink::hasResponse(Channel channel) const
+{
+    const auto it = m_channels.find(channel);
+    return it != m_channels.end() && !it->second.response.empty();
 }
 
 void H2OriginLink::failStream(State &c, std::string why)
@@ -440,8 +488,10 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                 if (!c)
                     return;
                 touched.push_back(channel);
-                if (c->tunnel)
-                    return; // the origin half-closed the WebSocket; the reset/close follows
+                if (c->tunnel) {
+                    c->tunnelEnded = true; // the origin half-closed the WebSocket
+                    return;
+                }
                 if (c->expectedLength >= 0 && std::uint64_t(c->expectedLength) != c->received) {
                     streamError(channel, *c,
                                 "the origin's body (" + std::to_string(c->received)
@@ -462,8 +512,17 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                     streamError(channel, *c,
                                 "the origin reset the stream (" + http2::errorCodeName(e.code)
                                     + ")");
-                else if (c->tunnel)
-                    streamError(channel, *c, "the origin closed the WebSocket stream");
+                else if (c->tunnel) {
+                    c->tunnelEnded = true; // closed without an error: both sides ended
+                    c->stream = 0;
+                }
+            } else if constexpr (std::is_same_v<T, http2::SettingsReceived>) {
+                for (auto &[id, c] : m_channels) {
+                    if (!c.heldUpgrade.empty()) {
+                        submitUpgrade(c);
+                        touched.push_back(id);
+                    }
+                }
             } else if constexpr (std::is_same_v<T, http2::GoAwayReceived>) {
                 m_goAway = true;
             } else if constexpr (std::is_same_v<T, http2::ConnectionFailed>) {

@@ -54,6 +54,13 @@ public:
     // The stream the channel's request went out on, the last one when none is in flight.
     http2::StreamId stream(Channel channel) const;
 
+    // RFC 8441 §5: a WebSocket's half-closes are END_STREAM. The channel's user ended its side
+    // (frames to `wire`); takeTunnelEnded() is true once, when the origin ended its own.
+    void endTunnel(Channel channel, MonoTime now, std::string &wire);
+    bool takeTunnelEnded(Channel channel);
+    // A local answer (the 501 for a WebSocket the origin cannot take) is waiting to be taken.
+    bool hasResponse(Channel channel) const;
+
     // Hold back a channel's response (its reader is full): its DATA is not acknowledged, so
     // the origin stops at the stream's window while the other channels go on.
     void pause(Channel channel, bool paused, MonoTime now, std::string &wire);
@@ -79,6 +86,10 @@ private:
         bool webSocket = false;   // the current stream is an extended CONNECT
         bool tunnel = false;      // ...and it was accepted: bytes are raw both ways now
         std::string webSocketKey; // the client's Sec-WebSocket-Key, for the 101's Accept
+        // RFC 8441 §3: an extended CONNECT waits here until the origin's SETTINGS arrived.
+        http2::Fields heldUpgrade;
+        bool tunnelEnded = false; // the origin ended the WebSocket stream
+        bool tunnelEndTaken = false;
         std::string method;
         http2::Fields trailers;
         std::int64_t expectedLength = -1; // the response's Content-Length
@@ -92,6 +103,7 @@ private:
     explicit H2OriginLink(const Http1Limits &http1) : m_http1(http1) {}
     void onRequestEvent(State &c, http1::RequestEvent &event);
     void onH2Event(http2::H2Event &event, std::vector<Channel> &touched);
+    void submitUpgrade(State &c);
     void failStream(State &c, std::string why);
     void streamError(Channel channel, State &c, std::string why);
     State *byStream(http2::StreamId stream, Channel &channel);

@@ -604,7 +604,7 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                     }
                 } else if constexpr (std::is_same_v<T, ShutdownServer>) {
                     if (const ServerId id = ownerId(s, c.id, false); id && pooled(id)) {
-                        m_pool->shutdown(id, out);
+                        m_pool->shutdown(id, now, out);
                     } else if (id) {
                         c.id = id;
                         out.push_back(std::move(c));

@@ -156,6 +156,11 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
         return;
     m_now = now;
     dispatchEvent(event, now, out);
+    // An answer the h2 link made itself while the session was sending (a WebSocket the origin
+    // cannot take) is taken here, outside the send path that produced it.
+    if (const ServerId id = std::exchange(m_linkAnswer, 0);
+        id && m_serverH2.count(id) && m_mode != Mode::Closed)
+        serverPlaintext(id, {}, now, out);
     // An exchange's intermediate milestones (request seen, connected, response head) are
     // published once per event, not once each: a fast exchange costs one copy, not three.
     if (m_exchangeDirty && m_exchange)
@@ -367,6 +372,8 @@ void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vecto
         std::string wire;
         h2->second.link->fromSession(0, plaintext, m_now, wire);
         plaintext = std::move(wire);
+        if (h2->second.link->hasResponse(0))
+            m_linkAnswer = id;
     }
     sendServerWire(id, std::move(plaintext), out);
 }
@@ -423,8 +430,11 @@ void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoT
     const bool failed = link.channelFailed(0);
     const std::string error = failed ? link.channelError(0) : std::string();
     const std::string h1 = link.takeResponse(0);
+    const bool tunnelEnded = link.takeTunnelEnded(0);
     if (!h1.empty())
         onServerBytes(id, h1, now, out);
+    if (tunnelEnded && m_tunnel && m_tunnel->server == id && m_mode != Mode::Closed)
+        dispatchEvent(ServerEof{id}, now, out); // END_STREAM on an extended CONNECT
     if (failed && m_serverH2.count(id) && m_mode != Mode::Closed)
         dispatchEvent(ServerGone{id, "HTTP/2: " + error}, now, out);
 }
@@ -489,7 +499,8 @@ void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::ve
     if (m_tunnel) {
         m_tunnel->lastActivity = now;
         m_tunnel->flow.bytesClientToServer += data.size();
-        out.push_back(SendToServer{m_tunnel->server, std::string(data)});
+        // Through the server's TLS and HTTP/2 when it has them (an upgraded exchange).
+        sendServer(m_tunnel->server, std::string(data), out);
         return;
     }
     if (m_clientEof)
@@ -525,9 +536,15 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
         }
         m_tunnel->clientEof = true;
         m_tunnel->lastActivity = now;
+        const auto h2 = m_serverH2.find(m_tunnel->server);
+        if (h2 != m_serverH2.end()) { // an extended CONNECT: END_STREAM, the connection stays
+            std::string wire;
+            h2->second.link->endTunnel(0, now, wire);
+            sendServerWire(m_tunnel->server, std::move(wire), out);
+        }
         if (m_tunnel->serverEof)
             closeTunnel("closed by both sides", now, out);
-        else
+        else if (h2 == m_serverH2.end())
             out.push_back(ShutdownServer{m_tunnel->server});
         return;
     }
@@ -1400,7 +1417,7 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
             onSniffData(now, out);
     } else if (!early.empty()) {
         m_tunnel->flow.bytesClientToServer += early.size();
-        out.push_back(SendToServer{m_tunnel->server, std::move(early)});
+        sendServer(m_tunnel->server, std::move(early), out);
     }
     if (!m_tunnel)
         return;

@@ -201,6 +201,7 @@ private:
         flow::Connection record;
     };
     std::map<ServerId, OriginH2> m_serverH2;
+    ServerId m_linkAnswer = 0; // its link answered locally: deliver after this event
     MonoTime m_now = 0;          // of the event being handled
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;

@@ -248,6 +248,8 @@ void OriginPool::deliverH2(Conn &c, const std::vector<std::uint32_t> &channels, 
         std::string data = c.h2->takeResponse(ch);
         if (!data.empty())
             m_deliveries.push_back({ch, ServerData{ch, {}}, std::move(data)});
+        if (c.h2->takeTunnelEnded(ch)) // END_STREAM on an extended CONNECT
+            m_deliveries.push_back({ch, ServerEof{ch}, {}});
         if (c.h2->channelFailed(ch)) {
             m_deliveries.push_back({ch, ServerGone{ch, "HTTP/2: " + c.h2->channelError(ch)}, {}});
             std::string wire;
@@ -349,19 +351,27 @@ void OriginPool::send(ServerId channel, std::string_view plaintext, MonoTime now
     std::string wire;
     c.h2->fromSession(channel, plaintext, now, wire);
     sendWire(c, wire, out);
-    if (c.h2->channelFailed(channel))
+    // A local answer (a WebSocket the origin cannot take) or a failed translation: delivered
+    // with the others, after the user's commands.
+    if (c.h2->channelFailed(channel) || c.h2->hasResponse(channel))
         deliverH2(c, {channel}, now, out);
 }
 
-void OriginPool::shutdown(ServerId channel, std::vector<Command> &out)
+void OriginPool::shutdown(ServerId channel, MonoTime now, std::vector<Command> &out)
 {
     const auto ch = m_channels.find(channel);
     if (ch == m_channels.end())
         return;
     Conn &c = *m_conns.at(ch->second);
-    if (!c.h2 && c.secured)
+    if (!c.h2 && c.secured) {
         out.push_back(ShutdownServer{c.id});
-    // On a shared connection the stream stays open until its user closes the channel.
+        return;
+    }
+    if (c.h2) { // RFC 8441 §5: the WebSocket's half-close is END_STREAM on its stream
+        std::string wire;
+        c.h2->endTunnel(channel, now, wire);
+        sendWire(c, wire, out);
+    }
 }
 
 void OriginPool::close(ServerId channel, MonoTime now, std::vector<Command> &out)

@@ -48,7 +48,7 @@ public:
 
     void send(ServerId channel, std::string_view plaintext, MonoTime now,
               std::vector<Command> &out);
-    void shutdown(ServerId channel, std::vector<Command> &out);
+    void shutdown(ServerId channel, MonoTime now, std::vector<Command> &out);
     // Done with it: an HTTP/1.1 connection is closed, an HTTP/2 stream still open reset.
     void close(ServerId channel, MonoTime now, std::vector<Command> &out);
     // Done with it, and the exchange ended clean: an HTTP/1.1 connection is kept idle.
