@@ -366,6 +366,24 @@ class WebSocketToH2OriginWithoutRfc8441(H2OriginCase):
         self.assertEqual(len(entries), 1, entries)
         self.assertEqual(entries[0]["response"]["status"], 501, entries[0]["response"])
 
+    # The origin's SETTINGS are already known (the connection to it is shared with an earlier
+    # stream): the proxy's 501 is decided while the request is sent, and still reaches the
+    # client.
+    def test_501_on_a_connection_whose_settings_are_known(self):
+        c = self.client()
+        c.conn.send_headers(1, [(":method", "GET"), (":scheme", "https"),
+                                (":authority", self.authority), (":path", "/first")],
+                            end_stream=True)
+        c.flush()
+        self.assertEqual(c.body(1), b"ok\n")
+        c.conn.send_headers(3, self.websocket_request())
+        c.flush()
+        resp = c.wait(response_to(3))
+        self.assertEqual(dict(resp.headers)[b":status"], b"501", resp.headers)
+        self.assertIn(b"does not allow extended CONNECT", c.body(3))
+        streams = self.origin.streams()
+        self.assertEqual([s[":path"] for s in streams], ["/first"], streams)
+
 
 
 class ProtocolOnlyAfterTheOriginsSettings(H2OriginCase):
