@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <set>
+
 using namespace ts;
 using namespace ts::proxy;
 
@@ -38,6 +40,7 @@ struct World
     std::map<ServerId, ServerConnected> connected;
     std::map<ServerId, ServerConnectFailed> failed;
     std::map<ServerId, std::string> gone;
+    std::set<ServerId> eof;
     std::vector<flow::Connection> records;
 
     explicit World(std::vector<std::string> originAlpn, std::string name = "origin.test")
@@ -123,6 +126,8 @@ struct World
                 response[d.channel] += d.data;
             else if (auto *g = std::get_if<ServerGone>(&d.event))
                 gone[d.channel] = g->reason;
+            else if (std::get_if<ServerEof>(&d.event))
+                eof.insert(d.channel);
         }
     }
 
@@ -257,6 +262,68 @@ private slots:
         w.run();
         w.take();
         QVERIFY(w.response[1].find(std::string(1000, 'a')) != std::string::npos);
+    }
+
+    // An HTTP/1.1 WebSocket handshake on a channel goes as extended CONNECT (RFC 8441); the
+    // origin's 200 is the 101, bytes are raw both ways, and the half-closes are END_STREAM.
+    void webSocketChannelIsExtendedConnect()
+    {
+        World w({"h2"});
+        w.pool->open(1, "origin.test", 443, 0, w.out);
+        w.run();
+        w.pool->send(1,
+                     "GET /chat HTTP/1.1\r\nHost: origin.test\r\nConnection: Upgrade\r\n"
+                     "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     0, w.out);
+        w.run();
+        const ServerId conn = w.origins.begin()->first;
+        Origin &origin = w.origins.at(conn);
+        http2::StreamId stream = 0;
+        for (const http2::H2Event &e : origin.events)
+            if (const auto *h = std::get_if<http2::HeadersReceived>(&e)) {
+                stream = h->stream;
+                QVERIFY(std::count(h->fields.begin(), h->fields.end(),
+                                   std::pair<std::string, std::string>{":protocol", "websocket"}));
+                QVERIFY(std::count(h->fields.begin(), h->fields.end(),
+                                   std::pair<std::string, std::string>{":method", "CONNECT"}));
+            }
+        QVERIFY(stream);
+        QVERIFY(origin.h2->submitResponse(stream, {{":status", "200"}}, false).ok());
+        w.flushOrigin(conn);
+        w.run();
+        QVERIFY2(w.response[1].rfind("HTTP/1.1 101", 0) == 0, w.response[1].c_str());
+        QVERIFY(w.response[1].find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
+        w.response[1].clear();
+
+        w.pool->send(1, "hello", 0, w.out);
+        w.run();
+        std::string got;
+        for (const http2::H2Event &e : origin.events)
+            if (const auto *d = std::get_if<http2::DataReceived>(&e))
+                got += d->data;
+        QCOMPARE(got, std::string("hello"));
+        origin.h2->submitData(stream, "world");
+        origin.h2->endStream(stream);
+        w.flushOrigin(conn);
+        w.run();
+        QCOMPARE(w.response[1], std::string("world"));
+        QVERIFY(w.eof.count(1));
+        QVERIFY(!w.gone.count(1));
+
+        origin.events.clear();
+        w.pool->shutdown(1, 0, w.out);
+        w.run();
+        w.pool->close(1, 0, w.out);
+        w.run();
+        bool ended = false;
+        for (const http2::H2Event &e : origin.events) {
+            if (const auto *end = std::get_if<http2::StreamEnded>(&e))
+                ended = ended || end->stream == stream;
+            if (const auto *closed = std::get_if<http2::StreamClosed>(&e))
+                QCOMPARE(closed->code, std::uint32_t(0)); // never CANCEL
+        }
+        QVERIFY(ended);
     }
 
     // An origin that speaks HTTP/1.1 gets a connection per user at a time; a released one is
