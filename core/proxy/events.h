@@ -39,6 +39,14 @@ struct ServerConnected
     // "via http://127.0.0.1:3128 → socks5h://…" (redacted); empty: direct. (Initialized, so
     // that brace-initializing the fields before it stays warning-free.)
     std::string via = {};
+    // Through a chain whose last hop is an http(s) proxy, for an OpenServer with plainHttp: the
+    // connection ends at that proxy, not at the destination. Requests go to it in absolute-form
+    // (http://host:port/path), with a Proxy-Authorization field holding proxyAuthorization when
+    // that is not empty. That value carries the hop's credentials: it goes into the bytes sent
+    // and nowhere else (never a flow, never a log).
+    bool forwarding = false;
+    std::string proxyAuthorization = {};
+    std::string forwardHop = {}; // "hop 2 (http://alice:***@127.0.0.1:3128)", for messages
 };
 struct ServerConnectFailed
 {
@@ -126,6 +134,10 @@ struct OpenServer
     std::string host;
     std::uint16_t port = 0;
     bool reusable = true; // the engine may hand out a pooled connection to host:port
+    // The connection carries plain http:// requests (not CONNECT, TLS or an Upgrade): through
+    // a chain ending in an http(s) hop the engine may stop at that hop and report forwarding
+    // in ServerConnected, instead of tunnelling to host:port.
+    bool plainHttp = false;
 };
 struct SendToServer
 {

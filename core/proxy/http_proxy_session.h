@@ -66,6 +66,10 @@ private:
         bool retryable = false;
         ConnectFailure connectFailure = ConnectFailure::Other;
         std::string pendingToServer; // bytes held until the server is connected
+        // The server connection ends at an upstream proxy (ServerConnected::forwarding), named
+        // like "hop 2 (http://…)"; empty when it reaches the destination.
+        std::string forwardHop;
+        bool forwardHopHasCredentials = false;
         http1::ResponseParser responseParser;
         MonoTime openedAt = 0;
         MonoTime requestCompleteAt = 0;
