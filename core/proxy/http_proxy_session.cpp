@@ -1144,6 +1144,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         if (ex.clientIs10)
             toClient.version = Version::Http10;
         removeHopByHop(toClient.headers);
+        removeHeader(toClient.headers, kLocalErrorField); // ours alone (another Tunnelscope's)
         if (h.status == 101) {
             if (!ex.upgradeRequested || ex.clientIs10) {
                 failExchange(502, "Bad Gateway", "the server switched protocols unasked", now, out);
@@ -1365,6 +1366,10 @@ void HttpProxySession::respondLocally(int status, std::string_view reason, std::
     ResponseHead head{
         ex.clientIs10 ? Version::Http10 : Version::Http11, status, std::string(reason), {}};
     head.headers.push_back({"Content-Type", std::move(contentType)});
+    // The proxy's own error answer, not the origin's: clients (the composer, tunnelscope send)
+    // key on this field rather than on the body's wording.
+    if (!error.empty())
+        head.headers.push_back({std::string(kLocalErrorField), "1"});
     for (Header &h : extra)
         head.headers.push_back(std::move(h));
     head.headers.push_back({"Content-Length", std::to_string(body.size())});

@@ -25,6 +25,10 @@ class H2OriginLink;
 // proxy's own info page, and every local error answer. Sans-IO:
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
+// The field that marks an error answer the proxy made itself ("X-Tunnelscope-Error: 1"), so
+// that clients need not read its body. Never passed on from a server's response.
+inline constexpr std::string_view kLocalErrorField = "X-Tunnelscope-Error";
+
 class HttpProxySession
 {
 public:

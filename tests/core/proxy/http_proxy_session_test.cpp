@@ -280,10 +280,24 @@ private Q_SLOTS:
         h.feed(ServerConnectFailed{open.id, ConnectFailure::Other, message, -1, via});
         const std::string answer = h.toClient();
         QVERIFY(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+        QVERIFY(answer.find("\r\nX-Tunnelscope-Error: 1\r\n") != std::string::npos); // ours
         QVERIFY(answer.find(message) != std::string::npos);
         const flow::Flow f = h.lastFlow();
         QCOMPARE(f.error, message);
         QCOMPARE(f.upstream, via);
+    }
+
+    // The field that marks the proxy's own error answers never comes from a server.
+    void serversCannotMarkAnswersAsTheProxys()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.server(open.id, "HTTP/1.1 502 Bad Gateway\r\nx-tunnelscope-error: 1\r\n"
+                          "Content-Length: 2\r\n\r\nno");
+        QCOMPARE(h.toClient(),
+                 std::string("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 2\r\n\r\nno"));
     }
 
     // Through a chain ending in an http(s) proxy the engine stops at that proxy (forwarding):
