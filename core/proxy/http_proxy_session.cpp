@@ -1302,8 +1302,12 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
             && now >= std::max(ex.lastServerActivity, ex.requestCompleteAt) + t.response) {
             dropServer(ex.server, out);
             ex.server = 0;
-            const std::string message = "no response from " + ex.target.authority() + " within "
-                                        + secondsText(t.response);
+            // Forwarding, the silent one is the upstream proxy: name it.
+            const std::string from = ex.forwardHop.empty() ? ex.target.authority()
+                                                           : ex.forwardHop + " (forwarding to "
+                                                                 + ex.target.authority() + ")";
+            const std::string message
+                = "no response from " + from + " within " + secondsText(t.response);
             if (!ex.headSent)
                 failExchange(504, "Gateway Timeout", message, now, out);
             else

@@ -665,6 +665,16 @@ class FailingHops(UpstreamTestCase):
         self.assertIn("did not answer within 2 s", body)
         self.assertNamesHop(e["_error"], 2, hop)
 
+    def test_silent_forwarding_hop_times_out_with_504_naming_it(self):
+        # The last hop takes the forwarded request and never answers: the response timeout.
+        silent = Silent()
+        self.addCleanup(silent.stop)
+        hop = f"http://{HOST}:{silent.port}"
+        body, e, _, _ = self.fail_through(hop, status=504, extra=("--response-timeout", "2"))
+        self.assertIn(f"no response from hop 1 ({hop}) (forwarding to {HOST}:{self.nginx.port})",
+                      body)
+        self.assertNamesHop(e["_error"], 1, hop)
+
 
 class Startup(unittest.TestCase):
     def run_tunnelscope(self, *args):

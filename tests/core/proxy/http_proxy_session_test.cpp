@@ -438,6 +438,23 @@ private Q_SLOTS:
         QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
     }
 
+    void silentForwardingHopIsNamedInThe504()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        ServerConnected up{open.id, "127.0.0.1:3128", false, h.now, h.now, "via http://p:1"};
+        up.forwarding = true;
+        up.forwardHop = "hop 2 (http://127.0.0.1:3129)";
+        h.feed(up);
+        h.now += 60 * kSecond;
+        h.feed(Tick{});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+        QCOMPARE(h.lastFlow().error,
+                 std::string("no response from hop 2 (http://127.0.0.1:3129) (forwarding to h:1) "
+                             "within 60 s"));
+    }
+
     void originDyingMidResponseClosesTheClient()
     {
         Harness h;
