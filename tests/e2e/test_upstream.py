@@ -502,6 +502,42 @@ class OneHop(UpstreamTestCase):
         # One tunnel through squid carried both requests.
         self.assertEqual(eventually(tunnels, lambda n: n > before) - before, 1)
 
+    def test_websocket_upgrade_tunnels_through_squid(self):
+        # An Upgrade needs the origin's own connection: CONNECT through the chain, not
+        # absolute-form forwarding, even with squid as the last hop.
+        from test_h2 import WsEchoOrigin, ws_frame, ws_parse
+        origin = WsEchoOrigin().start()
+        self.addCleanup(origin.stop)
+        proxy = self.start_proxy("--upstream", self.squid.url)
+        with socket.create_connection((HOST, proxy.port), timeout=10) as c:
+            key = base64.b64encode(os.urandom(16)).decode()
+            c.sendall((f"GET http://{HOST}:{origin.port}/ HTTP/1.1\r\n"
+                       f"Host: {HOST}:{origin.port}\r\nConnection: Upgrade\r\n"
+                       f"Upgrade: websocket\r\nSec-WebSocket-Key: {key}\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(4096)
+                self.assertTrue(chunk, buf)
+                buf += chunk
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+            c.sendall(ws_frame(b"through squid"))
+            frames = []
+            while not frames:
+                frames, buf = ws_parse(buf)
+                if not frames:
+                    chunk = c.recv(4096)
+                    self.assertTrue(chunk)
+                    buf += chunk
+            self.assertEqual(frames[0], (0x1, b"through squid"))
+            c.sendall(ws_frame(b"\x03\xe8", opcode=0x8))  # close, 1000
+            while c.recv(4096):
+                pass  # the origin's close frame, then its end
+        self.finish(proxy)
+        self.assertLogged(self.squid, rf"CONNECT {HOST}:{origin.port} ")
+        self.assertNotIn(f"GET http://{HOST}:{origin.port}/", self.squid.access_log())
+
     def test_direct_and_forwarded_connections_are_pooled_apart(self):
         # The same origin direct and through squid, on one worker (one pool): each request
         # reuses the connection pooled for its own kind, never the other's (squid logs
