@@ -355,6 +355,59 @@ private Q_SLOTS:
         hop.stop();
     }
 
+    // Engine::setUpstream (the settings dialog's hook) changes the chain of connections opened
+    // from then on: direct, then through a second engine (forwarded to it: its flow is the
+    // exchange itself), then direct again.
+    void upstreamChangesApplyToNewConnections()
+    {
+        TinyOrigin origin;
+        flow::FlowStore hopStore;
+        QTemporaryDir hopDir;
+        Engine hop(testConfig(hopDir), hopStore);
+        QVERIFY(hop.start().ok());
+        flow::FlowStore mainStore;
+        QTemporaryDir mainDir;
+        Engine main(testConfig(mainDir), mainStore);
+        QVERIFY(main.start().ok());
+        const QString address = main.listenAddress();
+        auto send = [&](const QString &path) {
+            RequestSender sender;
+            sender.setProxy(u"127.0.0.1"_s, quint16(address.section(u':', -1).toUInt()));
+            QSignalSpy spy(&sender, &RequestSender::finished);
+            ComposedRequest request;
+            request.url = origin.url(path);
+            sender.send(request);
+            ComposedResponse r;
+            if (spy.wait(15'000))
+                r = spy.at(0).at(1).value<ComposedResponse>();
+            else
+                r.error = u"no answer"_s;
+            return r;
+        };
+        auto hopPaths = [&] {
+            QStringList paths;
+            hopStore.flush();
+            for (std::size_t i = 0; i < hopStore.size(); ++i)
+                paths << QString::fromStdString(hopStore.at(i).path);
+            return paths;
+        };
+
+        QCOMPARE(send(u"/one"_s).status, 200);
+        auto rules = upstream::ChainRules::parseText("http://" + hop.listenAddress().toStdString());
+        QVERIFY(rules.ok());
+        main.setUpstream(*rules);
+        QCOMPARE(main.upstream()->defaultChain(), rules->defaultChain());
+        const ComposedResponse through = send(u"/two"_s);
+        QCOMPARE(through.status, 200);
+        QCOMPARE(through.body, "GET /two "_ba);
+        main.setUpstream(upstream::ChainRules{});
+        QCOMPARE(send(u"/three"_s).status, 200);
+        QTRY_COMPARE(hopPaths(), QStringList{u"/two"_s});
+        QCOMPARE(origin.requests.size(), 3);
+        main.stop();
+        hop.stop();
+    }
+
     void configForChoices()
     {
         EngineConfig base;
