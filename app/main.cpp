@@ -70,6 +70,13 @@ ts::ui::Settings applySavedSettings(const QStringList &arguments, ts::app::Optio
         s.verifyUpstream = false;
     else
         e.verifyServers = s.verifyUpstream;
+    if (given(arguments, QStringLiteral("upstream"))
+        || given(arguments, QStringLiteral("upstream-rule"))) {
+        s.upstreamHops = options.upstreamHops;
+        s.upstreamRules = options.upstreamRules;
+    } else if (auto chains = s.upstreamChains()) {
+        e.upstream = std::move(*chains); // validate() passed: it parses
+    }
     if (given(arguments, QStringLiteral("body-memory")))
         s.bodyMemoryMiB = qint64(options.bodyMemoryBytes >> 20);
     else
@@ -214,6 +221,9 @@ int main(int argc, char *argv[])
     };
     controls.setVerifyServers = [&engine](bool verify) {
         engine.setVerifyServers(verify);
+    };
+    controls.setUpstream = [&engine](const ts::upstream::ChainRules &rules) {
+        engine.setUpstream(rules);
     };
     controls.setFrameLogCapacity = [&engine](std::size_t frames) {
         engine.setFrameLogCapacity(frames);

@@ -302,6 +302,8 @@ ParseOutcome parseOptions(const QStringList &arguments)
         if (!rules)
             return fail(u"upstream proxies: "_s + QString::fromStdString(rules.error().message));
         o.engine.upstream = std::move(*rules);
+        o.upstreamHops = parser.values(upstreamProxy);
+        o.upstreamRules = parser.values(upstreamRule);
     }
     if (parser.isSet(har)) {
         if (!o.headless)

@@ -12,6 +12,10 @@ namespace ts::app {
 struct Options
 {
     engine::EngineConfig engine;
+    // --upstream and --upstream-rule as given (parsed into engine.upstream), for the window's
+    // Preferences to show what is in effect.
+    QStringList upstreamHops;
+    QStringList upstreamRules;
     bool headless = false;
     QString harPath;
     quint64 bodyMemoryBytes = 0; // 0: the store's default

@@ -72,29 +72,54 @@
         <translation>&apos;%1&apos; ist kein Host-Muster: erlaubt sind Buchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; und &apos;?&apos; (oder re:REGEX).</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="104"/>
+        <location filename="../ui/dialogs/settings.cpp" line="69"/>
+        <source>Enter a proxy URL, like http://127.0.0.1:3128.</source>
+        <translation>Geben Sie eine Proxy-URL ein, etwa http://127.0.0.1:3128.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="83"/>
+        <source>&apos;%1&apos; is not a rule: write HOST GLOBS = CHAIN, like *.corp.example = http://proxy:3128 or 10.* = direct.</source>
+        <translation>&apos;%1&apos; ist keine Regel: schreiben Sie HOST-MUSTER = KETTE, etwa *.corp.example = http://proxy:3128 oder 10.* = direct.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="158"/>
         <source>Enter an address to listen on, like 127.0.0.1.</source>
         <translation>Geben Sie die Adresse an, auf der gelauscht werden soll, etwa 127.0.0.1.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="107"/>
+        <location filename="../ui/dialogs/settings.cpp" line="161"/>
         <source>&apos;%1&apos; is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
         <translation>&apos;%1&apos; ist keine IP-Adresse (127.0.0.1, ::1, 0.0.0.0 ...).</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="113"/>
+        <location filename="../ui/dialogs/settings.cpp" line="167"/>
         <source>The HTTP listener already uses port %1.</source>
         <translation>Port %1 wird bereits vom HTTP-Listener verwendet.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="122"/>
+        <location filename="../ui/dialogs/settings.cpp" line="176"/>
         <source>Line %1: %2</source>
         <translation>Zeile %1: %2</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings.cpp" line="130"/>
+        <location filename="../ui/dialogs/settings.cpp" line="184"/>
         <source>One body cannot keep more than the memory budget (%1 KiB).</source>
         <translation>Ein einzelner Body kann nicht mehr als das Speicherbudget (%1 KiB) belegen.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="191"/>
+        <source>Hop %1: %2</source>
+        <translation>Hop %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="195"/>
+        <source>A chain has at most %1 hops.</source>
+        <translation>Eine Kette hat höchstens %1 Hops.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings.cpp" line="200"/>
+        <source>Rule %1: %2</source>
+        <translation>Regel %1: %2</translation>
     </message>
 </context>
 <context>
@@ -368,7 +393,7 @@
         <translation>Composer</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/composer/composer_pane.cpp" line="81"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="87"/>
         <source>Sent %n request(s): </source>
         <translation>
             <numerusform>%n Anfrage gesendet: </numerusform>
@@ -376,179 +401,179 @@
         </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="82"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="88"/>
         <source>%1 answered, %2 failed</source>
         <translation>%1 beantwortet, %2 fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="107"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="113"/>
         <source>https://example.com/path</source>
         <translation>https://example.com/path</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="110"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="116"/>
         <source>HTTP/1.1</source>
         <translation>HTTP/1.1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="111"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="117"/>
         <source>HTTP/2</source>
         <translation>HTTP/2</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="112"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="118"/>
         <source>Send</source>
         <translation>Senden</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="127"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="133"/>
         <source>× </source>
         <translation>× </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="132"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="138"/>
         <source>at once: </source>
         <translation>gleichzeitig: </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="133"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="139"/>
         <source>Send N times</source>
         <translation>N-mal senden</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="146"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="264"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="146"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="198"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="264"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="204"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
         <source>Value</source>
         <translation>Wert</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="151"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="157"/>
         <source>Add</source>
         <translation>Hinzufügen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="158"/>
         <source>Remove</source>
         <translation>Entfernen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
         <source>No body</source>
         <translation>Kein Body</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
         <source>Text</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
         <source>File</source>
         <translation>Datei</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="176"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
         <source>Form (url-encoded)</source>
         <translation>Formular (URL-kodiert)</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="185"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
         <source>Choose…</source>
         <translation>Auswählen…</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="187"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="193"/>
         <source>Body from a file</source>
         <translation>Body aus einer Datei</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="198"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="204"/>
         <source>Key</source>
         <translation>Schlüssel</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="212"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="218"/>
         <source>Direct (no upstream proxy)</source>
         <translation>Direkt (kein Upstream-Proxy)</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="214"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="220"/>
         <source>The proxy&apos;s own upstream rules</source>
         <translation>Die Upstream-Regeln des Proxys</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="216"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="222"/>
         <source>Through these hops, first hop first:</source>
         <translation>Über diese Hops, den ersten zuerst:</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="224"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="230"/>
         <source>http://127.0.0.1:3128
 socks5h://user:password@10.0.0.2:1080</source>
         <translation>http://127.0.0.1:3128
 socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="226"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="232"/>
         <source>Verify origin certificates</source>
         <translation>Zertifikate der Ursprungsserver prüfen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="244"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="273"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="250"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="279"/>
         <source>Headers</source>
         <translation>Header</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="245"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="272"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="251"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="278"/>
         <source>Body</source>
         <translation>Body</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="246"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="252"/>
         <source>Chain</source>
         <translation>Kette</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="256"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="262"/>
         <source>Nothing sent yet.</source>
         <translation>Noch nichts gesendet.</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="292"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="298"/>
         <source>History</source>
         <translation>Verlauf</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="345"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="351"/>
         <source>Cannot read the body file %1: %2</source>
         <translation>Die Body-Datei %1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="488"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="494"/>
         <source>Chain: %1</source>
         <translation>Kette: %1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="494"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="500"/>
         <source>Chain: at most %1 hops</source>
         <translation>Kette: höchstens %1 Hops</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="502"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="508"/>
         <source>The composer&apos;s engine did not start: %1</source>
         <translation>Die Engine des Composers konnte nicht gestartet werden: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/composer/composer_pane.cpp" line="547"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="553"/>
         <source>Sending %n request(s)…</source>
         <translation>
             <numerusform>%n Anfrage wird gesendet…</numerusform>
@@ -556,27 +581,27 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="547"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="553"/>
         <source>Sending…</source>
         <translation>Wird gesendet…</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="584"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="590"/>
         <source>No response: %1</source>
         <translation>Keine Antwort: %1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="590"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="596"/>
         <source>from the proxy: %1</source>
         <translation>vom Proxy: %1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="596"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="602"/>
         <source>connect %1 · sent %2 · first byte %3 · complete %4</source>
         <translation>verbunden %1 · gesendet %2 · erstes Byte %3 · fertig %4</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="633"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="639"/>
         <source>failed</source>
         <translation>fehlgeschlagen</translation>
     </message>
@@ -1159,67 +1184,67 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::MainWindow</name>
     <message>
-        <location filename="../ui/main_window.cpp" line="124"/>
-        <location filename="../ui/main_window.cpp" line="799"/>
+        <location filename="../ui/main_window.cpp" line="128"/>
+        <location filename="../ui/main_window.cpp" line="803"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="236"/>
+        <location filename="../ui/main_window.cpp" line="240"/>
         <source>&amp;Open Session…</source>
         <translation>Sitzung ö&amp;ffnen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="241"/>
+        <location filename="../ui/main_window.cpp" line="245"/>
         <source>&amp;Save Session</source>
         <translation>Sitzung &amp;speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="246"/>
+        <location filename="../ui/main_window.cpp" line="250"/>
         <source>Save Session &amp;As…</source>
         <translation>Sitzung speichern &amp;unter…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="251"/>
+        <location filename="../ui/main_window.cpp" line="255"/>
         <source>&amp;Import HAR…</source>
         <translation>HAR &amp;importieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="259"/>
+        <location filename="../ui/main_window.cpp" line="263"/>
         <source>&amp;Preferences…</source>
         <translation>&amp;Einstellungen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="266"/>
+        <location filename="../ui/main_window.cpp" line="270"/>
         <source>&amp;Certificate authority and browser…</source>
         <translation>&amp;Zertifizierungsstelle und Browser…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="618"/>
-        <location filename="../ui/main_window.cpp" line="644"/>
-        <location filename="../ui/main_window.cpp" line="652"/>
+        <location filename="../ui/main_window.cpp" line="622"/>
+        <location filename="../ui/main_window.cpp" line="648"/>
+        <location filename="../ui/main_window.cpp" line="656"/>
         <source>Open Session</source>
         <translation>Sitzung öffnen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="619"/>
+        <location filename="../ui/main_window.cpp" line="623"/>
         <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
         <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="627"/>
-        <location filename="../ui/main_window.cpp" line="681"/>
-        <location filename="../ui/main_window.cpp" line="687"/>
+        <location filename="../ui/main_window.cpp" line="631"/>
+        <location filename="../ui/main_window.cpp" line="685"/>
+        <location filename="../ui/main_window.cpp" line="691"/>
         <source>Import HAR</source>
         <translation>HAR importieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="645"/>
+        <location filename="../ui/main_window.cpp" line="649"/>
         <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
         <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="673"/>
+        <location filename="../ui/main_window.cpp" line="677"/>
         <source>Opened %1: %n flow(s)</source>
         <translation>
             <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1227,23 +1252,23 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="682"/>
+        <location filename="../ui/main_window.cpp" line="686"/>
         <source>Cannot read %1: %2</source>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="767"/>
-        <location filename="../ui/main_window.cpp" line="783"/>
+        <location filename="../ui/main_window.cpp" line="771"/>
+        <location filename="../ui/main_window.cpp" line="787"/>
         <source>Save Session</source>
         <translation>Sitzung speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="768"/>
+        <location filename="../ui/main_window.cpp" line="772"/>
         <source>Tunnelscope session (*.tss)</source>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="784"/>
+        <location filename="../ui/main_window.cpp" line="788"/>
         <source>The session was not saved.
 
 %1</source>
@@ -1252,7 +1277,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="791"/>
+        <location filename="../ui/main_window.cpp" line="795"/>
         <source>Saved %n flow(s) to %1</source>
         <translation>
             <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1260,200 +1285,200 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="801"/>
+        <location filename="../ui/main_window.cpp" line="805"/>
         <source>%1 — Tunnelscope</source>
         <translation>%1 — Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="803"/>
+        <location filename="../ui/main_window.cpp" line="807"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="806"/>
+        <location filename="../ui/main_window.cpp" line="810"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="212"/>
+        <location filename="../ui/main_window.cpp" line="216"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="332"/>
+        <location filename="../ui/main_window.cpp" line="336"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="255"/>
+        <location filename="../ui/main_window.cpp" line="259"/>
         <source>&amp;Export HAR…</source>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="271"/>
+        <location filename="../ui/main_window.cpp" line="275"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="354"/>
+        <location filename="../ui/main_window.cpp" line="358"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="324"/>
+        <location filename="../ui/main_window.cpp" line="328"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="735"/>
-        <location filename="../ui/main_window.cpp" line="745"/>
+        <location filename="../ui/main_window.cpp" line="739"/>
+        <location filename="../ui/main_window.cpp" line="749"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="628"/>
-        <location filename="../ui/main_window.cpp" line="736"/>
+        <location filename="../ui/main_window.cpp" line="632"/>
+        <location filename="../ui/main_window.cpp" line="740"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="130"/>
+        <location filename="../ui/main_window.cpp" line="134"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="277"/>
-        <location filename="../ui/main_window.cpp" line="935"/>
+        <location filename="../ui/main_window.cpp" line="281"/>
+        <location filename="../ui/main_window.cpp" line="957"/>
         <source>&amp;Pause</source>
         <translation>&amp;Pausieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="282"/>
+        <location filename="../ui/main_window.cpp" line="286"/>
         <source>Stop showing new flows (the proxy keeps running)</source>
         <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="285"/>
+        <location filename="../ui/main_window.cpp" line="289"/>
         <source>C&amp;lear</source>
         <translation>&amp;Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="289"/>
+        <location filename="../ui/main_window.cpp" line="293"/>
         <source>Forget every recorded flow</source>
         <translation>Alle aufgezeichneten Flows verwerfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="293"/>
+        <location filename="../ui/main_window.cpp" line="297"/>
         <source>&amp;Intercept TLS</source>
         <translation>TLS &amp;entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="297"/>
+        <location filename="../ui/main_window.cpp" line="301"/>
         <source>Decrypt TLS in new tunnels</source>
         <translation>TLS in neuen Tunneln entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="301"/>
+        <location filename="../ui/main_window.cpp" line="305"/>
         <source>Copy as &amp;curl</source>
         <translation>Als &amp;curl kopieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="307"/>
+        <location filename="../ui/main_window.cpp" line="311"/>
         <source>&amp;Replay</source>
         <translation>&amp;Wiederholen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="310"/>
+        <location filename="../ui/main_window.cpp" line="314"/>
         <source>Send the selected request again, as it was</source>
         <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="313"/>
+        <location filename="../ui/main_window.cpp" line="317"/>
         <source>E&amp;dit and Replay…</source>
         <translation>Be&amp;arbeiten und wiederholen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="316"/>
+        <location filename="../ui/main_window.cpp" line="320"/>
         <source>Put the selected request into the composer</source>
         <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="320"/>
+        <location filename="../ui/main_window.cpp" line="324"/>
         <source>&amp;Filter…</source>
         <translation>&amp;Filtern…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="342"/>
+        <location filename="../ui/main_window.cpp" line="346"/>
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="364"/>
+        <location filename="../ui/main_window.cpp" line="368"/>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="371"/>
+        <location filename="../ui/main_window.cpp" line="375"/>
         <source>Main</source>
         <translation>Werkzeuge</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="383"/>
+        <location filename="../ui/main_window.cpp" line="387"/>
         <source>Filter, e.g. host:example.com status&gt;=400</source>
         <translation>Filter, z. B. host:example.com status&gt;=400</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="390"/>
+        <location filename="../ui/main_window.cpp" line="394"/>
         <source>The filter language</source>
         <translation>Die Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="407"/>
+        <location filename="../ui/main_window.cpp" line="411"/>
         <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
         <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="410"/>
+        <location filename="../ui/main_window.cpp" line="414"/>
         <source>Frames left out of connection logs that reached their capacity</source>
         <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="485"/>
+        <location filename="../ui/main_window.cpp" line="489"/>
         <source>Filtering…</source>
         <translation>Wird gefiltert…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="488"/>
+        <location filename="../ui/main_window.cpp" line="492"/>
         <source>Applied in %1 ms</source>
         <translation>Angewendet in %1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="535"/>
+        <location filename="../ui/main_window.cpp" line="539"/>
         <source>Filter language</source>
         <translation>Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="578"/>
+        <location filename="../ui/main_window.cpp" line="582"/>
         <source>Select a request to copy</source>
         <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="583"/>
+        <location filename="../ui/main_window.cpp" line="587"/>
         <source>Copied as curl</source>
         <translation>Als curl kopiert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="590"/>
+        <location filename="../ui/main_window.cpp" line="594"/>
         <source>Select a request to replay</source>
         <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="604"/>
+        <location filename="../ui/main_window.cpp" line="608"/>
         <source>Select a request to edit</source>
         <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="702"/>
+        <location filename="../ui/main_window.cpp" line="706"/>
         <source>Imported %n flow(s) from %1</source>
         <translation>
             <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1461,129 +1486,134 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="749"/>
+        <location filename="../ui/main_window.cpp" line="753"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="810"/>
+        <location filename="../ui/main_window.cpp" line="814"/>
         <source>%1; new flows are added to %2 (save to keep them)</source>
         <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="897"/>
+        <location filename="../ui/main_window.cpp" line="918"/>
         <source>the listen address</source>
         <translation>die Listener-Adresse</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="898"/>
+        <location filename="../ui/main_window.cpp" line="919"/>
         <source>the listen port</source>
         <translation>den Listener-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="899"/>
+        <location filename="../ui/main_window.cpp" line="920"/>
         <source>the HTTPS proxy port</source>
         <translation>den HTTPS-Proxy-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="900"/>
+        <location filename="../ui/main_window.cpp" line="921"/>
         <source>TLS interception</source>
         <translation>die TLS-Entschlüsselung</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="901"/>
+        <location filename="../ui/main_window.cpp" line="922"/>
         <source>the pass-through hosts</source>
         <translation>die durchgeleiteten Hosts</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="902"/>
+        <location filename="../ui/main_window.cpp" line="923"/>
         <source>server certificate verification</source>
         <translation>die Prüfung der Serverzertifikate</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="903"/>
+        <location filename="../ui/main_window.cpp" line="924"/>
         <source>the frame log size</source>
         <translation>die Größe des Frame-Protokolls</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="910"/>
+        <location filename="../ui/main_window.cpp" line="925"/>
+        <source>the upstream proxies</source>
+        <translation>die Upstream-Proxys</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="932"/>
         <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
         <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="914"/>
+        <location filename="../ui/main_window.cpp" line="936"/>
         <source>Preferences</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="920"/>
+        <location filename="../ui/main_window.cpp" line="942"/>
         <source>Preferences saved</source>
         <translation>Einstellungen gespeichert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="935"/>
+        <location filename="../ui/main_window.cpp" line="957"/>
         <source>&amp;Resume</source>
         <translation>&amp;Fortsetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="953"/>
-        <location filename="../ui/main_window.cpp" line="967"/>
+        <location filename="../ui/main_window.cpp" line="975"/>
+        <location filename="../ui/main_window.cpp" line="989"/>
         <source>1 tunnel</source>
         <translation>1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="953"/>
-        <location filename="../ui/main_window.cpp" line="967"/>
+        <location filename="../ui/main_window.cpp" line="975"/>
+        <location filename="../ui/main_window.cpp" line="989"/>
         <source>%1 tunnels</source>
         <translation>%1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="962"/>
+        <location filename="../ui/main_window.cpp" line="984"/>
         <source>%1 of %2 flows</source>
         <translation>%1 von %2 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="964"/>
+        <location filename="../ui/main_window.cpp" line="986"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="965"/>
+        <location filename="../ui/main_window.cpp" line="987"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="979"/>
+        <location filename="../ui/main_window.cpp" line="1001"/>
         <source>Paused: %1 new flows not shown</source>
         <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="980"/>
+        <location filename="../ui/main_window.cpp" line="1002"/>
         <source>%1 flows not shown (arrived while paused)</source>
         <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="988"/>
+        <location filename="../ui/main_window.cpp" line="1010"/>
         <source>Memory %1 (bodies %2)</source>
         <translation>Speicher %1 (Bodys %2)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="989"/>
+        <location filename="../ui/main_window.cpp" line="1011"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="997"/>
+        <location filename="../ui/main_window.cpp" line="1019"/>
         <source>1 frame dropped</source>
         <translation>1 Frame verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="998"/>
+        <location filename="../ui/main_window.cpp" line="1020"/>
         <source>%1 frames dropped</source>
         <translation>%1 Frames verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1017"/>
+        <location filename="../ui/main_window.cpp" line="1039"/>
         <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
         <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
     </message>
@@ -1624,57 +1654,57 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::SettingsDialog</name>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="65"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="69"/>
         <source>Settings</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="69"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="73"/>
         <source>Proxy</source>
         <translation>Proxy</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="78"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="82"/>
         <source>port</source>
         <translation>Port</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="80"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="84"/>
         <source>&amp;Listen on:</source>
         <translation>&amp;Lauschen auf:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="83"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="87"/>
         <source>Other machines can reach the proxy on this address.</source>
         <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="89"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="93"/>
         <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
         <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
         <source>&amp;HTTPS proxy port:</source>
         <translation>&amp;HTTPS-Proxy-Port:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="91"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
         <source>(0: none)</source>
         <translation>(0: keiner)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="99"/>
         <source>TLS</source>
         <translation>TLS</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="97"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="101"/>
         <source>&amp;Intercept TLS (decrypt with Tunnelscope&apos;s CA)</source>
         <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="103"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="107"/>
         <source>*.bank.example
 re:^login\.
 One pattern per line</source>
@@ -1683,49 +1713,114 @@ re:^login\.
 Ein Muster pro Zeile</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="106"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="110"/>
         <source>&amp;Pass through:</source>
         <translation>&amp;Durchleiten:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="108"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
         <source>&amp;Verify servers&apos; certificates</source>
         <translation>&amp;Serverzertifikate prüfen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="114"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="118"/>
         <source>Memory</source>
         <translation>Speicher</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="117"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
         <source>&amp;Bodies in memory:</source>
         <translation>&amp;Bodys im Speicher:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="117"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
         <source>MiB</source>
         <translation>MiB</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="120"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
         <source>&amp;One body in memory:</source>
         <translation>&amp;Pro Body im Speicher:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="125"/>
         <source>KiB, the rest spills to disk</source>
         <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="128"/>
         <source>&amp;Frame log:</source>
         <translation>&amp;Frame-Protokoll:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="128"/>
         <source>frames per connection</source>
         <translation>Frames pro Verbindung</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="170"/>
+        <source>General</source>
+        <translation>Allgemein</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="171"/>
+        <source>Upstream proxies</source>
+        <translation>Upstream-Proxys</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="135"/>
+        <source>Server-side connections go through these proxies in order, hop 1 first; each hop is reached through the ones before it. No hops: direct. Passwords are shown as ***. Changes apply to connections opened from then on.</source>
+        <translation>Serverseitige Verbindungen laufen der Reihe nach über diese Proxys, Hop 1 zuerst; jeder Hop wird über die vorigen erreicht. Keine Hops: direkt. Passwörter werden als *** angezeigt. Änderungen gelten für Verbindungen, die danach geöffnet werden.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="141"/>
+        <source>&amp;Chain:</source>
+        <translation>&amp;Kette:</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="143"/>
+        <source>http://user:password@proxy.example:3128</source>
+        <translation>http://benutzer:passwort@proxy.example:3128</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="146"/>
+        <source>&amp;Rules:</source>
+        <translation>&amp;Regeln:</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="148"/>
+        <source>*.corp.example = http://proxy:3128   or   10.* = direct</source>
+        <translation>*.corp.example = http://proxy:3128   oder   10.* = direct</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="151"/>
+        <source>A rule sends the hosts its globs match through its own chain (hop URLs separated by commas) or direct; the first rule that matches wins, the chain above takes the rest.</source>
+        <translation>Eine Regel leitet die Hosts, auf die ihre Muster passen, über ihre eigene Kette (Hop-URLs, durch Kommas getrennt) oder direkt; die erste passende Regel gilt, die Kette darüber nimmt den Rest.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="204"/>
+        <source>&amp;Add</source>
+        <translation>&amp;Hinzufügen</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="206"/>
+        <source>Remove</source>
+        <translation>Entfernen</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="208"/>
+        <source>Up</source>
+        <translation>Nach oben</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="210"/>
+        <source>Down</source>
+        <translation>Nach unten</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="356"/>
+        <source>Press Add to use it, or clear the field.</source>
+        <translation>Mit „Hinzufügen“ übernehmen oder das Feld leeren.</translation>
     </message>
 </context>
 <context>

@@ -107,6 +107,10 @@ void copyKeys(const QStringList &keys, const Settings &from, Settings &to)
         to.bodyCapKiB = from.bodyCapKiB;
     if (has(Settings::kFrameLogFrames))
         to.frameLogFrames = from.frameLogFrames;
+    if (has(Settings::kUpstreamHops))
+        to.upstreamHops = from.upstreamHops;
+    if (has(Settings::kUpstreamRules))
+        to.upstreamRules = from.upstreamRules;
 }
 
 } // namespace
@@ -890,6 +894,23 @@ QStringList MainWindow::applySettings(const Settings &next)
         else
             afterRestart << QLatin1String(Settings::kFrameLogFrames);
     }
+    if (has(Settings::kUpstreamHops) || has(Settings::kUpstreamRules)) {
+        auto chains = next.upstreamChains();
+        if (!chains) {
+            problems << QString::fromStdString(chains.error().message); // the dialog refuses it
+        } else if (m_engine.setUpstream) {
+            m_engine.setUpstream(*chains);
+            if (m_composer && m_engine.config) {
+                // The composer's "the proxy's own" chain follows the proxy's.
+                engine::EngineConfig config = *m_engine.config;
+                config.upstream = *chains;
+                m_engine.config = std::make_shared<const engine::EngineConfig>(config);
+                m_composer->setMainConfig(std::move(config));
+            }
+        } else {
+            afterRestart << QLatin1String(Settings::kUpstreamHops);
+        }
+    }
     m_settings = next;
 
     if (!afterRestart.isEmpty() || !problems.isEmpty()) {
@@ -901,6 +922,7 @@ QStringList MainWindow::applySettings(const Settings &next)
             {QLatin1String(Settings::kPassthrough), tr("the pass-through hosts")},
             {QLatin1String(Settings::kVerifyUpstream), tr("server certificate verification")},
             {QLatin1String(Settings::kFrameLogFrames), tr("the frame log size")},
+            {QLatin1String(Settings::kUpstreamHops), tr("the upstream proxies")},
         };
         QStringList words;
         for (const QString &key : afterRestart)

@@ -53,6 +53,15 @@ std::string hopName(const upstream::ChainSpec &chain, std::size_t hop)
     return "hop " + std::to_string(hop + 1) + " (" + chain.hops[hop].display() + ")";
 }
 
+// The connection ends at the chain's last hop, an http(s) proxy: the layer sends absolute-form
+// requests to it, with the hop's credentials in the bytes it sends only.
+void setForwarding(ServerConnected &event, const upstream::ChainSpec &chain)
+{
+    event.forwarding = true;
+    event.proxyAuthorization = upstream::ChainConnector::basicAuthorization(chain.hops.back());
+    event.forwardHop = hopName(chain, chain.hops.size() - 1);
+}
+
 } // namespace
 
 ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context)
@@ -218,10 +227,17 @@ void ClientDriver::openServer(const OpenServer &command)
     server.dialHost = server.host;
     server.dialPort = server.port;
     const EngineConfig &config = m_worker.config();
-    const upstream::ChainSpec &chain = config.upstream.chainFor(command.host);
+    const std::shared_ptr<const upstream::ChainRules> rules = m_worker.upstream();
+    const upstream::ChainSpec &chain = rules->chainFor(command.host);
+    // Plain http through a chain ending in an http(s) proxy: forward to that proxy in
+    // absolute-form rather than tunnel through it. Such a connection ends at the last hop and
+    // serves any destination, so its pool key is the chain alone ("forward " keeps it apart
+    // from the tunnels through the same chain and from direct connections).
+    const bool forward = command.plainHttp && !chain.direct() && chain.hops.back().isHttp();
     if (!chain.direct()) {
         server.via = "via " + chain.display();
-        server.key = chainKey(chain) + server.key;
+        server.key
+            = forward ? QStringLiteral("forward ") + chainKey(chain) : chainKey(chain) + server.key;
         server.dialHost = QString::fromStdString(chain.hops.front().host);
         server.dialPort = chain.hops.front().port;
     }
@@ -231,8 +247,10 @@ void ClientDriver::openServer(const OpenServer &command)
             server.socket = std::move(pooled);
             server.connected = true;
             wireServer(id, *server.socket);
-            m_deferred.push_back(
-                ServerConnected{id, text(server.socket->peerText()), true, -1, -1, server.via});
+            ServerConnected event{id, text(server.socket->peerText()), true, -1, -1, server.via};
+            if (forward)
+                setForwarding(event, chain);
+            m_deferred.push_back(std::move(event));
             return;
         }
     }
@@ -251,6 +269,8 @@ void ClientDriver::openServer(const OpenServer &command)
         o.chain = chain;
         o.host = command.host;
         o.port = command.port;
+        o.mode = forward ? upstream::ChainConnector::Mode::Forward
+                         : upstream::ChainConnector::Mode::Tunnel;
         o.limits = config.http1;
         // The layer's connect budget covers the whole walk (tickChains), so no per-hop one.
         o.hopTimeout = kNoDeadline;
@@ -443,10 +463,12 @@ void ClientDriver::chainEvent(ServerId id)
 
     // Through: from here the layer sees the destination, as if it had connected directly.
     std::string early = chain.takeApp(); // the destination's bytes that came with the last answer
-    if (chain.plainPath() && early.empty())
-        s.chain.reset(); // a plain socket now: poolable, and the relay may splice it
     ServerConnected event{id, text(s.socket->peerText()), false, s.lookupDone, monotonicNow()};
     event.via = s.via;
+    if (chain.forwarding())
+        setForwarding(event, chain.chain());
+    if (chain.plainPath() && early.empty())
+        s.chain.reset(); // a plain socket now: poolable, and the relay may splice it
     dispatch(std::move(event));
     if (!early.empty() && m_servers.count(id))
         dispatch(ServerData{id, early});

@@ -36,8 +36,9 @@ private:
 
 // ------------------------------------------------------------------------------------ Worker
 
-Worker::Worker(const EngineConfig &config, flow::FlowStore &store, QObject *parent)
-    : QObject(parent), m_config(config), m_store(store)
+Worker::Worker(const EngineConfig &config, const UpstreamRules &upstream, flow::FlowStore &store,
+               QObject *parent)
+    : QObject(parent), m_config(config), m_upstream(upstream), m_store(store)
 {}
 
 Worker::~Worker() = default;
@@ -97,6 +98,7 @@ Engine::Engine(EngineConfig config, flow::FlowStore &store, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
     , m_store(store)
+    , m_upstream(std::make_shared<const upstream::ChainRules>(m_config.upstream))
     , m_nextFlowId(std::make_shared<std::atomic<std::uint64_t>>(0))
 {}
 
@@ -120,7 +122,7 @@ Result<void> Engine::start()
     for (int i = 0; i < count; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("tunnelscope-worker-%1").arg(i));
-        auto *worker = new Worker(m_config, m_store);
+        auto *worker = new Worker(m_config, m_upstream, m_store);
         worker->moveToThread(thread.get());
         connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
         thread->start();
@@ -315,6 +317,11 @@ void Engine::setVerifyServers(bool verify)
         return;
     }
     changeIntercept([verify](proxy::InterceptConfig &c) { c.verifyServers = verify; });
+}
+
+void Engine::setUpstream(upstream::ChainRules rules)
+{
+    m_upstream.store(std::make_shared<const upstream::ChainRules>(std::move(rules)));
 }
 
 void Engine::setFrameLogCapacity(std::size_t frames)

@@ -37,10 +37,14 @@ class Worker final : public QObject
     Q_DISABLE_COPY_MOVE(Worker)
 
 public:
-    Worker(const EngineConfig &config, flow::FlowStore &store, QObject *parent = nullptr);
+    using UpstreamRules = std::atomic<std::shared_ptr<const upstream::ChainRules>>;
+    Worker(const EngineConfig &config, const UpstreamRules &upstream, flow::FlowStore &store,
+           QObject *parent = nullptr);
     ~Worker() override;
 
     const EngineConfig &config() const { return m_config; }
+    // The upstream chains in effect now (Engine::setUpstream may replace them at any time).
+    std::shared_ptr<const upstream::ChainRules> upstream() const { return m_upstream.load(); }
     flow::FlowStore &store() { return m_store; }
     ServerPool &pool() { return *m_pool; }
     // True when address:port is one of the proxy's own listening endpoints.
@@ -53,6 +57,7 @@ public:
 
 private:
     const EngineConfig &m_config;
+    const UpstreamRules &m_upstream;
     flow::FlowStore &m_store;
     std::unique_ptr<ServerPool> m_pool;
     QList<QPair<QHostAddress, quint16>> m_endpoints;
@@ -90,6 +95,11 @@ public:
     Result<void> setPassthrough(const QStringList &patterns); // refused: nothing changes
     void setVerifyServers(bool verify);
     void setFrameLogCapacity(std::size_t frames); // per connection, for new connections
+    // Server-side connections opened from then on go through these chains; connections that
+    // are open (and pooled ones, keyed by chain) keep theirs. config().upstream stays as
+    // started: upstream() is what is in effect.
+    void setUpstream(upstream::ChainRules rules);
+    std::shared_ptr<const upstream::ChainRules> upstream() const { return m_upstream.load(); }
     // Ids up to these are taken (a session opened into the store): new ones count on from here.
     void reserveIds(std::uint64_t flowId, std::uint64_t connectionId);
 
@@ -120,6 +130,8 @@ private:
     // Read by dispatch() on the listener's thread, replaced from the GUI thread.
     std::atomic<std::shared_ptr<const proxy::InterceptConfig>> m_intercept;
     std::atomic<std::size_t> m_frameLogCapacity{10000};
+    // Read by the workers on their threads when they open a server connection.
+    Worker::UpstreamRules m_upstream;
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextConnection
         = std::make_shared<std::atomic<std::uint64_t>>(0);
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;

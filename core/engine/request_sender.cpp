@@ -6,6 +6,7 @@
 #include "core/http1/message.h"
 #include "core/http1/parser.h"
 #include "core/http2/h2_connection.h"
+#include "core/proxy/http_proxy_session.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -46,15 +47,21 @@ QString defaultAuthority(const SplitUrl &url)
 
 bool ComposedResponse::fromProxy() const
 {
-    return ok() && status >= 400 && body.contains(kProxyMarker);
+    if (!ok())
+        return false;
+    const QString field = QString::fromLatin1(proxy::kLocalErrorField);
+    return std::any_of(headers.begin(), headers.end(), [&field](const auto &h) {
+        return h.first.compare(field, Qt::CaseInsensitive) == 0;
+    });
 }
 
 QString ComposedResponse::proxyError() const
 {
     if (!fromProxy())
         return {};
+    // The body is "502 Bad Gateway\n\nTunnelscope: <why>\n" (HttpProxySession::failExchange).
     const qsizetype at = body.indexOf(kProxyMarker);
-    return QString::fromUtf8(body.mid(at + kProxyMarker.size())).trimmed();
+    return QString::fromUtf8(at < 0 ? body : body.mid(at + kProxyMarker.size())).trimmed();
 }
 
 Result<SplitUrl> splitUrl(const QString &text)

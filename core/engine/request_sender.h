@@ -59,7 +59,8 @@ struct ComposedResponse
     QString clientAddress; // our end of the connection, as the flow records it
 
     bool ok() const { return error.isEmpty(); }
-    // The engine answered itself (it could not reach the origin): its body says why.
+    // The engine answered itself (it could not reach the origin): its answer carries
+    // X-Tunnelscope-Error (proxy::kLocalErrorField), and its body says why.
     bool fromProxy() const;
     // The engine's reason for a response it made itself ("upstream hop 2 ... refused"), or
     // empty.

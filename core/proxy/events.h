@@ -42,6 +42,14 @@ struct ServerConnected
     // Asked with OpenServer::tls of a carrier that secures origins itself: the TLS handshake
     // is done (this is its record), and the bytes are plaintext HTTP/1.1 both ways.
     std::shared_ptr<const flow::TlsSide> tls = {};
+    // Through a chain whose last hop is an http(s) proxy, for an OpenServer with plainHttp: the
+    // connection ends at that proxy, not at the destination. Requests go to it in absolute-form
+    // (http://host:port/path), with a Proxy-Authorization field holding proxyAuthorization when
+    // that is not empty. That value carries the hop's credentials: it goes into the bytes sent
+    // and nowhere else (never a flow, never a log).
+    bool forwarding = false;
+    std::string proxyAuthorization = {};
+    std::string forwardHop = {}; // "hop 2 (http://alice:***@127.0.0.1:3128)", for messages
 };
 struct ServerConnectFailed
 {
@@ -130,6 +138,10 @@ struct OpenServer
     std::string host;
     std::uint16_t port = 0;
     bool reusable = true; // the engine may hand out a pooled connection to host:port
+    // The connection carries plain http:// requests (not CONNECT, TLS or an Upgrade): through
+    // a chain ending in an http(s) hop the engine may stop at that hop and report forwarding
+    // in ServerConnected, instead of tunnelling to host:port.
+    bool plainHttp = false;
     // The layer speaks TLS to it (an https origin). A carrier that secures origins itself
     // (SessionContext::carrierSecures) answers with ServerConnected::tls set; the engine
     // ignores this.

@@ -17,6 +17,26 @@ using namespace ts::http1;
 
 namespace {
 
+// `request` begins with an origin-form request head as serialize() writes it: the request line
+// gets `origin` in front of its path, and a Proxy-Authorization field follows it when
+// `authorization` is not empty.
+std::string toAbsoluteForm(std::string_view request, std::string_view origin,
+                           std::string_view authorization)
+{
+    const std::size_t space = request.find(' ');
+    const std::size_t lineEnd = request.find("\r\n");
+    if (space == std::string_view::npos || lineEnd == std::string_view::npos || space > lineEnd)
+        return std::string(request);
+    std::string out;
+    out.reserve(request.size() + origin.size() + authorization.size() + 24);
+    out.append(request.substr(0, space + 1)).append(origin);
+    out.append(request.substr(space + 1, lineEnd + 2 - (space + 1)));
+    if (!authorization.empty())
+        out.append("Proxy-Authorization: ").append(authorization).append("\r\n");
+    out.append(request.substr(lineEnd + 2));
+    return out;
+}
+
 std::string_view statusReason(int status)
 {
     switch (status) {
@@ -799,10 +819,13 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
             reuse = true;
         }
     }
+    ex.upgradeRequested = !ex.isConnect && findHeader(head.headers, "upgrade") != nullptr
+                          && headerHasToken(head.headers, "connection", "upgrade");
     if (!reuse) {
         ex.server = ++m_nextServerId;
         out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port,
-                                 !ex.isConnect && !ex.needsTls, ex.needsTls});
+                                 !ex.isConnect && !ex.needsTls,
+                                 ex.target.scheme == "http" && !ex.upgradeRequested, ex.needsTls});
     }
     m_exchangeDirty = true; // published once, when this event is handled
 
@@ -810,9 +833,8 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
         return;
 
     // The request as the origin gets it: origin-form, Host from the target (RFC 9112 §3.2.2),
-    // hop-by-hop fields removed, framing re-applied.
-    ex.upgradeRequested = findHeader(head.headers, "upgrade") != nullptr
-                          && headerHasToken(head.headers, "connection", "upgrade");
+    // hop-by-hop fields removed, framing re-applied. (Forwarded to an upstream proxy, the
+    // request line becomes absolute-form when the connection is up: onServerConnected.)
     const std::string upgrade = ex.upgradeRequested ? *findHeader(head.headers, "upgrade") : "";
     RequestHead forwarded{head.method, ex.target.path, Version::Http11, head.headers};
     removeHopByHop(forwarded.headers);
@@ -904,6 +926,15 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
         ex.carrierTls = true;
         serverReady(now, out);
         return;
+    }
+    if (e.forwarding) {
+        // The connection ends at an upstream proxy: it gets the request line in absolute-form,
+        // and the hop's credentials in these bytes only (the flow keeps the request as the
+        // client sent it).
+        ex.forwardHop = e.forwardHop;
+        ex.forwardHopHasCredentials = !e.proxyAuthorization.empty();
+        ex.pendingToServer = toAbsoluteForm(
+            ex.pendingToServer, "http://" + ex.target.authority(true), e.proxyAuthorization);
     }
     if (ex.needsTls) {
         ex.serverConnected = false; // not until the TLS handshake is done
@@ -1078,6 +1109,18 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             }
             return;
         }
+        if (h.status == 407 && !ex.forwardHop.empty()) {
+            // The upstream proxy wants credentials: its challenge is not for our client (who
+            // would take it for ours), so name the hop as when it refuses a CONNECT.
+            dropServer(ex.server, out);
+            ex.server = 0;
+            failExchange(502, "Bad Gateway",
+                         ex.forwardHop + " answered 407" + (h.reason.empty() ? "" : " " + h.reason)
+                             + (ex.forwardHopHasCredentials ? " (the credentials were not accepted)"
+                                                            : " (no credentials configured)"),
+                         now, out);
+            return;
+        }
         f.status = h.status;
         f.reason = h.reason;
         f.responseHeaders = toList(h.headers);
@@ -1085,6 +1128,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         if (ex.clientIs10)
             toClient.version = Version::Http10;
         removeHopByHop(toClient.headers);
+        removeHeader(toClient.headers, kLocalErrorField); // ours alone (another Tunnelscope's)
         if (h.status == 101) {
             if (!ex.upgradeRequested || ex.clientIs10) {
                 failExchange(502, "Bad Gateway", "the server switched protocols unasked", now, out);
@@ -1179,7 +1223,9 @@ void HttpProxySession::onServerEnded(bool error, const std::string &reason, Mono
         ex.pendingToServer = std::move(ex.retryBytes);
         ex.retryBytes.clear();
         ex.openedAt = now;
-        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false, ex.needsTls});
+        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false,
+                                 ex.target.scheme == "http" && !ex.upgradeRequested,
+                                 ex.needsTls});
         return;
     }
     if (!error) {
@@ -1241,8 +1287,12 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
             && now >= std::max(ex.lastServerActivity, ex.requestCompleteAt) + t.response) {
             dropServer(ex.server, out);
             ex.server = 0;
-            const std::string message = "no response from " + ex.target.authority() + " within "
-                                        + secondsText(t.response);
+            // Forwarding, the silent one is the upstream proxy: name it.
+            const std::string from = ex.forwardHop.empty() ? ex.target.authority()
+                                                           : ex.forwardHop + " (forwarding to "
+                                                                 + ex.target.authority() + ")";
+            const std::string message
+                = "no response from " + from + " within " + secondsText(t.response);
             if (!ex.headSent)
                 failExchange(504, "Gateway Timeout", message, now, out);
             else
@@ -1305,6 +1355,10 @@ void HttpProxySession::respondLocally(int status, std::string_view reason, std::
     ResponseHead head{
         ex.clientIs10 ? Version::Http10 : Version::Http11, status, std::string(reason), {}};
     head.headers.push_back({"Content-Type", std::move(contentType)});
+    // The proxy's own error answer, not the origin's: clients (the composer, tunnelscope send)
+    // key on this field rather than on the body's wording.
+    if (!error.empty())
+        head.headers.push_back({std::string(kLocalErrorField), "1"});
     for (Header &h : extra)
         head.headers.push_back(std::move(h));
     head.headers.push_back({"Content-Length", std::to_string(body.size())});

@@ -25,6 +25,10 @@ class H2OriginLink;
 // proxy's own info page, and every local error answer. Sans-IO:
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
+// The field that marks an error answer the proxy made itself ("X-Tunnelscope-Error: 1"), so
+// that clients need not read its body. Never passed on from a server's response.
+inline constexpr std::string_view kLocalErrorField = "X-Tunnelscope-Error";
+
 class HttpProxySession
 {
 public:
@@ -67,6 +71,10 @@ private:
         bool retryable = false;
         ConnectFailure connectFailure = ConnectFailure::Other;
         std::string pendingToServer; // bytes held until the server is connected
+        // The server connection ends at an upstream proxy (ServerConnected::forwarding), named
+        // like "hop 2 (http://…)"; empty when it reaches the destination.
+        std::string forwardHop;
+        bool forwardHopHasCredentials = false;
         http1::ResponseParser responseParser;
         MonoTime openedAt = 0;
         MonoTime requestCompleteAt = 0;

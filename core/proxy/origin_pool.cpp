@@ -78,7 +78,7 @@ void OriginPool::startConnection(ServerId channel, const std::string &host, std:
     c->waiting.push_back(channel);
     m_channels[channel] = c->id;
     // A plain TCP connection: the TLS is ours (an enclosing carrier must not add its own).
-    out.push_back(OpenServer{c->id, host, port, false, false});
+    out.push_back(OpenServer{c->id, host, port, false, false, false});
     m_conns[c->id] = std::move(c);
 }
 

@@ -17,7 +17,7 @@ import unittest
 import support
 import tls_support
 from support import HOST, curl
-from test_upstream import Squid, Tinyproxy
+from test_upstream import MitmSocks, Squid, Tinyproxy
 
 
 class RawOrigin:
@@ -99,6 +99,9 @@ class SendTest(unittest.TestCase):
             cls.tinyproxy = Tinyproxy()
             cls._stack.append(cls.tinyproxy.stop)
             cls.tinyproxy.start()
+            cls.mitm = MitmSocks()
+            cls._stack.append(cls.mitm.stop)
+            cls.mitm.start()
         except BaseException:
             cls.tearDownClass()
             raise
@@ -133,10 +136,11 @@ class SendTest(unittest.TestCase):
         with open(self.nginx.path("1k"), "rb") as f:
             self.assertEqual(body, f.read())
         self.assertIn(f"via {self.squid.url}", r.stderr.decode())
-        # Both hops carried it, as tunnels: squid to tinyproxy, tinyproxy to nginx.
+        # Both hops carried it: a tunnel through squid to tinyproxy, and tinyproxy, the last
+        # hop, got the request in absolute-form.
         self.assertRegex(self.squid.access_log(rf"CONNECT {HOST}:{self.tinyproxy.port} "),
                          rf"CONNECT {HOST}:{self.tinyproxy.port} ")
-        self.assertIn(f"CONNECT {HOST}:{self.nginx.port}", self.tinyproxy.output())
+        self.assertIn(f"GET http://{HOST}:{self.nginx.port}/1k HTTP/1.1", self.tinyproxy.output())
 
     def test_post_with_body_through_two_hops(self):
         path = os.path.join(self.dir, "body.bin")
@@ -227,7 +231,8 @@ class SendTest(unittest.TestCase):
         entry = [e for e in proxy.har()["log"]["entries"] if e["request"]["url"] == url][0]
 
         # Replay what the flow recorded, as the composer does: its method, URL, headers
-        # without hop-by-hop ones and Host, and its body; through the two-hop chain.
+        # without hop-by-hop ones and Host, and its body; through a two-hop chain of tunnels
+        # (a last hop that forwards http, as tinyproxy does, edits the request itself).
         hop_by_hop = {"host", "connection", "proxy-connection", "keep-alive", "te", "trailer",
                       "transfer-encoding", "upgrade", "proxy-authorization"}
         args = ["-X", entry["request"]["method"]]
@@ -235,7 +240,8 @@ class SendTest(unittest.TestCase):
             if h["name"].lower() not in hop_by_hop:
                 args += ["-H", f"{h['name']}: {h['value']}"]
         args += ["-d", "@-"]
-        r = self.send(*self.chain(), *args, entry["request"]["url"],
+        r = self.send("--via", self.squid.url, "--via", self.mitm.url, *args,
+                      entry["request"]["url"],
                       input=entry["request"]["postData"]["text"].encode())
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(self.raw.requests), 2)

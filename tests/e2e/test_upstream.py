@@ -6,6 +6,7 @@ are named in the 502/504 and the flow's error; credentials never appear in clear
 Every daemon runs on 127.0.0.1 with its configuration, pid file and logs in a temp dir of its
 own, is waited for with a bound, and is stopped in tearDown(Class)."""
 
+import base64
 import hashlib
 import json
 import os
@@ -223,8 +224,10 @@ class Silent:
 
 class TlsConnectProxy:
     """An https:// proxy hop: TLS to it (the test PKI's localhost/127.0.0.1 certificate), then
-    CONNECT. Neither squid nor tinyproxy in Debian speaks TLS to its clients, so this small one
-    plays the part; every CONNECT target is recorded in .connects."""
+    CONNECT, or one absolute-form request whose connection it then relays to the origin.
+    Neither squid nor tinyproxy in Debian speaks TLS to its clients, so this small one plays
+    the part; every CONNECT target is recorded in .connects, every forwarded request line in
+    .forwards."""
 
     def __init__(self, pki):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -236,6 +239,7 @@ class TlsConnectProxy:
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.connects = []
+        self.forwards = []
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
@@ -264,14 +268,26 @@ class TlsConnectProxy:
                     return
                 head += chunk
             head, rest = head.split(b"\r\n\r\n", 1)
-            method, target, _ = head.split(b"\r\n")[0].decode().split(" ", 2)
-            if method != "CONNECT":
+            lines = head.split(b"\r\n")
+            method, target, version = lines[0].decode().split(" ", 2)
+            if method == "CONNECT":
+                self.connects.append(target)
+                host, port = target.rsplit(":", 1)
+                upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            elif target.startswith("http://"):
+                # Absolute-form: to the origin in origin-form; the rest of the connection is
+                # relayed as it is (one request per connection is all the tests send).
+                self.forwards.append(lines[0].decode())
+                authority, _, path = target[len("http://"):].partition("/")
+                host, port = authority.rsplit(":", 1)
+                upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+                kept = [l for l in lines[1:] if not l.lower().startswith(b"proxy-")]
+                upstream.sendall(f"{method} /{path} {version}\r\n".encode()
+                                 + b"".join(l + b"\r\n" for l in kept) + b"\r\n")
+            else:
                 conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
                 return
-            self.connects.append(target)
-            host, port = target.rsplit(":", 1)
-            upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
-            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             if rest:
                 upstream.sendall(rest)
             conn.settimeout(None)
@@ -403,8 +419,9 @@ class OneHop(UpstreamTestCase):
         e = self.entry(entries, "/1m")
         self.assertEqual(e["_upstream"], f"via {self.squid.url}")
         self.assertEqual(e["serverIPAddress"], HOST)  # the TCP peer: hop 1
-        # The destination went through squid as a tunnel (CONNECT), not absolute-form.
-        self.assertLogged(self.squid, rf"CONNECT {HOST}:{self.nginx.port} ")
+        # squid, the last hop, got the request in absolute-form, not a CONNECT tunnel.
+        self.assertLogged(self.squid, rf" GET http://{HOST}:{self.nginx.port}/1m ")
+        self.assertNotIn(f"CONNECT {HOST}:{self.nginx.port} ", self.squid.access_log())
         self.assertIn(f"upstream: via {self.squid.url}", output)
 
     def test_http_through_tinyproxy(self):
@@ -412,7 +429,8 @@ class OneHop(UpstreamTestCase):
         self.get_through(proxy)
         entries, _, _, _ = self.finish(proxy)
         self.assertEqual(self.entry(entries, "/1m")["_upstream"], f"via {self.tinyproxy.url}")
-        self.assertIn(f"CONNECT {HOST}:{self.nginx.port}", self.tinyproxy.output())
+        self.assertIn(f"GET http://{HOST}:{self.nginx.port}/1m HTTP/1.1", self.tinyproxy.output())
+        self.assertNotIn(f"CONNECT {HOST}:{self.nginx.port}", self.tinyproxy.output())
 
     def test_http_through_mitmproxy_socks5h_and_socks5(self):
         for scheme in ("socks5h", "socks5"):
@@ -457,12 +475,25 @@ class OneHop(UpstreamTestCase):
         entries, _, _, _ = self.finish(proxy)
         self.assertEqual(self.entry(entries, f"{self.nginx.port}/1m")["_upstream"],
                          f"via {self.tls_proxy.url}")
-        self.assertIn(f"{HOST}:{self.nginx.port}", self.tls_proxy.connects)
+        # http in absolute-form inside the TLS to the hop; https through a CONNECT tunnel.
+        self.assertIn(f"GET http://{HOST}:{self.nginx.port}/1m HTTP/1.1", self.tls_proxy.forwards)
+        self.assertNotIn(f"{HOST}:{self.nginx.port}", self.tls_proxy.connects)
         self.assertIn(f"localhost:{self.tls_nginx.port}", self.tls_proxy.connects)
 
     def test_keep_alive_reuses_the_chained_connection(self):
+        # Through squid as the last hop: one pooled connection to it forwards both requests.
         proxy = self.start_proxy("--upstream", self.squid.url)
-        tunnels = lambda: self.squid.access_log().count(f"CONNECT {HOST}:{self.nginx.port} ")
+        r = curl("-x", proxy.url, self.nginx.url("1k"), self.nginx.url("100k"))
+        self.assertEqual(r.returncode, 0, r)
+        entries, _, _, _ = self.finish(proxy)
+        self.assertFalse(self.entry(entries, "/1k").get("_serverReused"), entries)
+        self.assertTrue(self.entry(entries, "/100k").get("_serverReused"), entries)
+        self.assertLogged(self.squid, rf" GET http://{HOST}:{self.nginx.port}/100k ")
+
+    def test_keep_alive_reuses_the_chained_tunnel(self):
+        # Through a SOCKS5 last hop there is no forwarding: the tunnel to the origin is pooled.
+        proxy = self.start_proxy("--upstream", self.squid.url, "--upstream", self.mitm.url)
+        tunnels = lambda: self.squid.access_log().count(f"CONNECT {HOST}:{self.mitm.port} ")
         before = tunnels()
         r = curl("-x", proxy.url, self.nginx.url("1k"), self.nginx.url("100k"))
         self.assertEqual(r.returncode, 0, r)
@@ -470,6 +501,63 @@ class OneHop(UpstreamTestCase):
         self.assertTrue(self.entry(entries, "/100k").get("_serverReused"), entries)
         # One tunnel through squid carried both requests.
         self.assertEqual(eventually(tunnels, lambda n: n > before) - before, 1)
+
+    def test_websocket_upgrade_tunnels_through_squid(self):
+        # An Upgrade needs the origin's own connection: CONNECT through the chain, not
+        # absolute-form forwarding, even with squid as the last hop.
+        from test_h2 import WsEchoOrigin, ws_frame, ws_parse
+        origin = WsEchoOrigin().start()
+        self.addCleanup(origin.stop)
+        proxy = self.start_proxy("--upstream", self.squid.url)
+        with socket.create_connection((HOST, proxy.port), timeout=10) as c:
+            key = base64.b64encode(os.urandom(16)).decode()
+            c.sendall((f"GET http://{HOST}:{origin.port}/ HTTP/1.1\r\n"
+                       f"Host: {HOST}:{origin.port}\r\nConnection: Upgrade\r\n"
+                       f"Upgrade: websocket\r\nSec-WebSocket-Key: {key}\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(4096)
+                self.assertTrue(chunk, buf)
+                buf += chunk
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+            c.sendall(ws_frame(b"through squid"))
+            frames = []
+            while not frames:
+                frames, buf = ws_parse(buf)
+                if not frames:
+                    chunk = c.recv(4096)
+                    self.assertTrue(chunk)
+                    buf += chunk
+            self.assertEqual(frames[0], (0x1, b"through squid"))
+            c.sendall(ws_frame(b"\x03\xe8", opcode=0x8))  # close, 1000
+            while c.recv(4096):
+                pass  # the origin's close frame, then its end
+        self.finish(proxy)
+        self.assertLogged(self.squid, rf"CONNECT {HOST}:{origin.port} ")
+        self.assertNotIn(f"GET http://{HOST}:{origin.port}/", self.squid.access_log())
+
+    def test_direct_and_forwarded_connections_are_pooled_apart(self):
+        # The same origin direct and through squid, on one worker (one pool): each request
+        # reuses the connection pooled for its own kind, never the other's (squid logs
+        # exactly the forwarded requests, nginx would answer a forwarded one 400).
+        proxy = self.start_proxy("--workers", "1",
+                                 "--upstream-rule", f"localhost={self.squid.url}",
+                                 "--upstream-rule", f"{HOST}=direct")
+        forwarded = lambda: len(re.findall(rf" GET http://localhost:{self.nginx.port}/1k ",
+                                           self.squid.access_log()))
+        before = forwarded()
+        for url in (self.nginx.url("1k"), f"http://localhost:{self.nginx.port}/1k",
+                    self.nginx.url("1k"), f"http://localhost:{self.nginx.port}/1k"):
+            r = curl("-x", proxy.url, url)
+            self.assertEqual(r.status, 200, r)
+        entries, _, _, _ = self.finish(proxy)
+        self.assertEqual([e.get("_upstream") for e in entries],
+                         [None, f"via {self.squid.url}"] * 2)
+        self.assertEqual([bool(e.get("_serverReused")) for e in entries],
+                         [False, False, True, True])
+        self.assertEqual(eventually(forwarded, lambda n: n >= before + 2) - before, 2)
 
 
 class ThreeHops(UpstreamTestCase):
@@ -493,6 +581,20 @@ class ThreeHops(UpstreamTestCase):
         mitm = self.mitm.output()
         self.assertIn(f"server connect {HOST}:{self.nginx.port}", mitm)
         self.assertIn(f"server connect localhost:{self.tls_nginx.port}", mitm)
+
+    def test_http_is_forwarded_to_an_http_last_hop(self):
+        # tinyproxy, then squid: CONNECT to squid through tinyproxy, and squid gets the
+        # request in absolute-form; https still tunnels through both.
+        proxy = self.start_proxy("--upstream", self.tinyproxy.url, "--upstream", self.squid.url)
+        self.get_through(proxy, "100k")
+        self.get_https_through(proxy, "1k")
+        entries, _, _, _ = self.finish(proxy)
+        via = f"via {self.tinyproxy.url} → {self.squid.url}"
+        self.assertEqual(self.entry(entries, f"{self.nginx.port}/100k")["_upstream"], via)
+        self.assertEqual(self.entry(entries, f"{self.tls_nginx.port}/1k")["_upstream"], via)
+        self.assertIn(f"CONNECT {HOST}:{self.squid.port}", self.tinyproxy.output())
+        self.assertLogged(self.squid, rf" GET http://{HOST}:{self.nginx.port}/100k ")
+        self.assertLogged(self.squid, rf"CONNECT localhost:{self.tls_nginx.port} ")
 
     def test_https_hop_inside_a_squid_tunnel(self):
         # TLS to hop 2 goes through the CONNECT tunnel of hop 1.
@@ -561,15 +663,21 @@ class FailingHops(UpstreamTestCase):
     def test_credentials_are_sent_but_never_shown(self):
         good = f"http://alice:{SECRET}@{HOST}:{self.squid_auth.port}"
         shown = f"http://alice:***@{HOST}:{self.squid_auth.port}"
+        basic = base64.b64encode(f"alice:{SECRET}".encode()).decode()
         proxy = self.start_proxy("--upstream", self.tinyproxy.url, "--upstream", good)
-        self.get_through(proxy, "100k")
+        self.get_through(proxy, "100k")  # forwarded to squid, the credentials in the request
+        self.get_https_through(proxy, "1k")  # tunnelled, the credentials in the CONNECT
         entries, _, output, har = self.finish(proxy)
         self.assertEqual(self.entry(entries, "/100k")["_upstream"],
                          f"via {self.tinyproxy.url} → {shown}")
         self.assertIn(shown, output)  # the startup line
         for where, text in (("output", output), ("HAR", har)):
             self.assertNotIn(SECRET, text, where)
-        self.assertLogged(self.squid_auth, rf"CONNECT {HOST}:{self.nginx.port} alice ")
+            self.assertNotIn(basic, text, where)
+        self.assertNotIn("Proxy-Authorization",
+                         json.dumps(self.entry(entries, "/100k")["request"]["headers"]))
+        self.assertLogged(self.squid_auth, rf" GET http://{HOST}:{self.nginx.port}/100k alice ")
+        self.assertLogged(self.squid_auth, rf"CONNECT localhost:{self.tls_nginx.port} alice ")
 
     def test_wrong_password_is_named_and_redacted(self):
         wrong = f"http://alice:not-{SECRET}@{HOST}:{self.squid_auth.port}"
@@ -581,16 +689,27 @@ class FailingHops(UpstreamTestCase):
             self.assertNotIn(SECRET, text, where)
 
     def test_hanging_hop_times_out_with_504_naming_it(self):
+        # In the middle of the chain: the CONNECT to hop 3 through it is never answered.
         silent = Silent()
         self.addCleanup(silent.stop)
         hop = f"http://{HOST}:{silent.port}"
         t0 = time.monotonic()
-        body, e, _, _ = self.fail_through(self.squid.url, hop, status=504,
+        body, e, _, _ = self.fail_through(self.squid.url, hop, self.tinyproxy.url, status=504,
                                           extra=("--connect-timeout", "2"))
         self.assertLess(time.monotonic() - t0, 15)
         self.assertNamesHop(body, 2, hop)
         self.assertIn("did not answer within 2 s", body)
         self.assertNamesHop(e["_error"], 2, hop)
+
+    def test_silent_forwarding_hop_times_out_with_504_naming_it(self):
+        # The last hop takes the forwarded request and never answers: the response timeout.
+        silent = Silent()
+        self.addCleanup(silent.stop)
+        hop = f"http://{HOST}:{silent.port}"
+        body, e, _, _ = self.fail_through(hop, status=504, extra=("--response-timeout", "2"))
+        self.assertIn(f"no response from hop 1 ({hop}) (forwarding to {HOST}:{self.nginx.port})",
+                      body)
+        self.assertNamesHop(e["_error"], 1, hop)
 
 
 class Startup(unittest.TestCase):

@@ -209,6 +209,11 @@ private Q_SLOTS:
         engine.setFrameLogCapacity = [&](std::size_t n) {
             calls << u"frames %1"_s.arg(n);
         };
+        engine.setUpstream = [&](const ts::upstream::ChainRules &rules) {
+            calls << u"upstream %1 / %2"_s.arg(
+                QString::fromStdString(rules.defaultChain().display()),
+                QString::fromStdString(rules.chainFor("10.0.0.1").display()));
+        };
         engine.intercepting = true;
         MainWindow window(store, {u"127.0.0.1:8080"_s}, engine);
 
@@ -220,10 +225,14 @@ private Q_SLOTS:
         next.bodyMemoryMiB = 64;
         next.bodyCapKiB = 256;
         next.listenPort = 9090;
+        next.upstreamHops = {u"http://alice:pw@127.0.0.1:3128"_s, u"socks5h://127.0.0.1:1080"_s};
+        next.upstreamRules = {u"10.* = direct"_s};
         const QStringList restart = window.applySettings(next);
         QCOMPARE(restart, QStringList{QLatin1String(Settings::kListenPort)});
         QCOMPARE(calls, (QStringList{u"intercept 0"_s, u"passthrough *.bank.example,re:^pay\\."_s,
-                                     u"verify 0"_s, u"frames 500"_s}));
+                                     u"verify 0"_s, u"frames 500"_s,
+                                     u"upstream http://alice:***@127.0.0.1:3128 \u2192 "
+                                     "socks5h://127.0.0.1:1080 / direct"_s}));
         QCOMPARE(store.budget()->totalMemory.load(), 64ull << 20);
         QCOMPARE(store.budget()->perBodyMemory.load(), 256ull << 10);
         QVERIFY(!window.findChild<QAction *>(u"interceptAction"_s)->isChecked());
@@ -255,8 +264,10 @@ private Q_SLOTS:
         Settings next = window.settings();
         next.intercept = false;
         next.bodyMemoryMiB = 32;
+        next.upstreamHops = {u"http://127.0.0.1:3128"_s};
         const QStringList restart = window.applySettings(next);
-        QCOMPARE(restart, QStringList{QLatin1String(Settings::kIntercept)});
+        QCOMPARE(restart, (QStringList{QLatin1String(Settings::kIntercept),
+                                       QLatin1String(Settings::kUpstreamHops)}));
         QCOMPARE(store.budget()->totalMemory.load(), 32ull << 20); // the store's: always live
     }
 

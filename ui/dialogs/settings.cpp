@@ -62,6 +62,56 @@ QString passthroughPatternError(const QString &pattern)
     return {};
 }
 
+QString upstreamHopError(const QString &url)
+{
+    const QString trimmed = url.trimmed();
+    if (trimmed.isEmpty())
+        return Settings::tr("Enter a proxy URL, like http://127.0.0.1:3128.");
+    if (const auto hop = upstream::Hop::parse(trimmed.toStdString()); !hop)
+        return QString::fromStdString(hop.error().message); // quotes the URL redacted
+    return {};
+}
+
+QString upstreamRuleError(const QString &rule)
+{
+    const QString trimmed = rule.trimmed();
+    // The "=" must come before any "scheme://" (a password may hold one), as for
+    // --upstream-rule: without it the entry would be a second default chain.
+    const qsizetype equals = trimmed.indexOf(u'=');
+    const qsizetype scheme = trimmed.indexOf(QLatin1String("://"));
+    if (equals <= 0 || (scheme >= 0 && equals > scheme))
+        return Settings::tr("'%1' is not a rule: write HOST GLOBS = CHAIN, like "
+                            "*.corp.example = http://proxy:3128 or 10.* = direct.")
+            .arg(upstreamDisplay(trimmed));
+    if (const auto rules = upstream::ChainRules::parse({trimmed.toStdString()}); !rules)
+        return QString::fromStdString(rules.error().message);
+    return {};
+}
+
+QString upstreamDisplay(const QString &entry)
+{
+    return QString::fromStdString(upstream::redactUrl(entry.toStdString()));
+}
+
+Result<upstream::ChainRules> Settings::upstreamChains() const
+{
+    std::vector<std::string> entries;
+    for (const QString &rule : upstreamRules) {
+        if (const QString error = upstreamRuleError(rule); !error.isEmpty())
+            return Error{"upstream.bad-rule", error.toStdString()};
+        entries.push_back(rule.trimmed().toStdString());
+    }
+    QStringList hops;
+    for (const QString &hop : upstreamHops) {
+        if (const QString error = upstreamHopError(hop); !error.isEmpty())
+            return Error{"upstream.bad-url", error.toStdString()};
+        hops << hop.trimmed();
+    }
+    if (!hops.isEmpty())
+        entries.push_back(hops.join(QStringLiteral(", ")).toStdString());
+    return upstream::ChainRules::parse(entries);
+}
+
 Settings Settings::load(QSettings &s)
 {
     Settings d;
@@ -75,6 +125,8 @@ Settings Settings::load(QSettings &s)
     out.bodyMemoryMiB = s.value(key(kBodyMemoryMiB), d.bodyMemoryMiB).toLongLong();
     out.bodyCapKiB = s.value(key(kBodyCapKiB), d.bodyCapKiB).toLongLong();
     out.frameLogFrames = s.value(key(kFrameLogFrames), d.frameLogFrames).toLongLong();
+    out.upstreamHops = s.value(key(kUpstreamHops), d.upstreamHops).toStringList();
+    out.upstreamRules = s.value(key(kUpstreamRules), d.upstreamRules).toStringList();
     return out;
 }
 
@@ -89,6 +141,8 @@ void Settings::save(QSettings &s) const
     s.setValue(key(kBodyMemoryMiB), bodyMemoryMiB);
     s.setValue(key(kBodyCapKiB), bodyCapKiB);
     s.setValue(key(kFrameLogFrames), frameLogFrames);
+    s.setValue(key(kUpstreamHops), upstreamHops);
+    s.setValue(key(kUpstreamRules), upstreamRules);
 }
 
 QMap<QString, QString> Settings::validate() const
@@ -130,6 +184,22 @@ QMap<QString, QString> Settings::validate() const
         add(kBodyCapKiB, Settings::tr("One body cannot keep more than the memory budget (%1 KiB).")
                              .arg(bodyMemoryMiB * 1024));
     add(kFrameLogFrames, rangeError(frameLogFrames, kMinFrameLogFrames, kMaxFrameLogFrames));
+
+    QStringList hopErrors;
+    for (qsizetype i = 0; i < upstreamHops.size(); ++i) {
+        if (const QString e = upstreamHopError(upstreamHops[i]); !e.isEmpty())
+            hopErrors << Settings::tr("Hop %1: %2").arg(i + 1).arg(e);
+    }
+    if (upstreamHops.size() > qsizetype(upstream::ChainSpec::kMaxHops))
+        hopErrors
+            << Settings::tr("A chain has at most %1 hops.").arg(upstream::ChainSpec::kMaxHops);
+    add(kUpstreamHops, hopErrors.join(QLatin1Char('\n')));
+    QStringList ruleErrors;
+    for (qsizetype i = 0; i < upstreamRules.size(); ++i) {
+        if (const QString e = upstreamRuleError(upstreamRules[i]); !e.isEmpty())
+            ruleErrors << Settings::tr("Rule %1: %2").arg(i + 1).arg(e);
+    }
+    add(kUpstreamRules, ruleErrors.join(QLatin1Char('\n')));
     return errors;
 }
 
@@ -149,6 +219,8 @@ QStringList Settings::changedKeys(const Settings &a, const Settings &b)
     check(a.bodyMemoryMiB != b.bodyMemoryMiB, kBodyMemoryMiB);
     check(a.bodyCapKiB != b.bodyCapKiB, kBodyCapKiB);
     check(a.frameLogFrames != b.frameLogFrames, kFrameLogFrames);
+    check(a.upstreamHops != b.upstreamHops, kUpstreamHops);
+    check(a.upstreamRules != b.upstreamRules, kUpstreamRules);
     return keys;
 }
 

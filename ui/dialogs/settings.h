@@ -1,5 +1,8 @@
 #pragma once
 
+#include "core/base/result.h"
+#include "core/upstream/chain.h"
+
 #include <QCoreApplication>
 #include <QMap>
 #include <QString>
@@ -26,6 +29,8 @@ public:
     static constexpr const char *kBodyMemoryMiB = "memory/bodyMemoryMiB";
     static constexpr const char *kBodyCapKiB = "memory/bodyCapKiB";
     static constexpr const char *kFrameLogFrames = "memory/frameLogFrames";
+    static constexpr const char *kUpstreamHops = "upstream/hops";
+    static constexpr const char *kUpstreamRules = "upstream/rules";
 
     // Bounds, the same as the command line's where it has the option.
     static constexpr qint64 kMaxBodyMemoryMiB = 1 << 20;
@@ -42,6 +47,12 @@ public:
     qint64 bodyMemoryMiB = 256;    // recorded bodies kept in memory before they spill to disk
     qint64 bodyCapKiB = 1024;      // of one body
     qint64 frameLogFrames = 10000; // frames kept per connection
+    // Upstream proxies (--upstream, --upstream-rule): the default chain, hop 1 first, as hop
+    // URLs (http://, https://, socks5://, socks5h://, with optional user:password@), and
+    // rules "GLOB[, GLOB]=CHAIN" that pick another chain (or "direct") per destination host,
+    // first match winning. Both empty: every connection is direct.
+    QStringList upstreamHops;
+    QStringList upstreamRules;
 
     // Missing keys keep the defaults above.
     static Settings load(QSettings &settings);
@@ -50,6 +61,9 @@ public:
     QMap<QString, QString> validate() const;
     // The keys whose values differ.
     static QStringList changedKeys(const Settings &before, const Settings &after);
+    // upstreamRules and upstreamHops as the engine takes them; the error (passwords redacted)
+    // when validate() would complain about either.
+    Result<upstream::ChainRules> upstreamChains() const;
 
     bool operator==(const Settings &) const = default;
 };
@@ -57,5 +71,12 @@ public:
 // Why a pass-through pattern cannot work ("" when it can): a glob of host-name characters
 // with * and ?, or re: and a regular expression the proxy accepts.
 QString passthroughPatternError(const QString &pattern);
+
+// Why an upstream hop URL or a rule ("GLOB=CHAIN") cannot work ("" when it can); the input is
+// quoted with its password replaced by "***".
+QString upstreamHopError(const QString &url);
+QString upstreamRuleError(const QString &rule);
+// A hop URL or a rule as the dialog shows it: passwords replaced by "***".
+QString upstreamDisplay(const QString &entry);
 
 } // namespace ts::ui

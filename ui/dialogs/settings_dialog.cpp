@@ -3,14 +3,18 @@
 #include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHostAddress>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPalette>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QStyle>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace ts::ui {
@@ -124,15 +128,50 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
     memory->addRow(tr("&Frame log:"), withUnit(m_frameLog, tr("frames per connection"), memoryBox));
     memory->addRow(QString(), addErrorLabel(Settings::kFrameLogFrames));
 
+    // Upstream proxies: a page of their own (two lists do not fit under the rest).
+    auto *upstreamBox = new QWidget(this);
+    auto *upstream = new QFormLayout(upstreamBox);
+    auto *upstreamNote = new QLabel(
+        tr("Server-side connections go through these proxies in order, hop 1 first; each hop "
+           "is reached through the ones before it. No hops: direct. Passwords are shown as "
+           "***. Changes apply to connections opened from then on."),
+        upstreamBox);
+    upstreamNote->setWordWrap(true);
+    upstream->addRow(upstreamNote);
+    upstream->addRow(tr("&Chain:"),
+                     makeEntryList(m_hops, Settings::kUpstreamHops, current.upstreamHops,
+                                   tr("http://user:password@proxy.example:3128"),
+                                   &upstreamHopError));
+    upstream->addRow(QString(), addErrorLabel(Settings::kUpstreamHops));
+    upstream->addRow(tr("&Rules:"),
+                     makeEntryList(m_rules, Settings::kUpstreamRules, current.upstreamRules,
+                                   tr("*.corp.example = http://proxy:3128   or   10.* = direct"),
+                                   &upstreamRuleError));
+    upstream->addRow(QString(), addErrorLabel(Settings::kUpstreamRules));
+    auto *rulesNote = new QLabel(tr("A rule sends the hosts its globs match through its own "
+                                    "chain (hop URLs separated by commas) or direct; the first "
+                                    "rule that matches wins, the chain above takes the rest."),
+                                 upstreamBox);
+    rulesNote->setWordWrap(true);
+    upstream->addRow(QString(), rulesNote);
+
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
+    auto *general = new QWidget(this);
+    auto *generalLayout = new QVBoxLayout(general);
+    generalLayout->addWidget(proxyBox);
+    generalLayout->addWidget(tlsBox);
+    generalLayout->addWidget(memoryBox);
+    generalLayout->addStretch();
+    m_pages = new QTabWidget(this);
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->addTab(general, tr("General"));
+    m_pages->addTab(upstreamBox, tr("Upstream proxies"));
+
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(proxyBox);
-    layout->addWidget(tlsBox);
-    layout->addWidget(memoryBox);
-    layout->addStretch();
+    layout->addWidget(m_pages);
     layout->addWidget(m_buttons);
 
     for (QLineEdit *e :
@@ -143,6 +182,102 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
 }
 
 SettingsDialog::~SettingsDialog() = default;
+
+QWidget *SettingsDialog::makeEntryList(EntryList &e, const char *key, const QStringList &entries,
+                                       const QString &placeholder,
+                                       QString (*check)(const QString &))
+{
+    auto *box = new QWidget(this);
+    auto *grid = new QGridLayout(box);
+    grid->setContentsMargins(0, 0, 0, 0);
+    e.check = check;
+    e.list = new QListWidget(box);
+    e.list->setObjectName(QLatin1String(key));
+    e.list->setMinimumHeight(e.list->fontMetrics().lineSpacing() * 5 + 12);
+    for (const QString &entry : entries) {
+        auto *item = new QListWidgetItem(upstreamDisplay(entry), e.list);
+        item->setData(Qt::UserRole, entry);
+    }
+    e.edit = new QLineEdit(box);
+    e.edit->setObjectName(QLatin1String(key) + QStringLiteral("/new"));
+    e.edit->setPlaceholderText(placeholder);
+    e.add = new QPushButton(tr("&Add"), box);
+    e.add->setObjectName(QLatin1String(key) + QStringLiteral("/add"));
+    e.remove = new QPushButton(tr("Remove"), box);
+    e.remove->setObjectName(QLatin1String(key) + QStringLiteral("/remove"));
+    e.up = new QPushButton(tr("Up"), box);
+    e.up->setObjectName(QLatin1String(key) + QStringLiteral("/up"));
+    e.down = new QPushButton(tr("Down"), box);
+    e.down->setObjectName(QLatin1String(key) + QStringLiteral("/down"));
+    auto *buttons = new QVBoxLayout;
+    buttons->addWidget(e.remove);
+    buttons->addWidget(e.up);
+    buttons->addWidget(e.down);
+    buttons->addStretch();
+    grid->addWidget(e.list, 0, 0);
+    grid->addLayout(buttons, 0, 1);
+    grid->addWidget(e.edit, 1, 0);
+    grid->addWidget(e.add, 1, 1);
+    // The edit's own message: a URL being typed is explained before it can be added.
+    e.editError = addErrorLabel(qPrintable(QLatin1String(key) + QStringLiteral("/new")));
+    grid->addWidget(e.editError, 2, 0, 1, 2);
+
+    auto move = [this, &e](int by) {
+        const int row = e.list->currentRow();
+        const int to = row + by;
+        if (row < 0 || to < 0 || to >= e.list->count())
+            return;
+        e.list->insertItem(to, e.list->takeItem(row));
+        e.list->setCurrentRow(to);
+        revalidate();
+    };
+    connect(e.add, &QPushButton::clicked, this, [this, &e] { addEntry(e); });
+    connect(e.edit, &QLineEdit::returnPressed, this, [this, &e] { addEntry(e); });
+    connect(e.remove, &QPushButton::clicked, this, [this, &e] {
+        delete e.list->takeItem(e.list->currentRow());
+        revalidate();
+    });
+    connect(e.up, &QPushButton::clicked, this, [move] { move(-1); });
+    connect(e.down, &QPushButton::clicked, this, [move] { move(+1); });
+    connect(e.list, &QListWidget::currentRowChanged, this, [this, &e] { updateEntryButtons(e); });
+    connect(e.edit, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
+    return box;
+}
+
+QStringList SettingsDialog::EntryList::entries() const
+{
+    QStringList out;
+    for (int i = 0; i < list->count(); ++i)
+        out << list->item(i)->data(Qt::UserRole).toString();
+    return out;
+}
+
+QString SettingsDialog::EntryList::pendingError() const
+{
+    const QString text = edit->text().trimmed();
+    return text.isEmpty() ? QString() : check(text);
+}
+
+void SettingsDialog::addEntry(EntryList &e)
+{
+    const QString text = e.edit->text().trimmed();
+    if (text.isEmpty() || !e.check(text).isEmpty())
+        return;
+    auto *item = new QListWidgetItem(upstreamDisplay(text), e.list);
+    item->setData(Qt::UserRole, text);
+    e.list->setCurrentItem(item);
+    e.edit->clear(); // revalidates
+}
+
+void SettingsDialog::updateEntryButtons(EntryList &e)
+{
+    const int row = e.list->currentRow();
+    e.remove->setEnabled(row >= 0);
+    e.up->setEnabled(row > 0);
+    e.down->setEnabled(row >= 0 && row + 1 < e.list->count());
+    const QString text = e.edit->text().trimmed();
+    e.add->setEnabled(!text.isEmpty() && e.check(text).isEmpty());
+}
 
 QLabel *SettingsDialog::addErrorLabel(const char *key)
 {
@@ -176,6 +311,8 @@ Settings SettingsDialog::settings() const
     s.bodyMemoryMiB = number(m_bodyMemory);
     s.bodyCapKiB = number(m_bodyCap);
     s.frameLogFrames = number(m_frameLog);
+    s.upstreamHops = m_hops.entries();
+    s.upstreamRules = m_rules.entries();
     return s;
 }
 
@@ -210,7 +347,32 @@ void SettingsDialog::revalidate()
     showRow(m_listenNote, !errors.contains(QLatin1String(Settings::kListenHost))
                               && s.listenHost != QLatin1String("localhost")
                               && !address.isLoopback());
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(errors.isEmpty());
+    // A hop or rule typed but not added: explained when it cannot work, and in any case
+    // OK waits until it is added or cleared (it would be lost without a word).
+    bool pending = false;
+    for (EntryList *e : {&m_hops, &m_rules}) {
+        QString error = e->pendingError();
+        if (error.isEmpty() && !e->edit->text().trimmed().isEmpty())
+            error = tr("Press Add to use it, or clear the field.");
+        e->editError->setText(error);
+        showRow(e->editError, !error.isEmpty());
+        pending = pending || !error.isEmpty();
+        updateEntryButtons(*e);
+    }
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(errors.isEmpty() && !pending);
+
+    // A page with something to fix says so on its tab: OK is disabled for a reason that may be
+    // on the page not shown.
+    bool upstreamErrors = pending;
+    bool generalErrors = false;
+    for (auto it = errors.cbegin(); it != errors.cend(); ++it) {
+        const bool upstreamKey = it.key() == QLatin1String(Settings::kUpstreamHops)
+                                 || it.key() == QLatin1String(Settings::kUpstreamRules);
+        (upstreamKey ? upstreamErrors : generalErrors) = true;
+    }
+    const QIcon warning = style()->standardIcon(QStyle::SP_MessageBoxWarning);
+    m_pages->setTabIcon(0, generalErrors ? warning : QIcon());
+    m_pages->setTabIcon(1, upstreamErrors ? warning : QIcon());
 }
 
 } // namespace ts::ui

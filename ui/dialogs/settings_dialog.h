@@ -9,7 +9,10 @@ class QCheckBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+class QListWidget;
 class QPlainTextEdit;
+class QPushButton;
+class QTabWidget;
 
 namespace ts::ui {
 
@@ -31,6 +34,27 @@ public:
     QString errorText(const QString &key) const; // shown next to the field; empty when fine
 
 private:
+    // An ordered list of upstream entries (hop URLs or rules) with a field to type a new one
+    // and buttons to add, remove and move them. The list shows entries with passwords as
+    // "***"; each item keeps its text in Qt::UserRole.
+    struct EntryList
+    {
+        QListWidget *list = nullptr;
+        QLineEdit *edit = nullptr;
+        QPushButton *add = nullptr;
+        QPushButton *remove = nullptr;
+        QPushButton *up = nullptr;
+        QPushButton *down = nullptr;
+        QLabel *editError = nullptr;
+        QString (*check)(const QString &) = nullptr; // the edit's error, "" when it can be added
+        QStringList entries() const;
+        QString pendingError() const; // what is wrong with the edit's text; "" when empty
+    };
+    QWidget *makeEntryList(EntryList &e, const char *key, const QStringList &entries,
+                           const QString &placeholder, QString (*check)(const QString &));
+    void addEntry(EntryList &e);
+    void updateEntryButtons(EntryList &e);
+
     void revalidate();
     QLabel *addErrorLabel(const char *key);
 
@@ -44,7 +68,10 @@ private:
     QLineEdit *m_bodyMemory = nullptr;
     QLineEdit *m_bodyCap = nullptr;
     QLineEdit *m_frameLog = nullptr;
+    EntryList m_hops;
+    EntryList m_rules;
     QLabel *m_listenNote = nullptr;
+    QTabWidget *m_pages = nullptr; // General, Upstream proxies
     QHash<QString, QLabel *> m_errors;
     QDialogButtonBox *m_buttons = nullptr;
 };

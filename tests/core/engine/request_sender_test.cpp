@@ -39,6 +39,7 @@ public:
         return u"http://127.0.0.1:"_s + QString::number(port()) + path;
     }
     QList<QByteArray> requests; // raw, head and body
+    QByteArray answer;          // the whole response to send instead of the echo, when set
 
 private:
     void onRead(QTcpSocket *s)
@@ -60,6 +61,10 @@ private:
         const QList<QByteArray> words = request.left(request.indexOf("\r\n")).split(' ');
         QByteArray body = words.value(0);
         body += ' ' + words.value(1) + ' ' + request.mid(end + 4);
+        if (!answer.isEmpty()) {
+            s->write(answer);
+            return;
+        }
         s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Origin: tiny\r\nContent-Length: "
                  + QByteArray::number(body.size()) + "\r\n\r\n" + body);
     }
@@ -272,7 +277,29 @@ private Q_SLOTS:
         QVERIFY2(r.ok(), qPrintable(r.error));
         QCOMPARE(r.status, 502);
         QVERIFY(r.fromProxy());
-        QVERIFY2(!r.proxyError().isEmpty(), r.body.constData());
+        QVERIFY(r.headers.contains({u"X-Tunnelscope-Error"_s, u"1"_s}));
+        QVERIFY2(r.proxyError().contains(QString::number(dead)), r.body.constData());
+    }
+
+    // Only the proxy's own answers count as the proxy's: an origin's 502 that reads like one,
+    // and even carries the field, is the origin's (the proxy drops the field from servers).
+    void originErrorThatLooksLikeTheProxysIsTheOrigins()
+    {
+        TinyOrigin origin;
+        const QByteArray body = "502 Bad Gateway\n\nTunnelscope: not me\n"_ba;
+        origin.answer = "HTTP/1.1 502 Bad Gateway\r\nX-Tunnelscope-Error: 1\r\nContent-Length: "_ba
+                        + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        ComposedRequest request;
+        request.url = origin.url(u"/x"_s);
+        const ComposedResponse r = sendOne(request);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QCOMPARE(r.status, 502);
+        QCOMPARE(r.body, body);
+        QVERIFY(!r.fromProxy());
+        QVERIFY(r.proxyError().isEmpty());
+        for (const auto &[name, value] : r.headers)
+            QVERIFY2(name.compare(u"X-Tunnelscope-Error"_s, Qt::CaseInsensitive) != 0,
+                     qPrintable(name));
     }
 
     void noEngineIsAnError()
@@ -325,6 +352,59 @@ private Q_SLOTS:
         QVERIFY(f);
         QVERIFY2(QString::fromStdString(f->upstream).contains(hop.listenAddress()),
                  f->upstream.c_str());
+        hop.stop();
+    }
+
+    // Engine::setUpstream (the settings dialog's hook) changes the chain of connections opened
+    // from then on: direct, then through a second engine (forwarded to it: its flow is the
+    // exchange itself), then direct again.
+    void upstreamChangesApplyToNewConnections()
+    {
+        TinyOrigin origin;
+        flow::FlowStore hopStore;
+        QTemporaryDir hopDir;
+        Engine hop(testConfig(hopDir), hopStore);
+        QVERIFY(hop.start().ok());
+        flow::FlowStore mainStore;
+        QTemporaryDir mainDir;
+        Engine main(testConfig(mainDir), mainStore);
+        QVERIFY(main.start().ok());
+        const QString address = main.listenAddress();
+        auto send = [&](const QString &path) {
+            RequestSender sender;
+            sender.setProxy(u"127.0.0.1"_s, quint16(address.section(u':', -1).toUInt()));
+            QSignalSpy spy(&sender, &RequestSender::finished);
+            ComposedRequest request;
+            request.url = origin.url(path);
+            sender.send(request);
+            ComposedResponse r;
+            if (spy.wait(15'000))
+                r = spy.at(0).at(1).value<ComposedResponse>();
+            else
+                r.error = u"no answer"_s;
+            return r;
+        };
+        auto hopPaths = [&] {
+            QStringList paths;
+            hopStore.flush();
+            for (std::size_t i = 0; i < hopStore.size(); ++i)
+                paths << QString::fromStdString(hopStore.at(i).path);
+            return paths;
+        };
+
+        QCOMPARE(send(u"/one"_s).status, 200);
+        auto rules = upstream::ChainRules::parseText("http://" + hop.listenAddress().toStdString());
+        QVERIFY(rules.ok());
+        main.setUpstream(*rules);
+        QCOMPARE(main.upstream()->defaultChain(), rules->defaultChain());
+        const ComposedResponse through = send(u"/two"_s);
+        QCOMPARE(through.status, 200);
+        QCOMPARE(through.body, "GET /two "_ba);
+        main.setUpstream(upstream::ChainRules{});
+        QCOMPARE(send(u"/three"_s).status, 200);
+        QTRY_COMPARE(hopPaths(), QStringList{u"/two"_s});
+        QCOMPARE(origin.requests.size(), 3);
+        main.stop();
         hop.stop();
     }
 

@@ -280,10 +280,124 @@ private Q_SLOTS:
         h.feed(ServerConnectFailed{open.id, ConnectFailure::Other, message, -1, via});
         const std::string answer = h.toClient();
         QVERIFY(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
+        QVERIFY(answer.find("\r\nX-Tunnelscope-Error: 1\r\n") != std::string::npos); // ours
         QVERIFY(answer.find(message) != std::string::npos);
         const flow::Flow f = h.lastFlow();
         QCOMPARE(f.error, message);
         QCOMPARE(f.upstream, via);
+    }
+
+    // The field that marks the proxy's own error answers never comes from a server.
+    void serversCannotMarkAnswersAsTheProxys()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.server(open.id, "HTTP/1.1 502 Bad Gateway\r\nx-tunnelscope-error: 1\r\n"
+                          "Content-Length: 2\r\n\r\nno");
+        QCOMPARE(h.toClient(),
+                 std::string("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 2\r\n\r\nno"));
+    }
+
+    // Through a chain ending in an http(s) proxy the engine stops at that proxy (forwarding):
+    // the request line goes out in absolute-form, with the hop's credentials in the bytes sent
+    // and nowhere in the flow.
+    void plainHttpIsForwardedInAbsoluteFormToTheLastHop()
+    {
+        const std::string auth = "Basic YWxpY2U6czNjcjN0"; // alice:s3cr3t
+        const std::string via = "via http://alice:***@127.0.0.1:3128";
+        Harness h;
+        h.client("POST http://example.com:8081/a?b=1 HTTP/1.1\r\nHost: example.com:8081\r\n"
+                 "Proxy-Authorization: Basic Y2xpZW50OnRva2Vu\r\nContent-Length: 4\r\n\r\nbo");
+        const auto open = h.one<OpenServer>();
+        QVERIFY(open.plainHttp);
+        h.client("dy");
+        QVERIFY(h.all<SendToServer>().empty()); // held until the connection is up
+        ServerConnected up{open.id, "127.0.0.1:3128", false, h.now, h.now, via};
+        up.forwarding = true;
+        up.proxyAuthorization = auth;
+        up.forwardHop = "hop 1 (http://alice:***@127.0.0.1:3128)";
+        h.feed(up);
+        QCOMPARE(h.toServer(),
+                 "POST http://example.com:8081/a?b=1 HTTP/1.1\r\nProxy-Authorization: " + auth
+                     + "\r\nHost: example.com:8081\r\nContent-Length: 4\r\n\r\nbody");
+        h.server(open.id, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        QCOMPARE(h.toClient(), std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        QCOMPARE(h.one<ReleaseServer>().id, open.id);
+        const flow::Flow f = h.lastFlow();
+        QCOMPARE(f.upstream, via);
+        QCOMPARE(f.path, std::string("/a?b=1"));
+        for (const auto &[name, value] : f.requestHeaders)
+            QVERIFY2(value.find("YWxpY2U") == std::string::npos, name.c_str());
+
+        // The next request on the kept-alive client connection gets a pooled connection to
+        // the proxy; the engine reports forwarding again, and again the credentials go out.
+        h.client("GET http://other.example/ HTTP/1.1\r\nHost: other.example\r\n\r\n");
+        const auto second = h.one<OpenServer>();
+        QVERIFY(second.plainHttp);
+        up.id = second.id;
+        up.reused = true;
+        h.feed(up);
+        QCOMPARE(h.toServer(), "GET http://other.example/ HTTP/1.1\r\nProxy-Authorization: " + auth
+                                   + "\r\nHost: other.example\r\n\r\n");
+    }
+
+    void forwardingWithoutCredentialsAddsNoField()
+    {
+        Harness h;
+        h.client("GET http://[::1]:8081/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        ServerConnected up{open.id, "127.0.0.1:3128", false, h.now, h.now, "via http://p:1"};
+        up.forwarding = true;
+        h.feed(up);
+        QCOMPARE(h.toServer(),
+                 std::string("GET http://[::1]:8081/ HTTP/1.1\r\nHost: [::1]:8081\r\n\r\n"));
+    }
+
+    // CONNECT, https:// (TLS to the origin) and Upgrade requests need a tunnel to the
+    // destination: they never ask for forwarding.
+    void tunnelsAndUpgradesAreNotForwardable()
+    {
+        Harness t;
+        t.client("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        QVERIFY(!t.one<OpenServer>().plainHttp);
+        Harness u;
+        u.client("GET http://example.com/chat HTTP/1.1\r\nHost: example.com\r\n"
+                 "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+        QVERIFY(!u.one<OpenServer>().plainHttp);
+    }
+
+    // A 407 from the proxy forwarded to is the hop's business, not the client's: 502 naming it,
+    // without its challenge.
+    void forwardingHopAnswering407Gives502NamingIt()
+    {
+        for (const bool withCredentials : {false, true}) {
+            Harness h;
+            h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+            const auto open = h.one<OpenServer>();
+            ServerConnected up{open.id, "127.0.0.1:3128", false, h.now, h.now, "via http://p:1"};
+            up.forwarding = true;
+            up.forwardHop = "hop 2 (http://127.0.0.1:3129)";
+            if (withCredentials)
+                up.proxyAuthorization = "Basic eDp5";
+            h.feed(up);
+            h.server(open.id,
+                     "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                     "Proxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 3\r\n\r\nno!");
+            const std::string answer = h.toClient();
+            QVERIFY2(answer.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), answer.c_str());
+            const std::string message
+                = "hop 2 (http://127.0.0.1:3129) answered 407 Proxy "
+                  "Authentication Required"
+                  + std::string(withCredentials ? " (the credentials were not accepted)"
+                                                : " (no credentials configured)");
+            QVERIFY2(answer.find(message) != std::string::npos, answer.c_str());
+            QVERIFY(answer.find("Proxy-Authenticate") == std::string::npos);
+            QCOMPARE(h.one<CloseServer>().id, open.id);
+            QCOMPARE(h.lastFlow().error, message);
+            QCOMPARE(h.lastFlow().status, 502);
+        }
     }
 
     void upstreamHopTimeoutGives504NamingIt()
@@ -322,6 +436,23 @@ private Q_SLOTS:
         h.now += 1 * kSecond;
         h.feed(Tick{});
         QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+    }
+
+    void silentForwardingHopIsNamedInThe504()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        ServerConnected up{open.id, "127.0.0.1:3128", false, h.now, h.now, "via http://p:1"};
+        up.forwarding = true;
+        up.forwardHop = "hop 2 (http://127.0.0.1:3129)";
+        h.feed(up);
+        h.now += 60 * kSecond;
+        h.feed(Tick{});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+        QCOMPARE(h.lastFlow().error,
+                 std::string("no response from hop 2 (http://127.0.0.1:3129) (forwarding to h:1) "
+                             "within 60 s"));
     }
 
     void originDyingMidResponseClosesTheClient()

@@ -3,7 +3,9 @@
 
 #include <QCheckBox>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
@@ -133,6 +135,8 @@ private Q_SLOTS:
         s.bodyMemoryMiB = 512;
         s.bodyCapKiB = 2048;
         s.frameLogFrames = 50000;
+        s.upstreamHops = {u"http://alice:pw@127.0.0.1:3128"_s, u"socks5h://127.0.0.1:1080"_s};
+        s.upstreamRules = {u"10.* = direct"_s};
         s.save(stored);
         stored.sync();
         QSettings again(dir.filePath(u"settings.ini"_s), QSettings::IniFormat);
@@ -154,6 +158,106 @@ private Q_SLOTS:
         QCOMPARE(s.listenPort, qint64(9000));
         QCOMPARE(s.passthrough, QStringList{u"*.bank.example"_s}); // blank lines dropped
         QVERIFY(dialog.acceptable());
+    }
+
+    // The chain: typed, checked with the engine's own parser as it is typed, added, shown with
+    // the password masked, reordered and removed; the settings keep the URLs whole.
+    void upstreamChainIsEditedInTheDialog()
+    {
+        SettingsDialog dialog{Settings{}};
+        const QString hops = key(Settings::kUpstreamHops);
+        auto *list = dialog.findChild<QListWidget *>(hops);
+        auto *edit = dialog.findChild<QLineEdit *>(hops + u"/new"_s);
+        auto *add = dialog.findChild<QPushButton *>(hops + u"/add"_s);
+        QVERIFY(list && edit && add);
+        QCOMPARE(list->count(), 0);
+
+        // A bad URL is explained beside the field, cannot be added, and keeps OK disabled.
+        edit->setText(u"ftp://bob:hunter2@proxy.test:21"_s);
+        const QString error = dialog.errorText(hops + u"/new"_s);
+        QVERIFY2(error.contains(u"ftp"_s), qPrintable(error));
+        QVERIFY2(!error.contains(u"hunter2"_s), qPrintable(error)); // redacted in the message
+        QVERIFY(!add->isEnabled());
+        QVERIFY(!dialog.acceptable());
+        edit->setText(u"http://proxy.test:3128/path"_s);
+        QVERIFY(!dialog.errorText(hops + u"/new"_s).isEmpty());
+        QVERIFY(!dialog.acceptable());
+
+        // A good one typed but not added: OK waits for Add (or a cleared field).
+        edit->setText(u"http://alice:s3cr3t@127.0.0.1:3128"_s);
+        QVERIFY(add->isEnabled());
+        QVERIFY(dialog.errorText(hops + u"/new"_s).contains(u"Add"_s));
+        QVERIFY(!dialog.acceptable());
+        QTest::mouseClick(add, Qt::LeftButton);
+        QVERIFY(edit->text().isEmpty());
+        QVERIFY(dialog.acceptable());
+        edit->setText(u"socks5h://127.0.0.1:1080"_s);
+        QTest::keyClick(edit, Qt::Key_Return); // Return adds too
+        QCOMPARE(list->count(), 2);
+        QCOMPARE(list->item(0)->text(), u"http://alice:***@127.0.0.1:3128"_s);
+        for (int i = 0; i < list->count(); ++i)
+            QVERIFY(!list->item(i)->text().contains(u"s3cr3t"_s));
+        QCOMPARE(
+            dialog.settings().upstreamHops,
+            (QStringList{u"http://alice:s3cr3t@127.0.0.1:3128"_s, u"socks5h://127.0.0.1:1080"_s}));
+
+        // Reorder: the SOCKS hop first.
+        list->setCurrentRow(1);
+        QVERIFY(!dialog.findChild<QPushButton *>(hops + u"/down"_s)->isEnabled());
+        QTest::mouseClick(dialog.findChild<QPushButton *>(hops + u"/up"_s), Qt::LeftButton);
+        QCOMPARE(dialog.settings().upstreamHops.first(), u"socks5h://127.0.0.1:1080"_s);
+        QCOMPARE(list->currentRow(), 0);
+        QTest::mouseClick(dialog.findChild<QPushButton *>(hops + u"/remove"_s), Qt::LeftButton);
+        QCOMPARE(dialog.settings().upstreamHops,
+                 QStringList{u"http://alice:s3cr3t@127.0.0.1:3128"_s});
+
+        // A rule; one without "=" is explained.
+        const QString rules = key(Settings::kUpstreamRules);
+        auto *ruleEdit = dialog.findChild<QLineEdit *>(rules + u"/new"_s);
+        ruleEdit->setText(u"http://127.0.0.1:3129"_s);
+        QVERIFY(dialog.errorText(rules + u"/new"_s).contains(u"not a rule"_s));
+        QVERIFY(!dialog.acceptable());
+        ruleEdit->setText(u"*.corp.example, corp.example = http://bob:pw@10.0.0.1:8080"_s);
+        QTest::mouseClick(dialog.findChild<QPushButton *>(rules + u"/add"_s), Qt::LeftButton);
+        ruleEdit->setText(u"10.* = direct"_s);
+        QTest::mouseClick(dialog.findChild<QPushButton *>(rules + u"/add"_s), Qt::LeftButton);
+        auto *ruleList = dialog.findChild<QListWidget *>(rules);
+        QCOMPARE(ruleList->count(), 2);
+        QVERIFY(ruleList->item(0)->text().contains(u"bob:***@"_s));
+        QVERIFY(dialog.acceptable());
+        QCOMPARE(dialog.changedKeys(), (QStringList{hops, rules}));
+
+        // What the engine gets.
+        const auto chains = dialog.settings().upstreamChains();
+        QVERIFY(chains.ok());
+        QCOMPARE(chains->chainFor("a.corp.example").display(),
+                 std::string("http://bob:***@10.0.0.1:8080"));
+        QVERIFY(chains->chainFor("10.1.2.3").direct());
+        QCOMPARE(chains->chainFor("example.com").display(),
+                 std::string("http://alice:***@127.0.0.1:3128"));
+    }
+
+    void badSavedUpstreamIsExplained()
+    {
+        Settings s;
+        s.upstreamHops = {u"http://127.0.0.1:3128"_s, u"gopher://x:1"_s};
+        s.upstreamRules = {u"*.test"_s};
+        const auto errors = s.validate();
+        QVERIFY(errors.value(key(Settings::kUpstreamHops)).startsWith(u"Hop 2: "_s));
+        QVERIFY(errors.value(key(Settings::kUpstreamRules)).startsWith(u"Rule 1: "_s));
+        QVERIFY(!s.upstreamChains().ok());
+        SettingsDialog dialog(s);
+        QVERIFY(dialog.errorText(key(Settings::kUpstreamHops)).contains(u"gopher"_s));
+        QVERIFY(!dialog.acceptable());
+        // Removing the bad entries makes it acceptable.
+        auto *list = dialog.findChild<QListWidget *>(key(Settings::kUpstreamHops));
+        list->setCurrentRow(1);
+        dialog.findChild<QPushButton *>(key(Settings::kUpstreamHops) + u"/remove"_s)->click();
+        auto *rules = dialog.findChild<QListWidget *>(key(Settings::kUpstreamRules));
+        rules->setCurrentRow(0);
+        dialog.findChild<QPushButton *>(key(Settings::kUpstreamRules) + u"/remove"_s)->click();
+        QVERIFY(dialog.acceptable());
+        QCOMPARE(dialog.settings().upstreamHops, QStringList{u"http://127.0.0.1:3128"_s});
     }
 
     void listeningBeyondLoopbackIsPointedOut()
