@@ -764,7 +764,8 @@ void H2ProxyFront::answer(http2::StreamId id, int status, const std::string &mes
                                {{":status", std::to_string(status)},
                                 {"content-type", "text/plain; charset=utf-8"},
                                 {"content-length", std::to_string(body.size())},
-                                {"cache-control", "no-store"}},
+                                {"cache-control", "no-store"},
+                                {lower(std::string(kLocalErrorField)), "1"}},
                                false);
     m_h2->submitData(id, body);
     m_h2->endStream(id);

@@ -322,6 +322,7 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(*field(answer[0].fields, ":status")),
                  QStringLiteral("502"));
         QVERIFY(h.dataOn(bad).find("connection refused") != std::string::npos);
+        QVERIFY(field(answer[0].fields, "x-tunnelscope-error")); // the proxy's own answer
         QVERIFY(h.endedOrClosed(bad));
         // The other stream and the connection carry on.
         QVERIFY(!h.client->failed());
