@@ -383,7 +383,9 @@ void OriginPool::close(ServerId channel, MonoTime now, std::vector<Command> &out
     m_channels.erase(ch);
     if (const auto w = std::find(c.waiting.begin(), c.waiting.end(), channel);
         w != c.waiting.end()) {
-        c.waiting.erase(w); // the handshake goes on: the next stream may use it
+        c.waiting.erase(w);
+        if (c.waiting.empty()) // nobody left to wait for it (they timed out or went away)
+            drop(c, "no stream waits for it any more", out);
         return;
     }
     if (c.h2) {

@@ -351,6 +351,21 @@ private slots:
         QVERIFY(w.origins.at(first).plain.find("GET /three HTTP/1.1") != std::string::npos);
     }
 
+    // The only user waiting for a handshake goes away (its connect timeout): the connection
+    // is closed rather than left shaking hands for nobody.
+    void connectionNobodyWaitsForIsClosed()
+    {
+        World w({"h2"});
+        w.pool->open(1, "origin.test", 443, 0, w.out);
+        QCOMPARE(int(w.out.size()), 1);
+        const ServerId real = std::get<OpenServer>(w.out[0]).id;
+        w.out.clear();
+        w.pool->close(1, 0, w.out);
+        QCOMPARE(int(w.out.size()), 1);
+        QCOMPARE(std::get<CloseServer>(w.out[0]).id, real);
+        QVERIFY(!w.pool->ownsServer(real));
+    }
+
     // A certificate that does not verify: every waiting user fails with the reason and the
     // handshake's record, and nothing is sent in clear.
     void untrustedOriginFailsEveryWaitingChannel()
