@@ -762,6 +762,8 @@ void writeEntry(JsonWriter &w, const Flow &f)
         w.key("_clientAddress").string(f.clientAddress);
     if (f.serverReused)
         w.key("_serverReused").boolean(true);
+    if (f.serverConnection)
+        w.key("_serverConnection").string(std::to_string(f.serverConnection));
     if (!f.upstream.empty())
         w.key("_upstream").string(f.upstream);
     if (!f.error.empty())
@@ -786,6 +788,8 @@ void writeTunnel(JsonWriter &w, const Flow &f)
         w.key("clientAddress").string(f.clientAddress);
     if (!f.serverAddress.empty())
         w.key("serverAddress").string(f.serverAddress);
+    if (f.serverConnection)
+        w.key("serverConnection").string(std::to_string(f.serverConnection));
     if (!f.upstream.empty())
         w.key("upstream").string(f.upstream);
     w.key("bytesClientToServer").number(f.bytesClientToServer);

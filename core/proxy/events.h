@@ -39,6 +39,8 @@ struct ServerConnected
     // "via http://127.0.0.1:3128 → socks5h://…" (redacted); empty: direct. (Initialized, so
     // that brace-initializing the fields before it stays warning-free.)
     std::string via = {};
+    // reused: the connection's record as ReleaseServer left it (same id, counts so far).
+    std::shared_ptr<flow::Connection> record = {};
 };
 struct ServerConnectFailed
 {
@@ -143,6 +145,9 @@ struct CloseServer
 struct ReleaseServer // idle and reusable: the engine may pool it for the next request
 {
     ServerId id = 0;
+    // The connection's record: the pool hands it to the next user (ServerConnected::record)
+    // or publishes it closed when it drops the connection. Null: not recorded.
+    std::shared_ptr<flow::Connection> record = {};
 };
 struct PublishFlow
 {

@@ -493,6 +493,7 @@ Result<Flow> readEntry(const QJsonObject &e, Context &cx, qsizetype index)
     f.upstream = str(e.value("_upstream"_L1));
     if (!cx.firefox)
         f.clientConnection = connectionId(e.value("connection"_L1));
+    f.serverConnection = connectionId(e.value("_serverConnection"_L1));
     f.clientAddress = str(e.value("_clientAddress"_L1));
     f.state = f.error.empty() && f.status > 0 ? FlowState::Complete : FlowState::Failed;
     return f;
@@ -510,6 +511,7 @@ Flow readTunnel(const QJsonObject &t, Context &cx)
     f.clientConnection = connectionId(t.value("connection"_L1));
     f.clientAddress = str(t.value("clientAddress"_L1));
     f.serverAddress = str(t.value("serverAddress"_L1));
+    f.serverConnection = connectionId(t.value("serverConnection"_L1));
     f.upstream = str(t.value("upstream"_L1));
     f.bytesClientToServer
         = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesClientToServer"_L1), 0), 0));
