@@ -210,9 +210,15 @@ def shoot(screen, main_window, out):
     screen.xdo("windowfocus", main_window)
     screen.click(1272, 344)  # close the composer dock: more room for the panes
 
-    # Connections, and the frames and streams of nghttp's HTTP/2 connection (the tenth).
+    # Connections, and the frames and streams of nghttp's HTTP/2 connection: the tenth client
+    # connection (server-side ones come and go with the pool, so their rows are not fixed).
+    # Then both sides again, nghttp's connection still selected.
     screen.click(119, 763)
+    screen.click(90, 368)  # Show: client side
+    screen.keys("Down", "Return")
     screen.click(150, 590)
+    screen.click(90, 368)  # Show: both sides
+    screen.keys("Up", "Return")
     screen.capture(path("connections-frames"), crop=panes)
     screen.click(630, 763)
     screen.click(700, 402)  # its first stream: the states it went through

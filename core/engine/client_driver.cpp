@@ -184,8 +184,12 @@ void ClientDriver::execute(std::vector<Command> &commands)
                     if (it != m_servers.end()) {
                         // A chain still in the byte path (TLS to an https hop) lives in this
                         // driver, not in the socket: such connections are not pooled.
-                        if (it->second.socket && it->second.connected && !it->second.chain)
-                            m_worker.pool().put(it->second.key, std::move(it->second.socket));
+                        // put() publishes the record closed when it cannot keep the socket.
+                        const bool poolable
+                            = it->second.socket && it->second.connected && !it->second.chain;
+                        m_worker.pool().put(it->second.key,
+                                            poolable ? std::move(it->second.socket) : nullptr,
+                                            std::move(c.record));
                         m_servers.erase(it);
                     }
                 } else if constexpr (std::is_same_v<T, PublishFlow>) {
@@ -243,13 +247,15 @@ void ClientDriver::openServer(const OpenServer &command)
     }
 
     if (command.reusable) {
-        if (TcpSocketPtr pooled = m_worker.pool().take(server.key)) {
+        std::shared_ptr<flow::Connection> record;
+        if (TcpSocketPtr pooled = m_worker.pool().take(server.key, &record)) {
             server.socket = std::move(pooled);
             server.connected = true;
             wireServer(id, *server.socket);
             ServerConnected event{id, text(server.socket->peerText()), true, -1, -1, server.via};
             if (forward)
                 setForwarding(event, chain);
+            event.record = std::move(record);
             m_deferred.push_back(std::move(event));
             return;
         }

@@ -84,7 +84,7 @@ void Worker::accept(qintptr fd, const proxy::SessionContext &context)
 {
     if (!m_pool)
         m_pool = std::make_unique<ServerPool>(m_config.maxIdleServerConnectionsPerOrigin,
-                                              m_config.serverIdleTimeoutMs);
+                                              m_config.serverIdleTimeoutMs, &store());
     proxy::SessionContext c = context;
     c.clientAddress = TcpSocket::peerTextOf(fd).toStdString();
     auto *driver = new ClientDriver(*this, fd, std::move(c));

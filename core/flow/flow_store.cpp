@@ -37,14 +37,13 @@ void FlowStore::publish(const Connection &connection)
 
 const Flow *FlowStore::find(FlowId id) const
 {
-    const auto it = m_rowById.find(id);
-    return it == m_rowById.end() ? nullptr : &m_flows[it->second];
+    const std::size_t row = m_rowById.find(id);
+    return row == SIZE_MAX ? nullptr : &m_flows[row];
 }
 
 std::size_t FlowStore::rowOf(FlowId id) const
 {
-    const auto it = m_rowById.find(id);
-    return it == m_rowById.end() ? SIZE_MAX : it->second;
+    return m_rowById.find(id);
 }
 
 void FlowStore::clear()
@@ -64,6 +63,45 @@ void FlowStore::clear()
 void FlowStore::flush()
 {
     apply();
+}
+
+std::size_t RowIndex::find(FlowId id) const
+{
+    if (id < kDenseLimit) {
+        const std::size_t page = std::size_t(id >> kPageBits);
+        if (page >= m_pages.size() || !m_pages[page])
+            return SIZE_MAX;
+        const std::uint32_t row = (*m_pages[page])[id & ((FlowId(1) << kPageBits) - 1)];
+        if (row != kNone)
+            return row;
+    }
+    // Not in the pages: a large id, or a row the pages cannot hold.
+    if (m_sparse.empty())
+        return SIZE_MAX;
+    const auto it = m_sparse.find(id);
+    return it == m_sparse.end() ? SIZE_MAX : it->second;
+}
+
+void RowIndex::insert(FlowId id, std::size_t row)
+{
+    if (id >= kDenseLimit || row >= kNone) {
+        m_sparse[id] = row;
+        return;
+    }
+    const std::size_t page = std::size_t(id >> kPageBits);
+    if (page >= m_pages.size())
+        m_pages.resize(page + 1); // pointers only: a million flows are 245 of them
+    if (!m_pages[page]) {
+        m_pages[page] = std::make_unique<Page>();
+        m_pages[page]->fill(kNone);
+    }
+    (*m_pages[page])[id & ((FlowId(1) << kPageBits) - 1)] = std::uint32_t(row);
+}
+
+void RowIndex::clear()
+{
+    m_pages.clear();
+    m_sparse.clear();
 }
 
 void FlowStore::apply()
@@ -96,14 +134,12 @@ void FlowStore::apply()
     std::vector<std::size_t> finished;
     for (Flow &f : flows) {
         const bool done = f.state != FlowState::Open;
-        const auto it = m_rowById.find(f.id);
-        std::size_t row;
-        if (it == m_rowById.end()) {
+        std::size_t row = m_rowById.find(f.id);
+        if (row == SIZE_MAX) {
             row = m_flows.size();
-            m_rowById.emplace(f.id, row);
+            m_rowById.insert(f.id, row);
             m_flows.push_back(std::move(f));
         } else {
-            row = it->second;
             const bool wasDone = m_flows[row].state != FlowState::Open;
             m_flows[row] = std::move(f);
             if (row < firstNew)

@@ -3,10 +3,6 @@
 #include "core/flow/flow_store.h"
 
 #include <QDateTime>
-#include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QSaveFile>
 #include <QUrl>
 
@@ -656,7 +652,7 @@ void writeResponse(JsonWriter &w, const Flow &f)
     if (f.responseBody && f.responseBody->size() > 0) {
         writeBodyText(w, *f.responseBody);
         // Until the flow layer decodes content codings, the text is the coded bytes; say so,
-        // so readHar() keeps the Content-Encoding header with them.
+        // so an importer (session::importHar) keeps the Content-Encoding header.
         if (hasContentCoding(f.responseHeaders))
             w.key("_contentEncoded").boolean(true);
         if (f.responseBody->truncated())
@@ -762,9 +758,9 @@ void writeEntry(JsonWriter &w, const Flow &f)
         w.key("_clientAddress").string(f.clientAddress);
     if (f.serverReused)
         w.key("_serverReused").boolean(true);
-    if (f.serverConnection) // the server connection's record (an HTTP/2 one, shared)
+    if (f.serverConnection) // the server connection's record
         w.key("_serverConnection").string(std::to_string(f.serverConnection));
-    if (f.serverStream)
+    if (f.serverStream) // the stream on it, when it speaks HTTP/2
         w.key("_serverStream").number(std::int64_t(f.serverStream));
     if (!f.upstream.empty())
         w.key("_upstream").string(f.upstream);
@@ -790,6 +786,8 @@ void writeTunnel(JsonWriter &w, const Flow &f)
         w.key("clientAddress").string(f.clientAddress);
     if (!f.serverAddress.empty())
         w.key("serverAddress").string(f.serverAddress);
+    if (f.serverConnection)
+        w.key("serverConnection").string(std::to_string(f.serverConnection));
     if (!f.upstream.empty())
         w.key("upstream").string(f.upstream);
     w.key("bytesClientToServer").number(f.bytesClientToServer);
@@ -807,264 +805,6 @@ void writeTunnel(JsonWriter &w, const Flow &f)
 Error writeError(const QString &path, const QString &why)
 {
     return Error{"har.write", (u"Cannot write %1: %2"_s.arg(path, why)).toStdString()};
-}
-
-// ---------------------------------------------------------------------------------------------
-// Import
-
-std::string str(const QJsonValue &v)
-{
-    return v.toString().toStdString();
-}
-
-std::int64_t integer(const QJsonValue &v, std::int64_t fallback)
-{
-    return v.isDouble() ? std::int64_t(v.toDouble()) : fallback;
-}
-
-// Milliseconds (possibly fractional) to microseconds; -1 stays "did not happen".
-std::int64_t micros(const QJsonValue &v)
-{
-    if (!v.isDouble() || v.toDouble() < 0)
-        return -1;
-    return std::int64_t(v.toDouble() * 1000.0 + 0.5);
-}
-
-HeaderList readHeaders(const QJsonValue &v)
-{
-    HeaderList out;
-    for (const QJsonValue item : v.toArray()) {
-        const QJsonObject h = item.toObject();
-        std::string name = str(h.value("name"_L1));
-        if (name.empty() || name.front() == ':') // h2/h3 pseudo-headers: method and URL say it
-            continue;
-        out.emplace_back(std::move(name), str(h.value("value"_L1)));
-    }
-    return out;
-}
-
-void removeHeader(HeaderList &headers, std::string_view name)
-{
-    std::erase_if(headers, [&](const auto &h) { return equalsIgnoreCase(h.first, name); });
-}
-
-std::string normalizeProtocol(const QString &version)
-{
-    const QString v = version.trimmed().toLower();
-    if (v.isEmpty())
-        return {};
-    if (v == "http/1.1"_L1 || v == "http/1.0"_L1)
-        return v.toUpper().toStdString();
-    if (v == "h2"_L1 || v == "http/2"_L1 || v == "http/2.0"_L1)
-        return "HTTP/2";
-    if (v == "h3"_L1 || v.startsWith("h3-"_L1) || v == "http/3"_L1 || v == "http/3.0"_L1)
-        return "HTTP/3";
-    return version.trimmed().toStdString();
-}
-
-// Bytes of a HAR text field, base64-decoded when the field says so.
-Result<std::shared_ptr<Body>>
-readBody(const QJsonObject &holder, const std::shared_ptr<BodyBudget> &budget, const QString &where)
-{
-    const QJsonValue text = holder.value("text"_L1);
-    if (!text.isString())
-        return std::shared_ptr<Body>();
-    QByteArray bytes;
-    if (holder.value("encoding"_L1).toString().compare("base64"_L1, Qt::CaseInsensitive) == 0) {
-        auto decoded = QByteArray::fromBase64Encoding(text.toString().toLatin1(),
-                                                      QByteArray::AbortOnBase64DecodingErrors);
-        if (!decoded)
-            return Error{"har.format",
-                         QString(where + u".text is not valid base64"_s).toStdString()};
-        bytes = std::move(*decoded);
-    } else {
-        bytes = text.toString().toUtf8();
-    }
-    auto body = std::make_shared<Body>(budget);
-    body->append(std::string_view(bytes.constData(), std::size_t(bytes.size())));
-    return body;
-}
-
-struct ParsedUrl
-{
-    std::string scheme, host, path;
-    std::uint16_t port = 0;
-};
-
-std::optional<ParsedUrl> parseUrl(const QString &text)
-{
-    const QUrl url(text, QUrl::TolerantMode);
-    if (!url.isValid() || url.scheme().isEmpty())
-        return std::nullopt;
-    ParsedUrl out;
-    out.scheme = url.scheme().toLower().toStdString();
-    QString rest = text.mid(text.indexOf(u':') + 1);
-    const qsizetype hash = rest.indexOf(u'#');
-    if (hash >= 0)
-        rest.truncate(hash);
-    if (!rest.startsWith("//"_L1)) { // data:, about:, blob: ... no authority
-        out.path = rest.toStdString();
-        return out;
-    }
-    if (url.host().isEmpty())
-        return std::nullopt;
-    out.host = url.host(QUrl::FullyEncoded).toStdString();
-    const bool secure = out.scheme == "https" || out.scheme == "wss";
-    out.port = std::uint16_t(url.port(secure ? 443 : 80));
-    // Keep the path and query exactly as written (QUrl would re-encode them).
-    qsizetype at = 2;
-    while (at < rest.size() && rest[at] != u'/' && rest[at] != u'?')
-        ++at;
-    QString path = rest.mid(at);
-    if (path.isEmpty() || path.startsWith(u'?'))
-        path.prepend(u'/');
-    out.path = path.toStdString();
-    return out;
-}
-
-WallMillis parseWall(const QJsonValue &v)
-{
-    const QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
-    return t.isValid() ? t.toMSecsSinceEpoch() : 0;
-}
-
-ConnectionId parseConnection(const QJsonValue &v)
-{
-    if (v.isDouble())
-        return ConnectionId(std::max(0.0, v.toDouble()));
-    return v.toString().toULongLong();
-}
-
-std::string joinAddress(const std::string &ip, std::uint16_t port)
-{
-    if (ip.empty())
-        return {};
-    const std::string host = ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
-    return port ? host + ":" + std::to_string(port) : host;
-}
-
-Result<Flow> readEntry(const QJsonObject &e, const std::shared_ptr<BodyBudget> &budget,
-                       qsizetype index)
-{
-    const QString where = u"Entry %1"_s.arg(index + 1);
-    const auto fail = [&](const QString &what) {
-        return Error{"har.format", QString(where + u": "_s + what).toStdString()};
-    };
-    if (!e.value("request"_L1).isObject())
-        return fail(u"request is missing"_s);
-    const QJsonObject request = e.value("request"_L1).toObject();
-    const QJsonObject response = e.value("response"_L1).toObject();
-
-    Flow f;
-    f.kind = FlowKind::Exchange;
-    const QString urlText = request.value("url"_L1).toString();
-    if (urlText.isEmpty())
-        return fail(u"request.url is missing"_s);
-    const auto url = parseUrl(urlText);
-    if (!url)
-        return fail(u"request.url \"%1\" is not an absolute URL"_s.arg(urlText));
-    f.scheme = url->scheme;
-    f.host = url->host;
-    f.port = url->port;
-    f.path = url->path;
-    f.method = request.value("method"_L1).toString(u"GET"_s).toStdString();
-    f.clientProtocol = normalizeProtocol(request.value("httpVersion"_L1).toString());
-    if (f.clientProtocol.empty())
-        f.clientProtocol = "HTTP/1.1";
-    f.requestHeaders = readHeaders(request.value("headers"_L1));
-    f.requestTrailers = readHeaders(request.value("_trailers"_L1));
-    if (request.value("postData"_L1).isObject()) {
-        auto body = readBody(request.value("postData"_L1).toObject(), budget,
-                             where + u": request.postData"_s);
-        if (!body)
-            return body.error();
-        f.requestBody = std::move(*body);
-    }
-    const std::int64_t requestHeadersSize = integer(request.value("headersSize"_L1), -1);
-    const std::int64_t requestBodySize = integer(request.value("bodySize"_L1), -1);
-    if (requestHeadersSize >= 0 && requestBodySize >= 0)
-        f.requestWireBytes = std::uint64_t(requestHeadersSize + requestBodySize);
-
-    f.status = int(integer(response.value("status"_L1), 0));
-    f.reason = str(response.value("statusText"_L1));
-    f.serverProtocol = normalizeProtocol(response.value("httpVersion"_L1).toString());
-    f.responseHeaders = readHeaders(response.value("headers"_L1));
-    f.responseTrailers = readHeaders(response.value("_trailers"_L1));
-    f.responseFromProxy = response.value("_fromProxy"_L1).toBool();
-    const QJsonObject content = response.value("content"_L1).toObject();
-    auto responseBody = readBody(content, budget, where + u": response.content"_s);
-    if (!responseBody)
-        return responseBody.error();
-    f.responseBody = std::move(*responseBody);
-    // Browsers store the decoded text; the headers must then not claim a coding.
-    if (f.responseBody && !content.value("_contentEncoded"_L1).toBool())
-        removeHeader(f.responseHeaders, "content-encoding");
-    const std::int64_t transfer = integer(response.value("_transferSize"_L1), -1);
-    const std::int64_t responseHeadersSize = integer(response.value("headersSize"_L1), -1);
-    const std::int64_t responseBodySize = integer(response.value("bodySize"_L1), -1);
-    if (transfer >= 0)
-        f.responseWireBytes = std::uint64_t(transfer);
-    else if (responseHeadersSize >= 0 && responseBodySize >= 0)
-        f.responseWireBytes = std::uint64_t(responseHeadersSize + responseBodySize);
-
-    f.startedWall = parseWall(e.value("startedDateTime"_L1));
-    const QJsonObject timings = e.value("timings"_L1).toObject();
-    if (!timings.isEmpty()) {
-        std::int64_t at = std::max<std::int64_t>(micros(timings.value("blocked"_L1)), 0);
-        if (const std::int64_t dns = micros(timings.value("dns"_L1)); dns >= 0)
-            f.timings.lookup = at += dns;
-        if (const std::int64_t connect = micros(timings.value("connect"_L1)); connect >= 0)
-            f.timings.connect = at += connect;
-        at += std::max<std::int64_t>(micros(timings.value("send"_L1)), 0);
-        f.timings.requestSent = at;
-        at += std::max<std::int64_t>(micros(timings.value("wait"_L1)), 0);
-        if (f.status > 0)
-            f.timings.firstByte = at;
-        at += std::max<std::int64_t>(micros(timings.value("receive"_L1)), 0);
-        f.timings.complete = at;
-    } else {
-        f.timings.complete = std::max<std::int64_t>(micros(e.value("time"_L1)), 0);
-    }
-
-    std::string serverIp = str(e.value("serverIPAddress"_L1));
-    if (serverIp.size() > 2 && serverIp.front() == '[' && serverIp.back() == ']')
-        serverIp = serverIp.substr(1, serverIp.size() - 2); // Chrome brackets IPv6
-    f.serverAddress = joinAddress(serverIp, f.port);
-    f.serverReused = e.value("_serverReused"_L1).toBool();
-    f.upstream = str(e.value("_upstream"_L1));
-    f.clientConnection = parseConnection(e.value("connection"_L1));
-    f.clientAddress = str(e.value("_clientAddress"_L1));
-    f.error = str(e.value("_error"_L1));
-    if (f.error.empty())
-        f.error = str(response.value("_error"_L1));
-    f.state = f.error.empty() && f.status > 0 ? FlowState::Complete : FlowState::Failed;
-    return f;
-}
-
-Flow readTunnel(const QJsonObject &t)
-{
-    Flow f;
-    f.kind = FlowKind::Tunnel;
-    f.method = "CONNECT";
-    f.clientProtocol = {};
-    f.host = str(t.value("host"_L1));
-    f.port = std::uint16_t(integer(t.value("port"_L1), 0));
-    f.startedWall = parseWall(t.value("startedDateTime"_L1));
-    f.timings.complete = micros(t.value("time"_L1));
-    f.clientConnection = parseConnection(t.value("connection"_L1));
-    f.clientAddress = str(t.value("clientAddress"_L1));
-    f.serverAddress = str(t.value("serverAddress"_L1));
-    f.upstream = str(t.value("upstream"_L1));
-    f.bytesClientToServer
-        = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesClientToServer"_L1), 0), 0));
-    f.bytesServerToClient
-        = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesServerToClient"_L1), 0), 0));
-    if (t.value("closedDateTime"_L1).isString())
-        f.closedWall = parseWall(t.value("closedDateTime"_L1));
-    f.closeReason = str(t.value("closeReason"_L1));
-    f.error = str(t.value("error"_L1));
-    f.state = f.error.empty() ? FlowState::Complete : FlowState::Failed;
-    return f;
 }
 
 } // namespace
@@ -1120,60 +860,6 @@ Result<void> writeHar(const FlowStore &store, const QString &path, const QString
     if (!file.commit())
         return writeError(path, file.errorString());
     return {};
-}
-
-Result<std::vector<Flow>> readHarData(const QByteArray &json, std::shared_ptr<BodyBudget> budget)
-{
-    if (!budget)
-        budget = std::make_shared<BodyBudget>();
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
-    if (parseError.error != QJsonParseError::NoError) {
-        const QByteArray before = json.left(parseError.offset);
-        const qsizetype line = before.count('\n') + 1;
-        const qsizetype column = parseError.offset - (before.lastIndexOf('\n') + 1) + 1;
-        return Error{"har.parse",
-                     (u"Not valid JSON at line %1, column %2: %3"_s.arg(line).arg(column).arg(
-                          parseError.errorString()))
-                         .toStdString()};
-    }
-    const QJsonObject log = doc.object().value("log"_L1).toObject();
-    if (!doc.isObject() || log.isEmpty())
-        return Error{"har.format", "Not a HAR file: there is no \"log\" object"};
-    if (!log.value("entries"_L1).isArray())
-        return Error{"har.format", "Not a HAR file: \"log\" has no \"entries\" array"};
-
-    std::vector<Flow> flows;
-    const QJsonArray entries = log.value("entries"_L1).toArray();
-    flows.reserve(std::size_t(entries.size()));
-    for (qsizetype i = 0; i < entries.size(); ++i) {
-        if (!entries.at(i).isObject())
-            return Error{"har.format", (u"Entry %1 is not an object"_s.arg(i + 1)).toStdString()};
-        auto flow = readEntry(entries.at(i).toObject(), budget, i);
-        if (!flow)
-            return flow.error();
-        flows.push_back(std::move(*flow));
-    }
-    for (const QJsonValue tunnel : log.value("_tunnels"_L1).toArray()) {
-        if (tunnel.isObject())
-            flows.push_back(readTunnel(tunnel.toObject()));
-    }
-    // Tunnels and exchanges interleave in time as they did when recorded.
-    std::stable_sort(flows.begin(), flows.end(),
-                     [](const Flow &a, const Flow &b) { return a.startedWall < b.startedWall; });
-    FlowId id = 0;
-    for (Flow &f : flows)
-        f.id = ++id;
-    return flows;
-}
-
-Result<std::vector<Flow>> readHar(const QString &path, std::shared_ptr<BodyBudget> budget)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return Error{"har.read",
-                     (u"Cannot read %1: %2"_s.arg(path, file.errorString())).toStdString()};
-    return readHarData(file.readAll(), std::move(budget));
 }
 
 } // namespace ts::flow

@@ -50,6 +50,8 @@ struct ServerConnected
     bool forwarding = false;
     std::string proxyAuthorization = {};
     std::string forwardHop = {}; // "hop 2 (http://alice:***@127.0.0.1:3128)", for messages
+    // reused: the connection's record as ReleaseServer left it (same id, counts so far).
+    std::shared_ptr<flow::Connection> record = {};
 };
 struct ServerConnectFailed
 {
@@ -163,6 +165,9 @@ struct CloseServer
 struct ReleaseServer // idle and reusable: the engine may pool it for the next request
 {
     ServerId id = 0;
+    // The connection's record: the pool hands it to the next user (ServerConnected::record)
+    // or publishes it closed when it drops the connection. Null: not recorded.
+    std::shared_ptr<flow::Connection> record = {};
 };
 struct PublishFlow
 {

@@ -634,9 +634,10 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                     if (c.flow && m_pool) {
                         // The child saw HTTP/1.1 from its channel; the origin spoke h2.
                         for (const auto &[childId, ownerId] : s.serverIds) {
-                            if (const auto use = m_pool->h2Use(ownerId)) {
-                                c.flow->serverProtocol = "HTTP/2";
+                            if (const auto use = m_pool->use(ownerId)) {
                                 c.flow->serverConnection = use->connection;
+                                if (use->h2)
+                                    c.flow->serverProtocol = "HTTP/2";
                                 if (use->stream)
                                     c.flow->serverStream = use->stream;
                             }

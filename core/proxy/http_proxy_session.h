@@ -116,6 +116,7 @@ private:
         bool clientHandshakeStarted = false;
     };
 
+    void startLayers(MonoTime now, std::vector<Command> &out);
     void dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out);
 
     // Byte paths through TLS.
@@ -186,6 +187,26 @@ private:
 
     void publish(const flow::Flow &flow, std::vector<Command> &out) const;
     void publishConnection(std::vector<Command> &out) const;
+
+    // Server-side connection records, kept beside the byte paths: the events going in and the
+    // commands coming out update them (the "server-side records" part of the .cpp).
+    struct ServerRecord
+    {
+        flow::Connection record;
+        bool onH2 = false;      // m_serverH2 holds the record (same id): count into that one
+        bool dirty = false;     // changed since last published
+        bool milestone = false; // ...in a way that is published at once, not at the interval
+        bool tlsRecorded = false;
+        MonoTime lastPublish = 0;
+        std::string endedBy; // the server's side of the close, when it went first
+    };
+    flow::Connection *serverRecord(ServerId id);
+    void noteServerEvent(const Event &event);
+    void trackServerCommands(std::vector<Command> &out, std::size_t first, bool tick);
+    void linkServer(flow::Flow &flow, ServerId id);
+    void adoptServerRecord(ServerId id, flow::Connection &h2Record);
+    void closeServerRecord(ServerId id, std::string reason, std::vector<Command> &out);
+
     std::int64_t since(const flow::Flow &flow, MonoTime t) const { return t - flow.startedMono; }
     std::string infoPage() const;
 
@@ -210,7 +231,8 @@ private:
     };
     std::map<ServerId, OriginH2> m_serverH2;
     ServerId m_linkAnswer = 0; // its link answered locally: deliver after this event
-    MonoTime m_now = 0;          // of the event being handled
+    std::map<ServerId, ServerRecord> m_serverRecords; // this session's own servers
+    MonoTime m_now = 0;                               // of the event being handled
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;

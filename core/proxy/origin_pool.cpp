@@ -23,7 +23,7 @@ struct OriginPool::Conn
     bool dead = false;         // HTTP/1.1: the server ended it; not for another user
     std::shared_ptr<const flow::TlsSide> side;
     std::unique_ptr<H2OriginLink> h2; // the origin chose h2
-    flow::Connection record;          // ...and this is its record (frames, streams)
+    flow::Connection record;          // from the handshake on (h2: with frames and streams)
     std::vector<ServerId> waiting;    // channels waiting for the handshake
     ServerId user = 0;                // HTTP/1.1: the channel using it (0: idle)
     bool given = false;               // a channel has had it: later ones are "reused"
@@ -89,6 +89,7 @@ void OriginPool::attach(Conn &c, ServerId channel, bool reused)
     e.reused = reused || c.given;
     e.tls = c.side;
     c.given = true;
+    ++c.record.flows;
     m_channels[channel] = c.id;
     if (c.h2)
         c.h2->open(channel);
@@ -117,6 +118,7 @@ void OriginPool::serverEvent(const Event &event, MonoTime now, std::vector<Comma
                 }
                 m_conns.erase(c.id); // the engine has forgotten it already
             } else if constexpr (std::is_same_v<T, ServerData>) {
+                c.record.bytesIn += e.data.size();
                 onBytes(c, e.data, now, out);
             } else if constexpr (std::is_same_v<T, ServerEof>) {
                 ended(c, "the server closed the connection", true, out);
@@ -187,21 +189,22 @@ void OriginPool::onSecured(Conn &c, MonoTime now, std::vector<Command> &out)
         return;
     }
     c.secured = true;
+    flow::Connection &r = c.record;
+    r.id = m_context.newConnectionId();
+    r.side = flow::Side::Server;
+    r.protocol = "HTTP/1.1";
+    r.target = c.key;
+    r.peerAddress = c.connected.peerAddress;
+    r.parent = m_context.connectionId;
+    r.openedWall = wallNow();
+    r.tls = c.side;
     if (c.tls->details().alpn == "h2") {
-        flow::Connection &r = c.record;
-        r.id = m_context.newConnectionId();
-        r.side = flow::Side::Server;
         r.protocol = "HTTP/2";
-        r.target = c.key;
-        r.parent = m_context.connectionId;
-        r.openedWall = wallNow();
-        r.tls = c.side;
         r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
         auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, m_context.http1, now);
         if (link) {
             c.h2 = std::move(*link);
             sendWire(c, c.h2->start(now), out);
-            out.push_back(PublishConnection{r});
         }
     }
     const std::size_t cap = m_context.http2.maxConcurrentStreams;
@@ -213,6 +216,7 @@ void OriginPool::onSecured(Conn &c, MonoTime now, std::vector<Command> &out)
         else
             elsewhere.push_back(ch); // HTTP/1.1: a connection each
     }
+    publish(c, out);
     for (ServerId ch : elsewhere) {
         m_channels.erase(ch);
         open(ch, c.host, c.port, now, out);
@@ -315,10 +319,10 @@ void OriginPool::ended(Conn &c, const std::string &reason, bool eof, std::vector
 
 void OriginPool::drop(Conn &c, const std::string &reason, std::vector<Command> &out)
 {
-    if (c.h2) {
+    if (c.record.id) {
         c.record.closedWall = wallNow();
         c.record.closeReason = reason;
-        out.push_back(PublishConnection{c.record});
+        publish(c, out);
     }
     out.push_back(CloseServer{c.id});
     for (auto it = m_channels.begin(); it != m_channels.end();)
@@ -331,8 +335,11 @@ void OriginPool::sendWire(Conn &c, std::string_view plaintext, std::vector<Comma
     if (plaintext.empty() || !c.tls)
         return;
     c.tls->send(plaintext);
-    if (c.tls->hasCiphertext())
-        out.push_back(SendToServer{c.id, c.tls->takeCiphertext()});
+    if (c.tls->hasCiphertext()) {
+        std::string wire = c.tls->takeCiphertext();
+        c.record.bytesOut += wire.size();
+        out.push_back(SendToServer{c.id, std::move(wire)});
+    }
 }
 
 void OriginPool::send(ServerId channel, std::string_view plaintext, MonoTime now,
@@ -442,15 +449,25 @@ bool OriginPool::congested(ServerId channel) const
     return ch != m_channels.end() && m_conns.at(ch->second)->congested;
 }
 
-std::optional<OriginPool::H2Use> OriginPool::h2Use(ServerId channel) const
+std::optional<OriginPool::Use> OriginPool::use(ServerId channel) const
 {
     const auto ch = m_channels.find(channel);
     if (ch == m_channels.end())
         return std::nullopt;
     const Conn &c = *m_conns.at(ch->second);
-    if (!c.h2 || !c.h2->has(channel))
+    if (!c.secured || c.record.id == 0)
         return std::nullopt;
-    return H2Use{c.record.id, std::uint32_t(c.h2->stream(channel))};
+    if (!c.h2)
+        return Use{c.record.id, false, 0};
+    if (!c.h2->has(channel))
+        return std::nullopt;
+    return Use{c.record.id, true, std::uint32_t(c.h2->stream(channel))};
+}
+
+void OriginPool::publish(Conn &c, std::vector<Command> &out)
+{
+    if (c.record.id)
+        out.push_back(PublishConnection{c.record});
 }
 
 void OriginPool::closeAll(std::vector<Command> &out)

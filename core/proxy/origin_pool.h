@@ -61,13 +61,15 @@ public:
     void serverEvent(const Event &event, MonoTime now, std::vector<Command> &out);
     std::vector<Delivery> takeDeliveries() { return std::exchange(m_deliveries, {}); }
 
-    // What a flow on this channel records: the shared connection and the stream.
-    struct H2Use
+    // What a flow on this channel records: the connection's record, and its stream when the
+    // connection speaks h2.
+    struct Use
     {
         flow::ConnectionId connection = 0;
+        bool h2 = false;
         std::uint32_t stream = 0;
     };
-    std::optional<H2Use> h2Use(ServerId channel) const;
+    std::optional<Use> use(ServerId channel) const;
 
     // The client connection ended: every connection is closed.
     void closeAll(std::vector<Command> &out);
@@ -87,6 +89,7 @@ private:
     void fail(Conn &c, const std::string &message, bool timedOut, std::vector<Command> &out);
     void ended(Conn &c, const std::string &reason, bool eof, std::vector<Command> &out);
     void drop(Conn &c, const std::string &reason, std::vector<Command> &out);
+    void publish(Conn &c, std::vector<Command> &out);
     void deliverH2(Conn &c, const std::vector<std::uint32_t> &channels, MonoTime now,
                    std::vector<Command> &out);
 

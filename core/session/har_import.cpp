@@ -512,6 +512,7 @@ Flow readTunnel(const QJsonObject &t, Context &cx)
     f.clientConnection = connectionId(t.value("connection"_L1));
     f.clientAddress = str(t.value("clientAddress"_L1));
     f.serverAddress = str(t.value("serverAddress"_L1));
+    f.serverConnection = connectionId(t.value("serverConnection"_L1));
     f.upstream = str(t.value("upstream"_L1));
     f.bytesClientToServer
         = std::uint64_t(std::max<std::int64_t>(integer(t.value("bytesClientToServer"_L1), 0), 0));

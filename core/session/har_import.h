@@ -13,7 +13,7 @@ namespace ts::session {
 // Reads a HAR 1.2 log (http://www.softwareishard.com/blog/har-12-spec/) into flows: Chrome's and
 // Firefox's DevTools exports, and our own (core/flow/har.h), whose "_tls", "_tunnels",
 // "_trailers", "_error", "_truncated", "_fromProxy", "_contentEncoded", "_clientAddress",
-// "_serverReused" and "_upstream" extensions are read back.
+// "_serverReused", "_serverConnection" and "_upstream" extensions are read back.
 //
 // Flows get ids 1..N in start order (tunnels from "_tunnels" interleaved by time); an intercepted
 // exchange gets as parent the intercepted tunnel of its client connection started before it.

@@ -107,6 +107,32 @@ class Forwarding(support.ProxyTestCase):
                          f"three requests on one client connection used {len(connections)} "
                          f"origin connections: {log}")
 
+    def test_server_connection_is_recorded_across_client_connections(self):
+        # Two curl runs are two client connections; the second gets the pooled origin
+        # connection (one worker: one pool), and its flow is linked to the same server-side
+        # connection record.
+        proxy = self.start_proxy("--workers", "1")
+        for name in ("1k", "100k"):
+            r = support.curl("-x", proxy.url, "-o", "/dev/null", self.nginx.url(name))
+            self.assertEqual(r.returncode, 0, r)
+        r = support.curl("-x", proxy.url, "-p", "-o", "/dev/null", self.nginx.url("1k"))
+        self.assertEqual(r.returncode, 0, r)
+        proxy.stop()
+        log = proxy.har()["log"]
+        entries = [{k: e.get(k) for k in ("connection", "_serverConnection", "_serverReused")}
+                   for e in log["entries"]]
+        self.assertEqual(len(entries), 2, entries)
+        self.assertNotEqual(entries[0]["connection"], entries[1]["connection"], entries)
+        self.assertTrue(entries[0]["_serverConnection"], entries)
+        self.assertEqual(entries[0]["_serverConnection"], entries[1]["_serverConnection"],
+                         entries)
+        self.assertTrue(entries[1]["_serverReused"], entries)
+        self.assertEqual(len({e["connection"] for e in self.nginx.access_log()[:2]}), 1)
+        tunnels = log["_tunnels"]
+        self.assertEqual(len(tunnels), 1, tunnels)
+        self.assertTrue(tunnels[0].get("serverConnection"), tunnels[0])
+        self.assertNotEqual(tunnels[0]["serverConnection"], entries[0]["_serverConnection"])
+
     def test_pipelined_requests_are_answered_in_order(self):
         conn = support.RawConn(self.proxy.port)
         try:

@@ -31,10 +31,11 @@ TunnelsPane::TunnelsPane(flow::FlowStore &store, QWidget *parent)
     setUpInspectorTable(*m_view);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(TunnelModel::NumberColumn, Qt::AscendingOrder);
-    fitColumns(*m_view, {u"00000"_s, u"www.example.com:443"_s, u"h2 stream 00 on connection 00"_s,
-                         u"passed through"_s, u"000.0 KiB"_s, u"000.0 KiB"_s,
-                         u"\u2191 000.0 KiB/s  \u2193 000.0 KiB/s"_s, u"failed"_s,
-                         u"127.0.0.1:00000"_s, QString()});
+    fitColumns(*m_view,
+               {u"00000"_s, u"www.example.com:443"_s, u"HTTP/2 stream 000 on connection 0000"_s,
+                u"passed through"_s, u"000.0 KiB"_s, u"000.0 KiB"_s,
+                u"\u2191 000.0 KiB/s  \u2193 000.0 KiB/s"_s, u"failed"_s, u"127.0.0.1:00000"_s,
+                QString()});
 
     m_carriedView->setObjectName(QStringLiteral("carriedFlowsView"));
     m_carriedView->setModel(m_carried);

@@ -190,6 +190,37 @@ private Q_SLOTS:
         QCOMPARE(store.at(0).id, FlowId(8));
     }
 
+    void idsOfAnySizeFindTheirRows()
+    {
+        // Small ids index pages, ids past them a map; both update in place and clear.
+        FlowStore store;
+        const std::vector<FlowId> ids{
+            0, 1, 4095, 4096, 9000, (FlowId(1) << 28) - 1, FlowId(1) << 28, ~FlowId(0), 77};
+        for (FlowId id : ids)
+            store.publish(makeFlow(id));
+        store.flush();
+        QCOMPARE(store.size(), ids.size());
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            QCOMPARE(store.rowOf(ids[i]), i);
+            QCOMPARE(store.find(ids[i])->id, ids[i]);
+        }
+        QCOMPARE(store.rowOf(2), SIZE_MAX);
+        QCOMPARE(store.rowOf(4097), SIZE_MAX);
+        QCOMPARE(store.rowOf((FlowId(1) << 28) + 1), SIZE_MAX);
+        QCOMPARE(store.rowOf(FlowId(1) << 40), SIZE_MAX); // beyond every page
+
+        QSignalSpy changed(&store, &FlowStore::flowsChanged);
+        store.publish(makeFlow(~FlowId(0), FlowState::Complete));
+        store.publish(makeFlow(4096, FlowState::Complete));
+        store.flush();
+        QCOMPARE(store.size(), ids.size());
+        QCOMPARE(rowsOf(changed, 0), (std::vector<std::size_t>{3, 7}));
+
+        store.clear();
+        for (FlowId id : ids)
+            QVERIFY(store.find(id) == nullptr);
+    }
+
     void connectionsAreUpdatedInPlace()
     {
         FlowStore store;

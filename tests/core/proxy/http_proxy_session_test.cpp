@@ -553,6 +553,123 @@ private Q_SLOTS:
         h.server(open.id, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
         QCOMPARE(h.lastFlow().status, 201);
     }
+    // ---- server-side connection records
+
+    void serverConnectionIsRecorded()
+    {
+        Harness h;
+        const std::string request = "GET http://example.com:8081/a HTTP/1.1\r\nHost: x\r\n\r\n";
+        h.client(request);
+        const auto open = h.one<OpenServer>();
+        QVERIFY(h.all<PublishConnection>().empty()); // not a connection until connected
+
+        h.feed(ServerConnected{open.id, "127.0.0.1:8081", false, h.now, h.now});
+        const flow::Connection c = h.one<PublishConnection>().connection;
+        QVERIFY(c.id != 0 && c.id != 7);
+        QCOMPARE(c.side, flow::Side::Server);
+        QCOMPARE(c.protocol, std::string("HTTP/1.1"));
+        QCOMPARE(c.target, std::string("example.com:8081"));
+        QCOMPARE(c.peerAddress, std::string("127.0.0.1:8081"));
+        QCOMPARE(c.parent, flow::ConnectionId(7));
+        QCOMPARE(c.flows, 1u);
+        QCOMPARE(c.bytesOut, std::uint64_t(h.toServer().size()));
+        QVERIFY(c.openedWall != 0 && c.closedWall == 0);
+        QCOMPARE(h.lastFlow().serverConnection, c.id);
+
+        const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        h.server(open.id, response);
+        const ReleaseServer release = h.one<ReleaseServer>();
+        QVERIFY(release.record); // goes to the pool with the socket
+        QCOMPARE(release.record->id, c.id);
+        QCOMPARE(release.record->bytesIn, std::uint64_t(response.size()));
+        const flow::Connection idle = h.one<PublishConnection>().connection;
+        QCOMPARE(idle.id, c.id);
+        QCOMPARE(idle.bytesIn, std::uint64_t(response.size()));
+        QCOMPARE(idle.closedWall, 0); // idle in the pool, still open
+        QCOMPARE(h.lastFlow().serverConnection, c.id);
+
+        // The next request gets the pooled connection back, record and all.
+        h.client("GET http://example.com:8081/b HTTP/1.1\r\nHost: x\r\n\r\n");
+        const auto again = h.one<OpenServer>();
+        ServerConnected reused{again.id, "127.0.0.1:8081", true};
+        reused.record = release.record;
+        h.feed(reused);
+        QCOMPARE(h.lastFlow().serverConnection, c.id);
+        const std::size_t secondRequest = h.toServer().size();
+        h.server(again.id, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        QCOMPARE(h.one<CloseServer>().id, again.id);
+        const flow::Connection closed = h.all<PublishConnection>().back().connection;
+        QCOMPARE(closed.id, c.id);
+        QCOMPARE(closed.flows, 2u);
+        QCOMPARE(closed.bytesOut, c.bytesOut + secondRequest);
+        QVERIFY(closed.bytesIn > response.size());
+        QVERIFY(closed.closedWall != 0);
+        QCOMPARE(closed.closeReason, std::string("closed by the proxy"));
+    }
+
+    void failedConnectIsNoConnection()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnectFailed{open.id, ConnectFailure::Refused, "refused"});
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 502"));
+        QVERIFY(h.all<PublishConnection>().empty());
+        QCOMPARE(h.lastFlow().serverConnection, flow::ConnectionId(0));
+    }
+
+    void rawTunnelRecordIsCoalesced()
+    {
+        Harness h;
+        h.client("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "127.0.0.1:443", false, h.now, h.now});
+        const flow::Connection c = h.one<PublishConnection>().connection;
+        QCOMPARE(c.protocol, std::string("TCP")); // relayed as bytes, not spoken to
+        QCOMPARE(c.target, std::string("example.com:443"));
+        QCOMPARE(c.flows, 1u);
+        QCOMPARE(h.lastFlow().serverConnection, c.id);
+
+        // Many chunks within one publish interval: no record per chunk.
+        for (int i = 0; i < 10; ++i) {
+            h.server(open.id, "0123456789");
+            QVERIFY(h.all<PublishConnection>().empty());
+            h.client("abc");
+            QVERIFY(h.all<PublishConnection>().empty());
+            h.now += 10'000;
+        }
+        h.now += kSecond;
+        h.feed(Tick{});
+        const flow::Connection live = h.one<PublishConnection>().connection;
+        QCOMPARE(live.bytesIn, std::uint64_t(100));
+        QCOMPARE(live.bytesOut, std::uint64_t(30));
+        QCOMPARE(live.closedWall, 0);
+
+        h.feed(ServerEof{open.id});
+        h.feed(ClientEof{});
+        const auto records = h.all<PublishConnection>();
+        QCOMPARE(records.size(), std::size_t(2)); // the server's, then the client's
+        QCOMPARE(records[1].connection.side, flow::Side::Client);
+        const flow::Connection closed = records[0].connection;
+        QCOMPARE(closed.id, c.id);
+        QVERIFY(closed.closedWall != 0);
+        QCOMPARE(closed.closeReason, std::string("closed by the server"));
+    }
+
+    void serverFailureIsTheCloseReason()
+    {
+        Harness h;
+        h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
+        const auto open = h.one<OpenServer>();
+        h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
+        h.feed(ServerGone{open.id, "reset by peer"});
+        QCOMPARE(h.one<CloseServer>().id, open.id);
+        const flow::Connection c = h.one<PublishConnection>().connection;
+        QCOMPARE(c.side, flow::Side::Server);
+        QVERIFY(c.closedWall != 0);
+        QCOMPARE(c.closeReason, std::string("server connection failed: reset by peer"));
+        QVERIFY(h.toClient().starts_with("HTTP/1.1 502"));
+    }
 };
 
 QTEST_APPLESS_MAIN(HttpProxySessionTest)

@@ -21,6 +21,7 @@ struct World
     std::unique_ptr<HttpProxySession> session;
     std::vector<Command> out;
     std::vector<flow::Flow> flows;
+    std::vector<flow::Connection> connections;
     std::unique_ptr<tls::TlsSession> client; // the browser's TLS
     std::unique_ptr<tls::TlsSession> origin; // the origin's TLS
     std::string clientPlain;
@@ -82,6 +83,8 @@ struct World
                 server = o->id;
             } else if (auto *p = std::get_if<PublishFlow>(&cmd)) {
                 flows.push_back(*p->flow);
+            } else if (auto *c = std::get_if<PublishConnection>(&cmd)) {
+                connections.push_back(c->connection);
             }
         }
     }
@@ -174,6 +177,25 @@ private Q_SLOTS:
         w.client->send("GET /2 HTTP/1.1\r\nHost: origin.test\r\n\r\n");
         w.pump();
         QVERIFY(w.originPlain.ends_with("GET /2 HTTP/1.1\r\nHost: origin.test\r\n\r\n"));
+        w.origin->send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        w.pump();
+
+        // One server-side connection carried the tunnel and both exchanges: HTTP/1.1 over the
+        // proxy's TLS, every flow linked to it.
+        const flow::Connection &server = w.connections.back();
+        QCOMPARE(server.side, flow::Side::Server);
+        QCOMPARE(server.protocol, std::string("HTTP/1.1"));
+        QCOMPARE(server.target, std::string("origin.test:443"));
+        QCOMPARE(server.peerAddress, std::string("10.0.0.1:443"));
+        QCOMPARE(server.parent, flow::ConnectionId(1));
+        QVERIFY(server.tls && server.tls->verified);
+        QCOMPARE(server.tls->sni, std::string("origin.test"));
+        QCOMPARE(server.flows, 3u); // the tunnel and two exchanges
+        QVERIFY(server.bytesIn > 0 && server.bytesOut > 0);
+        QCOMPARE(w.last("")->serverConnection, server.id);
+        QCOMPARE(w.last("https")->serverConnection, server.id);
+        for (const flow::Connection &c : w.connections)
+            QVERIFY(c.side == flow::Side::Client || c.id == server.id);
     }
 
     void untrustedServerGets502InsideTheTunnel()

@@ -201,11 +201,11 @@ private slots:
             const std::string &r = w.response[ch];
             QVERIFY2(r.rfind("HTTP/1.1 200 OK\r\n", 0) == 0, r.c_str());
             QVERIFY2(r.find("body of /" + std::to_string(ch)) != std::string::npos, r.c_str());
-            const auto use = w.pool->h2Use(ch);
+            const auto use = w.pool->use(ch);
             QVERIFY(use);
             QCOMPARE(use->connection, w.records[0].id);
         }
-        QVERIFY(w.pool->h2Use(1)->stream != w.pool->h2Use(2)->stream);
+        QVERIFY(w.pool->use(1)->stream != w.pool->use(2)->stream);
 
         // Released streams leave the connection open for the next one.
         for (ServerId ch : {1u, 2u, 3u})
@@ -336,7 +336,11 @@ private slots:
         w.run();
         QCOMPARE(w.opened, 2);
         QCOMPARE(int(w.connected.size()), 2);
-        QVERIFY(w.records.empty()); // no HTTP/2 record
+        QCOMPARE(int(w.records.size()), 2); // a record each, with the handshake
+        QCOMPARE(w.records[0].protocol, std::string("HTTP/1.1"));
+        QVERIFY(w.records[0].tls);
+        QCOMPARE(w.pool->use(1)->connection, w.records[0].id);
+        QVERIFY(!w.pool->use(1)->h2);
         w.request(1, "/one");
         const ServerId first = w.pool->ownsServer(0xC0000000u) ? 0xC0000000u : 0;
         QVERIFY(first);

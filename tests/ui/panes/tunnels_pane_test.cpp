@@ -195,6 +195,26 @@ private Q_SLOTS:
         QCOMPARE(requested.count(), 1);
         QCOMPARE(requested.at(0).at(0).value<FlowId>(), FlowId(101));
     }
+
+    void carrierColumnFitsAnH2Carrier()
+    {
+        // At its default width the carrier of a CONNECT stream on a long-lived h2 connection
+        // reads whole, not "HTTP/2 stream 1 on connectio…".
+        FlowStore store;
+        TunnelsPane pane(store);
+        Flow f;
+        f.id = 1;
+        f.kind = FlowKind::Tunnel;
+        f.clientProtocol = "HTTP/2";
+        f.clientStream = 101;
+        f.clientConnection = 1234;
+        const QString text = TunnelModel::carrierText(f);
+        QCOMPARE(text, u"HTTP/2 stream 101 on connection 1234"_s);
+        const QTableView &view = *pane.view();
+        QVERIFY2(view.columnWidth(TunnelModel::CarrierColumn)
+                     > view.fontMetrics().horizontalAdvance(text),
+                 qPrintable(QString::number(view.columnWidth(TunnelModel::CarrierColumn))));
+    }
 };
 
 QTEST_MAIN(TunnelsPaneTest)
