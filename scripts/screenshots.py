@@ -115,7 +115,12 @@ def main():
     screen = Screen(env)
     lines = []
     app = subprocess.Popen([os.path.join(build, "app", "tunnelscope"), "--listen", "127.0.0.1:0",
-                            "--listen-https", "127.0.0.1:0", "--upstream-ca", pki.ca],
+                            "--listen-https", "127.0.0.1:0", "--upstream-ca", pki.ca,
+                            # A rule no traffic here matches, for the settings' Upstream page
+                            # (its password is shown masked there).
+                            "--upstream-rule",
+                            "*.corp.example=http://alice:secret@127.0.0.1:3128,"
+                            "socks5h://127.0.0.1:1080"],
                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, start_new_session=True)
 
@@ -237,6 +242,10 @@ def shoot(screen, main_window, out):
         time.sleep(0.5)
         screen.capture(path(name), crop=screen.geometry(dialog))
         screen.xdo("windowfocus", dialog)
+        if name == "settings":  # its second page: the upstream chain and the per-host rules
+            screen.keys("ctrl+Tab")
+            time.sleep(0.5)
+            screen.capture(path("settings-upstream"), crop=screen.geometry(dialog))
         screen.keys("Escape")
 
     # The main window: a taller table, a wider detail pane, and in it an intercepted HTTPS
