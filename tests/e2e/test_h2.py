@@ -211,10 +211,11 @@ def ws_parse(buf):
 
 
 class H2Client:
-    """python3-h2 over a plain socket to the proxy, prior knowledge."""
+    """python3-h2 over a socket to the proxy (plain: prior knowledge; a subclass may bring
+    its own socket, e.g. TLS inside a tunnel)."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection((HOST, port), timeout=10)
+    def __init__(self, port=None, sock=None):
+        self.sock = sock or socket.create_connection((HOST, port), timeout=10)
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
         self.conn.initiate_connection()
         self.events = []
@@ -229,6 +230,9 @@ class H2Client:
         if not data:
             raise ConnectionError("the proxy closed the connection")
         events = self.conn.receive_data(data)
+        for e in events:  # give the window back: what was read is taken
+            if isinstance(e, h2.events.DataReceived):
+                self.conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
         self.events += events
         self.flush()
         return events

@@ -23,6 +23,7 @@ import h2.settings
 import support
 import tls_support
 from support import HOST
+import test_h2
 from test_h2 import ws_frame, ws_parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -143,7 +144,7 @@ class LateSettingsOrigin:
         self.listener.close()
 
 
-class InnerH2:
+class InnerH2(test_h2.H2Client):
     """python3-h2 inside a CONNECT tunnel through the proxy: HTTP/1.1 CONNECT, then TLS with
     ALPN h2 (the proxy's certificate, trusted through its CA), then HTTP/2."""
 
@@ -160,47 +161,16 @@ class InnerH2:
             raise AssertionError(f"CONNECT refused: {head!r}")
         ctx = ssl.create_default_context(cafile=proxy_ca)
         ctx.set_alpn_protocols(["h2"])
-        self.sock = ctx.wrap_socket(raw, server_hostname=HOST)
+        sock = ctx.wrap_socket(raw, server_hostname=HOST)
+        super().__init__(sock=sock)
         self.alpn = self.sock.selected_alpn_protocol()
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-        self.conn.initiate_connection()
-        self.events = []
         self.flush()
-
-    def flush(self):
-        data = self.conn.data_to_send()
-        if data:
-            self.sock.sendall(data)
-
-    def read(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("the proxy closed the connection")
-        events = self.conn.receive_data(data)
-        for e in events:
-            if isinstance(e, h2.events.DataReceived):
-                self.conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
-        self.events += events
-        self.flush()
-        return events
-
-    def wait(self, predicate, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for e in self.events:
-                if predicate(e):
-                    return e
-            self.read()
-        raise AssertionError(f"timed out; events: {self.events}")
 
     def body(self, stream_id, timeout=10):
         self.wait(lambda e: isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
                   and e.stream_id == stream_id, timeout)
         return b"".join(e.data for e in self.events
                         if isinstance(e, h2.events.DataReceived) and e.stream_id == stream_id)
-
-    def close(self):
-        self.sock.close()
 
 
 def response_to(stream_id):

@@ -137,6 +137,17 @@ struct World
         run();
     }
 
+    // Channels 1 and 2 share an h2 origin and have sent GET /a and GET /b: its real id.
+    ServerId twoRequests()
+    {
+        for (ServerId ch : {1u, 2u})
+            pool->open(ch, "origin.test", 443, 0, out);
+        run();
+        request(1, "/a");
+        request(2, "/b");
+        return origins.begin()->first;
+    }
+
     // The origin answers stream `stream` of connection `id` with `body`.
     void respond(ServerId id, http2::StreamId stream, const std::string &body)
     {
@@ -222,12 +233,7 @@ private slots:
     void streamResetFailsOnlyItsChannel()
     {
         World w({"h2"});
-        for (ServerId ch : {1u, 2u})
-            w.pool->open(ch, "origin.test", 443, 0, w.out);
-        w.run();
-        w.request(1, "/a");
-        w.request(2, "/b");
-        const ServerId conn = w.origins.begin()->first;
+        const ServerId conn = w.twoRequests();
         const auto reqs = w.requests(conn);
         QCOMPARE(int(reqs.size()), 2);
         w.origins.at(conn).h2->resetStream(reqs[0].first, 0x2);
@@ -245,12 +251,7 @@ private slots:
     void pausedChannelHoldsOnlyItsOwnStream()
     {
         World w({"h2"});
-        for (ServerId ch : {1u, 2u})
-            w.pool->open(ch, "origin.test", 443, 0, w.out);
-        w.run();
-        w.request(1, "/a");
-        w.request(2, "/b");
-        const ServerId conn = w.origins.begin()->first;
+        const ServerId conn = w.twoRequests();
         const auto reqs = w.requests(conn);
         w.pool->pause(1, true, 0, w.out);
         w.run();
