@@ -103,6 +103,10 @@ void SpliceRelay::pump(Direction &d)
             onError(clientSide, QString::fromLocal8Bit(std::strerror(errno)));
         return;
     }
+    // The round budget ran out (fairness to the thread's other connections). Come back when
+    // the sink takes more, which is at once as a rule: the source may never wake us again (its
+    // EOF may be what the last round read, with reading stopped), and the pipe may hold bytes.
+    d.sink->setWantWrite(true);
 }
 
 } // namespace ts::engine
