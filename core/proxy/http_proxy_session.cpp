@@ -1239,8 +1239,7 @@ void HttpProxySession::onServerEnded(bool error, const std::string &reason, Mono
         ex.retryBytes.clear();
         ex.openedAt = now;
         out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false,
-                                 ex.target.scheme == "http" && !ex.upgradeRequested,
-                                 ex.needsTls});
+                                 ex.target.scheme == "http" && !ex.upgradeRequested, ex.needsTls});
         return;
     }
     if (!error) {

@@ -116,7 +116,8 @@ void OriginPool::serverEvent(const Event &event, MonoTime now, std::vector<Comma
                     m_channels.erase(ch);
                     m_deliveries.push_back({ch, copy, {}});
                 }
-                m_conns.erase(c.id); // the engine has forgotten it already
+                const ServerId id = c.id; // (c goes with the erase)
+                m_conns.erase(id);        // the engine has forgotten it already
             } else if constexpr (std::is_same_v<T, ServerData>) {
                 c.record.bytesIn += e.data.size();
                 onBytes(c, e.data, now, out);
@@ -325,9 +326,10 @@ void OriginPool::drop(Conn &c, const std::string &reason, std::vector<Command> &
         publish(c, out);
     }
     out.push_back(CloseServer{c.id});
+    const ServerId id = c.id; // (c goes with the erase)
     for (auto it = m_channels.begin(); it != m_channels.end();)
-        it = it->second == c.id ? m_channels.erase(it) : std::next(it);
-    m_conns.erase(c.id);
+        it = it->second == id ? m_channels.erase(it) : std::next(it);
+    m_conns.erase(id);
 }
 
 void OriginPool::sendWire(Conn &c, std::string_view plaintext, std::vector<Command> &out)
