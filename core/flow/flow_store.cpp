@@ -46,6 +46,12 @@ std::size_t FlowStore::rowOf(FlowId id) const
     return m_rowById.find(id);
 }
 
+const Connection *FlowStore::connection(ConnectionId id) const
+{
+    const auto it = m_connectionRow.find(id);
+    return it == m_connectionRow.end() ? nullptr : &m_connections[it->second];
+}
+
 void FlowStore::clear()
 {
     {

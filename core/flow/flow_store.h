@@ -60,6 +60,7 @@ public:
     const Flow *find(FlowId id) const;
     std::size_t rowOf(FlowId id) const; // SIZE_MAX when unknown
     const std::vector<Connection> &connections() const { return m_connections; }
+    const Connection *connection(ConnectionId id) const; // nullptr when unknown
     void clear();
     // Applies what is queued now instead of waiting for the timer (tests, exit).
     void flush();

@@ -21,18 +21,6 @@ namespace ts::ui {
 
 using namespace Qt::StringLiterals;
 
-namespace {
-
-const flow::Connection *findConnection(const flow::FlowStore &store, flow::ConnectionId id)
-{
-    for (const flow::Connection &c : store.connections())
-        if (c.id == id)
-            return &c;
-    return nullptr;
-}
-
-} // namespace
-
 FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     : QWidget(parent)
     , m_store(store)
@@ -127,7 +115,7 @@ void FramesPane::showConnection(flow::ConnectionId id)
     if (id == m_connection && m_model->log())
         return;
     m_connection = id;
-    const flow::Connection *c = findConnection(m_store, id);
+    const flow::Connection *c = m_store.connection(id);
     m_model->setLog(c ? c->log : nullptr, c ? QString::fromStdString(c->protocol) : QString());
     updateLabels();
     m_view->scrollToBottom();
@@ -138,7 +126,7 @@ void FramesPane::refresh()
     if (!m_model->log()) {
         // HTTP/1.1 so far: the connection may have become h2 and have a log now.
         if (m_connection != 0) {
-            const flow::Connection *c = findConnection(m_store, m_connection);
+            const flow::Connection *c = m_store.connection(m_connection);
             if (c && c->log) {
                 m_model->setLog(c->log, QString::fromStdString(c->protocol));
                 updateLabels();
@@ -178,7 +166,7 @@ QString FramesPane::droppedNote() const
 
 void FramesPane::updateLabels()
 {
-    const flow::Connection *c = m_connection ? findConnection(m_store, m_connection) : nullptr;
+    const flow::Connection *c = m_connection ? m_store.connection(m_connection) : nullptr;
     if (m_connection == 0) {
         m_title->setText(tr("Select a connection to see its frames"));
     } else if (!m_model->log()) {
@@ -226,7 +214,7 @@ bool FramesPane::showStreamOfFlow(flow::FlowId id)
     // The stream's record names its flow; look on the connection shown first, then on the
     // connections the flow itself names.
     auto streamIn = [&](flow::ConnectionId connection) -> std::optional<std::uint32_t> {
-        const flow::Connection *c = findConnection(m_store, connection);
+        const flow::Connection *c = m_store.connection(connection);
         if (!c || !c->log)
             return std::nullopt;
         for (const flow::StreamRecord &s : c->log->streams())
@@ -245,7 +233,7 @@ bool FramesPane::showStreamOfFlow(flow::FlowId id)
             continue;
         auto stream = streamIn(connection);
         if (!stream && f && connection == f->clientConnection && f->clientStream != 0
-            && findConnection(m_store, connection) && findConnection(m_store, connection)->log)
+            && m_store.connection(connection) && m_store.connection(connection)->log)
             stream = f->clientStream; // the record has not learned its flow yet
         if (!stream)
             continue;

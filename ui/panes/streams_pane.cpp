@@ -16,18 +16,6 @@ namespace ts::ui {
 
 using namespace Qt::StringLiterals;
 
-namespace {
-
-const flow::Connection *findConnection(const flow::FlowStore &store, flow::ConnectionId id)
-{
-    for (const flow::Connection &c : store.connections())
-        if (c.id == id)
-            return &c;
-    return nullptr;
-}
-
-} // namespace
-
 StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
     : QWidget(parent)
     , m_store(store)
@@ -91,7 +79,7 @@ void StreamsPane::showConnection(flow::ConnectionId id)
     if (id == m_connection && m_model->log())
         return;
     m_connection = id;
-    const flow::Connection *c = findConnection(m_store, id);
+    const flow::Connection *c = m_store.connection(id);
     m_model->setLog(c ? c->log : nullptr);
     updateTitle();
     updateHistory();
@@ -112,7 +100,7 @@ bool StreamsPane::selectStream(std::uint32_t id)
 void StreamsPane::refresh()
 {
     if (!m_model->log()) {
-        const flow::Connection *c = m_connection ? findConnection(m_store, m_connection) : nullptr;
+        const flow::Connection *c = m_connection ? m_store.connection(m_connection) : nullptr;
         if (c && c->log) { // became h2 since it was chosen
             m_model->setLog(c->log);
             updateTitle();

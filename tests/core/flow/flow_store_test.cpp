@@ -239,6 +239,10 @@ private Q_SLOTS:
         QCOMPARE(store.connections().size(), std::size_t(2));
         QCOMPARE(store.connections()[0].bytesIn, std::uint64_t(42));
         QCOMPARE(store.connections()[1].id, ConnectionId(11));
+        QVERIFY(store.connection(10));
+        QCOMPARE(store.connection(10)->bytesIn, std::uint64_t(42));
+        QCOMPARE(store.connection(11), &store.connections()[1]);
+        QVERIFY(!store.connection(12));
     }
 };
 
