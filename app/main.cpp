@@ -228,9 +228,6 @@ int main(int argc, char *argv[])
     controls.setFrameLogCapacity = [&engine](std::size_t frames) {
         engine.setFrameLogCapacity(frames);
     };
-    controls.reserveIds = [&engine](std::uint64_t flow, std::uint64_t connection) {
-        engine.reserveIds(flow, connection);
-    };
     controls.ca = engine.certificateAuthority();
     controls.config = std::make_shared<const ts::engine::EngineConfig>(engine.config());
     // What is in effect: with --listen HOST:0 that is the port the system chose.

@@ -665,8 +665,7 @@ bool MainWindow::openFile(const QString &path)
         lastFlow = std::max(lastFlow, f.id);
     for (const flow::Connection &c : opened->connections)
         lastConnection = std::max(lastConnection, c.id);
-    if (m_engine.reserveIds)
-        m_engine.reserveIds(lastFlow, lastConnection);
+    m_store.ids()->reserve(lastFlow, lastConnection);
     const auto count = int(opened->flows.size());
     const QByteArray history = session::loadSession(std::move(*opened), m_store);
     if (m_composer && !history.isEmpty())

@@ -44,9 +44,6 @@ struct EngineControls
     std::function<void(std::size_t)> setFrameLogCapacity; // frames per connection log
     // The upstream chains for server connections opened from then on.
     std::function<void(const upstream::ChainRules &)> setUpstream;
-    // Flow and connection ids up to these are taken (an opened session's): the engine's next
-    // ones are larger, so live traffic never replaces an opened flow.
-    std::function<void(std::uint64_t flowId, std::uint64_t connectionId)> reserveIds;
     // The interception CA, for Help > Certificate authority; null: no such item.
     std::shared_ptr<const tls::CertificateAuthority> ca;
     // The proxy's configuration, which the request composer copies (upstream rules, CA,

@@ -99,7 +99,6 @@ Engine::Engine(EngineConfig config, flow::FlowStore &store, QObject *parent)
     , m_config(std::move(config))
     , m_store(store)
     , m_upstream(std::make_shared<const upstream::ChainRules>(m_config.upstream))
-    , m_nextFlowId(std::make_shared<std::atomic<std::uint64_t>>(0))
 {}
 
 Engine::~Engine()
@@ -329,17 +328,6 @@ void Engine::setFrameLogCapacity(std::size_t frames)
     m_frameLogCapacity.store(frames, std::memory_order_relaxed);
 }
 
-void Engine::reserveIds(std::uint64_t flowId, std::uint64_t connectionId)
-{
-    const auto raise = [](std::atomic<std::uint64_t> &counter, std::uint64_t to) {
-        std::uint64_t now = counter.load();
-        while (now < to && !counter.compare_exchange_weak(now, to)) {
-        }
-    };
-    raise(*m_nextFlowId, flowId);
-    raise(*m_nextConnection, connectionId);
-}
-
 void Engine::stop()
 {
     for (Listener **l : {&m_listener, &m_httpsListener, &m_socksListener}) {
@@ -388,8 +376,8 @@ void Engine::dispatch(qintptr fd, ListenerKind kind)
     context.socks.enabled = kind == ListenerKind::Socks;
     if (context.socks.enabled)
         context.socks.credentials = m_config.socksCredentials;
-    context.connectionId = ++*m_nextConnection;
-    context.nextConnectionId = m_nextConnection;
+    context.ids = m_store.ids();
+    context.connectionId = context.newConnectionId();
     context.listenAddress = (kind == ListenerKind::Https   ? httpsListenAddress()
                              : kind == ListenerKind::Socks ? socksListenAddress()
                                                            : listenAddress())
@@ -400,7 +388,6 @@ void Engine::dispatch(qintptr fd, ListenerKind kind)
     context.http2 = m_config.http2;
     context.frameLogCapacity = m_config.frameLogCapacity;
     context.bodies = m_store.budget();
-    context.nextFlowId = m_nextFlowId;
     Worker *worker = m_workers[m_roundRobin++ % m_workers.size()];
     if (worker->thread() == QThread::currentThread())
         worker->accept(fd, context);

@@ -100,8 +100,6 @@ public:
     // started: upstream() is what is in effect.
     void setUpstream(upstream::ChainRules rules);
     std::shared_ptr<const upstream::ChainRules> upstream() const { return m_upstream.load(); }
-    // Ids up to these are taken (a session opened into the store): new ones count on from here.
-    void reserveIds(std::uint64_t flowId, std::uint64_t connectionId);
 
     // What a listener's clients speak to the proxy.
     enum class ListenerKind { Http, Https, Socks };
@@ -132,9 +130,6 @@ private:
     std::atomic<std::size_t> m_frameLogCapacity{10000};
     // Read by the workers on their threads when they open a server connection.
     Worker::UpstreamRules m_upstream;
-    std::shared_ptr<std::atomic<std::uint64_t>> m_nextConnection
-        = std::make_shared<std::atomic<std::uint64_t>>(0);
-    std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;
     std::size_t m_roundRobin = 0;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/flow/flow.h"
+#include "core/flow/id_source.h"
 
 #include <QObject>
 #include <QTimer>
@@ -53,6 +54,8 @@ public:
     void publish(Flow &&flow);
     void publish(const Connection &connection);
     std::shared_ptr<BodyBudget> budget() const { return m_budget; }
+    // Where every producer of records for this store takes its ids.
+    const std::shared_ptr<IdSource> &ids() const { return m_ids; }
 
     // Store thread only.
     std::size_t size() const { return m_flows.size(); }
@@ -79,6 +82,7 @@ private:
     void apply();
 
     std::shared_ptr<BodyBudget> m_budget;
+    std::shared_ptr<IdSource> m_ids = std::make_shared<IdSource>();
     std::mutex m_queueMutex;
     std::deque<Flow> m_queuedFlows; // swapped out whole; never relocates its records
     std::vector<Connection> m_queuedConnections;

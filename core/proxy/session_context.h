@@ -4,6 +4,7 @@
 #include "core/base/time.h"
 #include "core/flow/body.h"
 #include "core/flow/flow.h"
+#include "core/flow/id_source.h"
 #include "core/http2/protocol_limits.h"
 #include "core/proxy/host_patterns.h"
 #include "core/proxy/target.h"
@@ -62,7 +63,8 @@ struct SessionContext
     ProxyLimits proxy;
     Timeouts timeouts;
     std::shared_ptr<flow::BodyBudget> bodies;
-    std::shared_ptr<std::atomic<flow::FlowId>> nextFlowId;
+    // Ids for every flow and connection recorded: the store's one source (FlowStore::ids).
+    std::shared_ptr<flow::IdSource> ids = std::make_shared<flow::IdSource>();
     std::shared_ptr<const InterceptConfig> intercept; // null: no TLS at all
     bool tlsListener = false; // the client speaks TLS to the proxy itself (HTTPS proxy)
     SocksConfig socks;        // the client speaks SOCKS5 to the proxy (SOCKS5 listener)
@@ -88,10 +90,8 @@ struct SessionContext
     // by its streams, are done for this session, and ServerConnected::tls says so.
     bool carrierSecures = false;
 
-    flow::FlowId newFlowId() const { return ++*nextFlowId; }
-    std::shared_ptr<std::atomic<flow::ConnectionId>> nextConnectionId
-        = std::make_shared<std::atomic<flow::ConnectionId>>(1u << 30);
-    flow::ConnectionId newConnectionId() const { return ++*nextConnectionId; }
+    flow::FlowId newFlowId() const { return ids->newFlowId(); }
+    flow::ConnectionId newConnectionId() const { return ids->newConnectionId(); }
 };
 
 } // namespace ts::proxy

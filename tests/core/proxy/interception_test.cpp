@@ -54,7 +54,6 @@ struct World
         c.clientAddress = "127.0.0.1:5000";
         c.listenAddress = "127.0.0.1:8080";
         c.bodies = std::make_shared<flow::BodyBudget>();
-        c.nextFlowId = std::make_shared<std::atomic<flow::FlowId>>(0);
         c.intercept = config;
         session = std::make_unique<HttpProxySession>(c, 0);
         session->start(0, out);
