@@ -140,6 +140,22 @@ struct H2Connection::Callbacks
             f.summary = "unknown frame type, ignored";
         c.m_pendingIn.push_back(std::move(f));
 
+        // RFC 9113 §5.1.1: a peer's new stream id must be larger than every one it opened
+        // before. nghttp2 ignores the HEADERS of a lower id it no longer remembers; that is a
+        // connection error (HEADERS on a stream it does remember, trailers or not, is its own).
+        if (hd->type == NGHTTP2_HEADERS && c.m_role == Role::Server && hd->stream_id > 0) {
+            if (hd->stream_id <= c.m_highestPeerStream
+                && !nghttp2_session_find_stream(c.m_session, hd->stream_id)) {
+                c.fail("HTTP/2 protocol error: HEADERS opens stream "
+                           + std::to_string(hd->stream_id) + " after stream "
+                           + std::to_string(c.m_highestPeerStream)
+                           + " (RFC 9113 section 5.1.1: stream ids only grow)",
+                       NGHTTP2_PROTOCOL_ERROR);
+                return NGHTTP2_ERR_CALLBACK_FAILURE;
+            }
+            c.m_highestPeerStream = std::max(c.m_highestPeerStream, hd->stream_id);
+        }
+
         // Floods: each kind of cheap-to-send, costly-to-answer frame has a bound.
         const ProtocolLimits &l = c.m_limits;
         const MonoTime now = c.m_now;

@@ -152,6 +152,7 @@ private:
     std::map<StreamId, Outgoing> m_streams;
     std::vector<H2Event> *m_events = nullptr;   // during receive()
     std::vector<flow::FrameRecord> m_pendingIn; // frames begun, not yet fully received
+    StreamId m_highestPeerStream = 0;           // server role: the largest id a HEADERS named
     std::string m_failure;
     std::string m_lastLibraryError;
     std::vector<H2Event> m_later; // raised outside receive(), handed out with the next call

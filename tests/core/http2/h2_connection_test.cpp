@@ -777,6 +777,35 @@ private Q_SLOTS:
         }
     }
 
+    void lowerStreamIdIsAConnectionError()
+    {
+        // RFC 9113 §5.1.1: stream 5, then a new stream 3. nghttp2 alone ignores the second
+        // HEADERS; it is a connection error of type PROTOCOL_ERROR.
+        auto log = std::make_shared<flow::ConnectionLog>();
+        auto server = make(H2Connection::Role::Server, {}, log, 0);
+        const auto block = [](std::string_view path) {
+            return literalIndexedName(2, "GET") + literalIndexedName(6, "http")
+                   + literalIndexedName(1, "example.com") + literalIndexedName(4, path);
+        };
+        std::vector<H2Event> events;
+        server->receive(std::string(kPreface) + frame(kSettings, 0, 0, {})
+                            + frame(kHeaders, 0x5, 5, block("/five")),
+                        0, events);
+        QVERIFY(!server->failed());
+        QCOMPARE(only<HeadersReceived>(events).size(), std::size_t(1));
+        QVERIFY(server->submitResponse(5, {{":status", "200"}}, true));
+        (void)server->takeOutput(0); // stream 5 is closed and forgotten
+        events.clear();
+        server->receive(frame(kHeaders, 0x5, 3, block("/three")), 0, events);
+        QVERIFY(server->failed());
+        QVERIFY(only<HeadersReceived>(events).empty());
+        (void)server->takeOutput(0);
+        const auto goAway = framesOf(*log, kGoAway, false);
+        QCOMPARE(goAway.size(), std::size_t(1));
+        QVERIFY2(goAway[0].summary.find("PROTOCOL_ERROR") != std::string::npos,
+                 goAway[0].summary.c_str());
+    }
+
     void badPrefaceFailsTheConnection()
     {
         auto server = make(H2Connection::Role::Server, {}, nullptr, 0);
@@ -786,6 +815,24 @@ private Q_SLOTS:
         QCOMPARE(only<ConnectionFailed>(events).size(), std::size_t(1));
         QVERIFY(QString::fromStdString(server->failure())
                     .startsWith(QLatin1String("HTTP/2 protocol error")));
+    }
+
+    void prefaceGoingWrongAfterItsFirstLineGetsGoAway()
+    {
+        // RFC 9113 §3.4: an invalid preface is a connection error of type PROTOCOL_ERROR; the
+        // client hears it as a GOAWAY before the close.
+        auto log = std::make_shared<flow::ConnectionLog>();
+        auto server = make(H2Connection::Role::Server, {}, log, 0);
+        std::vector<H2Event> events;
+        server->receive("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", 0, events);
+        QVERIFY(server->failed());
+        const std::string out = server->takeOutput(0);
+        const auto goAway = framesOf(*log, kGoAway, false);
+        QCOMPARE(goAway.size(), std::size_t(1));
+        QVERIFY2(goAway[0].summary.find("PROTOCOL_ERROR") != std::string::npos,
+                 goAway[0].summary.c_str());
+        QVERIFY(out.find(char(kGoAway)) != std::string::npos);
+        QVERIFY(server->finished());
     }
 
     void namesOfWireValues()
