@@ -1,38 +1,10 @@
 #include "core/http1/message.h"
-#include "core/http1/syntax.h"
 
-#include <algorithm>
-#include <array>
 #include <charconv>
 
 namespace ts::http1 {
 
 namespace {
-
-char asciiLower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-using syntax::isOws;
-using syntax::trimOws;
-
-// Calls f(element) for each non-empty element of a comma-separated list value, with OWS and
-// any ";parameters" stripped. Stops early when f returns true; returns whether it did.
-template<typename F>
-bool forEachListToken(std::string_view value, F &&f)
-{
-    while (true) {
-        const std::size_t comma = value.find(',');
-        std::string_view element = value.substr(0, comma);
-        element = trimOws(element.substr(0, element.find(';')));
-        if (!element.empty() && f(element))
-            return true;
-        if (comma == std::string_view::npos)
-            return false;
-        value.remove_prefix(comma + 1);
-    }
-}
 
 // The serializer never lets a value end a line early: CR, LF and NUL become SP, so a head
 // edited by a user (or built from hostile input elsewhere) cannot split into two messages.
@@ -76,101 +48,11 @@ std::string_view versionText(Version v)
     return v == Version::Http10 ? "HTTP/1.0" : "HTTP/1.1";
 }
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (asciiLower(a[i]) != asciiLower(b[i]))
-            return false;
-    }
-    return true;
-}
-
-const std::string *findHeader(const Headers &headers, std::string_view name)
-{
-    for (const Header &h : headers) {
-        if (equalsIgnoreCase(h.name, name))
-            return &h.value;
-    }
-    return nullptr;
-}
-
-std::string joinedHeader(const Headers &headers, std::string_view name)
-{
-    std::string joined;
-    bool first = true;
-    for (const Header &h : headers) {
-        if (!equalsIgnoreCase(h.name, name))
-            continue;
-        if (!first)
-            joined.append(", ");
-        joined.append(h.value);
-        first = false;
-    }
-    return joined;
-}
-
-bool headerHasToken(const Headers &headers, std::string_view name, std::string_view token)
-{
-    for (const Header &h : headers) {
-        if (equalsIgnoreCase(h.name, name) && forEachListToken(h.value, [&](std::string_view e) {
-                return equalsIgnoreCase(e, token);
-            }))
-            return true;
-    }
-    return false;
-}
-
-void removeHeader(Headers &headers, std::string_view name)
-{
-    std::erase_if(headers, [&](const Header &h) { return equalsIgnoreCase(h.name, name); });
-}
-
-void setHeader(Headers &headers, std::string_view name, std::string value)
-{
-    auto it = std::find_if(headers.begin(), headers.end(),
-                           [&](const Header &h) { return equalsIgnoreCase(h.name, name); });
-    if (it == headers.end()) {
-        headers.push_back({std::string(name), std::move(value)});
-        return;
-    }
-    it->value = std::move(value);
-    const auto firstOther = std::next(it);
-    headers.erase(std::remove_if(firstOther, headers.end(),
-                                 [&](const Header &h) { return equalsIgnoreCase(h.name, name); }),
-                  headers.end());
-}
-
 bool wantsKeepAlive(Version version, const Headers &headers)
 {
     if (headerHasToken(headers, "Connection", "close"))
         return false;
     return version == Version::Http11 || headerHasToken(headers, "Connection", "keep-alive");
-}
-
-void removeHopByHop(Headers &headers)
-{
-    static constexpr std::array<std::string_view, 9> kAlwaysHopByHop
-        = {"Connection",        "Proxy-Connection",  "Keep-Alive", "TE",
-           "Trailer",           "Transfer-Encoding", "Upgrade",    "Proxy-Authorization",
-           "Proxy-Authenticate"};
-    std::vector<std::string> named; // copies: erasing below moves the strings they come from
-    for (const Header &h : headers) {
-        if (equalsIgnoreCase(h.name, "Connection")) {
-            forEachListToken(h.value, [&](std::string_view e) {
-                named.emplace_back(e);
-                return false;
-            });
-        }
-    }
-    std::erase_if(headers, [&](const Header &h) {
-        auto matches = [&](std::string_view n) {
-            return equalsIgnoreCase(h.name, n);
-        };
-        return std::any_of(kAlwaysHopByHop.begin(), kAlwaysHopByHop.end(), matches)
-               || std::any_of(named.begin(), named.end(), matches);
-    });
 }
 
 std::string serialize(const RequestHead &head)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/http/fields.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -7,13 +9,9 @@
 
 namespace ts::http1 {
 
-struct Header
-{
-    std::string name; // as received (case kept); compare case-insensitively
-    std::string value;
-    bool operator==(const Header &) const = default;
-};
-using Headers = std::vector<Header>;
+// Field lines are version-free (core/http): HTTP/1.1 keeps each name's spelling.
+using Header = http::Field;
+using Headers = http::Fields;
 
 enum class Version { Http10, Http11 };
 std::string_view versionText(Version v); // "HTTP/1.0" / "HTTP/1.1"
@@ -36,25 +34,17 @@ struct ResponseHead
     bool operator==(const ResponseHead &) const = default;
 };
 
-// Case-insensitive ASCII comparison of field names and tokens.
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
-// First value of a field, or nullptr.
-const std::string *findHeader(const Headers &headers, std::string_view name);
-// All values of a field joined with ", " (for list-valued fields); empty when absent.
-std::string joinedHeader(const Headers &headers, std::string_view name);
-// True when the comma-separated list field `name` holds `token` (case-insensitive).
-bool headerHasToken(const Headers &headers, std::string_view name, std::string_view token);
-void removeHeader(Headers &headers, std::string_view name);
-void setHeader(Headers &headers, std::string_view name, std::string value);
+using http::equalsIgnoreCase;
+using http::findHeader;
+using http::headerHasToken;
+using http::joinedHeader;
+using http::removeHeader;
+using http::removeHopByHop;
+using http::setHeader;
 
 // Keep-alive per RFC 9112 §9.3: HTTP/1.1 persists unless "Connection: close"; HTTP/1.0 only
 // with "Connection: keep-alive".
 bool wantsKeepAlive(Version version, const Headers &headers);
-
-// Removes the hop-by-hop fields a proxy must not forward: those named in Connection, plus
-// Connection, Proxy-Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
-// Proxy-Authorization, Proxy-Authenticate. (Transfer-Encoding is re-applied by the serializer.)
-void removeHopByHop(Headers &headers);
 
 // Serialisation. Heads end with the blank line.
 std::string serialize(const RequestHead &head);

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/http/fields.h"
+
+#include <string>
+#include <string_view>
+
+// An HTTP exchange's messages whatever version carries them on either side. Translators turn
+// wire bytes into these and back; HTTP/1.1 text is a wire format, never the internal one.
+namespace ts::http {
+
+struct Request
+{
+    std::string method;
+    std::string scheme;    // "http", "https"; empty for CONNECT
+    std::string authority; // host[:port], as the client gave it
+    std::string path;      // origin-form path and query; empty for CONNECT
+    std::string protocol;  // extended CONNECT (RFC 8441, RFC 9220): "websocket", "connect-udp"
+    Fields fields;         // without pseudo-header fields
+    bool operator==(const Request &) const = default;
+};
+
+struct Response
+{
+    int status = 0;
+    std::string reason; // HTTP/1.x only; h2 and h3 carry none
+    Fields fields;      // without pseudo-header fields
+    bool operator==(const Response &) const = default;
+};
+
+// The reason phrase RFC 9110 §15 gives a status ("Not Found"), or "" for one it does not name.
+std::string_view reasonPhrase(int status);
+
+} // namespace ts::http
