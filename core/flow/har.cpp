@@ -574,12 +574,39 @@ std::string ipOnly(const std::string &address)
     return address;
 }
 
+// The version as Chrome DevTools writes it: "http/2.0" for HTTP/2, "h3" for HTTP/3.
+std::string harVersion(const std::string &protocol)
+{
+    if (protocol == "HTTP/2")
+        return "http/2.0";
+    if (protocol == "HTTP/3")
+        return "h3";
+    return protocol;
+}
+
+// The other wire of a message ("_serverRequest", "_serverResponse"): its version, its fields as
+// they crossed it, and its head size where that is known.
+void writeOtherWire(JsonWriter &w, std::string_view key, const std::string &protocol,
+                    const HeaderList &headers, std::uint64_t wireBytes,
+                    const std::shared_ptr<Body> &body)
+{
+    w.key(key).beginObject();
+    w.key("httpVersion").string(harVersion(protocol));
+    w.key("headers");
+    writeHeaders(w, headers);
+    w.key("headersSize").number(headersSize(protocol, headers, wireBytes, body));
+    w.endObject();
+}
+
+// A HAR entry is the client's view, as a browser's HAR is: the request as the client sent it
+// and the response as the client got it. Where the server's wire differed (version
+// translation, hop-by-hop fields), "_serverRequest" / "_serverResponse" hold that side.
 void writeRequest(JsonWriter &w, const Flow &f)
 {
     w.beginObject();
     w.key("method").string(f.method);
     w.key("url").string(f.url());
-    w.key("httpVersion").string(f.clientProtocol);
+    w.key("httpVersion").string(harVersion(f.clientProtocol));
     w.key("cookies");
     writeRequestCookies(w, f.requestHeaders);
     w.key("headers");
@@ -611,6 +638,10 @@ void writeRequest(JsonWriter &w, const Flow &f)
         w.key("_trailers");
         writeHeaders(w, f.requestTrailers);
     }
+    if (!f.serverRequestHeaders.empty())
+        writeOtherWire(w, "_serverRequest",
+                       f.serverProtocol.empty() ? f.clientProtocol : f.serverProtocol,
+                       f.serverRequestHeaders, f.serverRequestWireBytes, f.requestBody);
     w.endObject();
 }
 
@@ -638,32 +669,43 @@ void writeResponse(JsonWriter &w, const Flow &f)
         w.endObject();
         return;
     }
-    const std::string &protocol = f.serverProtocol.empty() ? f.clientProtocol : f.serverProtocol;
+    // The client's side when it was recorded (or the proxy's own answer, which only the
+    // client saw); older records have the server's side alone.
+    const bool clientSide = !f.clientResponseHeaders.empty() || f.responseFromProxy;
+    const std::string &serverProtocol
+        = f.serverProtocol.empty() ? f.clientProtocol : f.serverProtocol;
+    const std::string &protocol = clientSide ? f.clientProtocol : serverProtocol;
+    const HeaderList &headers
+        = f.clientResponseHeaders.empty() ? f.responseHeaders : f.clientResponseHeaders;
+    const std::uint64_t wireBytes
+        = f.clientResponseHeaders.empty() ? f.responseWireBytes : f.clientResponseWireBytes;
     w.key("status").number(f.status);
     w.key("statusText").string(f.reason);
-    w.key("httpVersion").string(protocol);
+    w.key("httpVersion").string(harVersion(protocol));
     w.key("cookies");
-    writeResponseCookies(w, f.responseHeaders, f.startedWall);
+    writeResponseCookies(w, headers, f.startedWall);
     w.key("headers");
-    writeHeaders(w, f.responseHeaders);
+    writeHeaders(w, headers);
     w.key("content").beginObject();
     w.key("size").number(bodySize(f.responseBody));
-    w.key("mimeType").string(mimeTypeOf(f.responseHeaders));
+    w.key("mimeType").string(mimeTypeOf(headers));
     if (f.responseBody && f.responseBody->size() > 0) {
         writeBodyText(w, *f.responseBody);
         // Until the flow layer decodes content codings, the text is the coded bytes; say so,
         // so an importer (session::importHar) keeps the Content-Encoding header.
-        if (hasContentCoding(f.responseHeaders))
+        if (hasContentCoding(headers))
             w.key("_contentEncoded").boolean(true);
         if (f.responseBody->truncated())
             w.key("_truncated").boolean(true);
     }
     w.endObject();
-    const auto location = headerValue(f.responseHeaders, "location");
+    const auto location = headerValue(headers, "location");
     w.key("redirectURL").string(location ? trim(*location) : std::string_view());
-    w.key("headersSize")
-        .number(headersSize(protocol, f.responseHeaders, f.responseWireBytes, f.responseBody));
+    w.key("headersSize").number(headersSize(protocol, headers, wireBytes, f.responseBody));
     w.key("bodySize").number(bodySize(f.responseBody));
+    if (!f.clientResponseHeaders.empty())
+        writeOtherWire(w, "_serverResponse", serverProtocol, f.responseHeaders, f.responseWireBytes,
+                       f.responseBody);
     if (!f.responseTrailers.empty()) {
         w.key("_trailers");
         writeHeaders(w, f.responseTrailers);

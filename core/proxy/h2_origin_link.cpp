@@ -1,8 +1,8 @@
 #include "core/proxy/h2_origin_link.h"
 
+#include "core/http/message.h"
 #include "core/http1/message.h"
 #include "core/http2/frame_text.h"
-#include "core/proxy/h2_fields.h"
 
 #include <openssl/sha.h>
 
@@ -13,7 +13,8 @@ namespace ts::proxy {
 
 namespace {
 
-using namespace h2fields;
+using http::connectionSpecific;
+using http::lower;
 
 // RFC 6455 §4.2.2: what the origin would have answered to an HTTP/1.1 client's key.
 std::string webSocketAccept(const std::string &key)
@@ -21,49 +22,7 @@ std::string webSocketAccept(const std::string &key)
     const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     unsigned char digest[SHA_DIGEST_LENGTH];
     SHA1(reinterpret_cast<const unsigned char *>(input.data()), input.size(), digest);
-    return base64(digest, sizeof digest);
-}
-
-std::string reasonFor(int status)
-{
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 101:
-        return "Switching Protocols";
-    case 103:
-        return "Early Hints";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 206:
-        return "Partial Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 500:
-        return "Internal Server Error";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Status";
-    }
+    return http::base64({reinterpret_cast<const char *>(digest), sizeof digest});
 }
 
 } // namespace
@@ -215,6 +174,8 @@ void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
         c.trailers.clear();
         c.expectedLength = -1;
         c.received = 0;
+        c.sentFields.clear();
+        c.receivedFields.clear();
         http2::Fields fields;
         if (upgrade) {
             fields = {{":method", "CONNECT"},
@@ -233,9 +194,7 @@ void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
         std::string cookies;
         for (const http1::Header &h : r.headers) {
             std::string name = lower(h.name);
-            if (name == "host" || connectionSpecific(name))
-                continue;
-            if (name == "te" && lower(h.value) != "trailers")
+            if (name == "host" || connectionSpecific(name, h.value))
                 continue;
             if (upgrade && name == "sec-websocket-key")
                 continue;
@@ -261,6 +220,7 @@ void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
             c.error = id.error().message;
             return;
         }
+        c.sentFields = std::move(fields);
         c.stream = *id;
         c.lastStream = *id;
         return;
@@ -298,8 +258,18 @@ void H2OriginLink::submitUpgrade(State &c)
         c.error = id.error().message;
         return;
     }
+    c.sentFields = fields;
     c.stream = *id;
     c.lastStream = *id;
+}
+
+H2OriginLink::Wire H2OriginLink::wire(Channel channel) const
+{
+    static const http2::Fields none;
+    const auto it = m_channels.find(channel);
+    if (it == m_channels.end())
+        return {none, none};
+    return {it->second.sentFields, it->second.receivedFields};
 }
 
 void H2OriginLink::endTunnel(Channel channel, MonoTime now, std::string &wire)
@@ -418,6 +388,8 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                     streamError(channel, *c, "the origin answered without a valid :status");
                     return;
                 }
+                if (status >= 200)
+                    c->receivedFields = e.fields;
                 if (c->webSocket && status >= 200 && status < 300) {
                     // RFC 8441: 200 on the extended CONNECT is the 101 of HTTP/1.1.
                     c->response += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -430,8 +402,8 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                     c->tunnel = true;
                     return;
                 }
-                std::string head
-                    = "HTTP/1.1 " + std::to_string(status) + " " + reasonFor(status) + "\r\n";
+                std::string head = "HTTP/1.1 " + std::to_string(status) + " "
+                                   + std::string(http::reasonPhrase(status)) + "\r\n";
                 c->expectedLength = -1;
                 for (auto &[n, v] : e.fields) {
                     if (n[0] == ':')

@@ -61,6 +61,16 @@ public:
     // A local answer (the 501 for a WebSocket the origin cannot take) is waiting to be taken.
     bool hasResponse(Channel channel) const;
 
+    // What crossed the origin's wire for the channel's current (or last) exchange, for its
+    // flow: the request fields as submitted and the final response fields as received (each
+    // empty until it crossed). Valid until the channel's next request or close.
+    struct Wire
+    {
+        const http2::Fields &request;
+        const http2::Fields &response;
+    };
+    Wire wire(Channel channel) const;
+
     // Hold back a channel's response (its reader is full): its DATA is not acknowledged, so
     // the origin stops at the stream's window while the other channels go on.
     void pause(Channel channel, bool paused, MonoTime now, std::string &wire);
@@ -92,6 +102,8 @@ private:
         bool tunnelEndTaken = false;
         std::string method;
         http2::Fields trailers;
+        http2::Fields sentFields;         // the request as submitted (Wire)
+        http2::Fields receivedFields;     // the final response as received (Wire)
         std::int64_t expectedLength = -1; // the response's Content-Length
         std::uint64_t received = 0;
         std::string response;       // HTTP/1.1 bytes for the channel, not yet taken

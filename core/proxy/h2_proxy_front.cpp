@@ -1,8 +1,8 @@
 #include "core/proxy/h2_proxy_front.h"
 
+#include "core/http/message.h"
 #include "core/http1/message.h"
 #include "core/http2/frame_text.h"
-#include "core/proxy/h2_fields.h"
 #include "core/proxy/http_proxy_session.h"
 
 #include <algorithm>
@@ -12,7 +12,8 @@ namespace ts::proxy {
 
 namespace {
 
-using namespace h2fields;
+using http::connectionSpecific;
+using http::lower;
 
 constexpr std::uint32_t kNoError = 0x0;
 constexpr std::uint32_t kInternalError = 0x2;
@@ -34,7 +35,7 @@ std::string webSocketKey()
     unsigned char bytes[16];
     for (unsigned char &b : bytes)
         b = static_cast<unsigned char>(random());
-    return base64(bytes, sizeof bytes);
+    return http::base64({reinterpret_cast<const char *>(bytes), sizeof bytes});
 }
 
 } // namespace
@@ -343,6 +344,7 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     auto stream = std::make_unique<Stream>(m_context.http1);
     Stream &s = *stream;
     s.id = h.stream;
+    s.requestFields = h.fields;
     SessionContext ctx = m_context;
     ctx.carried = true;
     ctx.tlsListener = false;
@@ -631,18 +633,10 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         }
                     }
                 } else if constexpr (std::is_same_v<T, PublishFlow>) {
-                    if (c.flow && m_pool) {
-                        // The child saw HTTP/1.1 from its channel; the origin spoke h2.
-                        for (const auto &[childId, ownerId] : s.serverIds) {
-                            if (const auto use = m_pool->use(ownerId)) {
-                                c.flow->serverConnection = use->connection;
-                                if (use->h2)
-                                    c.flow->serverProtocol = "HTTP/2";
-                                if (use->stream)
-                                    c.flow->serverStream = use->stream;
-                            }
-                        }
-                    }
+                    if (c.flow && !s.ownFlow)
+                        s.ownFlow = c.flow->id;
+                    if (c.flow && c.flow->id == s.ownFlow)
+                        recordWires(s, *c.flow);
                     if (c.flow && c.flow->id != s.flow) {
                         s.flow = c.flow->id;
                         m_h2->linkFlow(s.id, s.flow, s.summary);
@@ -651,7 +645,8 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                 } else if constexpr (std::is_same_v<T, TunnelEstablished>) {
                     if (!s.answered) {
                         s.answered = true;
-                        (void)m_h2->submitResponse(s.id, {{":status", "200"}}, false);
+                        s.responseFields = {{":status", "200"}};
+                        (void)m_h2->submitResponse(s.id, s.responseFields, false);
                     }
                 } else if constexpr (std::is_same_v<T, TunnelRefused>) {
                     if (!s.answered)
@@ -666,6 +661,40 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
             command);
     }
     deliverPool(now, out);
+}
+
+void H2ProxyFront::recordWires(Stream &s, flow::Flow &f) const
+{
+    // The client's wire is h2: its fields as they crossed it. (Its frame sizes are not
+    // counted yet: 0 says "unknown" rather than the size of an HTTP/1.1 rendering.)
+    f.requestHeaders = s.requestFields;
+    f.requestWireBytes = 0;
+    if (!s.responseFields.empty()) {
+        f.clientResponseHeaders = s.responseFields;
+        f.clientResponseWireBytes = 0;
+    }
+    if (!m_pool)
+        return;
+    // The child spoke HTTP/1.1 to its channel; the origin may have spoken h2.
+    for (const auto &[childId, ownerId] : s.serverIds) {
+        const auto use = m_pool->use(ownerId);
+        if (!use)
+            continue;
+        f.serverConnection = use->connection;
+        if (!use->h2)
+            continue;
+        f.serverProtocol = "HTTP/2";
+        if (use->stream)
+            f.serverStream = use->stream;
+        if (!use->request->empty()) {
+            f.serverRequestHeaders = *use->request;
+            f.serverRequestWireBytes = 0;
+        }
+        if (!use->response->empty()) {
+            f.responseHeaders = *use->response;
+            f.responseWireBytes = 0;
+        }
+    }
 }
 
 void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data)
@@ -695,7 +724,7 @@ void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
         http2::Fields fields{{":status", std::to_string(r.status == 101 ? 200 : r.status)}};
         for (const http1::Header &h : r.headers) {
             std::string name = lower(h.name);
-            if (connectionSpecific(name))
+            if (connectionSpecific(name, h.value))
                 continue;
             if (r.status == 101 && name == "sec-websocket-accept")
                 continue;
@@ -712,6 +741,7 @@ void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
         }
         const bool noBody = head->framing == http1::BodyFraming::None && r.status != 101;
         (void)m_h2->submitResponse(s.id, fields, noBody);
+        s.responseFields = std::move(fields);
         s.answered = true;
         if (r.status == 101)
             s.upgraded = true; // the 101's MessageEnd must not end the stream

@@ -87,6 +87,12 @@ private:
         bool pumping = false;
         std::unordered_map<ServerId, ServerId> serverIds; // child id -> owner id
         flow::FlowId flow = 0;
+        // The stream's own flow (the first the child publishes; an intercepted tunnel's
+        // exchanges follow with ids of their own), recorded with the fields that crossed the
+        // client's wire: the child only ever saw an HTTP/1.1 rendering of them.
+        flow::FlowId ownFlow = 0;
+        http2::Fields requestFields;  // as the client sent them
+        http2::Fields responseFields; // the final HEADERS as sent to the client
         explicit Stream(const Http1Limits &limits) : response(limits) {}
     };
     struct ServerLink
@@ -108,6 +114,7 @@ private:
     void runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
                           std::vector<Command> &out);
     void childResponseBytes(Stream &s, std::string_view data);
+    void recordWires(Stream &s, flow::Flow &f) const;
     void onChildResponse(Stream &s, http1::ResponseEvent &event);
     void childClosed(Stream &s, bool abort);
     void answer(http2::StreamId id, int status, const std::string &message);

@@ -1,5 +1,6 @@
 #include "core/proxy/http_proxy_session.h"
 
+#include "core/http/message.h"
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
 #include "core/proxy/socks_front.h"
@@ -35,36 +36,6 @@ std::string toAbsoluteForm(std::string_view request, std::string_view origin,
         out.append("Proxy-Authorization: ").append(authorization).append("\r\n");
     out.append(request.substr(lineEnd + 2));
     return out;
-}
-
-std::string_view statusReason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 414:
-        return "URI Too Long";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 504:
-        return "Gateway Timeout";
-    case 508:
-        return "Loop Detected";
-    default:
-        return "Error";
-    }
 }
 
 flow::HeaderList toList(const Headers &headers)
@@ -607,11 +578,13 @@ void HttpProxySession::pumpClient(MonoTime now, std::vector<Command> &out)
             break;
         if (!m_exchange && m_connection.flows == 0 && m_inputPos == 0 && !m_context.carried) {
             // HTTP/2 with prior knowledge (RFC 9113 §3.3) starts with the connection preface.
-            static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-            const std::size_t n = std::min(m_input.size(), preface.size());
-            if (std::string_view(m_input).substr(0, n) == preface.substr(0, n)) {
-                if (n < preface.size())
-                    break; // wait for the rest of the preface
+            // Its first line says the client speaks h2; the rest is HTTP/2's to judge, so a
+            // preface that goes wrong after it gets GOAWAY PROTOCOL_ERROR (§3.4), not a 400.
+            static constexpr std::string_view firstLine = "PRI * HTTP/2.0\r\n";
+            const std::size_t n = std::min(m_input.size(), firstLine.size());
+            if (std::string_view(m_input).substr(0, n) == firstLine.substr(0, n)) {
+                if (n < firstLine.size())
+                    break; // wait for the rest of the line
                 startH2(now, out);
                 return;
             }
@@ -667,12 +640,12 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
         if (m_exchange && m_exchange->flow.status == 0 && !m_exchange->headSent) {
             if (m_exchange->server)
                 dropServer(m_exchange->server, out);
-            failExchange(error->status, statusReason(error->status), error->reason, now, out);
+            failExchange(error->status, http::reasonPhrase(error->status), error->reason, now, out);
         } else if (m_exchange) {
             abortExchange("invalid request body: " + error->reason, now, out);
         } else {
             newExchange(now).flow.method = "?"; // no usable request head
-            failExchange(error->status, statusReason(error->status), error->reason, now, out);
+            failExchange(error->status, http::reasonPhrase(error->status), error->reason, now, out);
         }
         closeClient(false, "invalid request", now, out);
         return;
@@ -862,6 +835,7 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     }
     ex.retryable = isIdempotent(head.method) && !ex.upgradeRequested;
     std::string bytes = serialize(forwarded);
+    ex.serverHead = std::move(forwarded.headers);
     if (ex.retryable)
         ex.retryBytes = bytes;
     ex.pendingToServer = std::move(bytes);
@@ -886,6 +860,31 @@ HttpProxySession::Exchange &HttpProxySession::newExchange(MonoTime now)
     return *m_exchange;
 }
 
+void HttpProxySession::recordLinkWire(Exchange &ex)
+{
+    // Our own H2OriginLink turned the HTTP/1.1 we gave it into h2: the origin's wire carried
+    // its fields, not ours. (Frame sizes are not counted yet: 0 says "unknown".)
+    const auto h2 = m_serverH2.find(ex.server);
+    if (h2 == m_serverH2.end())
+        return;
+    const H2OriginLink::Wire wire = h2->second.link->wire(0);
+    if (!wire.request.empty()) {
+        ex.flow.serverRequestHeaders = wire.request;
+        ex.flow.serverRequestWireBytes = 0;
+    }
+    if (!wire.response.empty())
+        ex.flow.responseHeaders = wire.response;
+}
+
+void HttpProxySession::sendResponseHead(const ResponseHead &head, std::vector<Command> &out)
+{
+    flow::Flow &f = m_exchange->flow;
+    f.clientResponseHeaders = toList(head.headers);
+    std::string bytes = serialize(head);
+    f.clientResponseWireBytes = bytes.size();
+    sendClient(std::move(bytes), out);
+}
+
 void HttpProxySession::sendToServer(std::string data, std::vector<Command> &out)
 {
     Exchange &ex = *m_exchange;
@@ -900,6 +899,8 @@ void HttpProxySession::sendToServer(std::string data, std::vector<Command> &out)
         ex.pendingToServer += data;
         return;
     }
+    if (!m_serverH2.count(ex.server)) // h2: frames, not the size of our HTTP/1.1 rendering
+        ex.flow.serverRequestWireBytes += data.size();
     sendServer(ex.server, std::move(data), out);
 }
 
@@ -950,6 +951,12 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
         ex.forwardHopHasCredentials = !e.proxyAuthorization.empty();
         ex.pendingToServer = toAbsoluteForm(
             ex.pendingToServer, "http://" + ex.target.authority(true), e.proxyAuthorization);
+        // Recorded as sent, but for the credentials, which never reach a flow.
+        if (!e.proxyAuthorization.empty())
+            ex.serverHead.insert(
+                ex.serverHead.begin(),
+                {"Proxy-Authorization",
+                 e.proxyAuthorization.substr(0, e.proxyAuthorization.find(' ')) + " ***"});
     }
     if (ex.needsTls) {
         ex.serverConnected = false; // not until the TLS handshake is done
@@ -970,8 +977,12 @@ void HttpProxySession::serverReady(MonoTime now, std::vector<Command> &out, bool
     ex.serverConnected = true;
     ex.lastServerActivity = now;
     if (!ex.pendingToServer.empty()) {
+        // The head goes now (again, when a stale pooled connection made us replay it).
+        ex.flow.serverRequestHeaders = toList(ex.serverHead);
+        ex.flow.serverRequestWireBytes = ex.pendingToServer.size();
         sendServer(ex.server, std::move(ex.pendingToServer), out);
         ex.pendingToServer.clear();
+        recordLinkWire(ex);
     }
     if (ex.requestComplete)
         ex.flow.timings.requestSent = since(ex.flow, now);
@@ -1139,6 +1150,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         f.status = h.status;
         f.reason = h.reason;
         f.responseHeaders = toList(h.headers);
+        recordLinkWire(ex);
         ResponseHead toClient{Version::Http11, h.status, h.reason, h.headers};
         if (ex.clientIs10)
             toClient.version = Version::Http10;
@@ -1152,7 +1164,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             toClient.headers.push_back({"Connection", "Upgrade"});
             if (const std::string *up = findHeader(h.headers, "upgrade"))
                 toClient.headers.push_back({"Upgrade", *up});
-            sendClient(serialize(toClient), out);
+            sendResponseHead(toClient, out);
             ex.headSent = true;
             return; // the parser reports upgraded(); onServerData starts the tunnel
         }
@@ -1182,14 +1194,16 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         else if (ex.clientIs10)
             toClient.headers.push_back({"Connection", "keep-alive"});
         ex.closeClientAfter = !keepAlive;
-        sendClient(serialize(toClient), out);
+        sendResponseHead(toClient, out);
         ex.headSent = true;
         m_exchangeDirty = true; // published once, when this event is handled
         return;
     }
     if (auto *body = std::get_if<BodyData>(&event)) {
         f.responseBody->append(body->data);
-        sendClient(ex.responseChunked ? chunk(body->data) : std::string(body->data), out);
+        std::string bytes = ex.responseChunked ? chunk(body->data) : std::string(body->data);
+        f.clientResponseWireBytes += bytes.size();
+        sendClient(std::move(bytes), out);
         return;
     }
     if (auto *trailers = std::get_if<TrailersEvent>(&event)) {
@@ -1197,12 +1211,15 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         return;
     }
     if (auto *end = std::get_if<MessageEnd>(&event)) {
-        f.responseWireBytes = end->wireSize;
+        if (!m_serverH2.count(ex.server)) // h2: frames, not the size of our HTTP/1.1 rendering
+            f.responseWireBytes = end->wireSize;
         if (ex.responseChunked) {
             Headers trailers;
             for (const auto &[name, value] : f.responseTrailers)
                 trailers.push_back({name, value});
-            sendClient(lastChunk(trailers), out);
+            std::string bytes = lastChunk(trailers);
+            f.clientResponseWireBytes += bytes.size();
+            sendClient(std::move(bytes), out);
         }
         if (f.status == 101)
             return;

@@ -71,6 +71,8 @@ private:
         bool retryable = false;
         ConnectFailure connectFailure = ConnectFailure::Other;
         std::string pendingToServer; // bytes held until the server is connected
+        // The head as it goes to the server, recorded in the flow when it is sent.
+        http1::Headers serverHead;
         // The server connection ends at an upstream proxy (ServerConnected::forwarding), named
         // like "hop 2 (http://…)"; empty when it reaches the destination.
         std::string forwardHop;
@@ -159,6 +161,9 @@ private:
     void beginExchange(http1::RequestHeadEvent &head, MonoTime now, std::vector<Command> &out);
     Exchange &newExchange(MonoTime now); // a flow for this connection, started now
     void sendToServer(std::string data, std::vector<Command> &out);
+    void recordLinkWire(Exchange &ex);
+    // The final (or 101) response head to the client, recorded as it goes.
+    void sendResponseHead(const http1::ResponseHead &head, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
     // Server side.

@@ -463,7 +463,9 @@ std::optional<OriginPool::Use> OriginPool::use(ServerId channel) const
         return Use{c.record.id, false, 0};
     if (!c.h2->has(channel))
         return std::nullopt;
-    return Use{c.record.id, true, std::uint32_t(c.h2->stream(channel))};
+    const H2OriginLink::Wire wire = c.h2->wire(channel);
+    return Use{c.record.id, true, std::uint32_t(c.h2->stream(channel)), &wire.request,
+               &wire.response};
 }
 
 void OriginPool::publish(Conn &c, std::vector<Command> &out)

@@ -86,8 +86,9 @@ HeaderList readHeaders(const QJsonValue &v)
     for (const QJsonValue item : v.toArray()) {
         const QJsonObject h = item.toObject();
         std::string name = str(h.value("name"_L1));
-        if (name.empty() || name.front() == ':') // h2/h3 pseudo-headers: method and URL say it
+        if (name.empty())
             continue;
+        // h2/h3 pseudo-header fields stay: a flow records the fields as they crossed the wire.
         out.emplace_back(std::move(name), str(h.value("value"_L1)));
     }
     return out;
@@ -450,11 +451,26 @@ Result<Flow> readEntry(const QJsonObject &e, Context &cx, qsizetype index)
     const std::int64_t requestHeadersSize = integer(request.value("headersSize"_L1), -1);
     if (requestHeadersSize >= 0 && requestBodySize >= 0)
         f.requestWireBytes = std::uint64_t(requestHeadersSize + requestBodySize);
+    // Ours: the other wire of each message (har.cpp writes the client's view first).
+    const QJsonObject serverRequest = request.value("_serverRequest"_L1).toObject();
+    f.serverRequestHeaders = readHeaders(serverRequest.value("headers"_L1));
+    if (const std::int64_t size = integer(serverRequest.value("headersSize"_L1), -1);
+        size >= 0 && requestBodySize >= 0)
+        f.serverRequestWireBytes = std::uint64_t(size + requestBodySize);
 
     f.status = int(std::clamp<std::int64_t>(integer(response.value("status"_L1), 0), 0, 999));
     f.reason = str(response.value("statusText"_L1));
-    f.serverProtocol = protocol(response.value("httpVersion"_L1));
-    f.responseHeaders = readHeaders(response.value("headers"_L1));
+    const QJsonObject serverResponse = response.value("_serverResponse"_L1).toObject();
+    if (serverResponse.isEmpty()) {
+        f.serverProtocol = protocol(response.value("httpVersion"_L1));
+        f.responseHeaders = readHeaders(response.value("headers"_L1));
+    } else {
+        f.serverProtocol = protocol(serverResponse.value("httpVersion"_L1));
+        f.responseHeaders = readHeaders(serverResponse.value("headers"_L1));
+        f.clientResponseHeaders = readHeaders(response.value("headers"_L1));
+    }
+    if (f.serverProtocol.empty() && !f.serverRequestHeaders.empty())
+        f.serverProtocol = protocol(serverRequest.value("httpVersion"_L1));
     f.responseTrailers = readHeaders(response.value("_trailers"_L1));
     f.responseFromProxy = response.value("_fromProxy"_L1).toBool();
     const QJsonObject content = response.value("content"_L1).toObject();
@@ -472,15 +488,23 @@ Result<Flow> readEntry(const QJsonObject &e, Context &cx, qsizetype index)
     }
     // Browsers store decoded text: the headers must then not claim a coding.
     if (f.responseBody && !content.value("_contentEncoded"_L1).toBool())
-        std::erase_if(f.responseHeaders,
-                      [](const auto &h) { return equalsIgnoreCase(h.first, "content-encoding"); });
+        for (HeaderList *headers : {&f.responseHeaders, &f.clientResponseHeaders})
+            std::erase_if(*headers, [](const auto &h) {
+                return equalsIgnoreCase(h.first, "content-encoding");
+            });
     const std::int64_t transfer = integer(response.value("_transferSize"_L1), -1);
     const std::int64_t responseHeadersSize = integer(response.value("headersSize"_L1), -1);
     const std::int64_t responseBodySize = integer(response.value("bodySize"_L1), -1);
+    // The entry's own sizes are the client's wire; ours name the server's apart.
+    std::uint64_t &clientSide
+        = serverResponse.isEmpty() ? f.responseWireBytes : f.clientResponseWireBytes;
     if (transfer >= 0)
-        f.responseWireBytes = std::uint64_t(transfer);
+        clientSide = std::uint64_t(transfer);
     else if (responseHeadersSize >= 0 && responseBodySize >= 0)
-        f.responseWireBytes = std::uint64_t(responseHeadersSize + responseBodySize);
+        clientSide = std::uint64_t(responseHeadersSize + responseBodySize);
+    if (const std::int64_t size = integer(serverResponse.value("headersSize"_L1), -1);
+        size >= 0 && responseBodySize >= 0)
+        f.responseWireBytes = std::uint64_t(size + responseBodySize);
 
     f.startedWall = wall(e.value("startedDateTime"_L1));
     f.error = str(e.value("_error"_L1));

@@ -45,7 +45,7 @@ using flow::TlsSide;
 // added (or removed): write and read it in the record's functions (append new fields at the
 // end of the record, so older files still read), describe it in README.md, then update the
 // count here.
-static_assert(detail::fieldCount<Flow>() == 41, "flow::Flow changed: save the new field");
+static_assert(detail::fieldCount<Flow>() == 45, "flow::Flow changed: save the new field");
 static_assert(detail::fieldCount<Timings>() == 5, "flow::Timings changed: save the new field");
 static_assert(detail::fieldCount<TlsSide>() == 11, "flow::TlsSide changed: save the new field");
 static_assert(detail::fieldCount<CertificateSummary>() == 8,
@@ -361,6 +361,11 @@ void writeFlow(Encoder &e, const Flow &f, std::uint32_t clientTls, std::uint32_t
     e.u64(f.serverConnection);
     e.str(f.error);
     e.str(f.upstream); // appended in format 1's second revision
+    // Appended in the third: the other wire of each message.
+    e.headers(f.serverRequestHeaders);
+    e.headers(f.clientResponseHeaders);
+    e.u64(f.serverRequestWireBytes);
+    e.u64(f.clientResponseWireBytes);
 }
 
 struct FlowRead
@@ -421,6 +426,12 @@ FlowRead readFlow(Decoder &d)
     f.error = d.str();
     if (!d.atEnd()) // older files end the record here
         f.upstream = d.str();
+    if (!d.atEnd()) { // ...or here
+        f.serverRequestHeaders = d.headers();
+        f.clientResponseHeaders = d.headers();
+        f.serverRequestWireBytes = d.u64();
+        f.clientResponseWireBytes = d.u64();
+    }
     return r;
 }
 

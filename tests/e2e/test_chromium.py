@@ -284,7 +284,7 @@ class ChromiumTestCase(unittest.TestCase):
             self.assertGreater(t.get("clientStream", 0), 0, t)
         for e in har["entries"]:
             if e["request"]["url"].startswith(f"https://localhost:{self.nginx.port}/"):
-                self.assertEqual(e["request"]["httpVersion"], "HTTP/2", e["request"])
+                self.assertEqual(e["request"]["httpVersion"], "http/2.0", e["request"])
 
     def test_http_page_through_https_proxy(self):
         # TLS to the proxy, plain HTTP inside it. Chromium offers h2 to an https:// proxy;
@@ -301,7 +301,7 @@ class ChromiumTestCase(unittest.TestCase):
                 self.assertIn("h2", tls["client"]["alpnOffered"], tls)
                 # The proxy chose h2: the http:// requests came as forward requests on streams.
                 self.assertEqual(tls["client"]["alpn"], "h2", tls)
-                self.assertEqual(e["request"]["httpVersion"], "HTTP/2", e["request"])
+                self.assertEqual(e["request"]["httpVersion"], "http/2.0", e["request"])
 
     def test_chromium_refuses_a_proxy_ca_it_does_not_trust(self):
         # The control for the cases above: with only the origin's CA in the NSS db, Chromium

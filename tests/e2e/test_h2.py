@@ -143,7 +143,7 @@ class NghttpPriorKnowledge(support.ProxyTestCase):
         self.assertIn("1024B", line)
         self.proxy.stop()
         entries = self.proxy.har()["log"]["entries"]
-        self.assertEqual(entries[-1]["request"]["httpVersion"], "HTTP/2", entries[-1]["request"])
+        self.assertEqual(entries[-1]["request"]["httpVersion"], "http/2.0", entries[-1]["request"])
 
 
 # ---------------------------------------------------------------------------- RFC 8441
@@ -342,7 +342,37 @@ class CurlHttp2(unittest.TestCase):
         self.assertEqual(r.info.get("http_version"), "2", r.info)
         self.proxy.stop()
         entry = self.proxy.har()["log"]["entries"][-1]
-        self.assertEqual(entry["request"]["httpVersion"], "HTTP/2", entry["request"])
+        self.assertEqual(entry["request"]["httpVersion"], "http/2.0", entry["request"])
+
+    # Each wire as it crossed: curl's h2 fields on the client side, the h2 fields nginx got and
+    # sent on the server side; no Host, no transfer-encoding, nothing that nobody sent.
+    def test_each_wire_recorded_as_it_crossed(self):
+        self.fetch()
+        self.proxy.stop()
+        entry = self.proxy.har()["log"]["entries"][-1]
+        request, response = entry["request"], entry["response"]
+
+        def names(headers):
+            return [h["name"] for h in headers]
+
+        client_request = names(request["headers"])
+        self.assertEqual(client_request[:4], [":method", ":path", ":scheme", ":authority"],
+                         request["headers"])
+        self.assertNotIn("host", [n.lower() for n in client_request])
+        server_request = request["_serverRequest"]
+        self.assertEqual(server_request["httpVersion"], "http/2.0")
+        self.assertEqual(names(server_request["headers"])[0], ":method")
+        self.assertNotIn("host", [n.lower() for n in names(server_request["headers"])])
+
+        server_response = response["_serverResponse"]
+        self.assertEqual(server_response["httpVersion"], "http/2.0")
+        self.assertEqual(names(server_response["headers"])[0], ":status")
+        self.assertIn({"name": "content-length", "value": "1024"}, server_response["headers"])
+        self.assertEqual(response["httpVersion"], "http/2.0")
+        self.assertEqual(names(response["headers"])[0], ":status")
+        for side in (request["headers"], server_request["headers"], server_response["headers"],
+                     response["headers"]):
+            self.assertNotIn("transfer-encoding", [n.lower() for n in names(side)], side)
 
     # The origin offers h2 and gets it: the proxy translates, nginx logs HTTP/2.0.
     def test_server_side_is_h2(self):
@@ -367,7 +397,8 @@ class CurlHttp2(unittest.TestCase):
         self.proxy.stop()
         entries = [e for e in self.proxy.har()["log"]["entries"] if "?n=" in e["request"]["url"]]
         self.assertEqual(len(entries), 20)
-        self.assertEqual({e["response"]["httpVersion"] for e in entries}, {"HTTP/2"})
+        self.assertEqual({e["response"]["_serverResponse"]["httpVersion"] for e in entries},
+                         {"http/2.0"})
         self.assertEqual(len({e.get("_serverConnection") for e in entries}), 1, entries[0])
         streams = [e.get("_serverStream") for e in entries]
         self.assertEqual(len(set(streams)), 20, streams)

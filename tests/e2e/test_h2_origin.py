@@ -258,8 +258,13 @@ class WebSocketToH2Origin(H2OriginCase):
         self.assertEqual(len(entries), 1, entries)
         e = entries[0]
         self.assertEqual(e["response"]["status"], 101, e["response"])
-        self.assertEqual(e["request"]["httpVersion"], "HTTP/2", e["request"])
-        self.assertEqual(e["response"]["httpVersion"], "HTTP/2", e["response"])
+        self.assertEqual(e["request"]["httpVersion"], "http/2.0", e["request"])
+        self.assertEqual(e["response"]["httpVersion"], "http/2.0", e["response"])
+        # The extended CONNECT crossed both wires as itself: no invented HTTP/1.1 upgrade.
+        self.assertIn({"name": ":protocol", "value": "websocket"}, e["request"]["headers"])
+        self.assertIn({"name": ":protocol", "value": "websocket"},
+                      e["request"]["_serverRequest"]["headers"])
+        self.assertEqual(e["response"]["_serverResponse"]["httpVersion"], "http/2.0")
         self.assertTrue(e["_tls"]["intercepted"], e["_tls"])
         self.assertEqual(e["_tls"]["server"]["alpn"], "h2", e["_tls"]["server"])
 
@@ -306,7 +311,11 @@ class WebSocketToH2Origin(H2OriginCase):
         entries = self.websocket_entries()
         self.assertEqual(len(entries), 1, entries)
         self.assertEqual(entries[0]["request"]["httpVersion"], "HTTP/1.1", entries[0]["request"])
-        self.assertEqual(entries[0]["response"]["httpVersion"], "HTTP/2", entries[0]["response"])
+        # The client got HTTP/1.1's 101; the origin's wire carried h2's 200.
+        self.assertEqual(entries[0]["response"]["httpVersion"], "HTTP/1.1", entries[0]["response"])
+        server = entries[0]["response"]["_serverResponse"]
+        self.assertEqual(server["httpVersion"], "http/2.0", server)
+        self.assertIn({"name": ":status", "value": "200"}, server["headers"])
 
 
 class WebSocketToH2OriginWithoutRfc8441(H2OriginCase):

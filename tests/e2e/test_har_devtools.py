@@ -92,11 +92,12 @@ class DevToolsOpensOurHar(unittest.TestCase):
         self.assertEqual(len(refused), 1)
         self.assertTrue(refused[0]["response"].get("_error") or refused[0].get("_error"))
 
-        # curl spoke h2 to us, nginx (no http2 here) HTTP/1.1 to us: DevTools shows the
-        # response's version, the server's.
+        # curl spoke h2 to us, nginx (no http2 here) HTTP/1.1 to us: the entry is the
+        # client's view, as a browser's HAR is; the server's wire is in _serverResponse.
         h2 = self.entry(self.tls_nginx.url("100k"))
-        self.assertEqual(h2["request"]["httpVersion"], "HTTP/2")
-        self.assertEqual(h2["response"]["httpVersion"].lower(), "http/1.1")
+        self.assertEqual(h2["request"]["httpVersion"], "http/2.0")
+        self.assertEqual(h2["response"]["httpVersion"], "http/2.0")
+        self.assertEqual(h2["response"]["_serverResponse"]["httpVersion"].lower(), "http/1.1")
         self.assertEqual(h2["response"]["content"]["size"], 100 * 1024)
         https = self.entry(self.tls_nginx.url("1k"))
         self.assertEqual(https["response"]["httpVersion"].lower(), "http/1.1")

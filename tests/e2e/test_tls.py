@@ -65,7 +65,7 @@ class Interception(TlsTestCase):
         self.assertIn("http/1.1", tls["client"]["alpnOffered"])
         # curl offers h2 first and gets it: the proxy speaks HTTP/2 inside the tunnel.
         self.assertEqual(tls["client"]["alpn"], "h2")
-        self.assertEqual(entry["request"]["httpVersion"], "HTTP/2")
+        self.assertEqual(entry["request"]["httpVersion"], "http/2.0")
         self.assertGreaterEqual(tls["server"]["handshakeMicros"], 0)
 
     def test_client_sees_a_certificate_minted_by_our_ca(self):

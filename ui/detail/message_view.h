@@ -12,8 +12,9 @@ namespace ts::ui {
 
 class BodyView;
 
-// One side of an exchange (the request or the response): its headers as a table, its head as
-// raw text, its trailers, and its body.
+// One message of an exchange (the request or the response): its headers as they arrived at
+// the proxy, as they went on (with the proxy's changes marked), its head as raw text, its
+// trailers, and its body.
 class MessageView final : public QWidget
 {
     Q_OBJECT
@@ -30,12 +31,18 @@ public:
 
     BodyView *bodyView() const { return m_body; }
     QTableWidget *headersTable() const { return m_headers; }
+    // The message as it went on to the other side (the request to the server, the response to
+    // the client), each field marked unchanged, added or removed by the proxy.
+    QTableWidget *forwardedTable() const { return m_forwarded; }
     QString rawText() const;
 
 private:
+    int fillForwarded(const flow::HeaderList &received, const flow::HeaderList &forwarded);
+
     Side m_side;
     QTabWidget *m_tabs = nullptr;
     QTableWidget *m_headers = nullptr;
+    QTableWidget *m_forwarded = nullptr;
     QPlainTextEdit *m_raw = nullptr;
     QTableWidget *m_trailers = nullptr;
     BodyView *m_body = nullptr;

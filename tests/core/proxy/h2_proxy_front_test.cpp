@@ -231,6 +231,40 @@ private Q_SLOTS:
         QVERIFY((*client)->connectProtocolAllowed());
     }
 
+    void invalidPrefaceGetsGoAwayBeforeTheClose()
+    {
+        // The first line says HTTP/2; what follows is not its preface: GOAWAY PROTOCOL_ERROR,
+        // then the close (RFC 9113 §3.4), not an HTTP/1.1 400.
+        MonoTime now = 1'000'000;
+        HttpProxySession session(Harness::context(), now);
+        std::vector<Command> out;
+        session.start(now, out);
+        out.clear();
+        session.handle(ClientData{"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"}, now, out);
+        std::string toClient;
+        bool closed = false;
+        for (const Command &c : out) {
+            if (auto *p = std::get_if<SendToClient>(&c))
+                toClient += p->data;
+            closed |= std::holds_alternative<CloseClient>(c);
+        }
+        QVERIFY(closed);
+        QVERIFY2(toClient.find("HTTP/1.1") == std::string::npos, toClient.c_str());
+        // The frames: SETTINGS, then GOAWAY whose error code is PROTOCOL_ERROR (1).
+        bool goAway = false;
+        for (std::size_t at = 0; at + 9 <= toClient.size();) {
+            const std::size_t n = (std::uint8_t(toClient[at]) << 16)
+                                  | (std::uint8_t(toClient[at + 1]) << 8)
+                                  | std::uint8_t(toClient[at + 2]);
+            if (std::uint8_t(toClient[at + 3]) == 0x7 && n >= 8) {
+                goAway = true;
+                QCOMPARE(std::uint8_t(toClient[at + 9 + 7]), std::uint8_t(1));
+            }
+            at += 9 + n;
+        }
+        QVERIFY(goAway);
+    }
+
     void connectStreamsOpenTheirOwnServers()
     {
         Harness h;
@@ -372,6 +406,21 @@ private Q_SLOTS:
         QCOMPARE(f.host, std::string("origin.example"));
         QCOMPARE(f.path, std::string("/a?b=1"));
         QCOMPARE(f.responseBody->read(), std::string("hello"));
+
+        // Each wire as it was: the client's h2 fields (pseudo-header fields, both cookie
+        // lines), the HTTP/1.1 head the origin got, its response, and the h2 answer.
+        QCOMPARE(f.requestHeaders, flow::HeaderList(request.begin(), request.end()));
+        QCOMPARE(f.serverRequestHeaders,
+                 (flow::HeaderList{
+                     {"Host", "origin.example:8081"}, {"accept", "*/*"}, {"cookie", "a=1; b=2"}}));
+        QCOMPARE(f.responseHeaders, (flow::HeaderList{{"Content-Length", "5"},
+                                                      {"Connection", "keep-alive"},
+                                                      {"Keep-Alive", "timeout=5"},
+                                                      {"X-Origin", "yes"}}));
+        QCOMPARE(f.clientResponseHeaders,
+                 flow::HeaderList(heads[0].fields.begin(), heads[0].fields.end()));
+        QCOMPARE(f.serverRequestWireBytes, std::uint64_t(h.toServer(open[0].id).size()));
+        QCOMPARE(f.responseWireBytes, std::uint64_t(105));
     }
 
     void chunkedRequestBodyWithTrailers()

@@ -110,6 +110,22 @@ private Q_SLOTS:
         QCOMPARE(f.responseBody->read(), std::string("hello"));
         QCOMPARE(f.requestHeaders.size(), std::size_t(8)); // recorded as the client sent them
         QVERIFY(h.all<CloseClient>().empty());             // keep-alive
+
+        // Both wires of each message, as they crossed them.
+        QCOMPARE(f.requestHeaders.front(),
+                 (std::pair<std::string, std::string>{"Host", "example.com:8081"}));
+        QCOMPARE(f.serverRequestHeaders,
+                 (flow::HeaderList{{"Host", "example.com:8081"}, {"Accept", "*/*"}}));
+        QCOMPARE(f.serverRequestWireBytes,
+                 std::uint64_t(std::string("GET /a?b=1 HTTP/1.1\r\nHost: example.com:8081\r\n"
+                                           "Accept: */*\r\n\r\n")
+                                   .size()));
+        QCOMPARE(f.responseHeaders,
+                 (flow::HeaderList{{"Content-Length", "5"}, {"Keep-Alive", "timeout=5"}}));
+        QCOMPARE(f.clientResponseHeaders, (flow::HeaderList{{"Content-Length", "5"}}));
+        QCOMPARE(
+            f.clientResponseWireBytes,
+            std::uint64_t(std::string("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").size()));
     }
 
     void defaultPortLeftOutOfHost()
@@ -329,6 +345,10 @@ private Q_SLOTS:
         QCOMPARE(f.path, std::string("/a?b=1"));
         for (const auto &[name, value] : f.requestHeaders)
             QVERIFY2(value.find("YWxpY2U") == std::string::npos, name.c_str());
+        // What the hop got is recorded, its credentials masked: they never reach a flow.
+        QCOMPARE(f.serverRequestHeaders, (flow::HeaderList{{"Proxy-Authorization", "Basic ***"},
+                                                           {"Host", "example.com:8081"},
+                                                           {"Content-Length", "4"}}));
 
         // The next request on the kept-alive client connection gets a pooled connection to
         // the proxy; the engine reports forwarding again, and again the credentials go out.

@@ -114,8 +114,10 @@ private Q_SLOTS:
         QCOMPARE(page.method, std::string("GET"));
         QCOMPARE(page.clientProtocol, std::string("HTTP/2"));
         QCOMPARE(page.serverProtocol, std::string("HTTP/2"));
-        QCOMPARE(page.requestHeaders.size(), std::size_t(3)); // pseudo-headers dropped
-        QCOMPARE(page.requestHeaders[0].first, std::string("accept"));
+        // Kept as Chrome recorded them, pseudo-header fields included.
+        QCOMPARE(page.requestHeaders.size(), std::size_t(7));
+        QCOMPARE(page.requestHeaders[0].first, std::string(":authority"));
+        QCOMPARE(page.requestHeaders[4].first, std::string("accept"));
         // Chrome's text is decoded: no Content-Encoding left to claim otherwise.
         QCOMPARE(page.responseHeaders.size(), std::size_t(3));
         QCOMPARE(page.responseHeaders[0].first, std::string("content-type"));
@@ -249,6 +251,14 @@ private Q_SLOTS:
         get.responseBody = bodyOf(budget, std::string("\x1f\x8b\0\xff", 4));
         get.requestWireBytes = 60;
         get.responseWireBytes = 120;
+        // The other wire of each message: what went on to the server and back to the client.
+        get.serverRequestHeaders = {{"Host", "example.com"}, {"Accept", "*/*"}, {"Via", "1.1 t"}};
+        get.serverRequestWireBytes = 70;
+        get.clientResponseHeaders = {{"Content-Type", "application/octet-stream"},
+                                     {"Content-Encoding", "gzip"},
+                                     {"Content-Length", "4"},
+                                     {"Connection", "close"}};
+        get.clientResponseWireBytes = 140;
         get.timings = {1000, 3000, 3500, 10000, 12500};
         original.push_back(get);
 
@@ -286,7 +296,12 @@ private Q_SLOTS:
         post.path = "/upload";
         post.clientProtocol = "HTTP/2";
         post.serverProtocol = "HTTP/2";
-        post.requestHeaders = {{"content-type", "text/plain; charset=utf-8"}};
+        post.requestHeaders = {{":method", "POST"},
+                               {":scheme", "https"},
+                               {":authority", "secure.example"},
+                               {":path", "/upload"},
+                               {"content-type", "text/plain; charset=utf-8"}};
+        post.serverRequestHeaders = post.requestHeaders;
         post.requestTrailers = {{"x-sum", "1"}};
         post.requestBody = bodyOf(budget, "h\xc3\xa9llo \"w\"\n\t\x01");
         post.status = 201;
@@ -381,6 +396,8 @@ private Q_SLOTS:
             QCOMPARE(b.reason, a.reason);
             QVERIFY(b.responseHeaders == a.responseHeaders);
             QVERIFY(b.responseTrailers == a.responseTrailers);
+            QVERIFY(b.serverRequestHeaders == a.serverRequestHeaders);
+            QVERIFY(b.clientResponseHeaders == a.clientResponseHeaders);
             QCOMPARE(bodyText(b.requestBody), bodyText(a.requestBody));
             QCOMPARE(bodyText(b.responseBody), bodyText(a.responseBody));
             if (a.responseBody) {
@@ -390,6 +407,8 @@ private Q_SLOTS:
             if (a.clientProtocol.starts_with("HTTP/1")) {
                 QCOMPARE(b.requestWireBytes, a.requestWireBytes);
                 QCOMPARE(b.responseWireBytes, a.responseWireBytes);
+                QCOMPARE(b.serverRequestWireBytes, a.serverRequestWireBytes);
+                QCOMPARE(b.clientResponseWireBytes, a.clientResponseWireBytes);
             }
             QCOMPARE(b.responseFromProxy, a.responseFromProxy);
             QCOMPARE(timings(b), timings(a));

@@ -10,6 +10,7 @@
 #include <QBuffer>
 #include <QImage>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
 #include <QTreeWidget>
@@ -96,6 +97,55 @@ private Q_SLOTS:
         QCOMPARE(tree->topLevelItem(0)->childCount(), 2);
         QCOMPARE(tree->topLevelItem(0)->child(0)->text(0), u"a"_s);
         QCOMPARE(tree->topLevelItem(0)->child(0)->childCount(), 2);
+    }
+
+    // Each message as it came and as it went on: translation and the proxy's changes show
+    // as a difference, field by field, never as if the peer had sent them.
+    void showsTheOtherWireWithTheProxysChanges()
+    {
+        FlowStore store;
+        Flow f = exchange(8, store.budget());
+        f.clientProtocol = "HTTP/2";
+        f.requestHeaders
+            = {{":method", "POST"},     {":scheme", "http"}, {":authority", "example.com"},
+               {":path", "/api/items"}, {"cookie", "a=1"},   {"cookie", "b=2"}};
+        f.serverRequestHeaders = {{"Host", "example.com"}, {"cookie", "a=1; b=2"}};
+        f.responseHeaders = {{"Content-Type", "application/json"}, {"Connection", "close"}};
+        f.clientResponseHeaders = {{":status", "200"}, {"content-type", "application/json"}};
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.showFlow(8);
+
+        QTableWidget *toServer = pane.requestView()->forwardedTable();
+        auto *requestTabs = pane.requestView()->findChild<QTabWidget *>();
+        QVERIFY(requestTabs);
+        const int tab = requestTabs->indexOf(toServer);
+        QVERIFY(requestTabs->isTabVisible(tab));
+        QCOMPARE(requestTabs->tabText(tab), u"To server, HTTP/1.1 (8 changed)"_s);
+        QCOMPARE(toServer->rowCount(), 2 + 6); // two sent, six of the client's not sent as such
+        QCOMPARE(toServer->item(0, 0)->text(), u"added"_s);
+        QCOMPARE(toServer->item(0, 1)->text(), u"Host"_s);
+        QCOMPARE(toServer->item(2, 0)->text(), u"removed"_s);
+        QCOMPARE(toServer->item(2, 1)->text(), u":method"_s);
+        QVERIFY(toServer->item(2, 1)->font().strikeOut());
+
+        // The response: content-type went on unchanged (names compared without case).
+        QTableWidget *toClient = pane.responseView()->forwardedTable();
+        QCOMPARE(toClient->rowCount(), 3);
+        QCOMPARE(toClient->item(0, 0)->text(), u"added"_s); // :status
+        QCOMPARE(toClient->item(1, 0)->text(), QString());  // unchanged
+        QCOMPARE(toClient->item(1, 1)->text(), u"content-type"_s);
+        QCOMPARE(toClient->item(2, 0)->text(), u"removed"_s);
+        QCOMPARE(toClient->item(2, 1)->text(), u"Connection"_s);
+
+        // A flow recorded before both wires were (an old session): no such tab.
+        Flow old = exchange(9, store.budget());
+        store.publish(old);
+        store.flush();
+        pane.showFlow(9);
+        QCOMPARE(pane.requestView()->forwardedTable()->rowCount(), 0);
+        QVERIFY(!requestTabs->isTabVisible(tab));
     }
 
     void decodesCompressedBodies_data()
