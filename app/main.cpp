@@ -229,6 +229,7 @@ int main(int argc, char *argv[])
         engine.setFrameLogCapacity(frames);
     };
     controls.ca = engine.certificateAuthority();
+    controls.engine = &engine;
     controls.config = std::make_shared<const ts::engine::EngineConfig>(engine.config());
     // What is in effect: with --listen HOST:0 that is the port the system chose.
     const auto portOf = [](const QString &address) {

@@ -1,5 +1,6 @@
 #include "app/send.h"
 
+#include "core/engine/engine.h"
 #include "core/engine/request_sender.h"
 #include "core/flow/flow_store.h"
 
@@ -134,22 +135,31 @@ int runSend(int argc, char *argv[])
         timeoutMs = int(s) * 1000;
     }
 
-    engine::EngineConfig base;
-    base.caDirectory = parser.value(caDir);
-    base.extraRoots = parser.values(upstreamCa);
-    base.timeouts.response = MonoTime(timeoutMs) * kMillisecond;
-    const auto config = engine::ComposerEngine::configFor(
-        base, engine::ComposerEngine::ChainChoice::Custom, chain, !parser.isSet(insecure));
+    // A private engine of one worker; its listener (loopback, a free port) goes unused: the
+    // request is a client connection inside it.
+    engine::EngineConfig config;
+    config.caDirectory = parser.value(caDir);
+    config.extraRoots = parser.values(upstreamCa);
+    config.timeouts.response = MonoTime(timeoutMs) * kMillisecond;
+    config.verifyServers = !parser.isSet(insecure);
+    config.listenHost = u"127.0.0.1"_s;
+    config.listenPort = 0;
+    config.workers = 1;
 
     flow::FlowStore store;
-    engine::ComposerEngine composer(store);
-    if (auto started = composer.start(config); !started) {
+    engine::Engine private_(config, store);
+    if (auto started = private_.start(); !started) {
         std::fprintf(stderr, "tunnelscope send: %s\n", started.error().message.c_str());
         return 1;
     }
     engine::RequestSender sender;
-    sender.setProxy(composer.host(), composer.port());
-    sender.setTimeoutMs(timeoutMs + 5'000); // the engine's 504 comes first
+    sender.setEngine(&private_);
+    engine::ComposeOptions options;
+    options.upstream = upstream::ChainRules{};
+    options.upstream->setDefaultChain(chain);
+    options.verifyServers = config.verifyServers;
+    options.timeoutMs = timeoutMs + 5'000; // the engine's 504 comes first
+    sender.setOptions(std::move(options));
     engine::ComposedResponse response;
     QObject::connect(&sender, &engine::RequestSender::finished, &app,
                      [&response](int, const engine::ComposedResponse &r) {
@@ -158,7 +168,7 @@ int runSend(int argc, char *argv[])
                      });
     sender.send(request);
     QCoreApplication::exec();
-    composer.stop();
+    private_.stop();
 
     if (!response.ok()) {
         std::fprintf(stderr, "tunnelscope send: %s\n", qPrintable(response.error));

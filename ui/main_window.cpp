@@ -141,8 +141,8 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     connect(inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
     connect(inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
     connect(inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
-    if (m_engine.config)
-        m_composer = addComposerDock(*this, store, *m_engine.config);
+    if (m_engine.config && m_engine.engine)
+        m_composer = addComposerDock(*this, *m_engine.engine, *m_engine.config);
 
     createActions();
     createToolBar();

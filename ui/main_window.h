@@ -17,6 +17,9 @@ class QTableView;
 class QTimer;
 class QToolButton;
 
+namespace ts::engine {
+class Engine;
+}
 namespace ts::flow {
 class FlowStore;
 }
@@ -46,8 +49,9 @@ struct EngineControls
     std::function<void(const upstream::ChainRules &)> setUpstream;
     // The interception CA, for Help > Certificate authority; null: no such item.
     std::shared_ptr<const tls::CertificateAuthority> ca;
-    // The proxy's configuration, which the request composer copies (upstream rules, CA,
-    // timeouts); null: no composer dock and no Replay actions.
+    // The running engine, through which the request composer sends, and its configuration;
+    // either null: no composer dock and no Replay actions.
+    engine::Engine *engine = nullptr;
     std::shared_ptr<const engine::EngineConfig> config;
     // The settings in effect at start (saved ones, then the command line's), what
     // Preferences shows.

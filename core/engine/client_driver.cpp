@@ -64,8 +64,12 @@ void setForwarding(ServerConnected &event, const upstream::ChainSpec &chain)
 
 } // namespace
 
-ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context)
-    : m_worker(worker), m_tls(context.intercept), m_session(std::move(context), monotonicNow())
+ClientDriver::ClientDriver(Worker &worker, qintptr fd, SessionContext context,
+                           std::shared_ptr<const upstream::ChainRules> upstream)
+    : m_worker(worker)
+    , m_upstream(std::move(upstream))
+    , m_tls(context.intercept)
+    , m_session(std::move(context), monotonicNow())
 {
     m_client.adopt(fd);
     m_timer.setSingleShot(true);
@@ -231,7 +235,8 @@ void ClientDriver::openServer(const OpenServer &command)
     server.dialHost = server.host;
     server.dialPort = server.port;
     const EngineConfig &config = m_worker.config();
-    const std::shared_ptr<const upstream::ChainRules> rules = m_worker.upstream();
+    const std::shared_ptr<const upstream::ChainRules> rules
+        = m_upstream ? m_upstream : m_worker.upstream();
     const upstream::ChainSpec &chain = rules->chainFor(command.host);
     // Plain http through a chain ending in an http(s) proxy: forward to that proxy in
     // absolute-form rather than tunnel through it. Such a connection ends at the last hop and

@@ -18,6 +18,7 @@ class FlowStore;
 }
 namespace ts::upstream {
 class ChainConnector;
+class ChainRules;
 }
 
 namespace ts::engine {
@@ -37,7 +38,10 @@ class ClientDriver final : public QObject
     Q_DISABLE_COPY_MOVE(ClientDriver)
 
 public:
-    ClientDriver(Worker &worker, qintptr fd, proxy::SessionContext context);
+    // `upstream`: the chains this connection's servers take instead of the worker's (a
+    // composed request's own choice); null: the worker's, as they are at each open.
+    ClientDriver(Worker &worker, qintptr fd, proxy::SessionContext context,
+                 std::shared_ptr<const upstream::ChainRules> upstream = nullptr);
     ~ClientDriver() override;
 
     void start();
@@ -92,6 +96,7 @@ private:
     void finish();
 
     Worker &m_worker;
+    std::shared_ptr<const upstream::ChainRules> m_upstream;
     std::shared_ptr<const proxy::InterceptConfig> m_tls; // roots for https hops (may be null)
     proxy::HttpProxySession m_session;
     TcpSocket m_client;

@@ -1,6 +1,7 @@
 #include "core/engine/engine.h"
 
 #include "core/engine/client_driver.h"
+#include "core/engine/composed_client.h"
 #include "core/engine/server_pool.h"
 #include "core/engine/tcp_socket.h"
 #include "core/flow/flow_store.h"
@@ -12,11 +13,16 @@
 #include <QDir>
 #include <QHostInfo>
 #include <QNetworkInterface>
+#include <QPointer>
 #include <QStandardPaths>
 #include <QTcpServer>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+
+#include <sys/socket.h>
 
 namespace ts::engine {
 
@@ -74,22 +80,44 @@ void Worker::shutDown()
 {
     // On this worker's thread, before it stops: the drivers and pooled connections go now, and
     // the sockets they hand to deleteLater() are deleted while this thread can still do so.
+    qDeleteAll(findChildren<ComposedClient *>(Qt::FindDirectChildrenOnly));
     qDeleteAll(findChildren<ClientDriver *>(Qt::FindDirectChildrenOnly));
     m_pool.reset();
     for (int round = 0; round < 3; ++round)
         QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
 }
 
-void Worker::accept(qintptr fd, const proxy::SessionContext &context)
+void Worker::accept(qintptr fd, const proxy::SessionContext &context,
+                    std::shared_ptr<const upstream::ChainRules> upstream)
 {
     if (!m_pool)
         m_pool = std::make_unique<ServerPool>(m_config.maxIdleServerConnectionsPerOrigin,
                                               m_config.serverIdleTimeoutMs, &store());
     proxy::SessionContext c = context;
-    c.clientAddress = TcpSocket::peerTextOf(fd).toStdString();
-    auto *driver = new ClientDriver(*this, fd, std::move(c));
+    if (c.clientAddress.empty())
+        c.clientAddress = TcpSocket::peerTextOf(fd).toStdString();
+    auto *driver = new ClientDriver(*this, fd, std::move(c), std::move(upstream));
     driver->setParent(this);
     driver->start();
+}
+
+void Worker::compose(ComposedRequest request, const proxy::SessionContext &context,
+                     std::shared_ptr<const upstream::ChainRules> upstream, int timeoutMs,
+                     std::function<void(const ComposedResponse &)> done)
+{
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+        ComposedResponse none;
+        none.error = QStringLiteral("cannot open the composer's connection: ")
+                     + QString::fromLocal8Bit(std::strerror(errno));
+        done(none);
+        return;
+    }
+    accept(fds[0], context, std::move(upstream));
+    auto *client = new ComposedClient(fds[1], std::move(request),
+                                      QString::fromStdString(context.clientAddress), timeoutMs,
+                                      std::move(done), this);
+    client->start();
 }
 
 // ------------------------------------------------------------------------------------ Engine
@@ -367,7 +395,7 @@ QString Engine::socksListenAddress() const
     return m_socksListener ? formatEndpoint(m_socksAddress, m_socksPort) : QString();
 }
 
-void Engine::dispatch(qintptr fd, ListenerKind kind)
+proxy::SessionContext Engine::sessionContext(ListenerKind kind) const
 {
     proxy::SessionContext context;
     context.intercept = m_intercept.load();
@@ -388,12 +416,59 @@ void Engine::dispatch(qintptr fd, ListenerKind kind)
     context.http2 = m_config.http2;
     context.frameLogCapacity = m_config.frameLogCapacity;
     context.bodies = m_store.budget();
+    return context;
+}
+
+void Engine::dispatch(qintptr fd, ListenerKind kind)
+{
+    const proxy::SessionContext context = sessionContext(kind);
     Worker *worker = m_workers[m_roundRobin++ % m_workers.size()];
     if (worker->thread() == QThread::currentThread())
         worker->accept(fd, context);
     else
         QMetaObject::invokeMethod(
             worker, [worker, fd, context] { worker->accept(fd, context); }, Qt::QueuedConnection);
+}
+
+void Engine::send(ComposedRequest request, const ComposeOptions &options, QObject *receiver,
+                  std::function<void(const ComposedResponse &)> done)
+{
+    // Called on a worker thread: the answer goes back to this (the engine's) thread, and to
+    // `receiver` only if it is still there. The engine outlives its workers' clients.
+    QPointer<QObject> guard(receiver);
+    auto report = [this, guard, done = std::move(done)](const ComposedResponse &response) {
+        QMetaObject::invokeMethod(
+            this,
+            [guard, done, response] {
+                if (guard)
+                    done(response);
+            },
+            Qt::QueuedConnection);
+    };
+    if (m_workers.empty()) {
+        ComposedResponse none;
+        none.error = QStringLiteral("the engine is not running");
+        report(none);
+        return;
+    }
+    proxy::SessionContext context = sessionContext(ListenerKind::Http);
+    context.clientAddress = "composer #" + std::to_string(context.connectionId);
+    if (context.intercept && context.intercept->verifyServers != options.verifyServers) {
+        auto copy = std::make_shared<proxy::InterceptConfig>(*context.intercept);
+        copy->verifyServers = options.verifyServers;
+        context.intercept = std::move(copy);
+    }
+    std::shared_ptr<const upstream::ChainRules> rules;
+    if (options.upstream)
+        rules = std::make_shared<const upstream::ChainRules>(*options.upstream);
+    Worker *worker = m_workers[m_roundRobin++ % m_workers.size()];
+    QMetaObject::invokeMethod(
+        worker,
+        [worker, context, rules, request = std::move(request), timeout = options.timeoutMs,
+         report = std::move(report)]() mutable {
+            worker->compose(std::move(request), context, rules, timeout, std::move(report));
+        },
+        Qt::QueuedConnection);
 }
 
 } // namespace ts::engine

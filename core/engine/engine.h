@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/base/result.h"
+#include "core/engine/composed.h"
 #include "core/engine/engine_config.h"
 
 #include <QHostAddress>
@@ -51,7 +52,14 @@ public:
     bool isOwnEndpoint(const QHostAddress &address, quint16 port) const;
     void addOwnEndpoint(const QHostAddress &address, quint16 port);
 
-    void accept(qintptr fd, const proxy::SessionContext &context);
+    // A connected client socket; `upstream` as in ClientDriver.
+    void accept(qintptr fd, const proxy::SessionContext &context,
+                std::shared_ptr<const upstream::ChainRules> upstream = nullptr);
+    // A composed request (Engine::send): a socket pair, one end served like an accepted client,
+    // the other a ComposedClient that speaks the request and calls `done` here, on this thread.
+    void compose(ComposedRequest request, const proxy::SessionContext &context,
+                 std::shared_ptr<const upstream::ChainRules> upstream, int timeoutMs,
+                 std::function<void(const ComposedResponse &)> done);
     // Ends every connection of this worker; called on its thread before the thread stops.
     void shutDown();
 
@@ -101,12 +109,20 @@ public:
     void setUpstream(upstream::ChainRules rules);
     std::shared_ptr<const upstream::ChainRules> upstream() const { return m_upstream.load(); }
 
+    // Sends a composed request (the composer, `tunnelscope send`) as a client connection of
+    // the engine's own, with no listener and no socket the caller sees: it takes the engine's
+    // layers and is recorded as a flow like any other, its client "composer #N". `done`
+    // runs once on the engine's thread, unless `receiver` (on that thread too) is gone by then.
+    void send(ComposedRequest request, const ComposeOptions &options, QObject *receiver,
+              std::function<void(const ComposedResponse &)> done);
+
     // What a listener's clients speak to the proxy.
     enum class ListenerKind { Http, Https, Socks };
 
 private:
     friend class Listener;
     void dispatch(qintptr fd, ListenerKind kind);
+    proxy::SessionContext sessionContext(ListenerKind kind) const;
     Result<void> setUpTls();
     Result<Listener *> listenOn(const QString &host, quint16 port, ListenerKind kind);
 

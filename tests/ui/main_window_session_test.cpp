@@ -1,4 +1,5 @@
 #include "core/flow/flow_store.h"
+#include "core/engine/engine.h"
 #include "ui/composer/composer_pane.h"
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/detail/message_view.h"
@@ -292,6 +293,8 @@ private Q_SLOTS:
         publishExchanges(store, 1, 3);
         EngineControls engine;
         engine.config = std::make_shared<const ts::engine::EngineConfig>();
+        ts::engine::Engine running(*engine.config, store); // not started: nothing is sent
+        engine.engine = &running;
         MainWindow window(store, {u"127.0.0.1:8080"_s}, engine);
         auto *pane = window.findChild<ts::ui::ComposerPane *>();
         QVERIFY(pane);

@@ -9,12 +9,12 @@ namespace ts::ui {
 
 using namespace Qt::StringLiterals;
 
-ComposerPane *addComposerDock(QMainWindow &window, flow::FlowStore &store,
+ComposerPane *addComposerDock(QMainWindow &window, engine::Engine &engine,
                               const engine::EngineConfig &mainConfig)
 {
     auto *dock = new QDockWidget(ComposerPane::tr("Composer"), &window);
     dock->setObjectName(u"composerDock"_s);
-    auto *pane = new ComposerPane(store, mainConfig, dock);
+    auto *pane = new ComposerPane(&engine, mainConfig, dock);
     dock->setWidget(pane);
     window.addDockWidget(Qt::BottomDockWidgetArea, dock);
     return pane;

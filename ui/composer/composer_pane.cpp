@@ -72,12 +72,12 @@ QJsonArray pairsToJson(const QList<QPair<QString, QString>> &pairs)
 
 } // namespace
 
-ComposerPane::ComposerPane(flow::FlowStore &store, engine::EngineConfig mainConfig, QWidget *parent)
-    : QWidget(parent), m_store(store), m_mainConfig(std::move(mainConfig))
+ComposerPane::ComposerPane(engine::Engine *engine, engine::EngineConfig mainConfig, QWidget *parent)
+    : QWidget(parent), m_mainConfig(std::move(mainConfig))
 {
     setObjectName(u"composerPane"_s);
-    m_engine = new engine::ComposerEngine(m_store, this);
     m_sender = new engine::RequestSender(this);
+    m_sender->setEngine(engine);
     connect(m_sender, &engine::RequestSender::finished, this, &ComposerPane::onFinished);
     connect(m_sender, &engine::RequestSender::idle, this, [this] {
         m_send->setEnabled(true);
@@ -232,12 +232,8 @@ void ComposerPane::buildUi()
     m_verify = new QCheckBox(tr("Verify origin certificates"));
     m_verify->setObjectName(u"verify"_s);
     m_verify->setChecked(m_mainConfig.verifyServers);
-    connect(m_chainGroup, &QButtonGroup::buttonToggled, this, [this] {
-        m_hops->setEnabled(m_chainCustom->isChecked());
-        chainChanged();
-    });
-    connect(m_hops, &QPlainTextEdit::textChanged, this, &ComposerPane::chainChanged);
-    connect(m_verify, &QCheckBox::toggled, this, &ComposerPane::chainChanged);
+    connect(m_chainGroup, &QButtonGroup::buttonToggled, this,
+            [this] { m_hops->setEnabled(m_chainCustom->isChecked()); });
     auto *chainLayout = new QVBoxLayout(chainPage);
     chainLayout->addWidget(m_chainDirect);
     chainLayout->addWidget(m_chainOwn);
@@ -453,31 +449,20 @@ void ComposerPane::setChain(ChainChoice choice, const QStringList &hops)
         m_chainCustom->setChecked(true);
         break;
     }
-    chainChanged();
 }
 
 void ComposerPane::setVerifyServers(bool verify)
 {
     m_verify->setChecked(verify);
-    chainChanged();
 }
 
 void ComposerPane::setMainConfig(engine::EngineConfig config)
 {
     m_mainConfig = std::move(config);
-    chainChanged();
 }
 
-void ComposerPane::chainChanged()
+bool ComposerPane::readOptions(QString &error)
 {
-    // The engine is made again at the next send, with what the fields say then.
-    m_engineStale = true;
-}
-
-bool ComposerPane::ensureEngine(QString &error)
-{
-    if (!m_engineStale && m_engine->running())
-        return true;
     ChainChoice choice = ChainChoice::ProxyOwn;
     if (m_chainDirect->isChecked())
         choice = ChainChoice::Direct;
@@ -501,16 +486,20 @@ bool ComposerPane::ensureEngine(QString &error)
             return false;
         }
     }
-    m_sender->cancelAll();
-    const auto started = m_engine->start(
-        engine::ComposerEngine::configFor(m_mainConfig, choice, hops, m_verify->isChecked()));
-    if (!started) {
-        error = tr("The composer's engine did not start: %1")
-                    .arg(QString::fromStdString(started.error().message));
-        return false;
+    engine::ComposeOptions options;
+    switch (choice) {
+    case ChainChoice::Direct:
+        options.upstream = upstream::ChainRules{};
+        break;
+    case ChainChoice::ProxyOwn:
+        break; // the engine's rules, live
+    case ChainChoice::Custom:
+        options.upstream = upstream::ChainRules{};
+        options.upstream->setDefaultChain(hops);
+        break;
     }
-    m_sender->setProxy(m_engine->host(), m_engine->port());
-    m_engineStale = false;
+    options.verifyServers = m_verify->isChecked();
+    m_sender->setOptions(std::move(options));
     return true;
 }
 
@@ -542,7 +531,7 @@ void ComposerPane::dispatch(const engine::ComposedRequest &req, int count, int c
             error = QString::fromStdString(url.error().message);
     }
     if (error.isEmpty())
-        ensureEngine(error);
+        readOptions(error);
     if (!error.isEmpty()) {
         showError(error);
         return;

@@ -22,22 +22,27 @@ class QStackedWidget;
 class QTableWidget;
 
 namespace ts::flow {
-class FlowStore;
 struct Flow;
-} // namespace ts::flow
+}
 
 namespace ts::ui {
 
-// The request composer: a request made by hand (or taken from a captured flow) sent through a
-// private engine with the chosen upstream chain, so it is recorded as a flow like any other;
-// the response, its timings and a history of what was sent are shown here.
+// The request composer: a request made by hand (or taken from a captured flow) sent through the
+// running engine (a client connection of the engine's own: the window opens no socket) with
+// the chosen upstream chain, so it is recorded as a flow like any other; the response, its
+// timings and a history of what was sent are shown here.
 class ComposerPane final : public QWidget
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ComposerPane)
 
 public:
-    using ChainChoice = engine::ComposerEngine::ChainChoice;
+    // Which chain composed requests take.
+    enum class ChainChoice {
+        Direct,   // none
+        ProxyOwn, // the engine's rules, as they are when the request goes
+        Custom,   // the hops given
+    };
     enum class BodyKind { None, Text, File, Form };
 
     struct HistoryEntry
@@ -49,9 +54,9 @@ public:
         qint64 millis = -1; // the whole exchange
     };
 
-    // `mainConfig` is the main engine's: "the proxy's own" chain copies it, and every chain
-    // choice keeps its CA directory, timeouts and trusted roots.
-    ComposerPane(flow::FlowStore &store, engine::EngineConfig mainConfig,
+    // `engine` carries the requests (null: Send says there is none); `mainConfig` is its
+    // configuration, whose server verification the composer starts with.
+    ComposerPane(engine::Engine *engine, engine::EngineConfig mainConfig,
                  QWidget *parent = nullptr);
     ~ComposerPane() override;
 
@@ -98,23 +103,21 @@ Q_SIGNALS:
 
 private:
     void buildUi();
-    bool ensureEngine(QString &error);
+    // The chain and verification the fields choose, for the sender; false (and why) when the
+    // hops do not parse.
+    bool readOptions(QString &error);
     void dispatch(const engine::ComposedRequest &request, int count, int concurrency);
     void onFinished(int id, const engine::ComposedResponse &response);
     void showResponse(const engine::ComposedResponse &response);
     void addHistory(const engine::ComposedRequest &request);
     void refreshHistoryRow(std::size_t index);
-    void chainChanged();
     void showError(const QString &message);
     QByteArray bodyBytes(QString *error) const;
     static QList<QPair<QString, QString>> tableRows(const QTableWidget *table);
     static void setTableRows(QTableWidget *table, const QList<QPair<QString, QString>> &rows);
 
-    flow::FlowStore &m_store;
     engine::EngineConfig m_mainConfig;
-    engine::ComposerEngine *m_engine = nullptr;
     engine::RequestSender *m_sender = nullptr;
-    bool m_engineStale = true; // the chain or the verification changed since it started
 
     QComboBox *m_method = nullptr;
     QLineEdit *m_url = nullptr;

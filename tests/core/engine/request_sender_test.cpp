@@ -1,5 +1,5 @@
-// RequestSender and ComposerEngine against a real Engine on loopback and a tiny origin that
-// records the raw bytes it receives.
+// RequestSender through a real Engine (Engine::send: a client connection inside the engine, no
+// listener used) on loopback, and a tiny origin that records the raw bytes it receives.
 #include "core/engine/engine.h"
 #include "core/engine/request_sender.h"
 #include "core/flow/flow_store.h"
@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <memory>
+#include <set>
 
 using namespace ts;
 using namespace ts::engine;
@@ -92,13 +93,14 @@ class RequestSenderTest : public QObject
 private:
     QTemporaryDir m_dir;
     flow::FlowStore *m_store = nullptr;
-    ComposerEngine *m_engine = nullptr;
+    Engine *m_engine = nullptr;
 
-    ComposedResponse sendOne(const ComposedRequest &request)
+    ComposedResponse sendOne(const ComposedRequest &request, ComposeOptions options = {})
     {
         RequestSender sender;
-        sender.setProxy(m_engine->host(), m_engine->port());
-        sender.setTimeoutMs(10'000);
+        sender.setEngine(m_engine);
+        options.timeoutMs = 10'000;
+        sender.setOptions(options);
         QSignalSpy spy(&sender, &RequestSender::finished);
         sender.send(request);
         if (!spy.wait(15'000)) {
@@ -130,10 +132,9 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_store = new flow::FlowStore(this);
-        m_engine = new ComposerEngine(*m_store, this);
-        const auto started = m_engine->start(testConfig(m_dir));
+        m_engine = new Engine(testConfig(m_dir), *m_store, this);
+        const auto started = m_engine->start();
         QVERIFY2(started.ok(), started.ok() ? "" : started.error().message.c_str());
-        QVERIFY(m_engine->port() != 0);
     }
 
     void cleanup()
@@ -188,6 +189,33 @@ private Q_SLOTS:
         QCOMPARE(f->path, std::string("/hello?x=1"));
         QCOMPARE(f->status, 200);
         QCOMPARE(f->clientProtocol, std::string("HTTP/1.1"));
+        // A client connection of the engine's own, named as the composer's.
+        QVERIFY2(r.clientAddress.startsWith(u"composer #"_s), qPrintable(r.clientAddress));
+        QVERIFY(m_store->connection(f->clientConnection));
+        QCOMPARE(m_store->connection(f->clientConnection)->clientAddress, f->clientAddress);
+    }
+
+    // Composed requests take their ids from the store's one source: they never replace a
+    // flow the proxy recorded (they did, when the composer had an engine of its own).
+    void composedFlowsNeverReplaceCapturedOnes()
+    {
+        TinyOrigin origin;
+        flow::Flow captured;
+        captured.id = m_store->ids()->newFlowId();
+        captured.host = "captured.example";
+        m_store->publish(captured);
+        m_store->flush();
+        for (int i = 0; i < 3; ++i) {
+            ComposedRequest request;
+            request.url = origin.url(u"/n"_s + QString::number(i));
+            QVERIFY(sendOne(request).ok());
+        }
+        QTRY_COMPARE(m_store->size(), std::size_t(4));
+        QCOMPARE(m_store->at(0).host, std::string("captured.example"));
+        std::set<flow::FlowId> ids;
+        for (std::size_t i = 0; i < m_store->size(); ++i)
+            ids.insert(m_store->at(i).id);
+        QCOMPARE(ids.size(), std::size_t(4));
     }
 
     void postWithBody()
@@ -243,7 +271,7 @@ private Q_SLOTS:
     {
         TinyOrigin origin;
         RequestSender sender;
-        sender.setProxy(m_engine->host(), m_engine->port());
+        sender.setEngine(m_engine);
         QSignalSpy done(&sender, &RequestSender::finished);
         QSignalSpy idle(&sender, &RequestSender::idle);
         ComposedRequest request;
@@ -304,10 +332,9 @@ private Q_SLOTS:
 
     void noEngineIsAnError()
     {
-        const quint16 port = m_engine->port();
         m_engine->stop();
         RequestSender sender;
-        sender.setProxy(u"127.0.0.1"_s, port);
+        sender.setEngine(m_engine);
         QSignalSpy spy(&sender, &RequestSender::finished);
         ComposedRequest request;
         request.url = u"http://127.0.0.1:9/"_s;
@@ -329,7 +356,7 @@ private Q_SLOTS:
 
     void customChainThroughAnotherEngine()
     {
-        // A second engine plays the upstream proxy (CONNECT); the composer's engine goes
+        // A second engine plays the upstream proxy (CONNECT); the composed request goes
         // through it to the origin, and its flow names the hop.
         TinyOrigin origin;
         flow::FlowStore hopStore;
@@ -338,13 +365,12 @@ private Q_SLOTS:
         QVERIFY(hop.start().ok());
         auto chain = upstream::ChainSpec::parse("http://" + hop.listenAddress().toStdString());
         QVERIFY(chain.ok());
-        QVERIFY(m_engine
-                    ->start(ComposerEngine::configFor(
-                        testConfig(m_dir), ComposerEngine::ChainChoice::Custom, *chain, true))
-                    .ok());
+        ComposeOptions options;
+        options.upstream = upstream::ChainRules{};
+        options.upstream->setDefaultChain(*chain);
         ComposedRequest request;
         request.url = origin.url(u"/chained"_s);
-        const ComposedResponse r = sendOne(request);
+        const ComposedResponse r = sendOne(request, options);
         QVERIFY2(r.ok(), qPrintable(r.error));
         QVERIFY2(r.status == 200, r.body.constData());
         QCOMPARE(r.body, "GET /chained "_ba);
@@ -369,10 +395,9 @@ private Q_SLOTS:
         QTemporaryDir mainDir;
         Engine main(testConfig(mainDir), mainStore);
         QVERIFY(main.start().ok());
-        const QString address = main.listenAddress();
         auto send = [&](const QString &path) {
             RequestSender sender;
-            sender.setProxy(u"127.0.0.1"_s, quint16(address.section(u':', -1).toUInt()));
+            sender.setEngine(&main); // no chain of its own: the engine's, as they are
             QSignalSpy spy(&sender, &RequestSender::finished);
             ComposedRequest request;
             request.url = origin.url(path);
@@ -406,25 +431,6 @@ private Q_SLOTS:
         QCOMPARE(origin.requests.size(), 3);
         main.stop();
         hop.stop();
-    }
-
-    void configForChoices()
-    {
-        EngineConfig base;
-        auto rules = upstream::ChainRules::parseText("http://10.0.0.1:3128");
-        QVERIFY(rules.ok());
-        base.upstream = *rules;
-        auto hops = upstream::ChainSpec::parse("socks5h://127.0.0.1:1080");
-        QVERIFY(hops.ok());
-        using C = ComposerEngine::ChainChoice;
-        QVERIFY(ComposerEngine::configFor(base, C::Direct, *hops, true)
-                    .upstream.chainFor("x")
-                    .direct());
-        QCOMPARE(ComposerEngine::configFor(base, C::ProxyOwn, *hops, true).upstream.chainFor("x"),
-                 base.upstream.chainFor("x"));
-        QCOMPARE(ComposerEngine::configFor(base, C::Custom, *hops, true).upstream.chainFor("x"),
-                 *hops);
-        QVERIFY(!ComposerEngine::configFor(base, C::Direct, *hops, false).verifyServers);
     }
 };
 

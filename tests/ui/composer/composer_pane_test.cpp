@@ -1,5 +1,6 @@
-// The composer pane, offscreen: fill it, send through its private engine to a local origin,
+// The composer pane, offscreen: fill it, send through the running engine to a local origin,
 // see the response, the flow and the history.
+#include "core/engine/engine.h"
 #include "core/flow/flow_store.h"
 #include "ui/composer/composer_dock.h"
 #include "ui/composer/composer_pane.h"
@@ -80,12 +81,15 @@ class ComposerPaneTest : public QObject
 private:
     QTemporaryDir m_dir;
     flow::FlowStore *m_store = nullptr;
+    engine::Engine *m_engine = nullptr; // the running engine the composer sends through
     ui::ComposerPane *m_pane = nullptr;
 
     engine::EngineConfig config() const
     {
         engine::EngineConfig c;
         c.caDirectory = m_dir.filePath(u"ca"_s);
+        c.listenHost = u"127.0.0.1"_s;
+        c.listenPort = 0;
         c.workers = 1;
         return c;
     }
@@ -111,7 +115,9 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_store = new flow::FlowStore;
-        m_pane = new ui::ComposerPane(*m_store, config());
+        m_engine = new engine::Engine(config(), *m_store);
+        QVERIFY(m_engine->start().ok());
+        m_pane = new ui::ComposerPane(m_engine, config());
         m_pane->resize(1000, 600);
         m_pane->show();
     }
@@ -119,6 +125,7 @@ private Q_SLOTS:
     void cleanup()
     {
         delete m_pane;
+        delete m_engine;
         delete m_store;
     }
 
@@ -251,7 +258,7 @@ private Q_SLOTS:
         a.body = QByteArray("\0bin", 4);
         a.http2 = true;
         // Blobs that are not a history are refused; the fields keep a request as it is.
-        ui::ComposerPane other(*m_store, config());
+        ui::ComposerPane other(m_engine, config());
         QVERIFY(!other.loadHistory("not json"));
         QVERIFY(!other.loadHistory(R"({"composerHistory":99,"entries":[]})"));
         m_pane->setRequest(a);
@@ -320,7 +327,7 @@ private Q_SLOTS:
     void dockInAWindow()
     {
         QMainWindow window;
-        ui::ComposerPane *pane = ui::addComposerDock(window, *m_store, config());
+        ui::ComposerPane *pane = ui::addComposerDock(window, *m_engine, config());
         QVERIFY(pane);
         QDockWidget *dock = ui::composerDock(window);
         QVERIFY(dock);
