@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Instructions per forwarded request, counted by callgrind: repeatable whatever else the
+# machine is doing, so two builds compare exactly. For each binary given (e.g. before and after
+# a change) and each path through the proxy:
+#   - h1: HTTP/1.1 keep-alive, absolute-form GETs of a 1 KiB file from nginx;
+#   - h2: HTTP/2 with prior knowledge (h2load), forward requests of the same file;
+# the proxy runs headless under callgrind twice, with N1 and N2 requests, and the difference
+# in its instruction count divided by N2 - N1 is the cost of one request (start-up and
+# shut-down cancel out). Loopback only; bounded counts and timeouts.
+#   bench/callgrind.sh [--n1 N] [--n2 N] BIN [BIN...]
+set -euo pipefail
+N1=100
+N2=600
+while [[ $# -gt 0 && $1 == --* ]]; do
+    case $1 in
+        --n1) N1=$2; shift 2 ;;
+        --n2) N2=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[[ $# -ge 1 ]] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+for tool in valgrind nginx h2load python3; do
+    command -v "$tool" >/dev/null || [[ $tool == nginx && -x /usr/sbin/nginx ]] \
+        || { echo "bench/callgrind.sh: $tool missing (scripts/packages.txt)" >&2; exit 1; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+TMP=$(mktemp -d /tmp/ts-bench-cg.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 600); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "bench/callgrind.sh: nothing listens on $1" >&2
+    return 1
+}
+
+ORIGIN=$(free_port)
+mkdir -p "$TMP/www" "$TMP/nginx"
+head -c 1024 /dev/urandom > "$TMP/www/1k"
+chmod 755 "$TMP" "$TMP/www" # nginx's workers (nobody, when started as root) read it
+cat > "$TMP/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $TMP/nginx/pid;
+error_log $TMP/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/nginx; proxy_temp_path $TMP/nginx;
+    fastcgi_temp_path $TMP/nginx; uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
+    keepalive_requests 100000;
+    server { listen 127.0.0.1:$ORIGIN; root $TMP/www; }
+}
+CONF
+"$NGINX" -c "$TMP/nginx.conf" -p "$TMP/nginx" &
+PIDS+=($!)
+wait_port "$ORIGIN"
+
+# h1 N PORT: N absolute-form GETs on one keep-alive connection, each response read whole.
+h1() {
+    python3 - "$1" "$2" "$ORIGIN" <<'PY'
+import socket, sys
+n, port, origin = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=60)
+req = f"GET http://127.0.0.1:{origin}/1k HTTP/1.1\r\nHost: 127.0.0.1:{origin}\r\n\r\n".encode()
+buf = b""
+for _ in range(n):
+    s.sendall(req)
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(65536)
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:100]
+    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+    while len(buf) < length:
+        buf += s.recv(65536)
+    buf = buf[length:]
+PY
+}
+# h2 N PORT: N forward requests on one h2 connection, 10 at a time.
+h2() {
+    local out
+    out=$(timeout 600 h2load -n "$1" -c 1 -m 10 -H ":authority: 127.0.0.1:$ORIGIN" \
+        "http://127.0.0.1:$2/1k" 2>&1)
+    grep -q " $1 succeeded" <<<"$out" || { echo "h2load: $out" >&2; return 1; }
+}
+
+# instructions BIN PATH N: the proxy's total instruction count for N requests.
+instructions() {
+    local bin=$1 path=$2 n=$3 port out
+    port=$(free_port)
+    out=$TMP/cg.$RANDOM
+    timeout 900 valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --headless \
+        --listen "127.0.0.1:$port" --ca-dir "$TMP/ca" >/dev/null 2>"$out.log" &
+    local pid=$!
+    wait_port "$port"
+    "$path" "$n" "$port" >/dev/null || { kill -KILL "$pid"; exit 1; }
+    kill -TERM "$pid"
+    wait "$pid" || true
+    awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+printf 'Instructions per request through the proxy (callgrind; %d - %d requests, 1 KiB)\n' "$N2" "$N1"
+printf '%-10s %-60s %15s\n' path binary instructions
+for path in h1 h2; do
+    for bin in "$@"; do
+        a=$(instructions "$bin" "$path" "$N1")
+        b=$(instructions "$bin" "$path" "$N2")
+        printf '%-10s %-60s %15d\n' "$path" "$bin" $(( (b - a) / (N2 - N1) ))
+    done
+done
