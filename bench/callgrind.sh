@@ -19,28 +19,9 @@ while [[ $# -gt 0 && $1 == --* ]]; do
     esac
 done
 [[ $# -ge 1 ]] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-for tool in valgrind nginx h2load python3; do
-    command -v "$tool" >/dev/null || [[ $tool == nginx && -x /usr/sbin/nginx ]] \
-        || { echo "bench/callgrind.sh: $tool missing (scripts/packages.txt)" >&2; exit 1; }
-done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-TMP=$(mktemp -d /tmp/ts-bench-cg.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 600); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "bench/callgrind.sh: nothing listens on $1" >&2
-    return 1
-}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+bench_setup callgrind valgrind nginx h2load python3
 
 ORIGIN=$(free_port)
 mkdir -p "$TMP/www" "$TMP/nginx"
@@ -109,7 +90,7 @@ instructions() {
 
 printf 'Instructions per request through the proxy (callgrind; %d - %d requests, 1 KiB)\n' "$N2" "$N1"
 printf '%-10s %-60s %15s\n' path binary instructions
-for path in h1 h2; do
+for path in ${PATHS:-h1 h2}; do
     for bin in "$@"; do
         a=$(instructions "$bin" "$path" "$N1")
         b=$(instructions "$bin" "$path" "$N2")

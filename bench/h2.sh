@@ -19,27 +19,9 @@ while [[ $# -gt 0 ]]; do
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
-for tool in nginx h2load node python3; do
-    command -v "$tool" >/dev/null || [[ $tool == nginx && -x /usr/sbin/nginx ]] \
-        || { echo "bench/h2.sh: $tool missing (scripts/packages.txt)" >&2; exit 1; }
-done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-TMP=$(mktemp -d /tmp/ts-bench-h2.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "bench/h2.sh: nothing on port $1" >&2; exit 1
-}
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+bench_setup h2 nginx h2load node python3
 
 mkdir -p "$TMP/www"
 head -c 1024 /dev/urandom >"$TMP/www/1k"

@@ -47,6 +47,15 @@ flow::HeaderList toList(const Headers &headers)
     return out;
 }
 
+flow::HeaderList toList(Headers &&headers)
+{
+    flow::HeaderList out;
+    out.reserve(headers.size());
+    for (Header &h : headers)
+        out.emplace_back(std::move(h.name), std::move(h.value));
+    return out;
+}
+
 bool isIdempotent(std::string_view method)
 {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE"
@@ -876,12 +885,12 @@ void HttpProxySession::recordLinkWire(Exchange &ex)
         ex.flow.responseHeaders = wire.response;
 }
 
-void HttpProxySession::sendResponseHead(const ResponseHead &head, std::vector<Command> &out)
+void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out)
 {
     flow::Flow &f = m_exchange->flow;
-    f.clientResponseHeaders = toList(head.headers);
     std::string bytes = serialize(head);
     f.clientResponseWireBytes = bytes.size();
+    f.clientResponseHeaders = toList(std::move(head.headers));
     sendClient(std::move(bytes), out);
 }
 
@@ -977,8 +986,11 @@ void HttpProxySession::serverReady(MonoTime now, std::vector<Command> &out, bool
     ex.serverConnected = true;
     ex.lastServerActivity = now;
     if (!ex.pendingToServer.empty()) {
-        // The head goes now (again, when a stale pooled connection made us replay it).
-        ex.flow.serverRequestHeaders = toList(ex.serverHead);
+        // The head goes now (again, the same, when a stale pooled connection made us replay
+        // it: recorded the first time).
+        if (!ex.serverHead.empty())
+            ex.flow.serverRequestHeaders = toList(std::move(ex.serverHead));
+        ex.serverHead.clear();
         ex.flow.serverRequestWireBytes = ex.pendingToServer.size();
         sendServer(ex.server, std::move(ex.pendingToServer), out);
         ex.pendingToServer.clear();
@@ -1164,7 +1176,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             toClient.headers.push_back({"Connection", "Upgrade"});
             if (const std::string *up = findHeader(h.headers, "upgrade"))
                 toClient.headers.push_back({"Upgrade", *up});
-            sendResponseHead(toClient, out);
+            sendResponseHead(std::move(toClient), out);
             ex.headSent = true;
             return; // the parser reports upgraded(); onServerData starts the tunnel
         }
@@ -1194,7 +1206,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         else if (ex.clientIs10)
             toClient.headers.push_back({"Connection", "keep-alive"});
         ex.closeClientAfter = !keepAlive;
-        sendResponseHead(toClient, out);
+        sendResponseHead(std::move(toClient), out);
         ex.headSent = true;
         m_exchangeDirty = true; // published once, when this event is handled
         return;

@@ -163,7 +163,7 @@ private:
     void sendToServer(std::string data, std::vector<Command> &out);
     void recordLinkWire(Exchange &ex);
     // The final (or 101) response head to the client, recorded as it goes.
-    void sendResponseHead(const http1::ResponseHead &head, std::vector<Command> &out);
+    void sendResponseHead(http1::ResponseHead &&head, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
     // Server side.
