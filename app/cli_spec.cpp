@@ -164,6 +164,12 @@ CommandSpec mainCommand()
                        "URL,URL... instead, or direct. Repeatable; the first match wins."),
         QStringLiteral("GLOB=CHAIN")));
     spec.options.append(QCommandLineOption(
+        QStringLiteral("pac-rules"),
+        QStringLiteral("Hosts the proxy auto-config file at http://LISTEN/proxy.pac sends through "
+                       "the proxy: globs separated by commas, !GLOB for direct; the first match "
+                       "wins. Repeatable. Default: every host but loopback."),
+        QStringLiteral("GLOBS")));
+    spec.options.append(QCommandLineOption(
         QStringLiteral("keylog"),
         QStringLiteral("Append TLS keys of both sides to FILE in NSS key log format, for "
                        "Wireshark (also: the SSLKEYLOGFILE environment variable)."),

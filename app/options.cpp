@@ -80,6 +80,7 @@ ParseOutcome parseOptions(const QStringList &arguments)
     const QCommandLineOption &upstreamProxy = spec.option(u"upstream"_s);
     const QCommandLineOption &upstreamRule = spec.option(u"upstream-rule"_s);
     const QCommandLineOption &keylog = spec.option(u"keylog"_s);
+    const QCommandLineOption &pacRules = spec.option(u"pac-rules"_s);
 
     ParseOutcome outcome;
     auto fail = [&](const QString &message) {
@@ -170,6 +171,15 @@ ParseOutcome parseOptions(const QStringList &arguments)
         o.engine.upstream = std::move(*rules);
         o.upstreamHops = parser.values(upstreamProxy);
         o.upstreamRules = parser.values(upstreamRule);
+    }
+    if (parser.isSet(pacRules)) {
+        std::vector<std::string> entries;
+        for (const QString &entry : parser.values(pacRules))
+            entries.push_back(entry.toStdString());
+        auto rules = proxy::PacRules::parse(entries);
+        if (!rules)
+            return fail(QString::fromStdString(rules.error().message));
+        o.engine.pacRules = std::move(*rules);
     }
     if (parser.isSet(har)) {
         if (!o.headless)

@@ -99,6 +99,7 @@ Engine::Engine(EngineConfig config, flow::FlowStore &store, QObject *parent)
     , m_config(std::move(config))
     , m_store(store)
     , m_upstream(std::make_shared<const upstream::ChainRules>(m_config.upstream))
+    , m_pac(std::make_shared<const proxy::PacRules>(m_config.pacRules))
     , m_nextFlowId(std::make_shared<std::atomic<std::uint64_t>>(0))
 {}
 
@@ -394,6 +395,7 @@ void Engine::dispatch(qintptr fd, ListenerKind kind)
                              : kind == ListenerKind::Socks ? socksListenAddress()
                                                            : listenAddress())
                                 .toStdString();
+    context.pac = m_pac;
     context.http1 = m_config.http1;
     context.proxy = m_config.proxy;
     context.timeouts = m_config.timeouts;

@@ -132,6 +132,7 @@ private:
     std::atomic<std::size_t> m_frameLogCapacity{10000};
     // Read by the workers on their threads when they open a server connection.
     Worker::UpstreamRules m_upstream;
+    std::shared_ptr<const proxy::PacRules> m_pac; // fixed for the engine's life
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextConnection
         = std::make_shared<std::atomic<std::uint64_t>>(0);
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;

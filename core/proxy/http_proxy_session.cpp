@@ -769,6 +769,16 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
                 der ? ca->certificateDer() : ca->certificatePem(), false, {}, now, out,
                 {{"Content-Disposition", std::string("attachment; filename=\"tunnelscope-ca")
                                              + (der ? ".der" : ".pem") + "\""}});
+        } else if ((head.method == "GET" || head.method == "HEAD")
+                   && (path == "/proxy.pac" || path == "/wpad.dat")) {
+            // The proxy's address as the client reached it (a LAN address when listening on
+            // all interfaces), else the listen address.
+            const std::string address
+                = host && isPacProxyAddress(*host) ? *host : m_context.listenAddress;
+            respondLocally(200, "OK", "application/x-ns-proxy-autoconfig",
+                           pacFile(m_context.pac ? *m_context.pac : PacRules{}, address,
+                                   m_context.tlsListener),
+                           false, {}, now, out);
         } else if (head.method == "GET" || head.method == "HEAD") {
             respondLocally(200, "OK", "text/html; charset=utf-8", infoPage(), false, {}, now, out);
         } else {
@@ -1807,7 +1817,9 @@ std::string HttpProxySession::infoPage() const
             "<h2>Environment</h2>\n<pre>export http_proxy="
           + scheme + "://" + proxy + "\nexport https_proxy=" + scheme + "://" + proxy
           + "</pre>\n<h2>Chromium</h2>\n<pre>chromium --proxy-server=" + scheme + "://" + proxy
-          + "</pre>\n";
+          + "</pre>\n<h2>Proxy auto-config</h2>\n<p>Browsers and desktops that take a PAC URL "
+            "(automatic proxy configuration): <a href=\"/proxy.pac\"><code>"
+          + scheme + "://" + proxy + "/proxy.pac</code></a></p>\n";
     if (ca) {
         const tls::CertificateInfo info = ca->info();
         page += "<h2>Trust the certificate authority</h2>\n"
