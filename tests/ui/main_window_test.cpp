@@ -155,10 +155,11 @@ private Q_SLOTS:
         FlowStore store;
         MainWindow window(store, {u"127.0.0.1:8080"_s});
         const QList<QAction *> menus = window.menuBar()->actions();
-        QCOMPARE(menus.size(), 3);
+        QCOMPARE(menus.size(), 4);
         QCOMPARE(menus[0]->text(), u"&File"_s);
         QCOMPARE(menus[1]->text(), u"&Edit"_s);
         QCOMPARE(menus[2]->text(), u"&View"_s);
+        QCOMPARE(menus[3]->text(), u"&Help"_s);
         QStringList items;
         for (QAction *menu : menus) {
             for (QAction *item : menu->menu()->actions()) {
@@ -176,11 +177,13 @@ private Q_SLOTS:
         expected += {u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
                      u"&Pause"_s, u"Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
-        QStringList docks = items.mid(expected.size());
+        QStringList docks = items.mid(expected.size(), 4);
         docks.sort();
         QCOMPARE(items.first(expected.size()), expected);
         QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
-        // No engine hook: no intercept button; no CA: no Help menu.
+        // Help: setting up a client works without a CA too (the proxy variables).
+        QCOMPARE(items.mid(expected.size() + 4), QStringList{u"&Set up a client\u2026"_s});
+        // No engine hook: no intercept button; no CA: no CA dialog.
         QVERIFY(!action(window, u"interceptAction"_s));
         QVERIFY(!action(window, u"caAction"_s));
         QCOMPARE(action(window, u"openAction"_s)->shortcut(), QKeySequence(QKeySequence::Open));
