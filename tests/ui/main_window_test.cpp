@@ -3,6 +3,9 @@
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/main_window.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/setup/system_proxy.h"
+
+#include "setup/fake_runner.h"
 
 #include <QAction>
 #include <QClipboard>
@@ -62,6 +65,26 @@ class MainWindowTest final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void systemProxyIsPutBackWhenTheWindowGoes()
+    {
+        FlowStore store;
+        QStringList ran;
+        {
+            MainWindow window(store, {u"127.0.0.1:8080"_s});
+            auto runner = std::make_unique<FakeRunner>();
+            runner->installed = {u"gsettings"_s};
+            runner->answers[u"/usr/bin/gsettings get org.gnome.system.proxy mode"_s]
+                = {true, 0, u"'none'"_s, {}};
+            runner->copyTo = &ran;
+            window.setCommandRunner(std::move(runner));
+            QVERIFY(window.systemProxy().enable(ts::ui::SystemProxy::Desktop::Gnome, u"127.0.0.1"_s,
+                                                8080));
+            QCOMPARE(ran.last(), u"/usr/bin/gsettings set org.gnome.system.proxy mode 'manual'"_s);
+            ran.clear();
+        }
+        QVERIFY(ran.contains(u"/usr/bin/gsettings set org.gnome.system.proxy mode 'none'"_s));
+    }
+
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true); // QSettings goes to a test location

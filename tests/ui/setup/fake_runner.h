@@ -15,7 +15,8 @@ public:
     QStringList ran;                 // "program arg arg..." in order
     QStringList started;             // the same for startDetached
     QProcessEnvironment lastEnvironment;
-    QString failOn; // a command line that fails (exit 1)
+    QString failOn;                // a command line that fails (exit 1)
+    QStringList *copyTo = nullptr; // also gets every command line (may outlive the runner)
 
     QString find(const QString &program) const override
     {
@@ -25,6 +26,8 @@ public:
     {
         const QString line = (QStringList{program} + arguments).join(QLatin1Char(' '));
         ran << line;
+        if (copyTo)
+            *copyTo << line;
         if (line == failOn)
             return {true, 1, {}, QStringLiteral("refused")};
         if (auto it = answers.constFind(line); it != answers.constEnd())
