@@ -5,6 +5,9 @@
 #   ./dev.sh test            same setup, build with -Werror, run every test, then an
 #                            ASan+UBSan build in build-asan/ and its core tests
 #   ./dev.sh build           setup and build only
+#   ./dev.sh package         a release build in build-package/ with Debian's hardening
+#                            flags, then build-package/tunnelscope_VERSION_ARCH.deb (cpack)
+#                            and lintian's verdict on it
 #
 # Idempotent: packages are checked with dpkg-query and apt-get runs only when something is
 # missing; CMake configures only when build/ has no cache or the wanted options differ; Ninja
@@ -186,14 +189,38 @@ cmd_test() {
     return "$status"
 }
 
+cmd_package() {
+    ensure_packages
+    setup_env
+    local dir=build-package
+    # Debian's build flags (fortify, stack protector, relro, bind-now, PIE) as a Debian
+    # package of the distribution would have them; read by CMake when it configures.
+    export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+    CXXFLAGS="$(dpkg-buildflags --get CXXFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+    LDFLAGS=$(dpkg-buildflags --get LDFLAGS)
+    export CXXFLAGS LDFLAGS
+    configure "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTS_BUILD_TESTS=OFF -DTS_BUILD_BENCH=OFF
+    build "$dir"
+    log "packaging"
+    (cd "$dir" && cpack -G DEB)
+    local deb
+    deb=$(ls -t "$dir"/tunnelscope_*.deb | head -1)
+    if command -v lintian >/dev/null; then
+        log "lintian $deb"
+        lintian --allow-root "$deb" || die "lintian found errors in $deb"
+    fi
+    log "built $deb (install it with: apt install ./$deb)"
+}
+
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case ${1:-} in
     run)   shift; cmd_run "$@" ;;
     test)  shift; cmd_test "$@" ;;
     build) shift; cmd_build "$@" ;;
+    package) shift; cmd_package "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

@@ -1,5 +1,7 @@
 #include "app/options.h"
 
+#include "app/cli_spec.h"
+
 #include "core/upstream/chain.h"
 
 #include <QCommandLineParser>
@@ -44,176 +46,41 @@ bool parseHostPort(const QString &text, QString &host, quint16 &port)
 ParseOutcome parseOptions(const QStringList &arguments)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Tunnelscope: an intercepting proxy debugger. Point a browser, curl or an app at the "
-        "listen address and watch every flow."));
-    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
-                                  QStringLiteral("Show this help and exit."));
-    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")},
-                                     QStringLiteral("Show the version and exit."));
-    const QCommandLineOption headless(
-        QStringLiteral("headless"),
-        QStringLiteral("No window: print one line per completed flow to standard output."));
-    const QCommandLineOption listen(
-        QStringLiteral("listen"),
-        QStringLiteral("Listen on HOST:PORT (default 127.0.0.1:8080; port 0 picks a free one)."),
-        QStringLiteral("HOST:PORT"));
-    const QCommandLineOption har(
-        QStringLiteral("har"),
-        QStringLiteral("With --headless: write a HAR 1.2 file of all exchanges on exit."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption workers(QStringLiteral("workers"),
-                                     QStringLiteral("Worker threads (default: cores, at most 4)."),
-                                     QStringLiteral("N"));
-    const QCommandLineOption connectTimeout(
-        QStringLiteral("connect-timeout"),
-        QStringLiteral("Seconds for name lookup and connect before 504 (default 10)."),
-        QStringLiteral("SEC"));
-    const QCommandLineOption responseTimeout(
-        QStringLiteral("response-timeout"),
-        QStringLiteral("Seconds of server silence while a response is due before 504 (default "
-                       "60)."),
-        QStringLiteral("SEC"));
-    const QCommandLineOption idleTimeout(
-        QStringLiteral("idle-timeout"),
-        QStringLiteral("Seconds a tunnel may stay idle before it is closed (default 300)."),
-        QStringLiteral("SEC"));
-    const QCommandLineOption maxRequestLine(
-        QStringLiteral("max-request-line"),
-        QStringLiteral("Longest request line in bytes, else 414 (default 8192)."),
-        QStringLiteral("BYTES"));
-    const QCommandLineOption maxHeaderBytes(
-        QStringLiteral("max-header-bytes"),
-        QStringLiteral("Largest header section in bytes, else 431 (default 65536)."),
-        QStringLiteral("BYTES"));
-    const QCommandLineOption maxHeaderFields(
-        QStringLiteral("max-header-fields"),
-        QStringLiteral("Most header fields in a message, else 431 (default 100)."),
-        QStringLiteral("N"));
-    const QCommandLineOption bodyMemory(
-        QStringLiteral("body-memory"),
-        QStringLiteral("MiB of recorded bodies kept in memory before they spill to disk "
-                       "(default 256)."),
-        QStringLiteral("MIB"));
-    const QCommandLineOption bodyCap(
-        QStringLiteral("body-cap"),
-        QStringLiteral("KiB of one body kept in memory before it spills to disk (default 1024)."),
-        QStringLiteral("KIB"));
-    const QCommandLineOption bodyRecord(
-        QStringLiteral("body-record-limit"),
-        QStringLiteral("MiB of one body recorded at all; the rest passes through uncounted in "
-                       "the record (default 256)."),
-        QStringLiteral("MIB"));
-    const QCommandLineOption frameLog(
-        QStringLiteral("frame-log"),
-        QStringLiteral("HTTP/2 frames kept per connection; older ones are dropped and counted "
-                       "(default 10000)."),
-        QStringLiteral("N"));
-    const QCommandLineOption h2Streams(
-        QStringLiteral("h2-max-streams"),
-        QStringLiteral("Concurrent streams an HTTP/2 client may open on one connection "
-                       "(default 128)."),
-        QStringLiteral("N"));
-    const QCommandLineOption listenHttps(
-        QStringLiteral("listen-https"),
-        QStringLiteral("Also listen for clients that speak TLS to the proxy itself (an HTTPS "
-                       "proxy: curl -x https://..., Chromium --proxy-server=https://...)."),
-        QStringLiteral("HOST:PORT"));
-    const QCommandLineOption socksListen(
-        QStringLiteral("socks"),
-        QStringLiteral("Also listen for SOCKS5 clients on HOST:PORT, or PORT on 127.0.0.1 (curl "
-                       "--socks5-hostname, Chromium --proxy-server=socks5://...)."),
-        QStringLiteral("HOST:PORT"));
-    const QCommandLineOption socksAuth(
-        QStringLiteral("socks-auth"),
-        QStringLiteral("With --socks: require this RFC 1929 username and password."),
-        QStringLiteral("USER:PASS"));
-    const QCommandLineOption caDir(
-        QStringLiteral("ca-dir"),
-        QStringLiteral("Directory of the interception CA (default: the config directory's "
-                       "ca/). Created with a new CA when empty."),
-        QStringLiteral("DIR"));
-    const QCommandLineOption exportCa(
-        QStringLiteral("export-ca"),
-        QStringLiteral("Write the CA certificate to FILE (DER for .der/.cer, else PEM) and "
-                       "exit. The private key never leaves the CA directory."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption regenerateCa(
-        QStringLiteral("regenerate-ca"),
-        QStringLiteral("Replace the CA with a new one before starting (clients must trust the "
-                       "new certificate)."));
-    const QCommandLineOption noIntercept(
-        QStringLiteral("no-intercept"),
-        QStringLiteral("Do not decrypt TLS: every tunnel is relayed as it is."));
-    const QCommandLineOption passthrough(
-        QStringLiteral("passthrough"),
-        QStringLiteral("Never intercept hosts matching PATTERN (a glob like *.bank.example, or "
-                       "re:REGEX). Repeatable."),
-        QStringLiteral("PATTERN"));
-    const QCommandLineOption passthroughRejecting(
-        QStringLiteral("passthrough-rejecting"),
-        QStringLiteral("Pass a host through from then on when its client rejects the "
-                       "certificate (pinning, untrusted CA)."));
-    const QCommandLineOption insecure(
-        QStringLiteral("insecure-upstream"),
-        QStringLiteral("Do not verify servers' certificates (the result is still recorded)."));
-    const QCommandLineOption insecureHost(
-        QStringLiteral("insecure-host"),
-        QStringLiteral("Do not verify the certificates of hosts matching PATTERN. Repeatable."),
-        QStringLiteral("PATTERN"));
-    const QCommandLineOption upstreamCa(
-        QStringLiteral("upstream-ca"),
-        QStringLiteral("Trust the PEM certificates in FILE for servers, besides the system's. "
-                       "Repeatable."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption upstreamProxy(
-        QStringLiteral("upstream"),
-        QStringLiteral("Send server-side connections through the upstream proxy URL: "
-                       "http://, https://, socks5:// or socks5h://, with user:password@ when it "
-                       "wants credentials. Repeat for a chain, first hop first."),
-        QStringLiteral("URL"));
-    const QCommandLineOption upstreamRule(
-        QStringLiteral("upstream-rule"),
-        QStringLiteral("Hosts matching GLOB (globs separated by commas) go through the chain "
-                       "URL,URL... instead, or direct. Repeatable; the first match wins."),
-        QStringLiteral("GLOB=CHAIN"));
-    const QCommandLineOption keylog(
-        QStringLiteral("keylog"),
-        QStringLiteral("Append TLS keys of both sides to FILE in NSS key log format, for "
-                       "Wireshark (also: the SSLKEYLOGFILE environment variable)."),
-        QStringLiteral("FILE"));
-    parser.addOptions({help,
-                       version,
-                       headless,
-                       listen,
-                       har,
-                       workers,
-                       connectTimeout,
-                       responseTimeout,
-                       idleTimeout,
-                       maxRequestLine,
-                       maxHeaderBytes,
-                       maxHeaderFields,
-                       bodyMemory,
-                       bodyCap,
-                       bodyRecord,
-                       frameLog,
-                       h2Streams,
-                       listenHttps,
-                       socksListen,
-                       socksAuth,
-                       caDir,
-                       exportCa,
-                       regenerateCa,
-                       noIntercept,
-                       passthrough,
-                       passthroughRejecting,
-                       insecure,
-                       insecureHost,
-                       upstreamCa,
-                       upstreamProxy,
-                       upstreamRule,
-                       keylog});
+    const CommandSpec spec = mainCommand();
+    spec.applyTo(parser);
+    const QCommandLineOption &help = spec.option(u"help"_s);
+    const QCommandLineOption &version = spec.option(u"version"_s);
+    const QCommandLineOption &headless = spec.option(u"headless"_s);
+    const QCommandLineOption &listen = spec.option(u"listen"_s);
+    const QCommandLineOption &har = spec.option(u"har"_s);
+    const QCommandLineOption &workers = spec.option(u"workers"_s);
+    const QCommandLineOption &connectTimeout = spec.option(u"connect-timeout"_s);
+    const QCommandLineOption &responseTimeout = spec.option(u"response-timeout"_s);
+    const QCommandLineOption &idleTimeout = spec.option(u"idle-timeout"_s);
+    const QCommandLineOption &maxRequestLine = spec.option(u"max-request-line"_s);
+    const QCommandLineOption &maxHeaderBytes = spec.option(u"max-header-bytes"_s);
+    const QCommandLineOption &maxHeaderFields = spec.option(u"max-header-fields"_s);
+    const QCommandLineOption &bodyMemory = spec.option(u"body-memory"_s);
+    const QCommandLineOption &bodyCap = spec.option(u"body-cap"_s);
+    const QCommandLineOption &bodyRecord = spec.option(u"body-record-limit"_s);
+    const QCommandLineOption &frameLog = spec.option(u"frame-log"_s);
+    const QCommandLineOption &h2Streams = spec.option(u"h2-max-streams"_s);
+    const QCommandLineOption &listenHttps = spec.option(u"listen-https"_s);
+    const QCommandLineOption &socksListen = spec.option(u"socks"_s);
+    const QCommandLineOption &socksAuth = spec.option(u"socks-auth"_s);
+    const QCommandLineOption &caDir = spec.option(u"ca-dir"_s);
+    const QCommandLineOption &exportCa = spec.option(u"export-ca"_s);
+    const QCommandLineOption &regenerateCa = spec.option(u"regenerate-ca"_s);
+    const QCommandLineOption &noIntercept = spec.option(u"no-intercept"_s);
+    const QCommandLineOption &passthrough = spec.option(u"passthrough"_s);
+    const QCommandLineOption &passthroughRejecting = spec.option(u"passthrough-rejecting"_s);
+    const QCommandLineOption &insecure = spec.option(u"insecure-upstream"_s);
+    const QCommandLineOption &insecureHost = spec.option(u"insecure-host"_s);
+    const QCommandLineOption &upstreamCa = spec.option(u"upstream-ca"_s);
+    const QCommandLineOption &upstreamProxy = spec.option(u"upstream"_s);
+    const QCommandLineOption &upstreamRule = spec.option(u"upstream-rule"_s);
+    const QCommandLineOption &keylog = spec.option(u"keylog"_s);
+    const QCommandLineOption &pacRules = spec.option(u"pac-rules"_s);
 
     ParseOutcome outcome;
     auto fail = [&](const QString &message) {
@@ -304,6 +171,15 @@ ParseOutcome parseOptions(const QStringList &arguments)
         o.engine.upstream = std::move(*rules);
         o.upstreamHops = parser.values(upstreamProxy);
         o.upstreamRules = parser.values(upstreamRule);
+    }
+    if (parser.isSet(pacRules)) {
+        std::vector<std::string> entries;
+        for (const QString &entry : parser.values(pacRules))
+            entries.push_back(entry.toStdString());
+        auto rules = proxy::PacRules::parse(entries);
+        if (!rules)
+            return fail(QString::fromStdString(rules.error().message));
+        o.engine.pacRules = std::move(*rules);
     }
     if (parser.isSet(har)) {
         if (!o.headless)

@@ -1,5 +1,6 @@
 #include "app/send.h"
 
+#include "app/cli_spec.h"
 #include "core/engine/engine.h"
 #include "core/engine/request_sender.h"
 #include "core/flow/flow_store.h"
@@ -34,38 +35,18 @@ int runSend(int argc, char *argv[])
     QCoreApplication app(argc, argv);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        u"Send one request through a Tunnelscope engine of its own and print the response. "
-        "The engine records the flow, walks the --via chain and does TLS to https origins."_s);
-    const QCommandLineOption help({u"help"_s}, u"Show this help and exit."_s);
-    const QCommandLineOption via(
-        u"via"_s,
-        u"Go through this upstream proxy (http://, https://, socks5://, socks5h://, with "
-        "user:password@ when needed). Repeat for a chain, first hop first."_s,
-        u"URL"_s);
-    const QCommandLineOption http2(u"http2"_s,
-                                   u"Send with HTTP/2 (to the engine; it speaks to the origin "
-                                   "what the origin chooses)."_s);
-    const QCommandLineOption insecure(u"insecure"_s,
-                                      u"Do not verify the https origin's certificate."_s);
-    const QCommandLineOption upstreamCa(
-        u"upstream-ca"_s, u"Trust the PEM certificates in FILE for servers."_s, u"FILE"_s);
-    const QCommandLineOption method({u"X"_s, u"request"_s},
-                                    u"The method (default GET, or "
-                                    "POST with -d)."_s,
-                                    u"METHOD"_s);
-    const QCommandLineOption header({u"H"_s, u"header"_s}, u"A request header. Repeatable."_s,
-                                    u"Name: value"_s);
-    const QCommandLineOption data({u"d"_s, u"data"_s},
-                                  u"The body: DATA as it is, @FILE for a file's bytes, @- for "
-                                  "standard input."_s,
-                                  u"DATA"_s);
-    const QCommandLineOption caDir(u"ca-dir"_s, u"Directory of the interception CA."_s, u"DIR"_s);
-    const QCommandLineOption timeout(u"timeout"_s,
-                                     u"Seconds for the whole exchange (default 60)."_s, u"SEC"_s);
-    parser.addOptions(
-        {help, via, http2, insecure, upstreamCa, method, header, data, caDir, timeout});
-    parser.addPositionalArgument(u"URL"_s, u"http:// or https:// URL to send to."_s);
+    const CommandSpec spec = sendCommand();
+    spec.applyTo(parser);
+    const QCommandLineOption &help = spec.option(u"help"_s);
+    const QCommandLineOption &via = spec.option(u"via"_s);
+    const QCommandLineOption &http2 = spec.option(u"http2"_s);
+    const QCommandLineOption &insecure = spec.option(u"insecure"_s);
+    const QCommandLineOption &upstreamCa = spec.option(u"upstream-ca"_s);
+    const QCommandLineOption &method = spec.option(u"request"_s);
+    const QCommandLineOption &header = spec.option(u"header"_s);
+    const QCommandLineOption &data = spec.option(u"data"_s);
+    const QCommandLineOption &caDir = spec.option(u"ca-dir"_s);
+    const QCommandLineOption &timeout = spec.option(u"timeout"_s);
 
     QStringList arguments = app.arguments();
     arguments.removeAt(1); // "send"

@@ -235,7 +235,8 @@ def shoot(screen, main_window, out):
     screen.capture(path("tunnels"), crop=panes)
 
     for keys, title, name in ((("alt+e", "p"), "Settings", "settings"),
-                              (("alt+h", "c"), "Certificate authority", "ca-dialog")):
+                              (("alt+h", "c"), "Certificate authority", "ca-dialog"),
+                              (("alt+h", "s"), "Set up a client", "setup-terminal")):
         screen.xdo("windowfocus", main_window)
         screen.keys(*keys)
         dialog = screen.window(title)
@@ -246,6 +247,11 @@ def shoot(screen, main_window, out):
             screen.keys("ctrl+Tab")
             time.sleep(0.5)
             screen.capture(path("settings-upstream"), crop=screen.geometry(dialog))
+        if name == "setup-terminal":  # its other pages: system proxy, system CA store
+            for page in ("setup-system-proxy", "setup-ca-store"):
+                screen.keys("ctrl+Tab")
+                time.sleep(0.5)
+                screen.capture(path(page), crop=screen.geometry(dialog))
         screen.keys("Escape")
 
     # The main window: a taller table, a wider detail pane, and in it an intercepted HTTPS

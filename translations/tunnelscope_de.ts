@@ -123,6 +123,39 @@
     </message>
 </context>
 <context>
+    <name>SystemProxy</name>
+    <message>
+        <location filename="../ui/setup/system_proxy.cpp" line="46"/>
+        <source>%1 failed: %2</source>
+        <translation>%1 ist fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/setup/system_proxy.cpp" line="48"/>
+        <source>exit code %1</source>
+        <translation>Exit-Code %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/setup/system_proxy.cpp" line="66"/>
+        <source>gsettings is not installed</source>
+        <translation>gsettings ist nicht installiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/setup/system_proxy.cpp" line="81"/>
+        <source>gsettings cannot read %1: %2</source>
+        <translation>gsettings kann %1 nicht lesen: %2</translation>
+    </message>
+    <message>
+        <location filename="../ui/setup/system_proxy.cpp" line="101"/>
+        <source>kwriteconfig5 and kreadconfig5 are not installed</source>
+        <translation>kwriteconfig5 und kreadconfig5 sind nicht installiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/setup/system_proxy.cpp" line="117"/>
+        <source>%1 cannot read %2: %3</source>
+        <translation>%1 kann %2 nicht lesen: %3</translation>
+    </message>
+</context>
+<context>
     <name>ts::ui::BodyContent</name>
     <message>
         <location filename="../ui/detail/body_content.cpp" line="90"/>
@@ -383,6 +416,114 @@
         <location filename="../ui/panes/carried_flows_model.cpp" line="146"/>
         <source>Size</source>
         <translation>Größe</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::ClientSetupDialog</name>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="49"/>
+        <source>Copy</source>
+        <translation>Kopieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="64"/>
+        <source>Set up a client</source>
+        <translation>Client einrichten</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="86"/>
+        <source>&amp;Terminal</source>
+        <translation>&amp;Terminal</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="87"/>
+        <source>S&amp;ystem proxy</source>
+        <translation>S&amp;ystem-Proxy</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="89"/>
+        <source>System &amp;CA store</source>
+        <translation>&amp;CA-Speicher des Systems</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="146"/>
+        <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system&apos;s roots plus the CA, so hosts that are passed through still verify.</source>
+        <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy und vertrauen seiner CA. Das Bündel enthält die Stammzertifikate des Systems und die CA, sodass durchgereichte Hosts weiterhin geprüft werden.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="149"/>
+        <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
+        <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156"/>
+        <source>Open a &amp;new terminal with these set</source>
+        <translation>&amp;Neues Terminal mit diesen Variablen öffnen</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="163"/>
+        <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
+        <translation>Kein Terminalprogramm gefunden (x-terminal-emulator, gnome-terminal, konsole, xterm…).</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="178"/>
+        <source>No terminal could be started.</source>
+        <translation>Es konnte kein Terminal gestartet werden.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="180"/>
+        <source>Started %1 with the proxy variables set.</source>
+        <translation>%1 mit gesetzten Proxy-Variablen gestartet.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="187"/>
+        <source>Applications that follow the desktop&apos;s proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
+        <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="194"/>
+        <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
+        <translation>Tunnelscope als &amp;GNOME-Proxy verwenden (gsettings)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="202"/>
+        <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
+        <translation>Tunnelscope als &amp;KDE-Proxy verwenden (kioslaverc)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="210"/>
+        <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
+        <translation>Weder gsettings (GNOME) noch kwriteconfig5 (KDE) ist installiert; es gibt keine Proxy-Einstellung des Desktops, die sich ändern ließe.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="214"/>
+        <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
+        <translation>Clients, die eine URL zur automatischen Proxy-Konfiguration (PAC) annehmen, können diese verwenden; --pac-rules legt fest, welche Hosts darüber zu Tunnelscope gehen:</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="235"/>
+        <source>The system proxy is now %1.</source>
+        <translation>Der System-Proxy ist jetzt %1.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="236"/>
+        <source>The system proxy setting is back as it was.</source>
+        <translation>Die Proxy-Einstellung des Systems ist wieder wie zuvor.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244"/>
+        <source>To make every program on this computer that uses the system&apos;s trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
+        <translation>Damit jedes Programm auf diesem Rechner, das den Zertifikatsspeicher des Systems verwendet (OpenSSL, GnuTLS, curl, wget, die meisten Kommandozeilenwerkzeuge), der CA vertraut, führen Sie diese Befehle in einem Terminal aus. Sie brauchen Root-Rechte, und das ganze System vertraut dann den Zertifikaten, die Tunnelscope signiert: Tun Sie das nur auf einem Rechner, mit dem Sie debuggen.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255"/>
+        <source>To remove it again:</source>
+        <translation>So entfernen Sie sie wieder:</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="261"/>
+        <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
+        <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium, das der CA vertraut.</translation>
     </message>
 </context>
 <context>
@@ -1103,57 +1244,57 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::FramesPane</name>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="62"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="50"/>
         <source>All types</source>
         <translation>Alle Typen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="73"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="61"/>
         <source>all</source>
         <translation>alle</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="77"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="65"/>
         <source>Only the frames of this stream (0: the connection&apos;s own frames)</source>
         <translation>Nur die Frames dieses Streams (0: die Frames der Verbindung selbst)</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="87"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="75"/>
         <source>&amp;Type:</source>
         <translation>&amp;Typ:</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="89"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="77"/>
         <source>&amp;Stream:</source>
         <translation>&amp;Stream:</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="183"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="171"/>
         <source>Select a connection to see its frames</source>
         <translation>Wählen Sie eine Verbindung aus, um ihre Frames zu sehen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="185"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="173"/>
         <source>Connection #%1 (%2): no frame log</source>
         <translation>Verbindung #%1 (%2): kein Frame-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="193"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="181"/>
         <source>Connection #%1: 1 frame</source>
         <translation>Verbindung #%1: 1 Frame</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="194"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="182"/>
         <source>Connection #%1: %L2 frames</source>
         <translation>Verbindung #%1: %L2 Frames</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="197"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="185"/>
         <source>Connection #%1: %L2 of %L3 frames</source>
         <translation>Verbindung #%1: %L2 von %L3 Frames</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="202"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="190"/>
         <source>%L1 older frames dropped; the log keeps the newest %L2</source>
         <translation>%L1 ältere Frames verworfen; das Protokoll behält die neuesten %L2</translation>
     </message>
@@ -1184,67 +1325,67 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::MainWindow</name>
     <message>
-        <location filename="../ui/main_window.cpp" line="128"/>
-        <location filename="../ui/main_window.cpp" line="803"/>
+        <location filename="../ui/main_window.cpp" line="129"/>
+        <location filename="../ui/main_window.cpp" line="837"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="240"/>
+        <location filename="../ui/main_window.cpp" line="270"/>
         <source>&amp;Open Session…</source>
         <translation>Sitzung ö&amp;ffnen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="245"/>
+        <location filename="../ui/main_window.cpp" line="275"/>
         <source>&amp;Save Session</source>
         <translation>Sitzung &amp;speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="250"/>
+        <location filename="../ui/main_window.cpp" line="280"/>
         <source>Save Session &amp;As…</source>
         <translation>Sitzung speichern &amp;unter…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="255"/>
+        <location filename="../ui/main_window.cpp" line="285"/>
         <source>&amp;Import HAR…</source>
         <translation>HAR &amp;importieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="263"/>
+        <location filename="../ui/main_window.cpp" line="293"/>
         <source>&amp;Preferences…</source>
         <translation>&amp;Einstellungen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="270"/>
+        <location filename="../ui/main_window.cpp" line="300"/>
         <source>&amp;Certificate authority and browser…</source>
         <translation>&amp;Zertifizierungsstelle und Browser…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="622"/>
-        <location filename="../ui/main_window.cpp" line="648"/>
         <location filename="../ui/main_window.cpp" line="656"/>
+        <location filename="../ui/main_window.cpp" line="682"/>
+        <location filename="../ui/main_window.cpp" line="690"/>
         <source>Open Session</source>
         <translation>Sitzung öffnen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="623"/>
+        <location filename="../ui/main_window.cpp" line="657"/>
         <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
         <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="631"/>
-        <location filename="../ui/main_window.cpp" line="685"/>
-        <location filename="../ui/main_window.cpp" line="691"/>
+        <location filename="../ui/main_window.cpp" line="665"/>
+        <location filename="../ui/main_window.cpp" line="719"/>
+        <location filename="../ui/main_window.cpp" line="725"/>
         <source>Import HAR</source>
         <translation>HAR importieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="649"/>
+        <location filename="../ui/main_window.cpp" line="683"/>
         <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
         <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="677"/>
+        <location filename="../ui/main_window.cpp" line="711"/>
         <source>Opened %1: %n flow(s)</source>
         <translation>
             <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1252,23 +1393,23 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="686"/>
+        <location filename="../ui/main_window.cpp" line="720"/>
         <source>Cannot read %1: %2</source>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="771"/>
-        <location filename="../ui/main_window.cpp" line="787"/>
+        <location filename="../ui/main_window.cpp" line="805"/>
+        <location filename="../ui/main_window.cpp" line="821"/>
         <source>Save Session</source>
         <translation>Sitzung speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="772"/>
+        <location filename="../ui/main_window.cpp" line="806"/>
         <source>Tunnelscope session (*.tss)</source>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="788"/>
+        <location filename="../ui/main_window.cpp" line="822"/>
         <source>The session was not saved.
 
 %1</source>
@@ -1277,7 +1418,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="795"/>
+        <location filename="../ui/main_window.cpp" line="829"/>
         <source>Saved %n flow(s) to %1</source>
         <translation>
             <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1285,200 +1426,205 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="805"/>
+        <location filename="../ui/main_window.cpp" line="839"/>
         <source>%1 — Tunnelscope</source>
         <translation>%1 — Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="807"/>
+        <location filename="../ui/main_window.cpp" line="841"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="810"/>
+        <location filename="../ui/main_window.cpp" line="844"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="216"/>
+        <location filename="../ui/main_window.cpp" line="246"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="336"/>
+        <location filename="../ui/main_window.cpp" line="370"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="259"/>
+        <location filename="../ui/main_window.cpp" line="289"/>
         <source>&amp;Export HAR…</source>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="275"/>
+        <location filename="../ui/main_window.cpp" line="309"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="358"/>
+        <location filename="../ui/main_window.cpp" line="392"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="328"/>
+        <location filename="../ui/main_window.cpp" line="362"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="739"/>
-        <location filename="../ui/main_window.cpp" line="749"/>
+        <location filename="../ui/main_window.cpp" line="773"/>
+        <location filename="../ui/main_window.cpp" line="783"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="632"/>
-        <location filename="../ui/main_window.cpp" line="740"/>
+        <location filename="../ui/main_window.cpp" line="666"/>
+        <location filename="../ui/main_window.cpp" line="774"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="134"/>
+        <location filename="../ui/main_window.cpp" line="135"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="281"/>
-        <location filename="../ui/main_window.cpp" line="957"/>
+        <location filename="../ui/main_window.cpp" line="305"/>
+        <source>&amp;Set up a client…</source>
+        <translation>Client &amp;einrichten…</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="315"/>
+        <location filename="../ui/main_window.cpp" line="991"/>
         <source>&amp;Pause</source>
         <translation>&amp;Pausieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="286"/>
+        <location filename="../ui/main_window.cpp" line="320"/>
         <source>Stop showing new flows (the proxy keeps running)</source>
         <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="289"/>
+        <location filename="../ui/main_window.cpp" line="323"/>
         <source>C&amp;lear</source>
         <translation>&amp;Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="293"/>
+        <location filename="../ui/main_window.cpp" line="327"/>
         <source>Forget every recorded flow</source>
         <translation>Alle aufgezeichneten Flows verwerfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="297"/>
+        <location filename="../ui/main_window.cpp" line="331"/>
         <source>&amp;Intercept TLS</source>
         <translation>TLS &amp;entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="301"/>
+        <location filename="../ui/main_window.cpp" line="335"/>
         <source>Decrypt TLS in new tunnels</source>
         <translation>TLS in neuen Tunneln entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="305"/>
+        <location filename="../ui/main_window.cpp" line="339"/>
         <source>Copy as &amp;curl</source>
         <translation>Als &amp;curl kopieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="311"/>
+        <location filename="../ui/main_window.cpp" line="345"/>
         <source>&amp;Replay</source>
         <translation>&amp;Wiederholen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="314"/>
+        <location filename="../ui/main_window.cpp" line="348"/>
         <source>Send the selected request again, as it was</source>
         <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="317"/>
+        <location filename="../ui/main_window.cpp" line="351"/>
         <source>E&amp;dit and Replay…</source>
         <translation>Be&amp;arbeiten und wiederholen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="320"/>
+        <location filename="../ui/main_window.cpp" line="354"/>
         <source>Put the selected request into the composer</source>
         <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="324"/>
+        <location filename="../ui/main_window.cpp" line="358"/>
         <source>&amp;Filter…</source>
         <translation>&amp;Filtern…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="346"/>
+        <location filename="../ui/main_window.cpp" line="380"/>
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="368"/>
+        <location filename="../ui/main_window.cpp" line="401"/>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="375"/>
+        <location filename="../ui/main_window.cpp" line="409"/>
         <source>Main</source>
         <translation>Werkzeuge</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="387"/>
+        <location filename="../ui/main_window.cpp" line="421"/>
         <source>Filter, e.g. host:example.com status&gt;=400</source>
         <translation>Filter, z. B. host:example.com status&gt;=400</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="394"/>
+        <location filename="../ui/main_window.cpp" line="428"/>
         <source>The filter language</source>
         <translation>Die Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="411"/>
+        <location filename="../ui/main_window.cpp" line="445"/>
         <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
         <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="414"/>
+        <location filename="../ui/main_window.cpp" line="448"/>
         <source>Frames left out of connection logs that reached their capacity</source>
         <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="489"/>
+        <location filename="../ui/main_window.cpp" line="523"/>
         <source>Filtering…</source>
         <translation>Wird gefiltert…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="492"/>
+        <location filename="../ui/main_window.cpp" line="526"/>
         <source>Applied in %1 ms</source>
         <translation>Angewendet in %1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="539"/>
+        <location filename="../ui/main_window.cpp" line="573"/>
         <source>Filter language</source>
         <translation>Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="582"/>
+        <location filename="../ui/main_window.cpp" line="616"/>
         <source>Select a request to copy</source>
         <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="587"/>
+        <location filename="../ui/main_window.cpp" line="621"/>
         <source>Copied as curl</source>
         <translation>Als curl kopiert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="594"/>
+        <location filename="../ui/main_window.cpp" line="628"/>
         <source>Select a request to replay</source>
         <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="608"/>
+        <location filename="../ui/main_window.cpp" line="642"/>
         <source>Select a request to edit</source>
         <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="706"/>
+        <location filename="../ui/main_window.cpp" line="740"/>
         <source>Imported %n flow(s) from %1</source>
         <translation>
             <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1486,134 +1632,134 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="753"/>
+        <location filename="../ui/main_window.cpp" line="787"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="814"/>
+        <location filename="../ui/main_window.cpp" line="848"/>
         <source>%1; new flows are added to %2 (save to keep them)</source>
         <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="918"/>
+        <location filename="../ui/main_window.cpp" line="952"/>
         <source>the listen address</source>
         <translation>die Listener-Adresse</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="919"/>
+        <location filename="../ui/main_window.cpp" line="953"/>
         <source>the listen port</source>
         <translation>den Listener-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="920"/>
+        <location filename="../ui/main_window.cpp" line="954"/>
         <source>the HTTPS proxy port</source>
         <translation>den HTTPS-Proxy-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="921"/>
+        <location filename="../ui/main_window.cpp" line="955"/>
         <source>TLS interception</source>
         <translation>die TLS-Entschlüsselung</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="922"/>
+        <location filename="../ui/main_window.cpp" line="956"/>
         <source>the pass-through hosts</source>
         <translation>die durchgeleiteten Hosts</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="923"/>
+        <location filename="../ui/main_window.cpp" line="957"/>
         <source>server certificate verification</source>
         <translation>die Prüfung der Serverzertifikate</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="924"/>
+        <location filename="../ui/main_window.cpp" line="958"/>
         <source>the frame log size</source>
         <translation>die Größe des Frame-Protokolls</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="925"/>
+        <location filename="../ui/main_window.cpp" line="959"/>
         <source>the upstream proxies</source>
         <translation>die Upstream-Proxys</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="932"/>
+        <location filename="../ui/main_window.cpp" line="966"/>
         <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
         <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="936"/>
+        <location filename="../ui/main_window.cpp" line="970"/>
         <source>Preferences</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="942"/>
+        <location filename="../ui/main_window.cpp" line="976"/>
         <source>Preferences saved</source>
         <translation>Einstellungen gespeichert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="957"/>
+        <location filename="../ui/main_window.cpp" line="991"/>
         <source>&amp;Resume</source>
         <translation>&amp;Fortsetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="975"/>
-        <location filename="../ui/main_window.cpp" line="989"/>
+        <location filename="../ui/main_window.cpp" line="1009"/>
+        <location filename="../ui/main_window.cpp" line="1023"/>
         <source>1 tunnel</source>
         <translation>1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="975"/>
-        <location filename="../ui/main_window.cpp" line="989"/>
+        <location filename="../ui/main_window.cpp" line="1009"/>
+        <location filename="../ui/main_window.cpp" line="1023"/>
         <source>%1 tunnels</source>
         <translation>%1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="984"/>
+        <location filename="../ui/main_window.cpp" line="1018"/>
         <source>%1 of %2 flows</source>
         <translation>%1 von %2 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="986"/>
+        <location filename="../ui/main_window.cpp" line="1020"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="987"/>
+        <location filename="../ui/main_window.cpp" line="1021"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1001"/>
+        <location filename="../ui/main_window.cpp" line="1035"/>
         <source>Paused: %1 new flows not shown</source>
         <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1002"/>
+        <location filename="../ui/main_window.cpp" line="1036"/>
         <source>%1 flows not shown (arrived while paused)</source>
         <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1010"/>
+        <location filename="../ui/main_window.cpp" line="1044"/>
         <source>Memory %1 (bodies %2)</source>
         <translation>Speicher %1 (Bodys %2)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1011"/>
+        <location filename="../ui/main_window.cpp" line="1045"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1019"/>
+        <location filename="../ui/main_window.cpp" line="1053"/>
         <source>1 frame dropped</source>
         <translation>1 Frame verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1020"/>
+        <location filename="../ui/main_window.cpp" line="1054"/>
         <source>%1 frames dropped</source>
         <translation>%1 Frames verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1039"/>
+        <location filename="../ui/main_window.cpp" line="1073"/>
         <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
         <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
     </message>
@@ -1914,27 +2060,27 @@ Ein Muster pro Zeile</translation>
 <context>
     <name>ts::ui::StreamsPane</name>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="50"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="38"/>
         <source>The state changes of the selected stream</source>
         <translation>Die Zustandsänderungen des ausgewählten Streams</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="129"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="117"/>
         <source>Select a connection to see its streams</source>
         <translation>Wählen Sie eine Verbindung aus, um ihre Streams zu sehen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="131"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="119"/>
         <source>Connection #%1: not multiplexed, no streams</source>
         <translation>Verbindung #%1: nicht gemultiplext, keine Streams</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="133"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="121"/>
         <source>Connection #%1: 1 stream</source>
         <translation>Verbindung #%1: 1 Stream</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="136"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="124"/>
         <source>Connection #%1: %L2 streams</source>
         <translation>Verbindung #%1: %L2 Streams</translation>
     </message>
@@ -2279,12 +2425,12 @@ Ein Muster pro Zeile</translation>
 <context>
     <name>ts::ui::TunnelsPane</name>
     <message>
-        <location filename="../ui/panes/tunnels_pane.cpp" line="106"/>
+        <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
         <source>Flows carried by tunnel #%1</source>
         <translation>Flows in Tunnel #%1</translation>
     </message>
     <message>
-        <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
+        <location filename="../ui/panes/tunnels_pane.cpp" line="108"/>
         <source>Select a tunnel to see the flows it carried</source>
         <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
     </message>

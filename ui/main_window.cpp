@@ -9,6 +9,7 @@
 #include "ui/detail/curl_command.h"
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/dialogs/ca_dialog.h"
+#include "ui/dialogs/client_setup_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/models/flow_table_model.h"
 #include "ui/panes/frames_pane.h"
@@ -171,7 +172,36 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     restoreSettings();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The desktop's proxy setting must not keep pointing at a proxy that is gone.
+    if (m_systemProxy)
+        m_systemProxy->restoreAll();
+}
+
+void MainWindow::setCommandRunner(std::unique_ptr<CommandRunner> runner)
+{
+    if (m_systemProxy)
+        m_systemProxy->restoreAll();
+    m_systemProxy.reset();
+    m_runner = std::move(runner);
+}
+
+SystemProxy &MainWindow::systemProxy()
+{
+    if (!m_runner)
+        m_runner = std::make_unique<ProcessRunner>();
+    if (!m_systemProxy)
+        m_systemProxy = std::make_unique<SystemProxy>(*m_runner);
+    return *m_systemProxy;
+}
+
+void MainWindow::showClientSetupDialog()
+{
+    SystemProxy &proxy = systemProxy();
+    ClientSetupDialog dialog(m_listenAddresses.value(0), m_engine.ca, *m_runner, proxy, this);
+    dialog.exec();
+}
 
 void MainWindow::setUpTable()
 {
@@ -272,6 +302,10 @@ void MainWindow::createActions()
         connect(m_caAction, &QAction::triggered, this, &MainWindow::showCaDialog);
     }
 
+    m_setupAction = new QAction(tr("&Set up a client\u2026"), this);
+    m_setupAction->setObjectName(QStringLiteral("setupClientAction"));
+    connect(m_setupAction, &QAction::triggered, this, &MainWindow::showClientSetupDialog);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -364,10 +398,10 @@ void MainWindow::createMenus()
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
 
-    if (m_caAction) {
-        QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_setupAction);
+    if (m_caAction)
         help->addAction(m_caAction);
-    }
 }
 
 void MainWindow::createToolBar()

@@ -29,8 +29,10 @@ class CertificateAuthority;
 
 namespace ts::ui {
 
+class CommandRunner;
 class ComposerPane;
 class FlowDetailPane;
+class SystemProxy;
 class FlowTableModel;
 
 // What the window may ask of the engine. An empty function hides its action: the window never
@@ -97,6 +99,11 @@ public:
     // put into its fields.
     void replaySelected();
     void editSelected();
+    // Help > Set up a client runs programs (gsettings, a terminal) through this runner;
+    // tests replace the real one. The system proxy it set is put back when the window goes.
+    void setCommandRunner(std::unique_ptr<CommandRunner> runner);
+    SystemProxy &systemProxy();
+    void showClientSetupDialog();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -139,6 +146,8 @@ private:
     flow::FlowStore &m_store;
     QStringList m_listenAddresses;
     EngineControls m_engine;
+    std::unique_ptr<CommandRunner> m_runner;
+    std::unique_ptr<SystemProxy> m_systemProxy; // uses m_runner: declared after it
     FlowTableModel *m_model = nullptr;
     QTableView *m_view = nullptr;
     FlowDetailPane *m_detail = nullptr;
@@ -162,6 +171,7 @@ private:
     QAction *m_exportHarAction = nullptr;
     QAction *m_preferencesAction = nullptr;
     QAction *m_caAction = nullptr;
+    QAction *m_setupAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_clearAction = nullptr;

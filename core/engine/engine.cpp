@@ -127,6 +127,7 @@ Engine::Engine(EngineConfig config, flow::FlowStore &store, QObject *parent)
     , m_config(std::move(config))
     , m_store(store)
     , m_upstream(std::make_shared<const upstream::ChainRules>(m_config.upstream))
+    , m_pac(std::make_shared<const proxy::PacRules>(m_config.pacRules))
 {}
 
 Engine::~Engine()
@@ -410,6 +411,7 @@ proxy::SessionContext Engine::sessionContext(ListenerKind kind) const
                              : kind == ListenerKind::Socks ? socksListenAddress()
                                                            : listenAddress())
                                 .toStdString();
+    context.pac = m_pac;
     context.http1 = m_config.http1;
     context.proxy = m_config.proxy;
     context.timeouts = m_config.timeouts;

@@ -146,6 +146,7 @@ private:
     std::atomic<std::size_t> m_frameLogCapacity{10000};
     // Read by the workers on their threads when they open a server connection.
     Worker::UpstreamRules m_upstream;
+    std::shared_ptr<const proxy::PacRules> m_pac; // fixed for the engine's life
     std::size_t m_roundRobin = 0;
 };
 

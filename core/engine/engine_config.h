@@ -26,6 +26,8 @@ struct EngineConfig
     // Upstream proxy chains: which chain each destination host's server-side connections go
     // through (--upstream, --upstream-rule). Empty: every connection is direct.
     upstream::ChainRules upstream;
+    // Which hosts the PAC file served at /proxy.pac sends through the proxy (--pac-rules).
+    proxy::PacRules pacRules;
 
     // TLS.
     QString httpsListenHost; // empty: no HTTPS proxy listener

@@ -751,6 +751,16 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
                 der ? ca->certificateDer() : ca->certificatePem(), false, {}, now, out,
                 {{"Content-Disposition", std::string("attachment; filename=\"tunnelscope-ca")
                                              + (der ? ".der" : ".pem") + "\""}});
+        } else if ((head.method == "GET" || head.method == "HEAD")
+                   && (path == "/proxy.pac" || path == "/wpad.dat")) {
+            // The proxy's address as the client reached it (a LAN address when listening on
+            // all interfaces), else the listen address.
+            const std::string address
+                = host && isPacProxyAddress(*host) ? *host : m_context.listenAddress;
+            respondLocally(200, "OK", "application/x-ns-proxy-autoconfig",
+                           pacFile(m_context.pac ? *m_context.pac : PacRules{}, address,
+                                   m_context.tlsListener),
+                           false, {}, now, out);
         } else if (head.method == "GET" || head.method == "HEAD") {
             respondLocally(200, "OK", "text/html; charset=utf-8", infoPage(), false, {}, now, out);
         } else {
@@ -1833,10 +1843,21 @@ std::string HttpProxySession::infoPage() const
           "<h2>curl</h2>\n<pre>curl -x "
           + scheme + "://" + proxy + " http://example.com/\ncurl -x " + scheme + "://" + proxy
           + " --cacert tunnelscope-ca.pem https://example.com/</pre>\n"
-            "<h2>Environment</h2>\n<pre>export http_proxy="
-          + scheme + "://" + proxy + "\nexport https_proxy=" + scheme + "://" + proxy
+            "<h2>Terminal</h2>\n<pre>export http_proxy="
+          + scheme + "://" + proxy + " https_proxy=" + scheme + "://" + proxy
+          + " no_proxy=localhost,127.0.0.1,::1"
+          + (ca ? "\n# With tunnelscope-ca.pem (below) in this directory: Node adds it to its "
+                  "roots,\n# OpenSSL, Python requests and curl want the system's roots with it.\n"
+                  "cat /etc/ssl/certs/ca-certificates.crt tunnelscope-ca.pem &gt; "
+                  "tunnelscope-bundle.pem\nexport NODE_EXTRA_CA_CERTS=$PWD/tunnelscope-ca.pem\n"
+                  "export SSL_CERT_FILE=$PWD/tunnelscope-bundle.pem "
+                  "REQUESTS_CA_BUNDLE=$PWD/tunnelscope-bundle.pem "
+                  "CURL_CA_BUNDLE=$PWD/tunnelscope-bundle.pem"
+                : "")
           + "</pre>\n<h2>Chromium</h2>\n<pre>chromium --proxy-server=" + scheme + "://" + proxy
-          + "</pre>\n";
+          + "</pre>\n<h2>Proxy auto-config</h2>\n<p>Browsers and desktops that take a PAC URL "
+            "(automatic proxy configuration): <a href=\"/proxy.pac\"><code>"
+          + scheme + "://" + proxy + "/proxy.pac</code></a></p>\n";
     if (ca) {
         const tls::CertificateInfo info = ca->info();
         page += "<h2>Trust the certificate authority</h2>\n"

@@ -7,6 +7,7 @@
 #include "core/flow/id_source.h"
 #include "core/http2/protocol_limits.h"
 #include "core/proxy/host_patterns.h"
+#include "core/proxy/pac.h"
 #include "core/proxy/target.h"
 #include "core/socks/socks5.h"
 
@@ -58,7 +59,8 @@ struct SessionContext
 {
     flow::ConnectionId connectionId = 0;
     std::string clientAddress;
-    std::string listenAddress; // "127.0.0.1:8080", shown on the info page
+    std::string listenAddress;           // "127.0.0.1:8080", shown on the info page
+    std::shared_ptr<const PacRules> pac; // /proxy.pac's rules (--pac-rules); null: the default
     Http1Limits http1;
     ProxyLimits proxy;
     Timeouts timeouts;

@@ -3,6 +3,9 @@
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/main_window.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/setup/system_proxy.h"
+
+#include "setup/fake_runner.h"
 
 #include <QAction>
 #include <QClipboard>
@@ -62,6 +65,26 @@ class MainWindowTest final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void systemProxyIsPutBackWhenTheWindowGoes()
+    {
+        FlowStore store;
+        QStringList ran;
+        {
+            MainWindow window(store, {u"127.0.0.1:8080"_s});
+            auto runner = std::make_unique<FakeRunner>();
+            runner->installed = {u"gsettings"_s};
+            runner->answers[u"/usr/bin/gsettings get org.gnome.system.proxy mode"_s]
+                = {true, 0, u"'none'"_s, {}};
+            runner->copyTo = &ran;
+            window.setCommandRunner(std::move(runner));
+            QVERIFY(window.systemProxy().enable(ts::ui::SystemProxy::Desktop::Gnome, u"127.0.0.1"_s,
+                                                8080));
+            QCOMPARE(ran.last(), u"/usr/bin/gsettings set org.gnome.system.proxy mode 'manual'"_s);
+            ran.clear();
+        }
+        QVERIFY(ran.contains(u"/usr/bin/gsettings set org.gnome.system.proxy mode 'none'"_s));
+    }
+
     void initTestCase()
     {
         QStandardPaths::setTestModeEnabled(true); // QSettings goes to a test location
@@ -155,10 +178,11 @@ private Q_SLOTS:
         FlowStore store;
         MainWindow window(store, {u"127.0.0.1:8080"_s});
         const QList<QAction *> menus = window.menuBar()->actions();
-        QCOMPARE(menus.size(), 3);
+        QCOMPARE(menus.size(), 4);
         QCOMPARE(menus[0]->text(), u"&File"_s);
         QCOMPARE(menus[1]->text(), u"&Edit"_s);
         QCOMPARE(menus[2]->text(), u"&View"_s);
+        QCOMPARE(menus[3]->text(), u"&Help"_s);
         QStringList items;
         for (QAction *menu : menus) {
             for (QAction *item : menu->menu()->actions()) {
@@ -176,11 +200,13 @@ private Q_SLOTS:
         expected += {u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
                      u"&Pause"_s, u"Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
-        QStringList docks = items.mid(expected.size());
+        QStringList docks = items.mid(expected.size(), 4);
         docks.sort();
         QCOMPARE(items.first(expected.size()), expected);
         QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
-        // No engine hook: no intercept button; no CA: no Help menu.
+        // Help: setting up a client works without a CA too (the proxy variables).
+        QCOMPARE(items.mid(expected.size() + 4), QStringList{u"&Set up a client\u2026"_s});
+        // No engine hook: no intercept button; no CA: no CA dialog.
         QVERIFY(!action(window, u"interceptAction"_s));
         QVERIFY(!action(window, u"caAction"_s));
         QCOMPARE(action(window, u"openAction"_s)->shortcut(), QKeySequence(QKeySequence::Open));

@@ -524,6 +524,26 @@ private Q_SLOTS:
         QCOMPARE(h.lastFlow().url(), std::string("http://127.0.0.1:8080/"));
     }
 
+    void originFormGetsTheProxyAutoConfig()
+    {
+        Harness h;
+        // The address the client used to reach the proxy names it in the file.
+        h.client("GET /proxy.pac HTTP/1.1\r\nHost: 192.168.1.5:8080\r\n\r\n");
+        const std::string answer = h.toClient();
+        QVERIFY(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+        QVERIFY(answer.find("Content-Type: application/x-ns-proxy-autoconfig\r\n")
+                != std::string::npos);
+        QVERIFY(answer.find("\"PROXY 192.168.1.5:8080\"") != std::string::npos);
+        QVERIFY(answer.find("function FindProxyForURL(url, host)") != std::string::npos);
+        QVERIFY(h.all<OpenServer>().empty());
+
+        // A Host header that is no plain address falls back to the listen address.
+        Harness bad;
+        bad.client("GET /wpad.dat HTTP/1.1\r\nHost: \"evil\":1\r\n\r\n");
+        QVERIFY(bad.toClient().find("\"PROXY 127.0.0.1:8080\"") != std::string::npos);
+        QVERIFY(bad.toClient().find("evil") == std::string::npos);
+    }
+
     void httpsAbsoluteFormIsNotImplemented()
     {
         Harness h;

@@ -1,0 +1,129 @@
+// Help > Set up a client: the snippet shown and copied, the bundle written next to the CA, the
+// terminal started with the variables, the system proxy switched on and off, the CA store
+// commands; with a fake command runner, so nothing on the real desktop changes.
+#include "core/tls/certificate_authority.h"
+#include "ui/dialogs/client_setup_dialog.h"
+
+#include "../setup/fake_runner.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QDir>
+#include <QFile>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using ts::tls::CertificateAuthority;
+using namespace ts::ui;
+using namespace Qt::StringLiterals;
+
+class ClientSetupDialogTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        auto ca = CertificateAuthority::openOrCreate(
+            QDir(m_dir.path()).filePath(u"ca"_s).toStdString());
+        QVERIFY2(ca, ca ? "" : ca.error().message.c_str());
+        m_ca = std::shared_ptr<const CertificateAuthority>(std::move(*ca));
+    }
+
+    void terminalSnippetNamesTheProxyAndTheCaFiles()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"0.0.0.0:8080"_s, m_ca, runner, proxy);
+        const QString caDir = QString::fromStdString(m_ca->directory());
+        const QString snippet = dialog.terminalSnippet();
+        QVERIFY2(snippet.contains(u"export https_proxy='http://127.0.0.1:8080'\n"_s),
+                 qPrintable(snippet));
+        QVERIFY(snippet.contains(u"export NODE_EXTRA_CA_CERTS='"_s + caDir + u"/ca.pem'\n"_s));
+        QVERIFY(snippet.contains(u"export SSL_CERT_FILE='"_s + caDir + u"/ca-bundle.pem'\n"_s));
+        auto *box = dialog.findChild<QPlainTextEdit *>(u"terminalSnippet"_s);
+        QVERIFY(box);
+        QCOMPARE(box->toPlainText(), snippet);
+
+        // The bundle ends with the CA certificate.
+        QFile bundle(caDir + u"/ca-bundle.pem"_s);
+        QVERIFY(bundle.open(QIODevice::ReadOnly));
+        QVERIFY(bundle.readAll().endsWith(QByteArray::fromStdString(m_ca->certificatePem())));
+
+        dialog.findChild<QPushButton *>(u"copyTerminalSnippet"_s)->click();
+        QCOMPARE(QApplication::clipboard()->text(), snippet);
+    }
+
+    void opensATerminalWhenThereIsOne()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        {
+            ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+            QVERIFY(!dialog.findChild<QPushButton *>(u"openTerminal"_s)->isEnabled());
+        }
+        runner.installed = {u"x-terminal-emulator"_s};
+        ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+        auto *open = dialog.findChild<QPushButton *>(u"openTerminal"_s);
+        QVERIFY(open->isEnabled());
+        open->click();
+        QCOMPARE(runner.started, QStringList{u"/usr/bin/x-terminal-emulator"_s});
+        QCOMPARE(runner.lastEnvironment.value(u"http_proxy"_s), u"http://127.0.0.1:8080"_s);
+        QVERIFY(dialog.statusText().contains(u"x-terminal-emulator"_s));
+    }
+
+    void systemProxyIsSwitchedOnAndOff()
+    {
+        FakeRunner runner;
+        runner.installed = {u"gsettings"_s};
+        runner.answers[u"/usr/bin/gsettings get org.gnome.system.proxy mode"_s]
+            = {true, 0, u"'none'"_s, {}};
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+        QVERIFY(!dialog.findChild<QCheckBox *>(u"kdeProxy"_s)); // not installed: not offered
+        auto *gnome = dialog.findChild<QCheckBox *>(u"gnomeProxy"_s);
+        QVERIFY(gnome);
+        gnome->setChecked(true);
+        QVERIFY(proxy.isActive(SystemProxy::Desktop::Gnome));
+        QVERIFY(
+            runner.ran.contains(u"/usr/bin/gsettings set org.gnome.system.proxy mode 'manual'"_s));
+        gnome->setChecked(false);
+        QVERIFY(!proxy.isActive());
+        QCOMPARE(runner.ran.last(), u"/usr/bin/gsettings set org.gnome.system.proxy.http host "_s);
+        QVERIFY(
+            runner.ran.contains(u"/usr/bin/gsettings set org.gnome.system.proxy mode 'none'"_s));
+    }
+
+    void caStoreCommandsAndPacUrl()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+        const auto text = [&](const char *name) {
+            auto *box = dialog.findChild<QPlainTextEdit *>(QLatin1String(name));
+            return box ? box->toPlainText() : u"<none>"_s;
+        };
+        QVERIFY(text("caInstallCommands").contains(u"update-ca-certificates"_s));
+        QVERIFY(text("caInstallCommands")
+                    .contains(QString::fromStdString(m_ca->directory()) + u"/ca.pem"_s));
+        QVERIFY(text("caRemoveCommands").contains(u"--fresh"_s));
+        QCOMPARE(text("pacUrl"), u"http://127.0.0.1:8080/proxy.pac"_s);
+
+        // Without interception there is no CA to trust: no such tab, no CA variables.
+        ClientSetupDialog plain(u"127.0.0.1:8080"_s, nullptr, runner, proxy);
+        QCOMPARE(plain.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 2);
+        QVERIFY(!plain.terminalSnippet().contains(u"CERT"_s));
+    }
+
+private:
+    QTemporaryDir m_dir;
+    std::shared_ptr<const CertificateAuthority> m_ca;
+};
+
+QTEST_MAIN(ClientSetupDialogTest)
+#include "client_setup_dialog_test.moc"

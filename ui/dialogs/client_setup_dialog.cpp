@@ -1,0 +1,272 @@
+#include "ui/dialogs/client_setup_dialog.h"
+
+#include "core/tls/certificate_authority.h"
+#include "ui/setup/system_ca.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QScrollBar>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+namespace ts::ui {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+QPlainTextEdit *codeBox(const QString &text, const char *name, QWidget *parent)
+{
+    auto *box = new QPlainTextEdit(text, parent);
+    box->setObjectName(QLatin1String(name));
+    box->setReadOnly(true);
+    box->setLineWrapMode(QPlainTextEdit::NoWrap);
+    box->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    // Every line visible, with room for the horizontal scroll bar that long paths bring.
+    const int lines = int(text.count(u'\n')) + 1;
+    box->setFixedHeight(box->fontMetrics().lineSpacing() * lines
+                        + box->horizontalScrollBar()->sizeHint().height() + 16);
+    return box;
+}
+
+QLabel *note(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent);
+    label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return label;
+}
+
+QPushButton *copyButton(QPlainTextEdit *box, const char *name, QWidget *parent)
+{
+    auto *button = new QPushButton(ClientSetupDialog::tr("Copy"), parent);
+    button->setObjectName(QLatin1String(name));
+    QObject::connect(button, &QPushButton::clicked, box,
+                     [box] { QApplication::clipboard()->setText(box->toPlainText()); });
+    return button;
+}
+
+} // namespace
+
+ClientSetupDialog::ClientSetupDialog(const QString &proxyAddress,
+                                     std::shared_ptr<const tls::CertificateAuthority> ca,
+                                     CommandRunner &runner, SystemProxy &systemProxy,
+                                     QWidget *parent)
+    : QDialog(parent), m_ca(std::move(ca)), m_runner(runner), m_systemProxy(systemProxy)
+{
+    setWindowTitle(tr("Set up a client"));
+    setObjectName(u"clientSetupDialog"_s);
+
+    // "127.0.0.1:8080", "[::1]:8080"; a wildcard address is reached on loopback.
+    const qsizetype colon = proxyAddress.lastIndexOf(u':');
+    m_host = proxyAddress.left(colon);
+    m_port = quint16(proxyAddress.mid(colon + 1).toUInt());
+    if (m_host == u"0.0.0.0")
+        m_host = u"127.0.0.1"_s;
+    else if (m_host == u"[::]")
+        m_host = u"[::1]"_s;
+    m_proxyUrl = u"http://"_s + m_host + u':' + QString::number(m_port);
+    if (m_ca) {
+        const QString directory = QString::fromStdString(m_ca->directory());
+        m_caFile = directory + u"/ca.pem"_s;
+        m_bundleFile = directory + u"/ca-bundle.pem"_s;
+        writeBundle();
+    }
+    m_variables = TerminalSetup::variables(m_proxyUrl, m_caFile, m_bundleFile);
+
+    auto *tabs = new QTabWidget(this);
+    tabs->setObjectName(u"setupTabs"_s);
+    tabs->addTab(terminalPage(), tr("&Terminal"));
+    tabs->addTab(systemProxyPage(), tr("S&ystem proxy"));
+    if (m_ca)
+        tabs->addTab(systemCaPage(), tr("System &CA store"));
+
+    m_status = new QLabel(this);
+    m_status->setObjectName(u"setupStatus"_s);
+    m_status->setWordWrap(true);
+
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(tabs);
+    layout->addWidget(m_status);
+    layout->addWidget(buttons);
+    resize(860, 460);
+}
+
+ClientSetupDialog::~ClientSetupDialog() = default;
+
+QString ClientSetupDialog::terminalSnippet() const
+{
+    return TerminalSetup::snippet(m_variables);
+}
+
+QString ClientSetupDialog::statusText() const
+{
+    return m_status->text();
+}
+
+void ClientSetupDialog::setStatus(const QString &text, bool error)
+{
+    m_status->setText(text);
+    m_status->setStyleSheet(error ? u"color: #b00020;"_s : QString());
+}
+
+void ClientSetupDialog::writeBundle()
+{
+    // The system's roots and the CA: tools that read SSL_CERT_FILE and the like use that file
+    // instead of the system's, and must still trust the hosts that are passed through.
+    QFile system(u"/etc/ssl/certs/ca-certificates.crt"_s);
+    QByteArray roots;
+    if (system.open(QIODevice::ReadOnly))
+        roots = system.readAll();
+    const QByteArray bundle
+        = TerminalSetup::bundle(roots, QByteArray::fromStdString(m_ca->certificatePem()));
+    QFile current(m_bundleFile);
+    if (current.open(QIODevice::ReadOnly) && current.readAll() == bundle)
+        return;
+    QSaveFile out(m_bundleFile);
+    if (!out.open(QIODevice::WriteOnly) || out.write(bundle) != bundle.size() || !out.commit())
+        m_bundleFile.clear(); // the snippet then leaves those variables out
+}
+
+QWidget *ClientSetupDialog::terminalPage()
+{
+    auto *page = new QWidget;
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(
+        note(m_ca ? tr("Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node "
+                       "then go through the proxy and trust its CA. The bundle is the system's "
+                       "roots plus the CA, so hosts that are passed through still verify.")
+                  : tr("Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node "
+                       "then go through the proxy."),
+             page));
+    auto *box = codeBox(terminalSnippet(), "terminalSnippet", page);
+    layout->addWidget(box);
+    auto *row = new QHBoxLayout;
+    row->addWidget(copyButton(box, "copyTerminalSnippet", page));
+    auto *open = new QPushButton(tr("Open a &new terminal with these set"), page);
+    open->setObjectName(u"openTerminal"_s);
+    const auto terminals = TerminalSetup::terminals();
+    const bool any = std::any_of(terminals.cbegin(), terminals.cend(),
+                                 [this](const QString &t) { return !m_runner.find(t).isEmpty(); });
+    open->setEnabled(any);
+    if (!any)
+        open->setToolTip(tr("No terminal program was found (x-terminal-emulator, gnome-terminal, "
+                            "konsole, xterm…)."));
+    connect(open, &QPushButton::clicked, this, &ClientSetupDialog::openTerminal);
+    row->addWidget(open);
+    row->addStretch();
+    layout->addLayout(row);
+    layout->addStretch();
+    return page;
+}
+
+void ClientSetupDialog::openTerminal()
+{
+    const QString program = TerminalSetup::openTerminal(m_runner, m_variables,
+                                                        QProcessEnvironment::systemEnvironment());
+    if (program.isEmpty())
+        setStatus(tr("No terminal could be started."), true);
+    else
+        setStatus(tr("Started %1 with the proxy variables set.").arg(program), false);
+}
+
+QWidget *ClientSetupDialog::systemProxyPage()
+{
+    auto *page = new QWidget;
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(note(tr("Applications that follow the desktop's proxy setting (GNOME and "
+                              "KDE applications, Chromium) then go through Tunnelscope. The "
+                              "previous setting comes back when you turn it off or quit "
+                              "Tunnelscope."),
+                           page));
+    const QList<SystemProxy::Desktop> desktops = m_systemProxy.available();
+    if (desktops.contains(SystemProxy::Desktop::Gnome)) {
+        auto *box = new QCheckBox(tr("Use Tunnelscope as the &GNOME proxy (gsettings)"), page);
+        box->setObjectName(u"gnomeProxy"_s);
+        box->setChecked(m_systemProxy.isActive(SystemProxy::Desktop::Gnome));
+        connect(box, &QCheckBox::toggled, this,
+                [this](bool on) { setSystemProxy(SystemProxy::Desktop::Gnome, on); });
+        layout->addWidget(box);
+    }
+    if (desktops.contains(SystemProxy::Desktop::Kde)) {
+        auto *box = new QCheckBox(tr("Use Tunnelscope as the &KDE proxy (kioslaverc)"), page);
+        box->setObjectName(u"kdeProxy"_s);
+        box->setChecked(m_systemProxy.isActive(SystemProxy::Desktop::Kde));
+        connect(box, &QCheckBox::toggled, this,
+                [this](bool on) { setSystemProxy(SystemProxy::Desktop::Kde, on); });
+        layout->addWidget(box);
+    }
+    if (desktops.isEmpty())
+        layout->addWidget(note(tr("Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is "
+                                  "installed, so there is no desktop proxy setting to change."),
+                               page));
+    layout->addSpacing(12);
+    layout->addWidget(note(tr("Clients that take an automatic proxy configuration (PAC) URL "
+                              "can use this one; --pac-rules chooses which hosts it sends "
+                              "through Tunnelscope:"),
+                           page));
+    auto *pac = codeBox(m_proxyUrl + u"/proxy.pac"_s, "pacUrl", page);
+    auto *row = new QHBoxLayout;
+    row->addWidget(pac, 1);
+    row->addWidget(copyButton(pac, "copyPacUrl", page));
+    layout->addLayout(row);
+    layout->addStretch();
+    return page;
+}
+
+void ClientSetupDialog::setSystemProxy(SystemProxy::Desktop desktop, bool on)
+{
+    const Result<void> r
+        = on ? m_systemProxy.enable(desktop, m_host, m_port) : m_systemProxy.restore(desktop);
+    if (!r) {
+        setStatus(QString::fromStdString(r.error().message), true);
+        return;
+    }
+    setStatus(on ? tr("The system proxy is now %1.").arg(m_host + u':' + QString::number(m_port))
+                 : tr("The system proxy setting is back as it was."),
+              false);
+}
+
+QWidget *ClientSetupDialog::systemCaPage()
+{
+    auto *page = new QWidget;
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(note(tr("To make every program on this computer that uses the system's "
+                              "trust store (OpenSSL, GnuTLS, curl, wget, most command-line "
+                              "tools) trust the CA, run these in a terminal. They need root, "
+                              "and the whole system then trusts certificates Tunnelscope "
+                              "signs: do it only on a machine you debug with."),
+                           page));
+    auto *install = codeBox(SystemCaCommands::install(m_caFile), "caInstallCommands", page);
+    auto *row = new QHBoxLayout;
+    row->addWidget(install, 1);
+    row->addWidget(copyButton(install, "copyCaInstall", page));
+    layout->addLayout(row);
+    layout->addWidget(note(tr("To remove it again:"), page));
+    auto *remove = codeBox(SystemCaCommands::remove(), "caRemoveCommands", page);
+    auto *row2 = new QHBoxLayout;
+    row2->addWidget(remove, 1);
+    row2->addWidget(copyButton(remove, "copyCaRemove", page));
+    layout->addLayout(row2);
+    layout->addWidget(note(tr("Browsers keep their own store: Chromium and Firefox do not read "
+                              "this one. Help > Certificate authority and browser starts a "
+                              "Chromium that trusts the CA."),
+                           page));
+    layout->addStretch();
+    return page;
+}
+
+} // namespace ts::ui
