@@ -231,6 +231,9 @@ int main(int argc, char *argv[])
     controls.reserveIds = [&engine](std::uint64_t flow, std::uint64_t connection) {
         engine.reserveIds(flow, connection);
     };
+    controls.acceptPaused = [&engine] {
+        return engine.acceptPaused();
+    };
     controls.ca = engine.certificateAuthority();
     controls.config = std::make_shared<const ts::engine::EngineConfig>(engine.config());
     // What is in effect: with --listen HOST:0 that is the port the system chose.

@@ -1268,6 +1268,16 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
+        <location filename="../ui/main_window.cpp" line="412"/>
+        <source>Out of file descriptors: new connections wait</source>
+        <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="413"/>
+        <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
+        <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
+    </message>
+    <message>
         <location filename="../ui/main_window.cpp" line="788"/>
         <source>The session was not saved.
 

@@ -413,13 +413,20 @@ void MainWindow::createStatusBar()
     m_droppedLabel = label("droppedFramesLabel");
     m_droppedLabel->setToolTip(tr("Frames left out of connection logs that reached their "
                                   "capacity"));
+    m_descriptorsLabel = label("descriptorsLabel");
+    m_descriptorsLabel->setText(tr("Out of file descriptors: new connections wait"));
+    m_descriptorsLabel->setToolTip(tr("The proxy holds as many files and sockets as the system "
+                                      "allows it; new clients are accepted when some close"));
+    m_descriptorsLabel->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
     statusBar()->addWidget(m_listeningLabel, 1);
+    statusBar()->addPermanentWidget(m_descriptorsLabel);
     statusBar()->addPermanentWidget(m_pausedLabel);
     statusBar()->addPermanentWidget(m_flowCountLabel);
     statusBar()->addPermanentWidget(m_tunnelCountLabel);
     statusBar()->addPermanentWidget(m_memoryLabel);
     statusBar()->addPermanentWidget(m_droppedLabel);
     m_pausedLabel->hide();
+    m_descriptorsLabel->hide();
     updateFlowCount();
 
     m_usageTimer = new QTimer(this);
@@ -1015,6 +1022,7 @@ void MainWindow::updateResourceUsage()
         if (c.log)
             dropped += c.log->framesDropped();
     }
+    m_descriptorsLabel->setVisible(m_engine.acceptPaused && m_engine.acceptPaused());
     m_droppedLabel->setText(
         dropped == 1 ? tr("1 frame dropped")
                      : tr("%1 frames dropped").arg(QLocale().toString(qulonglong(dropped))));

@@ -1,6 +1,7 @@
 #include "core/engine/engine.h"
 
 #include "core/engine/client_driver.h"
+#include "core/engine/listener.h"
 #include "core/engine/server_pool.h"
 #include "core/engine/tcp_socket.h"
 #include "core/flow/flow_store.h"
@@ -13,26 +14,14 @@
 #include <QHostInfo>
 #include <QNetworkInterface>
 #include <QStandardPaths>
-#include <QTcpServer>
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
+
+#include <sys/resource.h>
 
 namespace ts::engine {
-
-// Accepts on the first worker's thread and hands each connection's descriptor to a worker.
-class Listener final : public QTcpServer
-{
-public:
-    Listener(Engine &engine, Engine::ListenerKind kind) : m_engine(engine), m_kind(kind) {}
-
-protected:
-    void incomingConnection(qintptr fd) override { m_engine.dispatch(fd, m_kind); }
-
-private:
-    Engine &m_engine;
-    Engine::ListenerKind m_kind;
-};
 
 // ------------------------------------------------------------------------------------ Worker
 
@@ -114,6 +103,7 @@ Result<void> Engine::start()
     // A write to a socket the peer has closed must be an EPIPE error, not a signal that kills
     // the process: splice() has no MSG_NOSIGNAL.
     ::signal(SIGPIPE, SIG_IGN);
+    raiseFileLimit();
     if (auto tls = setUpTls(); !tls)
         return tls;
 
@@ -185,25 +175,61 @@ Result<Listener *> Engine::listenOn(const QString &host, quint16 port, ListenerK
     else if (!address.setAddress(host))
         return Error{"listen.address",
                      "'" + host.toStdString() + "' is not an IP address to listen on"};
-    QString error;
+    std::string error;
     Listener *listener = nullptr;
     QMetaObject::invokeMethod(
         m_workers.front(),
         [&] {
-            auto *l = new Listener(*this, kind);
-            if (!l->listen(address, port)) {
-                error = l->errorString();
+            auto *l = new Listener;
+            if (auto listening = l->listen(address, port); !listening) {
+                error = listening.error().message;
                 delete l;
                 return;
             }
+            l->onAccepted = [this, kind](qintptr fd) {
+                dispatch(fd, kind);
+            };
+            l->onPausedChanged = [this](bool paused) {
+                noteAcceptPaused(paused);
+            };
             listener = l;
         },
         Qt::BlockingQueuedConnection);
     if (!listener)
         return Error{"listen.failed", "cannot listen on " + host.toStdString() + ":"
-                                          + std::to_string(port) + ": "
-                                          + error.toLower().toStdString()};
+                                          + std::to_string(port) + ": " + error};
     return listener;
+}
+
+void Engine::raiseFileLimit()
+{
+    // Desktops start programs with a soft limit of 1024 and a hard one far above: a proxy with
+    // a few hundred tunnels needs more than the soft one, and may take what the hard one allows.
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+void Engine::noteAcceptPaused(bool paused)
+{
+    m_pausedListeners.fetch_add(paused ? 1 : -1, std::memory_order_relaxed);
+    if (!paused || m_acceptPauseLogged.exchange(true))
+        return;
+    // Once per run: the condition may come and go with every connection near the limit, and
+    // the window's status bar shows whether it holds now.
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    std::fprintf(stderr,
+                 "tunnelscope: out of file descriptors (limit %llu): new connections wait "
+                 "until some close\n",
+                 static_cast<unsigned long long>(limit.rlim_cur));
+}
+
+bool Engine::acceptPaused() const
+{
+    return m_pausedListeners.load(std::memory_order_relaxed) > 0;
 }
 
 QString Engine::caDirectory(const EngineConfig &config)

@@ -103,11 +103,16 @@ public:
     // Ids up to these are taken (a session opened into the store): new ones count on from here.
     void reserveIds(std::uint64_t flowId, std::uint64_t connectionId);
 
+    // True while a listener waits for file descriptors before accepting more clients. Any
+    // thread.
+    bool acceptPaused() const;
+    // Sets the soft RLIMIT_NOFILE to the hard one (start() does it).
+    static void raiseFileLimit();
+
     // What a listener's clients speak to the proxy.
     enum class ListenerKind { Http, Https, Socks };
 
 private:
-    friend class Listener;
     void dispatch(qintptr fd, ListenerKind kind);
     Result<void> setUpTls();
     Result<Listener *> listenOn(const QString &host, quint16 port, ListenerKind kind);
@@ -136,6 +141,10 @@ private:
         = std::make_shared<std::atomic<std::uint64_t>>(0);
     std::shared_ptr<std::atomic<std::uint64_t>> m_nextFlowId;
     std::size_t m_roundRobin = 0;
+    // Listeners waiting for descriptors (written on their thread); read by the window.
+    std::atomic<int> m_pausedListeners{0};
+    std::atomic<bool> m_acceptPauseLogged{false};
+    void noteAcceptPaused(bool paused);
 };
 
 } // namespace ts::engine

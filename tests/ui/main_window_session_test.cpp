@@ -6,6 +6,7 @@
 #include "ui/models/flow_table_model.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -19,6 +20,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QUrl>
 
 using namespace ts::flow;
@@ -163,6 +165,25 @@ private Q_SLOTS:
         // The status bar says the proxy keeps recording into the opened session.
         QVERIFY(
             window.findChild<QLabel *>(u"listeningLabel"_s)->text().contains(u"recorded.tss"_s));
+    }
+
+    void statusBarSaysWhenOutOfDescriptors()
+    {
+        FlowStore store;
+        bool paused = false;
+        EngineControls engine;
+        engine.acceptPaused = [&paused] {
+            return paused;
+        };
+        MainWindow window(store, {u"127.0.0.1:8080"_s}, engine);
+        window.show();
+        auto *label = window.findChild<QLabel *>(u"descriptorsLabel"_s);
+        QVERIFY(label);
+        QVERIFY(!label->isVisible());
+        paused = true;
+        QTRY_VERIFY_WITH_TIMEOUT(label->isVisible(), 10000); // polled with the memory figures
+        paused = false;
+        QTRY_VERIFY_WITH_TIMEOUT(!label->isVisible(), 10000);
     }
 
     void harExportImportRoundTrip()
