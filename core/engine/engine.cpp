@@ -35,28 +35,41 @@ Worker::~Worker() = default;
 void Worker::addOwnEndpoint(const QHostAddress &address, quint16 port)
 {
     m_endpoints.append({address, port});
-    m_localAddresses = QNetworkInterface::allAddresses();
 }
 
 bool Worker::isOwnEndpoint(const QHostAddress &address, quint16 port) const
 {
+    bool ownPort = false;
     for (const auto &[listen, listenPort] : m_endpoints) {
         if (port != listenPort)
             continue;
+        ownPort = true;
         if (address.isEqual(listen, QHostAddress::TolerantConversion))
             return true;
-        const bool everywhere = listen == QHostAddress::Any || listen == QHostAddress::AnyIPv4
-                                || listen == QHostAddress::AnyIPv6;
-        if (address.isLoopback() && (everywhere || listen.isLoopback()))
-            return true;
-        if (everywhere
-            && std::any_of(m_localAddresses.begin(), m_localAddresses.end(),
-                           [&](const QHostAddress &a) {
-                               return a.isEqual(address, QHostAddress::TolerantConversion);
-                           }))
-            return true;
     }
-    return false;
+    if (!ownPort)
+        return false;
+    // Every spelling of this machine reaches a listener on the port, or finds nothing there:
+    // loopback, the unspecified address (connect() to 0.0.0.0 or :: goes to this host), and
+    // each address of its interfaces. A service of someone else's on such an address and one
+    // of our ports is rare; a request that loops through the proxy without end is not.
+    if (address.isLoopback())
+        return true;
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4); // IPv4-mapped IPv6 too
+    if (isV4 ? v4 == 0 : address.isEqual(QHostAddress::AnyIPv6, QHostAddress::StrictConversion))
+        return true;
+    // Interfaces come and go (a VPN, DHCP): look again when the list is older than this.
+    constexpr MonoTime kAddressesTtl = 5 * kSecond;
+    const MonoTime now = monotonicNow();
+    if (m_localAddressesAt == 0 || now - m_localAddressesAt > kAddressesTtl) {
+        m_localAddresses = QNetworkInterface::allAddresses();
+        m_localAddressesAt = now;
+    }
+    return std::any_of(m_localAddresses.begin(), m_localAddresses.end(),
+                       [&](const QHostAddress &a) {
+                           return a.isEqual(address, QHostAddress::TolerantConversion);
+                       });
 }
 
 void Worker::shutDown()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/base/result.h"
+#include "core/base/time.h"
 #include "core/engine/engine_config.h"
 
 #include <QHostAddress>
@@ -61,7 +62,8 @@ private:
     flow::FlowStore &m_store;
     std::unique_ptr<ServerPool> m_pool;
     QList<QPair<QHostAddress, quint16>> m_endpoints;
-    QList<QHostAddress> m_localAddresses;
+    mutable QList<QHostAddress> m_localAddresses; // this machine's, read when needed
+    mutable MonoTime m_localAddressesAt = 0;
 };
 
 // The proxy engine: a listener and worker threads. The only part of Tunnelscope that owns
