@@ -208,7 +208,17 @@ struct H2Connection::Callbacks
             return 0; // PUSH_PROMISE: push is disabled; nghttp2 refuses them
         Outgoing &s = c.stream(frame->hd.stream_id);
         // RFC 9113 §6.5.2: name + value + 32 per field.
-        s.headerBytes += nameLength + valueLength + 32;
+        const std::size_t fieldBytes = nameLength + valueLength + 32;
+        const ProtocolLimits &l = c.m_limits;
+        if (c.m_decodedHeaders.add(c.m_now, l.floodWindow, l.maxDecodedHeaderBytesPerWindow,
+                                   fieldBytes)) {
+            c.fail("header list amplification: more than "
+                       + std::to_string(l.maxDecodedHeaderBytesPerWindow) + " decoded bytes in "
+                       + std::to_string(l.floodWindow / kSecond) + " s",
+                   NGHTTP2_ENHANCE_YOUR_CALM);
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+        }
+        s.headerBytes += fieldBytes;
         if (s.headerBytes > c.m_limits.maxHeaderListBytes) {
             c.transition(frame->hd.stream_id, "refused: header list over "
                                                   + std::to_string(c.m_limits.maxHeaderListBytes)

@@ -158,6 +158,7 @@ private:
     bool m_peerSettings = false;
     bool m_settingsAcked = false; // the peer acknowledged our SETTINGS
     RateCounter m_settings, m_pings, m_resets, m_empty, m_priority;
+    RateCounter m_decodedHeaders; // bytes, not frames
 };
 
 } // namespace ts::http2

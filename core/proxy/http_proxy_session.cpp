@@ -505,6 +505,8 @@ void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
         flow::Connection &r = h2->second.record;
         r.closedWall = wallNow();
         r.closeReason = h2->second.link->failed() ? h2->second.link->error() : "closed";
+        if (r.log)
+            r.log->closed();
         out.push_back(PublishConnection{r});
         m_serverH2.erase(h2);
     }

@@ -643,6 +643,38 @@ private Q_SLOTS:
         QVERIFY(heads[0].fields == small);
     }
 
+    void headerListAmplificationEndsTheConnection()
+    {
+        // A 4000-byte field indexed once and named again and again: few bytes on the wire,
+        // many decoded. Each request stays under the per-list bound; the connection does not.
+        ProtocolLimits limits;
+        limits.maxDecodedHeaderBytesPerWindow = 1 << 20;
+        Pair p(limits);
+        p.pump();
+        Fields amplified = request("GET", "/");
+        for (int i = 0; i < 15; ++i)
+            amplified.emplace_back("x-big", std::string(4000, 'a'));
+        int accepted = 0;
+        for (int i = 0; i < 40 && !p.server->failed(); ++i) {
+            auto id = p.client->submitRequest(amplified, true);
+            QVERIFY(id);
+            p.pump();
+            accepted = int(only<HeadersReceived>(p.serverEvents).size());
+        }
+        QVERIFY(p.server->failed());
+        // 1 MiB of decoded fields is 17 requests of 60 KB; not one more is decoded.
+        QCOMPARE(accepted, 17);
+        QCOMPARE(p.server->failure(),
+                 std::string("header list amplification: more than 1048576 decoded bytes in 10 s"));
+        const auto away = only<GoAwayReceived>(p.clientEvents);
+        QVERIFY(!away.empty());
+        QCOMPARE(away[0].code, kEnhanceYourCalm);
+        // The frame log kept a cut summary of each HEADERS frame, not its 60 KB of fields.
+        for (const flow::FrameRecord &f : p.serverLog->frames())
+            QVERIFY2(f.summary.size() < flow::ConnectionLog::kMaxSummaryBytes + 64,
+                     f.summary.c_str());
+    }
+
     void extendedConnectOnlyAfterThePeersSettings()
     {
         Pair p;
