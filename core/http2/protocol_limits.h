@@ -29,8 +29,10 @@ struct ProtocolLimits
     // of 135 KB on the wire decodes to 182 MB, which the proxy records: bound what it decodes.
     // 16 MiB per 10 s is 2,000 requests of 8 KiB of headers each, beyond any browser's.
     std::uint64_t maxDecodedHeaderBytesPerWindow = 16 << 20;
-    std::uint64_t maxBufferedPerStream
-        = 1 << 20; // bytes queued to send on one stream (back-pressure)
+    // Bytes queued to send on one stream before its server is paused (back-pressure). A
+    // stream stalled at a zero window holds this much (plus its recorded body, which the body
+    // budget governs); a quarter of a MiB keeps a fast stream's frames coming meanwhile.
+    std::uint64_t maxBufferedPerStream = 256 * 1024;
 };
 
 // Counts events in a fixed window of time; says when a bound is crossed.

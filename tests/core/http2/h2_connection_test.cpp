@@ -675,6 +675,41 @@ private Q_SLOTS:
                      f.summary.c_str());
     }
 
+    void stalledStreamHoldsWhatTheBoundSays()
+    {
+        // The client never gives window back: the server's stream output stops at the window
+        // and what is queued behind it is what the caller submitted, in chunks.
+        Pair p;
+        p.pump();
+        auto id = p.client->submitRequest(request(), true);
+        QVERIFY(id);
+        p.pump();
+        QVERIFY(p.server->submitResponse(*id, {{":status", "200"}}, false));
+        const std::string piece(64 * 1024 + 1, 'x'); // not a multiple of the chunk size
+        for (int i = 0; i < 40; ++i)
+            p.server->submitData(*id, piece);
+        p.pump();
+        // 1 MiB of stream window went out; the rest waits, counted exactly.
+        QCOMPARE(p.server->queued(*id), std::size_t(40 * piece.size() - (1 << 20)));
+        p.server->endStream(*id);
+        p.pump();
+        std::size_t received = 0;
+        for (const auto &d : only<DataReceived>(p.clientEvents)) {
+            received += d.data.size();
+            p.client->consume(d.stream, d.data.size());
+        }
+        p.clear();
+        for (int round = 0; round < 100 && p.server->queued(*id) > 0; ++round) {
+            p.pump();
+            for (const auto &d : only<DataReceived>(p.clientEvents)) {
+                received += d.data.size();
+                p.client->consume(d.stream, d.data.size());
+            }
+            p.clear();
+        }
+        QCOMPARE(received, 40 * piece.size()); // every byte, in order of submission
+    }
+
     void extendedConnectOnlyAfterThePeersSettings()
     {
         Pair p;
