@@ -690,6 +690,7 @@ void ClientDriver::finish()
     m_finished = true;
     m_timer.stop();
     m_servers.clear();
+    m_worker.connectionClosed();
     deleteLater();
 }
 

@@ -7,6 +7,7 @@
 #include <QHostAddress>
 #include <QObject>
 #include <QThread>
+#include <QTimer>
 
 #include <atomic>
 #include <functional>
@@ -53,6 +54,8 @@ public:
     void addOwnEndpoint(const QHostAddress &address, quint16 port);
 
     void accept(qintptr fd, const proxy::SessionContext &context);
+    // A client connection of this worker ended: what it held goes back to the system soon.
+    void connectionClosed();
     // Ends every connection of this worker; called on its thread before the thread stops.
     void shutDown();
 
@@ -62,6 +65,7 @@ private:
     flow::FlowStore &m_store;
     std::unique_ptr<ServerPool> m_pool;
     QList<QPair<QHostAddress, quint16>> m_endpoints;
+    QTimer *m_trimTimer = nullptr; // single shot: malloc_trim after connections closed
     mutable QList<QHostAddress> m_localAddresses; // this machine's, read when needed
     mutable MonoTime m_localAddressesAt = 0;
 };

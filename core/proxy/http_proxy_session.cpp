@@ -636,6 +636,9 @@ void HttpProxySession::pumpClient(MonoTime now, std::vector<Command> &out)
         m_input.erase(0, m_inputPos);
         m_inputPos = 0;
     }
+    // An idle keep-alive connection should not keep the room its last burst of input needed.
+    if (m_input.empty() && m_input.capacity() > 4096)
+        std::string().swap(m_input);
     updateClientPause(out);
 }
 
