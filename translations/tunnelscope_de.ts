@@ -1268,6 +1268,19 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
+        <location filename="../ui/main_window.cpp" line="800"/>
+        <source>The session could not be saved there.
+
+%1
+
+It was saved to %2 instead.</source>
+        <translation>Die Sitzung konnte dort nicht gespeichert werden.
+
+%1
+
+Sie wurde stattdessen in %2 gespeichert.</translation>
+    </message>
+    <message>
         <location filename="../ui/main_window.cpp" line="412"/>
         <source>Out of file descriptors: new connections wait</source>
         <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>

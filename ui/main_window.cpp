@@ -25,6 +25,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QCompleter>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -791,9 +792,23 @@ bool MainWindow::saveSessionTo(const QString &path)
     const auto saved = session::saveSession(path, m_store,
                                             m_composer ? m_composer->saveHistory() : QByteArray());
     if (!saved) {
+        // Often the last thing done before quitting: keep what was recorded somewhere, and
+        // say where, rather than leave the user with nothing but an error.
+        const QString why = QString::fromStdString(saved.error().message);
+        const QString fallback = flow::fallbackPath(kSessionSuffix);
+        if (!fallback.isEmpty()
+            && session::saveSession(fallback, m_store,
+                                    m_composer ? m_composer->saveHistory() : QByteArray())) {
+            QMessageBox::warning(this, tr("Save Session"),
+                                 tr("The session could not be saved there.\n\n%1\n\n"
+                                    "It was saved to %2 instead.")
+                                     .arg(why, QDir::toNativeSeparators(fallback)));
+            return false;
+        }
+        if (!fallback.isEmpty())
+            QFile::remove(fallback);
         QMessageBox::critical(this, tr("Save Session"),
-                              tr("The session was not saved.\n\n%1")
-                                  .arg(QString::fromStdString(saved.error().message)));
+                              tr("The session was not saved.\n\n%1").arg(why));
         return false;
     }
     m_sessionPath = path;
