@@ -5,6 +5,7 @@
 #include "core/flow/har.h"
 
 #include <QCoreApplication>
+#include <QFile>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -115,6 +116,17 @@ int runHeadless(const Options &options, engine::Engine &engine, flow::FlowStore 
         if (!written) {
             std::fprintf(stderr, "tunnelscope: cannot write the HAR file: %s\n",
                          written.error().message.c_str());
+            // The path was fine at start; the capture must not be lost now that it is not.
+            const QString fallback = flow::fallbackPath(QStringLiteral(".har"));
+            if (fallback.isEmpty())
+                return 1;
+            if (const auto again = flow::writeHar(store, fallback); !again) {
+                QFile::remove(fallback);
+                std::fprintf(stderr, "tunnelscope: nor a temporary file: %s\n",
+                             again.error().message.c_str());
+                return 1;
+            }
+            std::fprintf(stderr, "tunnelscope: wrote %s instead\n", qPrintable(fallback));
             return 1;
         }
         std::fprintf(stderr, "tunnelscope: wrote %s\n", qPrintable(options.harPath));

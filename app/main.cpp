@@ -228,6 +228,9 @@ int main(int argc, char *argv[])
     controls.setFrameLogCapacity = [&engine](std::size_t frames) {
         engine.setFrameLogCapacity(frames);
     };
+    controls.acceptPaused = [&engine] {
+        return engine.acceptPaused();
+    };
     controls.ca = engine.certificateAuthority();
     controls.engine = &engine;
     controls.config = std::make_shared<const ts::engine::EngineConfig>(engine.config());

@@ -1,7 +1,7 @@
 #include "app/options.h"
 
 #include "app/cli_spec.h"
-
+#include "core/flow/har.h"
 #include "core/upstream/chain.h"
 
 #include <QCommandLineParser>
@@ -186,6 +186,9 @@ ParseOutcome parseOptions(const QStringList &arguments)
             return fail(QStringLiteral("--har goes with --headless (in the window, use File > "
                                        "Export)"));
         o.harPath = parser.value(har);
+        // Found out now, not after hours of capture that then have nowhere to go.
+        if (const auto writable = flow::checkWritable(o.harPath); !writable)
+            return fail(u"--har: "_s + QString::fromStdString(writable.error().message));
     }
 
     // Positive whole numbers, each with a bound and where it goes.

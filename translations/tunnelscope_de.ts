@@ -1409,7 +1409,30 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="822"/>
+        <location filename="../ui/main_window.cpp" line="800"/>
+        <source>The session could not be saved there.
+
+%1
+
+It was saved to %2 instead.</source>
+        <translation>Die Sitzung konnte dort nicht gespeichert werden.
+
+%1
+
+Sie wurde stattdessen in %2 gespeichert.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="412"/>
+        <source>Out of file descriptors: new connections wait</source>
+        <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="413"/>
+        <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
+        <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="788"/>
         <source>The session was not saved.
 
 %1</source>

@@ -26,6 +26,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QCompleter>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -447,13 +448,20 @@ void MainWindow::createStatusBar()
     m_droppedLabel = label("droppedFramesLabel");
     m_droppedLabel->setToolTip(tr("Frames left out of connection logs that reached their "
                                   "capacity"));
+    m_descriptorsLabel = label("descriptorsLabel");
+    m_descriptorsLabel->setText(tr("Out of file descriptors: new connections wait"));
+    m_descriptorsLabel->setToolTip(tr("The proxy holds as many files and sockets as the system "
+                                      "allows it; new clients are accepted when some close"));
+    m_descriptorsLabel->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
     statusBar()->addWidget(m_listeningLabel, 1);
+    statusBar()->addPermanentWidget(m_descriptorsLabel);
     statusBar()->addPermanentWidget(m_pausedLabel);
     statusBar()->addPermanentWidget(m_flowCountLabel);
     statusBar()->addPermanentWidget(m_tunnelCountLabel);
     statusBar()->addPermanentWidget(m_memoryLabel);
     statusBar()->addPermanentWidget(m_droppedLabel);
     m_pausedLabel->hide();
+    m_descriptorsLabel->hide();
     updateFlowCount();
 
     m_usageTimer = new QTimer(this);
@@ -817,9 +825,23 @@ bool MainWindow::saveSessionTo(const QString &path)
     const auto saved = session::saveSession(path, m_store,
                                             m_composer ? m_composer->saveHistory() : QByteArray());
     if (!saved) {
+        // Often the last thing done before quitting: keep what was recorded somewhere, and
+        // say where, rather than leave the user with nothing but an error.
+        const QString why = QString::fromStdString(saved.error().message);
+        const QString fallback = flow::fallbackPath(kSessionSuffix);
+        if (!fallback.isEmpty()
+            && session::saveSession(fallback, m_store,
+                                    m_composer ? m_composer->saveHistory() : QByteArray())) {
+            QMessageBox::warning(this, tr("Save Session"),
+                                 tr("The session could not be saved there.\n\n%1\n\n"
+                                    "It was saved to %2 instead.")
+                                     .arg(why, QDir::toNativeSeparators(fallback)));
+            return false;
+        }
+        if (!fallback.isEmpty())
+            QFile::remove(fallback);
         QMessageBox::critical(this, tr("Save Session"),
-                              tr("The session was not saved.\n\n%1")
-                                  .arg(QString::fromStdString(saved.error().message)));
+                              tr("The session was not saved.\n\n%1").arg(why));
         return false;
     }
     m_sessionPath = path;
@@ -1048,6 +1070,7 @@ void MainWindow::updateResourceUsage()
         if (c.log)
             dropped += c.log->framesDropped();
     }
+    m_descriptorsLabel->setVisible(m_engine.acceptPaused && m_engine.acceptPaused());
     m_droppedLabel->setText(
         dropped == 1 ? tr("1 frame dropped")
                      : tr("%1 frames dropped").arg(QLocale().toString(qulonglong(dropped))));

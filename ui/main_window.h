@@ -58,6 +58,9 @@ struct EngineControls
     // The settings in effect at start (saved ones, then the command line's), what
     // Preferences shows.
     Settings settings;
+    // True while the proxy cannot accept clients for want of file descriptors; polled with
+    // the memory figures and shown in the status bar. Null: never.
+    std::function<bool()> acceptPaused;
 };
 
 // The application window: the live flows table with its filter box, the selected flow's
@@ -161,6 +164,7 @@ private:
     QLabel *m_tunnelCountLabel = nullptr;
     QLabel *m_memoryLabel = nullptr;
     QLabel *m_droppedLabel = nullptr;
+    QLabel *m_descriptorsLabel = nullptr; // shown while out of file descriptors
     QLabel *m_pausedLabel = nullptr;
     QTimer *m_usageTimer = nullptr;
 

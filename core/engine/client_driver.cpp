@@ -695,6 +695,7 @@ void ClientDriver::finish()
     m_finished = true;
     m_timer.stop();
     m_servers.clear();
+    m_worker.connectionClosed();
     deleteLater();
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/engine/client_driver.h"
 #include "core/engine/composed_client.h"
+#include "core/engine/listener.h"
 #include "core/engine/server_pool.h"
 #include "core/engine/tcp_socket.h"
 #include "core/flow/flow_store.h"
@@ -15,30 +16,18 @@
 #include <QNetworkInterface>
 #include <QPointer>
 #include <QStandardPaths>
-#include <QTcpServer>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
+#include <malloc.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 namespace ts::engine {
-
-// Accepts on the first worker's thread and hands each connection's descriptor to a worker.
-class Listener final : public QTcpServer
-{
-public:
-    Listener(Engine &engine, Engine::ListenerKind kind) : m_engine(engine), m_kind(kind) {}
-
-protected:
-    void incomingConnection(qintptr fd) override { m_engine.dispatch(fd, m_kind); }
-
-private:
-    Engine &m_engine;
-    Engine::ListenerKind m_kind;
-};
 
 // ------------------------------------------------------------------------------------ Worker
 
@@ -52,28 +41,57 @@ Worker::~Worker() = default;
 void Worker::addOwnEndpoint(const QHostAddress &address, quint16 port)
 {
     m_endpoints.append({address, port});
-    m_localAddresses = QNetworkInterface::allAddresses();
 }
 
 bool Worker::isOwnEndpoint(const QHostAddress &address, quint16 port) const
 {
+    bool ownPort = false;
     for (const auto &[listen, listenPort] : m_endpoints) {
         if (port != listenPort)
             continue;
+        ownPort = true;
         if (address.isEqual(listen, QHostAddress::TolerantConversion))
             return true;
-        const bool everywhere = listen == QHostAddress::Any || listen == QHostAddress::AnyIPv4
-                                || listen == QHostAddress::AnyIPv6;
-        if (address.isLoopback() && (everywhere || listen.isLoopback()))
-            return true;
-        if (everywhere
-            && std::any_of(m_localAddresses.begin(), m_localAddresses.end(),
-                           [&](const QHostAddress &a) {
-                               return a.isEqual(address, QHostAddress::TolerantConversion);
-                           }))
-            return true;
     }
-    return false;
+    if (!ownPort)
+        return false;
+    // Every spelling of this machine reaches a listener on the port, or finds nothing there:
+    // loopback, the unspecified address (connect() to 0.0.0.0 or :: goes to this host), and
+    // each address of its interfaces. A service of someone else's on such an address and one
+    // of our ports is rare; a request that loops through the proxy without end is not.
+    if (address.isLoopback())
+        return true;
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4); // IPv4-mapped IPv6 too
+    if (isV4 ? v4 == 0 : address.isEqual(QHostAddress::AnyIPv6, QHostAddress::StrictConversion))
+        return true;
+    // Interfaces come and go (a VPN, DHCP): look again when the list is older than this.
+    constexpr MonoTime kAddressesTtl = 5 * kSecond;
+    const MonoTime now = monotonicNow();
+    if (m_localAddressesAt == 0 || now - m_localAddressesAt > kAddressesTtl) {
+        m_localAddresses = QNetworkInterface::allAddresses();
+        m_localAddressesAt = now;
+    }
+    return std::any_of(m_localAddresses.begin(), m_localAddresses.end(),
+                       [&](const QHostAddress &a) {
+                           return a.isEqual(address, QHostAddress::TolerantConversion);
+                       });
+}
+
+void Worker::connectionClosed()
+{
+    // glibc keeps freed memory in each thread's arena: after a burst of connections (an HPACK
+    // amplification, 20 stalled streams of 1 MiB each) the process stayed hundreds of MB large
+    // long after they closed. Give the free pages back, at most every two seconds per worker
+    // (a trim walks the arena), and only after something closed.
+    if (!m_trimTimer) {
+        m_trimTimer = new QTimer(this);
+        m_trimTimer->setSingleShot(true);
+        m_trimTimer->setInterval(2000);
+        connect(m_trimTimer, &QTimer::timeout, this, [] { ::malloc_trim(0); });
+    }
+    if (!m_trimTimer->isActive())
+        m_trimTimer->start();
 }
 
 void Worker::shutDown()
@@ -142,6 +160,7 @@ Result<void> Engine::start()
     // A write to a socket the peer has closed must be an EPIPE error, not a signal that kills
     // the process: splice() has no MSG_NOSIGNAL.
     ::signal(SIGPIPE, SIG_IGN);
+    raiseFileLimit();
     if (auto tls = setUpTls(); !tls)
         return tls;
 
@@ -213,25 +232,61 @@ Result<Listener *> Engine::listenOn(const QString &host, quint16 port, ListenerK
     else if (!address.setAddress(host))
         return Error{"listen.address",
                      "'" + host.toStdString() + "' is not an IP address to listen on"};
-    QString error;
+    std::string error;
     Listener *listener = nullptr;
     QMetaObject::invokeMethod(
         m_workers.front(),
         [&] {
-            auto *l = new Listener(*this, kind);
-            if (!l->listen(address, port)) {
-                error = l->errorString();
+            auto *l = new Listener;
+            if (auto listening = l->listen(address, port); !listening) {
+                error = listening.error().message;
                 delete l;
                 return;
             }
+            l->onAccepted = [this, kind](qintptr fd) {
+                dispatch(fd, kind);
+            };
+            l->onPausedChanged = [this](bool paused) {
+                noteAcceptPaused(paused);
+            };
             listener = l;
         },
         Qt::BlockingQueuedConnection);
     if (!listener)
         return Error{"listen.failed", "cannot listen on " + host.toStdString() + ":"
-                                          + std::to_string(port) + ": "
-                                          + error.toLower().toStdString()};
+                                          + std::to_string(port) + ": " + error};
     return listener;
+}
+
+void Engine::raiseFileLimit()
+{
+    // Desktops start programs with a soft limit of 1024 and a hard one far above: a proxy with
+    // a few hundred tunnels needs more than the soft one, and may take what the hard one allows.
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+void Engine::noteAcceptPaused(bool paused)
+{
+    m_pausedListeners.fetch_add(paused ? 1 : -1, std::memory_order_relaxed);
+    if (!paused || m_acceptPauseLogged.exchange(true))
+        return;
+    // Once per run: the condition may come and go with every connection near the limit, and
+    // the window's status bar shows whether it holds now.
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    std::fprintf(stderr,
+                 "tunnelscope: out of file descriptors (limit %llu): new connections wait "
+                 "until some close\n",
+                 static_cast<unsigned long long>(limit.rlim_cur));
+}
+
+bool Engine::acceptPaused() const
+{
+    return m_pausedListeners.load(std::memory_order_relaxed) > 0;
 }
 
 QString Engine::caDirectory(const EngineConfig &config)

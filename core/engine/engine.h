@@ -1,12 +1,14 @@
 #pragma once
 
 #include "core/base/result.h"
+#include "core/base/time.h"
 #include "core/engine/composed.h"
 #include "core/engine/engine_config.h"
 
 #include <QHostAddress>
 #include <QObject>
 #include <QThread>
+#include <QTimer>
 
 #include <atomic>
 #include <functional>
@@ -60,6 +62,8 @@ public:
     void compose(ComposedRequest request, const proxy::SessionContext &context,
                  std::shared_ptr<const upstream::ChainRules> upstream, int timeoutMs,
                  std::function<void(const ComposedResponse &)> done);
+    // A client connection of this worker ended: what it held goes back to the system soon.
+    void connectionClosed();
     // Ends every connection of this worker; called on its thread before the thread stops.
     void shutDown();
 
@@ -69,7 +73,9 @@ private:
     flow::FlowStore &m_store;
     std::unique_ptr<ServerPool> m_pool;
     QList<QPair<QHostAddress, quint16>> m_endpoints;
-    QList<QHostAddress> m_localAddresses;
+    QTimer *m_trimTimer = nullptr; // single shot: malloc_trim after connections closed
+    mutable QList<QHostAddress> m_localAddresses; // this machine's, read when needed
+    mutable MonoTime m_localAddressesAt = 0;
 };
 
 // The proxy engine: a listener and worker threads. The only part of Tunnelscope that owns
@@ -116,11 +122,16 @@ public:
     void send(ComposedRequest request, const ComposeOptions &options, QObject *receiver,
               std::function<void(const ComposedResponse &)> done);
 
+    // True while a listener waits for file descriptors before accepting more clients. Any
+    // thread.
+    bool acceptPaused() const;
+    // Sets the soft RLIMIT_NOFILE to the hard one (start() does it).
+    static void raiseFileLimit();
+
     // What a listener's clients speak to the proxy.
     enum class ListenerKind { Http, Https, Socks };
 
 private:
-    friend class Listener;
     void dispatch(qintptr fd, ListenerKind kind);
     proxy::SessionContext sessionContext(ListenerKind kind) const;
     Result<void> setUpTls();
@@ -148,6 +159,10 @@ private:
     Worker::UpstreamRules m_upstream;
     std::shared_ptr<const proxy::PacRules> m_pac; // fixed for the engine's life
     std::size_t m_roundRobin = 0;
+    // Listeners waiting for descriptors (written on their thread); read by the window.
+    std::atomic<int> m_pausedListeners{0};
+    std::atomic<bool> m_acceptPauseLogged{false};
+    void noteAcceptPaused(bool paused);
 };
 
 } // namespace ts::engine

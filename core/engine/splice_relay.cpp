@@ -1,8 +1,10 @@
 #include "core/engine/splice_relay.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace ts::engine {
@@ -35,11 +37,26 @@ SpliceRelay::~SpliceRelay()
                 ::close(fd);
 }
 
+int SpliceRelay::pipeCeiling()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return 1 << 20;
+    return int(std::min<rlim_t>(limit.rlim_cur, 1 << 22) / 8);
+}
+
 bool SpliceRelay::start()
 {
     for (Direction *d : {&m_up, &m_down})
         if (::pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-            return false;
+            return closePipes();
+    // Pipes cost four descriptors a tunnel on top of its two sockets: at a limit of 1024 that
+    // ends at 170 tunnels. The kernel hands out the lowest free descriptor, so a pipe end this
+    // high means an eighth of the limit is in use: from there on tunnels copy through user
+    // space (two descriptors each), and the proxy degrades instead of running out: about 440
+    // tunnels at 1024.
+    if (std::max(m_up.pipe[1], m_down.pipe[1]) >= pipeCeiling())
+        return closePipes();
     m_started = true;
     TcpSocket &client = *m_up.source;
     TcpSocket &server = *m_up.sink;
@@ -50,6 +67,17 @@ bool SpliceRelay::start()
     pump(m_up); // bytes may be waiting already
     pump(m_down);
     return true;
+}
+
+bool SpliceRelay::closePipes()
+{
+    for (Direction *d : {&m_up, &m_down})
+        for (int &fd : d->pipe) {
+            if (fd >= 0)
+                ::close(fd);
+            fd = -1;
+        }
+    return false;
 }
 
 void SpliceRelay::pump(Direction &d)

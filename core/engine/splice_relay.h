@@ -20,7 +20,11 @@ public:
     SpliceRelay(const SpliceRelay &) = delete;
     SpliceRelay &operator=(const SpliceRelay &) = delete;
 
-    bool start(); // false when pipes cannot be made; nothing has changed then
+    // False when pipes cannot be made, or only above pipeCeiling(); nothing has changed then
+    // (the caller copies instead).
+    bool start();
+    // Pipe descriptors at or above this number are not used: an eighth of the soft limit.
+    static int pipeCeiling();
 
     std::uint64_t clientToServer() const { return m_up.moved; }
     std::uint64_t serverToClient() const { return m_down.moved; }
@@ -41,6 +45,7 @@ private:
         bool finished = false; // EOF passed on
     };
     void pump(Direction &d);
+    bool closePipes(); // always false
 
     Direction m_up;   // client -> server
     Direction m_down; // server -> client

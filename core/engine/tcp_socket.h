@@ -94,7 +94,6 @@ private:
     std::deque<std::string> m_queue;
     std::size_t m_queueOffset = 0; // bytes of m_queue.front() already written
     std::size_t m_pending = 0;
-    std::string m_readBuffer;
     std::function<void()> m_externalReadable;
     std::function<void()> m_externalWritable;
 };

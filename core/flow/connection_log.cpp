@@ -11,6 +11,15 @@ ConnectionLog::ConnectionLog(std::size_t frameCapacity, std::size_t streamCapaci
 
 void ConnectionLog::addFrame(FrameRecord frame)
 {
+    if (frame.summary.size() > kMaxSummaryBytes) {
+        std::size_t cut = kMaxSummaryBytes;
+        // Not inside a UTF-8 sequence: back up over continuation bytes.
+        while (cut > 0 && (static_cast<unsigned char>(frame.summary[cut]) & 0xC0) == 0x80)
+            --cut;
+        const std::size_t left = frame.summary.size() - cut;
+        frame.summary.resize(cut);
+        frame.summary += "\u2026 (" + std::to_string(left) + " more bytes)";
+    }
     std::lock_guard lock(m_mutex);
     ++m_framesSeen;
     ++m_version;
@@ -19,6 +28,18 @@ void ConnectionLog::addFrame(FrameRecord frame)
         ++m_framesDropped;
     }
     m_frames.push_back(std::move(frame));
+}
+
+void ConnectionLog::closed()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_frames.size() <= kClosedFrameCapacity)
+        return;
+    const std::size_t drop = m_frames.size() - kClosedFrameCapacity;
+    m_frames.erase(m_frames.begin(), m_frames.begin() + std::ptrdiff_t(drop));
+    m_frames.shrink_to_fit();
+    m_framesDropped += drop;
+    ++m_version;
 }
 
 void ConnectionLog::addDropped(std::uint64_t count)

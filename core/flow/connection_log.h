@@ -53,7 +53,17 @@ class ConnectionLog
 public:
     explicit ConnectionLog(std::size_t frameCapacity = 10000, std::size_t streamCapacity = 10000);
 
+    // A summary longer than kMaxSummaryBytes is cut there (and says how much is left out): a
+    // HEADERS frame of 64 KiB of fields would otherwise keep 64 KiB of text per frame.
+    static constexpr std::size_t kMaxSummaryBytes = 1024;
+    // What a connection's log keeps once the connection has closed: enough to see how it
+    // went and how it ended, while ten thousand closed connections stay within memory.
+    static constexpr std::size_t kClosedFrameCapacity = 1000;
+
     void addFrame(FrameRecord frame);
+    // The connection closed: keep the newest kClosedFrameCapacity frames, count the others
+    // as dropped, and take no more room than they need.
+    void closed();
     // Counts frames dropped before the kept ones: a log read back from a session file.
     void addDropped(std::uint64_t count);
     // The stream's record, created when new; `change` runs under the lock.

@@ -3,7 +3,10 @@
 #include "core/flow/flow_store.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
 #include <QSaveFile>
+#include <QTemporaryFile>
 #include <QUrl>
 
 #include <algorithm>
@@ -850,6 +853,38 @@ Error writeError(const QString &path, const QString &why)
 }
 
 } // namespace
+
+Result<void> checkWritable(const QString &path)
+{
+    const QFileInfo info(path);
+    const auto refuse = [&path](const QString &why) {
+        return Error{"file.unwritable", (u"cannot write %1: %2"_s.arg(path, why)).toStdString()};
+    };
+    if (info.isDir())
+        return refuse(u"it is a directory"_s);
+    const QFileInfo dir(info.absolutePath());
+    if (!dir.exists())
+        return refuse(u"the directory %1 does not exist"_s.arg(dir.filePath()));
+    if (!dir.isDir())
+        return refuse(u"%1 is not a directory"_s.arg(dir.filePath()));
+    if (info.exists() && !info.isWritable())
+        return refuse(u"the file is read-only"_s);
+    // Permissions alone do not tell (root, ACLs, a read-only mount): make a file there.
+    QTemporaryFile probe(dir.filePath() + u"/.tunnelscope-probe-XXXXXX"_s);
+    if (!probe.open())
+        return refuse(u"the directory %1 does not take new files (%2)"_s.arg(dir.filePath(),
+                                                                             probe.errorString()));
+    return {};
+}
+
+QString fallbackPath(const QString &suffix)
+{
+    QTemporaryFile file(QDir::tempPath() + u"/tunnelscope-XXXXXX"_s + suffix);
+    file.setAutoRemove(false);
+    if (!file.open())
+        return {};
+    return file.fileName();
+}
 
 Result<void> writeHar(const FlowStore &store, const QString &path, const QString &creatorVersion)
 {

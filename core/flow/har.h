@@ -24,4 +24,12 @@ class FlowStore;
 Result<void> writeHar(const FlowStore &store, const QString &path,
                       const QString &creatorVersion = {});
 
+// Whether a file can be written at `path` the way writeHar() and session saves write (a new
+// file in its directory, renamed over it): the one-line reason when not. Checked before hours
+// of capture are meant to end up there.
+Result<void> checkWritable(const QString &path);
+// A new, empty file in the system's temporary directory ("tunnelscope-XXXXXX" + suffix), kept:
+// where a capture goes when its own path fails at the end. Empty when even that fails.
+QString fallbackPath(const QString &suffix);
+
 } // namespace ts::flow

@@ -6,6 +6,7 @@
 #include "core/http2/protocol_limits.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -124,9 +125,10 @@ public:
 private:
     struct Outgoing
     {
-        std::string buffer; // submitted, not yet framed
-        std::size_t offset = 0;
-        bool ended = false; // no more data will be submitted
+        std::deque<std::string> chunks; // submitted, not yet framed, in order
+        std::size_t offset = 0;         // into chunks.front()
+        std::size_t queued = 0;         // bytes in chunks, less offset
+        bool ended = false;             // no more data will be submitted
         bool deferred = false;
         bool wasFull = false; // queued() was over the limit: report SendWindowOpened
         Fields trailers;
@@ -159,6 +161,7 @@ private:
     bool m_peerSettings = false;
     bool m_settingsAcked = false; // the peer acknowledged our SETTINGS
     RateCounter m_settings, m_pings, m_resets, m_empty, m_priority;
+    RateCounter m_decodedHeaders; // bytes, not frames
 };
 
 } // namespace ts::http2

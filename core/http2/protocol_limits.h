@@ -24,28 +24,37 @@ struct ProtocolLimits
         = 200;                                 // DATA without payload and END_STREAM, empty HEADERS
     std::uint32_t maxPriorityPerWindow = 1000; // PRIORITY / PRIORITY_UPDATE received
     std::uint32_t maxContinuations = 8;        // CONTINUATION frames after one HEADERS
-    std::uint64_t maxBufferedPerStream
-        = 1 << 20; // bytes queued to send on one stream (back-pressure)
+    // Decoded header bytes (name + value + 32 per field) received per floodWindow. HPACK lets
+    // a peer define a 4 KiB field once and name it with one byte ever after, so a connection
+    // of 135 KB on the wire decodes to 182 MB, which the proxy records: bound what it decodes.
+    // 16 MiB per 10 s is 2,000 requests of 8 KiB of headers each, beyond any browser's.
+    std::uint64_t maxDecodedHeaderBytesPerWindow = 16 << 20;
+    // Bytes queued to send on one stream before its server is paused (back-pressure). A
+    // stream stalled at a zero window holds this much (plus its recorded body, which the body
+    // budget governs); a quarter of a MiB keeps a fast stream's frames coming meanwhile.
+    std::uint64_t maxBufferedPerStream = 256 * 1024;
 };
 
 // Counts events in a fixed window of time; says when a bound is crossed.
 class RateCounter
 {
 public:
-    // True when this event crosses `limit` within `window`.
-    bool add(MonoTime now, MonoTime window, std::uint32_t limit)
+    // True when this event (of `amount` units: one frame, or a number of bytes) crosses
+    // `limit` within `window`.
+    bool add(MonoTime now, MonoTime window, std::uint64_t limit, std::uint64_t amount = 1)
     {
         if (now - m_windowStart >= window) {
             m_windowStart = now;
             m_count = 0;
         }
-        return ++m_count > limit;
+        m_count += amount;
+        return m_count > limit;
     }
-    std::uint32_t count() const { return m_count; }
+    std::uint64_t count() const { return m_count; }
 
 private:
     MonoTime m_windowStart = 0;
-    std::uint32_t m_count = 0;
+    std::uint64_t m_count = 0;
 };
 
 } // namespace ts::http2

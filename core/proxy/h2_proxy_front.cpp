@@ -118,6 +118,8 @@ void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
     if (m_ownRecord) {
         m_connection.closedWall = wallNow();
         m_connection.closeReason = m_finishReason;
+        if (m_connection.log)
+            m_connection.log->closed();
         out.push_back(PublishConnection{m_connection});
     }
 }

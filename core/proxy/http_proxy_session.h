@@ -243,6 +243,9 @@ private:
     ServerId m_nextServerId = 0;
     bool m_clientPaused = false;
     bool m_exchangeDirty = false; // the exchange's flow changed since it was last published
+    // Where this event's commands start in the caller's vector: sends are joined only among
+    // them (trackServerCommands counts from there).
+    std::size_t m_eventCommands = 0;
     bool m_clientEof = false;
     MonoTime m_lastClientActivity = 0;
     MonoTime m_headStartedAt = -1; // first byte of a request head not yet complete

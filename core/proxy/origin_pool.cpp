@@ -323,6 +323,8 @@ void OriginPool::drop(Conn &c, const std::string &reason, std::vector<Command> &
     if (c.record.id) {
         c.record.closedWall = wallNow();
         c.record.closeReason = reason;
+        if (c.record.log)
+            c.record.log->closed();
         publish(c, out);
     }
     out.push_back(CloseServer{c.id});

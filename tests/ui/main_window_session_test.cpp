@@ -7,6 +7,7 @@
 #include "ui/models/flow_table_model.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -20,6 +21,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QUrl>
 
 using namespace ts::flow;
@@ -161,6 +163,50 @@ private Q_SLOTS:
         // The status bar says the proxy keeps recording into the opened session.
         QVERIFY(
             window.findChild<QLabel *>(u"listeningLabel"_s)->text().contains(u"recorded.tss"_s));
+    }
+
+    void unwritableSessionPathSavesToATemporaryFile()
+    {
+        FlowStore store;
+        publishExchanges(store, 1, 3);
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        // The warning is modal: read and close it from the event loop it runs.
+        QString text;
+        QTimer::singleShot(0, &window, [&text] {
+            if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+                text = box->text();
+                box->accept();
+            }
+        });
+        QVERIFY(!window.saveSessionTo(u"/nonexistent-dir-for-tunnelscope/s.tss"_s));
+        QVERIFY2(text.contains(u"saved to "_s), qPrintable(text));
+        const QString fallback = text.section(u"saved to "_s, 1).section(u" instead"_s, 0, 0);
+        QVERIFY2(QFile::exists(fallback), qPrintable(fallback));
+        FlowStore reopened;
+        MainWindow other(reopened, {u"127.0.0.1:8080"_s});
+        QVERIFY(other.openFile(fallback));
+        QCOMPARE(reopened.size(), std::size_t(3));
+        QFile::remove(fallback);
+        QVERIFY(window.sessionPath().isEmpty()); // the path asked for is not taken as saved
+    }
+
+    void statusBarSaysWhenOutOfDescriptors()
+    {
+        FlowStore store;
+        bool paused = false;
+        EngineControls engine;
+        engine.acceptPaused = [&paused] {
+            return paused;
+        };
+        MainWindow window(store, {u"127.0.0.1:8080"_s}, engine);
+        window.show();
+        auto *label = window.findChild<QLabel *>(u"descriptorsLabel"_s);
+        QVERIFY(label);
+        QVERIFY(!label->isVisible());
+        paused = true;
+        QTRY_VERIFY_WITH_TIMEOUT(label->isVisible(), 10000); // polled with the memory figures
+        paused = false;
+        QTRY_VERIFY_WITH_TIMEOUT(!label->isVisible(), 10000);
     }
 
     void harExportImportRoundTrip()

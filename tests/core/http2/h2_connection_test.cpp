@@ -643,6 +643,73 @@ private Q_SLOTS:
         QVERIFY(heads[0].fields == small);
     }
 
+    void headerListAmplificationEndsTheConnection()
+    {
+        // A 4000-byte field indexed once and named again and again: few bytes on the wire,
+        // many decoded. Each request stays under the per-list bound; the connection does not.
+        ProtocolLimits limits;
+        limits.maxDecodedHeaderBytesPerWindow = 1 << 20;
+        Pair p(limits);
+        p.pump();
+        Fields amplified = request("GET", "/");
+        for (int i = 0; i < 15; ++i)
+            amplified.emplace_back("x-big", std::string(4000, 'a'));
+        int accepted = 0;
+        for (int i = 0; i < 40 && !p.server->failed(); ++i) {
+            auto id = p.client->submitRequest(amplified, true);
+            QVERIFY(id);
+            p.pump();
+            accepted = int(only<HeadersReceived>(p.serverEvents).size());
+        }
+        QVERIFY(p.server->failed());
+        // 1 MiB of decoded fields is 17 requests of 60 KB; not one more is decoded.
+        QCOMPARE(accepted, 17);
+        QCOMPARE(p.server->failure(),
+                 std::string("header list amplification: more than 1048576 decoded bytes in 10 s"));
+        const auto away = only<GoAwayReceived>(p.clientEvents);
+        QVERIFY(!away.empty());
+        QCOMPARE(away[0].code, kEnhanceYourCalm);
+        // The frame log kept a cut summary of each HEADERS frame, not its 60 KB of fields.
+        for (const flow::FrameRecord &f : p.serverLog->frames())
+            QVERIFY2(f.summary.size() < flow::ConnectionLog::kMaxSummaryBytes + 64,
+                     f.summary.c_str());
+    }
+
+    void stalledStreamHoldsWhatTheBoundSays()
+    {
+        // The client never gives window back: the server's stream output stops at the window
+        // and what is queued behind it is what the caller submitted, in chunks.
+        Pair p;
+        p.pump();
+        auto id = p.client->submitRequest(request(), true);
+        QVERIFY(id);
+        p.pump();
+        QVERIFY(p.server->submitResponse(*id, {{":status", "200"}}, false));
+        const std::string piece(64 * 1024 + 1, 'x'); // not a multiple of the chunk size
+        for (int i = 0; i < 40; ++i)
+            p.server->submitData(*id, piece);
+        p.pump();
+        // 1 MiB of stream window went out; the rest waits, counted exactly.
+        QCOMPARE(p.server->queued(*id), std::size_t(40 * piece.size() - (1 << 20)));
+        p.server->endStream(*id);
+        p.pump();
+        std::size_t received = 0;
+        for (const auto &d : only<DataReceived>(p.clientEvents)) {
+            received += d.data.size();
+            p.client->consume(d.stream, d.data.size());
+        }
+        p.clear();
+        for (int round = 0; round < 100 && p.server->queued(*id) > 0; ++round) {
+            p.pump();
+            for (const auto &d : only<DataReceived>(p.clientEvents)) {
+                received += d.data.size();
+                p.client->consume(d.stream, d.data.size());
+            }
+            p.clear();
+        }
+        QCOMPARE(received, 40 * piece.size()); // every byte, in order of submission
+    }
+
     void extendedConnectOnlyAfterThePeersSettings()
     {
         Pair p;
