@@ -43,7 +43,6 @@ SessionContext context()
     c.clientAddress = "127.0.0.1:5000";
     c.listenAddress = "127.0.0.1:8080";
     c.bodies = std::make_shared<flow::BodyBudget>();
-    c.nextFlowId = std::make_shared<std::atomic<flow::FlowId>>(0);
     return c;
 }
 
