@@ -338,6 +338,8 @@ class WebSocketToH2OriginWithoutRfc8441(H2OriginCase):
         self.assertEqual(c.body(3), b"ok\n")
         # The proxy decided by itself (the origin refuses a :protocol stream with RST_STREAM
         # PROTOCOL_ERROR, which would have made a 502 naming it): the origin saw only /after.
+        # (Its line about the stream is read by another thread: wait for it.)
+        self.origin.wait(lambda o: "stream" in o)
         streams = self.origin.streams()
         self.assertEqual([s[":path"] for s in streams], ["/after"], streams)
 
