@@ -234,7 +234,7 @@ def shoot(screen, main_window, out):
     screen.click(150, 442)
     screen.capture(path("tunnels"), crop=panes)
 
-    for keys, title, name in ((("alt+e", "p"), "Settings", "settings"),
+    for keys, title, name in ((("alt+e", "p"), "Preferences", "settings"),
                               (("alt+h", "c"), "Certificate authority", "ca-dialog")):
         screen.xdo("windowfocus", main_window)
         screen.keys(*keys)
