@@ -13,6 +13,7 @@
 class QAction;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QTableView;
 class QTimer;
 class QToolButton;
@@ -27,6 +28,7 @@ class CertificateAuthority;
 namespace ts::ui {
 
 class ComposerPane;
+class ElidedLabel;
 class FlowDetailPane;
 class FlowTableModel;
 
@@ -92,12 +94,15 @@ public:
     void selectFlow(std::uint64_t id);
     // The selected flow as a curl command line, on the clipboard.
     void copySelectedAsCurl();
+    // The selected flow's URL, on the clipboard (Ctrl+C in the table).
+    void copySelectedUrl();
     // Edit > Replay / Edit and Replay: the selected exchange sent again by the composer, or
     // put into its fields.
     void replaySelected();
     void editSelected();
 
 protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -111,8 +116,13 @@ private:
     void setUpFilter();
     void applyFilter();
     void showFilterHelp();
+    void clearFilter();
+    void updateEmptyNote();
+    void resetLayout();
     void showColumnMenu(const QPoint &position);
     void showRowMenu(const QPoint &position);
+    const flow::Flow *selectedExchange(const QString &what);
+    void copySnippet(int language);
     void askAndOpen();
     void askAndImportHar();
     void askAndExportHar();
@@ -144,6 +154,9 @@ private:
     ComposerPane *m_composer = nullptr; // null without EngineControls::config
     QLineEdit *m_filterEdit = nullptr;
     QToolButton *m_filterHelpButton = nullptr;
+    ElidedLabel *m_filterError = nullptr;   // why the filter in the box does not parse
+    QAction *m_filterErrorAction = nullptr; // its place in the tool bar
+    QLabel *m_emptyNote = nullptr;          // over an empty table: where to point a client
     QTimer *m_filterDebounce = nullptr;
 
     QLabel *m_listeningLabel = nullptr;
@@ -166,10 +179,17 @@ private:
     QAction *m_clearAction = nullptr;
     QAction *m_interceptAction = nullptr;
     QAction *m_copyCurlAction = nullptr;
+    QAction *m_copyUrlAction = nullptr;
+    QAction *m_copyFetchAction = nullptr;
+    QAction *m_copyPythonAction = nullptr;
+    QAction *m_copyHttpieAction = nullptr;
+    QMenu *m_copyAsMenu = nullptr;
     QAction *m_replayAction = nullptr;
     QAction *m_editReplayAction = nullptr;
     QAction *m_findAction = nullptr;
     QAction *m_autoScrollAction = nullptr;
+    QAction *m_resetLayoutAction = nullptr;
+    QByteArray m_defaultState; // the docks as the constructor placed them (View > Reset layout)
 
     Settings m_settings;   // in effect now
     QString m_sessionPath; // the opened or last saved session file; "" for none
