@@ -4,37 +4,37 @@
 <context>
     <name>BrowserLauncher</name>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="50"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="59"/>
         <source>%1 did not finish</source>
         <translation>%1 wurde nicht rechtzeitig beendet</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="54"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="63"/>
         <source>%1 failed (exit code %2): %3</source>
         <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="129"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="147"/>
         <source>could not start %1: %2</source>
         <translation>%1 konnte nicht gestartet werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="141"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="191"/>
         <source>Chromium or certutil is not installed</source>
         <translation>Chromium oder certutil ist nicht installiert</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="146"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="197"/>
         <source>cannot create a profile directory: %1</source>
         <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="151"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="202"/>
         <source>cannot create %1/.pki/nssdb</source>
         <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="155"/>
+        <location filename="../ui/dialogs/browser_launcher.cpp" line="206"/>
         <source>cannot write %1</source>
         <translation>%1 kann nicht geschrieben werden</translation>
     </message>
@@ -148,32 +148,32 @@
 <context>
     <name>ts::ui::BodyView</name>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="44"/>
+        <location filename="../ui/detail/body_view.cpp" line="45"/>
         <source>Text</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="46"/>
+        <location filename="../ui/detail/body_view.cpp" line="47"/>
         <source>Pretty JSON</source>
         <translation>JSON formatiert</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="48"/>
+        <location filename="../ui/detail/body_view.cpp" line="49"/>
         <source>JSON tree</source>
         <translation>JSON-Baum</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="50"/>
+        <location filename="../ui/detail/body_view.cpp" line="51"/>
         <source>Hex</source>
         <translation>Hex</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="52"/>
+        <location filename="../ui/detail/body_view.cpp" line="53"/>
         <source>Image</source>
         <translation>Bild</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/detail/body_view.cpp" line="67"/>
+        <location filename="../ui/detail/body_view.cpp" line="68"/>
         <source>{%n key(s)}</source>
         <translation>
             <numerusform>{%n Schlüssel}</numerusform>
@@ -181,7 +181,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/detail/body_view.cpp" line="75"/>
+        <location filename="../ui/detail/body_view.cpp" line="76"/>
         <source>[%n item(s)]</source>
         <translation>
             <numerusform>[%n Eintrag]</numerusform>
@@ -189,57 +189,57 @@
         </translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="101"/>
+        <location filename="../ui/detail/body_view.cpp" line="102"/>
         <source>Load all</source>
         <translation>Alles laden</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="123"/>
+        <location filename="../ui/detail/body_view.cpp" line="127"/>
         <source>Key</source>
         <translation>Schlüssel</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="123"/>
+        <location filename="../ui/detail/body_view.cpp" line="127"/>
         <source>Value</source>
         <translation>Wert</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="169"/>
+        <location filename="../ui/detail/body_view.cpp" line="173"/>
         <source>No body</source>
         <translation>Kein Body</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="195"/>
+        <location filename="../ui/detail/body_view.cpp" line="199"/>
         <source>Loading…</source>
         <translation>Wird geladen…</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="255"/>
+        <location filename="../ui/detail/body_view.cpp" line="259"/>
         <source>Cannot show this image: %1</source>
         <translation>Das Bild kann nicht angezeigt werden: %1</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="259"/>
+        <location filename="../ui/detail/body_view.cpp" line="263"/>
         <source>%1 image, %2×%3</source>
         <translation>%1-Bild, %2×%3</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="336"/>
+        <location filename="../ui/detail/body_view.cpp" line="341"/>
         <source>Not valid JSON: %1 at %2</source>
         <translation>Kein gültiges JSON: %1 bei %2</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="341"/>
+        <location filename="../ui/detail/body_view.cpp" line="346"/>
         <source>array</source>
         <translation>Array</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="341"/>
+        <location filename="../ui/detail/body_view.cpp" line="346"/>
         <source>object</source>
         <translation>Objekt</translation>
     </message>
     <message>
-        <location filename="../ui/detail/body_view.cpp" line="345"/>
+        <location filename="../ui/detail/body_view.cpp" line="350"/>
         <source>… (only the first %1 items are shown)</source>
         <translation>… (nur die ersten %1 Einträge werden gezeigt)</translation>
     </message>
@@ -393,7 +393,7 @@
         <translation>Composer</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/composer/composer_pane.cpp" line="87"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="89"/>
         <source>Sent %n request(s): </source>
         <translation>
             <numerusform>%n Anfrage gesendet: </numerusform>
@@ -401,179 +401,180 @@
         </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="88"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="90"/>
         <source>%1 answered, %2 failed</source>
         <translation>%1 beantwortet, %2 fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="113"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="115"/>
         <source>https://example.com/path</source>
         <translation>https://example.com/path</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="116"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="118"/>
         <source>HTTP/1.1</source>
         <translation>HTTP/1.1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="117"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="119"/>
         <source>HTTP/2</source>
         <translation>HTTP/2</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="118"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="120"/>
         <source>Send</source>
         <translation>Senden</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="133"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="135"/>
         <source>× </source>
         <translation>× </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="138"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="140"/>
         <source>at once: </source>
         <translation>gleichzeitig: </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="139"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="141"/>
         <source>Send N times</source>
         <translation>N-mal senden</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="154"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="278"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="204"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="154"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="213"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="278"/>
         <source>Value</source>
         <translation>Wert</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="157"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="159"/>
         <source>Add</source>
         <translation>Hinzufügen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="158"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="161"/>
         <source>Remove</source>
         <translation>Entfernen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
         <source>No body</source>
         <translation>Kein Body</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
         <source>Text</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
         <source>File</source>
         <translation>Datei</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
         <source>Form (url-encoded)</source>
         <translation>Formular (URL-kodiert)</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="200"/>
         <source>Choose…</source>
         <translation>Auswählen…</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="193"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="202"/>
         <source>Body from a file</source>
         <translation>Body aus einer Datei</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="204"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="213"/>
         <source>Key</source>
         <translation>Schlüssel</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="218"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="227"/>
         <source>Direct (no upstream proxy)</source>
         <translation>Direkt (kein Upstream-Proxy)</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="220"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="229"/>
         <source>The proxy&apos;s own upstream rules</source>
         <translation>Die Upstream-Regeln des Proxys</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="222"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="231"/>
         <source>Through these hops, first hop first:</source>
         <translation>Über diese Hops, den ersten zuerst:</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="230"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="239"/>
         <source>http://127.0.0.1:3128
 socks5h://user:password@10.0.0.2:1080</source>
         <translation>http://127.0.0.1:3128
 socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="232"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="241"/>
         <source>Verify origin certificates</source>
         <translation>Zertifikate der Ursprungsserver prüfen</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="250"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="279"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="259"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="287"/>
         <source>Headers</source>
         <translation>Header</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="251"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="278"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="260"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="286"/>
         <source>Body</source>
         <translation>Body</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="252"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="261"/>
         <source>Chain</source>
         <translation>Kette</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="262"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="414"/>
         <source>Nothing sent yet.</source>
         <translation>Noch nichts gesendet.</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="298"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="308"/>
         <source>History</source>
         <translation>Verlauf</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="351"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="363"/>
         <source>Cannot read the body file %1: %2</source>
         <translation>Die Body-Datei %1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="494"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="514"/>
         <source>Chain: %1</source>
         <translation>Kette: %1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="500"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="520"/>
         <source>Chain: at most %1 hops</source>
         <translation>Kette: höchstens %1 Hops</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="508"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="528"/>
         <source>The composer&apos;s engine did not start: %1</source>
         <translation>Die Engine des Composers konnte nicht gestartet werden: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/composer/composer_pane.cpp" line="553"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="573"/>
         <source>Sending %n request(s)…</source>
         <translation>
             <numerusform>%n Anfrage wird gesendet…</numerusform>
@@ -581,27 +582,27 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="553"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="573"/>
         <source>Sending…</source>
         <translation>Wird gesendet…</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="590"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="610"/>
         <source>No response: %1</source>
         <translation>Keine Antwort: %1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="596"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="616"/>
         <source>from the proxy: %1</source>
         <translation>vom Proxy: %1</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="602"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="632"/>
         <source>connect %1 · sent %2 · first byte %3 · complete %4</source>
         <translation>verbunden %1 · gesendet %2 · erstes Byte %3 · fertig %4</translation>
     </message>
     <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="639"/>
+        <location filename="../ui/composer/composer_pane.cpp" line="669"/>
         <source>failed</source>
         <translation>fehlgeschlagen</translation>
     </message>
@@ -828,27 +829,27 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::FlowDetailPane</name>
     <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="34"/>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="33"/>
         <source>Request</source>
         <translation>Anfrage</translation>
     </message>
     <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="35"/>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="34"/>
         <source>Response</source>
         <translation>Antwort</translation>
     </message>
     <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="39"/>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="38"/>
         <source>Timing</source>
         <translation>Zeiten</translation>
     </message>
     <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="40"/>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="39"/>
         <source>TLS</source>
         <translation>TLS</translation>
     </message>
     <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="80"/>
+        <location filename="../ui/detail/flow_detail_pane.cpp" line="79"/>
         <source>Select a flow to see it here.</source>
         <translation>Wählen Sie einen Flow aus, um ihn hier zu sehen.</translation>
     </message>
@@ -856,173 +857,178 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::FlowTableModel</name>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="583"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="596"/>
         <source>Server certificate not verified: %1</source>
         <translation>Serverzertifikat nicht geprüft: %1</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="657"/>
-        <source>not intercepted</source>
-        <translation>nicht entschlüsselt</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="661"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
         <source>intercepted</source>
         <translation>entschlüsselt</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="661"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
         <source>intercepted, %1</source>
         <translation>entschlüsselt, %1</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="663"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="676"/>
         <source>handshake failed</source>
         <translation>Handshake fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="683"/>
         <source>exchange</source>
         <translation>Austausch</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="672"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="685"/>
         <source>tunnel</source>
         <translation>Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="687"/>
         <source>WebSocket</source>
         <translation>WebSocket</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="690"/>
-        <location filename="../ui/models/flow_table_model.cpp" line="691"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="703"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="704"/>
         <source>%1 ms</source>
         <translation>%1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="734"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="747"/>
         <source>#</source>
         <translation>Nr.</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="736"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="749"/>
         <source>Time</source>
         <translation>Zeit</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="738"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="751"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="740"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="753"/>
         <source>Method</source>
         <translation>Methode</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="742"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="755"/>
         <source>Scheme</source>
         <translation>Schema</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="744"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="757"/>
         <source>Host</source>
         <translation>Host</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="746"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="759"/>
         <source>Path</source>
         <translation>Pfad</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="748"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="761"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="750"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="763"/>
         <source>Client protocol</source>
         <translation>Client-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="752"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="765"/>
         <source>Server protocol</source>
         <translation>Server-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="754"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="767"/>
         <source>TLS</source>
         <translation>TLS</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="756"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="769"/>
         <source>Type</source>
         <translation>Typ</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="758"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="771"/>
         <source>Request</source>
         <translation>Anfrage</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="760"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="773"/>
         <source>Response</source>
         <translation>Antwort</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="782"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="795"/>
         <source>Request body bytes; for tunnels, bytes from the client to the server</source>
         <translation>Bytes des Request-Bodys; bei Tunneln Bytes vom Client zum Server</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="784"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="797"/>
         <source>Response body bytes; for tunnels, bytes from the server to the client</source>
         <translation>Bytes des Response-Bodys; bei Tunneln Bytes vom Server zum Client</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="762"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="775"/>
         <source>Duration</source>
         <translation>Dauer</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="764"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
+        <source>passed through</source>
+        <translation>durchgeleitet</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
+        <source>passed through, %1</source>
+        <translation>durchgeleitet, %1</translation>
+    </message>
+    <message>
+        <location filename="../ui/models/flow_table_model.cpp" line="777"/>
         <source>Error</source>
         <translation>Fehler</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="786"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="799"/>
         <source>From the request&apos;s arrival to the end of the response</source>
         <translation>Vom Eintreffen der Anfrage bis zum Ende der Antwort</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="788"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="801"/>
         <source>Client address and port</source>
         <translation>Adresse und Port des Clients</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="790"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="803"/>
         <source>The HTTP version the client spoke to the proxy</source>
         <translation>Die HTTP-Version, die der Client mit dem Proxy sprach</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="792"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="805"/>
         <source>The HTTP version the server answered the proxy with</source>
         <translation>Die HTTP-Version, mit der der Server dem Proxy antwortete</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="794"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="807"/>
         <source>Whether the proxy decrypted the connection, and the TLS version</source>
         <translation>Ob der Proxy die Verbindung entschlüsselt hat, und die TLS-Version</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="796"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="809"/>
         <source>Exchange (request and response), tunnel (CONNECT) or WebSocket</source>
         <translation>Austausch (Anfrage und Antwort), Tunnel (CONNECT) oder WebSocket</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="805"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="818"/>
         <source>%1 B</source>
         <translation>%1 B</translation>
     </message>
@@ -1103,57 +1109,57 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::FramesPane</name>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="62"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="50"/>
         <source>All types</source>
         <translation>Alle Typen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="73"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="61"/>
         <source>all</source>
         <translation>alle</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="77"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="65"/>
         <source>Only the frames of this stream (0: the connection&apos;s own frames)</source>
         <translation>Nur die Frames dieses Streams (0: die Frames der Verbindung selbst)</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="87"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="75"/>
         <source>&amp;Type:</source>
         <translation>&amp;Typ:</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="89"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="77"/>
         <source>&amp;Stream:</source>
         <translation>&amp;Stream:</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="183"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="171"/>
         <source>Select a connection to see its frames</source>
         <translation>Wählen Sie eine Verbindung aus, um ihre Frames zu sehen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="185"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="173"/>
         <source>Connection #%1 (%2): no frame log</source>
         <translation>Verbindung #%1 (%2): kein Frame-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="193"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="181"/>
         <source>Connection #%1: 1 frame</source>
         <translation>Verbindung #%1: 1 Frame</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="194"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="182"/>
         <source>Connection #%1: %L2 frames</source>
         <translation>Verbindung #%1: %L2 Frames</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="197"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="185"/>
         <source>Connection #%1: %L2 of %L3 frames</source>
         <translation>Verbindung #%1: %L2 von %L3 Frames</translation>
     </message>
     <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="202"/>
+        <location filename="../ui/panes/frames_pane.cpp" line="190"/>
         <source>%L1 older frames dropped; the log keeps the newest %L2</source>
         <translation>%L1 ältere Frames verworfen; das Protokoll behält die neuesten %L2</translation>
     </message>
@@ -1184,67 +1190,97 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 <context>
     <name>ts::ui::MainWindow</name>
     <message>
-        <location filename="../ui/main_window.cpp" line="128"/>
-        <location filename="../ui/main_window.cpp" line="803"/>
+        <location filename="../ui/main_window.cpp" line="132"/>
+        <location filename="../ui/main_window.cpp" line="976"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="240"/>
+        <location filename="../ui/main_window.cpp" line="262"/>
         <source>&amp;Open Session…</source>
         <translation>Sitzung ö&amp;ffnen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="245"/>
+        <location filename="../ui/main_window.cpp" line="267"/>
         <source>&amp;Save Session</source>
         <translation>Sitzung &amp;speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="250"/>
+        <location filename="../ui/main_window.cpp" line="272"/>
         <source>Save Session &amp;As…</source>
         <translation>Sitzung speichern &amp;unter…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="255"/>
+        <location filename="../ui/main_window.cpp" line="277"/>
         <source>&amp;Import HAR…</source>
         <translation>HAR &amp;importieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="263"/>
+        <location filename="../ui/main_window.cpp" line="285"/>
         <source>&amp;Preferences…</source>
         <translation>&amp;Einstellungen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="270"/>
+        <location filename="../ui/main_window.cpp" line="292"/>
         <source>&amp;Certificate authority and browser…</source>
         <translation>&amp;Zertifizierungsstelle und Browser…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="622"/>
-        <location filename="../ui/main_window.cpp" line="648"/>
-        <location filename="../ui/main_window.cpp" line="656"/>
+        <location filename="../ui/main_window.cpp" line="327"/>
+        <source>Copy &amp;URL</source>
+        <translation>&amp;URL kopieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="335"/>
+        <source>Copy &amp;As</source>
+        <translation>Kopieren &amp;als</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="337"/>
+        <source>&amp;curl</source>
+        <translation>&amp;curl</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="342"/>
+        <source>&amp;fetch (JavaScript)</source>
+        <translation>&amp;fetch (JavaScript)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="345"/>
+        <source>&amp;Python requests</source>
+        <translation>&amp;Python requests</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="348"/>
+        <source>&amp;HTTPie</source>
+        <translation>&amp;HTTPie</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="795"/>
+        <location filename="../ui/main_window.cpp" line="821"/>
+        <location filename="../ui/main_window.cpp" line="829"/>
         <source>Open Session</source>
         <translation>Sitzung öffnen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="623"/>
+        <location filename="../ui/main_window.cpp" line="796"/>
         <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
         <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="631"/>
-        <location filename="../ui/main_window.cpp" line="685"/>
-        <location filename="../ui/main_window.cpp" line="691"/>
+        <location filename="../ui/main_window.cpp" line="804"/>
+        <location filename="../ui/main_window.cpp" line="858"/>
+        <location filename="../ui/main_window.cpp" line="864"/>
         <source>Import HAR</source>
         <translation>HAR importieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="649"/>
+        <location filename="../ui/main_window.cpp" line="822"/>
         <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
         <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="677"/>
+        <location filename="../ui/main_window.cpp" line="850"/>
         <source>Opened %1: %n flow(s)</source>
         <translation>
             <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1252,23 +1288,23 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="686"/>
+        <location filename="../ui/main_window.cpp" line="859"/>
         <source>Cannot read %1: %2</source>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="771"/>
-        <location filename="../ui/main_window.cpp" line="787"/>
+        <location filename="../ui/main_window.cpp" line="944"/>
+        <location filename="../ui/main_window.cpp" line="960"/>
         <source>Save Session</source>
         <translation>Sitzung speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="772"/>
+        <location filename="../ui/main_window.cpp" line="945"/>
         <source>Tunnelscope session (*.tss)</source>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="788"/>
+        <location filename="../ui/main_window.cpp" line="961"/>
         <source>The session was not saved.
 
 %1</source>
@@ -1277,7 +1313,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="795"/>
+        <location filename="../ui/main_window.cpp" line="968"/>
         <source>Saved %n flow(s) to %1</source>
         <translation>
             <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1285,200 +1321,254 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="805"/>
+        <location filename="../ui/main_window.cpp" line="978"/>
         <source>%1 — Tunnelscope</source>
         <translation>%1 — Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="807"/>
+        <location filename="../ui/main_window.cpp" line="980"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="810"/>
+        <location filename="../ui/main_window.cpp" line="983"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="216"/>
+        <location filename="../ui/main_window.cpp" line="238"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="336"/>
+        <location filename="../ui/main_window.cpp" line="383"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="259"/>
+        <location filename="../ui/main_window.cpp" line="281"/>
         <source>&amp;Export HAR…</source>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="275"/>
+        <location filename="../ui/main_window.cpp" line="297"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="358"/>
+        <location filename="../ui/main_window.cpp" line="406"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="328"/>
+        <location filename="../ui/main_window.cpp" line="370"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="739"/>
-        <location filename="../ui/main_window.cpp" line="749"/>
+        <location filename="../ui/main_window.cpp" line="912"/>
+        <location filename="../ui/main_window.cpp" line="922"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="632"/>
-        <location filename="../ui/main_window.cpp" line="740"/>
+        <location filename="../ui/main_window.cpp" line="805"/>
+        <location filename="../ui/main_window.cpp" line="913"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="134"/>
+        <location filename="../ui/main_window.cpp" line="138"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="281"/>
-        <location filename="../ui/main_window.cpp" line="957"/>
+        <location filename="../ui/main_window.cpp" line="303"/>
+        <location filename="../ui/main_window.cpp" line="1130"/>
         <source>&amp;Pause</source>
         <translation>&amp;Pausieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="286"/>
+        <location filename="../ui/main_window.cpp" line="308"/>
         <source>Stop showing new flows (the proxy keeps running)</source>
         <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="289"/>
+        <location filename="../ui/main_window.cpp" line="311"/>
         <source>C&amp;lear</source>
         <translation>&amp;Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="293"/>
+        <location filename="../ui/main_window.cpp" line="315"/>
         <source>Forget every recorded flow</source>
         <translation>Alle aufgezeichneten Flows verwerfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="297"/>
+        <location filename="../ui/main_window.cpp" line="319"/>
         <source>&amp;Intercept TLS</source>
         <translation>TLS &amp;entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="301"/>
+        <location filename="../ui/main_window.cpp" line="323"/>
         <source>Decrypt TLS in new tunnels</source>
         <translation>TLS in neuen Tunneln entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="305"/>
-        <source>Copy as &amp;curl</source>
-        <translation>Als &amp;curl kopieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="311"/>
+        <location filename="../ui/main_window.cpp" line="353"/>
         <source>&amp;Replay</source>
         <translation>&amp;Wiederholen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="314"/>
+        <location filename="../ui/main_window.cpp" line="356"/>
         <source>Send the selected request again, as it was</source>
         <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="317"/>
+        <location filename="../ui/main_window.cpp" line="359"/>
         <source>E&amp;dit and Replay…</source>
         <translation>Be&amp;arbeiten und wiederholen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="320"/>
+        <location filename="../ui/main_window.cpp" line="362"/>
         <source>Put the selected request into the composer</source>
         <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="324"/>
+        <location filename="../ui/main_window.cpp" line="366"/>
         <source>&amp;Filter…</source>
         <translation>&amp;Filtern…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="346"/>
+        <location filename="../ui/main_window.cpp" line="375"/>
+        <source>&amp;Reset Layout</source>
+        <translation>Layout &amp;zurücksetzen</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="377"/>
+        <source>Put every pane back where it was at the first start</source>
+        <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="393"/>
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="368"/>
+        <location filename="../ui/main_window.cpp" line="418"/>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="375"/>
+        <location filename="../ui/main_window.cpp" line="425"/>
         <source>Main</source>
         <translation>Werkzeuge</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="387"/>
+        <location filename="../ui/main_window.cpp" line="437"/>
         <source>Filter, e.g. host:example.com status&gt;=400</source>
         <translation>Filter, z. B. host:example.com status&gt;=400</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="394"/>
+        <location filename="../ui/main_window.cpp" line="444"/>
         <source>The filter language</source>
         <translation>Die Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="411"/>
+        <location filename="../ui/main_window.cpp" line="473"/>
         <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
         <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="414"/>
+        <location filename="../ui/main_window.cpp" line="476"/>
         <source>Frames left out of connection logs that reached their capacity</source>
         <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="489"/>
+        <location filename="../ui/main_window.cpp" line="552"/>
         <source>Filtering…</source>
         <translation>Wird gefiltert…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="492"/>
+        <location filename="../ui/main_window.cpp" line="555"/>
         <source>Applied in %1 ms</source>
         <translation>Angewendet in %1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="539"/>
+        <location filename="../ui/main_window.cpp" line="612"/>
+        <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
+        <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="617"/>
+        <source>Listening on %1.
+
+Point a client at the proxy, for example:
+curl -x http://%2 http://example.com/</source>
+        <translation>Lauscht auf %1.
+
+Richten Sie einen Client auf den Proxy, zum Beispiel:
+curl -x http://%2 http://example.com/</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="622"/>
+        <source>For a browser that trusts Tunnelscope&apos;s CA (HTTPS included): Help → Certificate authority and browser.</source>
+        <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="626"/>
+        <source>No flows match the filter.
+Esc in the filter box clears it.</source>
+        <translation>Kein Flow passt zum Filter.
+Esc im Filterfeld leert es.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="628"/>
+        <source>Paused: new flows are held back until you resume.</source>
+        <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="678"/>
         <source>Filter language</source>
         <translation>Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="582"/>
+        <location filename="../ui/main_window.cpp" line="732"/>
+        <source>Select a flow to copy its URL</source>
+        <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="736"/>
+        <source>Copied the URL</source>
+        <translation>URL kopiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="741"/>
+        <location filename="../ui/main_window.cpp" line="755"/>
         <source>Select a request to copy</source>
         <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="587"/>
+        <location filename="../ui/main_window.cpp" line="748"/>
+        <source>Copied</source>
+        <translation>Kopiert</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="760"/>
         <source>Copied as curl</source>
         <translation>Als curl kopiert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="594"/>
+        <location filename="../ui/main_window.cpp" line="767"/>
         <source>Select a request to replay</source>
         <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="608"/>
+        <location filename="../ui/main_window.cpp" line="781"/>
         <source>Select a request to edit</source>
         <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="706"/>
+        <location filename="../ui/main_window.cpp" line="879"/>
         <source>Imported %n flow(s) from %1</source>
         <translation>
             <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1486,134 +1576,134 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="753"/>
+        <location filename="../ui/main_window.cpp" line="926"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="814"/>
+        <location filename="../ui/main_window.cpp" line="987"/>
         <source>%1; new flows are added to %2 (save to keep them)</source>
         <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="918"/>
+        <location filename="../ui/main_window.cpp" line="1091"/>
         <source>the listen address</source>
         <translation>die Listener-Adresse</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="919"/>
+        <location filename="../ui/main_window.cpp" line="1092"/>
         <source>the listen port</source>
         <translation>den Listener-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="920"/>
+        <location filename="../ui/main_window.cpp" line="1093"/>
         <source>the HTTPS proxy port</source>
         <translation>den HTTPS-Proxy-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="921"/>
+        <location filename="../ui/main_window.cpp" line="1094"/>
         <source>TLS interception</source>
         <translation>die TLS-Entschlüsselung</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="922"/>
+        <location filename="../ui/main_window.cpp" line="1095"/>
         <source>the pass-through hosts</source>
         <translation>die durchgeleiteten Hosts</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="923"/>
+        <location filename="../ui/main_window.cpp" line="1096"/>
         <source>server certificate verification</source>
         <translation>die Prüfung der Serverzertifikate</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="924"/>
+        <location filename="../ui/main_window.cpp" line="1097"/>
         <source>the frame log size</source>
         <translation>die Größe des Frame-Protokolls</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="925"/>
+        <location filename="../ui/main_window.cpp" line="1098"/>
         <source>the upstream proxies</source>
         <translation>die Upstream-Proxys</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="932"/>
+        <location filename="../ui/main_window.cpp" line="1105"/>
         <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
         <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="936"/>
+        <location filename="../ui/main_window.cpp" line="1109"/>
         <source>Preferences</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="942"/>
+        <location filename="../ui/main_window.cpp" line="1115"/>
         <source>Preferences saved</source>
         <translation>Einstellungen gespeichert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="957"/>
+        <location filename="../ui/main_window.cpp" line="1130"/>
         <source>&amp;Resume</source>
         <translation>&amp;Fortsetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="975"/>
-        <location filename="../ui/main_window.cpp" line="989"/>
+        <location filename="../ui/main_window.cpp" line="1148"/>
+        <location filename="../ui/main_window.cpp" line="1162"/>
         <source>1 tunnel</source>
         <translation>1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="975"/>
-        <location filename="../ui/main_window.cpp" line="989"/>
+        <location filename="../ui/main_window.cpp" line="1148"/>
+        <location filename="../ui/main_window.cpp" line="1162"/>
         <source>%1 tunnels</source>
         <translation>%1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="984"/>
+        <location filename="../ui/main_window.cpp" line="1157"/>
         <source>%1 of %2 flows</source>
         <translation>%1 von %2 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="986"/>
+        <location filename="../ui/main_window.cpp" line="1159"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="987"/>
+        <location filename="../ui/main_window.cpp" line="1160"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1001"/>
+        <location filename="../ui/main_window.cpp" line="1174"/>
         <source>Paused: %1 new flows not shown</source>
         <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1002"/>
+        <location filename="../ui/main_window.cpp" line="1175"/>
         <source>%1 flows not shown (arrived while paused)</source>
         <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1010"/>
+        <location filename="../ui/main_window.cpp" line="1183"/>
         <source>Memory %1 (bodies %2)</source>
         <translation>Speicher %1 (Bodys %2)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1011"/>
+        <location filename="../ui/main_window.cpp" line="1184"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1019"/>
+        <location filename="../ui/main_window.cpp" line="1192"/>
         <source>1 frame dropped</source>
         <translation>1 Frame verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1020"/>
+        <location filename="../ui/main_window.cpp" line="1193"/>
         <source>%1 frames dropped</source>
         <translation>%1 Frames verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1039"/>
+        <location filename="../ui/main_window.cpp" line="1212"/>
         <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
         <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
     </message>
@@ -1646,65 +1736,73 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Trailer</translation>
     </message>
     <message>
-        <location filename="../ui/detail/message_view.cpp" line="129"/>
+        <location filename="../ui/detail/message_view.cpp" line="130"/>
         <source>Trailers:</source>
         <translation>Trailer:</translation>
     </message>
 </context>
 <context>
-    <name>ts::ui::SettingsDialog</name>
+    <name>ts::ui::RequestSnippets</name>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="69"/>
-        <source>Settings</source>
-        <translation>Einstellungen</translation>
+        <location filename="../ui/detail/request_snippets.cpp" line="64"/>
+        <source>The request body (%1 bytes) is left out: it is too large or was not recorded in full</source>
+        <translation>Der Request-Body (%1 Bytes) fehlt: er ist zu groß oder wurde nicht vollständig aufgezeichnet</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="73"/>
+        <location filename="../ui/detail/request_snippets.cpp" line="74"/>
+        <source>The request body (%1 bytes) is binary and left out</source>
+        <translation>Der Request-Body (%1 Bytes) ist binär und fehlt</translation>
+    </message>
+</context>
+<context>
+    <name>ts::ui::SettingsDialog</name>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="74"/>
         <source>Proxy</source>
         <translation>Proxy</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="82"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="83"/>
         <source>port</source>
         <translation>Port</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="84"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="85"/>
         <source>&amp;Listen on:</source>
         <translation>&amp;Lauschen auf:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="87"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="88"/>
         <source>Other machines can reach the proxy on this address.</source>
         <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="93"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="94"/>
         <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
         <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="96"/>
         <source>&amp;HTTPS proxy port:</source>
         <translation>&amp;HTTPS-Proxy-Port:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="96"/>
         <source>(0: none)</source>
         <translation>(0: keiner)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="99"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="100"/>
         <source>TLS</source>
         <translation>TLS</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="101"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="102"/>
         <source>&amp;Intercept TLS (decrypt with Tunnelscope&apos;s CA)</source>
         <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="107"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="108"/>
         <source>*.bank.example
 re:^login\.
 One pattern per line</source>
@@ -1713,112 +1811,117 @@ re:^login\.
 Ein Muster pro Zeile</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="110"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="111"/>
         <source>&amp;Pass through:</source>
         <translation>&amp;Durchleiten:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="113"/>
         <source>&amp;Verify servers&apos; certificates</source>
         <translation>&amp;Serverzertifikate prüfen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="118"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="119"/>
         <source>Memory</source>
         <translation>Speicher</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="122"/>
         <source>&amp;Bodies in memory:</source>
         <translation>&amp;Bodys im Speicher:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="122"/>
         <source>MiB</source>
         <translation>MiB</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="125"/>
         <source>&amp;One body in memory:</source>
         <translation>&amp;Pro Body im Speicher:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="125"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="126"/>
         <source>KiB, the rest spills to disk</source>
         <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="128"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="129"/>
         <source>&amp;Frame log:</source>
         <translation>&amp;Frame-Protokoll:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="128"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="129"/>
         <source>frames per connection</source>
         <translation>Frames pro Verbindung</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="170"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="171"/>
         <source>General</source>
         <translation>Allgemein</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="171"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="172"/>
         <source>Upstream proxies</source>
         <translation>Upstream-Proxys</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="135"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="136"/>
         <source>Server-side connections go through these proxies in order, hop 1 first; each hop is reached through the ones before it. No hops: direct. Passwords are shown as ***. Changes apply to connections opened from then on.</source>
         <translation>Serverseitige Verbindungen laufen der Reihe nach über diese Proxys, Hop 1 zuerst; jeder Hop wird über die vorigen erreicht. Keine Hops: direkt. Passwörter werden als *** angezeigt. Änderungen gelten für Verbindungen, die danach geöffnet werden.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="141"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="70"/>
+        <source>Preferences</source>
+        <translation>Einstellungen</translation>
+    </message>
+    <message>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="142"/>
         <source>&amp;Chain:</source>
         <translation>&amp;Kette:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="143"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="144"/>
         <source>http://user:password@proxy.example:3128</source>
         <translation>http://benutzer:passwort@proxy.example:3128</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="146"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="147"/>
         <source>&amp;Rules:</source>
         <translation>&amp;Regeln:</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="148"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="149"/>
         <source>*.corp.example = http://proxy:3128   or   10.* = direct</source>
         <translation>*.corp.example = http://proxy:3128   oder   10.* = direct</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="151"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="152"/>
         <source>A rule sends the hosts its globs match through its own chain (hop URLs separated by commas) or direct; the first rule that matches wins, the chain above takes the rest.</source>
         <translation>Eine Regel leitet die Hosts, auf die ihre Muster passen, über ihre eigene Kette (Hop-URLs, durch Kommas getrennt) oder direkt; die erste passende Regel gilt, die Kette darüber nimmt den Rest.</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="204"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="217"/>
         <source>&amp;Add</source>
         <translation>&amp;Hinzufügen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="206"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="219"/>
         <source>Remove</source>
         <translation>Entfernen</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="208"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="221"/>
         <source>Up</source>
         <translation>Nach oben</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="210"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="223"/>
         <source>Down</source>
         <translation>Nach unten</translation>
     </message>
     <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="356"/>
+        <location filename="../ui/dialogs/settings_dialog.cpp" line="369"/>
         <source>Press Add to use it, or clear the field.</source>
         <translation>Mit „Hinzufügen“ übernehmen oder das Feld leeren.</translation>
     </message>
@@ -1914,27 +2017,27 @@ Ein Muster pro Zeile</translation>
 <context>
     <name>ts::ui::StreamsPane</name>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="50"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="38"/>
         <source>The state changes of the selected stream</source>
         <translation>Die Zustandsänderungen des ausgewählten Streams</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="129"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="117"/>
         <source>Select a connection to see its streams</source>
         <translation>Wählen Sie eine Verbindung aus, um ihre Streams zu sehen</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="131"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="119"/>
         <source>Connection #%1: not multiplexed, no streams</source>
         <translation>Verbindung #%1: nicht gemultiplext, keine Streams</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="133"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="121"/>
         <source>Connection #%1: 1 stream</source>
         <translation>Verbindung #%1: 1 Stream</translation>
     </message>
     <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="136"/>
+        <location filename="../ui/panes/streams_pane.cpp" line="124"/>
         <source>Connection #%1: %L2 streams</source>
         <translation>Verbindung #%1: %L2 Streams</translation>
     </message>
@@ -2279,12 +2382,12 @@ Ein Muster pro Zeile</translation>
 <context>
     <name>ts::ui::TunnelsPane</name>
     <message>
-        <location filename="../ui/panes/tunnels_pane.cpp" line="106"/>
+        <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
         <source>Flows carried by tunnel #%1</source>
         <translation>Flows in Tunnel #%1</translation>
     </message>
     <message>
-        <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
+        <location filename="../ui/panes/tunnels_pane.cpp" line="108"/>
         <source>Select a tunnel to see the flows it carried</source>
         <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
     </message>
