@@ -143,6 +143,8 @@ def main():
         ca_pem = re.search(r"CA (\S+/ca\.pem)", "".join(lines)).group(1)
         main_window = screen.window("Tunnelscope")
         time.sleep(1)
+        # Before any traffic: the empty table says where to point a client.
+        screen.capture(os.path.join(out, "first-start.png"))
 
         proxy = f"http://127.0.0.1:{port}"
         curl = ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "-x", proxy]
