@@ -229,7 +229,7 @@ void MainWindow::setUpTable()
     };
     using M = FlowTableModel;
     columns->resizeSection(M::NumberColumn, fit(QStringLiteral("000000")));
-    columns->resizeSection(M::TimeColumn, fit(QStringLiteral("00:00:00.000")));
+    columns->resizeSection(M::TimeColumn, fit(QStringLiteral("0000-00-00 00:00:00")));
     columns->resizeSection(M::ClientColumn, fit(QStringLiteral("127.0.0.1:65535")));
     columns->resizeSection(M::MethodColumn, fit(QStringLiteral("OPTIONS")));
     columns->resizeSection(M::SchemeColumn, fit(QStringLiteral("https")));

@@ -237,10 +237,10 @@ private Q_SLOTS:
         QCOMPARE(cell(0, M::TlsColumn).toString(), QString());
         QCOMPARE(cell(0, M::DurationColumn).toString(), u"12 ms"_s);
         QCOMPARE(cell(0, M::ErrorColumn).toString(), QString());
-        QVERIFY(
-            cell(0, M::TimeColumn)
-                .toString()
-                .contains(QRegularExpression(QStringLiteral("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}$"))));
+        QVERIFY(cell(0, M::TimeColumn)
+                    .toString()
+                    .contains(QRegularExpression(
+                        QStringLiteral("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$"))));
         QVERIFY(!cell(0, M::StatusColumn, Qt::ForegroundRole).isValid());
         QCOMPARE(cell(0, M::StatusColumn, Qt::TextAlignmentRole).toInt(),
                  int(Qt::AlignRight | Qt::AlignVCenter));
@@ -275,6 +275,27 @@ private Q_SLOTS:
 
         QCOMPARE(model.headerData(M::PathColumn, Qt::Horizontal).toString(), u"Path"_s);
         QVERIFY(!model.headerData(0, Qt::Vertical).isValid());
+    }
+
+    // Issue 17, defect 13: flows of another day (an imported HAR, an old session) showed a
+    // time of day with no date.
+    void showsTheDateWhenNotToday()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        Flow today = exchange(1);
+        const QDateTime noon(QDate::currentDate(), QTime(12, 0, 1, 250));
+        today.startedWall = noon.toMSecsSinceEpoch();
+        store.publish(today);
+        Flow old = exchange(2);
+        old.startedWall = QDateTime(QDate(2021, 3, 4), QTime(5, 6, 7)).toMSecsSinceEpoch();
+        store.publish(old);
+        store.flush();
+        using M = FlowTableModel;
+        QCOMPARE(model.index(0, M::TimeColumn).data().toString(), u"12:00:01.250"_s);
+        QCOMPARE(model.index(1, M::TimeColumn).data().toString(), u"2021-03-04 05:06:07"_s);
     }
 
     void showsTlsAndWebSockets()

@@ -639,10 +639,15 @@ QString FlowTableModel::display(const Flow &f, int column) const
     switch (column) {
     case NumberColumn:
         return QString::number(f.id);
-    case TimeColumn:
-        return f.startedWall > 0 ? QDateTime::fromMSecsSinceEpoch(f.startedWall)
-                                       .toString(QStringLiteral("HH:mm:ss.zzz"))
-                                 : QString();
+    case TimeColumn: {
+        if (f.startedWall <= 0)
+            return QString();
+        // Today's flows by time alone; an opened session's or HAR's older ones with the date.
+        const QDateTime started = QDateTime::fromMSecsSinceEpoch(f.startedWall);
+        return started.toString(started.date() == QDate::currentDate()
+                                    ? QStringLiteral("HH:mm:ss.zzz")
+                                    : QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    }
     case ClientColumn:
         return fromStd(f.clientAddress);
     case MethodColumn:
