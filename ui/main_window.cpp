@@ -294,6 +294,15 @@ void MainWindow::createActions()
         connect(m_caAction, &QAction::triggered, this, &MainWindow::showCaDialog);
     }
 
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    m_shortcutsAction->setObjectName(QStringLiteral("shortcutsAction"));
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+
+    m_aboutAction = new QAction(tr("&About Tunnelscope"), this);
+    m_aboutAction->setObjectName(QStringLiteral("aboutAction"));
+    m_aboutAction->setMenuRole(QAction::AboutRole);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -414,10 +423,13 @@ void MainWindow::createMenus()
     view->addSeparator();
     view->addAction(m_resetLayoutAction);
 
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
     if (m_caAction) {
-        QMenu *help = menuBar()->addMenu(tr("&Help"));
         help->addAction(m_caAction);
+        help->addSeparator();
     }
+    help->addAction(m_shortcutsAction);
+    help->addAction(m_aboutAction);
 }
 
 void MainWindow::createToolBar()
@@ -1120,8 +1132,68 @@ void MainWindow::showCaDialog()
 {
     if (!m_engine.ca)
         return;
-    CaDialog dialog(m_engine.ca, m_listenAddresses.value(0), this);
-    dialog.exec();
+    // Not modal: the table stays usable while the launched browser sends its first requests.
+    auto *dialog = findChild<CaDialog *>(QString(), Qt::FindDirectChildrenOnly);
+    if (!dialog) {
+        dialog = new CaDialog(m_engine.ca, m_listenAddresses.value(0), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+}
+
+void MainWindow::showShortcuts()
+{
+    auto *help = findChild<QTextBrowser *>(QStringLiteral("shortcutsHelp"));
+    if (!help) {
+        // Made from the actions themselves, so the list is never out of date.
+        QList<QPair<QString, QString>> rows;
+        for (const QAction *a : findChildren<QAction *>()) {
+            if (a->shortcut().isEmpty() || a->text().isEmpty())
+                continue;
+            QString text = a->text();
+            text.remove(QLatin1Char('&'));
+            text.remove(QChar(0x2026));
+            rows.append({a->shortcut().toString(QKeySequence::NativeText), text});
+        }
+        rows.append({tr("Ctrl+Home, Ctrl+End"), tr("First, last flow")});
+        rows.append({tr("Esc"), tr("Clear the filter (in the filter box)")});
+        std::sort(rows.begin(), rows.end(),
+                  [](const auto &a, const auto &b) { return a.second < b.second; });
+        QString html = QStringLiteral("<table cellpadding=\"3\">");
+        for (const auto &[keys, what] : rows)
+            html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                        .arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+        html += QStringLiteral("</table>");
+        help = new QTextBrowser(this);
+        help->setObjectName(QStringLiteral("shortcutsHelp"));
+        help->setWindowFlag(Qt::Tool);
+        help->setWindowTitle(tr("Keyboard Shortcuts"));
+        help->setHtml(html);
+        help->resize(help->fontMetrics().averageCharWidth() * 60,
+                     help->fontMetrics().height() * (int(rows.size()) + 4) * 3 / 2);
+    }
+    help->show();
+    help->raise();
+}
+
+void MainWindow::showAbout()
+{
+    auto *box = findChild<QMessageBox *>(QStringLiteral("aboutBox"));
+    if (!box) {
+        box = new QMessageBox(
+            QMessageBox::Information, tr("About Tunnelscope"),
+            tr("Tunnelscope %1\n\nA desktop proxy debugger: an intercepting forward proxy and an "
+               "inspector for its flows, tunnels, connections, frames and streams.\n\nBuilt "
+               "with Qt %2. Help \u2192 Keyboard Shortcuts lists the keys; the ? beside the "
+               "filter box explains the filter language.")
+                .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion())),
+            QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("aboutBox"));
+        box->setIconPixmap(windowIcon().pixmap(64));
+    }
+    box->open(); // not modal to the application: nothing waits on it
 }
 
 void MainWindow::setPaused(bool paused)

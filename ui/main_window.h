@@ -130,6 +130,8 @@ private:
     void askAndSaveSession();
     void showSettingsDialog();
     void showCaDialog();
+    void showShortcuts();
+    void showAbout();
     void setIntercepting(bool on);
     void updateListeningNote();
     void setPaused(bool paused);
@@ -174,6 +176,8 @@ private:
     QAction *m_exportHarAction = nullptr;
     QAction *m_preferencesAction = nullptr;
     QAction *m_caAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
+    QAction *m_aboutAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_clearAction = nullptr;

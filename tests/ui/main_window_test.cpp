@@ -1,17 +1,22 @@
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
+#include "core/tls/certificate_authority.h"
 #include "ui/detail/flow_detail_pane.h"
+#include "ui/dialogs/ca_dialog.h"
 #include "ui/main_window.h"
 #include "ui/models/flow_table_model.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QClipboard>
+#include <QDir>
 #include <QDockWidget>
 #include <QGuiApplication>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QScreen>
 #include <QScrollBar>
 #include <QSettings>
@@ -19,6 +24,8 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
+#include <QTimer>
 
 using namespace ts::flow;
 using ts::ui::FlowTableModel;
@@ -157,10 +164,11 @@ private Q_SLOTS:
         FlowStore store;
         MainWindow window(store, {u"127.0.0.1:8080"_s});
         const QList<QAction *> menus = window.menuBar()->actions();
-        QCOMPARE(menus.size(), 3);
+        QCOMPARE(menus.size(), 4);
         QCOMPARE(menus[0]->text(), u"&File"_s);
         QCOMPARE(menus[1]->text(), u"&Edit"_s);
         QCOMPARE(menus[2]->text(), u"&View"_s);
+        QCOMPARE(menus[3]->text(), u"&Help"_s);
         QStringList items;
         for (QAction *menu : menus) {
             for (QAction *item : menu->menu()->actions()) {
@@ -179,6 +187,9 @@ private Q_SLOTS:
                      u"&Pause"_s, u"Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
         QStringList docks = items.mid(expected.size());
+        // Issue 17, defect 15: a Help menu with the shortcuts and About, CA or not.
+        QCOMPARE(docks.takeLast(), u"&About Tunnelscope"_s);
+        QCOMPARE(docks.takeLast(), u"&Keyboard Shortcuts"_s);
         QCOMPARE(docks.takeLast(), u"&Reset Layout"_s);
         docks.sort();
         QCOMPARE(items.first(expected.size()), expected);
@@ -188,7 +199,7 @@ private Q_SLOTS:
         QCOMPARE(copyAs, (QStringList{u"&curl"_s, u"&fetch (JavaScript)"_s, u"&Python requests"_s,
                                       u"&HTTPie"_s}));
         QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
-        // No engine hook: no intercept button; no CA: no Help menu.
+        // No engine hook: no intercept button; no CA: no CA item.
         QVERIFY(!action(window, u"interceptAction"_s));
         QVERIFY(!action(window, u"caAction"_s));
         QCOMPARE(action(window, u"openAction"_s)->shortcut(), QKeySequence(QKeySequence::Open));
@@ -310,6 +321,64 @@ private Q_SLOTS:
         action(window, u"copyHttpieAction"_s)->trigger();
         QCOMPARE(QGuiApplication::clipboard()->text(),
                  u"http --ignore-stdin GET 'http://example.com/2'"_s);
+    }
+
+    // Issue 17, defect 15: the shortcuts are listed from the actions; About says the version.
+    void helpListsShortcutsAndVersion()
+    {
+        QCoreApplication::setApplicationVersion(u"9.8.7"_s);
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        action(window, u"shortcutsAction"_s)->trigger();
+        auto *shortcuts = window.findChild<QTextBrowser *>(u"shortcutsHelp"_s);
+        QVERIFY(shortcuts);
+        QVERIFY(shortcuts->isVisible());
+        const QString text = shortcuts->toPlainText();
+        QVERIFY2(text.contains(u"Copy URL"_s), qPrintable(text));
+        QVERIFY(text.contains(QKeySequence(QKeySequence::Copy).toString(QKeySequence::NativeText)));
+        QVERIFY(text.contains(u"Clear the filter"_s));
+        action(window, u"aboutAction"_s)->trigger();
+        auto *about = window.findChild<QMessageBox *>(u"aboutBox"_s);
+        QVERIFY(about);
+        QTRY_VERIFY(about->isVisible());
+        QVERIFY(about->text().contains(u"Tunnelscope 9.8.7"_s));
+        about->close();
+    }
+
+    // Issue 17, defect 15: the CA dialog was modal (exec) while the browser it launched
+    // filled the table; it is an ordinary window now.
+    void caDialogLeavesTheWindowUsable()
+    {
+        QTemporaryDir dir;
+        auto ca = ts::tls::CertificateAuthority::openOrCreate(
+            QDir(dir.path()).filePath(u"ca"_s).toStdString());
+        QVERIFY2(ca, ca ? "" : ca.error().message.c_str());
+        ts::ui::EngineControls controls;
+        controls.ca = std::shared_ptr<const ts::tls::CertificateAuthority>(std::move(*ca));
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s}, controls);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        bool wasModal = false;
+        // Had the dialog been exec()'d, this closes it so that the test fails, not hangs.
+        QTimer::singleShot(200, &window, [&wasModal] {
+            if (QWidget *modal = QApplication::activeModalWidget()) {
+                wasModal = true;
+                modal->close();
+            }
+        });
+        action(window, u"caAction"_s)->trigger();
+        QTest::qWait(300);
+        QVERIFY(!wasModal);
+        auto *dialog = window.findChild<ts::ui::CaDialog *>();
+        QVERIFY(dialog);
+        QVERIFY(dialog->isVisible());
+        QVERIFY(!dialog->isModal());
+        action(window, u"caAction"_s)->trigger(); // the same one again, not a second
+        QCOMPARE(window.findChildren<ts::ui::CaDialog *>().size(), 1);
+        dialog->close();
     }
 
     void chosenColumnsSurvive()
