@@ -862,173 +862,173 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Serverzertifikat nicht geprüft: %1</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="679"/>
         <source>intercepted</source>
         <translation>entschlüsselt</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="679"/>
         <source>intercepted, %1</source>
         <translation>entschlüsselt, %1</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="676"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="681"/>
         <source>handshake failed</source>
         <translation>Handshake fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="683"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="688"/>
         <source>exchange</source>
         <translation>Austausch</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="685"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="690"/>
         <source>tunnel</source>
         <translation>Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="687"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="692"/>
         <source>WebSocket</source>
         <translation>WebSocket</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="703"/>
-        <location filename="../ui/models/flow_table_model.cpp" line="704"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="708"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="709"/>
         <source>%1 ms</source>
         <translation>%1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="747"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="752"/>
         <source>#</source>
         <translation>Nr.</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="749"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="754"/>
         <source>Time</source>
         <translation>Zeit</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="751"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="756"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="753"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="758"/>
         <source>Method</source>
         <translation>Methode</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="755"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="760"/>
         <source>Scheme</source>
         <translation>Schema</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="757"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="762"/>
         <source>Host</source>
         <translation>Host</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="759"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="764"/>
         <source>Path</source>
         <translation>Pfad</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="761"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="766"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="763"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="768"/>
         <source>Client protocol</source>
         <translation>Client-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="765"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="770"/>
         <source>Server protocol</source>
         <translation>Server-Protokoll</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="767"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="772"/>
         <source>TLS</source>
         <translation>TLS</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="769"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="774"/>
         <source>Type</source>
         <translation>Typ</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="771"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="776"/>
         <source>Request</source>
         <translation>Anfrage</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="773"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="778"/>
         <source>Response</source>
         <translation>Antwort</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="795"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="800"/>
         <source>Request body bytes; for tunnels, bytes from the client to the server</source>
         <translation>Bytes des Request-Bodys; bei Tunneln Bytes vom Client zum Server</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="797"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="802"/>
         <source>Response body bytes; for tunnels, bytes from the server to the client</source>
         <translation>Bytes des Response-Bodys; bei Tunneln Bytes vom Server zum Client</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="775"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="780"/>
         <source>Duration</source>
         <translation>Dauer</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="675"/>
         <source>passed through</source>
         <translation>durchgeleitet</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="675"/>
         <source>passed through, %1</source>
         <translation>durchgeleitet, %1</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="777"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="782"/>
         <source>Error</source>
         <translation>Fehler</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="799"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="804"/>
         <source>From the request&apos;s arrival to the end of the response</source>
         <translation>Vom Eintreffen der Anfrage bis zum Ende der Antwort</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="801"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="806"/>
         <source>Client address and port</source>
         <translation>Adresse und Port des Clients</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="803"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="808"/>
         <source>The HTTP version the client spoke to the proxy</source>
         <translation>Die HTTP-Version, die der Client mit dem Proxy sprach</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="805"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="810"/>
         <source>The HTTP version the server answered the proxy with</source>
         <translation>Die HTTP-Version, mit der der Server dem Proxy antwortete</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="807"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="812"/>
         <source>Whether the proxy decrypted the connection, and the TLS version</source>
         <translation>Ob der Proxy die Verbindung entschlüsselt hat, und die TLS-Version</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="809"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="814"/>
         <source>Exchange (request and response), tunnel (CONNECT) or WebSocket</source>
         <translation>Austausch (Anfrage und Antwort), Tunnel (CONNECT) oder WebSocket</translation>
     </message>
     <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="818"/>
+        <location filename="../ui/models/flow_table_model.cpp" line="823"/>
         <source>%1 B</source>
         <translation>%1 B</translation>
     </message>
@@ -1191,7 +1191,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <name>ts::ui::MainWindow</name>
     <message>
         <location filename="../ui/main_window.cpp" line="132"/>
-        <location filename="../ui/main_window.cpp" line="976"/>
+        <location filename="../ui/main_window.cpp" line="988"/>
         <source>Tunnelscope</source>
         <translation>Tunnelscope</translation>
     </message>
@@ -1226,61 +1226,61 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>&amp;Zertifizierungsstelle und Browser…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="327"/>
+        <location filename="../ui/main_window.cpp" line="336"/>
         <source>Copy &amp;URL</source>
         <translation>&amp;URL kopieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="335"/>
+        <location filename="../ui/main_window.cpp" line="344"/>
         <source>Copy &amp;As</source>
         <translation>Kopieren &amp;als</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="337"/>
+        <location filename="../ui/main_window.cpp" line="346"/>
         <source>&amp;curl</source>
         <translation>&amp;curl</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="342"/>
+        <location filename="../ui/main_window.cpp" line="351"/>
         <source>&amp;fetch (JavaScript)</source>
         <translation>&amp;fetch (JavaScript)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="345"/>
+        <location filename="../ui/main_window.cpp" line="354"/>
         <source>&amp;Python requests</source>
         <translation>&amp;Python requests</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="348"/>
+        <location filename="../ui/main_window.cpp" line="357"/>
         <source>&amp;HTTPie</source>
         <translation>&amp;HTTPie</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="795"/>
-        <location filename="../ui/main_window.cpp" line="821"/>
-        <location filename="../ui/main_window.cpp" line="829"/>
+        <location filename="../ui/main_window.cpp" line="807"/>
+        <location filename="../ui/main_window.cpp" line="833"/>
+        <location filename="../ui/main_window.cpp" line="841"/>
         <source>Open Session</source>
         <translation>Sitzung öffnen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="796"/>
+        <location filename="../ui/main_window.cpp" line="808"/>
         <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
         <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="804"/>
-        <location filename="../ui/main_window.cpp" line="858"/>
-        <location filename="../ui/main_window.cpp" line="864"/>
+        <location filename="../ui/main_window.cpp" line="816"/>
+        <location filename="../ui/main_window.cpp" line="870"/>
+        <location filename="../ui/main_window.cpp" line="876"/>
         <source>Import HAR</source>
         <translation>HAR importieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="822"/>
+        <location filename="../ui/main_window.cpp" line="834"/>
         <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
         <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="850"/>
+        <location filename="../ui/main_window.cpp" line="862"/>
         <source>Opened %1: %n flow(s)</source>
         <translation>
             <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1288,23 +1288,23 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="859"/>
+        <location filename="../ui/main_window.cpp" line="871"/>
         <source>Cannot read %1: %2</source>
         <translation>%1 kann nicht gelesen werden: %2</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="944"/>
-        <location filename="../ui/main_window.cpp" line="960"/>
+        <location filename="../ui/main_window.cpp" line="956"/>
+        <location filename="../ui/main_window.cpp" line="972"/>
         <source>Save Session</source>
         <translation>Sitzung speichern</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="945"/>
+        <location filename="../ui/main_window.cpp" line="957"/>
         <source>Tunnelscope session (*.tss)</source>
         <translation>Tunnelscope-Sitzung (*.tss)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="961"/>
+        <location filename="../ui/main_window.cpp" line="973"/>
         <source>The session was not saved.
 
 %1</source>
@@ -1313,7 +1313,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
 %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="968"/>
+        <location filename="../ui/main_window.cpp" line="980"/>
         <source>Saved %n flow(s) to %1</source>
         <translation>
             <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1321,17 +1321,17 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="978"/>
+        <location filename="../ui/main_window.cpp" line="990"/>
         <source>%1 — Tunnelscope</source>
         <translation>%1 — Tunnelscope</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="980"/>
+        <location filename="../ui/main_window.cpp" line="992"/>
         <source>Not listening</source>
         <translation>Lauscht nicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="983"/>
+        <location filename="../ui/main_window.cpp" line="995"/>
         <source>Listening on %1</source>
         <translation>Lauscht auf %1</translation>
     </message>
@@ -1341,7 +1341,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="383"/>
+        <location filename="../ui/main_window.cpp" line="392"/>
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
@@ -1351,29 +1351,29 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>HAR &amp;exportieren…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="297"/>
+        <location filename="../ui/main_window.cpp" line="306"/>
         <source>&amp;Quit</source>
         <translation>&amp;Beenden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="406"/>
+        <location filename="../ui/main_window.cpp" line="415"/>
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="370"/>
+        <location filename="../ui/main_window.cpp" line="379"/>
         <source>&amp;Auto-scroll to new flows</source>
         <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="912"/>
-        <location filename="../ui/main_window.cpp" line="922"/>
+        <location filename="../ui/main_window.cpp" line="924"/>
+        <location filename="../ui/main_window.cpp" line="934"/>
         <source>Export HAR</source>
         <translation>HAR exportieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="805"/>
-        <location filename="../ui/main_window.cpp" line="913"/>
+        <location filename="../ui/main_window.cpp" line="817"/>
+        <location filename="../ui/main_window.cpp" line="925"/>
         <source>HTTP Archive (*.har);;All files (*)</source>
         <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
     </message>
@@ -1383,123 +1383,133 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="303"/>
-        <location filename="../ui/main_window.cpp" line="1130"/>
+        <location filename="../ui/main_window.cpp" line="297"/>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>&amp;Tastenkürzel</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="301"/>
+        <source>&amp;About Tunnelscope</source>
+        <translation>&amp;Über Tunnelscope</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="312"/>
+        <location filename="../ui/main_window.cpp" line="1202"/>
         <source>&amp;Pause</source>
         <translation>&amp;Pausieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="308"/>
+        <location filename="../ui/main_window.cpp" line="317"/>
         <source>Stop showing new flows (the proxy keeps running)</source>
         <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="311"/>
+        <location filename="../ui/main_window.cpp" line="320"/>
         <source>C&amp;lear</source>
         <translation>&amp;Leeren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="315"/>
+        <location filename="../ui/main_window.cpp" line="324"/>
         <source>Forget every recorded flow</source>
         <translation>Alle aufgezeichneten Flows verwerfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="319"/>
+        <location filename="../ui/main_window.cpp" line="328"/>
         <source>&amp;Intercept TLS</source>
         <translation>TLS &amp;entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="323"/>
+        <location filename="../ui/main_window.cpp" line="332"/>
         <source>Decrypt TLS in new tunnels</source>
         <translation>TLS in neuen Tunneln entschlüsseln</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="353"/>
+        <location filename="../ui/main_window.cpp" line="362"/>
         <source>&amp;Replay</source>
         <translation>&amp;Wiederholen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="356"/>
+        <location filename="../ui/main_window.cpp" line="365"/>
         <source>Send the selected request again, as it was</source>
         <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="359"/>
+        <location filename="../ui/main_window.cpp" line="368"/>
         <source>E&amp;dit and Replay…</source>
         <translation>Be&amp;arbeiten und wiederholen…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="362"/>
+        <location filename="../ui/main_window.cpp" line="371"/>
         <source>Put the selected request into the composer</source>
         <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="366"/>
+        <location filename="../ui/main_window.cpp" line="375"/>
         <source>&amp;Filter…</source>
         <translation>&amp;Filtern…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="375"/>
+        <location filename="../ui/main_window.cpp" line="384"/>
         <source>&amp;Reset Layout</source>
         <translation>Layout &amp;zurücksetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="377"/>
+        <location filename="../ui/main_window.cpp" line="386"/>
         <source>Put every pane back where it was at the first start</source>
         <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="393"/>
+        <location filename="../ui/main_window.cpp" line="402"/>
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="418"/>
+        <location filename="../ui/main_window.cpp" line="426"/>
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="425"/>
+        <location filename="../ui/main_window.cpp" line="437"/>
         <source>Main</source>
         <translation>Werkzeuge</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="437"/>
+        <location filename="../ui/main_window.cpp" line="449"/>
         <source>Filter, e.g. host:example.com status&gt;=400</source>
         <translation>Filter, z. B. host:example.com status&gt;=400</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="444"/>
+        <location filename="../ui/main_window.cpp" line="456"/>
         <source>The filter language</source>
         <translation>Die Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="473"/>
+        <location filename="../ui/main_window.cpp" line="485"/>
         <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
         <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="476"/>
+        <location filename="../ui/main_window.cpp" line="488"/>
         <source>Frames left out of connection logs that reached their capacity</source>
         <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="552"/>
+        <location filename="../ui/main_window.cpp" line="564"/>
         <source>Filtering…</source>
         <translation>Wird gefiltert…</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="555"/>
+        <location filename="../ui/main_window.cpp" line="567"/>
         <source>Applied in %1 ms</source>
         <translation>Angewendet in %1 ms</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="612"/>
+        <location filename="../ui/main_window.cpp" line="624"/>
         <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
         <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="617"/>
+        <location filename="../ui/main_window.cpp" line="629"/>
         <source>Listening on %1.
 
 Point a client at the proxy, for example:
@@ -1510,65 +1520,65 @@ Richten Sie einen Client auf den Proxy, zum Beispiel:
 curl -x http://%2 http://example.com/</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="622"/>
+        <location filename="../ui/main_window.cpp" line="634"/>
         <source>For a browser that trusts Tunnelscope&apos;s CA (HTTPS included): Help → Certificate authority and browser.</source>
         <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="626"/>
+        <location filename="../ui/main_window.cpp" line="638"/>
         <source>No flows match the filter.
 Esc in the filter box clears it.</source>
         <translation>Kein Flow passt zum Filter.
 Esc im Filterfeld leert es.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="628"/>
+        <location filename="../ui/main_window.cpp" line="640"/>
         <source>Paused: new flows are held back until you resume.</source>
         <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="678"/>
+        <location filename="../ui/main_window.cpp" line="690"/>
         <source>Filter language</source>
         <translation>Filtersprache</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="732"/>
+        <location filename="../ui/main_window.cpp" line="744"/>
         <source>Select a flow to copy its URL</source>
         <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="736"/>
+        <location filename="../ui/main_window.cpp" line="748"/>
         <source>Copied the URL</source>
         <translation>URL kopiert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="741"/>
-        <location filename="../ui/main_window.cpp" line="755"/>
+        <location filename="../ui/main_window.cpp" line="753"/>
+        <location filename="../ui/main_window.cpp" line="767"/>
         <source>Select a request to copy</source>
         <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="748"/>
+        <location filename="../ui/main_window.cpp" line="760"/>
         <source>Copied</source>
         <translation>Kopiert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="760"/>
+        <location filename="../ui/main_window.cpp" line="772"/>
         <source>Copied as curl</source>
         <translation>Als curl kopiert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="767"/>
+        <location filename="../ui/main_window.cpp" line="779"/>
         <source>Select a request to replay</source>
         <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="781"/>
+        <location filename="../ui/main_window.cpp" line="793"/>
         <source>Select a request to edit</source>
         <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
     </message>
     <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="879"/>
+        <location filename="../ui/main_window.cpp" line="891"/>
         <source>Imported %n flow(s) from %1</source>
         <translation>
             <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1576,134 +1586,177 @@ Esc im Filterfeld leert es.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="926"/>
+        <location filename="../ui/main_window.cpp" line="938"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="987"/>
+        <location filename="../ui/main_window.cpp" line="999"/>
         <source>%1; new flows are added to %2 (save to keep them)</source>
         <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1091"/>
+        <location filename="../ui/main_window.cpp" line="1103"/>
         <source>the listen address</source>
         <translation>die Listener-Adresse</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1092"/>
+        <location filename="../ui/main_window.cpp" line="1104"/>
         <source>the listen port</source>
         <translation>den Listener-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1093"/>
+        <location filename="../ui/main_window.cpp" line="1105"/>
         <source>the HTTPS proxy port</source>
         <translation>den HTTPS-Proxy-Port</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1094"/>
+        <location filename="../ui/main_window.cpp" line="1106"/>
         <source>TLS interception</source>
         <translation>die TLS-Entschlüsselung</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1095"/>
+        <location filename="../ui/main_window.cpp" line="1107"/>
         <source>the pass-through hosts</source>
         <translation>die durchgeleiteten Hosts</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1096"/>
+        <location filename="../ui/main_window.cpp" line="1108"/>
         <source>server certificate verification</source>
         <translation>die Prüfung der Serverzertifikate</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1097"/>
+        <location filename="../ui/main_window.cpp" line="1109"/>
         <source>the frame log size</source>
         <translation>die Größe des Frame-Protokolls</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1098"/>
+        <location filename="../ui/main_window.cpp" line="1110"/>
         <source>the upstream proxies</source>
         <translation>die Upstream-Proxys</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1105"/>
+        <location filename="../ui/main_window.cpp" line="1117"/>
         <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
         <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1109"/>
+        <location filename="../ui/main_window.cpp" line="1121"/>
         <source>Preferences</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1115"/>
+        <location filename="../ui/main_window.cpp" line="1127"/>
         <source>Preferences saved</source>
         <translation>Einstellungen gespeichert</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1130"/>
+        <location filename="../ui/main_window.cpp" line="1160"/>
+        <source>Ctrl+Home, Ctrl+End</source>
+        <translation>Strg+Pos1, Strg+Ende</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1160"/>
+        <source>First, last flow</source>
+        <translation>Erster, letzter Flow</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1161"/>
+        <source>Esc</source>
+        <translation>Esc</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1161"/>
+        <source>Clear the filter (in the filter box)</source>
+        <translation>Filter leeren (im Filterfeld)</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1172"/>
+        <source>Keyboard Shortcuts</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1186"/>
+        <source>About Tunnelscope</source>
+        <translation>Über Tunnelscope</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1187"/>
+        <source>Tunnelscope %1
+
+A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
+
+Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the filter box explains the filter language.</source>
+        <translation>Tunnelscope %1
+
+Ein Proxy-Debugger für den Desktop: ein abfangender Forward-Proxy und ein Inspektor für seine Flows, Tunnel, Verbindungen, Frames und Streams.
+
+Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben dem Filterfeld erklärt die Filtersprache.</translation>
+    </message>
+    <message>
+        <location filename="../ui/main_window.cpp" line="1202"/>
         <source>&amp;Resume</source>
         <translation>&amp;Fortsetzen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1148"/>
-        <location filename="../ui/main_window.cpp" line="1162"/>
+        <location filename="../ui/main_window.cpp" line="1220"/>
+        <location filename="../ui/main_window.cpp" line="1234"/>
         <source>1 tunnel</source>
         <translation>1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1148"/>
-        <location filename="../ui/main_window.cpp" line="1162"/>
+        <location filename="../ui/main_window.cpp" line="1220"/>
+        <location filename="../ui/main_window.cpp" line="1234"/>
         <source>%1 tunnels</source>
         <translation>%1 Tunnel</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1157"/>
+        <location filename="../ui/main_window.cpp" line="1229"/>
         <source>%1 of %2 flows</source>
         <translation>%1 von %2 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1159"/>
+        <location filename="../ui/main_window.cpp" line="1231"/>
         <source>1 flow</source>
         <translation>1 Flow</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1160"/>
+        <location filename="../ui/main_window.cpp" line="1232"/>
         <source>%1 flows</source>
         <translation>%1 Flows</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1174"/>
+        <location filename="../ui/main_window.cpp" line="1246"/>
         <source>Paused: %1 new flows not shown</source>
         <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1175"/>
+        <location filename="../ui/main_window.cpp" line="1247"/>
         <source>%1 flows not shown (arrived while paused)</source>
         <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1183"/>
+        <location filename="../ui/main_window.cpp" line="1255"/>
         <source>Memory %1 (bodies %2)</source>
         <translation>Speicher %1 (Bodys %2)</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1184"/>
+        <location filename="../ui/main_window.cpp" line="1256"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1192"/>
+        <location filename="../ui/main_window.cpp" line="1264"/>
         <source>1 frame dropped</source>
         <translation>1 Frame verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1193"/>
+        <location filename="../ui/main_window.cpp" line="1265"/>
         <source>%1 frames dropped</source>
         <translation>%1 Frames verworfen</translation>
     </message>
     <message>
-        <location filename="../ui/main_window.cpp" line="1212"/>
+        <location filename="../ui/main_window.cpp" line="1284"/>
         <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
         <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
     </message>
