@@ -46,13 +46,13 @@ private Q_SLOTS:
     {
         const CodeSnippet s = fetchSnippet(post());
         QCOMPARE(s.text, u"await fetch(\"https://api.example.com/v1/items?x=1\", {\n"
-                 u"  method: \"POST\",\n"
-                 u"  headers: {\n"
-                 u"    \"Content-Type\": \"application/json\",\n"
-                 u"    \"X-Quote\": \"it's \\\"quoted\\\"\"\n"
-                 u"  },\n"
-                 u"  body: \"{\\\"name\\\":\\\"caf\\\\u00e9\\\",\\\"n\\\":1}\"\n"
-                 u"});"_s);
+                         u"  method: \"POST\",\n"
+                         u"  headers: {\n"
+                         u"    \"Content-Type\": \"application/json\",\n"
+                         u"    \"X-Quote\": \"it's \\\"quoted\\\"\"\n"
+                         u"  },\n"
+                         u"  body: \"{\\\"name\\\":\\\"caf\\\\u00e9\\\",\\\"n\\\":1}\"\n"
+                         u"});"_s);
         QVERIFY(s.note.isEmpty());
     }
 
@@ -69,18 +69,18 @@ private Q_SLOTS:
     {
         const CodeSnippet s = pythonRequestsSnippet(post());
         QCOMPARE(s.text, u"import requests\n"
-                 u"\n"
-                 u"response = requests.request(\n"
-                 u"    \"POST\",\n"
-                 u"    \"https://api.example.com/v1/items?x=1\",\n"
-                 u"    headers={\n"
-                 u"        \"Content-Type\": \"application/json\",\n"
-                 u"        \"X-Quote\": \"it's \\\"quoted\\\"\",\n"
-                 u"    },\n"
-                 u"    data=\"{\\\"name\\\":\\\"caf\\\\u00e9\\\",\\\"n\\\":1}\".encode(),\n"
-                 u")\n"
-                 u"print(response.status_code)\n"
-                 u"print(response.text)"_s);
+                         u"\n"
+                         u"response = requests.request(\n"
+                         u"    \"POST\",\n"
+                         u"    \"https://api.example.com/v1/items?x=1\",\n"
+                         u"    headers={\n"
+                         u"        \"Content-Type\": \"application/json\",\n"
+                         u"        \"X-Quote\": \"it's \\\"quoted\\\"\",\n"
+                         u"    },\n"
+                         u"    data=\"{\\\"name\\\":\\\"caf\\\\u00e9\\\",\\\"n\\\":1}\".encode(),\n"
+                         u")\n"
+                         u"print(response.status_code)\n"
+                         u"print(response.text)"_s);
     }
 
     void pythonParsesIt()
@@ -102,9 +102,9 @@ private Q_SLOTS:
     {
         const CodeSnippet s = httpieCommand(post());
         QCOMPARE(s.text, u"http --ignore-stdin POST 'https://api.example.com/v1/items?x=1' \\\n"
-                 u"  'Content-Type:application/json' \\\n"
-                 u"  'X-Quote:it'\\''s \"quoted\"' \\\n"
-                 u"  --raw '{\"name\":\"caf\\u00e9\",\"n\":1}'"_s);
+                         u"  'Content-Type:application/json' \\\n"
+                         u"  'X-Quote:it'\\''s \"quoted\"' \\\n"
+                         u"  --raw '{\"name\":\"caf\\u00e9\",\"n\":1}'"_s);
     }
 
     void emptyHeaderValueAndBinaryBody()
