@@ -143,6 +143,8 @@ def main():
         ca_pem = re.search(r"CA (\S+/ca\.pem)", "".join(lines)).group(1)
         main_window = screen.window("Tunnelscope")
         time.sleep(1)
+        # Before any traffic: the empty table says where to point a client.
+        screen.capture(os.path.join(out, "first-start.png"))
 
         proxy = f"http://127.0.0.1:{port}"
         curl = ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", "-x", proxy]
@@ -234,7 +236,7 @@ def shoot(screen, main_window, out):
     screen.click(150, 442)
     screen.capture(path("tunnels"), crop=panes)
 
-    for keys, title, name in ((("alt+e", "p"), "Settings", "settings"),
+    for keys, title, name in ((("alt+e", "p"), "Preferences", "settings"),
                               (("alt+h", "c"), "Certificate authority", "ca-dialog"),
                               (("alt+h", "s"), "Set up a client", "setup-terminal")):
         screen.xdo("windowfocus", main_window)

@@ -1,2461 +1,2630 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="de" sourcelanguage="en">
-<context>
-    <name>BrowserLauncher</name>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="50"/>
-        <source>%1 did not finish</source>
-        <translation>%1 wurde nicht rechtzeitig beendet</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="54"/>
-        <source>%1 failed (exit code %2): %3</source>
-        <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="129"/>
-        <source>could not start %1: %2</source>
-        <translation>%1 konnte nicht gestartet werden: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="141"/>
-        <source>Chromium or certutil is not installed</source>
-        <translation>Chromium oder certutil ist nicht installiert</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="146"/>
-        <source>cannot create a profile directory: %1</source>
-        <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="151"/>
-        <source>cannot create %1/.pki/nssdb</source>
-        <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/browser_launcher.cpp" line="155"/>
-        <source>cannot write %1</source>
-        <translation>%1 kann nicht geschrieben werden</translation>
-    </message>
-</context>
-<context>
-    <name>Settings</name>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="20"/>
-        <source>A port is a whole number from 1 to 65535.</source>
-        <translation>Ein Port ist eine ganze Zahl von 1 bis 65535.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="27"/>
-        <source>Enter a whole number from %1 to %2.</source>
-        <translation>Geben Sie eine ganze Zahl von %1 bis %2 ein.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="37"/>
-        <source>&apos;re:&apos; needs a regular expression after it.</source>
-        <translation>Auf &apos;re:&apos; muss ein regulärer Ausdruck folgen.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="43"/>
-        <source>Not a valid regular expression: %1</source>
-        <translation>Kein gültiger regulärer Ausdruck: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="50"/>
-        <source>&apos;%1&apos; looks like a URL; write the host only, like *.example.com.</source>
-        <translation>&apos;%1&apos; sieht wie eine URL aus; geben Sie nur den Host an, etwa *.example.com.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="57"/>
-        <source>&apos;%1&apos; is not a host glob: use letters, digits, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; and &apos;?&apos; (or re:REGEX).</source>
-        <translation>&apos;%1&apos; ist kein Host-Muster: erlaubt sind Buchstaben, Ziffern, &apos;-&apos;, &apos;.&apos;, &apos;*&apos; und &apos;?&apos; (oder re:REGEX).</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="69"/>
-        <source>Enter a proxy URL, like http://127.0.0.1:3128.</source>
-        <translation>Geben Sie eine Proxy-URL ein, etwa http://127.0.0.1:3128.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="83"/>
-        <source>&apos;%1&apos; is not a rule: write HOST GLOBS = CHAIN, like *.corp.example = http://proxy:3128 or 10.* = direct.</source>
-        <translation>&apos;%1&apos; ist keine Regel: schreiben Sie HOST-MUSTER = KETTE, etwa *.corp.example = http://proxy:3128 oder 10.* = direct.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="158"/>
-        <source>Enter an address to listen on, like 127.0.0.1.</source>
-        <translation>Geben Sie die Adresse an, auf der gelauscht werden soll, etwa 127.0.0.1.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="161"/>
-        <source>&apos;%1&apos; is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
-        <translation>&apos;%1&apos; ist keine IP-Adresse (127.0.0.1, ::1, 0.0.0.0 ...).</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="167"/>
-        <source>The HTTP listener already uses port %1.</source>
-        <translation>Port %1 wird bereits vom HTTP-Listener verwendet.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="176"/>
-        <source>Line %1: %2</source>
-        <translation>Zeile %1: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="184"/>
-        <source>One body cannot keep more than the memory budget (%1 KiB).</source>
-        <translation>Ein einzelner Body kann nicht mehr als das Speicherbudget (%1 KiB) belegen.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="191"/>
-        <source>Hop %1: %2</source>
-        <translation>Hop %1: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="195"/>
-        <source>A chain has at most %1 hops.</source>
-        <translation>Eine Kette hat höchstens %1 Hops.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings.cpp" line="200"/>
-        <source>Rule %1: %2</source>
-        <translation>Regel %1: %2</translation>
-    </message>
-</context>
-<context>
-    <name>SystemProxy</name>
-    <message>
-        <location filename="../ui/setup/system_proxy.cpp" line="46"/>
-        <source>%1 failed: %2</source>
-        <translation>%1 ist fehlgeschlagen: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/setup/system_proxy.cpp" line="48"/>
-        <source>exit code %1</source>
-        <translation>Exit-Code %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/setup/system_proxy.cpp" line="66"/>
-        <source>gsettings is not installed</source>
-        <translation>gsettings ist nicht installiert</translation>
-    </message>
-    <message>
-        <location filename="../ui/setup/system_proxy.cpp" line="81"/>
-        <source>gsettings cannot read %1: %2</source>
-        <translation>gsettings kann %1 nicht lesen: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/setup/system_proxy.cpp" line="101"/>
-        <source>kwriteconfig5 and kreadconfig5 are not installed</source>
-        <translation>kwriteconfig5 und kreadconfig5 sind nicht installiert</translation>
-    </message>
-    <message>
-        <location filename="../ui/setup/system_proxy.cpp" line="117"/>
-        <source>%1 cannot read %2: %3</source>
-        <translation>%1 kann %2 nicht lesen: %3</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::BodyContent</name>
-    <message>
-        <location filename="../ui/detail/body_content.cpp" line="90"/>
-        <source>this build has no content decoders</source>
-        <translation>dieser Build kann keine Inhaltskodierungen dekodieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_content.cpp" line="144"/>
-        <source>decoded from %1, %2 → %3</source>
-        <translation>dekodiert aus %1, %2 → %3</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_content.cpp" line="152"/>
-        <source>first part only, %1 recorded</source>
-        <translation>nur der Anfang, %1 aufgezeichnet</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_content.cpp" line="156"/>
-        <source>not decoded: %1</source>
-        <translation>nicht dekodiert: %1</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::BodyView</name>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="44"/>
-        <source>Text</source>
-        <translation>Text</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="46"/>
-        <source>Pretty JSON</source>
-        <translation>JSON formatiert</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="48"/>
-        <source>JSON tree</source>
-        <translation>JSON-Baum</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="50"/>
-        <source>Hex</source>
-        <translation>Hex</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="52"/>
-        <source>Image</source>
-        <translation>Bild</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/detail/body_view.cpp" line="67"/>
-        <source>{%n key(s)}</source>
-        <translation>
-            <numerusform>{%n Schlüssel}</numerusform>
-            <numerusform>{%n Schlüssel}</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/detail/body_view.cpp" line="75"/>
-        <source>[%n item(s)]</source>
-        <translation>
-            <numerusform>[%n Eintrag]</numerusform>
-            <numerusform>[%n Einträge]</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="101"/>
-        <source>Load all</source>
-        <translation>Alles laden</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="123"/>
-        <source>Key</source>
-        <translation>Schlüssel</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="123"/>
-        <source>Value</source>
-        <translation>Wert</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="169"/>
-        <source>No body</source>
-        <translation>Kein Body</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="195"/>
-        <source>Loading…</source>
-        <translation>Wird geladen…</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="255"/>
-        <source>Cannot show this image: %1</source>
-        <translation>Das Bild kann nicht angezeigt werden: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="259"/>
-        <source>%1 image, %2×%3</source>
-        <translation>%1-Bild, %2×%3</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="336"/>
-        <source>Not valid JSON: %1 at %2</source>
-        <translation>Kein gültiges JSON: %1 bei %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="341"/>
-        <source>array</source>
-        <translation>Array</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="341"/>
-        <source>object</source>
-        <translation>Objekt</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/body_view.cpp" line="345"/>
-        <source>… (only the first %1 items are shown)</source>
-        <translation>… (nur die ersten %1 Einträge werden gezeigt)</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::CaDialog</name>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="46"/>
-        <source>Certificate authority</source>
-        <translation>Zertifizierungsstelle</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="51"/>
-        <source>Tunnelscope decrypts TLS with certificates it signs with this CA. A client must trust the CA&apos;s certificate, or it rejects them. The private key never leaves %1.</source>
-        <translation>Tunnelscope entschlüsselt TLS mit Zertifikaten, die es mit dieser CA signiert. Ein Client muss dem Zertifikat der CA vertrauen, sonst lehnt er diese Zertifikate ab. Der private Schlüssel verlässt %1 nie.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="59"/>
-        <source>Subject:</source>
-        <translation>Inhaber:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="60"/>
-        <source>Valid from:</source>
-        <translation>Gültig ab:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="61"/>
-        <source>Valid until:</source>
-        <translation>Gültig bis:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="62"/>
-        <source>Key:</source>
-        <translation>Schlüssel:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="67"/>
-        <source>SHA-256:</source>
-        <translation>SHA-256:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="69"/>
-        <source>Export &amp;PEM…</source>
-        <translation>&amp;PEM exportieren…</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="71"/>
-        <source>For Firefox, Chromium, curl --cacert and update-ca-certificates</source>
-        <translation>Für Firefox, Chromium, curl --cacert und update-ca-certificates</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="72"/>
-        <source>Export &amp;DER…</source>
-        <translation>&amp;DER exportieren…</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="74"/>
-        <source>For Android, Windows and Java key stores</source>
-        <translation>Für die Schlüsselspeicher von Android, Windows und Java</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="75"/>
-        <source>&amp;Launch Chromium through Tunnelscope</source>
-        <translation>&amp;Chromium über Tunnelscope starten</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="77"/>
-        <source>A new Chromium profile that trusts this CA and uses the proxy; your own profile is not touched</source>
-        <translation>Ein neues Chromium-Profil, das dieser CA vertraut und den Proxy verwendet; Ihr eigenes Profil bleibt unberührt</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="126"/>
-        <source>Cannot write %1: %2</source>
-        <translation>%1 kann nicht geschrieben werden: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
-        <source>Export the CA certificate (PEM)</source>
-        <translation>CA-Zertifikat exportieren (PEM)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="138"/>
-        <source>Export the CA certificate (DER)</source>
-        <translation>CA-Zertifikat exportieren (DER)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="139"/>
-        <source>PEM certificate (*.pem *.crt)</source>
-        <translation>PEM-Zertifikat (*.pem *.crt)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="139"/>
-        <source>DER certificate (*.der *.cer)</source>
-        <translation>DER-Zertifikat (*.der *.cer)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="145"/>
-        <source>Wrote %1</source>
-        <translation>%1 gespeichert</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="152"/>
-        <source>Could not launch Chromium: %1</source>
-        <translation>Chromium konnte nicht gestartet werden: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/ca_dialog.cpp" line="157"/>
-        <source>Chromium started with the profile %1, through %2</source>
-        <translation>Chromium mit dem Profil %1 gestartet, über %2</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::CarriedFlowsModel</name>
-    <message>
-        <location filename="../ui/panes/carried_flows_model.cpp" line="136"/>
-        <source>#</source>
-        <translation>Nr.</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/carried_flows_model.cpp" line="138"/>
-        <source>Method</source>
-        <translation>Methode</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/carried_flows_model.cpp" line="140"/>
-        <source>URL</source>
-        <translation>URL</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/carried_flows_model.cpp" line="142"/>
-        <source>Protocol</source>
-        <translation>Protokoll</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/carried_flows_model.cpp" line="144"/>
-        <source>Status</source>
-        <translation>Status</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/carried_flows_model.cpp" line="146"/>
-        <source>Size</source>
-        <translation>Größe</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::ClientSetupDialog</name>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="49"/>
-        <source>Copy</source>
-        <translation>Kopieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="64"/>
-        <source>Set up a client</source>
-        <translation>Client einrichten</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="86"/>
-        <source>&amp;Terminal</source>
-        <translation>&amp;Terminal</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="87"/>
-        <source>S&amp;ystem proxy</source>
-        <translation>S&amp;ystem-Proxy</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="89"/>
-        <source>System &amp;CA store</source>
-        <translation>&amp;CA-Speicher des Systems</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="146"/>
-        <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system&apos;s roots plus the CA, so hosts that are passed through still verify.</source>
-        <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy und vertrauen seiner CA. Das Bündel enthält die Stammzertifikate des Systems und die CA, sodass durchgereichte Hosts weiterhin geprüft werden.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="149"/>
-        <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
-        <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156"/>
-        <source>Open a &amp;new terminal with these set</source>
-        <translation>&amp;Neues Terminal mit diesen Variablen öffnen</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="163"/>
-        <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
-        <translation>Kein Terminalprogramm gefunden (x-terminal-emulator, gnome-terminal, konsole, xterm…).</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="178"/>
-        <source>No terminal could be started.</source>
-        <translation>Es konnte kein Terminal gestartet werden.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="180"/>
-        <source>Started %1 with the proxy variables set.</source>
-        <translation>%1 mit gesetzten Proxy-Variablen gestartet.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="187"/>
-        <source>Applications that follow the desktop&apos;s proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
-        <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="194"/>
-        <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
-        <translation>Tunnelscope als &amp;GNOME-Proxy verwenden (gsettings)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="202"/>
-        <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
-        <translation>Tunnelscope als &amp;KDE-Proxy verwenden (kioslaverc)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="210"/>
-        <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
-        <translation>Weder gsettings (GNOME) noch kwriteconfig5 (KDE) ist installiert; es gibt keine Proxy-Einstellung des Desktops, die sich ändern ließe.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="214"/>
-        <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
-        <translation>Clients, die eine URL zur automatischen Proxy-Konfiguration (PAC) annehmen, können diese verwenden; --pac-rules legt fest, welche Hosts darüber zu Tunnelscope gehen:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="235"/>
-        <source>The system proxy is now %1.</source>
-        <translation>Der System-Proxy ist jetzt %1.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="236"/>
-        <source>The system proxy setting is back as it was.</source>
-        <translation>Die Proxy-Einstellung des Systems ist wieder wie zuvor.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244"/>
-        <source>To make every program on this computer that uses the system&apos;s trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
-        <translation>Damit jedes Programm auf diesem Rechner, das den Zertifikatsspeicher des Systems verwendet (OpenSSL, GnuTLS, curl, wget, die meisten Kommandozeilenwerkzeuge), der CA vertraut, führen Sie diese Befehle in einem Terminal aus. Sie brauchen Root-Rechte, und das ganze System vertraut dann den Zertifikaten, die Tunnelscope signiert: Tun Sie das nur auf einem Rechner, mit dem Sie debuggen.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255"/>
-        <source>To remove it again:</source>
-        <translation>So entfernen Sie sie wieder:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/client_setup_dialog.cpp" line="261"/>
-        <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
-        <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium, das der CA vertraut.</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::ComposerPane</name>
-    <message>
-        <location filename="../ui/composer/composer_dock.cpp" line="15"/>
-        <source>Composer</source>
-        <translation>Composer</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/composer/composer_pane.cpp" line="87"/>
-        <source>Sent %n request(s): </source>
-        <translation>
-            <numerusform>%n Anfrage gesendet: </numerusform>
-            <numerusform>%n Anfragen gesendet: </numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="88"/>
-        <source>%1 answered, %2 failed</source>
-        <translation>%1 beantwortet, %2 fehlgeschlagen</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="113"/>
-        <source>https://example.com/path</source>
-        <translation>https://example.com/path</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="116"/>
-        <source>HTTP/1.1</source>
-        <translation>HTTP/1.1</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="117"/>
-        <source>HTTP/2</source>
-        <translation>HTTP/2</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="118"/>
-        <source>Send</source>
-        <translation>Senden</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="133"/>
-        <source>× </source>
-        <translation>× </translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="138"/>
-        <source>at once: </source>
-        <translation>gleichzeitig: </translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="139"/>
-        <source>Send N times</source>
-        <translation>N-mal senden</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
-        <source>Name</source>
-        <translation>Name</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="152"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="204"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="270"/>
-        <source>Value</source>
-        <translation>Wert</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="157"/>
-        <source>Add</source>
-        <translation>Hinzufügen</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="158"/>
-        <source>Remove</source>
-        <translation>Entfernen</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
-        <source>No body</source>
-        <translation>Kein Body</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
-        <source>Text</source>
-        <translation>Text</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
-        <source>File</source>
-        <translation>Datei</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="182"/>
-        <source>Form (url-encoded)</source>
-        <translation>Formular (URL-kodiert)</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="191"/>
-        <source>Choose…</source>
-        <translation>Auswählen…</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="193"/>
-        <source>Body from a file</source>
-        <translation>Body aus einer Datei</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="204"/>
-        <source>Key</source>
-        <translation>Schlüssel</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="218"/>
-        <source>Direct (no upstream proxy)</source>
-        <translation>Direkt (kein Upstream-Proxy)</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="220"/>
-        <source>The proxy&apos;s own upstream rules</source>
-        <translation>Die Upstream-Regeln des Proxys</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="222"/>
-        <source>Through these hops, first hop first:</source>
-        <translation>Über diese Hops, den ersten zuerst:</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="230"/>
-        <source>http://127.0.0.1:3128
+    <context>
+        <name>BrowserLauncher</name>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="50" />
+            <source>%1 did not finish</source>
+            <translation>%1 wurde nicht rechtzeitig beendet</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="54" />
+            <source>%1 failed (exit code %2): %3</source>
+            <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="129" />
+            <source>could not start %1: %2</source>
+            <translation>%1 konnte nicht gestartet werden: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="141" />
+            <source>Chromium or certutil is not installed</source>
+            <translation>Chromium oder certutil ist nicht installiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="146" />
+            <source>cannot create a profile directory: %1</source>
+            <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="151" />
+            <source>cannot create %1/.pki/nssdb</source>
+            <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="155" />
+            <source>cannot write %1</source>
+            <translation>%1 kann nicht geschrieben werden</translation>
+        </message>
+    </context>
+    <context>
+        <name>Settings</name>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="20" />
+            <source>A port is a whole number from 1 to 65535.</source>
+            <translation>Ein Port ist eine ganze Zahl von 1 bis 65535.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="27" />
+            <source>Enter a whole number from %1 to %2.</source>
+            <translation>Geben Sie eine ganze Zahl von %1 bis %2 ein.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="37" />
+            <source>'re:' needs a regular expression after it.</source>
+            <translation>Auf 're:' muss ein regulärer Ausdruck folgen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="43" />
+            <source>Not a valid regular expression: %1</source>
+            <translation>Kein gültiger regulärer Ausdruck: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="50" />
+            <source>'%1' looks like a URL; write the host only, like *.example.com.</source>
+            <translation>'%1' sieht wie eine URL aus; geben Sie nur den Host an, etwa *.example.com.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="57" />
+            <source>'%1' is not a host glob: use letters, digits, '-', '.', '*' and '?' (or re:REGEX).</source>
+            <translation>'%1' ist kein Host-Muster: erlaubt sind Buchstaben, Ziffern, '-', '.', '*' und '?' (oder re:REGEX).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="69" />
+            <source>Enter a proxy URL, like http://127.0.0.1:3128.</source>
+            <translation>Geben Sie eine Proxy-URL ein, etwa http://127.0.0.1:3128.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="83" />
+            <source>'%1' is not a rule: write HOST GLOBS = CHAIN, like *.corp.example = http://proxy:3128 or 10.* = direct.</source>
+            <translation>'%1' ist keine Regel: schreiben Sie HOST-MUSTER = KETTE, etwa *.corp.example = http://proxy:3128 oder 10.* = direct.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="158" />
+            <source>Enter an address to listen on, like 127.0.0.1.</source>
+            <translation>Geben Sie die Adresse an, auf der gelauscht werden soll, etwa 127.0.0.1.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="161" />
+            <source>'%1' is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
+            <translation>'%1' ist keine IP-Adresse (127.0.0.1, ::1, 0.0.0.0 ...).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="167" />
+            <source>The HTTP listener already uses port %1.</source>
+            <translation>Port %1 wird bereits vom HTTP-Listener verwendet.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="176" />
+            <source>Line %1: %2</source>
+            <translation>Zeile %1: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="184" />
+            <source>One body cannot keep more than the memory budget (%1 KiB).</source>
+            <translation>Ein einzelner Body kann nicht mehr als das Speicherbudget (%1 KiB) belegen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="191" />
+            <source>Hop %1: %2</source>
+            <translation>Hop %1: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="195" />
+            <source>A chain has at most %1 hops.</source>
+            <translation>Eine Kette hat höchstens %1 Hops.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="200" />
+            <source>Rule %1: %2</source>
+            <translation>Regel %1: %2</translation>
+        </message>
+    </context>
+    <context>
+        <name>SystemProxy</name>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="46" />
+            <source>%1 failed: %2</source>
+            <translation>%1 ist fehlgeschlagen: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="48" />
+            <source>exit code %1</source>
+            <translation>Exit-Code %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="66" />
+            <source>gsettings is not installed</source>
+            <translation>gsettings ist nicht installiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="81" />
+            <source>gsettings cannot read %1: %2</source>
+            <translation>gsettings kann %1 nicht lesen: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="101" />
+            <source>kwriteconfig5 and kreadconfig5 are not installed</source>
+            <translation>kwriteconfig5 und kreadconfig5 sind nicht installiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="117" />
+            <source>%1 cannot read %2: %3</source>
+            <translation>%1 kann %2 nicht lesen: %3</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::BodyContent</name>
+        <message>
+            <location filename="../ui/detail/body_content.cpp" line="90" />
+            <source>this build has no content decoders</source>
+            <translation>dieser Build kann keine Inhaltskodierungen dekodieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_content.cpp" line="144" />
+            <source>decoded from %1, %2 → %3</source>
+            <translation>dekodiert aus %1, %2 → %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_content.cpp" line="152" />
+            <source>first part only, %1 recorded</source>
+            <translation>nur der Anfang, %1 aufgezeichnet</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_content.cpp" line="156" />
+            <source>not decoded: %1</source>
+            <translation>nicht dekodiert: %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::BodyView</name>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="44" />
+            <source>Text</source>
+            <translation>Text</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="46" />
+            <source>Pretty JSON</source>
+            <translation>JSON formatiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="48" />
+            <source>JSON tree</source>
+            <translation>JSON-Baum</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="50" />
+            <source>Hex</source>
+            <translation>Hex</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="52" />
+            <source>Image</source>
+            <translation>Bild</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/body_view.cpp" line="67" />
+            <source>{%n key(s)}</source>
+            <translation>
+                <numerusform>{%n Schlüssel}</numerusform>
+                <numerusform>{%n Schlüssel}</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/body_view.cpp" line="75" />
+            <source>[%n item(s)]</source>
+            <translation>
+                <numerusform>[%n Eintrag]</numerusform>
+                <numerusform>[%n Einträge]</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="101" />
+            <source>Load all</source>
+            <translation>Alles laden</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="123" />
+            <source>Key</source>
+            <translation>Schlüssel</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="123" />
+            <source>Value</source>
+            <translation>Wert</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="169" />
+            <source>No body</source>
+            <translation>Kein Body</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="195" />
+            <source>Loading…</source>
+            <translation>Wird geladen…</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="255" />
+            <source>Cannot show this image: %1</source>
+            <translation>Das Bild kann nicht angezeigt werden: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="259" />
+            <source>%1 image, %2×%3</source>
+            <translation>%1-Bild, %2×%3</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="336" />
+            <source>Not valid JSON: %1 at %2</source>
+            <translation>Kein gültiges JSON: %1 bei %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="341" />
+            <source>array</source>
+            <translation>Array</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="341" />
+            <source>object</source>
+            <translation>Objekt</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="345" />
+            <source>… (only the first %1 items are shown)</source>
+            <translation>… (nur die ersten %1 Einträge werden gezeigt)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::CaDialog</name>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="46" />
+            <source>Certificate authority</source>
+            <translation>Zertifizierungsstelle</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="51" />
+            <source>Tunnelscope decrypts TLS with certificates it signs with this CA. A client must trust the CA's certificate, or it rejects them. The private key never leaves %1.</source>
+            <translation>Tunnelscope entschlüsselt TLS mit Zertifikaten, die es mit dieser CA signiert. Ein Client muss dem Zertifikat der CA vertrauen, sonst lehnt er diese Zertifikate ab. Der private Schlüssel verlässt %1 nie.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="59" />
+            <source>Subject:</source>
+            <translation>Inhaber:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="60" />
+            <source>Valid from:</source>
+            <translation>Gültig ab:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="61" />
+            <source>Valid until:</source>
+            <translation>Gültig bis:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="62" />
+            <source>Key:</source>
+            <translation>Schlüssel:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="67" />
+            <source>SHA-256:</source>
+            <translation>SHA-256:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="69" />
+            <source>Export &amp;PEM…</source>
+            <translation>&amp;PEM exportieren…</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="71" />
+            <source>For Firefox, Chromium, curl --cacert and update-ca-certificates</source>
+            <translation>Für Firefox, Chromium, curl --cacert und update-ca-certificates</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="72" />
+            <source>Export &amp;DER…</source>
+            <translation>&amp;DER exportieren…</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="74" />
+            <source>For Android, Windows and Java key stores</source>
+            <translation>Für die Schlüsselspeicher von Android, Windows und Java</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="75" />
+            <source>&amp;Launch Chromium through Tunnelscope</source>
+            <translation>&amp;Chromium über Tunnelscope starten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="77" />
+            <source>A new Chromium profile that trusts this CA and uses the proxy; your own profile is not touched</source>
+            <translation>Ein neues Chromium-Profil, das dieser CA vertraut und den Proxy verwendet; Ihr eigenes Profil bleibt unberührt</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="126" />
+            <source>Cannot write %1: %2</source>
+            <translation>%1 kann nicht geschrieben werden: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="138" />
+            <source>Export the CA certificate (PEM)</source>
+            <translation>CA-Zertifikat exportieren (PEM)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="138" />
+            <source>Export the CA certificate (DER)</source>
+            <translation>CA-Zertifikat exportieren (DER)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="139" />
+            <source>PEM certificate (*.pem *.crt)</source>
+            <translation>PEM-Zertifikat (*.pem *.crt)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="139" />
+            <source>DER certificate (*.der *.cer)</source>
+            <translation>DER-Zertifikat (*.der *.cer)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="145" />
+            <source>Wrote %1</source>
+            <translation>%1 gespeichert</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="152" />
+            <source>Could not launch Chromium: %1</source>
+            <translation>Chromium konnte nicht gestartet werden: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="157" />
+            <source>Chromium started with the profile %1, through %2</source>
+            <translation>Chromium mit dem Profil %1 gestartet, über %2</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::CarriedFlowsModel</name>
+        <message>
+            <location filename="../ui/panes/carried_flows_model.cpp" line="136" />
+            <source>#</source>
+            <translation>Nr.</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/carried_flows_model.cpp" line="138" />
+            <source>Method</source>
+            <translation>Methode</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/carried_flows_model.cpp" line="140" />
+            <source>URL</source>
+            <translation>URL</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/carried_flows_model.cpp" line="142" />
+            <source>Protocol</source>
+            <translation>Protokoll</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/carried_flows_model.cpp" line="144" />
+            <source>Status</source>
+            <translation>Status</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/carried_flows_model.cpp" line="146" />
+            <source>Size</source>
+            <translation>Größe</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ClientSetupDialog</name>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="49" />
+            <source>Copy</source>
+            <translation>Kopieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="64" />
+            <source>Set up a client</source>
+            <translation>Client einrichten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="86" />
+            <source>&amp;Terminal</source>
+            <translation>&amp;Terminal</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="87" />
+            <source>S&amp;ystem proxy</source>
+            <translation>S&amp;ystem-Proxy</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="89" />
+            <source>System &amp;CA store</source>
+            <translation>&amp;CA-Speicher des Systems</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="146" />
+            <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system's roots plus the CA, so hosts that are passed through still verify.</source>
+            <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy und vertrauen seiner CA. Das Bündel enthält die Stammzertifikate des Systems und die CA, sodass durchgereichte Hosts weiterhin geprüft werden.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="149" />
+            <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
+            <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156" />
+            <source>Open a &amp;new terminal with these set</source>
+            <translation>&amp;Neues Terminal mit diesen Variablen öffnen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="163" />
+            <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
+            <translation>Kein Terminalprogramm gefunden (x-terminal-emulator, gnome-terminal, konsole, xterm…).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="178" />
+            <source>No terminal could be started.</source>
+            <translation>Es konnte kein Terminal gestartet werden.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="180" />
+            <source>Started %1 with the proxy variables set.</source>
+            <translation>%1 mit gesetzten Proxy-Variablen gestartet.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="187" />
+            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
+            <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="194" />
+            <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
+            <translation>Tunnelscope als &amp;GNOME-Proxy verwenden (gsettings)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="202" />
+            <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
+            <translation>Tunnelscope als &amp;KDE-Proxy verwenden (kioslaverc)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="210" />
+            <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
+            <translation>Weder gsettings (GNOME) noch kwriteconfig5 (KDE) ist installiert; es gibt keine Proxy-Einstellung des Desktops, die sich ändern ließe.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="214" />
+            <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
+            <translation>Clients, die eine URL zur automatischen Proxy-Konfiguration (PAC) annehmen, können diese verwenden; --pac-rules legt fest, welche Hosts darüber zu Tunnelscope gehen:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="235" />
+            <source>The system proxy is now %1.</source>
+            <translation>Der System-Proxy ist jetzt %1.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="236" />
+            <source>The system proxy setting is back as it was.</source>
+            <translation>Die Proxy-Einstellung des Systems ist wieder wie zuvor.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244" />
+            <source>To make every program on this computer that uses the system's trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
+            <translation>Damit jedes Programm auf diesem Rechner, das den Zertifikatsspeicher des Systems verwendet (OpenSSL, GnuTLS, curl, wget, die meisten Kommandozeilenwerkzeuge), der CA vertraut, führen Sie diese Befehle in einem Terminal aus. Sie brauchen Root-Rechte, und das ganze System vertraut dann den Zertifikaten, die Tunnelscope signiert: Tun Sie das nur auf einem Rechner, mit dem Sie debuggen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255" />
+            <source>To remove it again:</source>
+            <translation>So entfernen Sie sie wieder:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="261" />
+            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
+            <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium, das der CA vertraut.</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ComposerPane</name>
+        <message>
+            <location filename="../ui/composer/composer_dock.cpp" line="15" />
+            <source>Composer</source>
+            <translation>Composer</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/composer/composer_pane.cpp" line="87" />
+            <source>Sent %n request(s): </source>
+            <translation>
+                <numerusform>%n Anfrage gesendet: </numerusform>
+                <numerusform>%n Anfragen gesendet: </numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="88" />
+            <source>%1 answered, %2 failed</source>
+            <translation>%1 beantwortet, %2 fehlgeschlagen</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="113" />
+            <source>https://example.com/path</source>
+            <translation>https://example.com/path</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="116" />
+            <source>HTTP/1.1</source>
+            <translation>HTTP/1.1</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="117" />
+            <source>HTTP/2</source>
+            <translation>HTTP/2</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="118" />
+            <source>Send</source>
+            <translation>Senden</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="133" />
+            <source>× </source>
+            <translation>× </translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="138" />
+            <source>at once: </source>
+            <translation>gleichzeitig: </translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="139" />
+            <source>Send N times</source>
+            <translation>N-mal senden</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="152" />
+            <location filename="../ui/composer/composer_pane.cpp" line="270" />
+            <source>Name</source>
+            <translation>Name</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="152" />
+            <location filename="../ui/composer/composer_pane.cpp" line="204" />
+            <location filename="../ui/composer/composer_pane.cpp" line="270" />
+            <source>Value</source>
+            <translation>Wert</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="157" />
+            <source>Add</source>
+            <translation>Hinzufügen</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="158" />
+            <source>Remove</source>
+            <translation>Entfernen</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <source>No body</source>
+            <translation>Kein Body</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <source>Text</source>
+            <translation>Text</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <source>File</source>
+            <translation>Datei</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <source>Form (url-encoded)</source>
+            <translation>Formular (URL-kodiert)</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="191" />
+            <source>Choose…</source>
+            <translation>Auswählen…</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="193" />
+            <source>Body from a file</source>
+            <translation>Body aus einer Datei</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="204" />
+            <source>Key</source>
+            <translation>Schlüssel</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="218" />
+            <source>Direct (no upstream proxy)</source>
+            <translation>Direkt (kein Upstream-Proxy)</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="220" />
+            <source>The proxy's own upstream rules</source>
+            <translation>Die Upstream-Regeln des Proxys</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="222" />
+            <source>Through these hops, first hop first:</source>
+            <translation>Über diese Hops, den ersten zuerst:</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="230" />
+            <source>http://127.0.0.1:3128
 socks5h://user:password@10.0.0.2:1080</source>
-        <translation>http://127.0.0.1:3128
+            <translation>http://127.0.0.1:3128
 socks5h://benutzer:passwort@10.0.0.2:1080</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="232"/>
-        <source>Verify origin certificates</source>
-        <translation>Zertifikate der Ursprungsserver prüfen</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="250"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="279"/>
-        <source>Headers</source>
-        <translation>Header</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="251"/>
-        <location filename="../ui/composer/composer_pane.cpp" line="278"/>
-        <source>Body</source>
-        <translation>Body</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="252"/>
-        <source>Chain</source>
-        <translation>Kette</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="262"/>
-        <source>Nothing sent yet.</source>
-        <translation>Noch nichts gesendet.</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="298"/>
-        <source>History</source>
-        <translation>Verlauf</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="351"/>
-        <source>Cannot read the body file %1: %2</source>
-        <translation>Die Body-Datei %1 kann nicht gelesen werden: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="494"/>
-        <source>Chain: %1</source>
-        <translation>Kette: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="500"/>
-        <source>Chain: at most %1 hops</source>
-        <translation>Kette: höchstens %1 Hops</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="508"/>
-        <source>The composer&apos;s engine did not start: %1</source>
-        <translation>Die Engine des Composers konnte nicht gestartet werden: %1</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/composer/composer_pane.cpp" line="553"/>
-        <source>Sending %n request(s)…</source>
-        <translation>
-            <numerusform>%n Anfrage wird gesendet…</numerusform>
-            <numerusform>%n Anfragen werden gesendet…</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="553"/>
-        <source>Sending…</source>
-        <translation>Wird gesendet…</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="590"/>
-        <source>No response: %1</source>
-        <translation>Keine Antwort: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="596"/>
-        <source>from the proxy: %1</source>
-        <translation>vom Proxy: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="602"/>
-        <source>connect %1 · sent %2 · first byte %3 · complete %4</source>
-        <translation>verbunden %1 · gesendet %2 · erstes Byte %3 · fertig %4</translation>
-    </message>
-    <message>
-        <location filename="../ui/composer/composer_pane.cpp" line="639"/>
-        <source>failed</source>
-        <translation>fehlgeschlagen</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::ConnectionModel</name>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="39"/>
-        <source>Version: %1</source>
-        <translation>Version: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="41"/>
-        <source>Cipher: %1</source>
-        <translation>Cipher: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="43"/>
-        <source>SNI: %1</source>
-        <translation>SNI: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="48"/>
-        <source>ALPN offered: %1</source>
-        <translation>ALPN angeboten: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="51"/>
-        <source>ALPN chosen: %1</source>
-        <translation>ALPN gewählt: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="53"/>
-        <source>Handshake: %1 ms</source>
-        <translation>Handshake: %1 ms</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="56"/>
-        <source>Certificate: %1</source>
-        <translation>Zertifikat: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="58"/>
-        <source>Not verified: %1</source>
-        <translation>Nicht geprüft: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="60"/>
-        <source>Handshake failed: %1</source>
-        <translation>Handshake fehlgeschlagen: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="157"/>
-        <source>failed</source>
-        <translation>fehlgeschlagen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="166"/>
-        <source>%1 ms</source>
-        <translation>%1 ms</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="168"/>
-        <source>%1 s</source>
-        <translation>%1 s</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="171"/>
-        <source>%1 min %2 s</source>
-        <translation>%1 min %2 s</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="172"/>
-        <source>%1 h %2 min</source>
-        <translation>%1 h %2 min</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="191"/>
-        <source>%1 on listener %2</source>
-        <translation>%1 an Listener %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="193"/>
-        <source>%1 (%2) from %3, opened by client connection %4</source>
-        <translation>%1 (%2) von %3, geöffnet durch Client-Verbindung %4</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="220"/>
-        <source>client</source>
-        <translation>Client</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="220"/>
-        <source>server</source>
-        <translation>Server</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="228"/>
-        <source>%1 (%2)</source>
-        <translation>%1 (%2)</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="241"/>
-        <source>%1, open</source>
-        <translation>%1, offen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="277"/>
-        <source>#</source>
-        <translation>Nr.</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="279"/>
-        <source>Side</source>
-        <translation>Seite</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="281"/>
-        <source>Protocol</source>
-        <translation>Protokoll</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="283"/>
-        <source>Peer</source>
-        <translation>Gegenstelle</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="285"/>
-        <source>TLS</source>
-        <translation>TLS</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="287"/>
-        <source>Streams</source>
-        <translation>Streams</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="289"/>
-        <source>Flows</source>
-        <translation>Flows</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="291"/>
-        <source>In</source>
-        <translation>Eingehend</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="293"/>
-        <source>Out</source>
-        <translation>Ausgehend</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="295"/>
-        <source>Lifetime</source>
-        <translation>Lebensdauer</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="297"/>
-        <source>Close reason</source>
-        <translation>Schließgrund</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="306"/>
-        <source>Client side: a client connected to the proxy. Server side: the proxy connected to an origin or the next proxy.</source>
-        <translation>Client-Seite: Ein Client hat sich mit dem Proxy verbunden. Server-Seite: Der Proxy hat sich mit einem Ursprungsserver oder dem nächsten Proxy verbunden.</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="309"/>
-        <source>Client side: the client&apos;s address. Server side: the target and the address connected to.</source>
-        <translation>Client-Seite: die Adresse des Clients. Server-Seite: das Ziel und die Adresse, mit der verbunden wurde.</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="312"/>
-        <source>Version · ALPN · SNI</source>
-        <translation>Version · ALPN · SNI</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="314"/>
-        <source>Bytes received from the peer</source>
-        <translation>Von der Gegenstelle empfangene Bytes</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connection_model.cpp" line="316"/>
-        <source>Bytes sent to the peer</source>
-        <translation>An die Gegenstelle gesendete Bytes</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::ConnectionsPane</name>
-    <message>
-        <location filename="../ui/panes/connections_pane.cpp" line="40"/>
-        <source>Both sides</source>
-        <translation>Beide Seiten</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connections_pane.cpp" line="41"/>
-        <source>Client side</source>
-        <translation>Client-Seite</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connections_pane.cpp" line="42"/>
-        <source>Server side</source>
-        <translation>Server-Seite</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/connections_pane.cpp" line="48"/>
-        <source>&amp;Show:</source>
-        <translation>An&amp;zeigen:</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::CurlCommand</name>
-    <message>
-        <location filename="../ui/detail/curl_command.cpp" line="144"/>
-        <source>The request body was not recorded in full; the command reads it from body.bin</source>
-        <translation>Der Request-Body wurde nicht vollständig aufgezeichnet; der Befehl liest ihn aus body.bin</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/curl_command.cpp" line="148"/>
-        <source>The request body (%1 bytes) does not fit a command line; save it as body.bin next to where the command runs</source>
-        <translation>Der Request-Body (%1 Bytes) passt nicht in eine Befehlszeile; speichern Sie ihn als body.bin dort, wo der Befehl läuft</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::FlowDetailPane</name>
-    <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="34"/>
-        <source>Request</source>
-        <translation>Anfrage</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="35"/>
-        <source>Response</source>
-        <translation>Antwort</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="39"/>
-        <source>Timing</source>
-        <translation>Zeiten</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="40"/>
-        <source>TLS</source>
-        <translation>TLS</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/flow_detail_pane.cpp" line="80"/>
-        <source>Select a flow to see it here.</source>
-        <translation>Wählen Sie einen Flow aus, um ihn hier zu sehen.</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::FlowTableModel</name>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="583"/>
-        <source>Server certificate not verified: %1</source>
-        <translation>Serverzertifikat nicht geprüft: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="657"/>
-        <source>not intercepted</source>
-        <translation>nicht entschlüsselt</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="661"/>
-        <source>intercepted</source>
-        <translation>entschlüsselt</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="661"/>
-        <source>intercepted, %1</source>
-        <translation>entschlüsselt, %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="663"/>
-        <source>handshake failed</source>
-        <translation>Handshake fehlgeschlagen</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="670"/>
-        <source>exchange</source>
-        <translation>Austausch</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="672"/>
-        <source>tunnel</source>
-        <translation>Tunnel</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="674"/>
-        <source>WebSocket</source>
-        <translation>WebSocket</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="690"/>
-        <location filename="../ui/models/flow_table_model.cpp" line="691"/>
-        <source>%1 ms</source>
-        <translation>%1 ms</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="734"/>
-        <source>#</source>
-        <translation>Nr.</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="736"/>
-        <source>Time</source>
-        <translation>Zeit</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="738"/>
-        <source>Client</source>
-        <translation>Client</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="740"/>
-        <source>Method</source>
-        <translation>Methode</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="742"/>
-        <source>Scheme</source>
-        <translation>Schema</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="744"/>
-        <source>Host</source>
-        <translation>Host</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="746"/>
-        <source>Path</source>
-        <translation>Pfad</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="748"/>
-        <source>Status</source>
-        <translation>Status</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="750"/>
-        <source>Client protocol</source>
-        <translation>Client-Protokoll</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="752"/>
-        <source>Server protocol</source>
-        <translation>Server-Protokoll</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="754"/>
-        <source>TLS</source>
-        <translation>TLS</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="756"/>
-        <source>Type</source>
-        <translation>Typ</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="758"/>
-        <source>Request</source>
-        <translation>Anfrage</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="760"/>
-        <source>Response</source>
-        <translation>Antwort</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="782"/>
-        <source>Request body bytes; for tunnels, bytes from the client to the server</source>
-        <translation>Bytes des Request-Bodys; bei Tunneln Bytes vom Client zum Server</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="784"/>
-        <source>Response body bytes; for tunnels, bytes from the server to the client</source>
-        <translation>Bytes des Response-Bodys; bei Tunneln Bytes vom Server zum Client</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="762"/>
-        <source>Duration</source>
-        <translation>Dauer</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="764"/>
-        <source>Error</source>
-        <translation>Fehler</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="786"/>
-        <source>From the request&apos;s arrival to the end of the response</source>
-        <translation>Vom Eintreffen der Anfrage bis zum Ende der Antwort</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="788"/>
-        <source>Client address and port</source>
-        <translation>Adresse und Port des Clients</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="790"/>
-        <source>The HTTP version the client spoke to the proxy</source>
-        <translation>Die HTTP-Version, die der Client mit dem Proxy sprach</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="792"/>
-        <source>The HTTP version the server answered the proxy with</source>
-        <translation>Die HTTP-Version, mit der der Server dem Proxy antwortete</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="794"/>
-        <source>Whether the proxy decrypted the connection, and the TLS version</source>
-        <translation>Ob der Proxy die Verbindung entschlüsselt hat, und die TLS-Version</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="796"/>
-        <source>Exchange (request and response), tunnel (CONNECT) or WebSocket</source>
-        <translation>Austausch (Anfrage und Antwort), Tunnel (CONNECT) oder WebSocket</translation>
-    </message>
-    <message>
-        <location filename="../ui/models/flow_table_model.cpp" line="805"/>
-        <source>%1 B</source>
-        <translation>%1 B</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::FrameModel</name>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="198"/>
-        <source>Received from the peer</source>
-        <translation>Von der Gegenstelle empfangen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="198"/>
-        <source>Sent by Tunnelscope</source>
-        <translation>Von Tunnelscope gesendet</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="238"/>
-        <source>#</source>
-        <translation>Nr.</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="240"/>
-        <source>Time (s)</source>
-        <translation>Zeit (s)</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="242"/>
-        <source>Dir</source>
-        <translation>Richtung</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="244"/>
-        <source>Type</source>
-        <translation>Typ</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="246"/>
-        <source>Flags</source>
-        <translation>Flags</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="248"/>
-        <source>Stream</source>
-        <translation>Stream</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="250"/>
-        <source>Length</source>
-        <translation>Länge</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="252"/>
-        <source>Summary</source>
-        <translation>Zusammenfassung</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="258"/>
-        <source>The frame&apos;s number on the connection, counting dropped frames</source>
-        <translation>Nummer des Frames auf der Verbindung, verworfene Frames mitgezählt</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="260"/>
-        <source>Seconds since the connection opened</source>
-        <translation>Sekunden seit dem Öffnen der Verbindung</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="262"/>
-        <source>← received from the peer, → sent by Tunnelscope</source>
-        <translation>← von der Gegenstelle empfangen, → von Tunnelscope gesendet</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frame_model.cpp" line="264"/>
-        <source>Payload bytes</source>
-        <translation>Nutzdaten in Bytes</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::FramesPane</name>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="50"/>
-        <source>All types</source>
-        <translation>Alle Typen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="61"/>
-        <source>all</source>
-        <translation>alle</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="65"/>
-        <source>Only the frames of this stream (0: the connection&apos;s own frames)</source>
-        <translation>Nur die Frames dieses Streams (0: die Frames der Verbindung selbst)</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="75"/>
-        <source>&amp;Type:</source>
-        <translation>&amp;Typ:</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="77"/>
-        <source>&amp;Stream:</source>
-        <translation>&amp;Stream:</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="171"/>
-        <source>Select a connection to see its frames</source>
-        <translation>Wählen Sie eine Verbindung aus, um ihre Frames zu sehen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="173"/>
-        <source>Connection #%1 (%2): no frame log</source>
-        <translation>Verbindung #%1 (%2): kein Frame-Protokoll</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="181"/>
-        <source>Connection #%1: 1 frame</source>
-        <translation>Verbindung #%1: 1 Frame</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="182"/>
-        <source>Connection #%1: %L2 frames</source>
-        <translation>Verbindung #%1: %L2 Frames</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="185"/>
-        <source>Connection #%1: %L2 of %L3 frames</source>
-        <translation>Verbindung #%1: %L2 von %L3 Frames</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/frames_pane.cpp" line="190"/>
-        <source>%L1 older frames dropped; the log keeps the newest %L2</source>
-        <translation>%L1 ältere Frames verworfen; das Protokoll behält die neuesten %L2</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::InspectorDocks</name>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="37"/>
-        <source>Tunnels</source>
-        <translation>Tunnel</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="40"/>
-        <source>Connections</source>
-        <translation>Verbindungen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="43"/>
-        <source>Frames</source>
-        <translation>Frames</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/inspector_docks.cpp" line="46"/>
-        <source>Streams</source>
-        <translation>Streams</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::MainWindow</name>
-    <message>
-        <location filename="../ui/main_window.cpp" line="129"/>
-        <location filename="../ui/main_window.cpp" line="837"/>
-        <source>Tunnelscope</source>
-        <translation>Tunnelscope</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="270"/>
-        <source>&amp;Open Session…</source>
-        <translation>Sitzung ö&amp;ffnen…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="275"/>
-        <source>&amp;Save Session</source>
-        <translation>Sitzung &amp;speichern</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="280"/>
-        <source>Save Session &amp;As…</source>
-        <translation>Sitzung speichern &amp;unter…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="285"/>
-        <source>&amp;Import HAR…</source>
-        <translation>HAR &amp;importieren…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="293"/>
-        <source>&amp;Preferences…</source>
-        <translation>&amp;Einstellungen…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="300"/>
-        <source>&amp;Certificate authority and browser…</source>
-        <translation>&amp;Zertifizierungsstelle und Browser…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="656"/>
-        <location filename="../ui/main_window.cpp" line="682"/>
-        <location filename="../ui/main_window.cpp" line="690"/>
-        <source>Open Session</source>
-        <translation>Sitzung öffnen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="657"/>
-        <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
-        <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="665"/>
-        <location filename="../ui/main_window.cpp" line="719"/>
-        <location filename="../ui/main_window.cpp" line="725"/>
-        <source>Import HAR</source>
-        <translation>HAR importieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="683"/>
-        <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
-        <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="711"/>
-        <source>Opened %1: %n flow(s)</source>
-        <translation>
-            <numerusform>%1 geöffnet: %n Flow</numerusform>
-            <numerusform>%1 geöffnet: %n Flows</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="720"/>
-        <source>Cannot read %1: %2</source>
-        <translation>%1 kann nicht gelesen werden: %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="805"/>
-        <location filename="../ui/main_window.cpp" line="821"/>
-        <source>Save Session</source>
-        <translation>Sitzung speichern</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="806"/>
-        <source>Tunnelscope session (*.tss)</source>
-        <translation>Tunnelscope-Sitzung (*.tss)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="800"/>
-        <source>The session could not be saved there.
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="232" />
+            <source>Verify origin certificates</source>
+            <translation>Zertifikate der Ursprungsserver prüfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="250" />
+            <location filename="../ui/composer/composer_pane.cpp" line="279" />
+            <source>Headers</source>
+            <translation>Header</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="251" />
+            <location filename="../ui/composer/composer_pane.cpp" line="278" />
+            <source>Body</source>
+            <translation>Body</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="252" />
+            <source>Chain</source>
+            <translation>Kette</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="262" />
+            <source>Nothing sent yet.</source>
+            <translation>Noch nichts gesendet.</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="298" />
+            <source>History</source>
+            <translation>Verlauf</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="351" />
+            <source>Cannot read the body file %1: %2</source>
+            <translation>Die Body-Datei %1 kann nicht gelesen werden: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="494" />
+            <source>Chain: %1</source>
+            <translation>Kette: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="500" />
+            <source>Chain: at most %1 hops</source>
+            <translation>Kette: höchstens %1 Hops</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="508" />
+            <source>The composer's engine did not start: %1</source>
+            <translation>Die Engine des Composers konnte nicht gestartet werden: %1</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/composer/composer_pane.cpp" line="553" />
+            <source>Sending %n request(s)…</source>
+            <translation>
+                <numerusform>%n Anfrage wird gesendet…</numerusform>
+                <numerusform>%n Anfragen werden gesendet…</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="553" />
+            <source>Sending…</source>
+            <translation>Wird gesendet…</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="590" />
+            <source>No response: %1</source>
+            <translation>Keine Antwort: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="596" />
+            <source>from the proxy: %1</source>
+            <translation>vom Proxy: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="602" />
+            <source>connect %1 · sent %2 · first byte %3 · complete %4</source>
+            <translation>verbunden %1 · gesendet %2 · erstes Byte %3 · fertig %4</translation>
+        </message>
+        <message>
+            <location filename="../ui/composer/composer_pane.cpp" line="639" />
+            <source>failed</source>
+            <translation>fehlgeschlagen</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ConnectionModel</name>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="39" />
+            <source>Version: %1</source>
+            <translation>Version: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="41" />
+            <source>Cipher: %1</source>
+            <translation>Cipher: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="43" />
+            <source>SNI: %1</source>
+            <translation>SNI: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="48" />
+            <source>ALPN offered: %1</source>
+            <translation>ALPN angeboten: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="51" />
+            <source>ALPN chosen: %1</source>
+            <translation>ALPN gewählt: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="53" />
+            <source>Handshake: %1 ms</source>
+            <translation>Handshake: %1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="56" />
+            <source>Certificate: %1</source>
+            <translation>Zertifikat: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="58" />
+            <source>Not verified: %1</source>
+            <translation>Nicht geprüft: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="60" />
+            <source>Handshake failed: %1</source>
+            <translation>Handshake fehlgeschlagen: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="157" />
+            <source>failed</source>
+            <translation>fehlgeschlagen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="166" />
+            <source>%1 ms</source>
+            <translation>%1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="168" />
+            <source>%1 s</source>
+            <translation>%1 s</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="171" />
+            <source>%1 min %2 s</source>
+            <translation>%1 min %2 s</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="172" />
+            <source>%1 h %2 min</source>
+            <translation>%1 h %2 min</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="191" />
+            <source>%1 on listener %2</source>
+            <translation>%1 an Listener %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="193" />
+            <source>%1 (%2) from %3, opened by client connection %4</source>
+            <translation>%1 (%2) von %3, geöffnet durch Client-Verbindung %4</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="220" />
+            <source>client</source>
+            <translation>Client</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="220" />
+            <source>server</source>
+            <translation>Server</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="228" />
+            <source>%1 (%2)</source>
+            <translation>%1 (%2)</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="241" />
+            <source>%1, open</source>
+            <translation>%1, offen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="277" />
+            <source>#</source>
+            <translation>Nr.</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="279" />
+            <source>Side</source>
+            <translation>Seite</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="281" />
+            <source>Protocol</source>
+            <translation>Protokoll</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="283" />
+            <source>Peer</source>
+            <translation>Gegenstelle</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="285" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="287" />
+            <source>Streams</source>
+            <translation>Streams</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="289" />
+            <source>Flows</source>
+            <translation>Flows</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="291" />
+            <source>In</source>
+            <translation>Eingehend</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="293" />
+            <source>Out</source>
+            <translation>Ausgehend</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="295" />
+            <source>Lifetime</source>
+            <translation>Lebensdauer</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="297" />
+            <source>Close reason</source>
+            <translation>Schließgrund</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="306" />
+            <source>Client side: a client connected to the proxy. Server side: the proxy connected to an origin or the next proxy.</source>
+            <translation>Client-Seite: Ein Client hat sich mit dem Proxy verbunden. Server-Seite: Der Proxy hat sich mit einem Ursprungsserver oder dem nächsten Proxy verbunden.</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="309" />
+            <source>Client side: the client's address. Server side: the target and the address connected to.</source>
+            <translation>Client-Seite: die Adresse des Clients. Server-Seite: das Ziel und die Adresse, mit der verbunden wurde.</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="312" />
+            <source>Version · ALPN · SNI</source>
+            <translation>Version · ALPN · SNI</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="314" />
+            <source>Bytes received from the peer</source>
+            <translation>Von der Gegenstelle empfangene Bytes</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connection_model.cpp" line="316" />
+            <source>Bytes sent to the peer</source>
+            <translation>An die Gegenstelle gesendete Bytes</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ConnectionsPane</name>
+        <message>
+            <location filename="../ui/panes/connections_pane.cpp" line="40" />
+            <source>Both sides</source>
+            <translation>Beide Seiten</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connections_pane.cpp" line="41" />
+            <source>Client side</source>
+            <translation>Client-Seite</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connections_pane.cpp" line="42" />
+            <source>Server side</source>
+            <translation>Server-Seite</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/connections_pane.cpp" line="48" />
+            <source>&amp;Show:</source>
+            <translation>An&amp;zeigen:</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::CurlCommand</name>
+        <message>
+            <location filename="../ui/detail/curl_command.cpp" line="144" />
+            <source>The request body was not recorded in full; the command reads it from body.bin</source>
+            <translation>Der Request-Body wurde nicht vollständig aufgezeichnet; der Befehl liest ihn aus body.bin</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/curl_command.cpp" line="148" />
+            <source>The request body (%1 bytes) does not fit a command line; save it as body.bin next to where the command runs</source>
+            <translation>Der Request-Body (%1 Bytes) passt nicht in eine Befehlszeile; speichern Sie ihn als body.bin dort, wo der Befehl läuft</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FlowDetailPane</name>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="34" />
+            <source>Request</source>
+            <translation>Anfrage</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="35" />
+            <source>Response</source>
+            <translation>Antwort</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="39" />
+            <source>Timing</source>
+            <translation>Zeiten</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="40" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="80" />
+            <source>Select a flow to see it here.</source>
+            <translation>Wählen Sie einen Flow aus, um ihn hier zu sehen.</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FlowTableModel</name>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="583" />
+            <source>Server certificate not verified: %1</source>
+            <translation>Serverzertifikat nicht geprüft: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="657" />
+            <source>not intercepted</source>
+            <translation>nicht entschlüsselt</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="661" />
+            <source>intercepted</source>
+            <translation>entschlüsselt</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="661" />
+            <source>intercepted, %1</source>
+            <translation>entschlüsselt, %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="663" />
+            <source>handshake failed</source>
+            <translation>Handshake fehlgeschlagen</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="670" />
+            <source>exchange</source>
+            <translation>Austausch</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="672" />
+            <source>tunnel</source>
+            <translation>Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="674" />
+            <source>WebSocket</source>
+            <translation>WebSocket</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="690" />
+            <location filename="../ui/models/flow_table_model.cpp" line="691" />
+            <source>%1 ms</source>
+            <translation>%1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="734" />
+            <source>#</source>
+            <translation>Nr.</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="736" />
+            <source>Time</source>
+            <translation>Zeit</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="738" />
+            <source>Client</source>
+            <translation>Client</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="740" />
+            <source>Method</source>
+            <translation>Methode</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="742" />
+            <source>Scheme</source>
+            <translation>Schema</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="744" />
+            <source>Host</source>
+            <translation>Host</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="746" />
+            <source>Path</source>
+            <translation>Pfad</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="748" />
+            <source>Status</source>
+            <translation>Status</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="750" />
+            <source>Client protocol</source>
+            <translation>Client-Protokoll</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="752" />
+            <source>Server protocol</source>
+            <translation>Server-Protokoll</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="754" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="756" />
+            <source>Type</source>
+            <translation>Typ</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="758" />
+            <source>Request</source>
+            <translation>Anfrage</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="760" />
+            <source>Response</source>
+            <translation>Antwort</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="782" />
+            <source>Request body bytes; for tunnels, bytes from the client to the server</source>
+            <translation>Bytes des Request-Bodys; bei Tunneln Bytes vom Client zum Server</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="784" />
+            <source>Response body bytes; for tunnels, bytes from the server to the client</source>
+            <translation>Bytes des Response-Bodys; bei Tunneln Bytes vom Server zum Client</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="762" />
+            <source>Duration</source>
+            <translation>Dauer</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="764" />
+            <source>Error</source>
+            <translation>Fehler</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="786" />
+            <source>From the request's arrival to the end of the response</source>
+            <translation>Vom Eintreffen der Anfrage bis zum Ende der Antwort</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="788" />
+            <source>Client address and port</source>
+            <translation>Adresse und Port des Clients</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="790" />
+            <source>The HTTP version the client spoke to the proxy</source>
+            <translation>Die HTTP-Version, die der Client mit dem Proxy sprach</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="792" />
+            <source>The HTTP version the server answered the proxy with</source>
+            <translation>Die HTTP-Version, mit der der Server dem Proxy antwortete</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="794" />
+            <source>Whether the proxy decrypted the connection, and the TLS version</source>
+            <translation>Ob der Proxy die Verbindung entschlüsselt hat, und die TLS-Version</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="796" />
+            <source>Exchange (request and response), tunnel (CONNECT) or WebSocket</source>
+            <translation>Austausch (Anfrage und Antwort), Tunnel (CONNECT) oder WebSocket</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="805" />
+            <source>%1 B</source>
+            <translation>%1 B</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="675" />
+            <source>passed through</source>
+            <translation>durchgeleitet</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="675" />
+            <source>passed through, %1</source>
+            <translation>durchgeleitet, %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FrameModel</name>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="198" />
+            <source>Received from the peer</source>
+            <translation>Von der Gegenstelle empfangen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="198" />
+            <source>Sent by Tunnelscope</source>
+            <translation>Von Tunnelscope gesendet</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="238" />
+            <source>#</source>
+            <translation>Nr.</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="240" />
+            <source>Time (s)</source>
+            <translation>Zeit (s)</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="242" />
+            <source>Dir</source>
+            <translation>Richtung</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="244" />
+            <source>Type</source>
+            <translation>Typ</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="246" />
+            <source>Flags</source>
+            <translation>Flags</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="248" />
+            <source>Stream</source>
+            <translation>Stream</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="250" />
+            <source>Length</source>
+            <translation>Länge</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="252" />
+            <source>Summary</source>
+            <translation>Zusammenfassung</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="258" />
+            <source>The frame's number on the connection, counting dropped frames</source>
+            <translation>Nummer des Frames auf der Verbindung, verworfene Frames mitgezählt</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="260" />
+            <source>Seconds since the connection opened</source>
+            <translation>Sekunden seit dem Öffnen der Verbindung</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="262" />
+            <source>← received from the peer, → sent by Tunnelscope</source>
+            <translation>← von der Gegenstelle empfangen, → von Tunnelscope gesendet</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frame_model.cpp" line="264" />
+            <source>Payload bytes</source>
+            <translation>Nutzdaten in Bytes</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FramesPane</name>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="50" />
+            <source>All types</source>
+            <translation>Alle Typen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="61" />
+            <source>all</source>
+            <translation>alle</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="65" />
+            <source>Only the frames of this stream (0: the connection's own frames)</source>
+            <translation>Nur die Frames dieses Streams (0: die Frames der Verbindung selbst)</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="75" />
+            <source>&amp;Type:</source>
+            <translation>&amp;Typ:</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="77" />
+            <source>&amp;Stream:</source>
+            <translation>&amp;Stream:</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="171" />
+            <source>Select a connection to see its frames</source>
+            <translation>Wählen Sie eine Verbindung aus, um ihre Frames zu sehen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="173" />
+            <source>Connection #%1 (%2): no frame log</source>
+            <translation>Verbindung #%1 (%2): kein Frame-Protokoll</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="181" />
+            <source>Connection #%1: 1 frame</source>
+            <translation>Verbindung #%1: 1 Frame</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="182" />
+            <source>Connection #%1: %L2 frames</source>
+            <translation>Verbindung #%1: %L2 Frames</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="185" />
+            <source>Connection #%1: %L2 of %L3 frames</source>
+            <translation>Verbindung #%1: %L2 von %L3 Frames</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/frames_pane.cpp" line="190" />
+            <source>%L1 older frames dropped; the log keeps the newest %L2</source>
+            <translation>%L1 ältere Frames verworfen; das Protokoll behält die neuesten %L2</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::InspectorDocks</name>
+        <message>
+            <location filename="../ui/panes/inspector_docks.cpp" line="37" />
+            <source>Tunnels</source>
+            <translation>Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/inspector_docks.cpp" line="40" />
+            <source>Connections</source>
+            <translation>Verbindungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/inspector_docks.cpp" line="43" />
+            <source>Frames</source>
+            <translation>Frames</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/inspector_docks.cpp" line="46" />
+            <source>Streams</source>
+            <translation>Streams</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::MainWindow</name>
+        <message>
+            <location filename="../ui/main_window.cpp" line="129" />
+            <location filename="../ui/main_window.cpp" line="837" />
+            <source>Tunnelscope</source>
+            <translation>Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="270" />
+            <source>&amp;Open Session…</source>
+            <translation>Sitzung ö&amp;ffnen…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="275" />
+            <source>&amp;Save Session</source>
+            <translation>Sitzung &amp;speichern</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="280" />
+            <source>Save Session &amp;As…</source>
+            <translation>Sitzung speichern &amp;unter…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="285" />
+            <source>&amp;Import HAR…</source>
+            <translation>HAR &amp;importieren…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="293" />
+            <source>&amp;Preferences…</source>
+            <translation>&amp;Einstellungen…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="300" />
+            <source>&amp;Certificate authority and browser…</source>
+            <translation>&amp;Zertifizierungsstelle und Browser…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="656" />
+            <location filename="../ui/main_window.cpp" line="682" />
+            <location filename="../ui/main_window.cpp" line="690" />
+            <source>Open Session</source>
+            <translation>Sitzung öffnen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="657" />
+            <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
+            <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="665" />
+            <location filename="../ui/main_window.cpp" line="719" />
+            <location filename="../ui/main_window.cpp" line="725" />
+            <source>Import HAR</source>
+            <translation>HAR importieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="683" />
+            <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
+            <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="711" />
+            <source>Opened %1: %n flow(s)</source>
+            <translation>
+                <numerusform>%1 geöffnet: %n Flow</numerusform>
+                <numerusform>%1 geöffnet: %n Flows</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="720" />
+            <source>Cannot read %1: %2</source>
+            <translation>%1 kann nicht gelesen werden: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="805" />
+            <location filename="../ui/main_window.cpp" line="821" />
+            <source>Save Session</source>
+            <translation>Sitzung speichern</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="806" />
+            <source>Tunnelscope session (*.tss)</source>
+            <translation>Tunnelscope-Sitzung (*.tss)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="800" />
+            <source>The session could not be saved there.
 
 %1
 
 It was saved to %2 instead.</source>
-        <translation>Die Sitzung konnte dort nicht gespeichert werden.
+            <translation>Die Sitzung konnte dort nicht gespeichert werden.
 
 %1
 
 Sie wurde stattdessen in %2 gespeichert.</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="412"/>
-        <source>Out of file descriptors: new connections wait</source>
-        <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="413"/>
-        <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
-        <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="788"/>
-        <source>The session was not saved.
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="412" />
+            <source>Out of file descriptors: new connections wait</source>
+            <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="413" />
+            <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
+            <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="788" />
+            <source>The session was not saved.
 
 %1</source>
-        <translation>Die Sitzung wurde nicht gespeichert.
+            <translation>Die Sitzung wurde nicht gespeichert.
 
 %1</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="829"/>
-        <source>Saved %n flow(s) to %1</source>
-        <translation>
-            <numerusform>%n Flow in %1 gespeichert</numerusform>
-            <numerusform>%n Flows in %1 gespeichert</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="839"/>
-        <source>%1 — Tunnelscope</source>
-        <translation>%1 — Tunnelscope</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="841"/>
-        <source>Not listening</source>
-        <translation>Lauscht nicht</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="844"/>
-        <source>Listening on %1</source>
-        <translation>Lauscht auf %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="246"/>
-        <source>Status</source>
-        <translation>Status</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="370"/>
-        <source>&amp;File</source>
-        <translation>&amp;Datei</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="289"/>
-        <source>&amp;Export HAR…</source>
-        <translation>HAR &amp;exportieren…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="309"/>
-        <source>&amp;Quit</source>
-        <translation>&amp;Beenden</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="392"/>
-        <source>&amp;View</source>
-        <translation>&amp;Ansicht</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="362"/>
-        <source>&amp;Auto-scroll to new flows</source>
-        <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="773"/>
-        <location filename="../ui/main_window.cpp" line="783"/>
-        <source>Export HAR</source>
-        <translation>HAR exportieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="666"/>
-        <location filename="../ui/main_window.cpp" line="774"/>
-        <source>HTTP Archive (*.har);;All files (*)</source>
-        <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="135"/>
-        <source>Details</source>
-        <translation>Details</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="305"/>
-        <source>&amp;Set up a client…</source>
-        <translation>Client &amp;einrichten…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="315"/>
-        <location filename="../ui/main_window.cpp" line="991"/>
-        <source>&amp;Pause</source>
-        <translation>&amp;Pausieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="320"/>
-        <source>Stop showing new flows (the proxy keeps running)</source>
-        <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="323"/>
-        <source>C&amp;lear</source>
-        <translation>&amp;Leeren</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="327"/>
-        <source>Forget every recorded flow</source>
-        <translation>Alle aufgezeichneten Flows verwerfen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="331"/>
-        <source>&amp;Intercept TLS</source>
-        <translation>TLS &amp;entschlüsseln</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="335"/>
-        <source>Decrypt TLS in new tunnels</source>
-        <translation>TLS in neuen Tunneln entschlüsseln</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="339"/>
-        <source>Copy as &amp;curl</source>
-        <translation>Als &amp;curl kopieren</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="345"/>
-        <source>&amp;Replay</source>
-        <translation>&amp;Wiederholen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="348"/>
-        <source>Send the selected request again, as it was</source>
-        <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="351"/>
-        <source>E&amp;dit and Replay…</source>
-        <translation>Be&amp;arbeiten und wiederholen…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="354"/>
-        <source>Put the selected request into the composer</source>
-        <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="358"/>
-        <source>&amp;Filter…</source>
-        <translation>&amp;Filtern…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="380"/>
-        <source>&amp;Edit</source>
-        <translation>&amp;Bearbeiten</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="401"/>
-        <source>&amp;Help</source>
-        <translation>&amp;Hilfe</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="409"/>
-        <source>Main</source>
-        <translation>Werkzeuge</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="421"/>
-        <source>Filter, e.g. host:example.com status&gt;=400</source>
-        <translation>Filter, z. B. host:example.com status&gt;=400</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="428"/>
-        <source>The filter language</source>
-        <translation>Die Filtersprache</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="445"/>
-        <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
-        <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="448"/>
-        <source>Frames left out of connection logs that reached their capacity</source>
-        <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="523"/>
-        <source>Filtering…</source>
-        <translation>Wird gefiltert…</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="526"/>
-        <source>Applied in %1 ms</source>
-        <translation>Angewendet in %1 ms</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="573"/>
-        <source>Filter language</source>
-        <translation>Filtersprache</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="616"/>
-        <source>Select a request to copy</source>
-        <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="621"/>
-        <source>Copied as curl</source>
-        <translation>Als curl kopiert</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="628"/>
-        <source>Select a request to replay</source>
-        <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="642"/>
-        <source>Select a request to edit</source>
-        <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/main_window.cpp" line="740"/>
-        <source>Imported %n flow(s) from %1</source>
-        <translation>
-            <numerusform>%n Flow aus %1 importiert</numerusform>
-            <numerusform>%n Flows aus %1 importiert</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="787"/>
-        <source>Exported to %1</source>
-        <translation>Exportiert nach %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="848"/>
-        <source>%1; new flows are added to %2 (save to keep them)</source>
-        <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="952"/>
-        <source>the listen address</source>
-        <translation>die Listener-Adresse</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="953"/>
-        <source>the listen port</source>
-        <translation>den Listener-Port</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="954"/>
-        <source>the HTTPS proxy port</source>
-        <translation>den HTTPS-Proxy-Port</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="955"/>
-        <source>TLS interception</source>
-        <translation>die TLS-Entschlüsselung</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="956"/>
-        <source>the pass-through hosts</source>
-        <translation>die durchgeleiteten Hosts</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="957"/>
-        <source>server certificate verification</source>
-        <translation>die Prüfung der Serverzertifikate</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="958"/>
-        <source>the frame log size</source>
-        <translation>die Größe des Frame-Protokolls</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="959"/>
-        <source>the upstream proxies</source>
-        <translation>die Upstream-Proxys</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="966"/>
-        <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
-        <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="970"/>
-        <source>Preferences</source>
-        <translation>Einstellungen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="976"/>
-        <source>Preferences saved</source>
-        <translation>Einstellungen gespeichert</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="991"/>
-        <source>&amp;Resume</source>
-        <translation>&amp;Fortsetzen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1009"/>
-        <location filename="../ui/main_window.cpp" line="1023"/>
-        <source>1 tunnel</source>
-        <translation>1 Tunnel</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1009"/>
-        <location filename="../ui/main_window.cpp" line="1023"/>
-        <source>%1 tunnels</source>
-        <translation>%1 Tunnel</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1018"/>
-        <source>%1 of %2 flows</source>
-        <translation>%1 von %2 Flows</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1020"/>
-        <source>1 flow</source>
-        <translation>1 Flow</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1021"/>
-        <source>%1 flows</source>
-        <translation>%1 Flows</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1035"/>
-        <source>Paused: %1 new flows not shown</source>
-        <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1036"/>
-        <source>%1 flows not shown (arrived while paused)</source>
-        <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1044"/>
-        <source>Memory %1 (bodies %2)</source>
-        <translation>Speicher %1 (Bodys %2)</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1045"/>
-        <source>unknown</source>
-        <translation>unbekannt</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1053"/>
-        <source>1 frame dropped</source>
-        <translation>1 Frame verworfen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1054"/>
-        <source>%1 frames dropped</source>
-        <translation>%1 Frames verworfen</translation>
-    </message>
-    <message>
-        <location filename="../ui/main_window.cpp" line="1073"/>
-        <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
-        <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::MessageView</name>
-    <message>
-        <location filename="../ui/detail/message_view.cpp" line="21"/>
-        <source>Name</source>
-        <translation>Name</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/message_view.cpp" line="21"/>
-        <source>Value</source>
-        <translation>Wert</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/message_view.cpp" line="81"/>
-        <source>Headers</source>
-        <translation>Header</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/message_view.cpp" line="82"/>
-        <source>Raw</source>
-        <translation>Roh</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/message_view.cpp" line="83"/>
-        <source>Trailers</source>
-        <translation>Trailer</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/message_view.cpp" line="129"/>
-        <source>Trailers:</source>
-        <translation>Trailer:</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::SettingsDialog</name>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="69"/>
-        <source>Settings</source>
-        <translation>Einstellungen</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="73"/>
-        <source>Proxy</source>
-        <translation>Proxy</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="82"/>
-        <source>port</source>
-        <translation>Port</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="84"/>
-        <source>&amp;Listen on:</source>
-        <translation>&amp;Lauschen auf:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="87"/>
-        <source>Other machines can reach the proxy on this address.</source>
-        <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="93"/>
-        <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
-        <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
-        <source>&amp;HTTPS proxy port:</source>
-        <translation>&amp;HTTPS-Proxy-Port:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="95"/>
-        <source>(0: none)</source>
-        <translation>(0: keiner)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="99"/>
-        <source>TLS</source>
-        <translation>TLS</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="101"/>
-        <source>&amp;Intercept TLS (decrypt with Tunnelscope&apos;s CA)</source>
-        <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="107"/>
-        <source>*.bank.example
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="829" />
+            <source>Saved %n flow(s) to %1</source>
+            <translation>
+                <numerusform>%n Flow in %1 gespeichert</numerusform>
+                <numerusform>%n Flows in %1 gespeichert</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="839" />
+            <source>%1 — Tunnelscope</source>
+            <translation>%1 — Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="841" />
+            <source>Not listening</source>
+            <translation>Lauscht nicht</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="844" />
+            <source>Listening on %1</source>
+            <translation>Lauscht auf %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="246" />
+            <source>Status</source>
+            <translation>Status</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="370" />
+            <source>&amp;File</source>
+            <translation>&amp;Datei</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="289" />
+            <source>&amp;Export HAR…</source>
+            <translation>HAR &amp;exportieren…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="309" />
+            <source>&amp;Quit</source>
+            <translation>&amp;Beenden</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="392" />
+            <source>&amp;View</source>
+            <translation>&amp;Ansicht</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="362" />
+            <source>&amp;Auto-scroll to new flows</source>
+            <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="773" />
+            <location filename="../ui/main_window.cpp" line="783" />
+            <source>Export HAR</source>
+            <translation>HAR exportieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="666" />
+            <location filename="../ui/main_window.cpp" line="774" />
+            <source>HTTP Archive (*.har);;All files (*)</source>
+            <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="135" />
+            <source>Details</source>
+            <translation>Details</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="305" />
+            <source>&amp;Set up a client…</source>
+            <translation>Client &amp;einrichten…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="315" />
+            <location filename="../ui/main_window.cpp" line="991" />
+            <source>&amp;Pause</source>
+            <translation>&amp;Pausieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="320" />
+            <source>Stop showing new flows (the proxy keeps running)</source>
+            <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="323" />
+            <source>C&amp;lear</source>
+            <translation>&amp;Leeren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="327" />
+            <source>Forget every recorded flow</source>
+            <translation>Alle aufgezeichneten Flows verwerfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="331" />
+            <source>&amp;Intercept TLS</source>
+            <translation>TLS &amp;entschlüsseln</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="335" />
+            <source>Decrypt TLS in new tunnels</source>
+            <translation>TLS in neuen Tunneln entschlüsseln</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="339" />
+            <source>Copy as &amp;curl</source>
+            <translation>Als &amp;curl kopieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="345" />
+            <source>&amp;Replay</source>
+            <translation>&amp;Wiederholen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="348" />
+            <source>Send the selected request again, as it was</source>
+            <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="351" />
+            <source>E&amp;dit and Replay…</source>
+            <translation>Be&amp;arbeiten und wiederholen…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="354" />
+            <source>Put the selected request into the composer</source>
+            <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="358" />
+            <source>&amp;Filter…</source>
+            <translation>&amp;Filtern…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="380" />
+            <source>&amp;Edit</source>
+            <translation>&amp;Bearbeiten</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="401" />
+            <source>&amp;Help</source>
+            <translation>&amp;Hilfe</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="409" />
+            <source>Main</source>
+            <translation>Werkzeuge</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="421" />
+            <source>Filter, e.g. host:example.com status&gt;=400</source>
+            <translation>Filter, z. B. host:example.com status&gt;=400</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="428" />
+            <source>The filter language</source>
+            <translation>Die Filtersprache</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="445" />
+            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
+            <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="448" />
+            <source>Frames left out of connection logs that reached their capacity</source>
+            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="523" />
+            <source>Filtering…</source>
+            <translation>Wird gefiltert…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="526" />
+            <source>Applied in %1 ms</source>
+            <translation>Angewendet in %1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="573" />
+            <source>Filter language</source>
+            <translation>Filtersprache</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="616" />
+            <source>Select a request to copy</source>
+            <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="621" />
+            <source>Copied as curl</source>
+            <translation>Als curl kopiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="628" />
+            <source>Select a request to replay</source>
+            <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="642" />
+            <source>Select a request to edit</source>
+            <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="740" />
+            <source>Imported %n flow(s) from %1</source>
+            <translation>
+                <numerusform>%n Flow aus %1 importiert</numerusform>
+                <numerusform>%n Flows aus %1 importiert</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="787" />
+            <source>Exported to %1</source>
+            <translation>Exportiert nach %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="848" />
+            <source>%1; new flows are added to %2 (save to keep them)</source>
+            <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="952" />
+            <source>the listen address</source>
+            <translation>die Listener-Adresse</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="953" />
+            <source>the listen port</source>
+            <translation>den Listener-Port</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="954" />
+            <source>the HTTPS proxy port</source>
+            <translation>den HTTPS-Proxy-Port</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="955" />
+            <source>TLS interception</source>
+            <translation>die TLS-Entschlüsselung</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="956" />
+            <source>the pass-through hosts</source>
+            <translation>die durchgeleiteten Hosts</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="957" />
+            <source>server certificate verification</source>
+            <translation>die Prüfung der Serverzertifikate</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="958" />
+            <source>the frame log size</source>
+            <translation>die Größe des Frame-Protokolls</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="959" />
+            <source>the upstream proxies</source>
+            <translation>die Upstream-Proxys</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="966" />
+            <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
+            <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="970" />
+            <source>Preferences</source>
+            <translation>Einstellungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="976" />
+            <source>Preferences saved</source>
+            <translation>Einstellungen gespeichert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="991" />
+            <source>&amp;Resume</source>
+            <translation>&amp;Fortsetzen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1009" />
+            <location filename="../ui/main_window.cpp" line="1023" />
+            <source>1 tunnel</source>
+            <translation>1 Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1009" />
+            <location filename="../ui/main_window.cpp" line="1023" />
+            <source>%1 tunnels</source>
+            <translation>%1 Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1018" />
+            <source>%1 of %2 flows</source>
+            <translation>%1 von %2 Flows</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1020" />
+            <source>1 flow</source>
+            <translation>1 Flow</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1021" />
+            <source>%1 flows</source>
+            <translation>%1 Flows</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1035" />
+            <source>Paused: %1 new flows not shown</source>
+            <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1036" />
+            <source>%1 flows not shown (arrived while paused)</source>
+            <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1044" />
+            <source>Memory %1 (bodies %2)</source>
+            <translation>Speicher %1 (Bodys %2)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1045" />
+            <source>unknown</source>
+            <translation>unbekannt</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1053" />
+            <source>1 frame dropped</source>
+            <translation>1 Frame verworfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1054" />
+            <source>%1 frames dropped</source>
+            <translation>%1 Frames verworfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1073" />
+            <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
+            <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="336" />
+            <source>Copy &amp;URL</source>
+            <translation>&amp;URL kopieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="344" />
+            <source>Copy &amp;As</source>
+            <translation>Kopieren &amp;als</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="346" />
+            <source>&amp;curl</source>
+            <translation>&amp;curl</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="351" />
+            <source>&amp;fetch (JavaScript)</source>
+            <translation>&amp;fetch (JavaScript)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="354" />
+            <source>&amp;Python requests</source>
+            <translation>&amp;Python requests</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="357" />
+            <source>&amp;HTTPie</source>
+            <translation>&amp;HTTPie</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="297" />
+            <source>&amp;Keyboard Shortcuts</source>
+            <translation>&amp;Tastenkürzel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="301" />
+            <source>&amp;About Tunnelscope</source>
+            <translation>&amp;Über Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="384" />
+            <source>&amp;Reset Layout</source>
+            <translation>Layout &amp;zurücksetzen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="386" />
+            <source>Put every pane back where it was at the first start</source>
+            <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="624" />
+            <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
+            <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="629" />
+            <source>Listening on %1.
+
+Point a client at the proxy, for example:
+curl -x http://%2 http://example.com/</source>
+            <translation>Lauscht auf %1.
+
+Richten Sie einen Client auf den Proxy, zum Beispiel:
+curl -x http://%2 http://example.com/</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="634" />
+            <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
+            <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="638" />
+            <source>No flows match the filter.
+Esc in the filter box clears it.</source>
+            <translation>Kein Flow passt zum Filter.
+Esc im Filterfeld leert es.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="640" />
+            <source>Paused: new flows are held back until you resume.</source>
+            <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="744" />
+            <source>Select a flow to copy its URL</source>
+            <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="748" />
+            <source>Copied the URL</source>
+            <translation>URL kopiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="760" />
+            <source>Copied</source>
+            <translation>Kopiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1160" />
+            <source>Ctrl+Home, Ctrl+End</source>
+            <translation>Strg+Pos1, Strg+Ende</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1160" />
+            <source>First, last flow</source>
+            <translation>Erster, letzter Flow</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1161" />
+            <source>Esc</source>
+            <translation>Esc</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1161" />
+            <source>Clear the filter (in the filter box)</source>
+            <translation>Filter leeren (im Filterfeld)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1172" />
+            <source>Keyboard Shortcuts</source>
+            <translation>Tastenkürzel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1186" />
+            <source>About Tunnelscope</source>
+            <translation>Über Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1187" />
+            <source>Tunnelscope %1
+
+A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
+
+Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the filter box explains the filter language.</source>
+            <translation>Tunnelscope %1
+
+Ein Proxy-Debugger für den Desktop: ein abfangender Forward-Proxy und ein Inspektor für seine Flows, Tunnel, Verbindungen, Frames und Streams.
+
+Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben dem Filterfeld erklärt die Filtersprache.</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::MessageView</name>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="21" />
+            <source>Name</source>
+            <translation>Name</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="21" />
+            <source>Value</source>
+            <translation>Wert</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="81" />
+            <source>Headers</source>
+            <translation>Header</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="82" />
+            <source>Raw</source>
+            <translation>Roh</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="83" />
+            <source>Trailers</source>
+            <translation>Trailer</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="129" />
+            <source>Trailers:</source>
+            <translation>Trailer:</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::SettingsDialog</name>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="69" />
+            <source>Settings</source>
+            <translation>Einstellungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="73" />
+            <source>Proxy</source>
+            <translation>Proxy</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="82" />
+            <source>port</source>
+            <translation>Port</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="84" />
+            <source>&amp;Listen on:</source>
+            <translation>&amp;Lauschen auf:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="87" />
+            <source>Other machines can reach the proxy on this address.</source>
+            <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="93" />
+            <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
+            <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="95" />
+            <source>&amp;HTTPS proxy port:</source>
+            <translation>&amp;HTTPS-Proxy-Port:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="95" />
+            <source>(0: none)</source>
+            <translation>(0: keiner)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="99" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="101" />
+            <source>&amp;Intercept TLS (decrypt with Tunnelscope's CA)</source>
+            <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="107" />
+            <source>*.bank.example
 re:^login\.
 One pattern per line</source>
-        <translation>*.bank.example
+            <translation>*.bank.example
 re:^login\.
 Ein Muster pro Zeile</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="110"/>
-        <source>&amp;Pass through:</source>
-        <translation>&amp;Durchleiten:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="112"/>
-        <source>&amp;Verify servers&apos; certificates</source>
-        <translation>&amp;Serverzertifikate prüfen</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="118"/>
-        <source>Memory</source>
-        <translation>Speicher</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
-        <source>&amp;Bodies in memory:</source>
-        <translation>&amp;Bodys im Speicher:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="121"/>
-        <source>MiB</source>
-        <translation>MiB</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="124"/>
-        <source>&amp;One body in memory:</source>
-        <translation>&amp;Pro Body im Speicher:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="125"/>
-        <source>KiB, the rest spills to disk</source>
-        <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="128"/>
-        <source>&amp;Frame log:</source>
-        <translation>&amp;Frame-Protokoll:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="128"/>
-        <source>frames per connection</source>
-        <translation>Frames pro Verbindung</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="170"/>
-        <source>General</source>
-        <translation>Allgemein</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="171"/>
-        <source>Upstream proxies</source>
-        <translation>Upstream-Proxys</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="135"/>
-        <source>Server-side connections go through these proxies in order, hop 1 first; each hop is reached through the ones before it. No hops: direct. Passwords are shown as ***. Changes apply to connections opened from then on.</source>
-        <translation>Serverseitige Verbindungen laufen der Reihe nach über diese Proxys, Hop 1 zuerst; jeder Hop wird über die vorigen erreicht. Keine Hops: direkt. Passwörter werden als *** angezeigt. Änderungen gelten für Verbindungen, die danach geöffnet werden.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="141"/>
-        <source>&amp;Chain:</source>
-        <translation>&amp;Kette:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="143"/>
-        <source>http://user:password@proxy.example:3128</source>
-        <translation>http://benutzer:passwort@proxy.example:3128</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="146"/>
-        <source>&amp;Rules:</source>
-        <translation>&amp;Regeln:</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="148"/>
-        <source>*.corp.example = http://proxy:3128   or   10.* = direct</source>
-        <translation>*.corp.example = http://proxy:3128   oder   10.* = direct</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="151"/>
-        <source>A rule sends the hosts its globs match through its own chain (hop URLs separated by commas) or direct; the first rule that matches wins, the chain above takes the rest.</source>
-        <translation>Eine Regel leitet die Hosts, auf die ihre Muster passen, über ihre eigene Kette (Hop-URLs, durch Kommas getrennt) oder direkt; die erste passende Regel gilt, die Kette darüber nimmt den Rest.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="204"/>
-        <source>&amp;Add</source>
-        <translation>&amp;Hinzufügen</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="206"/>
-        <source>Remove</source>
-        <translation>Entfernen</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="208"/>
-        <source>Up</source>
-        <translation>Nach oben</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="210"/>
-        <source>Down</source>
-        <translation>Nach unten</translation>
-    </message>
-    <message>
-        <location filename="../ui/dialogs/settings_dialog.cpp" line="356"/>
-        <source>Press Add to use it, or clear the field.</source>
-        <translation>Mit „Hinzufügen“ übernehmen oder das Feld leeren.</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::StreamModel</name>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="174"/>
-        <source>Double-click to show flow #%1</source>
-        <translation>Doppelklick zeigt Flow #%1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="176"/>
-        <source>RST_STREAM error code %1</source>
-        <translation>RST_STREAM-Fehlercode %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="199"/>
-        <source>Stream</source>
-        <translation>Stream</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="201"/>
-        <source>Summary</source>
-        <translation>Zusammenfassung</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="203"/>
-        <source>State</source>
-        <translation>Zustand</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="205"/>
-        <source>In</source>
-        <translation>Eingehend</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="207"/>
-        <source>Out</source>
-        <translation>Ausgehend</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="209"/>
-        <source>Local window</source>
-        <translation>Lokales Fenster</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="211"/>
-        <source>Remote window</source>
-        <translation>Entferntes Fenster</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="213"/>
-        <source>Reset</source>
-        <translation>Reset</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="215"/>
-        <source>Flow</source>
-        <translation>Flow</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="221"/>
-        <source>The latest state; the tooltip of a cell lists every change</source>
-        <translation>Der aktuelle Zustand; der Tooltip einer Zelle listet alle Änderungen auf</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="223"/>
-        <source>DATA payload received from the peer</source>
-        <translation>Von der Gegenstelle empfangene DATA-Nutzdaten</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="225"/>
-        <source>DATA payload sent to the peer</source>
-        <translation>An die Gegenstelle gesendete DATA-Nutzdaten</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="227"/>
-        <source>What the peer may still send us</source>
-        <translation>Was die Gegenstelle uns noch senden darf</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="229"/>
-        <source>What we may still send the peer</source>
-        <translation>Was wir der Gegenstelle noch senden dürfen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/stream_model.cpp" line="231"/>
-        <source>The RST_STREAM error code, when the stream was reset</source>
-        <translation>Der RST_STREAM-Fehlercode, falls der Stream zurückgesetzt wurde</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::StreamsPane</name>
-    <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="38"/>
-        <source>The state changes of the selected stream</source>
-        <translation>Die Zustandsänderungen des ausgewählten Streams</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="117"/>
-        <source>Select a connection to see its streams</source>
-        <translation>Wählen Sie eine Verbindung aus, um ihre Streams zu sehen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="119"/>
-        <source>Connection #%1: not multiplexed, no streams</source>
-        <translation>Verbindung #%1: nicht gemultiplext, keine Streams</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="121"/>
-        <source>Connection #%1: 1 stream</source>
-        <translation>Verbindung #%1: 1 Stream</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/streams_pane.cpp" line="124"/>
-        <source>Connection #%1: %L2 streams</source>
-        <translation>Verbindung #%1: %L2 Streams</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::TimingView</name>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="14"/>
-        <source>%1 µs</source>
-        <translation>%1 µs</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="16"/>
-        <source>%1 ms</source>
-        <translation>%1 ms</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="17"/>
-        <source>%1 s</source>
-        <translation>%1 s</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="41"/>
-        <source>Name lookup</source>
-        <translation>Namensauflösung</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="42"/>
-        <source>Connect</source>
-        <translation>Verbinden</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="44"/>
-        <source>TLS handshake</source>
-        <translation>TLS-Handshake</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="45"/>
-        <source>Request sent</source>
-        <translation>Anfrage gesendet</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="46"/>
-        <source>Waiting (first byte)</source>
-        <translation>Warten (erstes Byte)</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="47"/>
-        <source>Receiving</source>
-        <translation>Empfangen</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="54"/>
-        <source>The server connection was reused: no lookup, connect or TLS.</source>
-        <translation>Die Serververbindung wurde wiederverwendet: keine Namensauflösung, kein Verbindungsaufbau, kein TLS.</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="57"/>
-        <source>Tunnels have no request timings; their exchanges do.</source>
-        <translation>Tunnel haben keine Anfragezeiten; ihre Austausche schon.</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="95"/>
-        <source>No timings recorded.</source>
-        <translation>Keine Zeiten aufgezeichnet.</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/timing_view.cpp" line="118"/>
-        <source>Total %1</source>
-        <translation>Gesamt %1</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::TlsView</name>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="44"/>
-        <source>no TLS</source>
-        <translation>kein TLS</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="48"/>
-        <source>Failure</source>
-        <translation>Fehler</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="49"/>
-        <source>SNI</source>
-        <translation>SNI</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="50"/>
-        <source>ALPN offered</source>
-        <translation>ALPN angeboten</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="51"/>
-        <source>ALPN chosen</source>
-        <translation>ALPN gewählt</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="52"/>
-        <source>Version</source>
-        <translation>Version</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="53"/>
-        <source>Cipher</source>
-        <translation>Cipher</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="55"/>
-        <source>Handshake</source>
-        <translation>Handshake</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="56"/>
-        <source>%1 ms</source>
-        <translation>%1 ms</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="59"/>
-        <source>Verification</source>
-        <translation>Prüfung</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="61"/>
-        <source>verified</source>
-        <translation>geprüft</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="62"/>
-        <source>not verified: %1</source>
-        <translation>nicht geprüft: %1</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="66"/>
-        <source>Server&apos;s certificate chain</source>
-        <translation>Zertifikatskette des Servers</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="67"/>
-        <source>Certificate shown to the client</source>
-        <translation>Dem Client gezeigtes Zertifikat</translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../ui/detail/tls_view.cpp" line="68"/>
-        <source>%n certificate(s)</source>
-        <translation>
-            <numerusform>%n Zertifikat</numerusform>
-            <numerusform>%n Zertifikate</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="71"/>
-        <source>Subject</source>
-        <translation>Inhaber</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="72"/>
-        <source>Issuer</source>
-        <translation>Aussteller</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="74"/>
-        <source>Names</source>
-        <translation>Namen</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="75"/>
-        <source>Valid</source>
-        <translation>Gültig</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="76"/>
-        <source>%1 to %2</source>
-        <translation>%1 bis %2</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="78"/>
-        <source>Key</source>
-        <translation>Schlüssel</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="80"/>
-        <source>Serial</source>
-        <translation>Seriennummer</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="81"/>
-        <source>SHA-256</source>
-        <translation>SHA-256</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="90"/>
-        <source>Field</source>
-        <translation>Feld</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="90"/>
-        <source>Value</source>
-        <translation>Wert</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="109"/>
-        <source>Client side (client ↔ proxy)</source>
-        <translation>Client-Seite (Client ↔ Proxy)</translation>
-    </message>
-    <message>
-        <location filename="../ui/detail/tls_view.cpp" line="110"/>
-        <source>Server side (proxy ↔ server)</source>
-        <translation>Server-Seite (Proxy ↔ Server)</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::TunnelModel</name>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="37"/>
-        <source>open</source>
-        <translation>offen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="39"/>
-        <source>closed</source>
-        <translation>geschlossen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="41"/>
-        <source>failed</source>
-        <translation>fehlgeschlagen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="204"/>
-        <source>%1 stream %2 on connection %3</source>
-        <translation>%1-Stream %2 auf Verbindung %3</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="208"/>
-        <source>%1 CONNECT</source>
-        <translation>%1 CONNECT</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="214"/>
-        <source>0 B/s</source>
-        <translation>0 B/s</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="215"/>
-        <source>%1/s</source>
-        <translation>%1/s</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="238"/>
-        <source>Over the last %1 ms between updates</source>
-        <translation>Über die letzten %1 ms zwischen zwei Aktualisierungen</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="271"/>
-        <source>intercepted</source>
-        <translation>entschlüsselt</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="271"/>
-        <source>passed through</source>
-        <translation>durchgeleitet</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="317"/>
-        <source>#</source>
-        <translation>Nr.</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="319"/>
-        <source>Client</source>
-        <translation>Client</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="321"/>
-        <source>Target</source>
-        <translation>Ziel</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="323"/>
-        <source>Carrier</source>
-        <translation>Transport</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="325"/>
-        <source>TLS</source>
-        <translation>TLS</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="327"/>
-        <source>Sent ↑</source>
-        <translation>Gesendet ↑</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="329"/>
-        <source>Received ↓</source>
-        <translation>Empfangen ↓</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="331"/>
-        <source>Throughput</source>
-        <translation>Durchsatz</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="333"/>
-        <source>State</source>
-        <translation>Zustand</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="335"/>
-        <source>Close reason</source>
-        <translation>Schließgrund</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="352"/>
-        <source>How the client asked for the tunnel</source>
-        <translation>Wie der Client den Tunnel angefordert hat</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="354"/>
-        <source>Intercepted (decrypted) or passed through as it is; the tooltip says why</source>
-        <translation>Entschlüsselt oder unverändert durchgeleitet; der Tooltip nennt den Grund</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="356"/>
-        <source>Bytes from the client to the server</source>
-        <translation>Bytes vom Client zum Server</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="358"/>
-        <source>Bytes from the server to the client</source>
-        <translation>Bytes vom Server zum Client</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnel_model.cpp" line="360"/>
-        <source>Bytes per second each way between the last two updates</source>
-        <translation>Bytes pro Sekunde in jeder Richtung zwischen den letzten beiden Aktualisierungen</translation>
-    </message>
-</context>
-<context>
-    <name>ts::ui::TunnelsPane</name>
-    <message>
-        <location filename="../ui/panes/tunnels_pane.cpp" line="107"/>
-        <source>Flows carried by tunnel #%1</source>
-        <translation>Flows in Tunnel #%1</translation>
-    </message>
-    <message>
-        <location filename="../ui/panes/tunnels_pane.cpp" line="108"/>
-        <source>Select a tunnel to see the flows it carried</source>
-        <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
-    </message>
-</context>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="110" />
+            <source>&amp;Pass through:</source>
+            <translation>&amp;Durchleiten:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="112" />
+            <source>&amp;Verify servers' certificates</source>
+            <translation>&amp;Serverzertifikate prüfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="118" />
+            <source>Memory</source>
+            <translation>Speicher</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <source>&amp;Bodies in memory:</source>
+            <translation>&amp;Bodys im Speicher:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <source>MiB</source>
+            <translation>MiB</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="124" />
+            <source>&amp;One body in memory:</source>
+            <translation>&amp;Pro Body im Speicher:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="125" />
+            <source>KiB, the rest spills to disk</source>
+            <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="128" />
+            <source>&amp;Frame log:</source>
+            <translation>&amp;Frame-Protokoll:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="128" />
+            <source>frames per connection</source>
+            <translation>Frames pro Verbindung</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="170" />
+            <source>General</source>
+            <translation>Allgemein</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="171" />
+            <source>Upstream proxies</source>
+            <translation>Upstream-Proxys</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="135" />
+            <source>Server-side connections go through these proxies in order, hop 1 first; each hop is reached through the ones before it. No hops: direct. Passwords are shown as ***. Changes apply to connections opened from then on.</source>
+            <translation>Serverseitige Verbindungen laufen der Reihe nach über diese Proxys, Hop 1 zuerst; jeder Hop wird über die vorigen erreicht. Keine Hops: direkt. Passwörter werden als *** angezeigt. Änderungen gelten für Verbindungen, die danach geöffnet werden.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="141" />
+            <source>&amp;Chain:</source>
+            <translation>&amp;Kette:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="143" />
+            <source>http://user:password@proxy.example:3128</source>
+            <translation>http://benutzer:passwort@proxy.example:3128</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="146" />
+            <source>&amp;Rules:</source>
+            <translation>&amp;Regeln:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="148" />
+            <source>*.corp.example = http://proxy:3128   or   10.* = direct</source>
+            <translation>*.corp.example = http://proxy:3128   oder   10.* = direct</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="151" />
+            <source>A rule sends the hosts its globs match through its own chain (hop URLs separated by commas) or direct; the first rule that matches wins, the chain above takes the rest.</source>
+            <translation>Eine Regel leitet die Hosts, auf die ihre Muster passen, über ihre eigene Kette (Hop-URLs, durch Kommas getrennt) oder direkt; die erste passende Regel gilt, die Kette darüber nimmt den Rest.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="204" />
+            <source>&amp;Add</source>
+            <translation>&amp;Hinzufügen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="206" />
+            <source>Remove</source>
+            <translation>Entfernen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="208" />
+            <source>Up</source>
+            <translation>Nach oben</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="210" />
+            <source>Down</source>
+            <translation>Nach unten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="356" />
+            <source>Press Add to use it, or clear the field.</source>
+            <translation>Mit „Hinzufügen“ übernehmen oder das Feld leeren.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="70" />
+            <source>Preferences</source>
+            <translation>Einstellungen</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::StreamModel</name>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="174" />
+            <source>Double-click to show flow #%1</source>
+            <translation>Doppelklick zeigt Flow #%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="176" />
+            <source>RST_STREAM error code %1</source>
+            <translation>RST_STREAM-Fehlercode %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="199" />
+            <source>Stream</source>
+            <translation>Stream</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="201" />
+            <source>Summary</source>
+            <translation>Zusammenfassung</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="203" />
+            <source>State</source>
+            <translation>Zustand</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="205" />
+            <source>In</source>
+            <translation>Eingehend</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="207" />
+            <source>Out</source>
+            <translation>Ausgehend</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="209" />
+            <source>Local window</source>
+            <translation>Lokales Fenster</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="211" />
+            <source>Remote window</source>
+            <translation>Entferntes Fenster</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="213" />
+            <source>Reset</source>
+            <translation>Reset</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="215" />
+            <source>Flow</source>
+            <translation>Flow</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="221" />
+            <source>The latest state; the tooltip of a cell lists every change</source>
+            <translation>Der aktuelle Zustand; der Tooltip einer Zelle listet alle Änderungen auf</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="223" />
+            <source>DATA payload received from the peer</source>
+            <translation>Von der Gegenstelle empfangene DATA-Nutzdaten</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="225" />
+            <source>DATA payload sent to the peer</source>
+            <translation>An die Gegenstelle gesendete DATA-Nutzdaten</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="227" />
+            <source>What the peer may still send us</source>
+            <translation>Was die Gegenstelle uns noch senden darf</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="229" />
+            <source>What we may still send the peer</source>
+            <translation>Was wir der Gegenstelle noch senden dürfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/stream_model.cpp" line="231" />
+            <source>The RST_STREAM error code, when the stream was reset</source>
+            <translation>Der RST_STREAM-Fehlercode, falls der Stream zurückgesetzt wurde</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::StreamsPane</name>
+        <message>
+            <location filename="../ui/panes/streams_pane.cpp" line="38" />
+            <source>The state changes of the selected stream</source>
+            <translation>Die Zustandsänderungen des ausgewählten Streams</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/streams_pane.cpp" line="117" />
+            <source>Select a connection to see its streams</source>
+            <translation>Wählen Sie eine Verbindung aus, um ihre Streams zu sehen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/streams_pane.cpp" line="119" />
+            <source>Connection #%1: not multiplexed, no streams</source>
+            <translation>Verbindung #%1: nicht gemultiplext, keine Streams</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/streams_pane.cpp" line="121" />
+            <source>Connection #%1: 1 stream</source>
+            <translation>Verbindung #%1: 1 Stream</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/streams_pane.cpp" line="124" />
+            <source>Connection #%1: %L2 streams</source>
+            <translation>Verbindung #%1: %L2 Streams</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimingView</name>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="14" />
+            <source>%1 µs</source>
+            <translation>%1 µs</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="16" />
+            <source>%1 ms</source>
+            <translation>%1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="17" />
+            <source>%1 s</source>
+            <translation>%1 s</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="41" />
+            <source>Name lookup</source>
+            <translation>Namensauflösung</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="42" />
+            <source>Connect</source>
+            <translation>Verbinden</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="44" />
+            <source>TLS handshake</source>
+            <translation>TLS-Handshake</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="45" />
+            <source>Request sent</source>
+            <translation>Anfrage gesendet</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="46" />
+            <source>Waiting (first byte)</source>
+            <translation>Warten (erstes Byte)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="47" />
+            <source>Receiving</source>
+            <translation>Empfangen</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="54" />
+            <source>The server connection was reused: no lookup, connect or TLS.</source>
+            <translation>Die Serververbindung wurde wiederverwendet: keine Namensauflösung, kein Verbindungsaufbau, kein TLS.</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="57" />
+            <source>Tunnels have no request timings; their exchanges do.</source>
+            <translation>Tunnel haben keine Anfragezeiten; ihre Austausche schon.</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="95" />
+            <source>No timings recorded.</source>
+            <translation>Keine Zeiten aufgezeichnet.</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/timing_view.cpp" line="118" />
+            <source>Total %1</source>
+            <translation>Gesamt %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TlsView</name>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="44" />
+            <source>no TLS</source>
+            <translation>kein TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="48" />
+            <source>Failure</source>
+            <translation>Fehler</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="49" />
+            <source>SNI</source>
+            <translation>SNI</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="50" />
+            <source>ALPN offered</source>
+            <translation>ALPN angeboten</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="51" />
+            <source>ALPN chosen</source>
+            <translation>ALPN gewählt</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="52" />
+            <source>Version</source>
+            <translation>Version</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="53" />
+            <source>Cipher</source>
+            <translation>Cipher</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="55" />
+            <source>Handshake</source>
+            <translation>Handshake</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="56" />
+            <source>%1 ms</source>
+            <translation>%1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="59" />
+            <source>Verification</source>
+            <translation>Prüfung</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="61" />
+            <source>verified</source>
+            <translation>geprüft</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="62" />
+            <source>not verified: %1</source>
+            <translation>nicht geprüft: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="66" />
+            <source>Server's certificate chain</source>
+            <translation>Zertifikatskette des Servers</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="67" />
+            <source>Certificate shown to the client</source>
+            <translation>Dem Client gezeigtes Zertifikat</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/tls_view.cpp" line="68" />
+            <source>%n certificate(s)</source>
+            <translation>
+                <numerusform>%n Zertifikat</numerusform>
+                <numerusform>%n Zertifikate</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="71" />
+            <source>Subject</source>
+            <translation>Inhaber</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="72" />
+            <source>Issuer</source>
+            <translation>Aussteller</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="74" />
+            <source>Names</source>
+            <translation>Namen</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="75" />
+            <source>Valid</source>
+            <translation>Gültig</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="76" />
+            <source>%1 to %2</source>
+            <translation>%1 bis %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="78" />
+            <source>Key</source>
+            <translation>Schlüssel</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="80" />
+            <source>Serial</source>
+            <translation>Seriennummer</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="81" />
+            <source>SHA-256</source>
+            <translation>SHA-256</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="90" />
+            <source>Field</source>
+            <translation>Feld</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="90" />
+            <source>Value</source>
+            <translation>Wert</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="109" />
+            <source>Client side (client ↔ proxy)</source>
+            <translation>Client-Seite (Client ↔ Proxy)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/tls_view.cpp" line="110" />
+            <source>Server side (proxy ↔ server)</source>
+            <translation>Server-Seite (Proxy ↔ Server)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TunnelModel</name>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="37" />
+            <source>open</source>
+            <translation>offen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="39" />
+            <source>closed</source>
+            <translation>geschlossen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="41" />
+            <source>failed</source>
+            <translation>fehlgeschlagen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="204" />
+            <source>%1 stream %2 on connection %3</source>
+            <translation>%1-Stream %2 auf Verbindung %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="208" />
+            <source>%1 CONNECT</source>
+            <translation>%1 CONNECT</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="214" />
+            <source>0 B/s</source>
+            <translation>0 B/s</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="215" />
+            <source>%1/s</source>
+            <translation>%1/s</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="238" />
+            <source>Over the last %1 ms between updates</source>
+            <translation>Über die letzten %1 ms zwischen zwei Aktualisierungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="271" />
+            <source>intercepted</source>
+            <translation>entschlüsselt</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="271" />
+            <source>passed through</source>
+            <translation>durchgeleitet</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="317" />
+            <source>#</source>
+            <translation>Nr.</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="319" />
+            <source>Client</source>
+            <translation>Client</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="321" />
+            <source>Target</source>
+            <translation>Ziel</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="323" />
+            <source>Carrier</source>
+            <translation>Transport</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="325" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="327" />
+            <source>Sent ↑</source>
+            <translation>Gesendet ↑</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="329" />
+            <source>Received ↓</source>
+            <translation>Empfangen ↓</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="331" />
+            <source>Throughput</source>
+            <translation>Durchsatz</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="333" />
+            <source>State</source>
+            <translation>Zustand</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="335" />
+            <source>Close reason</source>
+            <translation>Schließgrund</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="352" />
+            <source>How the client asked for the tunnel</source>
+            <translation>Wie der Client den Tunnel angefordert hat</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="354" />
+            <source>Intercepted (decrypted) or passed through as it is; the tooltip says why</source>
+            <translation>Entschlüsselt oder unverändert durchgeleitet; der Tooltip nennt den Grund</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="356" />
+            <source>Bytes from the client to the server</source>
+            <translation>Bytes vom Client zum Server</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="358" />
+            <source>Bytes from the server to the client</source>
+            <translation>Bytes vom Server zum Client</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnel_model.cpp" line="360" />
+            <source>Bytes per second each way between the last two updates</source>
+            <translation>Bytes pro Sekunde in jeder Richtung zwischen den letzten beiden Aktualisierungen</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TunnelsPane</name>
+        <message>
+            <location filename="../ui/panes/tunnels_pane.cpp" line="107" />
+            <source>Flows carried by tunnel #%1</source>
+            <translation>Flows in Tunnel #%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/panes/tunnels_pane.cpp" line="108" />
+            <source>Select a tunnel to see the flows it carried</source>
+            <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::RequestSnippets</name>
+        <message>
+            <location filename="../ui/detail/request_snippets.cpp" line="64" />
+            <source>The request body (%1 bytes) is left out: it is too large or was not recorded in full</source>
+            <translation>Der Request-Body (%1 Bytes) fehlt: er ist zu groß oder wurde nicht vollständig aufgezeichnet</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/request_snippets.cpp" line="74" />
+            <source>The request body (%1 bytes) is binary and left out</source>
+            <translation>Der Request-Body (%1 Bytes) ist binär und fehlt</translation>
+        </message>
+    </context>
 </TS>

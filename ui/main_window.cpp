@@ -8,6 +8,7 @@
 #include "ui/composer/composer_pane.h"
 #include "ui/detail/curl_command.h"
 #include "ui/detail/flow_detail_pane.h"
+#include "ui/detail/request_snippets.h"
 #include "ui/dialogs/ca_dialog.h"
 #include "ui/dialogs/client_setup_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
@@ -16,6 +17,7 @@
 #include "ui/panes/inspector_docks.h"
 #include "ui/panes/streams_pane.h"
 #include "ui/panes/tunnels_pane.h"
+#include "ui/widgets/elided_label.h"
 
 #ifdef TS_HAVE_FILTER
 #include "core/filter/filter.h"
@@ -35,6 +37,7 @@
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -42,6 +45,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QStandardPaths>
@@ -170,6 +174,24 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentFlow);
 
+    // Over an empty table: where to point a client, or why nothing is shown.
+    m_emptyNote = new QLabel(m_view->viewport());
+    m_emptyNote->setObjectName(QStringLiteral("emptyTableNote"));
+    m_emptyNote->setAlignment(Qt::AlignCenter);
+    m_emptyNote->setWordWrap(true);
+    m_emptyNote->setTextFormat(Qt::PlainText);
+    m_emptyNote->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_emptyNote->setForegroundRole(QPalette::PlaceholderText);
+    m_view->viewport()->installEventFilter(this);
+    m_view->installEventFilter(this); // Ctrl+Home, Ctrl+End
+    for (const auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_model, signal, this, &MainWindow::updateEmptyNote);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &MainWindow::updateEmptyNote);
+    connect(m_model, &FlowTableModel::skippedCountChanged, this, &MainWindow::updateEmptyNote);
+    connect(&m_store, &flow::FlowStore::cleared, this, &MainWindow::updateEmptyNote);
+    updateEmptyNote();
+
+    m_defaultState = saveState();
     restoreSettings();
 }
 
@@ -238,7 +260,7 @@ void MainWindow::setUpTable()
     };
     using M = FlowTableModel;
     columns->resizeSection(M::NumberColumn, fit(QStringLiteral("000000")));
-    columns->resizeSection(M::TimeColumn, fit(QStringLiteral("00:00:00.000")));
+    columns->resizeSection(M::TimeColumn, fit(QStringLiteral("0000-00-00 00:00:00")));
     columns->resizeSection(M::ClientColumn, fit(QStringLiteral("127.0.0.1:65535")));
     columns->resizeSection(M::MethodColumn, fit(QStringLiteral("OPTIONS")));
     columns->resizeSection(M::SchemeColumn, fit(QStringLiteral("https")));
@@ -307,6 +329,15 @@ void MainWindow::createActions()
     m_setupAction->setObjectName(QStringLiteral("setupClientAction"));
     connect(m_setupAction, &QAction::triggered, this, &MainWindow::showClientSetupDialog);
 
+    m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
+    m_shortcutsAction->setObjectName(QStringLiteral("shortcutsAction"));
+    connect(m_shortcutsAction, &QAction::triggered, this, &MainWindow::showShortcuts);
+
+    m_aboutAction = new QAction(tr("&About Tunnelscope"), this);
+    m_aboutAction->setObjectName(QStringLiteral("aboutAction"));
+    m_aboutAction->setMenuRole(QAction::AboutRole);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setObjectName(QStringLiteral("quitAction"));
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -337,10 +368,30 @@ void MainWindow::createActions()
         connect(m_interceptAction, &QAction::toggled, this, &MainWindow::setIntercepting);
     }
 
-    m_copyCurlAction = new QAction(tr("Copy as &curl"), this);
+    m_copyUrlAction = new QAction(tr("Copy &URL"), this);
+    m_copyUrlAction->setObjectName(QStringLiteral("copyUrlAction"));
+    m_copyUrlAction->setShortcut(QKeySequence::Copy);
+    // Only in the table: Ctrl+C in a text field or body view copies its text.
+    m_copyUrlAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_view->addAction(m_copyUrlAction);
+    connect(m_copyUrlAction, &QAction::triggered, this, &MainWindow::copySelectedUrl);
+
+    m_copyAsMenu = new QMenu(tr("Copy &As"), this);
+    m_copyAsMenu->menuAction()->setObjectName(QStringLiteral("copyAsMenu"));
+    m_copyCurlAction = new QAction(tr("&curl"), this);
     m_copyCurlAction->setObjectName(QStringLiteral("copyCurlAction"));
     m_copyCurlAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
     connect(m_copyCurlAction, &QAction::triggered, this, &MainWindow::copySelectedAsCurl);
+    m_copyAsMenu->addAction(m_copyCurlAction);
+    m_copyFetchAction = m_copyAsMenu->addAction(tr("&fetch (JavaScript)"));
+    m_copyFetchAction->setObjectName(QStringLiteral("copyFetchAction"));
+    connect(m_copyFetchAction, &QAction::triggered, this, [this] { copySnippet(0); });
+    m_copyPythonAction = m_copyAsMenu->addAction(tr("&Python requests"));
+    m_copyPythonAction->setObjectName(QStringLiteral("copyPythonAction"));
+    connect(m_copyPythonAction, &QAction::triggered, this, [this] { copySnippet(1); });
+    m_copyHttpieAction = m_copyAsMenu->addAction(tr("&HTTPie"));
+    m_copyHttpieAction->setObjectName(QStringLiteral("copyHttpieAction"));
+    connect(m_copyHttpieAction, &QAction::triggered, this, [this] { copySnippet(2); });
 
     if (m_composer) {
         m_replayAction = new QAction(tr("&Replay"), this);
@@ -364,6 +415,11 @@ void MainWindow::createActions()
     m_autoScrollAction->setObjectName(QStringLiteral("autoScrollAction"));
     m_autoScrollAction->setCheckable(true);
     m_autoScrollAction->setChecked(true);
+
+    m_resetLayoutAction = new QAction(tr("&Reset Layout"), this);
+    m_resetLayoutAction->setObjectName(QStringLiteral("resetLayoutAction"));
+    m_resetLayoutAction->setToolTip(tr("Put every pane back where it was at the first start"));
+    connect(m_resetLayoutAction, &QAction::triggered, this, &MainWindow::resetLayout);
 }
 
 void MainWindow::createMenus()
@@ -379,7 +435,8 @@ void MainWindow::createMenus()
     file->addAction(m_quitAction);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
-    edit->addAction(m_copyCurlAction);
+    edit->addAction(m_copyUrlAction);
+    edit->addMenu(m_copyAsMenu);
     if (m_composer) {
         edit->addAction(m_replayAction);
         edit->addAction(m_editReplayAction);
@@ -398,11 +455,16 @@ void MainWindow::createMenus()
     view->addSeparator();
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
+    view->addSeparator();
+    view->addAction(m_resetLayoutAction);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(m_setupAction);
     if (m_caAction)
         help->addAction(m_caAction);
+    help->addSeparator();
+    help->addAction(m_shortcutsAction);
+    help->addAction(m_aboutAction);
 }
 
 void MainWindow::createToolBar()
@@ -428,6 +490,18 @@ void MainWindow::createToolBar()
     m_filterHelpButton->setText(QStringLiteral("?"));
     m_filterHelpButton->setToolTip(tr("The filter language"));
     bar->addWidget(m_filterHelpButton);
+    m_filterError = new ElidedLabel(bar);
+    m_filterError->setObjectName(QStringLiteral("filterError"));
+    m_filterError->setElideMode(Qt::ElideRight);
+    m_filterError->setContentsMargins(6, 0, 6, 0);
+    m_filterError->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    QPalette errorPalette = m_filterError->palette();
+    const bool dark = errorPalette.color(QPalette::Window).lightness() < 128;
+    errorPalette.setColor(QPalette::WindowText,
+                          dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb7, 0x1c, 0x1c));
+    m_filterError->setPalette(errorPalette);
+    m_filterErrorAction = bar->addWidget(m_filterError);
+    m_filterErrorAction->setVisible(false);
 }
 
 void MainWindow::createStatusBar()
@@ -483,6 +557,7 @@ void MainWindow::setUpFilter()
     });
     connect(m_filterEdit, &QLineEdit::textEdited, m_filterDebounce, qOverload<>(&QTimer::start));
     connect(m_filterEdit, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
+    m_filterEdit->installEventFilter(this); // Esc clears it
     connect(m_filterEdit, &QLineEdit::textChanged, this, [this](const QString &text) {
         if (text.isEmpty()) // the clear button
             applyFilter();
@@ -556,11 +631,14 @@ void MainWindow::applyFilter()
                          dark ? QColor(0x5c, 0x1f, 0x1f) : QColor(0xff, 0xd6, 0xd6));
         m_filterEdit->setPalette(palette);
         m_filterEdit->setToolTip(QString::fromStdString(parsed.error().message));
+        m_filterError->setFullText(m_filterEdit->toolTip());
+        m_filterErrorAction->setVisible(true);
         return;
     }
     m_filterEdit->setProperty("invalid", false);
     m_filterEdit->setPalette(QPalette());
     m_filterEdit->setToolTip(QString());
+    m_filterErrorAction->setVisible(false);
     if (parsed->isEmpty()) {
         m_model->setFilter({});
         return;
@@ -568,6 +646,79 @@ void MainWindow::applyFilter()
     auto shared = std::make_shared<const filter::Filter>(std::move(*parsed));
     m_model->setFilter([shared](const flow::Flow &f) { return shared->matches(f); });
 #endif
+}
+
+void MainWindow::clearFilter()
+{
+    m_filterEdit->clear(); // textChanged("") applies the empty filter
+    m_filterErrorAction->setVisible(false);
+}
+
+void MainWindow::updateEmptyNote()
+{
+    if (m_model->rowCount() > 0) {
+        m_emptyNote->hide();
+        return;
+    }
+    QString text;
+    if (m_store.size() == 0) {
+        if (m_listenAddresses.isEmpty()) {
+            text = tr("Not listening: nothing will be recorded. File \u2192 Open Session opens a "
+                      "recorded one.");
+        } else {
+            // "127.0.0.1:8080", not "127.0.0.1:8443 (HTTPS)": the plain listener comes first.
+            const QString first = m_listenAddresses.front().section(QLatin1Char(' '), 0, 0);
+            text = tr("Listening on %1.\n\nPoint a client at the proxy, for example:\n"
+                      "curl -x http://%2 http://example.com/")
+                       .arg(m_listenAddresses.join(u", "), first);
+            if (m_caAction)
+                text += QStringLiteral("\n\n")
+                        + tr("For a browser that trusts Tunnelscope's CA (HTTPS included): "
+                             "Help \u2192 Certificate authority and browser.");
+        }
+    } else if (m_model->hasFilter()) {
+        text = tr("No flows match the filter.\nEsc in the filter box clears it.");
+    } else if (m_model->isPaused()) {
+        text = tr("Paused: new flows are held back until you resume.");
+    }
+    m_emptyNote->setText(text);
+    m_emptyNote->setGeometry(m_view->viewport()->rect().adjusted(24, 24, -24, -24));
+    m_emptyNote->setVisible(!text.isEmpty());
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState);
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        dock->setFloating(false);
+    restoreState(m_defaultState);
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_view->viewport() && event->type() == QEvent::Resize) {
+        m_emptyNote->setGeometry(m_view->viewport()->rect().adjusted(24, 24, -24, -24));
+    } else if (watched == m_filterEdit && event->type() == QEvent::KeyPress
+               && static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape
+               && !m_filterEdit->text().isEmpty()) {
+        clearFilter();
+        return true;
+    } else if (watched == m_view && event->type() == QEvent::KeyPress) {
+        // The view moves only its cursor on Ctrl+Home/End (Ctrl keeps the selection); the
+        // selection, and with it the details, go along here.
+        const auto *key = static_cast<QKeyEvent *>(event);
+        const int rows = m_model->rowCount();
+        if (key->modifiers() == Qt::ControlModifier
+            && (key->key() == Qt::Key_Home || key->key() == Qt::Key_End) && rows > 0) {
+            const QModelIndex index = m_model->index(key->key() == Qt::Key_Home ? 0 : rows - 1,
+                                                     std::max(m_view->currentIndex().column(), 0));
+            m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect
+                                                                 | QItemSelectionModel::Rows);
+            m_view->scrollTo(index);
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::showFilterHelp()
@@ -609,12 +760,46 @@ void MainWindow::showRowMenu(const QPoint &position)
     if (!m_view->indexAt(position).isValid())
         return;
     QMenu menu(this);
-    menu.addAction(m_copyCurlAction);
+    menu.addAction(m_copyUrlAction);
+    menu.addMenu(m_copyAsMenu);
     if (m_composer) {
         menu.addAction(m_replayAction);
         menu.addAction(m_editReplayAction);
     }
     menu.exec(m_view->viewport()->mapToGlobal(position));
+}
+
+const flow::Flow *MainWindow::selectedExchange(const QString &what)
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!f || f->kind != flow::FlowKind::Exchange) {
+        statusBar()->showMessage(what, 3000);
+        return nullptr;
+    }
+    return f;
+}
+
+void MainWindow::copySelectedUrl()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!f) {
+        statusBar()->showMessage(tr("Select a flow to copy its URL"), 3000);
+        return;
+    }
+    QGuiApplication::clipboard()->setText(QString::fromStdString(f->url()));
+    statusBar()->showMessage(tr("Copied the URL"), 3000);
+}
+
+void MainWindow::copySnippet(int language)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to copy"));
+    if (!f)
+        return;
+    const CodeSnippet snippet = language == 0   ? fetchSnippet(*f)
+                                : language == 1 ? pythonRequestsSnippet(*f)
+                                                : httpieCommand(*f);
+    QGuiApplication::clipboard()->setText(snippet.text);
+    statusBar()->showMessage(snippet.note.isEmpty() ? tr("Copied") : snippet.note, 5000);
 }
 
 void MainWindow::copySelectedAsCurl()
@@ -1002,8 +1187,68 @@ void MainWindow::showCaDialog()
 {
     if (!m_engine.ca)
         return;
-    CaDialog dialog(m_engine.ca, m_listenAddresses.value(0), this);
-    dialog.exec();
+    // Not modal: the table stays usable while the launched browser sends its first requests.
+    auto *dialog = findChild<CaDialog *>(QString(), Qt::FindDirectChildrenOnly);
+    if (!dialog) {
+        dialog = new CaDialog(m_engine.ca, m_listenAddresses.value(0), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+}
+
+void MainWindow::showShortcuts()
+{
+    auto *help = findChild<QTextBrowser *>(QStringLiteral("shortcutsHelp"));
+    if (!help) {
+        // Made from the actions themselves, so the list is never out of date.
+        QList<QPair<QString, QString>> rows;
+        for (const QAction *a : findChildren<QAction *>()) {
+            if (a->shortcut().isEmpty() || a->text().isEmpty())
+                continue;
+            QString text = a->text();
+            text.remove(QLatin1Char('&'));
+            text.remove(QChar(0x2026));
+            rows.append({a->shortcut().toString(QKeySequence::NativeText), text});
+        }
+        rows.append({tr("Ctrl+Home, Ctrl+End"), tr("First, last flow")});
+        rows.append({tr("Esc"), tr("Clear the filter (in the filter box)")});
+        std::sort(rows.begin(), rows.end(),
+                  [](const auto &a, const auto &b) { return a.second < b.second; });
+        QString html = QStringLiteral("<table cellpadding=\"3\">");
+        for (const auto &[keys, what] : rows)
+            html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                        .arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+        html += QStringLiteral("</table>");
+        help = new QTextBrowser(this);
+        help->setObjectName(QStringLiteral("shortcutsHelp"));
+        help->setWindowFlag(Qt::Tool);
+        help->setWindowTitle(tr("Keyboard Shortcuts"));
+        help->setHtml(html);
+        help->resize(help->fontMetrics().averageCharWidth() * 60,
+                     help->fontMetrics().height() * (int(rows.size()) + 4) * 3 / 2);
+    }
+    help->show();
+    help->raise();
+}
+
+void MainWindow::showAbout()
+{
+    auto *box = findChild<QMessageBox *>(QStringLiteral("aboutBox"));
+    if (!box) {
+        box = new QMessageBox(
+            QMessageBox::Information, tr("About Tunnelscope"),
+            tr("Tunnelscope %1\n\nA desktop proxy debugger: an intercepting forward proxy and an "
+               "inspector for its flows, tunnels, connections, frames and streams.\n\nBuilt "
+               "with Qt %2. Help \u2192 Keyboard Shortcuts lists the keys; the ? beside the "
+               "filter box explains the filter language.")
+                .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion())),
+            QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("aboutBox"));
+        box->setIconPixmap(windowIcon().pixmap(64));
+    }
+    box->open(); // not modal to the application: nothing waits on it
 }
 
 void MainWindow::setPaused(bool paused)
@@ -1114,8 +1359,10 @@ void MainWindow::restoreCurrentFlow()
 {
     // A reset (new filter or order, a large batch) keeps the flow the user was looking at.
     const int row = m_currentFlow ? m_model->rowOfFlow(m_currentFlow) : -1;
-    if (row < 0)
+    if (row < 0) {
+        m_detail->showFlow(0); // filtered out: not shown beside a table that lacks it
         return;
+    }
     const QModelIndex index = m_model->index(row, 0);
     m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect
                                                          | QItemSelectionModel::Rows);
@@ -1125,8 +1372,11 @@ void MainWindow::restoreCurrentFlow()
 void MainWindow::restoreSettings()
 {
     const QSettings settings;
+    // The window fits the screen it opens on: at 1280x800 the status bar (the proxy address)
+    // stays in sight.
+    const QSize available = screen() ? screen()->availableGeometry().size() : QSize(1280, 800);
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
-        resize(1280, 800);
+        resize(QSize(1280, 800).boundedTo(available));
     restoreState(settings.value(kStateKey).toByteArray());
     m_view->horizontalHeader()->restoreState(settings.value(kHeaderKey).toByteArray());
     m_autoScrollAction->setChecked(settings.value(kAutoScrollKey, true).toBool());

@@ -13,6 +13,7 @@
 class QAction;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QTableView;
 class QTimer;
 class QToolButton;
@@ -31,6 +32,7 @@ namespace ts::ui {
 
 class CommandRunner;
 class ComposerPane;
+class ElidedLabel;
 class FlowDetailPane;
 class SystemProxy;
 class FlowTableModel;
@@ -98,6 +100,8 @@ public:
     void selectFlow(std::uint64_t id);
     // The selected flow as a curl command line, on the clipboard.
     void copySelectedAsCurl();
+    // The selected flow's URL, on the clipboard (Ctrl+C in the table).
+    void copySelectedUrl();
     // Edit > Replay / Edit and Replay: the selected exchange sent again by the composer, or
     // put into its fields.
     void replaySelected();
@@ -109,6 +113,7 @@ public:
     void showClientSetupDialog();
 
 protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -122,8 +127,13 @@ private:
     void setUpFilter();
     void applyFilter();
     void showFilterHelp();
+    void clearFilter();
+    void updateEmptyNote();
+    void resetLayout();
     void showColumnMenu(const QPoint &position);
     void showRowMenu(const QPoint &position);
+    const flow::Flow *selectedExchange(const QString &what);
+    void copySnippet(int language);
     void askAndOpen();
     void askAndImportHar();
     void askAndExportHar();
@@ -131,6 +141,8 @@ private:
     void askAndSaveSession();
     void showSettingsDialog();
     void showCaDialog();
+    void showShortcuts();
+    void showAbout();
     void setIntercepting(bool on);
     void updateListeningNote();
     void setPaused(bool paused);
@@ -157,6 +169,9 @@ private:
     ComposerPane *m_composer = nullptr; // null without EngineControls::config
     QLineEdit *m_filterEdit = nullptr;
     QToolButton *m_filterHelpButton = nullptr;
+    ElidedLabel *m_filterError = nullptr;   // why the filter in the box does not parse
+    QAction *m_filterErrorAction = nullptr; // its place in the tool bar
+    QLabel *m_emptyNote = nullptr;          // over an empty table: where to point a client
     QTimer *m_filterDebounce = nullptr;
 
     QLabel *m_listeningLabel = nullptr;
@@ -176,15 +191,24 @@ private:
     QAction *m_preferencesAction = nullptr;
     QAction *m_caAction = nullptr;
     QAction *m_setupAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
+    QAction *m_aboutAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_clearAction = nullptr;
     QAction *m_interceptAction = nullptr;
     QAction *m_copyCurlAction = nullptr;
+    QAction *m_copyUrlAction = nullptr;
+    QAction *m_copyFetchAction = nullptr;
+    QAction *m_copyPythonAction = nullptr;
+    QAction *m_copyHttpieAction = nullptr;
+    QMenu *m_copyAsMenu = nullptr;
     QAction *m_replayAction = nullptr;
     QAction *m_editReplayAction = nullptr;
     QAction *m_findAction = nullptr;
     QAction *m_autoScrollAction = nullptr;
+    QAction *m_resetLayoutAction = nullptr;
+    QByteArray m_defaultState; // the docks as the constructor placed them (View > Reset layout)
 
     Settings m_settings;   // in effect now
     QString m_sessionPath; // the opened or last saved session file; "" for none

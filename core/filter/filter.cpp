@@ -1126,7 +1126,8 @@ private:
         case Field::Url:
             return test(n.value, url());
         case Field::Host:
-            return test(n.value, f.host);
+            // The host alone (so /^example\.com$/ works), or host:port as the table shows it.
+            return test(n.value, f.host) || test(n.value, hostPort());
         case Field::Path:
             return test(n.value, f.path);
         case Field::Method:
@@ -1209,6 +1210,14 @@ private:
             }
         }
         return false;
+    }
+
+    // "example.com:8080", "[::1]:443": the port always, IPv6 literals in brackets.
+    std::string hostPort() const
+    {
+        const flow::Flow &f = m_flow;
+        const bool v6 = f.host.find(':') != std::string::npos;
+        return (v6 ? "[" + f.host + "]" : f.host) + ":" + std::to_string(f.port);
     }
 
     const std::string &url()

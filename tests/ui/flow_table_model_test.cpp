@@ -237,10 +237,10 @@ private Q_SLOTS:
         QCOMPARE(cell(0, M::TlsColumn).toString(), QString());
         QCOMPARE(cell(0, M::DurationColumn).toString(), u"12 ms"_s);
         QCOMPARE(cell(0, M::ErrorColumn).toString(), QString());
-        QVERIFY(
-            cell(0, M::TimeColumn)
-                .toString()
-                .contains(QRegularExpression(QStringLiteral("^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}$"))));
+        QVERIFY(cell(0, M::TimeColumn)
+                    .toString()
+                    .contains(QRegularExpression(
+                        QStringLiteral("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$"))));
         QVERIFY(!cell(0, M::StatusColumn, Qt::ForegroundRole).isValid());
         QCOMPARE(cell(0, M::StatusColumn, Qt::TextAlignmentRole).toInt(),
                  int(Qt::AlignRight | Qt::AlignVCenter));
@@ -267,7 +267,7 @@ private Q_SLOTS:
         QCOMPARE(cell(3, M::ResponseSizeColumn).toString(), u"55.5 KiB"_s);
         QCOMPARE(cell(3, M::ResponseSizeColumn, M::SortRole).toULongLong(), 56789u);
         QCOMPARE(cell(3, M::TypeColumn).toString(), u"tunnel"_s);
-        QCOMPARE(cell(3, M::TlsColumn).toString(), u"not intercepted"_s);
+        QCOMPARE(cell(3, M::TlsColumn).toString(), u"passed through"_s);
 
         QCOMPARE(cell(4, M::StatusColumn).toString(), u"\u2026"_s); // pending
         QCOMPARE(cell(4, M::DurationColumn).toString(), QString());
@@ -275,6 +275,27 @@ private Q_SLOTS:
 
         QCOMPARE(model.headerData(M::PathColumn, Qt::Horizontal).toString(), u"Path"_s);
         QVERIFY(!model.headerData(0, Qt::Vertical).isValid());
+    }
+
+    // Issue 17, defect 13: flows of another day (an imported HAR, an old session) showed a
+    // time of day with no date.
+    void showsTheDateWhenNotToday()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        Flow today = exchange(1);
+        const QDateTime noon(QDate::currentDate(), QTime(12, 0, 1, 250));
+        today.startedWall = noon.toMSecsSinceEpoch();
+        store.publish(today);
+        Flow old = exchange(2);
+        old.startedWall = QDateTime(QDate(2021, 3, 4), QTime(5, 6, 7)).toMSecsSinceEpoch();
+        store.publish(old);
+        store.flush();
+        using M = FlowTableModel;
+        QCOMPARE(model.index(0, M::TimeColumn).data().toString(), u"12:00:01.250"_s);
+        QCOMPARE(model.index(1, M::TimeColumn).data().toString(), u"2021-03-04 05:06:07"_s);
     }
 
     void showsTlsAndWebSockets()
@@ -314,6 +335,35 @@ private Q_SLOTS:
         QCOMPARE(model.index(2, M::TlsColumn).data().toString(), u"handshake failed"_s);
         QCOMPARE(model.index(2, M::TlsColumn).data(Qt::ToolTipRole).toString(),
                  u"client rejected our certificate"_s);
+    }
+
+    // Issue 17, defect 16: a passed-through tunnel whose ClientHello was read (SNI, version)
+    // showed a bare version or nothing; it says so, like the Tunnels pane.
+    void passedThroughTunnelSaysSo()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto hello = std::make_shared<TlsSide>();
+        hello->used = true;
+        hello->sni = "bank.example";
+        Flow tunnel;
+        tunnel.id = 1;
+        tunnel.kind = FlowKind::Tunnel;
+        tunnel.host = "bank.example";
+        tunnel.port = 443;
+        tunnel.clientTls = hello;
+        store.publish(tunnel);
+        auto versioned = std::make_shared<TlsSide>(*hello);
+        versioned->version = "TLSv1.3";
+        tunnel.id = 2;
+        tunnel.clientTls = versioned;
+        store.publish(tunnel);
+        store.flush();
+        using M = FlowTableModel;
+        QCOMPARE(model.index(0, M::TlsColumn).data().toString(), u"passed through"_s);
+        QCOMPARE(model.index(1, M::TlsColumn).data().toString(), u"passed through, TLSv1.3"_s);
     }
 
     void sortsAndPlacesNewRows()
@@ -466,7 +516,9 @@ private Q_SLOTS:
         QCOMPARE(removed.count(), 0);
     }
 
-    void pauseSkipsNewFlows()
+    // Issue 17, defect 10: paused flows were hidden for good while sessions and HAR kept
+    // them. Pause holds new flows back; resuming shows what arrived, in its place.
+    void pauseHoldsNewFlowsUntilResumed()
     {
         FlowStore store;
         FlowTableModel model(store);
@@ -482,16 +534,21 @@ private Q_SLOTS:
         QCOMPARE(model.rowCount(), 1);
         QCOMPARE(model.skippedCount(), 2u);
         QCOMPARE(skipped.count(), 1);
+        // Held back from a re-sort too while paused.
+        model.sort(FlowTableModel::NumberColumn, Qt::DescendingOrder);
+        QCOMPARE(model.rowCount(), 1);
+        model.sort(-1, Qt::AscendingOrder);
+
         model.setPaused(false);
+        QTRY_COMPARE(model.rowCount(), 3);
+        QCOMPARE(model.skippedCount(), 0u);
+        QCOMPARE(skipped.count(), 2);
         store.publish(exchange(4));
         store.flush();
-        QCOMPARE(model.rowCount(), 2);
-        QCOMPARE(model.index(1, FlowTableModel::NumberColumn).data().toString(), u"4"_s);
-        // Skipped flows stay out of a re-sort too, until the store is cleared.
-        model.sort(FlowTableModel::NumberColumn, Qt::DescendingOrder);
-        QCOMPARE(model.rowCount(), 2);
-        store.clear();
-        QCOMPARE(model.skippedCount(), 0u);
+        QCOMPARE(model.rowCount(), 4);
+        for (int row = 0; row < 4; ++row)
+            QCOMPARE(model.index(row, FlowTableModel::NumberColumn).data().toString(),
+                     QString::number(row + 1));
     }
 
     void formatsBytes_data()

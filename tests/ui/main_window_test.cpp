@@ -1,6 +1,8 @@
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
+#include "core/tls/certificate_authority.h"
 #include "ui/detail/flow_detail_pane.h"
+#include "ui/dialogs/ca_dialog.h"
 #include "ui/main_window.h"
 #include "ui/models/flow_table_model.h"
 #include "ui/setup/system_proxy.h"
@@ -8,18 +10,25 @@
 #include "setup/fake_runner.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QClipboard>
+#include <QDir>
+#include <QDockWidget>
 #include <QGuiApplication>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QScreen>
 #include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
+#include <QTimer>
 
 using namespace ts::flow;
 using ts::ui::FlowTableModel;
@@ -190,23 +199,32 @@ private Q_SLOTS:
                     items.append(item->text());
             }
         }
-        QStringList expected{u"&Open Session\u2026"_s,    u"&Save Session"_s,
-                             u"Save Session &As\u2026"_s, u"&Import HAR\u2026"_s,
-                             u"&Export HAR\u2026"_s,      u"&Quit"_s,
-                             u"Copy as &curl"_s};
+        QStringList expected{
+            u"&Open Session\u2026"_s, u"&Save Session"_s,     u"Save Session &As\u2026"_s,
+            u"&Import HAR\u2026"_s,   u"&Export HAR\u2026"_s, u"&Quit"_s,
+            u"Copy &URL"_s,           u"Copy &As"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
 #endif
         expected += {u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
                      u"&Pause"_s, u"Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
-        QStringList docks = items.mid(expected.size(), 4);
+        QStringList docks = items.mid(expected.size());
+        // Help: setting up a client works without a CA too (the proxy variables); then the
+        // shortcuts and About (issue 17, defect 15), CA or not.
+        QCOMPARE(docks.takeLast(), u"&About Tunnelscope"_s);
+        QCOMPARE(docks.takeLast(), u"&Keyboard Shortcuts"_s);
+        QCOMPARE(docks.takeLast(), u"&Set up a client\u2026"_s);
+        QCOMPARE(docks.takeLast(), u"&Reset Layout"_s);
         docks.sort();
         QCOMPARE(items.first(expected.size()), expected);
+        QStringList copyAs;
+        for (QAction *item : action(window, u"copyAsMenu"_s)->menu()->actions())
+            copyAs << item->text();
+        QCOMPARE(copyAs, (QStringList{u"&curl"_s, u"&fetch (JavaScript)"_s, u"&Python requests"_s,
+                                      u"&HTTPie"_s}));
         QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
-        // Help: setting up a client works without a CA too (the proxy variables).
-        QCOMPARE(items.mid(expected.size() + 4), QStringList{u"&Set up a client\u2026"_s});
-        // No engine hook: no intercept button; no CA: no CA dialog.
+        // No engine hook: no intercept button; no CA: no CA item.
         QVERIFY(!action(window, u"interceptAction"_s));
         QVERIFY(!action(window, u"caAction"_s));
         QCOMPARE(action(window, u"openAction"_s)->shortcut(), QKeySequence(QKeySequence::Open));
@@ -267,11 +285,16 @@ private Q_SLOTS:
         auto *view = window.findChild<QTableView *>(u"flowTable"_s);
         QCOMPARE(view->model()->rowCount(), 2);
         QCOMPARE(labelText(window, u"pausedLabel"_s), u"Paused: 5 new flows not shown"_s);
-        pause->trigger();
+        pause->trigger(); // issue 17, defect 10: what arrived meanwhile is shown now
         publishFlows(store, 8, 8);
-        QCOMPARE(view->model()->rowCount(), 3);
-        QCOMPARE(labelText(window, u"pausedLabel"_s),
-                 u"5 flows not shown (arrived while paused)"_s);
+        QTRY_COMPARE(view->model()->rowCount(), 8);
+        QVERIFY(window.findChild<QLabel *>(u"pausedLabel"_s)->isHidden());
+        pause->trigger();
+        publishFlows(store, 9, 9);
+        QCOMPARE(view->model()->rowCount(), 8);
+        QCOMPARE(labelText(window, u"pausedLabel"_s), u"Paused: 1 new flows not shown"_s);
+        pause->trigger();
+        QTRY_COMPARE(view->model()->rowCount(), 9);
         action(window, u"clearAction"_s)->trigger();
         QCOMPARE(view->model()->rowCount(), 0);
         QVERIFY(window.findChild<QLabel *>(u"pausedLabel"_s)->isHidden());
@@ -299,6 +322,88 @@ private Q_SLOTS:
         view->selectRow(2);
         action(window, u"copyCurlAction"_s)->trigger();
         QCOMPARE(QGuiApplication::clipboard()->text(), u"curl 'http://example.com/3'"_s);
+    }
+
+    // Issue 17, defect 14: Ctrl+C in the table copies the URL; Copy As speaks fetch, Python
+    // and HTTPie besides curl.
+    void copiesUrlAndSnippets()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        publishFlows(store, 1, 3);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        view->setFocus();
+        view->selectRow(1);
+        QGuiApplication::clipboard()->clear();
+        QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier);
+        QCOMPARE(QGuiApplication::clipboard()->text(), u"http://example.com/2"_s);
+        action(window, u"copyFetchAction"_s)->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), u"await fetch(\"http://example.com/2\");"_s);
+        action(window, u"copyPythonAction"_s)->trigger();
+        QVERIFY(QGuiApplication::clipboard()->text().startsWith(u"import requests\n"_s));
+        action(window, u"copyHttpieAction"_s)->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(),
+                 u"http --ignore-stdin GET 'http://example.com/2'"_s);
+    }
+
+    // Issue 17, defect 15: the shortcuts are listed from the actions; About says the version.
+    void helpListsShortcutsAndVersion()
+    {
+        QCoreApplication::setApplicationVersion(u"9.8.7"_s);
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        action(window, u"shortcutsAction"_s)->trigger();
+        auto *shortcuts = window.findChild<QTextBrowser *>(u"shortcutsHelp"_s);
+        QVERIFY(shortcuts);
+        QVERIFY(shortcuts->isVisible());
+        const QString text = shortcuts->toPlainText();
+        QVERIFY2(text.contains(u"Copy URL"_s), qPrintable(text));
+        QVERIFY(text.contains(QKeySequence(QKeySequence::Copy).toString(QKeySequence::NativeText)));
+        QVERIFY(text.contains(u"Clear the filter"_s));
+        action(window, u"aboutAction"_s)->trigger();
+        auto *about = window.findChild<QMessageBox *>(u"aboutBox"_s);
+        QVERIFY(about);
+        QTRY_VERIFY(about->isVisible());
+        QVERIFY(about->text().contains(u"Tunnelscope 9.8.7"_s));
+        about->close();
+    }
+
+    // Issue 17, defect 15: the CA dialog was modal (exec) while the browser it launched
+    // filled the table; it is an ordinary window now.
+    void caDialogLeavesTheWindowUsable()
+    {
+        QTemporaryDir dir;
+        auto ca = ts::tls::CertificateAuthority::openOrCreate(
+            QDir(dir.path()).filePath(u"ca"_s).toStdString());
+        QVERIFY2(ca, ca ? "" : ca.error().message.c_str());
+        ts::ui::EngineControls controls;
+        controls.ca = std::shared_ptr<const ts::tls::CertificateAuthority>(std::move(*ca));
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s}, controls);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        bool wasModal = false;
+        // Had the dialog been exec()'d, this closes it so that the test fails, not hangs.
+        QTimer::singleShot(200, &window, [&wasModal] {
+            if (QWidget *modal = QApplication::activeModalWidget()) {
+                wasModal = true;
+                modal->close();
+            }
+        });
+        action(window, u"caAction"_s)->trigger();
+        QTest::qWait(300);
+        QVERIFY(!wasModal);
+        auto *dialog = window.findChild<ts::ui::CaDialog *>();
+        QVERIFY(dialog);
+        QVERIFY(dialog->isVisible());
+        QVERIFY(!dialog->isModal());
+        action(window, u"caAction"_s)->trigger(); // the same one again, not a second
+        QCOMPARE(window.findChildren<ts::ui::CaDialog *>().size(), 1);
+        dialog->close();
     }
 
     void chosenColumnsSurvive()
@@ -350,6 +455,168 @@ private Q_SLOTS:
         QTRY_COMPARE(view->model()->rowCount(), 40);
         QVERIFY(!edit->property("invalid").toBool());
 #endif
+    }
+
+    // Issue 17, defect 11: the parse error is in the window, an empty result says so, Esc
+    // clears the box.
+    void filterSaysWhatIsWrongAndWhatIsEmpty()
+    {
+#ifndef TS_HAVE_FILTER
+        QSKIP("built without core/filter");
+#else
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        publishFlows(store, 1, 5);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        auto *edit = window.findChild<QLineEdit *>(u"filterEdit"_s);
+        auto *error = window.findChild<QLabel *>(u"filterError"_s);
+        auto *note = window.findChild<QLabel *>(u"emptyTableNote"_s);
+        QVERIFY(error);
+        QVERIFY(note);
+        QVERIFY(!error->isVisible());
+        QVERIFY(!note->isVisible());
+
+        edit->setText(u"status:"_s);
+        Q_EMIT edit->returnPressed();
+        QTRY_VERIFY(error->isVisible());
+        QVERIFY(!error->text().isEmpty());
+        // The whole message, or (cut to the room there is) in the label's tooltip.
+        QVERIFY(error->text() == edit->toolTip() || error->toolTip() == edit->toolTip());
+
+        edit->setText(u"path:/nothing-like-this"_s);
+        Q_EMIT edit->returnPressed();
+        QTRY_COMPARE(view->model()->rowCount(), 0);
+        QTRY_VERIFY(!error->isVisible());
+        QTRY_VERIFY(note->isVisible());
+        QVERIFY2(note->text().contains(u"No flows match"_s), qPrintable(note->text()));
+
+        edit->setFocus();
+        QTest::keyClick(edit, Qt::Key_Escape);
+        QCOMPARE(edit->text(), QString());
+        QTRY_COMPARE(view->model()->rowCount(), 5);
+        QVERIFY(!note->isVisible());
+#endif
+    }
+
+    // Issue 17, defect 12: details never show a flow the filter removed; Ctrl+Home and
+    // Ctrl+End move the selection and the details with them.
+    void detailsFollowTheTable()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        publishFlows(store, 1, 10);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        auto *pane = window.findChild<ts::ui::FlowDetailPane *>();
+        view->setFocus();
+        view->selectRow(4);
+        QCOMPARE(pane->flowId(), 5u);
+
+        QTest::keyClick(view, Qt::Key_End, Qt::ControlModifier);
+        QCOMPARE(pane->flowId(), 10u);
+        QCOMPARE(view->selectionModel()->selectedRows().size(), 1);
+        QCOMPARE(view->selectionModel()->selectedRows().value(0).row(), 9);
+        QTest::keyClick(view, Qt::Key_Home, Qt::ControlModifier);
+        QCOMPARE(pane->flowId(), 1u);
+        QCOMPARE(view->selectionModel()->selectedRows().size(), 1);
+        QCOMPARE(view->selectionModel()->selectedRows().value(0).row(), 0);
+
+#ifdef TS_HAVE_FILTER
+        auto *edit = window.findChild<QLineEdit *>(u"filterEdit"_s);
+        edit->setText(u"path:/7"_s);
+        Q_EMIT edit->returnPressed();
+        QTRY_COMPARE(view->model()->rowCount(), 1);
+        QCOMPARE(pane->flowId(), 0u);
+#endif
+    }
+
+    // Issue 17, defect 7: an empty table says where to point a client.
+    void emptyTableSaysWhereToPointClients()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *note = window.findChild<QLabel *>(u"emptyTableNote"_s);
+        QVERIFY(note);
+        QVERIFY(note->isVisible());
+        QVERIFY2(note->text().contains(u"127.0.0.1:8080"_s), qPrintable(note->text()));
+        QVERIFY(note->text().contains(u"curl -x http://127.0.0.1:8080"_s));
+        publishFlows(store, 1, 1);
+        QVERIFY(!note->isVisible());
+        store.clear();
+        QVERIFY(note->isVisible());
+    }
+
+    // Issue 17, defect 7: the first window fits the screen (the offscreen one is 800x600).
+    void windowFitsTheScreen()
+    {
+        QSettings().remove(u"MainWindow/geometry"_s);
+        FlowStore store;
+        MainWindow window(store, {});
+        const QRect available = window.screen()->availableGeometry();
+        QVERIFY(window.width() <= available.width());
+        QVERIFY(window.height() <= available.height());
+        QSettings().remove(u"MainWindow/geometry"_s);
+    }
+
+    // Issue 17, defect 2: selecting a flow with a ~300-character URL grew the window from
+    // 1600 px to 2477 and squeezed the flows table; long text elides, no dock grows with it.
+    void longUrlLeavesTheLayoutAlone()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1600, 1000);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        Flow f;
+        f.id = 1;
+        f.state = FlowState::Complete;
+        f.scheme = "http";
+        f.host = "example.com";
+        f.port = 80;
+        f.method = "GET";
+        f.path = "/search?q=" + std::string(300, 'x') + "&page=2";
+        f.status = 200;
+        store.publish(f);
+        store.flush();
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        QTest::qWait(50);
+        const int tableWidth = view->width();
+        view->selectRow(0);
+        QTest::qWait(50);
+        QCoreApplication::processEvents();
+        QCOMPARE(window.width(), 1600);
+        QCOMPARE(view->width(), tableWidth);
+        auto *pane = window.findChild<ts::ui::FlowDetailPane *>();
+        QVERIFY(pane->summaryText().contains(QString(300, u'x')));
+        for (const QDockWidget *dock : window.findChildren<QDockWidget *>())
+            QVERIFY2(dock->minimumSizeHint().width() < 500, qPrintable(dock->objectName()));
+    }
+
+    void resetLayoutBringsTheDocksBack()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto *details = window.findChild<QDockWidget *>(u"detailDock"_s);
+        QVERIFY(details);
+        QVERIFY(details->isVisible());
+        details->close();
+        details->setFloating(true);
+        QAction *reset = action(window, u"resetLayoutAction"_s);
+        QVERIFY(reset);
+        reset->trigger();
+        QTRY_VERIFY(details->isVisible());
+        QVERIFY(!details->isFloating());
+        QCOMPARE(window.dockWidgetArea(details), Qt::RightDockWidgetArea);
     }
 
     void opensAHarFile()

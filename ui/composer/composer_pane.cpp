@@ -2,6 +2,8 @@
 
 #include "core/flow/flow.h"
 #include "core/flow/flow_store.h"
+#include "ui/detail/body_content.h"
+#include "ui/detail/json_format.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
@@ -155,11 +157,18 @@ void ComposerPane::buildUi()
     auto tableEditor = [this](QTableWidget *table) {
         auto *w = new QWidget;
         auto *add = new QPushButton(tr("Add"));
+        add->setObjectName(table->objectName() + u"Add"_s);
         auto *remove = new QPushButton(tr("Remove"));
+        remove->setObjectName(table->objectName() + u"Remove"_s);
         connect(add, &QPushButton::clicked, table, [table] {
-            table->insertRow(table->rowCount());
-            table->setCurrentCell(table->rowCount() - 1, 0);
-            table->editItem(table->item(table->rowCount() - 1, 0));
+            // Items first: editItem() on an empty cell opens nothing.
+            const int row = table->rowCount();
+            table->insertRow(row);
+            table->setItem(row, 0, new QTableWidgetItem);
+            table->setItem(row, 1, new QTableWidgetItem);
+            table->setCurrentCell(row, 0);
+            table->setFocus();
+            table->editItem(table->item(row, 0));
         });
         connect(remove, &QPushButton::clicked, table, [table] {
             if (table->currentRow() >= 0)
@@ -250,7 +259,6 @@ void ComposerPane::buildUi()
     auto *requestSide = new QWidget;
     auto *requestLayout = new QVBoxLayout(requestSide);
     requestLayout->setContentsMargins(0, 0, 0, 0);
-    requestLayout->addLayout(line);
     requestLayout->addLayout(many);
     requestLayout->addWidget(requestTabs, 1);
 
@@ -283,6 +291,8 @@ void ComposerPane::buildUi()
     // History: choosing an entry puts its request back in the fields.
     m_historyList = new QListWidget;
     m_historyList->setObjectName(u"history"_s);
+    // Time and status at the ends stay readable; the whole line is in the tooltip.
+    m_historyList->setTextElideMode(Qt::ElideMiddle);
     connect(m_historyList, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
         const int row = m_historyList->row(item);
         if (row >= 0 && std::size_t(row) < m_history.size())
@@ -301,9 +311,11 @@ void ComposerPane::buildUi()
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 3);
     split->setStretchFactor(2, 3);
+    // The request line spans the pane: in a three-way split the URL got 30-60 px.
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(split);
+    layout->addLayout(line);
+    layout->addWidget(split, 1);
 }
 
 QList<QPair<QString, QString>> ComposerPane::tableRows(const QTableWidget *table)
@@ -368,6 +380,8 @@ engine::ComposedRequest ComposerPane::request() const
     engine::ComposedRequest r;
     r.method = m_method->currentText().trimmed().toUpper();
     r.url = m_url->text().trimmed();
+    if (!r.url.isEmpty() && !r.url.contains(u"://"_s))
+        r.url.prepend(u"http://"_s); // as curl does
     r.headers = tableRows(m_headers);
     r.body = bodyBytes(nullptr);
     r.http2 = m_version->currentIndex() == 1;
@@ -391,6 +405,12 @@ void ComposerPane::setRequest(const engine::ComposedRequest &request)
     m_flowBody = request.body;
     m_haveFlowBody = !request.body.isEmpty();
     setBodyKind(request.body.isEmpty() ? BodyKind::None : BodyKind::Text);
+    // The response shown belonged to the previous request.
+    m_lastResponse = {};
+    m_status->setText(tr("Nothing sent yet."));
+    m_timings->clear();
+    m_responseHeaders->setRowCount(0);
+    m_responseBody->clear();
 }
 
 void ComposerPane::editFlow(const flow::Flow &flow)
@@ -585,7 +605,17 @@ void ComposerPane::showResponse(const engine::ComposedResponse &response)
             status += u"  —  "_s + tr("from the proxy: %1").arg(response.proxyError());
         m_status->setText(status);
         setTableRows(m_responseHeaders, response.headers);
-        m_responseBody->setPlainText(QString::fromUtf8(response.body));
+        // JSON indented as sent (order and digits kept), anything else as it came.
+        QString contentType;
+        for (const auto &[name, value] : response.headers)
+            if (name.compare(u"content-type", Qt::CaseInsensitive) == 0)
+                contentType = value;
+        const std::string bytes = response.body.toStdString();
+        std::optional<std::string> pretty;
+        if (classifyBody(contentType, bytes) == ::ts::ui::BodyKind::Json)
+            pretty = prettyJson(bytes);
+        m_responseBody->setPlainText(pretty ? QString::fromStdString(*pretty)
+                                            : QString::fromUtf8(response.body));
     }
     const auto &t = response.timings;
     m_timings->setText(tr("connect %1 · sent %2 · first byte %3 · complete %4")
@@ -628,7 +658,8 @@ void ComposerPane::refreshHistoryRow(std::size_t index)
                                          : tr("failed");
     item->setText(u"%1  %2 %3  %4"_s.arg(e.sentAt.toString(u"HH:mm:ss"_s), e.request.method,
                                          e.request.url, result));
-    item->setToolTip(e.error);
+    const QString request = e.request.method + u' ' + e.request.url;
+    item->setToolTip(e.error.isEmpty() ? request : request + u'\n' + e.error);
 }
 
 QByteArray ComposerPane::saveHistory() const

@@ -2,6 +2,7 @@
 
 #include "core/flow/body.h"
 #include "ui/detail/hex_view.h"
+#include "ui/detail/json_format.h"
 #include "ui/detail/syntax_highlighter.h"
 
 #include <QBuffer>
@@ -109,6 +110,9 @@ BodyView::BodyView(QWidget *parent)
     m_info->setObjectName(QStringLiteral("bodyInfo"));
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_modeBox->setObjectName(QStringLiteral("bodyMode"));
+    // Its items change with each body ("Text" first, "Pretty JSON" later): always as wide
+    // as the longest one.
+    m_modeBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_loadAllButton->setObjectName(QStringLiteral("loadAllButton"));
     m_loadAllButton->hide();
     connect(m_loadAllButton, &QPushButton::clicked, this, &BodyView::loadAll);
@@ -295,10 +299,11 @@ void BodyView::showMode(Mode mode)
     case PrettyMode: {
         QString text;
         if (mode == PrettyMode) {
-            const QJsonDocument json
-                = QJsonDocument::fromJson(QByteArray::fromStdString(m_content.bytes));
-            text = json.isNull() ? QString::fromStdString(m_content.bytes)
-                                 : QString::fromUtf8(json.toJson(QJsonDocument::Indented));
+            // Indented as sent: key order and every digit kept (QJsonDocument sorts keys
+            // and rounds integers beyond 2^53).
+            const std::optional<std::string> pretty = prettyJson(m_content.bytes);
+            const std::string &shown = pretty ? *pretty : m_content.bytes;
+            text = QString::fromUtf8(shown.data(), qsizetype(shown.size()));
         } else {
             text = QString::fromUtf8(m_content.bytes.data(), qsizetype(m_content.bytes.size()));
         }

@@ -4,6 +4,7 @@
 #include "ui/detail/message_view.h"
 #include "ui/detail/timing_view.h"
 #include "ui/detail/tls_view.h"
+#include "ui/widgets/elided_label.h"
 
 #include <QLabel>
 #include <QScrollArea>
@@ -18,7 +19,7 @@ namespace ts::ui {
 FlowDetailPane::FlowDetailPane(flow::FlowStore &store, QWidget *parent)
     : QWidget(parent)
     , m_store(store)
-    , m_summary(new QLabel(this))
+    , m_summary(new ElidedLabel(this))
     , m_tabs(new QTabWidget(this))
     , m_request(new MessageView(MessageView::Side::Request, this))
     , m_response(new MessageView(MessageView::Side::Response, this))
@@ -28,8 +29,6 @@ FlowDetailPane::FlowDetailPane(flow::FlowStore &store, QWidget *parent)
 {
     m_summary->setObjectName(QStringLiteral("flowSummary"));
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_summary->setTextFormat(Qt::PlainText);
-    m_summary->setWordWrap(false);
     m_tabs->setObjectName(QStringLiteral("detailTabs"));
     m_tabs->addTab(m_request, tr("Request"));
     m_tabs->addTab(m_response, tr("Response"));
@@ -77,7 +76,7 @@ void FlowDetailPane::refresh(bool force)
 {
     const flow::Flow *f = m_id ? m_store.find(m_id) : nullptr;
     if (!f) {
-        m_summary->setText(tr("Select a flow to see it here."));
+        m_summary->setFullText(tr("Select a flow to see it here."));
         m_request->clear();
         m_response->clear();
         m_timing->clear();
@@ -94,7 +93,7 @@ void FlowDetailPane::refresh(bool force)
                    + QString::fromStdString(f->reason);
     if (!f->error.empty())
         summary += QStringLiteral("  \u00b7  ") + QString::fromStdString(f->error);
-    m_summary->setText(summary);
+    m_summary->setFullText(summary);
 
     // A body is read again only when it is another body or has grown.
     const auto grew
@@ -115,7 +114,7 @@ void FlowDetailPane::refresh(bool force)
 
 QString FlowDetailPane::summaryText() const
 {
-    return m_summary->text();
+    return m_summary->fullText();
 }
 
 } // namespace ts::ui

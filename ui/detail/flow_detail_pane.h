@@ -14,6 +14,7 @@ class FlowStore;
 
 namespace ts::ui {
 
+class ElidedLabel;
 class MessageView;
 class TimingView;
 class TlsView;
@@ -51,7 +52,7 @@ private:
     std::uint64_t m_responseBodySize = 0;
     const void *m_requestBody = nullptr;
     const void *m_responseBody = nullptr;
-    QLabel *m_summary = nullptr;
+    ElidedLabel *m_summary = nullptr; // method, URL, status: elided, never widening the pane
     QTabWidget *m_tabs = nullptr;
     MessageView *m_request = nullptr;
     MessageView *m_response = nullptr;

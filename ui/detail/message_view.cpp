@@ -123,6 +123,7 @@ void MessageView::clear()
     m_tabs->setTabVisible(3, false);
     m_raw->clear();
     m_body->clear();
+    m_body->hide();
 }
 
 void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
@@ -170,6 +171,9 @@ void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
     }
     m_raw->setPlainText(raw);
 
+    // Without a body the headers get all the room.
+    const auto &shownBody = request ? f.requestBody : f.responseBody;
+    m_body->setVisible(shownBody && shownBody->size() > 0);
     if (reloadBody) {
         const auto &body = request ? f.requestBody : f.responseBody;
         m_body->setBody(body, QString::fromStdString(headerValue(headers, "content-type")),

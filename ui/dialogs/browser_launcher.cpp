@@ -1,11 +1,17 @@
 #include "ui/dialogs/browser_launcher.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTemporaryDir>
+
+#include <cerrno>
+#include <csignal>
 
 #include <unistd.h>
 
@@ -33,6 +39,9 @@ QString proxyEndpoint(const QString &address)
         host = QLatin1Char('[') + host + QLatin1Char(']');
     return host + QLatin1Char(':') + port;
 }
+
+// A profile without a browser's lock is left alone this long after it was made.
+constexpr qint64 kProfileSetupSeconds = 10 * 60;
 
 QString runAndWait(const BrowserLauncher::Command &command)
 {
@@ -103,10 +112,19 @@ std::vector<BrowserLauncher::Command> BrowserLauncher::commands(const QString &p
                     QStringLiteral("-i"), profileDir + QStringLiteral("/ca.pem")},
                    env,
                    false});
-    QStringList browser{QStringLiteral("--user-data-dir=") + profileDir,
-                        QStringLiteral("--proxy-server=") + m_proxyUrl,
-                        QStringLiteral("--no-first-run"),
-                        QStringLiteral("--no-default-browser-check")};
+    QStringList browser{
+        QStringLiteral("--user-data-dir=") + profileDir,
+        QStringLiteral("--proxy-server=") + m_proxyUrl,
+        // Chromium sends localhost past any proxy unless told otherwise; a
+        // local app is what people debug most.
+        QStringLiteral("--proxy-bypass-list=<-loopback>"), QStringLiteral("--no-first-run"),
+        QStringLiteral("--no-default-browser-check"),
+        // The browser's own traffic (updates, sync, safe browsing, metrics)
+        // would fill the table before the user's first page.
+        QStringLiteral("--disable-background-networking"),
+        QStringLiteral("--disable-component-update"), QStringLiteral("--disable-sync"),
+        QStringLiteral("--disable-default-apps"), QStringLiteral("--disable-domain-reliability"),
+        QStringLiteral("--disable-client-side-phishing-detection"), QStringLiteral("--no-pings")};
     // Chromium refuses to start as root with its sandbox on.
     if (::geteuid() == 0)
         browser << QStringLiteral("--no-sandbox");
@@ -135,10 +153,43 @@ Result<QString> BrowserLauncher::launch(const std::string &caPem) const
     return launch(caPem, &BrowserLauncher::run);
 }
 
+int BrowserLauncher::removeStaleProfiles(const QString &tempDir)
+{
+    const QString host = QSysInfo::machineHostName();
+    int removed = 0;
+    const QDir base(tempDir);
+    const QStringList names = base.entryList({QStringLiteral("tunnelscope-chromium-*")},
+                                             QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &name : names) {
+        const QString profile = base.filePath(name);
+        // Chromium keeps "<host>-<pid>" as the target of this symbolic link while it runs.
+        const QString lock = QFileInfo(profile + QStringLiteral("/SingletonLock")).symLinkTarget();
+        bool running = false;
+        if (lock.isEmpty()) {
+            // No browser yet: a launch (of another instance, perhaps) may be preparing it.
+            running = QFileInfo(profile).lastModified().secsTo(QDateTime::currentDateTime())
+                      < kProfileSetupSeconds;
+        } else {
+            const QString target = QFileInfo(lock).fileName();
+            const qsizetype dash = target.lastIndexOf(QLatin1Char('-'));
+            bool ok = false;
+            const long pid = target.mid(dash + 1).toLong(&ok);
+            if (dash <= 0 || !ok || pid <= 0 || target.left(dash) != host)
+                running = true; // another host's, or unreadable: not ours to judge
+            else
+                running = ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
+        }
+        if (!running && QDir(profile).removeRecursively())
+            ++removed;
+    }
+    return removed;
+}
+
 Result<QString> BrowserLauncher::launch(const std::string &caPem, const Runner &runner) const
 {
     if (!available())
         return Error{"browser.missing", tr("Chromium or certutil is not installed").toStdString()};
+    removeStaleProfiles(QDir::tempPath());
     QTemporaryDir dir(QDir::tempPath() + QStringLiteral("/tunnelscope-chromium-XXXXXX"));
     if (!dir.isValid())
         return Error{

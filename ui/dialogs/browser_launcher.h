@@ -48,8 +48,14 @@ public:
     std::vector<Command> commands(const QString &profileDir) const;
     // Creates a profile directory under the system's temporary directory, writes caPem to
     // <profile>/ca.pem, runs commands(); returns the profile directory. The profile is left for
-    // the browser, which keeps running after Tunnelscope.
+    // the browser, which keeps running after Tunnelscope; the next launch removes it once the
+    // browser has exited (removeStaleProfiles()).
     Result<QString> launch(const std::string &caPem) const;
+
+    // Removes the tunnelscope-chromium-* profiles under `tempDir` whose browser is gone: a
+    // SingletonLock naming a process of this host that no longer runs, or no lock in a profile
+    // made more than ten minutes ago. Returns how many were removed.
+    static int removeStaleProfiles(const QString &tempDir);
 
     // Runs one command as launch() does: waits for certutil, leaves the browser running.
     // Returns what went wrong, or "".

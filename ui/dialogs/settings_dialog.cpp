@@ -7,6 +7,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHostAddress>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -66,7 +67,7 @@ void showRow(QWidget *field, bool visible)
 SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
     : QDialog(parent), m_initial(current)
 {
-    setWindowTitle(tr("Settings"));
+    setWindowTitle(tr("Preferences")); // what Edit > Preferences calls it
     setObjectName(QStringLiteral("settingsDialog"));
 
     // Proxy.
@@ -179,6 +180,18 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
         connect(e, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     connect(m_passthrough, &QPlainTextEdit::textChanged, this, &SettingsDialog::revalidate);
     revalidate();
+}
+
+void SettingsDialog::keyPressEvent(QKeyEvent *event)
+{
+    // Enter in a field ends an edit, not the dialog (QDialog would click OK, the default
+    // button): OK is clicked, or reached with Tab; Enter on a focused button still presses it.
+    if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter)
+        && !qobject_cast<QAbstractButton *>(focusWidget())) {
+        event->accept();
+        return;
+    }
+    QDialog::keyPressEvent(event);
 }
 
 SettingsDialog::~SettingsDialog() = default;

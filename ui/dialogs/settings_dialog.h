@@ -33,6 +33,9 @@ public:
     bool acceptable() const;                     // nothing wrong: OK is enabled
     QString errorText(const QString &key) const; // shown next to the field; empty when fine
 
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
+
 private:
     // An ordered list of upstream entries (hop URLs or rules) with a field to type a new one
     // and buttons to add, remove and move them. The list shows entries with passwords as

@@ -77,9 +77,12 @@ TlsState tlsStateOf(const Flow &f)
         return TlsState::Failed;
     if (f.intercepted)
         return TlsState::Intercepted;
+    // A tunnel not decrypted is passed through, whatever was read of its ClientHello.
+    if (f.kind == FlowKind::Tunnel)
+        return TlsState::PassThrough;
     if ((f.serverTls && f.serverTls->used) || (f.clientTls && f.clientTls->used))
         return TlsState::Plain;
-    return f.kind == FlowKind::Tunnel ? TlsState::PassThrough : TlsState::None;
+    return TlsState::None;
 }
 
 std::string_view tlsVersion(const Flow &f)
@@ -464,7 +467,17 @@ void FlowTableModel::setFilter(Predicate predicate)
 
 void FlowTableModel::setPaused(bool paused)
 {
+    if (paused == m_paused)
+        return;
     m_paused = paused;
+    if (paused || m_skipped.empty())
+        return;
+    // Resumed: what arrived meanwhile takes its place, by the rebuild a filter change uses
+    // (sliced, then one reset), so the table again shows what a save or export writes.
+    m_skipped.clear();
+    m_skippedCount = 0;
+    Q_EMIT skippedCountChanged(0);
+    startRebuild(m_pending ? m_pending->view : m_active);
 }
 
 void FlowTableModel::startRebuild(View view)
@@ -626,10 +639,15 @@ QString FlowTableModel::display(const Flow &f, int column) const
     switch (column) {
     case NumberColumn:
         return QString::number(f.id);
-    case TimeColumn:
-        return f.startedWall > 0 ? QDateTime::fromMSecsSinceEpoch(f.startedWall)
-                                       .toString(QStringLiteral("HH:mm:ss.zzz"))
-                                 : QString();
+    case TimeColumn: {
+        if (f.startedWall <= 0)
+            return QString();
+        // Today's flows by time alone; an opened session's or HAR's older ones with the date.
+        const QDateTime started = QDateTime::fromMSecsSinceEpoch(f.startedWall);
+        return started.toString(started.date() == QDate::currentDate()
+                                    ? QStringLiteral("HH:mm:ss.zzz")
+                                    : QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    }
     case ClientColumn:
         return fromStd(f.clientAddress);
     case MethodColumn:
@@ -654,7 +672,7 @@ QString FlowTableModel::display(const Flow &f, int column) const
         case TlsState::None:
             return QString();
         case TlsState::PassThrough:
-            return tr("not intercepted");
+            return version.isEmpty() ? tr("passed through") : tr("passed through, %1").arg(version);
         case TlsState::Plain:
             return version;
         case TlsState::Intercepted:

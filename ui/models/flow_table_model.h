@@ -38,7 +38,8 @@ namespace ts::ui {
 //   then the previous filter and order stay in place and keep following the store; a newer
 //   rebuild cancels an older one (generation counter).
 // - While paused, new flows are not shown (they are still in the store); skippedCount() says
-//   how many.
+//   how many. Resuming shows them (a rebuild), so the table ends up with what a session or HAR
+//   export holds.
 // - Cell text is computed on demand and cached for the rows views asked for recently.
 class FlowTableModel final : public QAbstractTableModel
 {
@@ -92,7 +93,7 @@ public:
 
     void setPaused(bool paused);
     bool isPaused() const { return m_paused; }
-    // Flows that arrived while paused (since the last clear).
+    // Flows that arrived while paused and are not shown yet.
     std::uint64_t skippedCount() const { return m_skippedCount; }
 
     // The flow shown in `row`, or null.

@@ -317,6 +317,10 @@ void FilterTest::matches_data()
     // Text fields.
     row("host:example.org", "missing");
     row("host:EXAMPLE.org", "missing");
+    // Issue 17, defect 11: host: matches host:port as the table shows it.
+    row("host:down.test:8080", "failed");
+    row("host:secure.example.net:443", "tunnel");
+    row("host:/^example\\.org$/", "missing");
     row("path:users", "api");
     row("path:/v1/", "api");
     row("path:/index.html", "html");

@@ -148,6 +148,26 @@ private Q_SLOTS:
         QVERIFY(!requestTabs->isTabVisible(tab));
     }
 
+    // Issue 17, defect 12: without a body the headers table gets the room a body would take.
+    void headersUseTheRoomWithoutABody()
+    {
+        FlowStore store;
+        Flow f = exchange(3, store.budget());
+        f.method = "GET";
+        f.requestBody.reset();
+        f.responseBody->append("{}");
+        store.publish(f);
+        store.flush();
+        FlowDetailPane pane(store);
+        pane.resize(600, 800);
+        pane.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&pane));
+        pane.showFlow(3);
+        QTRY_VERIFY(pane.requestView()->bodyView()->isHidden());
+        QTRY_VERIFY(pane.requestView()->headersTable()->height() > 500);
+        QVERIFY(!pane.responseView()->bodyView()->isHidden());
+    }
+
     void decodesCompressedBodies_data()
     {
         QTest::addColumn<QByteArray>("coding");

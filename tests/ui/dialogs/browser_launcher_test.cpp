@@ -6,10 +6,15 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <ctime>
 
 using ts::ui::BrowserLauncher;
 using namespace Qt::StringLiterals;
@@ -91,9 +96,20 @@ private Q_SLOTS:
         const auto &browser = commands[2];
         QCOMPARE(browser.program, u"/usr/bin/chromium"_s);
         QVERIFY(browser.detached);
+        // Issue 17, defect 6: localhost goes through the proxy too (Chromium bypasses it
+        // unless told), and the browser's own background traffic stays out of the table.
         QStringList expected{u"--user-data-dir=/tmp/profile"_s,
-                             u"--proxy-server=http://127.0.0.1:8080"_s, u"--no-first-run"_s,
-                             u"--no-default-browser-check"_s};
+                             u"--proxy-server=http://127.0.0.1:8080"_s,
+                             u"--proxy-bypass-list=<-loopback>"_s,
+                             u"--no-first-run"_s,
+                             u"--no-default-browser-check"_s,
+                             u"--disable-background-networking"_s,
+                             u"--disable-component-update"_s,
+                             u"--disable-sync"_s,
+                             u"--disable-default-apps"_s,
+                             u"--disable-domain-reliability"_s,
+                             u"--disable-client-side-phishing-detection"_s,
+                             u"--no-pings"_s};
         if (::geteuid() == 0)
             expected << u"--no-sandbox"_s;
         QCOMPARE(browser.arguments, expected);
@@ -135,6 +151,45 @@ private Q_SLOTS:
         QCOMPARE(ran.size(), std::size_t(2));
         QCOMPARE(QString::fromStdString(failed.error().message),
                  u"certutil failed (exit code 255)"_s);
+    }
+
+    // Issue 17, defect 6: profiles of browsers that have exited are removed at the next
+    // launch; one whose browser still runs (its SingletonLock names a live process) stays.
+    void staleProfilesAreRemoved()
+    {
+        QTemporaryDir temp;
+        QVERIFY(temp.isValid());
+        const QDir base(temp.path());
+        const auto make = [&](const QString &name) {
+            QVERIFY(base.mkpath(name + u"/.pki/nssdb"_s));
+            QFile ca(base.filePath(name + u"/ca.pem"_s));
+            QVERIFY(ca.open(QIODevice::WriteOnly));
+        };
+        make(u"tunnelscope-chromium-live"_s);
+        make(u"tunnelscope-chromium-dead"_s);
+        make(u"tunnelscope-chromium-nolock"_s);
+        make(u"tunnelscope-chromium-fresh"_s); // being set up: no browser yet
+        make(u"something-else"_s);
+        // Made an hour ago.
+        const timespec hourAgo[2] = {{::time(nullptr) - 3600, 0}, {::time(nullptr) - 3600, 0}};
+        QCOMPARE(::utimensat(
+                     AT_FDCWD,
+                     QFile::encodeName(base.filePath(u"tunnelscope-chromium-nolock"_s)).constData(),
+                     hourAgo, 0),
+                 0);
+        const QString host = QSysInfo::machineHostName();
+        QVERIFY(QFile::link(u"%1-%2"_s.arg(host).arg(QCoreApplication::applicationPid()),
+                            base.filePath(u"tunnelscope-chromium-live/SingletonLock"_s)));
+        // A pid that cannot be running: above the kernel's pid_max (at most 2^22).
+        QVERIFY(QFile::link(u"%1-%2"_s.arg(host).arg(99999999),
+                            base.filePath(u"tunnelscope-chromium-dead/SingletonLock"_s)));
+
+        QCOMPARE(BrowserLauncher::removeStaleProfiles(temp.path()), 2);
+        QVERIFY(base.exists(u"tunnelscope-chromium-live"_s));
+        QVERIFY(!base.exists(u"tunnelscope-chromium-dead"_s));
+        QVERIFY(!base.exists(u"tunnelscope-chromium-nolock"_s));
+        QVERIFY(base.exists(u"tunnelscope-chromium-fresh"_s));
+        QVERIFY(base.exists(u"something-else"_s));
     }
 
     void certutilReallyTrustsTheCa()

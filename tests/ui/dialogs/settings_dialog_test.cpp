@@ -271,6 +271,23 @@ private Q_SLOTS:
         QVERIFY(dialog.acceptable()); // a choice, not an error
     }
 
+    // Issue 17, defect 15: Enter in a field closed the dialog (OK was the default button),
+    // and its title said Settings where the menu says Preferences.
+    void enterInAFieldKeepsTheDialogOpen()
+    {
+        SettingsDialog dialog{Settings{}};
+        QCOMPARE(dialog.windowTitle(), u"Preferences"_s);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        auto *port = dialog.findChild<QLineEdit *>(key(Settings::kListenPort));
+        QVERIFY(port);
+        port->setFocus();
+        QTest::keyClick(port, Qt::Key_Return);
+        QTest::keyClick(port, Qt::Key_Enter);
+        QVERIFY(dialog.isVisible());
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+    }
+
     void demo()
     {
         const int seconds = qEnvironmentVariableIntValue("TS_DEMO_SECONDS");

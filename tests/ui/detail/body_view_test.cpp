@@ -1,0 +1,69 @@
+#include "core/flow/body.h"
+#include "ui/detail/body_view.h"
+
+#include <QComboBox>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace ts::flow;
+using namespace ts::ui;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+bool showBody(BodyView &view, const std::string &bytes, const QString &type)
+{
+    auto body = std::make_shared<Body>(std::make_shared<BodyBudget>());
+    body->append(bytes);
+    QSignalSpy loaded(&view, &BodyView::loaded);
+    view.setBody(body, type, "");
+    return !view.isLoading() || loaded.wait(5000);
+}
+
+} // namespace
+
+// One body, shown in the viewer its type suggests.
+class BodyViewTest final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // Issue 17, defect 3: pretty JSON sorted the keys and rounded 12345678901234567890.
+    void prettyJsonKeepsKeyOrderAndDigits()
+    {
+        BodyView view;
+        QVERIFY(
+            showBody(view, R"({"zeta":12345678901234567890,"alpha":1})", u"application/json"_s));
+        QCOMPARE(view.mode(), BodyView::PrettyMode);
+        QCOMPARE(view.text(), u"{\n  \"zeta\": 12345678901234567890,\n  \"alpha\": 1\n}\n"_s);
+    }
+
+    // Issue 17, defect 16: the mode box kept the width of its first items, cutting
+    // "Pretty JSON".
+    void modeBoxShowsItsFullText()
+    {
+        QWidget window;
+        auto *view = new BodyView(&window);
+        view->resize(600, 400);
+        window.resize(600, 400);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(showBody(*view, "\x01\x02 binary", u"application/octet-stream"_s));
+        QVERIFY(showBody(*view, "[1,2]", u"application/json"_s));
+        auto *box = view->findChild<QComboBox *>(u"bodyMode"_s);
+        QVERIFY(box);
+        QCOMPARE(box->currentText(), u"Pretty JSON"_s);
+        QTRY_VERIFY(box->width() >= box->fontMetrics().horizontalAdvance(u"Pretty JSON"_s) + 20);
+    }
+
+    void prettyOfInvalidJsonShowsTheBytes()
+    {
+        BodyView view;
+        QVERIFY(showBody(view, "{\"a\":", u"application/json"_s));
+        QCOMPARE(view.mode(), BodyView::PrettyMode);
+        QCOMPARE(view.text(), u"{\"a\":"_s);
+    }
+};
+
+QTEST_MAIN(BodyViewTest)
+#include "body_view_test.moc"
