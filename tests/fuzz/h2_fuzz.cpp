@@ -1,10 +1,14 @@
 // Fuzz target for HTTP/2 from a client to the proxy (STYLE.md 8): the bytes a client sends on
 // the plain listener go to an HttpProxySession, which sniffs the preface and hands them to the
-// H2ProxyFront (the h2 server translator over nghttp2). No server ever answers, so requests stay
-// at "connecting" and their flows are published with the headers as decoded.
+// H2ProxyFront (the h2 server translator over nghttp2) and a child session per stream. Every
+// server a stream asks for connects and answers a small HTTP/1.1 response, so requests run to
+// their end through the stream layer.
 //
 // Input: the client's bytes (a seed starts with the connection preface). They are fed whole,
 // then split at a point derived from the input; the proxy must not crash either way, and
+// - every command names a server the session opened, and every published flow has an id;
+// - the output to the client stays in proportion to the input;
+// - once the client is gone the session is closed;
 // - the header bytes recorded in published flows stay within the per-window bound on decoded
 //   header bytes (ProtocolLimits::maxDecodedHeaderBytesPerWindow), however much HPACK lets a
 //   few input bytes expand to: the amplification bound;
@@ -19,10 +23,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -59,10 +66,17 @@ Outcome run(const std::vector<std::string_view> &pieces)
     session.start(now, out);
     std::map<flow::FlowId, std::uint64_t> headerBytes;
     std::vector<std::shared_ptr<flow::ConnectionLog>> logs;
+    std::set<ServerId> opened;
+    std::uint64_t toClient = 0;
+    std::uint64_t in = 0;
     Outcome o;
-    const auto drain = [&] {
-        for (const Command &c : out) {
+    // Carries out what the session asked: servers connect and answer at once.
+    const std::function<void()> drain = [&] {
+        std::vector<ServerId> connect;
+        for (const Command &c : std::exchange(out, {})) {
             if (const auto *p = std::get_if<PublishFlow>(&c)) {
+                if (!p->flow || p->flow->id == 0)
+                    violation("a flow without an id");
                 std::uint64_t bytes = 0;
                 for (const auto &[name, value] : p->flow->requestHeaders)
                     bytes += name.size() + value.size() + 32;
@@ -70,17 +84,41 @@ Outcome run(const std::vector<std::string_view> &pieces)
             } else if (const auto *pc = std::get_if<PublishConnection>(&c)) {
                 if (pc->connection.log)
                     logs.push_back(pc->connection.log);
+            } else if (const auto *open = std::get_if<OpenServer>(&c)) {
+                if (!opened.insert(open->id).second)
+                    violation("a server id opened twice");
+                connect.push_back(open->id);
+            } else if (const auto *send = std::get_if<SendToServer>(&c)) {
+                if (!opened.count(send->id))
+                    violation("bytes for a server never opened");
+            } else if (const auto *data = std::get_if<SendToClient>(&c)) {
+                toClient += data->data.size();
             }
         }
-        out.clear();
+        for (const ServerId id : connect) {
+            session.handle(ServerConnected{id, "127.0.0.1:9", false, now, now}, now, out);
+            session.handle(ServerData{id, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}, now,
+                           out);
+            drain();
+        }
     };
     drain();
     for (std::string_view piece : pieces) {
+        in += piece.size();
         session.handle(ClientData{piece}, now, out);
         drain();
     }
     session.handle(ClientEof{}, now, out);
     drain();
+    if (!session.closed()) {
+        session.handle(ClientGone{"fuzz input ended"}, now, out);
+        drain();
+    }
+    if (!session.closed())
+        violation("still open after the client is gone");
+    // SETTINGS, WINDOW_UPDATEs, answers and GOAWAY: bounded by what came in, whatever it was.
+    if (toClient > 65536 + 64 * in)
+        violation("output out of proportion to the input", std::to_string(toClient));
     for (const auto &[id, bytes] : headerBytes)
         o.recordedHeaderBytes += bytes;
     for (const auto &log : logs)
