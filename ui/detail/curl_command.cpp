@@ -77,6 +77,17 @@ QString authorityOf(const flow::Flow &f)
 
 } // namespace
 
+bool repeatedInReplay(const flow::Flow &f, const std::string &name, const std::string &value)
+{
+    if (name.empty() || name[0] == ':' || equalsIgnoringCase(name, "content-length")
+        || equalsIgnoringCase(name, "transfer-encoding") || equalsIgnoringCase(name, "connection")
+        || equalsIgnoringCase(name, "proxy-connection")
+        || equalsIgnoringCase(name, "proxy-authorization"))
+        return false;
+    return !equalsIgnoringCase(name, "host")
+           || QString::fromStdString(value).compare(authorityOf(f), Qt::CaseInsensitive) != 0;
+}
+
 QString shellQuote(const QString &text)
 {
     QString out = QStringLiteral("'");
@@ -107,14 +118,7 @@ CurlCommand curlCommand(const flow::Flow &f, std::uint64_t maxInlineBody)
 
     bool compressed = false;
     for (const auto &[name, value] : f.requestHeaders) {
-        if (name.empty() || name[0] == ':' || equalsIgnoringCase(name, "content-length")
-            || equalsIgnoringCase(name, "transfer-encoding")
-            || equalsIgnoringCase(name, "connection")
-            || equalsIgnoringCase(name, "proxy-connection")
-            || equalsIgnoringCase(name, "proxy-authorization"))
-            continue;
-        if (equalsIgnoringCase(name, "host")
-            && QString::fromStdString(value).compare(authorityOf(f), Qt::CaseInsensitive) == 0)
+        if (!repeatedInReplay(f, name, value))
             continue;
         if (equalsIgnoringCase(name, "accept-encoding"))
             compressed = true;

@@ -3,6 +3,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <string>
 
 namespace ts::flow {
 struct Flow;
@@ -23,6 +24,11 @@ struct CurlCommand
 // characters. A body a command line cannot hold (a NUL byte, more than `maxInlineBody` bytes)
 // becomes --data-binary @body.bin, and the note says to save the body there.
 CurlCommand curlCommand(const flow::Flow &flow, std::uint64_t maxInlineBody = 64 * 1024);
+
+// Whether a replay of `flow`'s request repeats this field as the client sent it: not the
+// pseudo-header fields, the framing and hop-by-hop ones the client's tool computes itself,
+// the client's proxy credentials, nor Host when the URL says the same.
+bool repeatedInReplay(const flow::Flow &flow, const std::string &name, const std::string &value);
 
 // 'text' for a POSIX shell: single quotes, with ' written as '\''.
 QString shellQuote(const QString &text);

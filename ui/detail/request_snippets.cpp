@@ -8,7 +8,6 @@
 #include <QStringList>
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -19,35 +18,12 @@ namespace {
 
 constexpr std::uint64_t kMaxInlineBody = 64 * 1024;
 
-bool equalsIgnoringCase(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x))
-                      == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-QString authorityOf(const flow::Flow &f)
-{
-    const bool defaultPort
-        = (f.scheme == "http" && f.port == 80) || (f.scheme == "https" && f.port == 443);
-    const std::string host = f.host.find(':') != std::string::npos ? "[" + f.host + "]" : f.host;
-    return QString::fromStdString(defaultPort ? host : host + ":" + std::to_string(f.port));
-}
-
 // The headers worth repeating, in the order the client sent them.
 std::vector<std::pair<QString, QString>> headersToSend(const flow::Flow &f)
 {
     std::vector<std::pair<QString, QString>> out;
     for (const auto &[name, value] : f.requestHeaders) {
-        if (name.empty() || name[0] == ':' || equalsIgnoringCase(name, "content-length")
-            || equalsIgnoringCase(name, "transfer-encoding")
-            || equalsIgnoringCase(name, "connection")
-            || equalsIgnoringCase(name, "proxy-connection")
-            || equalsIgnoringCase(name, "proxy-authorization"))
-            continue;
-        if (equalsIgnoringCase(name, "host")
-            && QString::fromStdString(value).compare(authorityOf(f), Qt::CaseInsensitive) == 0)
+        if (!repeatedInReplay(f, name, value))
             continue;
         out.emplace_back(QString::fromStdString(name), QString::fromStdString(value));
     }
