@@ -70,10 +70,6 @@ const QString kHeaderKey = QStringLiteral("MainWindow/flowColumns");
 const QString kAutoScrollKey = QStringLiteral("MainWindow/autoScroll");
 const QString kFilterKey = QStringLiteral("MainWindow/filter");
 
-// Imported flows get ids from here up, clear of the engine's ids (which count from 1), so a
-// live flow never replaces an imported one in the store.
-constexpr std::uint64_t kImportedIdBase = std::uint64_t(1) << 48;
-
 // Resident set size from /proc/self/statm (Linux); 0 when unknown.
 std::uint64_t residentBytes()
 {
@@ -917,11 +913,13 @@ bool MainWindow::importHar(const QString &path)
         QMessageBox::warning(this, tr("Import HAR"), QString::fromStdString(flows.error().message));
         return false;
     }
-    // Renumbered into a range of their own; parents follow.
-    std::uint64_t next = kImportedIdBase;
+    // Numbered on from the store's one id source, past every row the store holds, as if they
+    // had just arrived (a live flow never replaces one); parents follow.
+    std::uint64_t last = 0;
     for (std::size_t i = 0; i < m_store.size(); ++i)
-        next = std::max(next, m_store.at(i).id + 1);
-    const std::uint64_t offset = next - 1; // importHar numbers from 1
+        last = std::max(last, m_store.at(i).id);
+    m_store.ids()->reserve(last, 0);
+    const std::uint64_t offset = m_store.ids()->takeFlowIds(flows->size()); // importHar: from 1
     for (flow::Flow &f : *flows) {
         f.id += offset;
         if (f.parent)

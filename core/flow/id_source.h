@@ -17,6 +17,8 @@ struct IdSource
     std::atomic<ConnectionId> lastConnection{0};
 
     FlowId newFlowId() { return ++lastFlow; }
+    // `count` flow ids in a row (an imported file's): the first is the returned value + 1.
+    FlowId takeFlowIds(std::uint64_t count) { return lastFlow.fetch_add(count); }
     ConnectionId newConnectionId() { return ++lastConnection; }
     // Ids up to these are taken (records opened from a file): new ones count on from here.
     void reserve(FlowId flow, ConnectionId connection)

@@ -1,5 +1,5 @@
-#include "core/flow/flow_store.h"
 #include "core/engine/engine.h"
+#include "core/flow/flow_store.h"
 #include "ui/composer/composer_pane.h"
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/detail/message_view.h"
@@ -230,8 +230,12 @@ private Q_SLOTS:
                                int(M::StatusColumn), int(M::SchemeColumn)})
                 QCOMPARE(b->index(row, column).data(), a->index(row, column).data());
         }
-        // Imported flows are numbered clear of the engine's ids.
-        QVERIFY(other.at(0).id > (std::uint64_t(1) << 40));
+        // Imported flows take the store's next ids, and live ones count on after them.
+        QCOMPARE(other.at(0).id, 1u);
+        QCOMPARE(other.at(4).id, 5u);
+        QCOMPARE(other.ids()->newFlowId(), 6u);
+        QVERIFY(again.importHar(path)); // imported again: after those
+        QCOMPARE(other.at(5).id, 7u);
         QCOMPARE(other.at(0).requestHeaders, store.at(0).requestHeaders);
     }
 
