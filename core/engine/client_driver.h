@@ -19,7 +19,7 @@ class FlowStore;
 namespace ts::upstream {
 class ChainConnector;
 class ChainRules;
-}
+} // namespace ts::upstream
 
 namespace ts::engine {
 
