@@ -1137,14 +1137,8 @@ QStringList MainWindow::applySettings(const Settings &next)
         if (!chains) {
             problems << QString::fromStdString(chains.error().message); // the dialog refuses it
         } else if (m_engine.setUpstream) {
+            // The composer's "the proxy's own" chain is the engine's, live: nothing to copy.
             m_engine.setUpstream(*chains);
-            if (m_composer && m_engine.config) {
-                // The composer's "the proxy's own" chain follows the proxy's.
-                engine::EngineConfig config = *m_engine.config;
-                config.upstream = *chains;
-                m_engine.config = std::make_shared<const engine::EngineConfig>(config);
-                m_composer->setMainConfig(std::move(config));
-            }
         } else {
             afterRestart << QLatin1String(Settings::kUpstreamHops);
         }

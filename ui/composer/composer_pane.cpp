@@ -476,11 +476,6 @@ void ComposerPane::setVerifyServers(bool verify)
     m_verify->setChecked(verify);
 }
 
-void ComposerPane::setMainConfig(engine::EngineConfig config)
-{
-    m_mainConfig = std::move(config);
-}
-
 bool ComposerPane::readOptions(QString &error)
 {
     ChainChoice choice = ChainChoice::ProxyOwn;

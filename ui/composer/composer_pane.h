@@ -78,7 +78,6 @@ public:
     void setFormFields(const QList<QPair<QString, QString>> &fields);
     void setChain(ChainChoice choice, const QStringList &hops = {});
     void setVerifyServers(bool verify);
-    void setMainConfig(engine::EngineConfig config); // the main engine's changed
 
     // Sends what the fields say; the response replaces the one shown.
     void send();
