@@ -216,9 +216,11 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, MultiplexClient>) {
                     m_multiplexed = true;
                 } else {
-                    // TunnelEstablished / TunnelRefused pass between layers only.
+                    // Tunnel answers and stream-keyed responses pass between layers only.
                     static_assert(
-                        std::is_same_v<T, TunnelEstablished> || std::is_same_v<T, TunnelRefused>);
+                        std::is_same_v<
+                            T,
+                            TunnelEstablished> || std::is_same_v<T, TunnelRefused> || std::is_same_v<T, ResponseHeaders> || std::is_same_v<T, ResponseData> || std::is_same_v<T, ResponseTrailers> || std::is_same_v<T, ResponseEnd> || std::is_same_v<T, StreamReset>);
                 }
             },
             command);

@@ -2,12 +2,17 @@
 
 #include "core/http/fields.h"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 // An HTTP exchange's messages whatever version carries them on either side. Translators turn
 // wire bytes into these and back; HTTP/1.1 text is a wire format, never the internal one.
 namespace ts::http {
+
+// A stream of a multiplexed connection as the version numbers it (HTTP/3's are 62 bits), or
+// the ordinal of an exchange on an HTTP/1.x connection.
+using StreamId = std::uint64_t;
 
 struct Request
 {

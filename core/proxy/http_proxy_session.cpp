@@ -4,6 +4,7 @@
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
 #include "core/proxy/socks_front.h"
+#include "core/proxy/stream_h1.h"
 #include "core/proxy/tls_record.h"
 
 #include "core/tls/certificate_authority.h"
@@ -285,6 +286,11 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
                 }
+            } else if constexpr (
+                std::is_same_v<
+                    T,
+                    RequestHeaders> || std::is_same_v<T, RequestData> || std::is_same_v<T, RequestTrailers> || std::is_same_v<T, RequestEnd>) {
+                onStreamRequest(e, now, out);
             } else if constexpr (std::is_same_v<T, Tick>) {
                 onTick(now, out);
             } else if constexpr (std::is_same_v<T, RelayProgress>) {
@@ -709,6 +715,46 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
     }
 }
 
+template<typename E>
+void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Command> &out)
+{
+    if (!m_context.stream || m_mode != Mode::Http)
+        return;
+    if constexpr (std::is_same_v<E, RequestHeaders>) {
+        if (m_exchange || m_connection.flows != 0)
+            return; // one exchange per stream
+        m_streamId = e.stream;
+        RequestHeadEvent head = streamRequestHead(e.request, e.endStream);
+        const bool noBody = head.framing == BodyFraming::None;
+        beginExchange(head, now, out);
+        if (!m_exchange)
+            return;
+        // The flow keeps the fields as they crossed the client's wire, not our HTTP/1.1 head.
+        m_exchange->flow.requestHeaders = e.wire;
+        if (noBody) {
+            RequestEvent end = MessageEnd{0};
+            onRequestEvent(end, now, out);
+        }
+    } else if constexpr (std::is_same_v<E, RequestData>) {
+        if (m_exchange && !m_exchange->requestComplete) {
+            RequestEvent body = BodyData{e.data};
+            onRequestEvent(body, now, out);
+        }
+    } else if constexpr (std::is_same_v<E, RequestTrailers>) {
+        if (m_exchange && !m_exchange->requestComplete) {
+            RequestEvent trailers = TrailersEvent{e.trailers};
+            onRequestEvent(trailers, now, out);
+        }
+    } else {
+        m_clientEof = true; // no further request on a stream
+        if (m_exchange && !m_exchange->requestComplete) {
+            RequestEvent end = MessageEnd{0};
+            onRequestEvent(end, now, out);
+        }
+    }
+    updateClientPause(out);
+}
+
 void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::vector<Command> &out)
 {
     Exchange &ex = newExchange(now);
@@ -911,9 +957,16 @@ void HttpProxySession::recordLinkWire(Exchange &ex)
         ex.flow.responseHeaders = wire.response;
 }
 
-void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out)
+void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out,
+                                        bool endStream)
 {
     flow::Flow &f = m_exchange->flow;
+    if (m_context.stream) {
+        // The carrier's translator records the head as it crossed its wire.
+        f.clientResponseWireBytes = 0;
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), endStream});
+        return;
+    }
     std::string bytes = serialize(head);
     f.clientResponseWireBytes = bytes.size();
     f.clientResponseHeaders = toList(std::move(head.headers));
@@ -1169,7 +1222,10 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             if (!ex.clientIs10) {
                 ResponseHead interim{Version::Http11, h.status, h.reason, h.headers};
                 removeHopByHop(interim.headers);
-                sendClient(serialize(interim), out);
+                if (m_context.stream)
+                    out.push_back(ResponseHeaders{m_streamId, streamResponse(interim), false});
+                else
+                    sendClient(serialize(interim), out);
             }
             return;
         }
@@ -1199,9 +1255,11 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
                 failExchange(502, "Bad Gateway", "the server switched protocols unasked", now, out);
                 return;
             }
-            toClient.headers.push_back({"Connection", "Upgrade"});
-            if (const std::string *up = findHeader(h.headers, "upgrade"))
-                toClient.headers.push_back({"Upgrade", *up});
+            if (!m_context.stream) {
+                toClient.headers.push_back({"Connection", "Upgrade"});
+                if (const std::string *up = findHeader(h.headers, "upgrade"))
+                    toClient.headers.push_back({"Upgrade", *up});
+            }
             sendResponseHead(std::move(toClient), out);
             ex.headSent = true;
             return; // the parser reports upgraded(); onServerData starts the tunnel
@@ -1216,7 +1274,9 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         case BodyFraming::Chunked:
         case BodyFraming::UntilClose:
             removeHeader(toClient.headers, "content-length");
-            if (ex.clientIs10) {
+            if (m_context.stream) {
+                // The stream's own framing ends the body.
+            } else if (ex.clientIs10) {
                 ex.closeClientAfter = true; // HTTP/1.0 has no chunked: delimit by closing
             } else {
                 ex.responseChunked = true;
@@ -1227,18 +1287,25 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         if (!ex.requestComplete)
             ex.closeClientAfter = true; // answered before the request ended: cannot resync
         const bool keepAlive = ex.clientKeepAlive && !ex.closeClientAfter && !m_clientEof;
-        if (!keepAlive)
+        if (m_context.stream) {
+            // The stream's end delimits the exchange: no connection fields.
+        } else if (!keepAlive)
             toClient.headers.push_back({"Connection", "close"});
         else if (ex.clientIs10)
             toClient.headers.push_back({"Connection", "keep-alive"});
         ex.closeClientAfter = !keepAlive;
-        sendResponseHead(std::move(toClient), out);
+        ex.streamEnded = m_context.stream && head->framing == BodyFraming::None;
+        sendResponseHead(std::move(toClient), out, ex.streamEnded);
         ex.headSent = true;
         m_exchangeDirty = true; // published once, when this event is handled
         return;
     }
     if (auto *body = std::get_if<BodyData>(&event)) {
         f.responseBody->append(body->data);
+        if (m_context.stream) {
+            out.push_back(ResponseData{m_streamId, std::string(body->data)});
+            return;
+        }
         std::string bytes = ex.responseChunked ? chunk(body->data) : std::string(body->data);
         f.clientResponseWireBytes += bytes.size();
         sendClient(std::move(bytes), out);
@@ -1261,6 +1328,16 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         }
         if (f.status == 101)
             return;
+        if (m_context.stream && !ex.streamEnded) {
+            if (!f.responseTrailers.empty()) {
+                http::Fields trailers;
+                for (const auto &[name, value] : f.responseTrailers)
+                    trailers.push_back({name, value});
+                out.push_back(ResponseTrailers{m_streamId, std::move(trailers)});
+            }
+            out.push_back(ResponseEnd{m_streamId});
+            ex.streamEnded = true;
+        }
         completeExchange(now, out);
         return;
     }
@@ -1432,15 +1509,23 @@ void HttpProxySession::respondLocally(int status, std::string_view reason, std::
         head.headers.push_back(std::move(h));
     head.headers.push_back({"Content-Length", std::to_string(body.size())});
     head.headers.push_back({"Cache-Control", "no-store"});
-    if (close || !ex.clientKeepAlive)
+    if ((close || !ex.clientKeepAlive) && !m_context.stream)
         head.headers.push_back({"Connection", "close"});
     ex.closeClientAfter = close || !ex.clientKeepAlive;
     if (f.method == "HEAD")
         body.clear();
-    if (m_context.tunnelTarget && ex.isConnect)
+    if (m_context.tunnelTarget && ex.isConnect) {
         out.push_back(TunnelRefused{status, ex.connectFailure, error});
-    else
+    } else if (m_context.stream) {
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), body.empty()});
+        if (!body.empty()) {
+            out.push_back(ResponseData{m_streamId, body});
+            out.push_back(ResponseEnd{m_streamId});
+        }
+        ex.streamEnded = true;
+    } else {
         sendClient(serialize(head) + body, out);
+    }
     ex.headSent = true;
     f.status = status;
     f.reason = std::string(reason);
@@ -1479,6 +1564,8 @@ void HttpProxySession::abortExchange(std::string error, MonoTime now, std::vecto
     ex.flow.error = error;
     ex.flow.timings.complete = since(ex.flow, now);
     publish(ex.flow, out);
+    if (m_context.stream && !ex.streamEnded)
+        out.push_back(StreamReset{m_streamId, 0x2, error}); // INTERNAL_ERROR
     m_exchange.reset();
     closeClient(true, error, now, out);
 }
@@ -1504,8 +1591,8 @@ void HttpProxySession::completeExchange(MonoTime now, std::vector<Command> &out)
         else
             dropServer(ex.server, out);
     }
-    const bool close
-        = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete || m_clientEof;
+    const bool close = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete
+                       || m_clientEof || m_context.stream;
     m_exchange.reset();
     if (close) {
         closeClient(false, "response complete", now, out);

@@ -61,7 +61,8 @@ private:
         bool requestChunked = false;
         bool clientKeepAlive = true;
         bool clientIs10 = false;
-        bool headSent = false; // the final response head went to the client
+        bool headSent = false;    // the final response head went to the client
+        bool streamEnded = false; // SessionContext::stream: the response's end went out
         bool responseChunked = false;
         bool closeClientAfter = false;
         bool serverKeepAlive = true;
@@ -163,7 +164,11 @@ private:
     void sendToServer(std::string data, std::vector<Command> &out);
     void recordLinkWire(Exchange &ex);
     // The final (or 101) response head to the client, recorded as it goes.
-    void sendResponseHead(http1::ResponseHead &&head, std::vector<Command> &out);
+    void sendResponseHead(http1::ResponseHead &&head, std::vector<Command> &out,
+                          bool endStream = false);
+    // SessionContext::stream: the request as stream events.
+    template<typename E>
+    void onStreamRequest(const E &event, MonoTime now, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
     // Server side.
@@ -241,6 +246,7 @@ private:
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;
+    http::StreamId m_streamId = 0; // SessionContext::stream: the carrier's stream
     bool m_clientPaused = false;
     bool m_exchangeDirty = false; // the exchange's flow changed since it was last published
     // Where this event's commands start in the caller's vector: sends are joined only among
