@@ -53,6 +53,10 @@ struct ServerConnected
     std::string forwardHop = {}; // "hop 2 (http://alice:***@127.0.0.1:3128)", for messages
     // reused: the connection's record as ReleaseServer left it (same id, counts so far).
     std::shared_ptr<flow::Connection> record = {};
+    // The server is a stream of an HTTP/2 connection the carrier keeps (its OriginPool): it
+    // takes the request as SendRequestPart and answers with ServerResponse, never bytes
+    // (but for an accepted WebSocket's, which are Body parts both ways).
+    bool messages = false;
 };
 struct ServerConnectFailed
 {
@@ -79,6 +83,13 @@ struct ServerGone
 {
     ServerId id = 0;
     std::string reason;
+};
+// One step of the response of a server that speaks in messages (ServerConnected::messages).
+// The part lives for the handle() call only.
+struct ServerResponse
+{
+    ServerId id = 0;
+    const http::ResponsePart *part = nullptr;
 };
 struct Tick // the deadline the layer asked for has passed
 {
@@ -130,8 +141,8 @@ struct RequestEnd
 
 using Event
     = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                   ServerData, ServerEof, ServerGone, Tick, RelayProgress, ServerBackpressure,
-                   RequestHeaders, RequestData, RequestTrailers, RequestEnd>;
+                   ServerData, ServerEof, ServerGone, ServerResponse, Tick, RelayProgress,
+                   ServerBackpressure, RequestHeaders, RequestData, RequestTrailers, RequestEnd>;
 
 // The server an event is about; 0 for client events, Tick and RelayProgress.
 inline ServerId serverOf(const Event &event)
@@ -183,6 +194,12 @@ struct SendToServer
 {
     ServerId id = 0;
     std::string data;
+};
+// One step of the request to a server that speaks in messages (ServerConnected::messages).
+struct SendRequestPart
+{
+    ServerId id = 0;
+    http::RequestPart part;
 };
 struct ShutdownServer
 {
@@ -278,10 +295,11 @@ struct StreamReset
     std::string why;
 };
 
-using Command = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient,
-                             OpenServer, SendToServer, ShutdownServer, CloseServer, ReleaseServer,
-                             PublishFlow, PublishConnection, RelayTunnel, PauseServer, ResumeServer,
-                             MultiplexClient, TunnelEstablished, TunnelRefused, ResponseHeaders,
-                             ResponseData, ResponseTrailers, ResponseEnd, StreamReset>;
+using Command
+    = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient, OpenServer,
+                   SendToServer, SendRequestPart, ShutdownServer, CloseServer, ReleaseServer,
+                   PublishFlow, PublishConnection, RelayTunnel, PauseServer, ResumeServer,
+                   MultiplexClient, TunnelEstablished, TunnelRefused, ResponseHeaders, ResponseData,
+                   ResponseTrailers, ResponseEnd, StreamReset>;
 
 } // namespace ts::proxy

@@ -535,6 +535,8 @@ void H2ProxyFront::deliverPool(MonoTime now, std::vector<Command> &out)
                         e.id = childId;
                     if constexpr (std::is_same_v<std::decay_t<decltype(e)>, ServerData>)
                         e.data = d.data;
+                    if constexpr (std::is_same_v<std::decay_t<decltype(e)>, ServerResponse>)
+                        e.part = &d.part;
                 },
                 d.event);
             childEvent(*it->second, d.event, now, out);
@@ -577,6 +579,9 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         c.id = id;
                         out.push_back(std::move(c));
                     }
+                } else if constexpr (std::is_same_v<T, SendRequestPart>) {
+                    if (const ServerId id = ownerId(s, c.id, false); id && pooled(id))
+                        m_pool->sendPart(id, std::move(c.part), now, out);
                 } else if constexpr (std::is_same_v<T, ShutdownServer>) {
                     if (const ServerId id = ownerId(s, c.id, false); id && pooled(id)) {
                         m_pool->shutdown(id, now, out);

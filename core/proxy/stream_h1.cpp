@@ -1,5 +1,7 @@
 #include "core/proxy/stream_h1.h"
 
+#include <openssl/sha.h>
+
 #include <optional>
 #include <random>
 
@@ -48,8 +50,7 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
     std::string cookies;
     std::optional<std::uint64_t> contentLength;
     for (const http::Field &f : request.fields) {
-        if (http::equalsIgnoreCase(f.name, "host")
-            || (webSocket && http::equalsIgnoreCase(f.name, "sec-websocket-key")))
+        if (http::equalsIgnoreCase(f.name, "host"))
             continue;
         if (http::equalsIgnoreCase(f.name, "cookie")) {
             cookies += (cookies.empty() ? "" : "; ") + f.value;
@@ -69,9 +70,6 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
     if (webSocket) {
         head.headers.push_back({"Connection", "Upgrade"});
         head.headers.push_back({"Upgrade", "websocket"});
-        head.headers.push_back({"Sec-WebSocket-Key", webSocketKey()});
-        if (!http::findHeader(request.fields, "sec-websocket-version"))
-            head.headers.push_back({"Sec-WebSocket-Version", "13"});
         event.framing = http1::BodyFraming::None;
         return event;
     }
@@ -82,6 +80,51 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
     }
     event.framing = endStream ? http1::BodyFraming::None : http1::BodyFraming::Chunked;
     return event;
+}
+
+http1::RequestHead http1Request(const http::Request &request, bool chunked)
+{
+    http1::RequestHead head;
+    const bool upgrade = !request.protocol.empty();
+    const bool webSocket = http::equalsIgnoreCase(request.protocol, "websocket");
+    head.method = upgrade ? "GET" : request.method;
+    head.target = request.path;
+    head.version = http1::Version::Http11;
+    head.headers.reserve(request.fields.size() + 4);
+    head.headers.push_back({"Host", request.authority});
+    std::size_t cookie = std::string::npos;
+    for (const http::Field &f : request.fields) {
+        if (http::equalsIgnoreCase(f.name, "host"))
+            continue;
+        if (http::equalsIgnoreCase(f.name, "cookie")) {
+            if (cookie != std::string::npos) {
+                head.headers[cookie].value += "; " + f.value;
+                continue;
+            }
+            cookie = head.headers.size();
+        }
+        head.headers.push_back(f);
+    }
+    if (chunked)
+        head.headers.push_back({"Transfer-Encoding", "chunked"});
+    if (upgrade) {
+        head.headers.push_back({"Connection", "Upgrade"});
+        head.headers.push_back({"Upgrade", request.protocol});
+    }
+    if (webSocket && !http::findHeader(request.fields, "sec-websocket-key")) {
+        head.headers.push_back({"Sec-WebSocket-Key", webSocketKey()});
+        if (!http::findHeader(request.fields, "sec-websocket-version"))
+            head.headers.push_back({"Sec-WebSocket-Version", "13"});
+    }
+    return head;
+}
+
+std::string webSocketAccept(std::string_view key)
+{
+    const std::string input = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char *>(input.data()), input.size(), digest);
+    return http::base64({reinterpret_cast<const char *>(digest), sizeof digest});
 }
 
 http::Response streamResponse(const http1::ResponseHead &head)

@@ -66,25 +66,60 @@ private slots:
         QVERIFY(!http::findHeader(e.head.headers, "content-length"));
     }
 
-    void extendedConnectBecomesAnUpgradeWithAKeyOfOurOwn()
+    void extendedConnectStartsAsAnUpgrade()
     {
-        http::Request ws{
-            "CONNECT",    "https",
-            "ws.example", "/chat",
-            "websocket",  {{"sec-websocket-version", "13"}, {"sec-websocket-key", "bogus"}}};
+        http::Request ws{"CONNECT", "https",     "ws.example",
+                         "/chat",   "websocket", {{"sec-websocket-version", "13"}}};
         const auto e = streamRequestHead(ws, false);
         QCOMPARE(e.head.method, std::string("GET"));
         QCOMPARE(e.head.target, std::string("https://ws.example/chat"));
         QCOMPARE(e.framing, http1::BodyFraming::None);
         QVERIFY(http::headerHasToken(e.head.headers, "connection", "upgrade"));
         QCOMPARE(*http::findHeader(e.head.headers, "upgrade"), std::string("websocket"));
-        const std::string *key = http::findHeader(e.head.headers, "sec-websocket-key");
-        QVERIFY(key && *key != "bogus");
-        QCOMPARE(key->size(), std::size_t(24)); // base64 of 16 bytes (RFC 6455 §4.1)
+    }
+
+    void http1RequestIsOriginFormWithHostFirst()
+    {
+        const http::Request r{
+            "POST",  "http", "o.example:81",
+            "/up?x", "",     {{"Cookie", "a=1"}, {"accept", "*/*"}, {"cookie", "b=2"}}};
+        const http1::RequestHead head = http1Request(r, true);
+        QCOMPARE(head.method, std::string("POST"));
+        QCOMPARE(head.target, std::string("/up?x"));
+        QCOMPARE(head.headers, (http::Fields{{"Host", "o.example:81"},
+                                             {"Cookie", "a=1; b=2"}, // where the first one was
+                                             {"accept", "*/*"},
+                                             {"Transfer-Encoding", "chunked"}}));
+    }
+
+    void webSocketToAnHttp1OriginGetsAKeyOfOurOwnOnlyWhenNoneCame()
+    {
+        // From an HTTP/2 client (RFC 8441): no key, so the proxy makes one (RFC 6455 §4.1).
+        http::Request ws{"CONNECT", "https",     "ws.example",
+                         "/chat",   "websocket", {{"sec-websocket-version", "13"}}};
+        http1::RequestHead head = http1Request(ws, false);
+        QCOMPARE(head.method, std::string("GET"));
+        QVERIFY(http::headerHasToken(head.headers, "connection", "upgrade"));
+        const std::string *key = http::findHeader(head.headers, "sec-websocket-key");
+        QVERIFY(key);
+        QCOMPARE(key->size(), std::size_t(24)); // base64 of 16 bytes
         int versions = 0;
-        for (const auto &f : e.head.headers)
+        for (const auto &f : head.headers)
             versions += http::equalsIgnoreCase(f.name, "sec-websocket-version");
         QCOMPARE(versions, 1); // the client's, not a second one
+
+        // From an HTTP/1.1 client: its own handshake goes on untouched.
+        ws = {"GET",   "http",      "ws.example",
+              "/chat", "websocket", {{"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}}};
+        head = http1Request(ws, false);
+        QCOMPARE(*http::findHeader(head.headers, "sec-websocket-key"),
+                 std::string("dGhlIHNhbXBsZSBub25jZQ=="));
+    }
+
+    void webSocketAcceptIsRfc6455s()
+    {
+        QCOMPARE(webSocketAccept("dGhlIHNhbXBsZSBub25jZQ=="),
+                 std::string("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")); // RFC 6455 §1.3
     }
 };
 
