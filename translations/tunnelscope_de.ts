@@ -1613,13 +1613,13 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="445" />
-            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
-            <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
+            <source>Resident memory of the process, and what recorded flows and connections hold in memory against the memory budget: bodies %1, headers %2, frame logs %3. Beyond the budget, closed connections' frame logs and older flows' bodies and headers go to disk.</source>
+            <translation>Arbeitsspeicher des Prozesses und was aufgezeichnete Flows und Verbindungen im Speicher halten, gemessen am Speicherbudget: Bodys %1, Header %2, Frame-Protokolle %3. Jenseits des Budgets kommen die Frame-Protokolle geschlossener Verbindungen sowie Bodys und Header älterer Flows auf die Festplatte.</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="448" />
-            <source>Frames left out of connection logs that reached their capacity</source>
-            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
+            <source>Frames left out of connection logs that reached their capacity, or that the memory budget could not keep</source>
+            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden oder die das Speicherbudget nicht halten konnte</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="523" />
@@ -1773,8 +1773,8 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1044" />
-            <source>Memory %1 (bodies %2)</source>
-            <translation>Speicher %1 (Bodys %2)</translation>
+            <source>Memory %1 (records %2 of %3)</source>
+            <translation>Speicher %1 (Aufzeichnungen %2 von %3)</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1045" />
@@ -1790,6 +1790,11 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <location filename="../ui/main_window.cpp" line="1054" />
             <source>%1 frames dropped</source>
             <translation>%1 Frames verworfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1322" />
+            <source> (%1 to stay within the memory budget)</source>
+            <translation> (%1, um im Speicherbudget zu bleiben)</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1073" />
@@ -2049,8 +2054,8 @@ Ein Muster pro Zeile</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
-            <source>&amp;Bodies in memory:</source>
-            <translation>&amp;Bodys im Speicher:</translation>
+            <source>&amp;Recorded flows in memory:</source>
+            <translation>&amp;Aufgezeichnete Flows im Speicher:</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "core/base/time.h"
+#include "core/flow/body.h"
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -48,10 +50,16 @@ struct StreamRecord
 // The frames and streams of one connection. Written by an engine worker, read by the GUI:
 // every method locks. Frames are kept in a ring of `frameCapacity`; older ones are dropped
 // and counted, so a flood costs bounded memory. Streams: the newest `streamCapacity` kept.
+// Once attached to a store's budget, the RAM the log holds is counted in it; the store
+// spills a closed connection's log to the budget's spill file when the budget is exceeded,
+// and frames() and streams() read it back from there.
 class ConnectionLog
 {
 public:
     explicit ConnectionLog(std::size_t frameCapacity = 10000, std::size_t streamCapacity = 10000);
+    ~ConnectionLog();
+    ConnectionLog(const ConnectionLog &) = delete;
+    ConnectionLog &operator=(const ConnectionLog &) = delete;
 
     // A summary longer than kMaxSummaryBytes is cut there (and says how much is left out): a
     // HEADERS frame of 64 KiB of fields would otherwise keep 64 KiB of text per frame.
@@ -71,9 +79,27 @@ public:
     void editStream(std::uint32_t id, F &&change)
     {
         std::lock_guard lock(m_mutex);
-        change(streamLocked(id));
+        restoreLocked();
+        StreamRecord &s = streamLocked(id);
+        const std::uint64_t before = streamBytes(s);
+        change(s);
+        accountLocked(before, streamBytes(s));
         ++m_version;
     }
+
+    // Counts what the log holds in `budget` from now on (once; later calls change nothing).
+    void attach(std::shared_ptr<BodyBudget> budget);
+    // Whether closed() was called.
+    bool isClosed() const;
+    // Moves the frames and streams to the budget's spill file and returns the RAM given back.
+    // When the file cannot take them, the frames are dropped instead (counted in
+    // framesDropped() and the budget's framesDroppedForBudget) and the streams stay.
+    std::uint64_t spill();
+    bool spilled() const;
+    // RAM held by the frames and streams kept in memory (an estimate of the allocations).
+    std::uint64_t memoryBytes() const;
+    static std::uint64_t frameBytes(const FrameRecord &frame);
+    static std::uint64_t streamBytes(const StreamRecord &stream);
 
     std::vector<FrameRecord> frames() const;   // oldest first
     std::vector<StreamRecord> streams() const; // by id
@@ -87,8 +113,27 @@ public:
 
 private:
     StreamRecord &streamLocked(std::uint32_t id);
+    // Replaces `before` bytes of records by `after`, here and in the budget.
+    void accountLocked(std::uint64_t before, std::uint64_t after);
+    // A spilled log that changes again comes back to memory first.
+    void restoreLocked();
+    std::vector<FrameRecord> spilledFramesLocked() const;
+    std::vector<StreamRecord> spilledStreamsLocked() const;
+
+    struct SpillExtent
+    {
+        std::int64_t offset = -1; // -1: nothing spilled
+        std::uint64_t frameBytes = 0;
+        std::uint64_t streamBytes = 0; // after the frames
+        std::size_t frameCount = 0;
+        std::size_t streamCount = 0;
+    };
 
     mutable std::mutex m_mutex;
+    std::shared_ptr<BodyBudget> m_budget;
+    std::uint64_t m_bytes = 0; // RAM of m_frames and m_streams
+    bool m_closed = false;
+    SpillExtent m_spilled;
     std::size_t m_frameCapacity;
     std::size_t m_streamCapacity;
     std::deque<FrameRecord> m_frames;

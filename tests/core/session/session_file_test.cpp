@@ -529,6 +529,35 @@ private Q_SLOTS:
         QVERIFY(loaded.at(1).responseBody->read() == store.at(1).responseBody->read());
     }
 
+    // Records the store moved to its spill file to stay within the memory budget (a closed
+    // connection's log, older bodies and header lists) are saved as they were recorded.
+    void spilledRecordsSaveAsRecorded()
+    {
+        FlowStore inMemory;
+        fill(inMemory);
+        const QByteArray expected = sessionBytes(inMemory, {});
+
+        FlowStore spilled;
+        fill(spilled);
+        Connection client = *spilled.connection(7);
+        client.log->closed(); // a closed connection's log may go
+        spilled.publish(client);
+        spilled.budget()->totalMemory = 1; // nothing fits
+        spilled.flush();
+        QVERIFY(spilled.connection(7)->log->spilled());
+        QVERIFY(spilled.budget()->headerMemory.load() == 0);
+        QVERIFY(spilled.budget()->spill->size() > 0);
+
+        const QByteArray saved = sessionBytes(spilled, {});
+        const auto metaEnd = [](const QByteArray &b) {
+            const auto length = std::uint32_t(static_cast<unsigned char>(b[24]))
+                                | std::uint32_t(static_cast<unsigned char>(b[25])) << 8;
+            return qsizetype(20 + 8 + length + 4);
+        };
+        QCOMPARE(saved.size(), expected.size());
+        QVERIFY(saved.sliced(metaEnd(saved)) == expected.sliced(metaEnd(expected)));
+    }
+
     // TS_FUZZ_SEED_DIR=tests/fuzz/corpus/session_file refreshes the fuzz seeds: a small
     // session with every kind of record, and an empty one.
     void fuzzSeeds()
