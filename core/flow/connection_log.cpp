@@ -85,10 +85,10 @@ FrameRecord readFrame(Reader &r)
     FrameRecord f;
     f.micros = r.get<std::int64_t>();
     f.inbound = r.get<std::uint8_t>() != 0;
-    f.type = r.get<std::uint8_t>();
-    f.flags = r.get<std::uint8_t>();
-    f.stream = r.get<std::uint32_t>();
-    f.length = r.get<std::uint32_t>();
+    f.type = r.get<decltype(f.type)>();
+    f.flags = r.get<decltype(f.flags)>();
+    f.stream = r.get<decltype(f.stream)>();
+    f.length = r.get<decltype(f.length)>();
     f.summary = r.string();
     return f;
 }
@@ -114,7 +114,7 @@ void write(Writer &w, const StreamRecord &s)
 StreamRecord readStream(Reader &r)
 {
     StreamRecord s;
-    s.id = r.get<std::uint32_t>();
+    s.id = r.get<decltype(s.id)>();
     s.flow = r.get<FlowId>();
     s.summary = r.string();
     const auto transitions = r.get<std::uint32_t>();
@@ -339,7 +339,7 @@ void ConnectionLog::addDropped(std::uint64_t count)
     ++m_version;
 }
 
-StreamRecord &ConnectionLog::streamLocked(std::uint32_t id)
+StreamRecord &ConnectionLog::streamLocked(std::uint64_t id)
 {
     // Streams arrive in ascending order almost always: look from the back.
     auto it = std::lower_bound(m_streams.begin(), m_streams.end(), id,

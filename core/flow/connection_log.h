@@ -19,10 +19,12 @@ struct FrameRecord
 {
     std::int64_t micros = 0; // since the connection opened
     bool inbound = false;    // received from the peer; false: sent by the proxy
-    std::uint8_t type = 0;   // the protocol's frame type code (h2: RFC 9113 §6)
-    std::uint8_t flags = 0;
-    std::uint32_t stream = 0;
-    std::uint32_t length = 0; // payload length
+    // Widths fit every protocol recorded: HTTP/3 frame types, stream ids and lengths are
+    // varints of up to 62 bits (RFC 9000 §16).
+    std::uint64_t type = 0; // the protocol's frame type code (h2: RFC 9113 §6)
+    std::uint8_t flags = 0; // h2's; HTTP/3 frames have none
+    std::uint64_t stream = 0;
+    std::uint64_t length = 0; // payload length
     std::string summary;      // decoded: "SETTINGS MAX_CONCURRENT_STREAMS=100 ...", header list
 };
 
@@ -35,7 +37,7 @@ struct StreamTransition
 // One stream of a multiplexed connection, as the proxy saw it.
 struct StreamRecord
 {
-    std::uint32_t id = 0;
+    std::uint64_t id = 0;
     FlowId flow = 0;     // the exchange or tunnel flow it carries (0: none yet)
     std::string summary; // "CONNECT example.com:443", "GET /index.html"
     std::vector<StreamTransition> history;
@@ -76,7 +78,7 @@ public:
     void addDropped(std::uint64_t count);
     // The stream's record, created when new; `change` runs under the lock.
     template<typename F>
-    void editStream(std::uint32_t id, F &&change)
+    void editStream(std::uint64_t id, F &&change)
     {
         std::lock_guard lock(m_mutex);
         restoreLocked();
@@ -112,7 +114,7 @@ public:
     std::uint64_t version() const;
 
 private:
-    StreamRecord &streamLocked(std::uint32_t id);
+    StreamRecord &streamLocked(std::uint64_t id);
     // Replaces `before` bytes of records by `after`, here and in the budget.
     void accountLocked(std::uint64_t before, std::uint64_t after);
     // A spilled log that changes again comes back to memory first.

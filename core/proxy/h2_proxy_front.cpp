@@ -336,7 +336,7 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     ctx.carried = true;
     ctx.tlsListener = false;
     ctx.clientProtocol = "HTTP/2";
-    ctx.clientStream = std::uint32_t(h.stream);
+    ctx.clientStream = std::uint64_t(h.stream);
     ctx.connectionId = m_connection.id;
     ctx.clientTls = m_origin.clientTls;
     ctx.interceptedParent = m_origin.intercepted ? m_origin.tunnelFlow : 0;

@@ -1379,7 +1379,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         f.serverProtocol = std::string(versionText(h.version));
         if (const auto h2 = m_serverH2.find(ex.server); h2 != m_serverH2.end()) {
             f.serverProtocol = "HTTP/2";
-            f.serverStream = std::uint32_t(h2->second.link->stream(0));
+            f.serverStream = std::uint64_t(h2->second.link->stream(0));
             f.serverConnection = h2->second.record.id;
         }
         if (head->informational) {

@@ -73,7 +73,7 @@ public:
     {
         flow::ConnectionId connection = 0;
         bool h2 = false;
-        std::uint32_t stream = 0;
+        std::uint64_t stream = 0;
         // h2: the fields that crossed the origin's wire (H2OriginLink::wire); null otherwise.
         const flow::HeaderList *request = nullptr;
         const flow::HeaderList *response = nullptr;

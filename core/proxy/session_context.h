@@ -81,7 +81,7 @@ struct SessionContext
     // carrier such as SOCKS5) instead of a socket of its own:
     bool carried = false;       // the client bytes come through a layer: never RelayTunnel
     std::string clientProtocol; // what flows record as the client's protocol ("h2")
-    std::uint32_t clientStream = 0;
+    std::uint64_t clientStream = 0;
     // Start with this tunnel already asked for (CONNECT on an h2 stream, SOCKS5): the session
     // answers with TunnelEstablished / TunnelRefused instead of HTTP/1.1 bytes.
     std::optional<Target> tunnelTarget;

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <set>
+
 #include <csignal>
 #include <random>
 
@@ -668,11 +670,74 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(missing.error().message).contains(u"none.tss"_s));
     }
 
+    // A format 1 session (32-bit stream ids, 8-bit frame types), kept as it was saved: it
+    // still opens, every frame and stream as it was.
+    void readsFormat1()
+    {
+        QFile file(qEnvironmentVariable("TS_SOURCE_DIR")
+                   + u"/tests/core/session/data/format1.tss"_s);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray bytes = file.readAll();
+        QCOMPARE(int(bytes[8]), 1);
+        const auto opened = readBytes(bytes);
+        QVERIFY2(opened, why(opened));
+        const auto client = std::find_if(opened->connections.begin(), opened->connections.end(),
+                                         [](const Connection &c) { return c.id == 7; });
+        QVERIFY(client != opened->connections.end() && client->log);
+        const std::vector<FrameRecord> frames = client->log->frames();
+        QCOMPARE(frames.size(), std::size_t(4)); // the newest of ten
+        for (std::size_t k = 0; k < frames.size(); ++k) {
+            const std::uint64_t i = 6 + k;
+            QCOMPARE(frames[k].type, i);
+            QCOMPARE(frames[k].stream, i / 2 * 2 + 1);
+            QCOMPARE(frames[k].length, 100 + i);
+        }
+        std::vector<std::uint64_t> streams;
+        for (const StreamRecord &r : client->log->streams())
+            streams.push_back(r.id);
+        QCOMPARE(streams, (std::vector<std::uint64_t>{3, 5, 7}));
+        std::set<std::uint64_t> carried;
+        for (const Flow &f : opened->flows)
+            carried.insert(f.clientStream);
+        QVERIFY(carried.count(3) && carried.count(5));
+    }
+
+    // HTTP/3's widths: 62-bit stream ids and varint frame types survive a save.
+    void keepsHttp3Widths()
+    {
+        FlowStore store;
+        Connection c;
+        c.id = 9;
+        c.side = Side::Client;
+        c.protocol = "HTTP/3";
+        c.log = std::make_shared<ConnectionLog>();
+        const std::uint64_t big = (std::uint64_t(1) << 62) - 1;
+        c.log->addFrame({5, true, 0x21, 0, big, std::uint64_t(1) << 40, "reserved frame type"});
+        c.log->editStream(big, [&](StreamRecord &r) { r.summary = "GET /"; });
+        store.publish(c);
+        Flow f;
+        f.id = 1;
+        f.method = "GET";
+        f.clientConnection = 9;
+        f.clientStream = big;
+        store.publish(f);
+        store.flush();
+        const auto opened = readBytes(sessionBytes(store, {}));
+        QVERIFY2(opened, why(opened));
+        QCOMPARE(opened->connections.size(), std::size_t(1));
+        const FrameRecord frame = opened->connections[0].log->frames().at(0);
+        QCOMPARE(frame.type, std::uint64_t(0x21));
+        QCOMPARE(frame.stream, big);
+        QCOMPARE(frame.length, std::uint64_t(1) << 40);
+        QCOMPARE(opened->connections[0].log->streams().at(0).id, big);
+        QCOMPARE(opened->flows.at(0).clientStream, big);
+    }
+
     void newerVersion()
     {
         FlowStore store;
         QByteArray bytes = sessionBytes(store, {});
-        bytes[8] = 2; // format version 2, header CRC made to match
+        bytes[8] = 3; // format version 3, header CRC made to match
         QByteArray header = bytes.first(16);
         putU32(header, crc32(0, header.constData(), 16));
         bytes.replace(0, 20, header);
@@ -684,7 +749,7 @@ private Q_SLOTS:
 
         // The version without the CRC fixed: damage, not a newer file.
         QByteArray damaged = sessionBytes(store, {});
-        damaged[8] = 2;
+        damaged[8] = 3;
         QCOMPARE(readBytes(damaged).error().code, std::string("session.damaged"));
     }
 
