@@ -907,7 +907,10 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     r.path = ex.target.path;
     if (ex.upgradeRequested)
         r.protocol = fromStream ? fromStream->protocol : *findHeader(head.headers, "upgrade");
-    r.fields = fromStream ? fromStream->fields : head.headers;
+    if (fromStream)
+        r.fields = fromStream->fields;
+    else
+        r.fields = std::move(head.headers); // recorded already: the parser's copy is spare
     removeHopByHop(r.fields);
     removeHeader(r.fields, "host");
     ex.retryable = isIdempotent(head.method) && !ex.upgradeRequested;
@@ -1246,16 +1249,22 @@ void HttpProxySession::onServerConnectFailed(const ServerConnectFailed &e, MonoT
     }
 }
 
-void HttpProxySession::onServerData(std::string_view data, MonoTime now, std::vector<Command> &out)
+void HttpProxySession::serverActivity(Exchange &ex, MonoTime now)
 {
-    Exchange &ex = *m_exchange;
     ex.lastServerActivity = now;
     if (!ex.sawServerBytes) {
+        // The first byte of the answer: too late to replay the request elsewhere.
         ex.sawServerBytes = true;
         ex.flow.timings.firstByte = since(ex.flow, now);
         ex.retryable = false;
         std::string().swap(ex.retryBody);
     }
+}
+
+void HttpProxySession::onServerData(std::string_view data, MonoTime now, std::vector<Command> &out)
+{
+    Exchange &ex = *m_exchange;
+    serverActivity(ex, now);
     std::vector<ResponseEvent> events;
     while (!data.empty() && m_exchange && !m_tunnel && m_mode != Mode::Closed) {
         events.clear();
@@ -1303,13 +1312,7 @@ void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part,
     if (!m_exchange || id != m_exchange->server || !m_exchange->serverConnected)
         return;
     Exchange &ex = *m_exchange;
-    ex.lastServerActivity = now;
-    if (!ex.sawServerBytes) {
-        ex.sawServerBytes = true;
-        ex.flow.timings.firstByte = since(ex.flow, now);
-        ex.retryable = false;
-        std::string().swap(ex.retryBody);
-    }
+    serverActivity(ex, now);
     // The parts become the events an HTTP/1.1 response would have given (the exchange's
     // logic is the same whatever version the server spoke); nothing is parsed.
     if (const auto *start = std::get_if<http::ResponseStart>(&part)) {

@@ -189,6 +189,7 @@ private:
     void onServerConnected(const ServerConnected &event, MonoTime now, std::vector<Command> &out);
     void onServerConnectFailed(const ServerConnectFailed &event, MonoTime now,
                                std::vector<Command> &out);
+    void serverActivity(Exchange &ex, MonoTime now);
     void onServerData(std::string_view data, MonoTime now, std::vector<Command> &out);
     void onResponseEvent(http1::ResponseEvent &event, MonoTime now, std::vector<Command> &out);
     void onServerEnded(bool error, const std::string &reason, MonoTime now,

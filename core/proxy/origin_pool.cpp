@@ -351,13 +351,10 @@ void OriginPool::send(ServerId channel, std::string_view plaintext, MonoTime now
     if (ch == m_channels.end())
         return;
     Conn &c = *m_conns.at(ch->second);
-    if (!c.secured)
-        return; // its user waits for ServerConnected before it sends
-    if (!c.h2) {
+    if (c.secured && !c.h2) // (its user waits for ServerConnected before it sends)
         sendWire(c, plaintext, out);
-        return;
-    }
-    sendPart(channel, http::Body{std::string(plaintext)}, now, out); // an accepted WebSocket's
+    else if (c.secured) // an accepted WebSocket's bytes on its stream
+        sendPart(channel, http::Body{std::string(plaintext)}, now, out);
 }
 
 void OriginPool::sendPart(ServerId channel, http::RequestPart part, MonoTime now,
