@@ -21,8 +21,9 @@ namespace ts::ui {
 
 // Help > Set up a client: a terminal with the proxy and the CA in its environment (a snippet
 // to copy, or a new terminal with it set), the desktop's system proxy on and off (put back on
-// quit by the window), the proxy auto-config URL, and the commands that add the CA to the
-// system store and remove it again.
+// quit by the window), the proxy auto-config URL, the commands that add the CA to the
+// system store and remove it again, and a phone on the network (how to let it reach the
+// proxy, its proxy settings and the CA, a QR code of the info page).
 class ClientSetupDialog final : public QDialog
 {
     Q_OBJECT
@@ -43,6 +44,7 @@ private:
     QWidget *terminalPage();
     QWidget *systemProxyPage();
     QWidget *systemCaPage();
+    QWidget *phonePage(const QString &listenHost);
     void writeBundle();
     void openTerminal();
     void setSystemProxy(SystemProxy::Desktop desktop, bool on);

@@ -11,6 +11,7 @@
 #include <QClipboard>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTabWidget>
@@ -77,6 +78,44 @@ private Q_SLOTS:
         QVERIFY(dialog.statusText().contains(u"x-terminal-emulator"_s));
     }
 
+    // Issue 18: a phone on the LAN. On loopback (the default) the page says how to opt in;
+    // on a LAN address it gives the proxy settings, the PAC URL and a QR code of the info page.
+    void phonePageOnLoopbackSaysHowToOptIn()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+        auto *page = dialog.findChild<QWidget *>(u"phonePage"_s);
+        QVERIFY(page);
+        QVERIFY(!page->findChild<QLabel *>(u"phoneQrCode"_s));
+        QString text;
+        for (const QLabel *l : page->findChildren<QLabel *>())
+            text += l->text() + u'\n';
+        QVERIFY2(text.contains(u"listens on 127.0.0.1 only"_s), qPrintable(text));
+        QVERIFY(text.contains(u"--listen ADDRESS:8080"_s));
+    }
+
+    void phonePageOnALanAddress()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"192.168.1.20:8080"_s, m_ca, runner, proxy);
+        auto *page = dialog.findChild<QWidget *>(u"phonePage"_s);
+        QVERIFY(page);
+        auto *qr = page->findChild<QLabel *>(u"phoneQrCode"_s);
+        QVERIFY(qr);
+        QCOMPARE(qr->accessibleName(), u"http://192.168.1.20:8080/"_s);
+        QVERIFY(qr->pixmap().width() > 100);
+        auto *pac = page->findChild<QPlainTextEdit *>(u"phonePacUrl"_s);
+        QVERIFY(pac);
+        QCOMPARE(pac->toPlainText(), u"http://192.168.1.20:8080/proxy.pac"_s);
+        QString text;
+        for (const QLabel *l : page->findChildren<QLabel *>())
+            text += l->text() + u'\n';
+        QVERIFY2(text.contains(u"server 192.168.1.20 and port 8080"_s), qPrintable(text));
+        QVERIFY(text.contains(u"http://192.168.1.20:8080/wpad.dat"_s));
+    }
+
     void systemProxyIsSwitchedOnAndOff()
     {
         FakeRunner runner;
@@ -115,8 +154,9 @@ private Q_SLOTS:
         QCOMPARE(text("pacUrl"), u"http://127.0.0.1:8080/proxy.pac"_s);
 
         // Without interception there is no CA to trust: no such tab, no CA variables.
+        QCOMPARE(dialog.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 4);
         ClientSetupDialog plain(u"127.0.0.1:8080"_s, nullptr, runner, proxy);
-        QCOMPARE(plain.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 2);
+        QCOMPARE(plain.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 3);
         QVERIFY(!plain.terminalSnippet().contains(u"CERT"_s));
     }
 
