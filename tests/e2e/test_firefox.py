@@ -173,6 +173,10 @@ class FirefoxTestCase(unittest.TestCase):
             self.proxy.wait_line(rf"GET {re.escape(base + path)} 200\b", timeout=20)
         self.assertTrue(os.path.getsize(run.screenshot) > 0, run)
         self.proxy.stop()
+        # The profile keeps Firefox's own traffic (telemetry, remote settings, push, plug-in
+        # updates) out of the table: every flow is the page's.
+        others = [line for line in self.proxy.stdout_lines if "localhost:" not in line]
+        self.assertEqual(others, [])
         entries = [e for e in self.proxy.har()["log"]["entries"]
                    if e["request"]["url"].startswith(base)]
         urls = {e["request"]["url"] for e in entries}

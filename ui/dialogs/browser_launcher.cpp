@@ -189,6 +189,10 @@ std::vector<BrowserLauncher::Command> BrowserLauncher::commands(const QString &p
                    env,
                    false});
     if (m_browser == Browser::Firefox) {
+        // Firefox honours services.settings.server (user.js) only with this set.
+        env.insert(u"MOZ_REMOTE_SETTINGS_DEVTOOLS"_s, u"1"_s);
+        for (Command &c : out)
+            c.environment = env;
         // Its own instance even when the user's Firefox runs: no remote to hand the profile to.
         out.push_back({m_program,
                        {u"--no-remote"_s, u"--new-instance"_s, u"-profile"_s, profileDir},
@@ -267,6 +271,15 @@ QByteArray BrowserLauncher::firefoxPreferences() const
     pref("browser.region.network.url", "\"\"");
     pref("browser.discovery.enabled", "false");
     pref("media.gmp-gmpopenh264.enabled", "false");
+    // Found by running it through the proxy: remote settings, web push, Glean telemetry and
+    // the media plug-in updates still call home with everything above off.
+    pref("services.settings.server", "\"data:,#remote-settings-dummy/v1\"");
+    pref("dom.push.connection.enabled", "false");
+    pref("toolkit.telemetry.server", "\"data:,\"");
+    pref("telemetry.fog.test.localhost_port", "-1");
+    pref("media.gmp-manager.updateEnabled", "false");
+    pref("media.gmp-manager.url", "\"data:,\"");
+    pref("media.gmp-widevinecdm.enabled", "false");
     pref("network.prefetch-next", "false");
     pref("network.dns.disablePrefetch", "true");
     pref("network.http.speculative-parallel-limit", "0");

@@ -233,6 +233,8 @@ private Q_SLOTS:
                                                      u"-profile"_s, u"/tmp/profile"_s}));
         QVERIFY(commands[2].detached);
         QCOMPARE(commands[2].environment.value(u"HOME"_s), u"/tmp/profile"_s);
+        // Without it Firefox ignores the remote settings server in user.js, and calls home.
+        QCOMPARE(commands[2].environment.value(u"MOZ_REMOTE_SETTINGS_DEVTOOLS"_s), u"1"_s);
     }
 
     void firefoxPreferences_data()
@@ -269,7 +271,7 @@ private Q_SLOTS:
         // Every line is one preference: nothing a JavaScript parser could trip over.
         const QStringList lines = prefs.split(u'\n', Qt::SkipEmptyParts);
         const QRegularExpression line(
-            u"^(//.*|user_pref\\(\"[A-Za-z0-9._-]+\", (\"[^\"\\\\]*\"|true|false|[0-9]+)\\);)$"_s);
+            u"^(//.*|user_pref\\(\"[A-Za-z0-9._-]+\", (\"[^\"\\\\]*\"|true|false|-?[0-9]+)\\);)$"_s);
         for (const QString &l : lines)
             QVERIFY2(line.match(l).hasMatch(), qPrintable(l));
     }
