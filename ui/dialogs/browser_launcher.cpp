@@ -244,6 +244,8 @@ QByteArray BrowserLauncher::firefoxPreferences() const
     // First run: no welcome pages, no default browser question.
     pref("browser.shell.checkDefaultBrowser", "false");
     pref("browser.aboutwelcome.enabled", "false");
+    // A blank first page: Firefox's home page fetches its search engine icons.
+    pref("browser.startup.homepage", "\"about:blank\"");
     pref("browser.startup.homepage_override.mstone", "\"ignore\"");
     pref("startup.homepage_welcome_url", "\"\"");
     pref("startup.homepage_welcome_url.additional", "\"\"");
@@ -280,6 +282,12 @@ QByteArray BrowserLauncher::firefoxPreferences() const
     pref("media.gmp-manager.updateEnabled", "false");
     pref("media.gmp-manager.url", "\"data:,\"");
     pref("media.gmp-widevinecdm.enabled", "false");
+    // Typing in the address bar fetches search suggestions and engine icons.
+    pref("browser.search.suggest.enabled", "false");
+    pref("browser.urlbar.suggest.searches", "false");
+    pref("browser.urlbar.suggest.engines", "false");
+    pref("browser.urlbar.suggest.trending", "false");
+    pref("browser.urlbar.quicksuggest.enabled", "false");
     pref("network.prefetch-next", "false");
     pref("network.dns.disablePrefetch", "true");
     pref("network.http.speculative-parallel-limit", "0");
