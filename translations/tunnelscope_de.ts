@@ -14,28 +14,28 @@
             <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="289" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="310" />
             <source>could not start %1: %2</source>
             <translation>%1 konnte nicht gestartet werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="328" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="349" />
             <source>%1 or certutil is not installed</source>
             <translation>%1 oder certutil ist nicht installiert</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="334" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="355" />
             <source>cannot create a profile directory: %1</source>
             <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="342" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="363" />
             <source>cannot create %1/.pki/nssdb</source>
             <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="348" />
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="351" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="369" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
             <source>cannot write %1</source>
             <translation>%1 kann nicht geschrieben werden</translation>
         </message>
@@ -467,122 +467,172 @@
             <translation>Tele&amp;fon oder anderes Gerät</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="154" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="99" />
+            <source>&amp;Browser</source>
+            <translation>&amp;Browser</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system's roots plus the CA, so hosts that are passed through still verify.</source>
             <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy und vertrauen seiner CA. Das Bündel enthält die Stammzertifikate des Systems und die CA, sodass durchgereichte Hosts weiterhin geprüft werden.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="157" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="159" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
             <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="164" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="166" />
             <source>Open a &amp;new terminal with these set</source>
             <translation>&amp;Neues Terminal mit diesen Variablen öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="171" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="173" />
             <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
             <translation>Kein Terminalprogramm gefunden (x-terminal-emulator, gnome-terminal, konsole, xterm…).</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="186" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
             <source>No terminal could be started.</source>
             <translation>Es konnte kein Terminal gestartet werden.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
             <source>Started %1 with the proxy variables set.</source>
             <translation>%1 mit gesetzten Proxy-Variablen gestartet.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="195" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden, und beim nächsten Start, falls Tunnelscope unerwartet endet.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="270" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
             <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium or Firefox that trusts the CA.</source>
             <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium oder Firefox, das der CA vertraut.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="292" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="294" />
             <source>Tunnelscope listens on %1 only, which other devices cannot reach. To use it from a phone or another computer on your network, choose one of this computer's addresses under Edit &gt; Preferences &gt; Listen on (or start Tunnelscope with --listen ADDRESS:%2), then come back here. Anyone who can reach that address can then use the proxy: do it only on a network you trust.</source>
             <translation>Tunnelscope lauscht nur auf %1, das andere Geräte nicht erreichen. Um es von einem Telefon oder einem anderen Rechner in Ihrem Netz zu verwenden, wählen Sie unter Bearbeiten &gt; Einstellungen &gt; Lauschen auf eine der Adressen dieses Rechners (oder starten Sie Tunnelscope mit --listen ADRESSE:%2) und kommen Sie dann hierher zurück. Jeder, der diese Adresse erreicht, kann den Proxy dann verwenden: Tun Sie das nur in einem Netz, dem Sie vertrauen.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="301" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
             <source>This computer has no network address other than loopback right now.</source>
             <translation>Dieser Rechner hat zurzeit keine Netzwerkadresse außer Loopback.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="305" />
             <source>This computer's addresses:</source>
             <translation>Die Adressen dieses Rechners:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="312" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="314" />
             <source>Tunnelscope listens on all addresses, but this computer has no network address other than loopback right now.</source>
             <translation>Tunnelscope lauscht auf allen Adressen, aber dieser Rechner hat zurzeit keine Netzwerkadresse außer Loopback.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="321" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="323" />
             <source>On the phone, in the settings of the Wi-Fi network it shares with this computer, set the proxy to Manual with server %1 and port %2, or to Automatic with this URL:</source>
             <translation>Stellen Sie auf dem Telefon in den Einstellungen des WLANs, das es mit diesem Rechner teilt, den Proxy auf Manuell mit Server %1 und Port %2 ein, oder auf Automatisch mit dieser URL:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="331" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="333" />
             <source>Then open %1 in the phone's browser (the QR code opens it) and download the CA certificate. Android: Settings &gt; Security &gt; Encryption &amp; credentials &gt; Install a certificate &gt; CA certificate; browsers then trust it, other apps only if they opt in to user CAs. iPhone and iPad: open it in Safari, install the profile under Settings &gt; General &gt; VPN &amp; Device Management, then turn on full trust under Settings &gt; General &gt; About &gt; Certificate Trust Settings.</source>
             <translation>Öffnen Sie dann %1 im Browser des Telefons (der QR-Code öffnet die Seite) und laden Sie das CA-Zertifikat herunter. Android: Einstellungen &gt; Sicherheit &gt; Verschlüsselung und Anmeldedaten &gt; Zertifikat installieren &gt; CA-Zertifikat; Browser vertrauen ihm dann, andere Apps nur, wenn sie Nutzer-CAs zulassen. iPhone und iPad: in Safari öffnen, das Profil unter Einstellungen &gt; Allgemein &gt; VPN und Geräteverwaltung installieren und dann unter Einstellungen &gt; Allgemein &gt; Info &gt; Zertifikatsvertrauenseinstellungen volles Vertrauen einschalten.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="341" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="343" />
             <source>Devices that look for a proxy on their own (WPAD) find it when the network's DHCP server sends option 252 with %1. Remove the CA from the phone when you are done.</source>
             <translation>Geräte, die selbst nach einem Proxy suchen (WPAD), finden ihn, wenn der DHCP-Server des Netzes Option 252 mit %1 sendet. Entfernen Sie die CA vom Telefon, wenn Sie fertig sind.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="347" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="349" />
             <source>This computer has more addresses; use the one on the phone's network: %1</source>
             <translation>Dieser Rechner hat weitere Adressen; verwenden Sie die im Netz des Telefons: %1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="203" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="374" />
+            <source>A new browser window with a throw-away profile that goes through the proxy, localhost included, and trusts the CA. Your own browser and its profile are not touched.</source>
+            <translation>Ein neues Browserfenster mit einem Wegwerfprofil, das über den Proxy geht, localhost eingeschlossen, und der CA vertraut. Ihr eigener Browser und sein Profil bleiben unberührt.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch &amp;Firefox</source>
+            <translation>F&amp;irefox starten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch C&amp;hromium</source>
+            <translation>C&amp;hromium starten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="399" />
+            <source>Neither Firefox nor Chromium can be started from here: it needs firefox or firefox-esr, or chromium, and certutil (package libnss3-tools).</source>
+            <translation>Weder Firefox noch Chromium kann von hier gestartet werden: Dazu braucht es firefox oder firefox-esr, oder chromium, und certutil (Paket libnss3-tools).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="415" />
+            <source>could not start %1</source>
+            <translation>%1 konnte nicht gestartet werden</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="419" />
+            <source>%1 failed: %2</source>
+            <translation>%1 ist fehlgeschlagen: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
+            <source>exit code %1</source>
+            <translation>Exit-Code %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="424" />
+            <source>Could not launch %1: %2</source>
+            <translation>%1 konnte nicht gestartet werden: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="429" />
+            <source>%1 started with the profile %2, through %3</source>
+            <translation>%1 mit dem Profil %2 gestartet, über %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="205" />
             <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
             <translation>Tunnelscope als &amp;GNOME-Proxy verwenden (gsettings)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="211" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="213" />
             <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
             <translation>Tunnelscope als &amp;KDE-Proxy verwenden (kioslaverc)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="219" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="221" />
             <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
             <translation>Weder gsettings (GNOME) noch kwriteconfig5 (KDE) ist installiert; es gibt keine Proxy-Einstellung des Desktops, die sich ändern ließe.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="223" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="225" />
             <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
             <translation>Clients, die eine URL zur automatischen Proxy-Konfiguration (PAC) annehmen, können diese verwenden; --pac-rules legt fest, welche Hosts darüber zu Tunnelscope gehen:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="246" />
             <source>The system proxy is now %1.</source>
             <translation>Der System-Proxy ist jetzt %1.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="245" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="247" />
             <source>The system proxy setting is back as it was.</source>
             <translation>Die Proxy-Einstellung des Systems ist wieder wie zuvor.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="253" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255" />
             <source>To make every program on this computer that uses the system's trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
             <translation>Damit jedes Programm auf diesem Rechner, das den Zertifikatsspeicher des Systems verwendet (OpenSSL, GnuTLS, curl, wget, die meisten Kommandozeilenwerkzeuge), der CA vertraut, führen Sie diese Befehle in einem Terminal aus. Sie brauchen Root-Rechte, und das ganze System vertraut dann den Zertifikaten, die Tunnelscope signiert: Tun Sie das nur auf einem Rechner, mit dem Sie debuggen.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>So entfernen Sie sie wieder:</translation>
         </message>

@@ -14,28 +14,28 @@
             <translation>%1 a échoué (code de sortie %2) : %3</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="289" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="310" />
             <source>could not start %1: %2</source>
             <translation>impossible de démarrer %1 : %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="328" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="349" />
             <source>%1 or certutil is not installed</source>
             <translation>%1 ou certutil n’est pas installé</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="334" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="355" />
             <source>cannot create a profile directory: %1</source>
             <translation>impossible de créer un dossier de profil : %1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="342" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="363" />
             <source>cannot create %1/.pki/nssdb</source>
             <translation>impossible de créer %1/.pki/nssdb</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="348" />
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="351" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="369" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
             <source>cannot write %1</source>
             <translation>impossible d’écrire %1</translation>
         </message>
@@ -467,124 +467,174 @@
             <translation>Télé&amp;phone ou autre appareil</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="154" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="99" />
+            <source>&amp;Browser</source>
+            <translation>Nav&amp;igateur</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system's roots plus the CA, so hosts that are passed through still verify.</source>
             <translation>Collez ces lignes dans un shell : curl, wget, git, pip, npm, Python et Node passent alors par le proxy et font confiance à son AC. Le paquet contient les racines du système plus l’AC, si bien que les hôtes laissés passer sont toujours vérifiés.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="157" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="159" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
             <translation>Collez ces lignes dans un shell : curl, wget, git, pip, npm, Python et Node passent alors par le proxy.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="164" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="166" />
             <source>Open a &amp;new terminal with these set</source>
             <translation>Ouvrir un &amp;nouveau terminal avec ces variables</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="171" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="173" />
             <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
             <translation>Aucun programme de terminal trouvé (x-terminal-emulator, gnome-terminal, konsole, xterm…).</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="186" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
             <source>No terminal could be started.</source>
             <translation>Aucun terminal n’a pu être démarré.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
             <source>Started %1 with the proxy variables set.</source>
             <translation>%1 démarré avec les variables du proxy.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="195" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>Les applications qui suivent le réglage de proxy du bureau (applications GNOME et KDE, Chromium) passent alors par Tunnelscope. Le réglage précédent revient quand vous désactivez ceci ou quittez Tunnelscope, et au démarrage suivant si Tunnelscope s’arrête de façon inattendue.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="203" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="205" />
             <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
             <translation>Utiliser Tunnelscope comme proxy &amp;GNOME (gsettings)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="211" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="213" />
             <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
             <translation>Utiliser Tunnelscope comme proxy &amp;KDE (kioslaverc)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="219" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="221" />
             <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
             <translation>Ni gsettings (GNOME) ni kwriteconfig5 (KDE) n’est installé : il n’y a pas de réglage de proxy du bureau à modifier.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="223" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="225" />
             <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
             <translation>Les clients qui acceptent une URL de configuration automatique du proxy (PAC) peuvent utiliser celle-ci ; --pac-rules choisit les hôtes qu’elle envoie vers Tunnelscope :</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="246" />
             <source>The system proxy is now %1.</source>
             <translation>Le proxy du système est maintenant %1.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="245" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="247" />
             <source>The system proxy setting is back as it was.</source>
             <translation>Le réglage du proxy du système est revenu à son état précédent.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="253" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255" />
             <source>To make every program on this computer that uses the system's trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
             <translation>Pour que tous les programmes de cet ordinateur qui utilisent le magasin de confiance du système (OpenSSL, GnuTLS, curl, wget, la plupart des outils en ligne de commande) fassent confiance à l’AC, exécutez ces commandes dans un terminal. Elles demandent les droits root, et tout le système fait alors confiance aux certificats signés par Tunnelscope : ne le faites que sur une machine de débogage.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>Pour la retirer :</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="270" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
             <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium or Firefox that trusts the CA.</source>
             <translation>Les navigateurs ont leur propre magasin : Chromium et Firefox ne lisent pas celui-ci. Aide &gt; Autorité de certification et navigateur démarre un Chromium ou un Firefox qui fait confiance à l’AC.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="292" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="294" />
             <source>Tunnelscope listens on %1 only, which other devices cannot reach. To use it from a phone or another computer on your network, choose one of this computer's addresses under Edit &gt; Preferences &gt; Listen on (or start Tunnelscope with --listen ADDRESS:%2), then come back here. Anyone who can reach that address can then use the proxy: do it only on a network you trust.</source>
             <translation>Tunnelscope n’écoute que sur %1, que les autres appareils ne peuvent pas joindre. Pour l’utiliser depuis un téléphone ou un autre ordinateur de votre réseau, choisissez une des adresses de cet ordinateur dans Édition &gt; Préférences &gt; Écouter sur (ou démarrez Tunnelscope avec --listen ADRESSE:%2), puis revenez ici. Quiconque peut joindre cette adresse peut alors utiliser le proxy : ne le faites que sur un réseau de confiance.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="301" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
             <source>This computer has no network address other than loopback right now.</source>
             <translation>Cet ordinateur n’a pour l’instant aucune adresse réseau hormis le bouclage.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="305" />
             <source>This computer's addresses:</source>
             <translation>Les adresses de cet ordinateur :</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="312" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="314" />
             <source>Tunnelscope listens on all addresses, but this computer has no network address other than loopback right now.</source>
             <translation>Tunnelscope écoute sur toutes les adresses, mais cet ordinateur n’a pour l’instant aucune adresse réseau hormis le bouclage.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="321" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="323" />
             <source>On the phone, in the settings of the Wi-Fi network it shares with this computer, set the proxy to Manual with server %1 and port %2, or to Automatic with this URL:</source>
             <translation>Sur le téléphone, dans les réglages du réseau Wi-Fi qu’il partage avec cet ordinateur, réglez le proxy sur Manuel avec le serveur %1 et le port %2, ou sur Automatique avec cette URL :</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="331" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="333" />
             <source>Then open %1 in the phone's browser (the QR code opens it) and download the CA certificate. Android: Settings &gt; Security &gt; Encryption &amp; credentials &gt; Install a certificate &gt; CA certificate; browsers then trust it, other apps only if they opt in to user CAs. iPhone and iPad: open it in Safari, install the profile under Settings &gt; General &gt; VPN &amp; Device Management, then turn on full trust under Settings &gt; General &gt; About &gt; Certificate Trust Settings.</source>
             <translation>Ouvrez ensuite %1 dans le navigateur du téléphone (le code QR l’ouvre) et téléchargez le certificat de l’AC. Android : Paramètres &gt; Sécurité &gt; Chiffrement et identifiants &gt; Installer un certificat &gt; Certificat CA ; les navigateurs lui font alors confiance, les autres applications seulement si elles acceptent les AC de l’utilisateur. iPhone et iPad : ouvrez-le dans Safari, installez le profil dans Réglages &gt; Général &gt; VPN et gestion de l’appareil, puis activez la confiance totale dans Réglages &gt; Général &gt; Informations &gt; Réglages des certificats.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="341" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="343" />
             <source>Devices that look for a proxy on their own (WPAD) find it when the network's DHCP server sends option 252 with %1. Remove the CA from the phone when you are done.</source>
             <translation>Les appareils qui cherchent un proxy d’eux-mêmes (WPAD) le trouvent quand le serveur DHCP du réseau envoie l’option 252 avec %1. Retirez l’AC du téléphone quand vous avez terminé.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="347" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="349" />
             <source>This computer has more addresses; use the one on the phone's network: %1</source>
             <translation>Cet ordinateur a d’autres adresses ; utilisez celle du réseau du téléphone : %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="374" />
+            <source>A new browser window with a throw-away profile that goes through the proxy, localhost included, and trusts the CA. Your own browser and its profile are not touched.</source>
+            <translation>Une nouvelle fenêtre de navigateur avec un profil jetable qui passe par le proxy, localhost compris, et fait confiance à l’AC. Votre propre navigateur et son profil ne sont pas modifiés.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch &amp;Firefox</source>
+            <translation>Lancer &amp;Firefox</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch C&amp;hromium</source>
+            <translation>Lancer C&amp;hromium</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="399" />
+            <source>Neither Firefox nor Chromium can be started from here: it needs firefox or firefox-esr, or chromium, and certutil (package libnss3-tools).</source>
+            <translation>Ni Firefox ni Chromium ne peut être lancé d’ici : il faut firefox ou firefox-esr, ou chromium, et certutil (paquet libnss3-tools).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="415" />
+            <source>could not start %1</source>
+            <translation>impossible de démarrer %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="419" />
+            <source>%1 failed: %2</source>
+            <translation>%1 a échoué : %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
+            <source>exit code %1</source>
+            <translation>code de sortie %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="424" />
+            <source>Could not launch %1: %2</source>
+            <translation>Impossible de lancer %1 : %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="429" />
+            <source>%1 started with the profile %2, through %3</source>
+            <translation>%1 démarré avec le profil %2, via %3</translation>
         </message>
     </context>
     <context>

@@ -14,28 +14,28 @@
             <translation>%1 失败（退出码 %2）：%3</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="289" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="310" />
             <source>could not start %1: %2</source>
             <translation>无法启动 %1：%2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="328" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="349" />
             <source>%1 or certutil is not installed</source>
             <translation>未安装 %1 或 certutil</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="334" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="355" />
             <source>cannot create a profile directory: %1</source>
             <translation>无法创建配置文件目录：%1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="342" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="363" />
             <source>cannot create %1/.pki/nssdb</source>
             <translation>无法创建 %1/.pki/nssdb</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="348" />
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="351" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="369" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
             <source>cannot write %1</source>
             <translation>无法写入 %1</translation>
         </message>
@@ -465,124 +465,174 @@
             <translation>手机或其他设备(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="154" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="99" />
+            <source>&amp;Browser</source>
+            <translation>浏览器(&amp;B)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system's roots plus the CA, so hosts that are passed through still verify.</source>
             <translation>将这些行粘贴到 shell 中：curl、wget、git、pip、npm、Python 和 Node 随后都会经过代理并信任其 CA。证书包包含系统根证书和该 CA，因此直通的主机仍能通过验证。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="157" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="159" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
             <translation>将这些行粘贴到 shell 中：curl、wget、git、pip、npm、Python 和 Node 随后都会经过代理。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="164" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="166" />
             <source>Open a &amp;new terminal with these set</source>
             <translation>打开已设置这些变量的新终端(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="171" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="173" />
             <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
             <translation>未找到终端程序（x-terminal-emulator、gnome-terminal、konsole、xterm…）。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="186" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
             <source>No terminal could be started.</source>
             <translation>无法启动终端。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
             <source>Started %1 with the proxy variables set.</source>
             <translation>已启动 %1 并设置了代理变量。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="195" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>遵循桌面代理设置的应用程序（GNOME 和 KDE 应用程序、Chromium）随后都会经过 Tunnelscope。关闭此选项或退出 Tunnelscope 时会恢复之前的设置；如果 Tunnelscope 意外退出，则在下次启动时恢复。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="203" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="205" />
             <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
             <translation>将 Tunnelscope 用作 GNOME 代理（gsettings）(&amp;G)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="211" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="213" />
             <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
             <translation>将 Tunnelscope 用作 KDE 代理（kioslaverc）(&amp;K)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="219" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="221" />
             <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
             <translation>未安装 gsettings（GNOME）或 kwriteconfig5（KDE），因此没有可更改的桌面代理设置。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="223" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="225" />
             <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
             <translation>支持自动代理配置（PAC）URL 的客户端可以使用此地址；--pac-rules 决定哪些主机经由 Tunnelscope：</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="246" />
             <source>The system proxy is now %1.</source>
             <translation>系统代理现在是 %1。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="245" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="247" />
             <source>The system proxy setting is back as it was.</source>
             <translation>系统代理设置已恢复原样。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="253" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255" />
             <source>To make every program on this computer that uses the system's trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
             <translation>要让本机上所有使用系统信任存储的程序（OpenSSL、GnuTLS、curl、wget 及大多数命令行工具）信任该 CA，请在终端中运行以下命令。这需要 root 权限，之后整个系统都会信任 Tunnelscope 签发的证书：只应在用于调试的机器上这样做。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>再次移除：</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="270" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
             <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium or Firefox that trusts the CA.</source>
             <translation>浏览器有自己的证书存储：Chromium 和 Firefox 不读取此存储。帮助 &gt; 证书颁发机构和浏览器 可启动信任该 CA 的 Chromium 或 Firefox。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="292" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="294" />
             <source>Tunnelscope listens on %1 only, which other devices cannot reach. To use it from a phone or another computer on your network, choose one of this computer's addresses under Edit &gt; Preferences &gt; Listen on (or start Tunnelscope with --listen ADDRESS:%2), then come back here. Anyone who can reach that address can then use the proxy: do it only on a network you trust.</source>
             <translation>Tunnelscope 仅在 %1 上监听，其他设备无法访问。要从您网络中的手机或其他计算机使用它，请在 编辑 &gt; 首选项 &gt; 监听地址 中选择本机的一个地址（或使用 --listen 地址:%2 启动 Tunnelscope），然后回到这里。之后，任何能访问该地址的人都可以使用此代理：只应在您信任的网络中这样做。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="301" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
             <source>This computer has no network address other than loopback right now.</source>
             <translation>本机目前除回环地址外没有其他网络地址。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="305" />
             <source>This computer's addresses:</source>
             <translation>本机地址：</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="312" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="314" />
             <source>Tunnelscope listens on all addresses, but this computer has no network address other than loopback right now.</source>
             <translation>Tunnelscope 在所有地址上监听，但本机目前除回环地址外没有其他网络地址。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="321" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="323" />
             <source>On the phone, in the settings of the Wi-Fi network it shares with this computer, set the proxy to Manual with server %1 and port %2, or to Automatic with this URL:</source>
             <translation>在手机上，进入与本机共用的 Wi-Fi 网络的设置，将代理设为“手动”，服务器 %1，端口 %2；或设为“自动”，使用此 URL：</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="331" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="333" />
             <source>Then open %1 in the phone's browser (the QR code opens it) and download the CA certificate. Android: Settings &gt; Security &gt; Encryption &amp; credentials &gt; Install a certificate &gt; CA certificate; browsers then trust it, other apps only if they opt in to user CAs. iPhone and iPad: open it in Safari, install the profile under Settings &gt; General &gt; VPN &amp; Device Management, then turn on full trust under Settings &gt; General &gt; About &gt; Certificate Trust Settings.</source>
             <translation>然后在手机浏览器中打开 %1（扫描二维码即可打开）并下载 CA 证书。Android：设置 &gt; 安全 &gt; 加密与凭据 &gt; 安装证书 &gt; CA 证书；之后浏览器会信任它，其他应用只有在选择信任用户 CA 时才会信任。iPhone 和 iPad：在 Safari 中打开，在 设置 &gt; 通用 &gt; VPN 与设备管理 中安装描述文件，然后在 设置 &gt; 通用 &gt; 关于本机 &gt; 证书信任设置 中开启完全信任。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="341" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="343" />
             <source>Devices that look for a proxy on their own (WPAD) find it when the network's DHCP server sends option 252 with %1. Remove the CA from the phone when you are done.</source>
             <translation>自动查找代理的设备（WPAD）会在网络的 DHCP 服务器以选项 252 发送 %1 时找到它。用完后请从手机上移除该 CA。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="347" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="349" />
             <source>This computer has more addresses; use the one on the phone's network: %1</source>
             <translation>本机还有其他地址；请使用与手机处于同一网络的那个：%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="374" />
+            <source>A new browser window with a throw-away profile that goes through the proxy, localhost included, and trusts the CA. Your own browser and its profile are not touched.</source>
+            <translation>打开一个使用一次性配置文件的新浏览器窗口：它经过代理（包括 localhost）并信任该 CA。不会改动您自己的浏览器及其配置文件。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch &amp;Firefox</source>
+            <translation>启动 Firefox(&amp;F)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch C&amp;hromium</source>
+            <translation>启动 Chromium(&amp;H)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="399" />
+            <source>Neither Firefox nor Chromium can be started from here: it needs firefox or firefox-esr, or chromium, and certutil (package libnss3-tools).</source>
+            <translation>无法从这里启动 Firefox 或 Chromium：需要 firefox 或 firefox-esr，或 chromium，以及 certutil（软件包 libnss3-tools）。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="415" />
+            <source>could not start %1</source>
+            <translation>无法启动 %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="419" />
+            <source>%1 failed: %2</source>
+            <translation>%1 失败：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
+            <source>exit code %1</source>
+            <translation>退出码 %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="424" />
+            <source>Could not launch %1: %2</source>
+            <translation>无法启动 %1：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="429" />
+            <source>%1 started with the profile %2, through %3</source>
+            <translation>%1 已使用配置文件 %2 启动，经由 %3</translation>
         </message>
     </context>
     <context>

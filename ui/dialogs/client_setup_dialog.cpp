@@ -95,6 +95,8 @@ ClientSetupDialog::ClientSetupDialog(const QString &proxyAddress,
     if (m_ca)
         tabs->addTab(systemCaPage(), tr("System &CA store"));
     tabs->addTab(phonePage(listenHost), tr("&Phone or other device"));
+    if (m_ca)
+        tabs->addTab(browserPage(proxyAddress), tr("&Browser"));
 
     m_status = new QLabel(this);
     m_status->setObjectName(u"setupStatus"_s);
@@ -362,6 +364,71 @@ QWidget *ClientSetupDialog::phonePage(const QString &listenHost)
     }
     layout->addLayout(row);
     return page;
+}
+
+QWidget *ClientSetupDialog::browserPage(const QString &proxyAddress)
+{
+    auto *page = new QWidget;
+    page->setObjectName(u"browserPage"_s);
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(note(tr("A new browser window with a throw-away profile that goes through "
+                              "the proxy, localhost included, and trusts the CA. Your own "
+                              "browser and its profile are not touched."),
+                           page));
+    const auto find = [this](const QString &name) {
+        return m_runner.find(name);
+    };
+    auto *row = new QHBoxLayout;
+    bool any = false;
+    for (const auto browser :
+         {BrowserLauncher::Browser::Firefox, BrowserLauncher::Browser::Chromium}) {
+        const BrowserLauncher launcher = BrowserLauncher::find(browser, proxyAddress, find);
+        if (!launcher.available())
+            continue; // never a dead button
+        any = true;
+        const bool firefox = browser == BrowserLauncher::Browser::Firefox;
+        auto *button
+            = new QPushButton(firefox ? tr("Launch &Firefox") : tr("Launch C&hromium"), page);
+        button->setObjectName(firefox ? u"setupLaunchFirefox"_s : u"setupLaunchChromium"_s);
+        connect(button, &QPushButton::clicked, this, [this, launcher] { launchBrowser(launcher); });
+        row->addWidget(button);
+    }
+    row->addStretch();
+    layout->addLayout(row);
+    if (!any)
+        layout->addWidget(note(tr("Neither Firefox nor Chromium can be started from here: it "
+                                  "needs firefox or firefox-esr, or chromium, and certutil "
+                                  "(package libnss3-tools)."),
+                               page));
+    layout->addStretch();
+    return page;
+}
+
+void ClientSetupDialog::launchBrowser(const BrowserLauncher &launcher)
+{
+    // Through the runner, like every other helper here: tests see the command lines.
+    const auto launched = launcher.launch(
+        m_ca->certificatePem(), [this](const BrowserLauncher::Command &c) -> QString {
+            if (c.detached)
+                return m_runner.startDetached(c.program, c.arguments, c.environment)
+                           ? QString()
+                           : tr("could not start %1").arg(c.program);
+            const CommandRunner::Outcome outcome = m_runner.run(c.program, c.arguments);
+            if (outcome.ok())
+                return {};
+            return tr("%1 failed: %2")
+                .arg(c.program, outcome.error.isEmpty() ? tr("exit code %1").arg(outcome.exitCode)
+                                                        : outcome.error);
+        });
+    if (!launched) {
+        setStatus(tr("Could not launch %1: %2")
+                      .arg(launcher.name(), QString::fromStdString(launched.error().message)),
+                  true);
+        return;
+    }
+    setStatus(tr("%1 started with the profile %2, through %3")
+                  .arg(launcher.name(), QDir::toNativeSeparators(*launched), launcher.proxyUrl()),
+              false);
 }
 
 } // namespace ts::ui
