@@ -19,23 +19,33 @@
             <translation>%1 konnte nicht gestartet werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="349" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
+            <source>Could not launch %1: %2</source>
+            <translation>%1 konnte nicht gestartet werden: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="324" />
+            <source>%1 started with the profile %2, through %3</source>
+            <translation>%1 mit dem Profil %2 gestartet, über %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="358" />
             <source>%1 or certutil is not installed</source>
             <translation>%1 oder certutil ist nicht installiert</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="355" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="364" />
             <source>cannot create a profile directory: %1</source>
             <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="363" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
             <source>cannot create %1/.pki/nssdb</source>
             <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="369" />
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="378" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="381" />
             <source>cannot write %1</source>
             <translation>%1 kann nicht geschrieben werden</translation>
         </message>
@@ -390,16 +400,6 @@
             <source>Wrote %1</source>
             <translation>%1 gespeichert</translation>
         </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="172" />
-            <source>Could not launch %1: %2</source>
-            <translation>%1 konnte nicht gestartet werden: %2</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="177" />
-            <source>%1 started with the profile %2, through %3</source>
-            <translation>%1 mit dem Profil %2 gestartet, über %3</translation>
-        </message>
     </context>
     <context>
         <name>ts::ui::CarriedFlowsModel</name>
@@ -585,16 +585,6 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
             <source>exit code %1</source>
             <translation>Exit-Code %1</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="424" />
-            <source>Could not launch %1: %2</source>
-            <translation>%1 konnte nicht gestartet werden: %2</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="429" />
-            <source>%1 started with the profile %2, through %3</source>
-            <translation>%1 mit dem Profil %2 gestartet, über %3</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="205" />

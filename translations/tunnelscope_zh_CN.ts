@@ -19,23 +19,33 @@
             <translation>无法启动 %1：%2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="349" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
+            <source>Could not launch %1: %2</source>
+            <translation>无法启动 %1：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="324" />
+            <source>%1 started with the profile %2, through %3</source>
+            <translation>%1 已使用配置文件 %2 启动，经由 %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="358" />
             <source>%1 or certutil is not installed</source>
             <translation>未安装 %1 或 certutil</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="355" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="364" />
             <source>cannot create a profile directory: %1</source>
             <translation>无法创建配置文件目录：%1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="363" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
             <source>cannot create %1/.pki/nssdb</source>
             <translation>无法创建 %1/.pki/nssdb</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="369" />
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="378" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="381" />
             <source>cannot write %1</source>
             <translation>无法写入 %1</translation>
         </message>
@@ -388,16 +398,6 @@
             <source>Wrote %1</source>
             <translation>已写入 %1</translation>
         </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="172" />
-            <source>Could not launch %1: %2</source>
-            <translation>无法启动 %1：%2</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="177" />
-            <source>%1 started with the profile %2, through %3</source>
-            <translation>%1 已使用配置文件 %2 启动，经由 %3</translation>
-        </message>
     </context>
     <context>
         <name>ts::ui::CarriedFlowsModel</name>
@@ -623,16 +623,6 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
             <source>exit code %1</source>
             <translation>退出码 %1</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="424" />
-            <source>Could not launch %1: %2</source>
-            <translation>无法启动 %1：%2</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="429" />
-            <source>%1 started with the profile %2, through %3</source>
-            <translation>%1 已使用配置文件 %2 启动，经由 %3</translation>
         </message>
     </context>
     <context>

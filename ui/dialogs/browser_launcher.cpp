@@ -316,6 +316,15 @@ Result<QString> BrowserLauncher::launch(const std::string &caPem) const
     return launch(caPem, &BrowserLauncher::run);
 }
 
+QString BrowserLauncher::describe(const Result<QString> &launched) const
+{
+    if (!launched)
+        return tr("Could not launch %1: %2")
+            .arg(name(), QString::fromStdString(launched.error().message));
+    return tr("%1 started with the profile %2, through %3")
+        .arg(name(), QDir::toNativeSeparators(*launched), m_proxyUrl);
+}
+
 int BrowserLauncher::removeStaleProfiles(const QString &tempDir)
 {
     int removed = 0;

@@ -67,6 +67,8 @@ public:
     // directory. The profile is left for the browser, which keeps running after Tunnelscope;
     // the next launch removes it once the browser has exited (removeStaleProfiles()).
     Result<QString> launch(const std::string &caPem) const;
+    // What a window says after launch(): where the browser runs, or why it does not.
+    QString describe(const Result<QString> &launched) const;
 
     // Removes the tunnelscope-chromium-* and tunnelscope-firefox-* profiles under `tempDir`
     // whose browser is gone: a lock (Chromium's SingletonLock, Firefox's lock) naming a process

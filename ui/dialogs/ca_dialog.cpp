@@ -168,15 +168,9 @@ void CaDialog::launchBrowser(BrowserLauncher::Browser browser)
 {
     const BrowserLauncher &launcher = browserLauncher(browser);
     const auto launched = launcher.launch(m_ca->certificatePem());
-    if (!launched) {
-        setStatus(tr("Could not launch %1: %2")
-                      .arg(launcher.name(), QString::fromStdString(launched.error().message)),
-                  true);
+    setStatus(launcher.describe(launched), !launched);
+    if (!launched)
         return;
-    }
-    setStatus(tr("%1 started with the profile %2, through %3")
-                  .arg(launcher.name(), QDir::toNativeSeparators(*launched), launcher.proxyUrl()),
-              false);
     Q_EMIT browserLaunched(*launched);
 }
 

@@ -420,15 +420,7 @@ void ClientSetupDialog::launchBrowser(const BrowserLauncher &launcher)
                 .arg(c.program, outcome.error.isEmpty() ? tr("exit code %1").arg(outcome.exitCode)
                                                         : outcome.error);
         });
-    if (!launched) {
-        setStatus(tr("Could not launch %1: %2")
-                      .arg(launcher.name(), QString::fromStdString(launched.error().message)),
-                  true);
-        return;
-    }
-    setStatus(tr("%1 started with the profile %2, through %3")
-                  .arg(launcher.name(), QDir::toNativeSeparators(*launched), launcher.proxyUrl()),
-              false);
+    setStatus(launcher.describe(launched), !launched);
 }
 
 } // namespace ts::ui
