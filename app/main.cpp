@@ -247,6 +247,7 @@ int main(int argc, char *argv[])
         listening << engine.httpsListenAddress() + QStringLiteral(" (HTTPS)");
     ts::ui::MainWindow window(store, listening, std::move(controls));
     window.show();
+    window.recoverSystemProxy();
     const int code = QApplication::exec();
     engine.stop();
     return code;

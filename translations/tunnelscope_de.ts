@@ -4,37 +4,48 @@
     <context>
         <name>BrowserLauncher</name>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="50" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="102" />
             <source>%1 did not finish</source>
             <translation>%1 wurde nicht rechtzeitig beendet</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="54" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="106" />
             <source>%1 failed (exit code %2): %3</source>
             <translation>%1 fehlgeschlagen (Exit-Code %2): %3</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="129" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="310" />
             <source>could not start %1: %2</source>
             <translation>%1 konnte nicht gestartet werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="141" />
-            <source>Chromium or certutil is not installed</source>
-            <translation>Chromium oder certutil ist nicht installiert</translation>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
+            <source>Could not launch %1: %2</source>
+            <translation>%1 konnte nicht gestartet werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="146" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="324" />
+            <source>%1 started with the profile %2, through %3</source>
+            <translation>%1 mit dem Profil %2 gestartet, über %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="358" />
+            <source>%1 or certutil is not installed</source>
+            <translation>%1 oder certutil ist nicht installiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="364" />
             <source>cannot create a profile directory: %1</source>
             <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="151" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="372" />
             <source>cannot create %1/.pki/nssdb</source>
             <translation>%1/.pki/nssdb kann nicht angelegt werden</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="155" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="378" />
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="381" />
             <source>cannot write %1</source>
             <translation>%1 kann nicht geschrieben werden</translation>
         </message>
@@ -125,34 +136,39 @@
     <context>
         <name>SystemProxy</name>
         <message>
-            <location filename="../ui/setup/system_proxy.cpp" line="46" />
+            <location filename="../ui/setup/system_proxy.cpp" line="86" />
             <source>%1 failed: %2</source>
             <translation>%1 ist fehlgeschlagen: %2</translation>
         </message>
         <message>
-            <location filename="../ui/setup/system_proxy.cpp" line="48" />
+            <location filename="../ui/setup/system_proxy.cpp" line="88" />
             <source>exit code %1</source>
             <translation>Exit-Code %1</translation>
         </message>
         <message>
-            <location filename="../ui/setup/system_proxy.cpp" line="66" />
+            <location filename="../ui/setup/system_proxy.cpp" line="106" />
             <source>gsettings is not installed</source>
             <translation>gsettings ist nicht installiert</translation>
         </message>
         <message>
-            <location filename="../ui/setup/system_proxy.cpp" line="81" />
+            <location filename="../ui/setup/system_proxy.cpp" line="122" />
             <source>gsettings cannot read %1: %2</source>
             <translation>gsettings kann %1 nicht lesen: %2</translation>
         </message>
         <message>
-            <location filename="../ui/setup/system_proxy.cpp" line="101" />
+            <location filename="../ui/setup/system_proxy.cpp" line="144" />
             <source>kwriteconfig5 and kreadconfig5 are not installed</source>
             <translation>kwriteconfig5 und kreadconfig5 sind nicht installiert</translation>
         </message>
         <message>
-            <location filename="../ui/setup/system_proxy.cpp" line="117" />
+            <location filename="../ui/setup/system_proxy.cpp" line="160" />
             <source>%1 cannot read %2: %3</source>
             <translation>%1 kann %2 nicht lesen: %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/setup/system_proxy.cpp" line="237" />
+            <source>cannot write %1 (%2), which puts the system proxy back after a crash</source>
+            <translation>%1 kann nicht geschrieben werden (%2); diese Datei stellt den System-Proxy nach einem Absturz wieder her</translation>
         </message>
     </context>
     <context>
@@ -181,32 +197,32 @@
     <context>
         <name>ts::ui::BodyView</name>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="44" />
+            <location filename="../ui/detail/body_view.cpp" line="45" />
             <source>Text</source>
             <translation>Text</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="46" />
+            <location filename="../ui/detail/body_view.cpp" line="47" />
             <source>Pretty JSON</source>
             <translation>JSON formatiert</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="48" />
+            <location filename="../ui/detail/body_view.cpp" line="49" />
             <source>JSON tree</source>
             <translation>JSON-Baum</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="50" />
+            <location filename="../ui/detail/body_view.cpp" line="51" />
             <source>Hex</source>
             <translation>Hex</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="52" />
+            <location filename="../ui/detail/body_view.cpp" line="53" />
             <source>Image</source>
             <translation>Bild</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/detail/body_view.cpp" line="67" />
+            <location filename="../ui/detail/body_view.cpp" line="68" />
             <source>{%n key(s)}</source>
             <translation>
                 <numerusform>{%n Schlüssel}</numerusform>
@@ -214,7 +230,7 @@
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/detail/body_view.cpp" line="75" />
+            <location filename="../ui/detail/body_view.cpp" line="76" />
             <source>[%n item(s)]</source>
             <translation>
                 <numerusform>[%n Eintrag]</numerusform>
@@ -222,57 +238,57 @@
             </translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="101" />
+            <location filename="../ui/detail/body_view.cpp" line="102" />
             <source>Load all</source>
             <translation>Alles laden</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="123" />
+            <location filename="../ui/detail/body_view.cpp" line="127" />
             <source>Key</source>
             <translation>Schlüssel</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="123" />
+            <location filename="../ui/detail/body_view.cpp" line="127" />
             <source>Value</source>
             <translation>Wert</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="169" />
+            <location filename="../ui/detail/body_view.cpp" line="173" />
             <source>No body</source>
             <translation>Kein Body</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="195" />
+            <location filename="../ui/detail/body_view.cpp" line="199" />
             <source>Loading…</source>
             <translation>Wird geladen…</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="255" />
+            <location filename="../ui/detail/body_view.cpp" line="259" />
             <source>Cannot show this image: %1</source>
             <translation>Das Bild kann nicht angezeigt werden: %1</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="259" />
+            <location filename="../ui/detail/body_view.cpp" line="263" />
             <source>%1 image, %2×%3</source>
             <translation>%1-Bild, %2×%3</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="336" />
+            <location filename="../ui/detail/body_view.cpp" line="341" />
             <source>Not valid JSON: %1 at %2</source>
             <translation>Kein gültiges JSON: %1 bei %2</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="341" />
+            <location filename="../ui/detail/body_view.cpp" line="346" />
             <source>array</source>
             <translation>Array</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="341" />
+            <location filename="../ui/detail/body_view.cpp" line="346" />
             <source>object</source>
             <translation>Objekt</translation>
         </message>
         <message>
-            <location filename="../ui/detail/body_view.cpp" line="345" />
+            <location filename="../ui/detail/body_view.cpp" line="350" />
             <source>… (only the first %1 items are shown)</source>
             <translation>… (nur die ersten %1 Einträge werden gezeigt)</translation>
         </message>
@@ -280,109 +296,109 @@
     <context>
         <name>ts::ui::CaDialog</name>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="46" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="49" />
             <source>Certificate authority</source>
             <translation>Zertifizierungsstelle</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="51" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="54" />
             <source>Tunnelscope decrypts TLS with certificates it signs with this CA. A client must trust the CA's certificate, or it rejects them. The private key never leaves %1.</source>
             <translation>Tunnelscope entschlüsselt TLS mit Zertifikaten, die es mit dieser CA signiert. Ein Client muss dem Zertifikat der CA vertrauen, sonst lehnt er diese Zertifikate ab. Der private Schlüssel verlässt %1 nie.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="59" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="62" />
             <source>Subject:</source>
             <translation>Inhaber:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="60" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="63" />
             <source>Valid from:</source>
             <translation>Gültig ab:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="61" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="64" />
             <source>Valid until:</source>
             <translation>Gültig bis:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="62" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="65" />
             <source>Key:</source>
             <translation>Schlüssel:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="67" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="70" />
             <source>SHA-256:</source>
             <translation>SHA-256:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="69" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="72" />
             <source>Export &amp;PEM…</source>
             <translation>&amp;PEM exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="71" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="74" />
             <source>For Firefox, Chromium, curl --cacert and update-ca-certificates</source>
             <translation>Für Firefox, Chromium, curl --cacert und update-ca-certificates</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="72" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="75" />
             <source>Export &amp;DER…</source>
             <translation>&amp;DER exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="74" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="77" />
             <source>For Android, Windows and Java key stores</source>
             <translation>Für die Schlüsselspeicher von Android, Windows und Java</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="75" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="78" />
             <source>&amp;Launch Chromium through Tunnelscope</source>
             <translation>&amp;Chromium über Tunnelscope starten</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="77" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="80" />
             <source>A new Chromium profile that trusts this CA and uses the proxy; your own profile is not touched</source>
             <translation>Ein neues Chromium-Profil, das dieser CA vertraut und den Proxy verwendet; Ihr eigenes Profil bleibt unberührt</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="126" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="82" />
+            <source>Launch &amp;Firefox through Tunnelscope</source>
+            <translation>&amp;Firefox über Tunnelscope starten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="84" />
+            <source>A new Firefox profile that trusts this CA and uses the proxy; your own profile is not touched</source>
+            <translation>Ein neues Firefox-Profil, das dieser CA vertraut und den Proxy verwendet; Ihr eigenes Profil bleibt unberührt</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="145" />
             <source>Cannot write %1: %2</source>
             <translation>%1 kann nicht geschrieben werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="138" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="157" />
             <source>Export the CA certificate (PEM)</source>
             <translation>CA-Zertifikat exportieren (PEM)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="138" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="157" />
             <source>Export the CA certificate (DER)</source>
             <translation>CA-Zertifikat exportieren (DER)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="139" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="158" />
             <source>PEM certificate (*.pem *.crt)</source>
             <translation>PEM-Zertifikat (*.pem *.crt)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="139" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="158" />
             <source>DER certificate (*.der *.cer)</source>
             <translation>DER-Zertifikat (*.der *.cer)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="145" />
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="164" />
             <source>Wrote %1</source>
             <translation>%1 gespeichert</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="152" />
-            <source>Could not launch Chromium: %1</source>
-            <translation>Chromium konnte nicht gestartet werden: %1</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="157" />
-            <source>Chromium started with the profile %1, through %2</source>
-            <translation>Chromium mit dem Profil %1 gestartet, über %2</translation>
         </message>
     </context>
     <context>
@@ -421,109 +437,194 @@
     <context>
         <name>ts::ui::ClientSetupDialog</name>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="49" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="55" />
             <source>Copy</source>
             <translation>Kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="64" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="70" />
             <source>Set up a client</source>
             <translation>Client einrichten</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="86" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="93" />
             <source>&amp;Terminal</source>
             <translation>&amp;Terminal</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="87" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="94" />
             <source>S&amp;ystem proxy</source>
             <translation>S&amp;ystem-Proxy</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="89" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="96" />
             <source>System &amp;CA store</source>
             <translation>&amp;CA-Speicher des Systems</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="146" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="97" />
+            <source>&amp;Phone or other device</source>
+            <translation>Tele&amp;fon oder anderes Gerät</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="99" />
+            <source>&amp;Browser</source>
+            <translation>&amp;Browser</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy and trust its CA. The bundle is the system's roots plus the CA, so hosts that are passed through still verify.</source>
             <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy und vertrauen seiner CA. Das Bündel enthält die Stammzertifikate des Systems und die CA, sodass durchgereichte Hosts weiterhin geprüft werden.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="149" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="159" />
             <source>Paste these lines into a shell: curl, wget, git, pip, npm, Python and Node then go through the proxy.</source>
             <translation>Fügen Sie diese Zeilen in eine Shell ein: curl, wget, git, pip, npm, Python und Node gehen dann über den Proxy.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="156" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="166" />
             <source>Open a &amp;new terminal with these set</source>
             <translation>&amp;Neues Terminal mit diesen Variablen öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="163" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="173" />
             <source>No terminal program was found (x-terminal-emulator, gnome-terminal, konsole, xterm…).</source>
             <translation>Kein Terminalprogramm gefunden (x-terminal-emulator, gnome-terminal, konsole, xterm…).</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="178" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="188" />
             <source>No terminal could be started.</source>
             <translation>Es konnte kein Terminal gestartet werden.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="180" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
             <source>Started %1 with the proxy variables set.</source>
             <translation>%1 mit gesetzten Proxy-Variablen gestartet.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="187" />
-            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
-            <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden.</translation>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
+            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
+            <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden, und beim nächsten Start, falls Tunnelscope unerwartet endet.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="194" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
+            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium or Firefox that trusts the CA.</source>
+            <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium oder Firefox, das der CA vertraut.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="294" />
+            <source>Tunnelscope listens on %1 only, which other devices cannot reach. To use it from a phone or another computer on your network, choose one of this computer's addresses under Edit &gt; Preferences &gt; Listen on (or start Tunnelscope with --listen ADDRESS:%2), then come back here. Anyone who can reach that address can then use the proxy: do it only on a network you trust.</source>
+            <translation>Tunnelscope lauscht nur auf %1, das andere Geräte nicht erreichen. Um es von einem Telefon oder einem anderen Rechner in Ihrem Netz zu verwenden, wählen Sie unter Bearbeiten &gt; Einstellungen &gt; Lauschen auf eine der Adressen dieses Rechners (oder starten Sie Tunnelscope mit --listen ADRESSE:%2) und kommen Sie dann hierher zurück. Jeder, der diese Adresse erreicht, kann den Proxy dann verwenden: Tun Sie das nur in einem Netz, dem Sie vertrauen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="303" />
+            <source>This computer has no network address other than loopback right now.</source>
+            <translation>Dieser Rechner hat zurzeit keine Netzwerkadresse außer Loopback.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="305" />
+            <source>This computer's addresses:</source>
+            <translation>Die Adressen dieses Rechners:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="314" />
+            <source>Tunnelscope listens on all addresses, but this computer has no network address other than loopback right now.</source>
+            <translation>Tunnelscope lauscht auf allen Adressen, aber dieser Rechner hat zurzeit keine Netzwerkadresse außer Loopback.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="323" />
+            <source>On the phone, in the settings of the Wi-Fi network it shares with this computer, set the proxy to Manual with server %1 and port %2, or to Automatic with this URL:</source>
+            <translation>Stellen Sie auf dem Telefon in den Einstellungen des WLANs, das es mit diesem Rechner teilt, den Proxy auf Manuell mit Server %1 und Port %2 ein, oder auf Automatisch mit dieser URL:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="333" />
+            <source>Then open %1 in the phone's browser (the QR code opens it) and download the CA certificate. Android: Settings &gt; Security &gt; Encryption &amp; credentials &gt; Install a certificate &gt; CA certificate; browsers then trust it, other apps only if they opt in to user CAs. iPhone and iPad: open it in Safari, install the profile under Settings &gt; General &gt; VPN &amp; Device Management, then turn on full trust under Settings &gt; General &gt; About &gt; Certificate Trust Settings.</source>
+            <translation>Öffnen Sie dann %1 im Browser des Telefons (der QR-Code öffnet die Seite) und laden Sie das CA-Zertifikat herunter. Android: Einstellungen &gt; Sicherheit &gt; Verschlüsselung und Anmeldedaten &gt; Zertifikat installieren &gt; CA-Zertifikat; Browser vertrauen ihm dann, andere Apps nur, wenn sie Nutzer-CAs zulassen. iPhone und iPad: in Safari öffnen, das Profil unter Einstellungen &gt; Allgemein &gt; VPN und Geräteverwaltung installieren und dann unter Einstellungen &gt; Allgemein &gt; Info &gt; Zertifikatsvertrauenseinstellungen volles Vertrauen einschalten.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="343" />
+            <source>Devices that look for a proxy on their own (WPAD) find it when the network's DHCP server sends option 252 with %1. Remove the CA from the phone when you are done.</source>
+            <translation>Geräte, die selbst nach einem Proxy suchen (WPAD), finden ihn, wenn der DHCP-Server des Netzes Option 252 mit %1 sendet. Entfernen Sie die CA vom Telefon, wenn Sie fertig sind.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="349" />
+            <source>This computer has more addresses; use the one on the phone's network: %1</source>
+            <translation>Dieser Rechner hat weitere Adressen; verwenden Sie die im Netz des Telefons: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="374" />
+            <source>A new browser window with a throw-away profile that goes through the proxy, localhost included, and trusts the CA. Your own browser and its profile are not touched.</source>
+            <translation>Ein neues Browserfenster mit einem Wegwerfprofil, das über den Proxy geht, localhost eingeschlossen, und der CA vertraut. Ihr eigener Browser und sein Profil bleiben unberührt.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch &amp;Firefox</source>
+            <translation>F&amp;irefox starten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="391" />
+            <source>Launch C&amp;hromium</source>
+            <translation>C&amp;hromium starten</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="399" />
+            <source>Neither Firefox nor Chromium can be started from here: it needs firefox or firefox-esr, or chromium, and certutil (package libnss3-tools).</source>
+            <translation>Weder Firefox noch Chromium kann von hier gestartet werden: Dazu braucht es firefox oder firefox-esr, oder chromium, und certutil (Paket libnss3-tools).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="415" />
+            <source>could not start %1</source>
+            <translation>%1 konnte nicht gestartet werden</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="419" />
+            <source>%1 failed: %2</source>
+            <translation>%1 ist fehlgeschlagen: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
+            <source>exit code %1</source>
+            <translation>Exit-Code %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="205" />
             <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
             <translation>Tunnelscope als &amp;GNOME-Proxy verwenden (gsettings)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="202" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="213" />
             <source>Use Tunnelscope as the &amp;KDE proxy (kioslaverc)</source>
             <translation>Tunnelscope als &amp;KDE-Proxy verwenden (kioslaverc)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="210" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="221" />
             <source>Neither gsettings (GNOME) nor kwriteconfig5 (KDE) is installed, so there is no desktop proxy setting to change.</source>
             <translation>Weder gsettings (GNOME) noch kwriteconfig5 (KDE) ist installiert; es gibt keine Proxy-Einstellung des Desktops, die sich ändern ließe.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="214" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="225" />
             <source>Clients that take an automatic proxy configuration (PAC) URL can use this one; --pac-rules chooses which hosts it sends through Tunnelscope:</source>
             <translation>Clients, die eine URL zur automatischen Proxy-Konfiguration (PAC) annehmen, können diese verwenden; --pac-rules legt fest, welche Hosts darüber zu Tunnelscope gehen:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="235" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="246" />
             <source>The system proxy is now %1.</source>
             <translation>Der System-Proxy ist jetzt %1.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="236" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="247" />
             <source>The system proxy setting is back as it was.</source>
             <translation>Die Proxy-Einstellung des Systems ist wieder wie zuvor.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="244" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255" />
             <source>To make every program on this computer that uses the system's trust store (OpenSSL, GnuTLS, curl, wget, most command-line tools) trust the CA, run these in a terminal. They need root, and the whole system then trusts certificates Tunnelscope signs: do it only on a machine you debug with.</source>
             <translation>Damit jedes Programm auf diesem Rechner, das den Zertifikatsspeicher des Systems verwendet (OpenSSL, GnuTLS, curl, wget, die meisten Kommandozeilenwerkzeuge), der CA vertraut, führen Sie diese Befehle in einem Terminal aus. Sie brauchen Root-Rechte, und das ganze System vertraut dann den Zertifikaten, die Tunnelscope signiert: Tun Sie das nur auf einem Rechner, mit dem Sie debuggen.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="255" />
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>So entfernen Sie sie wieder:</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="261" />
-            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
-            <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium, das der CA vertraut.</translation>
         </message>
     </context>
     <context>
@@ -534,7 +635,7 @@
             <translation>Composer</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/composer/composer_pane.cpp" line="87" />
+            <location filename="../ui/composer/composer_pane.cpp" line="89" />
             <source>Sent %n request(s): </source>
             <translation>
                 <numerusform>%n Anfrage gesendet: </numerusform>
@@ -542,159 +643,160 @@
             </translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="88" />
+            <location filename="../ui/composer/composer_pane.cpp" line="90" />
             <source>%1 answered, %2 failed</source>
             <translation>%1 beantwortet, %2 fehlgeschlagen</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="113" />
+            <location filename="../ui/composer/composer_pane.cpp" line="115" />
             <source>https://example.com/path</source>
             <translation>https://example.com/path</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="116" />
+            <location filename="../ui/composer/composer_pane.cpp" line="118" />
             <source>HTTP/1.1</source>
             <translation>HTTP/1.1</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="117" />
+            <location filename="../ui/composer/composer_pane.cpp" line="119" />
             <source>HTTP/2</source>
             <translation>HTTP/2</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="118" />
+            <location filename="../ui/composer/composer_pane.cpp" line="120" />
             <source>Send</source>
             <translation>Senden</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="133" />
+            <location filename="../ui/composer/composer_pane.cpp" line="135" />
             <source>× </source>
             <translation>× </translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="138" />
+            <location filename="../ui/composer/composer_pane.cpp" line="140" />
             <source>at once: </source>
             <translation>gleichzeitig: </translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="139" />
+            <location filename="../ui/composer/composer_pane.cpp" line="141" />
             <source>Send N times</source>
             <translation>N-mal senden</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="152" />
-            <location filename="../ui/composer/composer_pane.cpp" line="270" />
+            <location filename="../ui/composer/composer_pane.cpp" line="154" />
+            <location filename="../ui/composer/composer_pane.cpp" line="274" />
             <source>Name</source>
             <translation>Name</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="152" />
-            <location filename="../ui/composer/composer_pane.cpp" line="204" />
-            <location filename="../ui/composer/composer_pane.cpp" line="270" />
+            <location filename="../ui/composer/composer_pane.cpp" line="154" />
+            <location filename="../ui/composer/composer_pane.cpp" line="213" />
+            <location filename="../ui/composer/composer_pane.cpp" line="274" />
             <source>Value</source>
             <translation>Wert</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="157" />
+            <location filename="../ui/composer/composer_pane.cpp" line="159" />
             <source>Add</source>
             <translation>Hinzufügen</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="158" />
+            <location filename="../ui/composer/composer_pane.cpp" line="161" />
             <source>Remove</source>
             <translation>Entfernen</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <location filename="../ui/composer/composer_pane.cpp" line="191" />
             <source>No body</source>
             <translation>Kein Body</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <location filename="../ui/composer/composer_pane.cpp" line="191" />
             <source>Text</source>
             <translation>Text</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <location filename="../ui/composer/composer_pane.cpp" line="191" />
             <source>File</source>
             <translation>Datei</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="182" />
+            <location filename="../ui/composer/composer_pane.cpp" line="191" />
             <source>Form (url-encoded)</source>
             <translation>Formular (URL-kodiert)</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="191" />
+            <location filename="../ui/composer/composer_pane.cpp" line="200" />
             <source>Choose…</source>
             <translation>Auswählen…</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="193" />
+            <location filename="../ui/composer/composer_pane.cpp" line="202" />
             <source>Body from a file</source>
             <translation>Body aus einer Datei</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="204" />
+            <location filename="../ui/composer/composer_pane.cpp" line="213" />
             <source>Key</source>
             <translation>Schlüssel</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="218" />
+            <location filename="../ui/composer/composer_pane.cpp" line="227" />
             <source>Direct (no upstream proxy)</source>
             <translation>Direkt (kein Upstream-Proxy)</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="220" />
+            <location filename="../ui/composer/composer_pane.cpp" line="229" />
             <source>The proxy's own upstream rules</source>
             <translation>Die Upstream-Regeln des Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="222" />
+            <location filename="../ui/composer/composer_pane.cpp" line="231" />
             <source>Through these hops, first hop first:</source>
             <translation>Über diese Hops, den ersten zuerst:</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="230" />
+            <location filename="../ui/composer/composer_pane.cpp" line="239" />
             <source>http://127.0.0.1:3128
 socks5h://user:password@10.0.0.2:1080</source>
             <translation>http://127.0.0.1:3128
 socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="232" />
+            <location filename="../ui/composer/composer_pane.cpp" line="241" />
             <source>Verify origin certificates</source>
             <translation>Zertifikate der Ursprungsserver prüfen</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="250" />
-            <location filename="../ui/composer/composer_pane.cpp" line="279" />
+            <location filename="../ui/composer/composer_pane.cpp" line="255" />
+            <location filename="../ui/composer/composer_pane.cpp" line="283" />
             <source>Headers</source>
             <translation>Header</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="251" />
-            <location filename="../ui/composer/composer_pane.cpp" line="278" />
+            <location filename="../ui/composer/composer_pane.cpp" line="256" />
+            <location filename="../ui/composer/composer_pane.cpp" line="282" />
             <source>Body</source>
             <translation>Body</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="252" />
+            <location filename="../ui/composer/composer_pane.cpp" line="257" />
             <source>Chain</source>
             <translation>Kette</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="262" />
+            <location filename="../ui/composer/composer_pane.cpp" line="266" />
+            <location filename="../ui/composer/composer_pane.cpp" line="410" />
             <source>Nothing sent yet.</source>
             <translation>Noch nichts gesendet.</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="298" />
+            <location filename="../ui/composer/composer_pane.cpp" line="304" />
             <source>History</source>
             <translation>Verlauf</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="351" />
+            <location filename="../ui/composer/composer_pane.cpp" line="359" />
             <source>Cannot read the body file %1: %2</source>
             <translation>Die Body-Datei %1 kann nicht gelesen werden: %2</translation>
         </message>
@@ -708,13 +810,8 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             <source>Chain: at most %1 hops</source>
             <translation>Kette: höchstens %1 Hops</translation>
         </message>
-        <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="508" />
-            <source>The composer's engine did not start: %1</source>
-            <translation>Die Engine des Composers konnte nicht gestartet werden: %1</translation>
-        </message>
         <message numerus="yes">
-            <location filename="../ui/composer/composer_pane.cpp" line="553" />
+            <location filename="../ui/composer/composer_pane.cpp" line="557" />
             <source>Sending %n request(s)…</source>
             <translation>
                 <numerusform>%n Anfrage wird gesendet…</numerusform>
@@ -722,27 +819,27 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="553" />
+            <location filename="../ui/composer/composer_pane.cpp" line="557" />
             <source>Sending…</source>
             <translation>Wird gesendet…</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="590" />
+            <location filename="../ui/composer/composer_pane.cpp" line="594" />
             <source>No response: %1</source>
             <translation>Keine Antwort: %1</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="596" />
+            <location filename="../ui/composer/composer_pane.cpp" line="600" />
             <source>from the proxy: %1</source>
             <translation>vom Proxy: %1</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="602" />
+            <location filename="../ui/composer/composer_pane.cpp" line="616" />
             <source>connect %1 · sent %2 · first byte %3 · complete %4</source>
             <translation>verbunden %1 · gesendet %2 · erstes Byte %3 · fertig %4</translation>
         </message>
         <message>
-            <location filename="../ui/composer/composer_pane.cpp" line="639" />
+            <location filename="../ui/composer/composer_pane.cpp" line="653" />
             <source>failed</source>
             <translation>fehlgeschlagen</translation>
         </message>
@@ -956,12 +1053,12 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <context>
         <name>ts::ui::CurlCommand</name>
         <message>
-            <location filename="../ui/detail/curl_command.cpp" line="144" />
+            <location filename="../ui/detail/curl_command.cpp" line="148" />
             <source>The request body was not recorded in full; the command reads it from body.bin</source>
             <translation>Der Request-Body wurde nicht vollständig aufgezeichnet; der Befehl liest ihn aus body.bin</translation>
         </message>
         <message>
-            <location filename="../ui/detail/curl_command.cpp" line="148" />
+            <location filename="../ui/detail/curl_command.cpp" line="152" />
             <source>The request body (%1 bytes) does not fit a command line; save it as body.bin next to where the command runs</source>
             <translation>Der Request-Body (%1 Bytes) passt nicht in eine Befehlszeile; speichern Sie ihn als body.bin dort, wo der Befehl läuft</translation>
         </message>
@@ -969,27 +1066,27 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <context>
         <name>ts::ui::FlowDetailPane</name>
         <message>
-            <location filename="../ui/detail/flow_detail_pane.cpp" line="34" />
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="33" />
             <source>Request</source>
             <translation>Anfrage</translation>
         </message>
         <message>
-            <location filename="../ui/detail/flow_detail_pane.cpp" line="35" />
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="34" />
             <source>Response</source>
             <translation>Antwort</translation>
         </message>
         <message>
-            <location filename="../ui/detail/flow_detail_pane.cpp" line="39" />
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="38" />
             <source>Timing</source>
             <translation>Zeiten</translation>
         </message>
         <message>
-            <location filename="../ui/detail/flow_detail_pane.cpp" line="40" />
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="39" />
             <source>TLS</source>
             <translation>TLS</translation>
         </message>
         <message>
-            <location filename="../ui/detail/flow_detail_pane.cpp" line="80" />
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="79" />
             <source>Select a flow to see it here.</source>
             <translation>Wählen Sie einen Flow aus, um ihn hier zu sehen.</translation>
         </message>
@@ -997,173 +1094,168 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <context>
         <name>ts::ui::FlowTableModel</name>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="583" />
+            <location filename="../ui/models/flow_table_model.cpp" line="596" />
             <source>Server certificate not verified: %1</source>
             <translation>Serverzertifikat nicht geprüft: %1</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="657" />
-            <source>not intercepted</source>
-            <translation>nicht entschlüsselt</translation>
-        </message>
-        <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="661" />
+            <location filename="../ui/models/flow_table_model.cpp" line="679" />
             <source>intercepted</source>
             <translation>entschlüsselt</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="661" />
+            <location filename="../ui/models/flow_table_model.cpp" line="679" />
             <source>intercepted, %1</source>
             <translation>entschlüsselt, %1</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="663" />
+            <location filename="../ui/models/flow_table_model.cpp" line="681" />
             <source>handshake failed</source>
             <translation>Handshake fehlgeschlagen</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="670" />
+            <location filename="../ui/models/flow_table_model.cpp" line="688" />
             <source>exchange</source>
             <translation>Austausch</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="672" />
+            <location filename="../ui/models/flow_table_model.cpp" line="690" />
             <source>tunnel</source>
             <translation>Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="674" />
+            <location filename="../ui/models/flow_table_model.cpp" line="692" />
             <source>WebSocket</source>
             <translation>WebSocket</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="690" />
-            <location filename="../ui/models/flow_table_model.cpp" line="691" />
+            <location filename="../ui/models/flow_table_model.cpp" line="708" />
+            <location filename="../ui/models/flow_table_model.cpp" line="709" />
             <source>%1 ms</source>
             <translation>%1 ms</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="734" />
+            <location filename="../ui/models/flow_table_model.cpp" line="752" />
             <source>#</source>
             <translation>Nr.</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="736" />
+            <location filename="../ui/models/flow_table_model.cpp" line="754" />
             <source>Time</source>
             <translation>Zeit</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="738" />
+            <location filename="../ui/models/flow_table_model.cpp" line="756" />
             <source>Client</source>
             <translation>Client</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="740" />
+            <location filename="../ui/models/flow_table_model.cpp" line="758" />
             <source>Method</source>
             <translation>Methode</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="742" />
+            <location filename="../ui/models/flow_table_model.cpp" line="760" />
             <source>Scheme</source>
             <translation>Schema</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="744" />
+            <location filename="../ui/models/flow_table_model.cpp" line="762" />
             <source>Host</source>
             <translation>Host</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="746" />
+            <location filename="../ui/models/flow_table_model.cpp" line="764" />
             <source>Path</source>
             <translation>Pfad</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="748" />
+            <location filename="../ui/models/flow_table_model.cpp" line="766" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="750" />
+            <location filename="../ui/models/flow_table_model.cpp" line="768" />
             <source>Client protocol</source>
             <translation>Client-Protokoll</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="752" />
+            <location filename="../ui/models/flow_table_model.cpp" line="770" />
             <source>Server protocol</source>
             <translation>Server-Protokoll</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="754" />
+            <location filename="../ui/models/flow_table_model.cpp" line="772" />
             <source>TLS</source>
             <translation>TLS</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="756" />
+            <location filename="../ui/models/flow_table_model.cpp" line="774" />
             <source>Type</source>
             <translation>Typ</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="758" />
+            <location filename="../ui/models/flow_table_model.cpp" line="776" />
             <source>Request</source>
             <translation>Anfrage</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="760" />
+            <location filename="../ui/models/flow_table_model.cpp" line="778" />
             <source>Response</source>
             <translation>Antwort</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="782" />
+            <location filename="../ui/models/flow_table_model.cpp" line="800" />
             <source>Request body bytes; for tunnels, bytes from the client to the server</source>
             <translation>Bytes des Request-Bodys; bei Tunneln Bytes vom Client zum Server</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="784" />
+            <location filename="../ui/models/flow_table_model.cpp" line="802" />
             <source>Response body bytes; for tunnels, bytes from the server to the client</source>
             <translation>Bytes des Response-Bodys; bei Tunneln Bytes vom Server zum Client</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="762" />
+            <location filename="../ui/models/flow_table_model.cpp" line="780" />
             <source>Duration</source>
             <translation>Dauer</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="764" />
+            <location filename="../ui/models/flow_table_model.cpp" line="782" />
             <source>Error</source>
             <translation>Fehler</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="786" />
+            <location filename="../ui/models/flow_table_model.cpp" line="804" />
             <source>From the request's arrival to the end of the response</source>
             <translation>Vom Eintreffen der Anfrage bis zum Ende der Antwort</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="788" />
+            <location filename="../ui/models/flow_table_model.cpp" line="806" />
             <source>Client address and port</source>
             <translation>Adresse und Port des Clients</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="790" />
+            <location filename="../ui/models/flow_table_model.cpp" line="808" />
             <source>The HTTP version the client spoke to the proxy</source>
             <translation>Die HTTP-Version, die der Client mit dem Proxy sprach</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="792" />
+            <location filename="../ui/models/flow_table_model.cpp" line="810" />
             <source>The HTTP version the server answered the proxy with</source>
             <translation>Die HTTP-Version, mit der der Server dem Proxy antwortete</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="794" />
+            <location filename="../ui/models/flow_table_model.cpp" line="812" />
             <source>Whether the proxy decrypted the connection, and the TLS version</source>
             <translation>Ob der Proxy die Verbindung entschlüsselt hat, und die TLS-Version</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="796" />
+            <location filename="../ui/models/flow_table_model.cpp" line="814" />
             <source>Exchange (request and response), tunnel (CONNECT) or WebSocket</source>
             <translation>Austausch (Anfrage und Antwort), Tunnel (CONNECT) oder WebSocket</translation>
         </message>
         <message>
-            <location filename="../ui/models/flow_table_model.cpp" line="805" />
+            <location filename="../ui/models/flow_table_model.cpp" line="823" />
             <source>%1 B</source>
             <translation>%1 B</translation>
         </message>
@@ -1335,67 +1427,67 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <context>
         <name>ts::ui::MainWindow</name>
         <message>
-            <location filename="../ui/main_window.cpp" line="129" />
-            <location filename="../ui/main_window.cpp" line="837" />
+            <location filename="../ui/main_window.cpp" line="130" />
+            <location filename="../ui/main_window.cpp" line="1058" />
             <source>Tunnelscope</source>
             <translation>Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="270" />
+            <location filename="../ui/main_window.cpp" line="306" />
             <source>&amp;Open Session…</source>
             <translation>Sitzung ö&amp;ffnen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="275" />
+            <location filename="../ui/main_window.cpp" line="311" />
             <source>&amp;Save Session</source>
             <translation>Sitzung &amp;speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="280" />
+            <location filename="../ui/main_window.cpp" line="316" />
             <source>Save Session &amp;As…</source>
             <translation>Sitzung speichern &amp;unter…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="285" />
+            <location filename="../ui/main_window.cpp" line="321" />
             <source>&amp;Import HAR…</source>
             <translation>HAR &amp;importieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="293" />
+            <location filename="../ui/main_window.cpp" line="329" />
             <source>&amp;Preferences…</source>
             <translation>&amp;Einstellungen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="300" />
+            <location filename="../ui/main_window.cpp" line="336" />
             <source>&amp;Certificate authority and browser…</source>
             <translation>&amp;Zertifizierungsstelle und Browser…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="656" />
-            <location filename="../ui/main_window.cpp" line="682" />
-            <location filename="../ui/main_window.cpp" line="690" />
+            <location filename="../ui/main_window.cpp" line="862" />
+            <location filename="../ui/main_window.cpp" line="888" />
+            <location filename="../ui/main_window.cpp" line="896" />
             <source>Open Session</source>
             <translation>Sitzung öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="657" />
+            <location filename="../ui/main_window.cpp" line="863" />
             <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
             <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="665" />
-            <location filename="../ui/main_window.cpp" line="719" />
-            <location filename="../ui/main_window.cpp" line="725" />
+            <location filename="../ui/main_window.cpp" line="871" />
+            <location filename="../ui/main_window.cpp" line="924" />
+            <location filename="../ui/main_window.cpp" line="930" />
             <source>Import HAR</source>
             <translation>HAR importieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="683" />
+            <location filename="../ui/main_window.cpp" line="889" />
             <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
             <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="711" />
+            <location filename="../ui/main_window.cpp" line="916" />
             <source>Opened %1: %n flow(s)</source>
             <translation>
                 <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1403,23 +1495,24 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="720" />
+            <location filename="../ui/main_window.cpp" line="925" />
             <source>Cannot read %1: %2</source>
             <translation>%1 kann nicht gelesen werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="805" />
-            <location filename="../ui/main_window.cpp" line="821" />
+            <location filename="../ui/main_window.cpp" line="1012" />
+            <location filename="../ui/main_window.cpp" line="1035" />
+            <location filename="../ui/main_window.cpp" line="1043" />
             <source>Save Session</source>
             <translation>Sitzung speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="806" />
+            <location filename="../ui/main_window.cpp" line="1013" />
             <source>Tunnelscope session (*.tss)</source>
             <translation>Tunnelscope-Sitzung (*.tss)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="800" />
+            <location filename="../ui/main_window.cpp" line="1036" />
             <source>The session could not be saved there.
 
 %1
@@ -1432,17 +1525,17 @@ It was saved to %2 instead.</source>
 Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="412" />
+            <location filename="../ui/main_window.cpp" line="539" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="413" />
+            <location filename="../ui/main_window.cpp" line="540" />
             <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
             <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="788" />
+            <location filename="../ui/main_window.cpp" line="1044" />
             <source>The session was not saved.
 
 %1</source>
@@ -1451,7 +1544,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
 %1</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="829" />
+            <location filename="../ui/main_window.cpp" line="1050" />
             <source>Saved %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1459,157 +1552,489 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="839" />
+            <location filename="../ui/main_window.cpp" line="1060" />
             <source>%1 — Tunnelscope</source>
             <translation>%1 — Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="841" />
+            <location filename="../ui/main_window.cpp" line="1062" />
             <source>Not listening</source>
             <translation>Lauscht nicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="844" />
+            <location filename="../ui/main_window.cpp" line="1065" />
             <source>Listening on %1</source>
             <translation>Lauscht auf %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="246" />
+            <location filename="../ui/main_window.cpp" line="282" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="370" />
+            <location filename="../ui/main_window.cpp" line="440" />
             <source>&amp;File</source>
             <translation>&amp;Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="289" />
+            <location filename="../ui/main_window.cpp" line="325" />
             <source>&amp;Export HAR…</source>
             <translation>HAR &amp;exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="309" />
+            <location filename="../ui/main_window.cpp" line="354" />
             <source>&amp;Quit</source>
             <translation>&amp;Beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="392" />
+            <location filename="../ui/main_window.cpp" line="463" />
             <source>&amp;View</source>
             <translation>&amp;Ansicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="362" />
+            <location filename="../ui/main_window.cpp" line="427" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="773" />
-            <location filename="../ui/main_window.cpp" line="783" />
+            <location filename="../ui/main_window.cpp" line="980" />
+            <location filename="../ui/main_window.cpp" line="990" />
             <source>Export HAR</source>
             <translation>HAR exportieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="666" />
-            <location filename="../ui/main_window.cpp" line="774" />
+            <location filename="../ui/main_window.cpp" line="872" />
+            <location filename="../ui/main_window.cpp" line="981" />
             <source>HTTP Archive (*.har);;All files (*)</source>
             <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="135" />
+            <location filename="../ui/main_window.cpp" line="136" />
             <source>Details</source>
             <translation>Details</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="305" />
+            <location filename="../ui/main_window.cpp" line="341" />
             <source>&amp;Set up a client…</source>
             <translation>Client &amp;einrichten…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="315" />
-            <location filename="../ui/main_window.cpp" line="991" />
+            <location filename="../ui/main_window.cpp" line="360" />
+            <location filename="../ui/main_window.cpp" line="1266" />
             <source>&amp;Pause</source>
             <translation>&amp;Pausieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="320" />
+            <location filename="../ui/main_window.cpp" line="365" />
             <source>Stop showing new flows (the proxy keeps running)</source>
             <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="323" />
+            <location filename="../ui/main_window.cpp" line="368" />
             <source>C&amp;lear</source>
             <translation>&amp;Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="327" />
+            <location filename="../ui/main_window.cpp" line="372" />
             <source>Forget every recorded flow</source>
             <translation>Alle aufgezeichneten Flows verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="331" />
+            <location filename="../ui/main_window.cpp" line="376" />
             <source>&amp;Intercept TLS</source>
             <translation>TLS &amp;entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="335" />
+            <location filename="../ui/main_window.cpp" line="380" />
             <source>Decrypt TLS in new tunnels</source>
             <translation>TLS in neuen Tunneln entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="339" />
-            <source>Copy as &amp;curl</source>
-            <translation>Als &amp;curl kopieren</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="345" />
+            <location filename="../ui/main_window.cpp" line="410" />
             <source>&amp;Replay</source>
             <translation>&amp;Wiederholen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="348" />
+            <location filename="../ui/main_window.cpp" line="413" />
             <source>Send the selected request again, as it was</source>
             <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="351" />
+            <location filename="../ui/main_window.cpp" line="416" />
             <source>E&amp;dit and Replay…</source>
             <translation>Be&amp;arbeiten und wiederholen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="354" />
+            <location filename="../ui/main_window.cpp" line="419" />
             <source>Put the selected request into the composer</source>
             <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="358" />
+            <location filename="../ui/main_window.cpp" line="423" />
             <source>&amp;Filter…</source>
             <translation>&amp;Filtern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="380" />
+            <location filename="../ui/main_window.cpp" line="450" />
             <source>&amp;Edit</source>
             <translation>&amp;Bearbeiten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="401" />
+            <location filename="../ui/main_window.cpp" line="474" />
             <source>&amp;Help</source>
             <translation>&amp;Hilfe</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="409" />
+            <location filename="../ui/main_window.cpp" line="485" />
             <source>Main</source>
             <translation>Werkzeuge</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="421" />
+            <location filename="../ui/main_window.cpp" line="497" />
             <source>Filter, e.g. host:example.com status&gt;=400</source>
             <translation>Filter, z. B. host:example.com status&gt;=400</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="428" />
+            <location filename="../ui/main_window.cpp" line="504" />
             <source>The filter language</source>
             <translation>Die Filtersprache</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="533" />
+            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
+            <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="536" />
+            <source>Frames left out of connection logs that reached their capacity</source>
+            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="619" />
+            <source>Filtering…</source>
+            <translation>Wird gefiltert…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="622" />
+            <source>Applied in %1 ms</source>
+            <translation>Angewendet in %1 ms</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="745" />
+            <source>Filter language</source>
+            <translation>Filtersprache</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="808" />
+            <location filename="../ui/main_window.cpp" line="822" />
+            <source>Select a request to copy</source>
+            <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="827" />
+            <source>Copied as curl</source>
+            <translation>Als curl kopiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="834" />
+            <source>Select a request to replay</source>
+            <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="848" />
+            <source>Select a request to edit</source>
+            <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="947" />
+            <source>Imported %n flow(s) from %1</source>
+            <translation>
+                <numerusform>%n Flow aus %1 importiert</numerusform>
+                <numerusform>%n Flows aus %1 importiert</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="994" />
+            <source>Exported to %1</source>
+            <translation>Exportiert nach %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1069" />
+            <source>%1; new flows are added to %2 (save to keep them)</source>
+            <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1167" />
+            <source>the listen address</source>
+            <translation>die Listener-Adresse</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1168" />
+            <source>the listen port</source>
+            <translation>den Listener-Port</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1169" />
+            <source>the HTTPS proxy port</source>
+            <translation>den HTTPS-Proxy-Port</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1170" />
+            <source>TLS interception</source>
+            <translation>die TLS-Entschlüsselung</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1171" />
+            <source>the pass-through hosts</source>
+            <translation>die durchgeleiteten Hosts</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1172" />
+            <source>server certificate verification</source>
+            <translation>die Prüfung der Serverzertifikate</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1173" />
+            <source>the frame log size</source>
+            <translation>die Größe des Frame-Protokolls</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1174" />
+            <source>the upstream proxies</source>
+            <translation>die Upstream-Proxys</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1181" />
+            <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
+            <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1185" />
+            <source>Preferences</source>
+            <translation>Einstellungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1191" />
+            <source>Preferences saved</source>
+            <translation>Einstellungen gespeichert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1266" />
+            <source>&amp;Resume</source>
+            <translation>&amp;Fortsetzen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1284" />
+            <location filename="../ui/main_window.cpp" line="1298" />
+            <source>1 tunnel</source>
+            <translation>1 Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1284" />
+            <location filename="../ui/main_window.cpp" line="1298" />
+            <source>%1 tunnels</source>
+            <translation>%1 Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1293" />
+            <source>%1 of %2 flows</source>
+            <translation>%1 von %2 Flows</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1295" />
+            <source>1 flow</source>
+            <translation>1 Flow</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1296" />
+            <source>%1 flows</source>
+            <translation>%1 Flows</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1310" />
+            <source>Paused: %1 new flows not shown</source>
+            <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1311" />
+            <source>%1 flows not shown (arrived while paused)</source>
+            <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1319" />
+            <source>Memory %1 (bodies %2)</source>
+            <translation>Speicher %1 (Bodys %2)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1320" />
+            <source>unknown</source>
+            <translation>unbekannt</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1329" />
+            <source>1 frame dropped</source>
+            <translation>1 Frame verworfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1330" />
+            <source>%1 frames dropped</source>
+            <translation>%1 Frames verworfen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1349" />
+            <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
+            <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="384" />
+            <source>Copy &amp;URL</source>
+            <translation>&amp;URL kopieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="392" />
+            <source>Copy &amp;As</source>
+            <translation>Kopieren &amp;als</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="394" />
+            <source>&amp;curl</source>
+            <translation>&amp;curl</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="399" />
+            <source>&amp;fetch (JavaScript)</source>
+            <translation>&amp;fetch (JavaScript)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="402" />
+            <source>&amp;Python requests</source>
+            <translation>&amp;Python requests</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="405" />
+            <source>&amp;HTTPie</source>
+            <translation>&amp;HTTPie</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="345" />
+            <source>&amp;Keyboard Shortcuts</source>
+            <translation>&amp;Tastenkürzel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="226" />
+            <source>Could not put the system proxy back as it was before Tunnelscope stopped unexpectedly: %1</source>
+            <translation>Der System-Proxy konnte nicht wie vor dem unerwarteten Ende von Tunnelscope wiederhergestellt werden: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="230" />
+            <source>Tunnelscope stopped unexpectedly last time with the system proxy set; it is back as it was.</source>
+            <translation>Tunnelscope wurde beim letzten Mal unerwartet beendet, während der System-Proxy gesetzt war; er ist wieder wie zuvor.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="349" />
+            <source>&amp;About Tunnelscope</source>
+            <translation>&amp;Über Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="432" />
+            <source>&amp;Reset Layout</source>
+            <translation>Layout &amp;zurücksetzen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="434" />
+            <source>Put every pane back where it was at the first start</source>
+            <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="679" />
+            <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
+            <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="684" />
+            <source>Listening on %1.
+
+Point a client at the proxy, for example:
+curl -x http://%2 http://example.com/</source>
+            <translation>Lauscht auf %1.
+
+Richten Sie einen Client auf den Proxy, zum Beispiel:
+curl -x http://%2 http://example.com/</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="689" />
+            <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
+            <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="693" />
+            <source>No flows match the filter.
+Esc in the filter box clears it.</source>
+            <translation>Kein Flow passt zum Filter.
+Esc im Filterfeld leert es.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="695" />
+            <source>Paused: new flows are held back until you resume.</source>
+            <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="799" />
+            <source>Select a flow to copy its URL</source>
+            <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="803" />
+            <source>Copied the URL</source>
+            <translation>URL kopiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="815" />
+            <source>Copied</source>
+            <translation>Kopiert</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1224" />
+            <source>Ctrl+Home, Ctrl+End</source>
+            <translation>Strg+Pos1, Strg+Ende</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1224" />
+            <source>First, last flow</source>
+            <translation>Erster, letzter Flow</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1225" />
+            <source>Esc</source>
+            <translation>Esc</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1225" />
+            <source>Clear the filter (in the filter box)</source>
+            <translation>Filter leeren (im Filterfeld)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1236" />
+            <source>Keyboard Shortcuts</source>
+            <translation>Tastenkürzel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1250" />
+            <source>About Tunnelscope</source>
+            <translation>Über Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1251" />
+            <source>Tunnelscope %1
+
+A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
+
+Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the filter box explains the filter language.</source>
+            <translation>Tunnelscope %1
+
+Ein Proxy-Debugger für den Desktop: ein abfangender Forward-Proxy und ein Inspektor für seine Flows, Tunnel, Verbindungen, Frames und Streams.
+
+Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben dem Filterfeld erklärt die Filtersprache.</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="445" />
@@ -1622,414 +2047,159 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden oder die das Speicherbudget nicht halten konnte</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="523" />
-            <source>Filtering…</source>
-            <translation>Wird gefiltert…</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="526" />
-            <source>Applied in %1 ms</source>
-            <translation>Angewendet in %1 ms</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="573" />
-            <source>Filter language</source>
-            <translation>Filtersprache</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="616" />
-            <source>Select a request to copy</source>
-            <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="621" />
-            <source>Copied as curl</source>
-            <translation>Als curl kopiert</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="628" />
-            <source>Select a request to replay</source>
-            <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="642" />
-            <source>Select a request to edit</source>
-            <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
-        </message>
-        <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="740" />
-            <source>Imported %n flow(s) from %1</source>
-            <translation>
-                <numerusform>%n Flow aus %1 importiert</numerusform>
-                <numerusform>%n Flows aus %1 importiert</numerusform>
-            </translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="787" />
-            <source>Exported to %1</source>
-            <translation>Exportiert nach %1</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="848" />
-            <source>%1; new flows are added to %2 (save to keep them)</source>
-            <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="952" />
-            <source>the listen address</source>
-            <translation>die Listener-Adresse</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="953" />
-            <source>the listen port</source>
-            <translation>den Listener-Port</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="954" />
-            <source>the HTTPS proxy port</source>
-            <translation>den HTTPS-Proxy-Port</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="955" />
-            <source>TLS interception</source>
-            <translation>die TLS-Entschlüsselung</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="956" />
-            <source>the pass-through hosts</source>
-            <translation>die durchgeleiteten Hosts</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="957" />
-            <source>server certificate verification</source>
-            <translation>die Prüfung der Serverzertifikate</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="958" />
-            <source>the frame log size</source>
-            <translation>die Größe des Frame-Protokolls</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="959" />
-            <source>the upstream proxies</source>
-            <translation>die Upstream-Proxys</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="966" />
-            <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
-            <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="970" />
-            <source>Preferences</source>
-            <translation>Einstellungen</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="976" />
-            <source>Preferences saved</source>
-            <translation>Einstellungen gespeichert</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="991" />
-            <source>&amp;Resume</source>
-            <translation>&amp;Fortsetzen</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1009" />
-            <location filename="../ui/main_window.cpp" line="1023" />
-            <source>1 tunnel</source>
-            <translation>1 Tunnel</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1009" />
-            <location filename="../ui/main_window.cpp" line="1023" />
-            <source>%1 tunnels</source>
-            <translation>%1 Tunnel</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1018" />
-            <source>%1 of %2 flows</source>
-            <translation>%1 von %2 Flows</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1020" />
-            <source>1 flow</source>
-            <translation>1 Flow</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1021" />
-            <source>%1 flows</source>
-            <translation>%1 Flows</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1035" />
-            <source>Paused: %1 new flows not shown</source>
-            <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1036" />
-            <source>%1 flows not shown (arrived while paused)</source>
-            <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
-        </message>
-        <message>
             <location filename="../ui/main_window.cpp" line="1044" />
             <source>Memory %1 (records %2 of %3)</source>
             <translation>Speicher %1 (Aufzeichnungen %2 von %3)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1045" />
-            <source>unknown</source>
-            <translation>unbekannt</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1053" />
-            <source>1 frame dropped</source>
-            <translation>1 Frame verworfen</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1054" />
-            <source>%1 frames dropped</source>
-            <translation>%1 Frames verworfen</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1322" />
             <source> (%1 to stay within the memory budget)</source>
             <translation> (%1, um im Speicherbudget zu bleiben)</translation>
         </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1073" />
-            <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
-            <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="336" />
-            <source>Copy &amp;URL</source>
-            <translation>&amp;URL kopieren</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="344" />
-            <source>Copy &amp;As</source>
-            <translation>Kopieren &amp;als</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="346" />
-            <source>&amp;curl</source>
-            <translation>&amp;curl</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="351" />
-            <source>&amp;fetch (JavaScript)</source>
-            <translation>&amp;fetch (JavaScript)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="354" />
-            <source>&amp;Python requests</source>
-            <translation>&amp;Python requests</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="357" />
-            <source>&amp;HTTPie</source>
-            <translation>&amp;HTTPie</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="297" />
-            <source>&amp;Keyboard Shortcuts</source>
-            <translation>&amp;Tastenkürzel</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="301" />
-            <source>&amp;About Tunnelscope</source>
-            <translation>&amp;Über Tunnelscope</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="384" />
-            <source>&amp;Reset Layout</source>
-            <translation>Layout &amp;zurücksetzen</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="386" />
-            <source>Put every pane back where it was at the first start</source>
-            <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="624" />
-            <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
-            <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="629" />
-            <source>Listening on %1.
-
-Point a client at the proxy, for example:
-curl -x http://%2 http://example.com/</source>
-            <translation>Lauscht auf %1.
-
-Richten Sie einen Client auf den Proxy, zum Beispiel:
-curl -x http://%2 http://example.com/</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="634" />
-            <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
-            <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="638" />
-            <source>No flows match the filter.
-Esc in the filter box clears it.</source>
-            <translation>Kein Flow passt zum Filter.
-Esc im Filterfeld leert es.</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="640" />
-            <source>Paused: new flows are held back until you resume.</source>
-            <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="744" />
-            <source>Select a flow to copy its URL</source>
-            <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="748" />
-            <source>Copied the URL</source>
-            <translation>URL kopiert</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="760" />
-            <source>Copied</source>
-            <translation>Kopiert</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1160" />
-            <source>Ctrl+Home, Ctrl+End</source>
-            <translation>Strg+Pos1, Strg+Ende</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1160" />
-            <source>First, last flow</source>
-            <translation>Erster, letzter Flow</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1161" />
-            <source>Esc</source>
-            <translation>Esc</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1161" />
-            <source>Clear the filter (in the filter box)</source>
-            <translation>Filter leeren (im Filterfeld)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1172" />
-            <source>Keyboard Shortcuts</source>
-            <translation>Tastenkürzel</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1186" />
-            <source>About Tunnelscope</source>
-            <translation>Über Tunnelscope</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1187" />
-            <source>Tunnelscope %1
-
-A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
-
-Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the filter box explains the filter language.</source>
-            <translation>Tunnelscope %1
-
-Ein Proxy-Debugger für den Desktop: ein abfangender Forward-Proxy und ein Inspektor für seine Flows, Tunnel, Verbindungen, Frames und Streams.
-
-Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben dem Filterfeld erklärt die Filtersprache.</translation>
-        </message>
     </context>
     <context>
         <name>ts::ui::MessageView</name>
         <message>
             <location filename="../ui/detail/message_view.cpp" line="21" />
+            <location filename="../ui/detail/message_view.cpp" line="84" />
             <source>Name</source>
             <translation>Name</translation>
         </message>
         <message>
             <location filename="../ui/detail/message_view.cpp" line="21" />
+            <location filename="../ui/detail/message_view.cpp" line="84" />
             <source>Value</source>
             <translation>Wert</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="81" />
+            <location filename="../ui/detail/message_view.cpp" line="84" />
+            <source>Change</source>
+            <translation>Änderung</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="99" />
             <source>Headers</source>
             <translation>Header</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="82" />
+            <location filename="../ui/detail/message_view.cpp" line="100" />
             <source>Raw</source>
             <translation>Roh</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="83" />
+            <location filename="../ui/detail/message_view.cpp" line="101" />
             <source>Trailers</source>
             <translation>Trailer</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="129" />
+            <location filename="../ui/detail/message_view.cpp" line="146" />
+            <source>To server, %1</source>
+            <translation>Zum Server, %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="146" />
+            <source>To client, %1</source>
+            <translation>Zum Client, %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="149" />
+            <source> (%1 changed)</source>
+            <translation> (%1 geändert)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="149" />
+            <source> (unchanged)</source>
+            <translation> (unverändert)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="150" />
+            <source>The request as the proxy sent it to the server</source>
+            <translation>Die Anfrage, wie der Proxy sie an den Server gesendet hat</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="151" />
+            <source>The response as the proxy sent it to the client</source>
+            <translation>Die Antwort, wie der Proxy sie an den Client gesendet hat</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="168" />
             <source>Trailers:</source>
             <translation>Trailer:</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="203" />
+            <source>added</source>
+            <translation>hinzugefügt</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="208" />
+            <location filename="../ui/detail/message_view.cpp" line="222" />
+            <source>removed</source>
+            <translation>entfernt</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::RequestSnippets</name>
+        <message>
+            <location filename="../ui/detail/request_snippets.cpp" line="40" />
+            <source>The request body (%1 bytes) is left out: it is too large or was not recorded in full</source>
+            <translation>Der Request-Body (%1 Bytes) fehlt: er ist zu groß oder wurde nicht vollständig aufgezeichnet</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/request_snippets.cpp" line="50" />
+            <source>The request body (%1 bytes) is binary and left out</source>
+            <translation>Der Request-Body (%1 Bytes) ist binär und fehlt</translation>
         </message>
     </context>
     <context>
         <name>ts::ui::SettingsDialog</name>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="69" />
-            <source>Settings</source>
-            <translation>Einstellungen</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="73" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="74" />
             <source>Proxy</source>
             <translation>Proxy</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="82" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="83" />
             <source>port</source>
             <translation>Port</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="84" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="85" />
             <source>&amp;Listen on:</source>
             <translation>&amp;Lauschen auf:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="87" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="88" />
             <source>Other machines can reach the proxy on this address.</source>
             <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="93" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="94" />
             <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
             <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="95" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="96" />
             <source>&amp;HTTPS proxy port:</source>
             <translation>&amp;HTTPS-Proxy-Port:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="95" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="96" />
             <source>(0: none)</source>
             <translation>(0: keiner)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="99" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="100" />
             <source>TLS</source>
             <translation>TLS</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="101" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="102" />
             <source>&amp;Intercept TLS (decrypt with Tunnelscope's CA)</source>
             <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="107" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="108" />
             <source>*.bank.example
 re:^login\.
 One pattern per line</source>
@@ -2038,112 +2208,112 @@ re:^login\.
 Ein Muster pro Zeile</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="110" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="111" />
             <source>&amp;Pass through:</source>
             <translation>&amp;Durchleiten:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="112" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="113" />
             <source>&amp;Verify servers' certificates</source>
             <translation>&amp;Serverzertifikate prüfen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="118" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="119" />
             <source>Memory</source>
             <translation>Speicher</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
-            <source>&amp;Recorded flows in memory:</source>
-            <translation>&amp;Aufgezeichnete Flows im Speicher:</translation>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
+            <source>&amp;Bodies in memory:</source>
+            <translation>&amp;Bodys im Speicher:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
             <source>MiB</source>
             <translation>MiB</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="124" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="125" />
             <source>&amp;One body in memory:</source>
             <translation>&amp;Pro Body im Speicher:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="125" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="126" />
             <source>KiB, the rest spills to disk</source>
             <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="128" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="129" />
             <source>&amp;Frame log:</source>
             <translation>&amp;Frame-Protokoll:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="128" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="129" />
             <source>frames per connection</source>
             <translation>Frames pro Verbindung</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="170" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="171" />
             <source>General</source>
             <translation>Allgemein</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="171" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="172" />
             <source>Upstream proxies</source>
             <translation>Upstream-Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="135" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="136" />
             <source>Server-side connections go through these proxies in order, hop 1 first; each hop is reached through the ones before it. No hops: direct. Passwords are shown as ***. Changes apply to connections opened from then on.</source>
             <translation>Serverseitige Verbindungen laufen der Reihe nach über diese Proxys, Hop 1 zuerst; jeder Hop wird über die vorigen erreicht. Keine Hops: direkt. Passwörter werden als *** angezeigt. Änderungen gelten für Verbindungen, die danach geöffnet werden.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="141" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="142" />
             <source>&amp;Chain:</source>
             <translation>&amp;Kette:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="143" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="144" />
             <source>http://user:password@proxy.example:3128</source>
             <translation>http://benutzer:passwort@proxy.example:3128</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="146" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="147" />
             <source>&amp;Rules:</source>
             <translation>&amp;Regeln:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="148" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="149" />
             <source>*.corp.example = http://proxy:3128   or   10.* = direct</source>
             <translation>*.corp.example = http://proxy:3128   oder   10.* = direct</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="151" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="152" />
             <source>A rule sends the hosts its globs match through its own chain (hop URLs separated by commas) or direct; the first rule that matches wins, the chain above takes the rest.</source>
             <translation>Eine Regel leitet die Hosts, auf die ihre Muster passen, über ihre eigene Kette (Hop-URLs, durch Kommas getrennt) oder direkt; die erste passende Regel gilt, die Kette darüber nimmt den Rest.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="204" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="217" />
             <source>&amp;Add</source>
             <translation>&amp;Hinzufügen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="206" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="219" />
             <source>Remove</source>
             <translation>Entfernen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="208" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="221" />
             <source>Up</source>
             <translation>Nach oben</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="210" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="223" />
             <source>Down</source>
             <translation>Nach unten</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="356" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="369" />
             <source>Press Add to use it, or clear the field.</source>
             <translation>Mit „Hinzufügen“ übernehmen oder das Feld leeren.</translation>
         </message>
@@ -2151,6 +2321,11 @@ Ein Muster pro Zeile</translation>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="70" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <source>&amp;Recorded flows in memory:</source>
+            <translation>&amp;Aufgezeichnete Flows im Speicher:</translation>
         </message>
     </context>
     <context>
@@ -2617,19 +2792,6 @@ Ein Muster pro Zeile</translation>
             <location filename="../ui/panes/tunnels_pane.cpp" line="108" />
             <source>Select a tunnel to see the flows it carried</source>
             <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
-        </message>
-    </context>
-    <context>
-        <name>ts::ui::RequestSnippets</name>
-        <message>
-            <location filename="../ui/detail/request_snippets.cpp" line="64" />
-            <source>The request body (%1 bytes) is left out: it is too large or was not recorded in full</source>
-            <translation>Der Request-Body (%1 Bytes) fehlt: er ist zu groß oder wurde nicht vollständig aufgezeichnet</translation>
-        </message>
-        <message>
-            <location filename="../ui/detail/request_snippets.cpp" line="74" />
-            <source>The request body (%1 bytes) is binary and left out</source>
-            <translation>Der Request-Body (%1 Bytes) ist binär und fehlt</translation>
         </message>
     </context>
 </TS>

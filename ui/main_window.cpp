@@ -210,9 +210,26 @@ SystemProxy &MainWindow::systemProxy()
 {
     if (!m_runner)
         m_runner = std::make_unique<ProcessRunner>();
-    if (!m_systemProxy)
+    if (!m_systemProxy) {
         m_systemProxy = std::make_unique<SystemProxy>(*m_runner);
+        m_systemProxy->setJournal(
+            QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)
+            + QStringLiteral("/system-proxy.json"));
+    }
     return *m_systemProxy;
+}
+
+void MainWindow::recoverSystemProxy()
+{
+    const auto recovered = systemProxy().recover();
+    if (!recovered)
+        statusBar()->showMessage(tr("Could not put the system proxy back as it was before "
+                                    "Tunnelscope stopped unexpectedly: %1")
+                                     .arg(QString::fromStdString(recovered.error().message)));
+    else if (!recovered->isEmpty())
+        statusBar()->showMessage(tr("Tunnelscope stopped unexpectedly last time with the system "
+                                    "proxy set; it is back as it was."),
+                                 15000);
 }
 
 void MainWindow::showClientSetupDialog()

@@ -109,7 +109,11 @@ public:
     // Help > Set up a client runs programs (gsettings, a terminal) through this runner;
     // tests replace the real one. The system proxy it set is put back when the window goes.
     void setCommandRunner(std::unique_ptr<CommandRunner> runner);
+    // Its journal is <config>/system-proxy.json (SystemProxy::setJournal).
     SystemProxy &systemProxy();
+    // At start: a system proxy setting that a Tunnelscope which died left pointing at it goes
+    // back as it was; the status bar says so.
+    void recoverSystemProxy();
     void showClientSetupDialog();
 
 protected:

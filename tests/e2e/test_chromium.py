@@ -16,43 +16,16 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 import zlib
 
+import netns
+
 NETNS_MARKER = "TS_CHROMIUM_NETNS"
-
-
-def _reexec_in_netns():
-    """Replace this process with itself inside a fresh network namespace (loopback up)."""
-    unshare = shutil.which("unshare")
-    ip = shutil.which("ip") or "/usr/sbin/ip"
-    if unshare is None:
-        sys.exit("FAIL: e2e.chromium needs unshare (util-linux) to run Chromium in a network "
-                 "namespace of its own")
-    if not os.access(ip, os.X_OK):
-        sys.exit("FAIL: e2e.chromium needs ip (iproute2) to bring up loopback in its network "
-                 "namespace; ./dev.sh installs it")
-    probe = subprocess.run([unshare, "--net", "--", ip, "link", "set", "lo", "up"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-    if probe.returncode != 0:
-        sys.exit("FAIL: e2e.chromium could not create a network namespace "
-                 f"(`unshare --net -- ip link set lo up` exited {probe.returncode}: "
-                 f"{probe.stdout.decode(errors='replace').strip()}). It runs Chromium in a "
-                 "namespace of its own so the browser cannot reach anything off loopback; run "
-                 "it as root (it needs CAP_SYS_ADMIN for unshare --net).")
-    env = dict(os.environ, **{NETNS_MARKER: "1"})
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(unshare, [unshare, "--net", "--", "sh", "-c", f'"{ip}" link set lo up && exec "$@"',
-                         "sh", sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
-
-
-if __name__ == "__main__" and os.environ.get(NETNS_MARKER) != "1":
-    _reexec_in_netns()
+if __name__ == "__main__" and not netns.inside(NETNS_MARKER):
+    netns.reexec_in_netns(NETNS_MARKER, "e2e.chromium", __file__)
 
 import support  # noqa: E402
 import tls_support  # noqa: E402

@@ -14,37 +14,16 @@ import re
 import shutil
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
+import netns
+
 NETNS_MARKER = "TS_SOCKS_NETNS"
-
-
-def _reexec_in_netns():
-    unshare = shutil.which("unshare")
-    ip = shutil.which("ip") or "/usr/sbin/ip"
-    if unshare is None or not os.access(ip, os.X_OK):
-        sys.exit("FAIL: e2e.socks needs unshare (util-linux) and ip (iproute2); ./dev.sh "
-                 "installs them")
-    probe = subprocess.run([unshare, "--net", "--", ip, "link", "set", "lo", "up"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-    if probe.returncode != 0:
-        sys.exit("FAIL: e2e.socks could not create a network namespace (`unshare --net` "
-                 f"exited {probe.returncode}: {probe.stdout.decode(errors='replace').strip()}); "
-                 "run it as root")
-    env = dict(os.environ, **{NETNS_MARKER: "1"})
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(unshare, [unshare, "--net", "--", "sh", "-c", f'"{ip}" link set lo up && exec "$@"',
-                         "sh", sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
-
-
-if __name__ == "__main__" and os.environ.get(NETNS_MARKER) != "1":
-    _reexec_in_netns()
+if __name__ == "__main__" and not netns.inside(NETNS_MARKER):
+    netns.reexec_in_netns(NETNS_MARKER, "e2e.socks", __file__)
 
 import support  # noqa: E402
 import test_chromium  # noqa: E402  (its page, and how Chromium is run)

@@ -24,6 +24,7 @@
 #include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -92,6 +93,32 @@ private Q_SLOTS:
             ran.clear();
         }
         QVERIFY(ran.contains(u"/usr/bin/gsettings set org.gnome.system.proxy mode 'none'"_s));
+    }
+
+    // Issue 18: a journal left by a Tunnelscope that died with the GNOME proxy on (a process
+    // id that cannot run) is acted on at start, and the status bar says so.
+    void systemProxyLeftByACrashIsPutBackAtStart()
+    {
+        const QString config = QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
+        QVERIFY(QDir().mkpath(config));
+        QFile journal(config + u"/system-proxy.json"_s);
+        QVERIFY(journal.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        journal.write(R"({"pid": 99999999, "boot": "", "saved": [
+            {"desktop": "gnome", "location": ["org.gnome.system.proxy", "mode"],
+             "value": "'none'", "present": true}]})");
+        journal.close();
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        auto runner = std::make_unique<FakeRunner>();
+        runner->installed = {u"gsettings"_s};
+        QStringList ran;
+        runner->copyTo = &ran;
+        window.setCommandRunner(std::move(runner));
+        window.recoverSystemProxy();
+        QCOMPARE(ran, QStringList{u"/usr/bin/gsettings set org.gnome.system.proxy mode 'none'"_s});
+        QVERIFY(!journal.exists());
+        QVERIFY2(window.statusBar()->currentMessage().contains(u"back as it was"_s),
+                 qPrintable(window.statusBar()->currentMessage()));
     }
 
     void initTestCase()

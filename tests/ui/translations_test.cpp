@@ -78,6 +78,36 @@ private Q_SLOTS:
         QCOMPARE(view->model()->headerData(1, Qt::Horizontal).toString(), u"Zeit"_s);
     }
 
+    // Issue 18: Simplified Chinese and French, complete (machine-assisted, see
+    // translations/README.md), with their plural forms.
+    void chineseAndFrenchCataloguesAreEmbedded()
+    {
+        QTranslator zh;
+        QVERIFY(zh.load(u":/i18n/tunnelscope_zh_CN.qm"_s));
+        QCOMPARE(zh.language(), u"zh_CN"_s);
+        QCOMPARE(zh.translate("ts::ui::MainWindow", "&File"), u"\u6587\u4ef6(&F)"_s);
+        QCOMPARE(zh.translate("ts::ui::TlsView", "%n certificate(s)", nullptr, 3),
+                 u"%n \u4e2a\u8bc1\u4e66"_s);
+        QTranslator fr;
+        QVERIFY(fr.load(u":/i18n/tunnelscope_fr.qm"_s));
+        QCOMPARE(fr.language(), u"fr"_s);
+        QCOMPARE(fr.translate("ts::ui::MainWindow", "&File"), u"&Fichier"_s);
+        QCOMPARE(fr.translate("ts::ui::TlsView", "%n certificate(s)", nullptr, 1),
+                 u"%n certificat"_s);
+        QCOMPARE(fr.translate("ts::ui::TlsView", "%n certificate(s)", nullptr, 2),
+                 u"%n certificats"_s);
+    }
+
+    void mainWindowSpeaksChinese()
+    {
+        QVERIFY(ts::ui::installTranslations(*qApp, QLocale(QLocale::Chinese, QLocale::China)));
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        QCOMPARE(window.menuBar()->actions().value(0)->text(), u"\u6587\u4ef6(&F)"_s);
+        QCOMPARE(labelText(window, u"listeningLabel"_s),
+                 u"\u6b63\u5728\u76d1\u542c 127.0.0.1:8080"_s);
+    }
+
     void germanVariantsFallBackToGerman()
     {
         QVERIFY(ts::ui::installTranslations(*qApp, QLocale(QLocale::German, QLocale::Austria)));
@@ -123,6 +153,8 @@ private Q_SLOTS:
         const QDir dir(sourceDir + u"/translations"_s);
         const QStringList files = dir.entryList({u"tunnelscope_*.ts"_s}, QDir::Files);
         QVERIFY(files.contains(u"tunnelscope_de.ts"_s));
+        QVERIFY(files.contains(u"tunnelscope_zh_CN.ts"_s));
+        QVERIFY(files.contains(u"tunnelscope_fr.ts"_s));
         for (const QString &name : files) {
             QFile ts(dir.filePath(name));
             QVERIFY2(ts.open(QIODevice::ReadOnly), qPrintable(ts.fileName()));

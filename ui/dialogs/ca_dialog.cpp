@@ -41,7 +41,10 @@ QLabel *value(const QString &text, QWidget *parent, const char *name, bool fixed
 
 CaDialog::CaDialog(std::shared_ptr<const tls::CertificateAuthority> ca, const QString &proxyAddress,
                    QWidget *parent)
-    : QDialog(parent), m_ca(std::move(ca)), m_launcher(BrowserLauncher::find(proxyAddress))
+    : QDialog(parent)
+    , m_ca(std::move(ca))
+    , m_chromium(BrowserLauncher::find(BrowserLauncher::Browser::Chromium, proxyAddress))
+    , m_firefox(BrowserLauncher::find(BrowserLauncher::Browser::Firefox, proxyAddress))
 {
     setWindowTitle(tr("Certificate authority"));
     setObjectName(QStringLiteral("caDialog"));
@@ -72,19 +75,27 @@ CaDialog::CaDialog(std::shared_ptr<const tls::CertificateAuthority> ca, const QS
     auto *exportDer = new QPushButton(tr("Export &DER\u2026"), this);
     exportDer->setObjectName(QStringLiteral("exportDer"));
     exportDer->setToolTip(tr("For Android, Windows and Java key stores"));
-    m_launch = new QPushButton(tr("&Launch Chromium through Tunnelscope"), this);
-    m_launch->setObjectName(QStringLiteral("launchChromium"));
-    m_launch->setToolTip(tr("A new Chromium profile that trusts this CA and uses the proxy; "
-                            "your own profile is not touched"));
+    m_launchChromium = new QPushButton(tr("&Launch Chromium through Tunnelscope"), this);
+    m_launchChromium->setObjectName(QStringLiteral("launchChromium"));
+    m_launchChromium->setToolTip(tr("A new Chromium profile that trusts this CA and uses the "
+                                    "proxy; your own profile is not touched"));
+    m_launchFirefox = new QPushButton(tr("Launch &Firefox through Tunnelscope"), this);
+    m_launchFirefox->setObjectName(QStringLiteral("launchFirefox"));
+    m_launchFirefox->setToolTip(tr("A new Firefox profile that trusts this CA and uses the "
+                                   "proxy; your own profile is not touched"));
     connect(exportPem, &QPushButton::clicked, this, [this] { askAndExport(Format::Pem); });
     connect(exportDer, &QPushButton::clicked, this, [this] { askAndExport(Format::Der); });
-    connect(m_launch, &QPushButton::clicked, this, &CaDialog::launchBrowser);
+    connect(m_launchChromium, &QPushButton::clicked, this,
+            [this] { launchBrowser(BrowserLauncher::Browser::Chromium); });
+    connect(m_launchFirefox, &QPushButton::clicked, this,
+            [this] { launchBrowser(BrowserLauncher::Browser::Firefox); });
 
     auto *actions = new QHBoxLayout;
     actions->addWidget(exportPem);
     actions->addWidget(exportDer);
     actions->addStretch();
-    actions->addWidget(m_launch);
+    actions->addWidget(m_launchChromium);
+    actions->addWidget(m_launchFirefox);
 
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("status"));
@@ -103,7 +114,8 @@ CaDialog::CaDialog(std::shared_ptr<const tls::CertificateAuthority> ca, const QS
     layout->addStretch();
     layout->addWidget(buttons);
 
-    setBrowserLauncher(m_launcher);
+    setBrowserLauncher(m_chromium);
+    setBrowserLauncher(m_firefox);
     setMinimumWidth(fontMetrics().averageCharWidth() * 80);
 }
 
@@ -111,9 +123,16 @@ CaDialog::~CaDialog() = default;
 
 void CaDialog::setBrowserLauncher(BrowserLauncher launcher)
 {
-    m_launcher = std::move(launcher);
+    const bool firefox = launcher.browser() == BrowserLauncher::Browser::Firefox;
+    BrowserLauncher &mine = firefox ? m_firefox : m_chromium;
+    mine = std::move(launcher);
     // Never a dead button: without the programs there is no button at all.
-    m_launch->setVisible(m_launcher.available());
+    (firefox ? m_launchFirefox : m_launchChromium)->setVisible(mine.available());
+}
+
+const BrowserLauncher &CaDialog::browserLauncher(BrowserLauncher::Browser browser) const
+{
+    return browser == BrowserLauncher::Browser::Firefox ? m_firefox : m_chromium;
 }
 
 Result<void> CaDialog::exportCertificate(const QString &path, Format format) const
@@ -145,18 +164,13 @@ void CaDialog::askAndExport(Format format)
         setStatus(tr("Wrote %1").arg(QDir::toNativeSeparators(path)), false);
 }
 
-void CaDialog::launchBrowser()
+void CaDialog::launchBrowser(BrowserLauncher::Browser browser)
 {
-    const auto launched = m_launcher.launch(m_ca->certificatePem());
-    if (!launched) {
-        setStatus(tr("Could not launch Chromium: %1")
-                      .arg(QString::fromStdString(launched.error().message)),
-                  true);
+    const BrowserLauncher &launcher = browserLauncher(browser);
+    const auto launched = launcher.launch(m_ca->certificatePem());
+    setStatus(launcher.describe(launched), !launched);
+    if (!launched)
         return;
-    }
-    setStatus(tr("Chromium started with the profile %1, through %2")
-                  .arg(QDir::toNativeSeparators(*launched), m_launcher.proxyUrl()),
-              false);
     Q_EMIT browserLaunched(*launched);
 }
 

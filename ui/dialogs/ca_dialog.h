@@ -17,8 +17,8 @@ class CertificateAuthority;
 namespace ts::ui {
 
 // The interception CA: what it is (subject, validity, SHA-256 fingerprint), exporting its
-// certificate for clients to trust, and a Chromium started through the proxy that trusts it
-// already. The button for that only exists when Chromium and certutil are installed.
+// certificate for clients to trust, and a Chromium or Firefox started through the proxy that
+// trusts it already. A browser's button only exists when it and certutil are installed.
 class CaDialog final : public QDialog
 {
     Q_OBJECT
@@ -34,9 +34,9 @@ public:
 
     // What the export buttons do once the user has chosen a file.
     Result<void> exportCertificate(const QString &path, Format format) const;
-    // Replaces the launcher found on PATH (tests).
+    // Replaces the launcher found on PATH for launcher.browser() (tests).
     void setBrowserLauncher(BrowserLauncher launcher);
-    const BrowserLauncher &browserLauncher() const { return m_launcher; }
+    const BrowserLauncher &browserLauncher(BrowserLauncher::Browser browser) const;
     QString statusText() const;
 
 Q_SIGNALS:
@@ -44,12 +44,14 @@ Q_SIGNALS:
 
 private:
     void askAndExport(Format format);
-    void launchBrowser();
+    void launchBrowser(BrowserLauncher::Browser browser);
     void setStatus(const QString &text, bool error);
 
     std::shared_ptr<const tls::CertificateAuthority> m_ca;
-    BrowserLauncher m_launcher;
-    QPushButton *m_launch = nullptr;
+    BrowserLauncher m_chromium;
+    BrowserLauncher m_firefox;
+    QPushButton *m_launchChromium = nullptr;
+    QPushButton *m_launchFirefox = nullptr;
     QLabel *m_status = nullptr;
 };
 

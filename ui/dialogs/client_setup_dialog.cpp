@@ -1,6 +1,8 @@
 #include "ui/dialogs/client_setup_dialog.h"
 
 #include "core/tls/certificate_authority.h"
+#include "ui/setup/lan_setup.h"
+#include "ui/setup/qr_code.h"
 #include "ui/setup/system_ca.h"
 
 #include <QApplication>
@@ -12,6 +14,7 @@
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSaveFile>
@@ -70,6 +73,7 @@ ClientSetupDialog::ClientSetupDialog(const QString &proxyAddress,
     // "127.0.0.1:8080", "[::1]:8080"; a wildcard address is reached on loopback.
     const qsizetype colon = proxyAddress.lastIndexOf(u':');
     m_host = proxyAddress.left(colon);
+    const QString listenHost = m_host;
     m_port = quint16(proxyAddress.mid(colon + 1).toUInt());
     if (m_host == u"0.0.0.0")
         m_host = u"127.0.0.1"_s;
@@ -90,6 +94,9 @@ ClientSetupDialog::ClientSetupDialog(const QString &proxyAddress,
     tabs->addTab(systemProxyPage(), tr("S&ystem proxy"));
     if (m_ca)
         tabs->addTab(systemCaPage(), tr("System &CA store"));
+    tabs->addTab(phonePage(listenHost), tr("&Phone or other device"));
+    if (m_ca)
+        tabs->addTab(browserPage(proxyAddress), tr("&Browser"));
 
     m_status = new QLabel(this);
     m_status->setObjectName(u"setupStatus"_s);
@@ -190,7 +197,8 @@ QWidget *ClientSetupDialog::systemProxyPage()
     layout->addWidget(note(tr("Applications that follow the desktop's proxy setting (GNOME and "
                               "KDE applications, Chromium) then go through Tunnelscope. The "
                               "previous setting comes back when you turn it off or quit "
-                              "Tunnelscope."),
+                              "Tunnelscope, and at the next start should Tunnelscope stop "
+                              "unexpectedly."),
                            page));
     const QList<SystemProxy::Desktop> desktops = m_systemProxy.available();
     if (desktops.contains(SystemProxy::Desktop::Gnome)) {
@@ -263,10 +271,156 @@ QWidget *ClientSetupDialog::systemCaPage()
     layout->addLayout(row2);
     layout->addWidget(note(tr("Browsers keep their own store: Chromium and Firefox do not read "
                               "this one. Help > Certificate authority and browser starts a "
-                              "Chromium that trusts the CA."),
+                              "Chromium or Firefox that trusts the CA."),
                            page));
     layout->addStretch();
     return page;
+}
+
+QWidget *ClientSetupDialog::phonePage(const QString &listenHost)
+{
+    auto *page = new QWidget;
+    page->setObjectName(u"phonePage"_s);
+    auto *layout = new QVBoxLayout(page);
+    const QString port = QString::number(m_port);
+    const QStringList local = [] {
+        QStringList out;
+        for (const QHostAddress &a : LanSetup::localAddresses())
+            out << a.toString();
+        return out;
+    }();
+    if (LanSetup::isLoopback(listenHost)) {
+        layout->addWidget(
+            note(tr("Tunnelscope listens on %1 only, which other devices cannot reach. To use it "
+                    "from a phone or another computer on your network, choose one of this "
+                    "computer's addresses under Edit > Preferences > Listen on (or start "
+                    "Tunnelscope with --listen ADDRESS:%2), then come back here. Anyone who can "
+                    "reach that address can then use the proxy: do it only on a network you "
+                    "trust.")
+                     .arg(listenHost, port),
+                 page));
+        layout->addWidget(note(local.isEmpty()
+                                   ? tr("This computer has no network address other than "
+                                        "loopback right now.")
+                                   : tr("This computer's addresses:"),
+                               page));
+        if (!local.isEmpty())
+            layout->addWidget(codeBox(local.join(u'\n'), "localAddresses", page));
+        layout->addStretch();
+        return page;
+    }
+    const QStringList hosts = LanSetup::reachable(listenHost, LanSetup::localAddresses());
+    if (hosts.isEmpty()) {
+        layout->addWidget(note(tr("Tunnelscope listens on all addresses, but this computer has "
+                                  "no network address other than loopback right now."),
+                               page));
+        layout->addStretch();
+        return page;
+    }
+    const QString host = hosts.first();
+    const QString base = u"http://"_s + host + u':' + port;
+    auto *text = new QVBoxLayout;
+    text->addWidget(note(tr("On the phone, in the settings of the Wi-Fi network it shares with "
+                            "this computer, set the proxy to Manual with server %1 and port %2, "
+                            "or to Automatic with this URL:")
+                             .arg(host, port),
+                         page));
+    auto *pac = codeBox(base + u"/proxy.pac"_s, "phonePacUrl", page);
+    auto *pacRow = new QHBoxLayout;
+    pacRow->addWidget(pac, 1);
+    pacRow->addWidget(copyButton(pac, "copyPhonePacUrl", page));
+    text->addLayout(pacRow);
+    text->addWidget(note(tr("Then open %1 in the phone's browser (the QR code opens it) and "
+                            "download the CA certificate. Android: Settings > Security > "
+                            "Encryption & credentials > Install a certificate > CA certificate; "
+                            "browsers then trust it, other apps only if they opt in to user CAs. "
+                            "iPhone and iPad: open it in Safari, install the profile under "
+                            "Settings > General > VPN & Device Management, then turn on full "
+                            "trust under Settings > General > About > Certificate Trust "
+                            "Settings.")
+                             .arg(base + u'/'),
+                         page));
+    text->addWidget(note(tr("Devices that look for a proxy on their own (WPAD) find it when "
+                            "the network's DHCP server sends option 252 with %1. Remove the "
+                            "CA from the phone when you are done.")
+                             .arg(base + u"/wpad.dat"_s),
+                         page));
+    if (hosts.size() > 1)
+        text->addWidget(note(tr("This computer has more addresses; use the one on the phone's "
+                                "network: %1")
+                                 .arg(hosts.mid(1).join(u", "_s)),
+                             page));
+    text->addStretch();
+    auto *row = new QHBoxLayout;
+    row->addLayout(text, 1);
+    if (const auto code = QrCode::encode((base + u'/').toUtf8())) {
+        auto *qr = new QLabel(page);
+        qr->setObjectName(u"phoneQrCode"_s);
+        qr->setPixmap(QPixmap::fromImage(code->image(4)));
+        qr->setAccessibleName(base + u'/');
+        qr->setToolTip(base + u'/');
+        qr->setAlignment(Qt::AlignTop);
+        row->addWidget(qr);
+    }
+    layout->addLayout(row);
+    return page;
+}
+
+QWidget *ClientSetupDialog::browserPage(const QString &proxyAddress)
+{
+    auto *page = new QWidget;
+    page->setObjectName(u"browserPage"_s);
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(note(tr("A new browser window with a throw-away profile that goes through "
+                              "the proxy, localhost included, and trusts the CA. Your own "
+                              "browser and its profile are not touched."),
+                           page));
+    const auto find = [this](const QString &name) {
+        return m_runner.find(name);
+    };
+    auto *row = new QHBoxLayout;
+    bool any = false;
+    for (const auto browser :
+         {BrowserLauncher::Browser::Firefox, BrowserLauncher::Browser::Chromium}) {
+        const BrowserLauncher launcher = BrowserLauncher::find(browser, proxyAddress, find);
+        if (!launcher.available())
+            continue; // never a dead button
+        any = true;
+        const bool firefox = browser == BrowserLauncher::Browser::Firefox;
+        auto *button
+            = new QPushButton(firefox ? tr("Launch &Firefox") : tr("Launch C&hromium"), page);
+        button->setObjectName(firefox ? u"setupLaunchFirefox"_s : u"setupLaunchChromium"_s);
+        connect(button, &QPushButton::clicked, this, [this, launcher] { launchBrowser(launcher); });
+        row->addWidget(button);
+    }
+    row->addStretch();
+    layout->addLayout(row);
+    if (!any)
+        layout->addWidget(note(tr("Neither Firefox nor Chromium can be started from here: it "
+                                  "needs firefox or firefox-esr, or chromium, and certutil "
+                                  "(package libnss3-tools)."),
+                               page));
+    layout->addStretch();
+    return page;
+}
+
+void ClientSetupDialog::launchBrowser(const BrowserLauncher &launcher)
+{
+    // Through the runner, like every other helper here: tests see the command lines.
+    const auto launched = launcher.launch(
+        m_ca->certificatePem(), [this](const BrowserLauncher::Command &c) -> QString {
+            if (c.detached)
+                return m_runner.startDetached(c.program, c.arguments, c.environment)
+                           ? QString()
+                           : tr("could not start %1").arg(c.program);
+            const CommandRunner::Outcome outcome = m_runner.run(c.program, c.arguments);
+            if (outcome.ok())
+                return {};
+            return tr("%1 failed: %2")
+                .arg(c.program, outcome.error.isEmpty() ? tr("exit code %1").arg(outcome.exitCode)
+                                                        : outcome.error);
+        });
+    setStatus(launcher.describe(launched), !launched);
 }
 
 } // namespace ts::ui

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ui/dialogs/browser_launcher.h"
 #include "ui/setup/command_runner.h"
 #include "ui/setup/system_proxy.h"
 #include "ui/setup/terminal_setup.h"
@@ -21,8 +22,10 @@ namespace ts::ui {
 
 // Help > Set up a client: a terminal with the proxy and the CA in its environment (a snippet
 // to copy, or a new terminal with it set), the desktop's system proxy on and off (put back on
-// quit by the window), the proxy auto-config URL, and the commands that add the CA to the
-// system store and remove it again.
+// quit by the window), the proxy auto-config URL, the commands that add the CA to the
+// system store and remove it again, a phone on the network (how to let it reach the
+// proxy, its proxy settings and the CA, a QR code of the info page), and Firefox or Chromium
+// with a throw-away profile that trusts the CA.
 class ClientSetupDialog final : public QDialog
 {
     Q_OBJECT
@@ -43,6 +46,9 @@ private:
     QWidget *terminalPage();
     QWidget *systemProxyPage();
     QWidget *systemCaPage();
+    QWidget *phonePage(const QString &listenHost);
+    QWidget *browserPage(const QString &proxyAddress);
+    void launchBrowser(const BrowserLauncher &launcher);
     void writeBundle();
     void openTerminal();
     void setSystemProxy(SystemProxy::Desktop desktop, bool on);

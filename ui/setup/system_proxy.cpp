@@ -1,6 +1,18 @@
 #include "ui/setup/system_proxy.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+
+#include <unistd.h>
 
 namespace ts::ui {
 
@@ -13,6 +25,34 @@ const QString kGnomeHttp = u"org.gnome.system.proxy.http"_s;
 const QString kGnomeHttps = u"org.gnome.system.proxy.https"_s;
 const QString kKdeFile = u"kioslaverc"_s;
 const QString kKdeGroup = u"Proxy Settings"_s;
+
+QByteArray readSmallFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.read(4096).trimmed() : QByteArray();
+}
+
+// Changes with every boot: a process id from an earlier boot names nobody.
+QString bootId()
+{
+    return QString::fromLatin1(readSmallFile(u"/proc/sys/kernel/random/boot_id"_s));
+}
+
+// The journal's process runs: the same boot, alive, and a Tunnelscope (the same program name
+// as this one), not some other program that got the id since.
+bool journalOwnerRuns(qint64 pid, const QString &boot)
+{
+    if (pid <= 0 || boot != bootId())
+        return false;
+    if (::kill(pid_t(pid), 0) != 0 && errno != EPERM)
+        return false;
+    return readSmallFile(u"/proc/%1/comm"_s.arg(pid)) == readSmallFile(u"/proc/self/comm"_s);
+}
+
+QString desktopName(SystemProxy::Desktop desktop)
+{
+    return desktop == SystemProxy::Desktop::Gnome ? u"gnome"_s : u"kde"_s;
+}
 
 } // namespace
 
@@ -86,6 +126,8 @@ Result<void> SystemProxy::enableGnome(const QString &host, quint16 port)
     }
     // Saved before the first write: a failure half-way is undone by restore().
     m_saved += saved;
+    if (auto r = writeJournal(); !r)
+        return r;
     for (const auto &[location, value] : wanted) {
         if (auto r = run(gsettings, QStringList{u"set"_s} + location + QStringList{value}); !r)
             return r;
@@ -119,6 +161,8 @@ Result<void> SystemProxy::enableKde(const QString &host, quint16 port)
         saved.append({Desktop::Kde, location, outcome.output, !outcome.output.isEmpty()});
     }
     m_saved += saved;
+    if (auto r = writeJournal(); !r)
+        return r;
     for (const auto &[key, value] : wanted) {
         if (auto r
             = run(write, {u"--file"_s, kKdeFile, u"--group"_s, kKdeGroup, u"--key"_s, key, value});
@@ -163,9 +207,75 @@ Result<void> SystemProxy::restore(Desktop desktop)
             result = r; // the first failure is reported; the rest is still tried
     }
     m_saved.removeIf([desktop](const Saved &s) { return s.desktop == desktop; });
+    writeJournal(); // what failed to go back is reported now; the journal cannot do better
     if (desktop == Desktop::Kde)
         notifyKde();
     return result;
+}
+
+Result<void> SystemProxy::writeJournal() const
+{
+    if (m_journal.isEmpty())
+        return {};
+    if (m_saved.isEmpty()) {
+        QFile::remove(m_journal);
+        return {};
+    }
+    QJsonArray saved;
+    for (const Saved &s : m_saved)
+        saved.append(QJsonObject{{u"desktop"_s, desktopName(s.desktop)},
+                                 {u"location"_s, QJsonArray::fromStringList(s.location)},
+                                 {u"value"_s, s.value},
+                                 {u"present"_s, s.present}});
+    const QJsonObject journal{
+        {u"pid"_s, QCoreApplication::applicationPid()}, {u"boot"_s, bootId()}, {u"saved"_s, saved}};
+    QDir().mkpath(QFileInfo(m_journal).path());
+    QSaveFile file(m_journal);
+    const QByteArray bytes = QJsonDocument(journal).toJson();
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
+        return Error{"setup.journal",
+                     tr("cannot write %1 (%2), which puts the system proxy back after a crash")
+                         .arg(m_journal, file.errorString())
+                         .toStdString()};
+    return {};
+}
+
+Result<QList<SystemProxy::Desktop>> SystemProxy::recover()
+{
+    QList<Desktop> desktops;
+    QFile file(m_journal);
+    if (m_journal.isEmpty() || !file.open(QIODevice::ReadOnly))
+        return desktops;
+    const QJsonObject journal = QJsonDocument::fromJson(file.readAll()).object();
+    file.close();
+    if (journalOwnerRuns(journal.value(u"pid"_s).toInteger(), journal.value(u"boot"_s).toString()))
+        return desktops; // that Tunnelscope puts it back itself
+    QList<Saved> left;
+    const QJsonArray saved = journal.value(u"saved"_s).toArray();
+    for (const QJsonValue &v : saved) {
+        const QJsonObject o = v.toObject();
+        const QString name = o.value(u"desktop"_s).toString();
+        const QStringList location = o.value(u"location"_s).toVariant().toStringList();
+        if ((name != u"gnome"_s && name != u"kde"_s)
+            || location.size() != (name == u"gnome"_s ? 2 : 3))
+            continue; // not something this version wrote
+        const Desktop desktop = name == u"gnome"_s ? Desktop::Gnome : Desktop::Kde;
+        left.append({desktop, location, o.value(u"value"_s).toString(),
+                     o.value(u"present"_s).toBool(true)});
+        if (!desktops.contains(desktop))
+            desktops.append(desktop);
+    }
+    // In front of anything this process set itself: restore() goes from the back.
+    m_saved = left + m_saved;
+    Result<void> result;
+    for (const Desktop desktop : std::as_const(desktops)) {
+        if (Result<void> r = restore(desktop); !r && result)
+            result = r;
+    }
+    writeJournal(); // gone, unless this process has a setting of its own to keep
+    if (!result)
+        return result.error();
+    return desktops;
 }
 
 void SystemProxy::notifyKde()

@@ -13,7 +13,9 @@ namespace ts::ui {
 // system, Chromium among them) read: set to the proxy while Tunnelscope asks for it, and put
 // back as it was. GNOME keeps it in GSettings (org.gnome.system.proxy, written with
 // gsettings), KDE in ~/.config/kioslaverc (written with kwriteconfig5/6). enable() reads the
-// values it is about to change first; restore() writes exactly those back.
+// values it is about to change first; restore() writes exactly those back. With a journal, what
+// enable() read is also kept in a file until restore() has put it back, so that the next start
+// after a crash can put it back (recover()).
 class SystemProxy
 {
     Q_DECLARE_TR_FUNCTIONS(SystemProxy)
@@ -36,6 +38,14 @@ public:
     bool isActive(Desktop desktop) const;
     bool isActive() const { return !m_saved.isEmpty(); }
 
+    // Keeps the values enable() read in `path` as well, with this process's id, until
+    // restore() has put them back; "" keeps none. enable() fails when it cannot write it.
+    void setJournal(const QString &path) { m_journal = path; }
+    // Puts back what a journal left by a Tunnelscope that no longer runs says (it died with
+    // the proxy on), then removes the journal. A journal whose process still runs is left
+    // alone. Returns the desktops put back.
+    Result<QList<Desktop>> recover();
+
 private:
     struct Saved
     {
@@ -49,9 +59,11 @@ private:
     Result<void> run(const QString &program, const QStringList &arguments);
     QString kdeTool(const QString &kind) const; // "kwriteconfig" -> kwriteconfig6 or 5
     void notifyKde();
+    Result<void> writeJournal() const;
 
     CommandRunner &m_runner;
     QList<Saved> m_saved;
+    QString m_journal;
 };
 
 } // namespace ts::ui

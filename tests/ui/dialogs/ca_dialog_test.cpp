@@ -69,30 +69,47 @@ private Q_SLOTS:
         QCOMPARE(d.readAll().toStdString(), m_ca->certificateDer());
     }
 
+    void launchButtonOnlyWhenItCanWork_data()
+    {
+        QTest::addColumn<BrowserLauncher::Browser>("browser");
+        QTest::addColumn<QString>("button");
+        QTest::newRow("Chromium") << BrowserLauncher::Browser::Chromium << u"launchChromium"_s;
+        QTest::newRow("Firefox") << BrowserLauncher::Browser::Firefox << u"launchFirefox"_s;
+    }
+
     void launchButtonOnlyWhenItCanWork()
     {
+        QFETCH(BrowserLauncher::Browser, browser);
+        QFETCH(QString, button);
         CaDialog dialog(m_ca, u"127.0.0.1:8080"_s);
-        auto *button = dialog.findChild<QPushButton *>(u"launchChromium"_s);
-        QVERIFY(button);
+        auto *launch = dialog.findChild<QPushButton *>(button);
+        QVERIFY(launch);
         dialog.setBrowserLauncher(
-            BrowserLauncher(QString(), u"/usr/bin/certutil"_s, u"127.0.0.1:8080"_s));
-        QVERIFY(button->isHidden());
+            BrowserLauncher(browser, QString(), u"/usr/bin/certutil"_s, u"127.0.0.1:8080"_s));
+        QVERIFY(launch->isHidden());
         dialog.setBrowserLauncher(
-            BrowserLauncher(u"/usr/bin/chromium"_s, QString(), u"127.0.0.1:8080"_s));
-        QVERIFY(button->isHidden());
-        dialog.setBrowserLauncher(
-            BrowserLauncher(u"/usr/bin/chromium"_s, u"/usr/bin/certutil"_s, u"127.0.0.1:8080"_s));
-        QVERIFY(!button->isHidden());
+            BrowserLauncher(browser, u"/usr/bin/browser"_s, QString(), u"127.0.0.1:8080"_s));
+        QVERIFY(launch->isHidden());
+        dialog.setBrowserLauncher(BrowserLauncher(browser, u"/usr/bin/browser"_s,
+                                                  u"/usr/bin/certutil"_s, u"127.0.0.1:8080"_s));
+        QVERIFY(!launch->isHidden());
+        QCOMPARE(dialog.browserLauncher(browser).program(), u"/usr/bin/browser"_s);
     }
+
+    void launchFailureIsShown_data() { launchButtonOnlyWhenItCanWork_data(); }
 
     void launchFailureIsShown()
     {
+        QFETCH(BrowserLauncher::Browser, browser);
+        QFETCH(QString, button);
         CaDialog dialog(m_ca, u"127.0.0.1:8080"_s);
         // A "certutil" that fails: the dialog reports it instead of starting anything.
         dialog.setBrowserLauncher(
-            BrowserLauncher(u"/bin/true"_s, u"/bin/false"_s, u"127.0.0.1:8080"_s));
-        dialog.findChild<QPushButton *>(u"launchChromium"_s)->click();
-        QVERIFY2(dialog.statusText().startsWith(u"Could not launch Chromium: /bin/false failed"_s),
+            BrowserLauncher(browser, u"/bin/true"_s, u"/bin/false"_s, u"127.0.0.1:8080"_s));
+        dialog.findChild<QPushButton *>(button)->click();
+        const QString name = QString::fromLatin1(QTest::currentDataTag());
+        QVERIFY2(dialog.statusText().startsWith(u"Could not launch "_s + name
+                                                + u": /bin/false failed"_s),
                  qPrintable(dialog.statusText()));
     }
 

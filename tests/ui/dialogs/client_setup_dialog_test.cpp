@@ -11,6 +11,7 @@
 #include <QClipboard>
 #include <QDir>
 #include <QFile>
+#include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTabWidget>
@@ -77,6 +78,82 @@ private Q_SLOTS:
         QVERIFY(dialog.statusText().contains(u"x-terminal-emulator"_s));
     }
 
+    // Issue 18: a phone on the LAN. On loopback (the default) the page says how to opt in;
+    // on a LAN address it gives the proxy settings, the PAC URL and a QR code of the info page.
+    void phonePageOnLoopbackSaysHowToOptIn()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+        auto *page = dialog.findChild<QWidget *>(u"phonePage"_s);
+        QVERIFY(page);
+        QVERIFY(!page->findChild<QLabel *>(u"phoneQrCode"_s));
+        QString text;
+        for (const QLabel *l : page->findChildren<QLabel *>())
+            text += l->text() + u'\n';
+        QVERIFY2(text.contains(u"listens on 127.0.0.1 only"_s), qPrintable(text));
+        QVERIFY(text.contains(u"--listen ADDRESS:8080"_s));
+    }
+
+    void phonePageOnALanAddress()
+    {
+        FakeRunner runner;
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"192.168.1.20:8080"_s, m_ca, runner, proxy);
+        auto *page = dialog.findChild<QWidget *>(u"phonePage"_s);
+        QVERIFY(page);
+        auto *qr = page->findChild<QLabel *>(u"phoneQrCode"_s);
+        QVERIFY(qr);
+        QCOMPARE(qr->accessibleName(), u"http://192.168.1.20:8080/"_s);
+        QVERIFY(qr->pixmap().width() > 100);
+        auto *pac = page->findChild<QPlainTextEdit *>(u"phonePacUrl"_s);
+        QVERIFY(pac);
+        QCOMPARE(pac->toPlainText(), u"http://192.168.1.20:8080/proxy.pac"_s);
+        QString text;
+        for (const QLabel *l : page->findChildren<QLabel *>())
+            text += l->text() + u'\n';
+        QVERIFY2(text.contains(u"server 192.168.1.20 and port 8080"_s), qPrintable(text));
+        QVERIFY(text.contains(u"http://192.168.1.20:8080/wpad.dat"_s));
+    }
+
+    // Issue 18: the browsers from the same dialog, their command lines through the runner.
+    void browserPageLaunchesFirefoxThroughTheRunner()
+    {
+        FakeRunner runner;
+        runner.installed = {u"firefox-esr"_s, u"certutil"_s};
+        SystemProxy proxy(runner);
+        ClientSetupDialog dialog(u"127.0.0.1:8080"_s, m_ca, runner, proxy);
+        auto *page = dialog.findChild<QWidget *>(u"browserPage"_s);
+        QVERIFY(page);
+        QVERIFY(!page->findChild<QPushButton *>(u"setupLaunchChromium"_s));
+        auto *firefox = page->findChild<QPushButton *>(u"setupLaunchFirefox"_s);
+        QVERIFY(firefox);
+        firefox->click();
+        QCOMPARE(runner.started.size(), 1);
+        const QString started = runner.started.first();
+        QVERIFY2(started.startsWith(u"/usr/bin/firefox-esr --no-remote --new-instance -profile "_s),
+                 qPrintable(started));
+        const QString profile = started.section(u' ', -1);
+        QVERIFY(profile.contains(u"tunnelscope-firefox-"_s));
+        QCOMPARE(runner.ran.size(), 2);
+        QVERIFY(runner.ran.at(0).startsWith(u"/usr/bin/certutil -d sql:"_s + profile + u" -N"_s));
+        QVERIFY(runner.ran.at(1).endsWith(u"-i "_s + profile + u"/ca.pem"_s));
+        QCOMPARE(runner.lastEnvironment.value(u"HOME"_s), profile);
+        QFile prefs(profile + u"/user.js"_s);
+        QVERIFY(prefs.open(QIODevice::ReadOnly));
+        QVERIFY(prefs.readAll().contains("user_pref(\"network.proxy.http_port\", 8080);"));
+        QVERIFY2(dialog.statusText().startsWith(u"Firefox started with the profile"_s),
+                 qPrintable(dialog.statusText()));
+        QDir(profile).removeRecursively();
+
+        // Without certutil there is nothing to click, and the page says what is missing.
+        FakeRunner bare;
+        bare.installed = {u"firefox-esr"_s, u"chromium"_s};
+        ClientSetupDialog without(u"127.0.0.1:8080"_s, m_ca, bare, proxy);
+        auto *empty = without.findChild<QWidget *>(u"browserPage"_s);
+        QVERIFY(empty->findChildren<QPushButton *>().isEmpty());
+    }
+
     void systemProxyIsSwitchedOnAndOff()
     {
         FakeRunner runner;
@@ -115,8 +192,9 @@ private Q_SLOTS:
         QCOMPARE(text("pacUrl"), u"http://127.0.0.1:8080/proxy.pac"_s);
 
         // Without interception there is no CA to trust: no such tab, no CA variables.
+        QCOMPARE(dialog.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 5);
         ClientSetupDialog plain(u"127.0.0.1:8080"_s, nullptr, runner, proxy);
-        QCOMPARE(plain.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 2);
+        QCOMPARE(plain.findChild<QTabWidget *>(u"setupTabs"_s)->count(), 3);
         QVERIFY(!plain.terminalSnippet().contains(u"CERT"_s));
     }
 

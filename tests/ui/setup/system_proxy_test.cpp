@@ -4,7 +4,15 @@
 
 #include "fake_runner.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ts::ui;
 using namespace Qt::StringLiterals;
@@ -108,6 +116,138 @@ private slots:
         QCOMPARE(runner.ran.filter(u"kwriteconfig5"_s),
                  (QStringList{write + u"ProxyType 0"_s, write + u"NoProxyFor --delete"_s,
                               write + u"httpsProxy --delete"_s, write + u"httpProxy --delete"_s}));
+    }
+
+    // Crash safety: what enable() read is also in the journal until it is put back.
+    void theJournalKeepsWhatWasReadUntilItIsPutBack()
+    {
+        QTemporaryDir dir;
+        const QString journal = dir.filePath(u"config/system-proxy.json"_s);
+        FakeRunner runner;
+        runner.installed = {u"gsettings"_s};
+        runner.answers[u"/usr/bin/gsettings get org.gnome.system.proxy mode"_s]
+            = {true, 0, u"'auto'"_s, {}};
+        SystemProxy proxy(runner);
+        proxy.setJournal(journal);
+        QVERIFY(proxy.enable(SystemProxy::Desktop::Gnome, u"127.0.0.1"_s, 8080));
+        QFile file(journal);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject written = QJsonDocument::fromJson(file.readAll()).object();
+        file.close();
+        QCOMPARE(written.value(u"pid"_s).toInteger(), QCoreApplication::applicationPid());
+        const QJsonArray saved = written.value(u"saved"_s).toArray();
+        QCOMPARE(saved.size(), 6);
+        QCOMPARE(saved.last().toObject().value(u"value"_s).toString(), u"'auto'"_s);
+        QVERIFY(proxy.restoreAll());
+        QVERIFY(!QFile::exists(journal));
+    }
+
+    // The real case: a Tunnelscope sets the GNOME and KDE proxies and dies (a process of its
+    // own that exits without restoring anything); the next start puts both back.
+    void aTunnelscopeThatDiedIsPutBackAtTheNextStart()
+    {
+        QTemporaryDir dir;
+        const QString journal = dir.filePath(u"system-proxy.json"_s);
+        const QString g = u"/usr/bin/gsettings "_s;
+        const QString read = u"/usr/bin/kreadconfig5 --file kioslaverc --group Proxy Settings "_s
+                             u"--key "_s;
+        const pid_t child = ::fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            FakeRunner runner;
+            runner.installed = {u"gsettings"_s, u"kwriteconfig5"_s, u"kreadconfig5"_s};
+            runner.answers[g + u"get org.gnome.system.proxy mode"_s] = {true, 0, u"'auto'"_s, {}};
+            runner.answers[g + u"get org.gnome.system.proxy.http host"_s]
+                = {true, 0, u"'corp-proxy'"_s, {}};
+            runner.answers[read + u"ProxyType"_s] = {true, 0, u"0"_s, {}};
+            SystemProxy proxy(runner);
+            proxy.setJournal(journal);
+            const bool ok = proxy.enable(SystemProxy::Desktop::Gnome, u"127.0.0.1"_s, 8080).ok()
+                            && proxy.enable(SystemProxy::Desktop::Kde, u"127.0.0.1"_s, 8080).ok();
+            ::_exit(ok ? 0 : 1); // no restore, no destructors: as if it crashed
+        }
+        int status = 0;
+        QCOMPARE(::waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        QVERIFY(QFile::exists(journal));
+
+        FakeRunner runner;
+        runner.installed = {u"gsettings"_s, u"kwriteconfig5"_s, u"kreadconfig5"_s};
+        SystemProxy next(runner);
+        next.setJournal(journal);
+        const auto recovered = next.recover();
+        QVERIFY(recovered);
+        QCOMPARE(*recovered, (QList<SystemProxy::Desktop>{SystemProxy::Desktop::Gnome,
+                                                          SystemProxy::Desktop::Kde}));
+        const QString write
+            = u"/usr/bin/kwriteconfig5 --file kioslaverc --group Proxy Settings --key "_s;
+        QCOMPARE(runner.ran.filter(u" set "_s),
+                 (QStringList{
+                     g + u"set org.gnome.system.proxy mode 'auto'"_s,
+                     g + u"set org.gnome.system.proxy ignore-hosts "_s,
+                     g + u"set org.gnome.system.proxy.https port "_s,
+                     g + u"set org.gnome.system.proxy.https host "_s,
+                     g + u"set org.gnome.system.proxy.http port "_s,
+                     g + u"set org.gnome.system.proxy.http host 'corp-proxy'"_s,
+                 }));
+        QCOMPARE(runner.ran.filter(u"kwriteconfig5"_s),
+                 (QStringList{write + u"ProxyType 0"_s, write + u"NoProxyFor --delete"_s,
+                              write + u"httpsProxy --delete"_s, write + u"httpProxy --delete"_s}));
+        QVERIFY(!QFile::exists(journal));
+        QVERIFY(!next.isActive());
+
+        runner.ran.clear();
+        const auto again = next.recover();
+        QVERIFY(again && again->isEmpty());
+        QVERIFY(runner.ran.isEmpty());
+    }
+
+    // A journal whose Tunnelscope still runs (this process here) is that one's to put back;
+    // one naming this process id but from an earlier boot is not.
+    void aRunningTunnelscopesJournalIsLeftAlone()
+    {
+        QTemporaryDir dir;
+        const QString journal = dir.filePath(u"system-proxy.json"_s);
+        FakeRunner first;
+        first.installed = {u"gsettings"_s};
+        SystemProxy running(first);
+        running.setJournal(journal);
+        QVERIFY(running.enable(SystemProxy::Desktop::Gnome, u"127.0.0.1"_s, 8080));
+
+        FakeRunner second;
+        second.installed = {u"gsettings"_s};
+        SystemProxy other(second);
+        other.setJournal(journal);
+        const auto left = other.recover();
+        QVERIFY(left && left->isEmpty());
+        QVERIFY(second.ran.isEmpty());
+        QVERIFY(QFile::exists(journal));
+
+        QFile file(journal);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QJsonObject o = QJsonDocument::fromJson(file.readAll()).object();
+        file.close();
+        o.insert(u"boot"_s, u"an earlier boot"_s);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(QJsonDocument(o).toJson());
+        file.close();
+        const auto put = other.recover();
+        QVERIFY(put);
+        QCOMPARE(*put, QList<SystemProxy::Desktop>{SystemProxy::Desktop::Gnome});
+        QCOMPARE(second.ran.filter(u" set "_s).size(), 6);
+        QVERIFY(!QFile::exists(journal));
+    }
+
+    void anUnwritableJournalRefusesToEnable()
+    {
+        FakeRunner runner;
+        runner.installed = {u"gsettings"_s};
+        SystemProxy proxy(runner);
+        proxy.setJournal(u"/proc/no-such-dir/system-proxy.json"_s);
+        const auto r = proxy.enable(SystemProxy::Desktop::Gnome, u"127.0.0.1"_s, 8080);
+        QVERIFY(!r);
+        QVERIFY(runner.ran.filter(u"'manual'"_s).isEmpty()); // never switched on
+        QVERIFY(!proxy.isActive());
     }
 };
 
