@@ -588,7 +588,8 @@ std::string harVersion(const std::string &protocol)
 }
 
 // The other wire of a message ("_serverRequest", "_serverResponse"): its version, its fields as
-// they crossed it, and its head size where that is known.
+// they crossed it, its head size where that is known, and the bytes the message took on that
+// wire ("_transferSize", as Chrome writes it: head and body as framed, HTTP/2 frames included).
 void writeOtherWire(JsonWriter &w, std::string_view key, const std::string &protocol,
                     const HeaderList &headers, std::uint64_t wireBytes,
                     const std::shared_ptr<Body> &body)
@@ -598,6 +599,8 @@ void writeOtherWire(JsonWriter &w, std::string_view key, const std::string &prot
     w.key("headers");
     writeHeaders(w, headers);
     w.key("headersSize").number(headersSize(protocol, headers, wireBytes, body));
+    if (wireBytes > 0)
+        w.key("_transferSize").number(std::int64_t(wireBytes));
     w.endObject();
 }
 
@@ -706,6 +709,8 @@ void writeResponse(JsonWriter &w, const Flow &f)
     w.key("redirectURL").string(location ? trim(*location) : std::string_view());
     w.key("headersSize").number(headersSize(protocol, headers, wireBytes, f.responseBody));
     w.key("bodySize").number(bodySize(f.responseBody));
+    if (wireBytes > 0) // the response's bytes on the client's wire, as Chrome's HAR has it
+        w.key("_transferSize").number(std::int64_t(wireBytes));
     if (!f.clientResponseHeaders.empty())
         writeOtherWire(w, "_serverResponse", serverProtocol, f.responseHeaders, f.responseWireBytes,
                        f.responseBody);

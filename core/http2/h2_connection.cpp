@@ -9,6 +9,8 @@
 
 namespace ts::http2 {
 
+constexpr std::size_t kFrameHeader = 9; // RFC 9113 §4.1
+
 namespace {
 
 // Queued output is kept in chunks of up to this (a DATA frame's default maximum size).
@@ -130,7 +132,14 @@ struct H2Connection::Callbacks
             for (flow::FrameRecord &f : c.m_pendingIn)
                 c.m_log->addFrame(std::move(f));
             c.m_pendingIn.clear();
+            c.m_pendingWire = 0;
         }
+        // A message's wire size: its HEADERS, CONTINUATION and DATA frames, frame headers
+        // included; credited to the stream once the frame is complete (onFrameRecv).
+        if (hd->stream_id > 0
+            && (hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION
+                || hd->type == NGHTTP2_DATA))
+            c.m_pendingWire += kFrameHeader + hd->length;
         flow::FrameRecord f;
         f.micros = c.micros();
         f.inbound = true;
@@ -328,6 +337,9 @@ struct H2Connection::Callbacks
         }
         if (hd.stream_id && (hd.type == NGHTTP2_DATA || hd.type == NGHTTP2_WINDOW_UPDATE))
             c.updateWindows(session, hd.stream_id);
+        if (hd.type == NGHTTP2_HEADERS || hd.type == NGHTTP2_DATA)
+            if (const auto it = c.m_streams.find(hd.stream_id); it != c.m_streams.end())
+                it->second.wireIn += std::exchange(c.m_pendingWire, 0);
         // Complete the record begun in onBeginFrame; CONTINUATION records follow it.
         for (flow::FrameRecord &f : c.m_pendingIn)
             if (f.type == hd.type && f.stream == std::uint32_t(hd.stream_id)) {
@@ -371,6 +383,18 @@ struct H2Connection::Callbacks
             f.summary = frameSummary(frame);
         }
         c.m_log->addFrame(std::move(f));
+        if (const auto it = c.m_streams.find(hd.stream_id); it != c.m_streams.end()) {
+            if (hd.type == NGHTTP2_DATA) {
+                it->second.wireOut += kFrameHeader + hd.length;
+            } else if (hd.type == NGHTTP2_HEADERS) {
+                // A header block over the peer's frame size went as CONTINUATION frames.
+                const std::size_t max = std::max<std::uint32_t>(
+                    16384,
+                    nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_FRAME_SIZE));
+                const std::size_t frames = std::max<std::size_t>(1, (hd.length + max - 1) / max);
+                it->second.wireOut += hd.length + kFrameHeader * frames;
+            }
+        }
         if (hd.type == NGHTTP2_DATA) {
             c.m_log->editStream(std::uint32_t(hd.stream_id),
                                 [&](flow::StreamRecord &r) { r.bytesOut += hd.length; });
@@ -392,8 +416,13 @@ struct H2Connection::Callbacks
             if (code)
                 r.resetCode = std::int32_t(code);
         });
-        c.m_streams.erase(streamId);
-        c.m_later.push_back(StreamClosed{streamId, code});
+        StreamClosed closed{streamId, code};
+        if (const auto it = c.m_streams.find(streamId); it != c.m_streams.end()) {
+            closed.wireIn = it->second.wireIn;
+            closed.wireOut = it->second.wireOut;
+            c.m_streams.erase(it);
+        }
+        c.m_later.push_back(closed);
         return 0;
     }
 
@@ -730,6 +759,12 @@ bool H2Connection::connectProtocolAllowed() const
 {
     return nghttp2_session_get_remote_settings(m_session, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL)
            == 1;
+}
+
+H2Connection::Wire H2Connection::wireBytes(StreamId id) const
+{
+    const auto it = m_streams.find(id);
+    return it == m_streams.end() ? Wire{} : Wire{it->second.wireIn, it->second.wireOut};
 }
 
 std::uint32_t H2Connection::peerMaxConcurrentStreams() const

@@ -44,6 +44,9 @@ struct StreamClosed // both directions done, or reset (code != 0)
 {
     StreamId stream = 0;
     std::uint32_t code = 0;
+    // The stream's wire bytes both ways, as wireBytes() gave them last.
+    std::uint64_t wireIn = 0;
+    std::uint64_t wireOut = 0;
 };
 struct SendWindowOpened // a stream's queued output fell below the limit: send more
 {
@@ -107,6 +110,15 @@ public:
     // Gives `bytes` of a stream's received DATA back to the peer's window.
     void consume(StreamId stream, std::size_t bytes);
 
+    // A stream's messages as they crossed the wire so far: the bytes of its HEADERS,
+    // CONTINUATION and DATA frames, frame headers included, received (in) and sent (out).
+    // Zero for a stream that is closed: StreamClosed carries its final counts.
+    struct Wire
+    {
+        std::uint64_t in = 0;
+        std::uint64_t out = 0;
+    };
+    Wire wireBytes(StreamId stream) const;
     // Bytes submitted on the stream and not yet framed.
     std::size_t queued(StreamId stream) const;
     bool streamOpen(StreamId stream) const;
@@ -133,7 +145,9 @@ private:
         bool wasFull = false; // queued() was over the limit: report SendWindowOpened
         Fields trailers;
         std::size_t headerBytes = 0; // received header list size so far
-        Fields fields;               // headers being received
+        std::uint64_t wireIn = 0;    // frame bytes of the stream's messages (wireBytes())
+        std::uint64_t wireOut = 0;
+        Fields fields; // headers being received
         bool eofSent = false;
     };
 
@@ -154,6 +168,7 @@ private:
     std::map<StreamId, Outgoing> m_streams;
     std::vector<H2Event> *m_events = nullptr;   // during receive()
     std::vector<flow::FrameRecord> m_pendingIn; // frames begun, not yet fully received
+    std::uint64_t m_pendingWire = 0;            // their wire bytes, for the stream once complete
     StreamId m_highestPeerStream = 0;           // server role: the largest id a HEADERS named
     std::string m_failure;
     std::string m_lastLibraryError;

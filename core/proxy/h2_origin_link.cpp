@@ -170,6 +170,7 @@ void H2OriginLink::submitHead(State &c, const http::RequestStart &head)
     c.tunnelEnded = false;
     c.expectedLength = -1;
     c.received = 0;
+    c.closedWire = {};
     c.sentFields.clear();
     c.receivedFields.clear();
     if (!r.protocol.empty() && !c.webSocket) {
@@ -235,7 +236,12 @@ H2OriginLink::Wire H2OriginLink::wire(Channel channel) const
     const auto it = m_channels.find(channel);
     if (it == m_channels.end())
         return {none, none};
-    return {it->second.sentFields, it->second.receivedFields};
+    const State &c = it->second;
+    const http2::H2Connection::Wire bytes = c.stream ? m_h2->wireBytes(c.stream)
+                                            : c.closedWire.in || c.closedWire.out
+                                                ? c.closedWire
+                                                : m_h2->wireBytes(c.lastStream);
+    return {c.sentFields, c.receivedFields, bytes.out, bytes.in};
 }
 
 void H2OriginLink::failStream(State &c, std::string why)
@@ -391,6 +397,9 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                 else
                     c->stream = 0;
             } else if constexpr (std::is_same_v<T, http2::StreamClosed>) {
+                for (auto &[id, state] : m_channels)
+                    if (state.lastStream == e.stream)
+                        state.closedWire = {e.wireIn, e.wireOut};
                 Channel channel = 0;
                 State *c = byStream(e.stream, channel);
                 if (!c)

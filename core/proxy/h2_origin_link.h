@@ -60,11 +60,14 @@ public:
 
     // What crossed the origin's wire for the channel's current (or last) exchange, for its
     // flow: the request fields as submitted and the final response fields as received (each
-    // empty until it crossed). Valid until the channel's next request or close.
+    // empty until it crossed), and the frame bytes of each so far (HEADERS, CONTINUATION and
+    // DATA, frame headers included). Valid until the channel's next request or close.
     struct Wire
     {
         const http2::Fields &request;
         const http2::Fields &response;
+        std::uint64_t requestBytes = 0;
+        std::uint64_t responseBytes = 0;
     };
     Wire wire(Channel channel) const;
 
@@ -93,9 +96,10 @@ private:
         // RFC 8441 §3: an extended CONNECT waits here until the origin's SETTINGS arrived.
         http2::Fields heldUpgrade;
         std::string method;
-        http2::Fields sentFields;         // the request as submitted (Wire)
-        http2::Fields receivedFields;     // the final response as received (Wire)
-        std::int64_t expectedLength = -1; // the response's content-length
+        http2::Fields sentFields;             // the request as submitted (Wire)
+        http2::Fields receivedFields;         // the final response as received (Wire)
+        http2::H2Connection::Wire closedWire; // the last stream's bytes, once it closed
+        std::int64_t expectedLength = -1;     // the response's content-length
         std::uint64_t received = 0;
         std::vector<http::ResponsePart> parts; // for the channel, not yet taken
         bool paused = false;                   // the channel's reader is full

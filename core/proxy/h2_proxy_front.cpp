@@ -90,8 +90,10 @@ void H2ProxyFront::clientGone(const std::string &reason, MonoTime now, std::vect
     for (auto &[id, s] : m_streams)
         if (s->child && !s->child->closed())
             childEvent(*s, ClientGone{reason}, now, out);
-    for (auto &[id, s] : m_streams)
+    for (auto &[id, s] : m_streams) {
         closeStreamServers(*s, out);
+        releaseFinal(*s, out);
+    }
     m_streams.clear();
     finish(reason, out);
 }
@@ -232,8 +234,10 @@ void H2ProxyFront::flush(MonoTime now, std::vector<Command> &out)
             for (auto &[id, s] : m_streams)
                 if (s->child && !s->child->closed())
                     childEvent(*s, ClientGone{m_finishReason}, now, out);
-            for (auto &[id, s] : m_streams)
+            for (auto &[id, s] : m_streams) {
                 closeStreamServers(*s, out);
+                releaseFinal(*s, out);
+            }
             m_streams.clear();
         }
     }
@@ -272,6 +276,8 @@ void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
                     Stream &s = *it->second;
                     s.ended = true;
                     s.h2Closed = true;
+                    s.wire = {e.wireIn, e.wireOut}; // final: every frame has crossed
+                    releaseFinal(s, out);
                     if (s.child && !s.child->closed())
                         childEvent(s,
                                    ClientGone{e.code ? "the client reset the stream ("
@@ -619,6 +625,13 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         s.flow = c.flow->id;
                         m_h2->linkFlow(s.id, s.flow, s.summary);
                     }
+                    // An exchange the child has finished is recorded once its frames have
+                    // crossed the client's wire (the stream closes): its sizes are then whole.
+                    if (c.flow && c.flow->id == s.ownFlow && s.kind != Kind::Tunnel
+                        && c.flow->state != flow::FlowState::Open && !s.h2Closed) {
+                        s.finalFlow = std::move(c.flow);
+                        return;
+                    }
                     out.push_back(std::move(c));
                 } else if constexpr (std::is_same_v<T, TunnelEstablished>) {
                     if (!s.answered) {
@@ -660,15 +673,26 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
     deliverPool(now, out);
 }
 
+void H2ProxyFront::releaseFinal(Stream &s, std::vector<Command> &out)
+{
+    if (!s.finalFlow)
+        return;
+    recordWires(s, *s.finalFlow);
+    out.push_back(PublishFlow{std::move(s.finalFlow)});
+    s.finalFlow.reset();
+}
+
 void H2ProxyFront::recordWires(Stream &s, flow::Flow &f) const
 {
-    // The client's wire is h2: its fields as they crossed it. (Its frame sizes are not
-    // counted yet: 0 says "unknown" rather than the size of an HTTP/1.1 rendering.)
+    // The client's wire is h2: its fields as they crossed it, and its frames' bytes (HEADERS,
+    // CONTINUATION and DATA with their frame headers) so far, or all of them once the stream
+    // has closed.
+    const http2::H2Connection::Wire wire = s.h2Closed || !m_h2 ? s.wire : m_h2->wireBytes(s.id);
     f.requestHeaders = s.requestFields;
-    f.requestWireBytes = 0;
+    f.requestWireBytes = wire.in;
     if (!s.responseFields.empty()) {
         f.clientResponseHeaders = s.responseFields;
-        f.clientResponseWireBytes = 0;
+        f.clientResponseWireBytes = wire.out;
     }
     if (!m_pool)
         return;
@@ -685,11 +709,11 @@ void H2ProxyFront::recordWires(Stream &s, flow::Flow &f) const
             f.serverStream = use->stream;
         if (!use->request->empty()) {
             f.serverRequestHeaders = *use->request;
-            f.serverRequestWireBytes = 0;
+            f.serverRequestWireBytes = use->requestWireBytes;
         }
         if (!use->response->empty()) {
             f.responseHeaders = *use->response;
-            f.responseWireBytes = 0;
+            f.responseWireBytes = use->responseWireBytes;
         }
     }
 }
@@ -769,6 +793,7 @@ void H2ProxyFront::reap(std::vector<Command> &out)
         const bool childDone = !s.child || s.child->closed();
         if (s.h2Closed && childDone) {
             closeStreamServers(s, out);
+            releaseFinal(s, out);
             it = m_streams.erase(it);
         } else if (s.h2Closed && !childDone) {
             ++it; // ClientGone was delivered; the child closes itself on its next turn

@@ -96,6 +96,10 @@ private:
         flow::FlowId ownFlow = 0;
         http2::Fields requestFields;  // as the client sent them
         http2::Fields responseFields; // the final HEADERS as sent to the client
+        // The stream's frame bytes both ways, final once it has closed (h2Closed).
+        http2::H2Connection::Wire wire;
+        // The child's finished flow, published when the stream closes (recordWires).
+        std::shared_ptr<flow::Flow> finalFlow;
     };
     struct ServerLink
     {
@@ -116,6 +120,7 @@ private:
     void runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
                           std::vector<Command> &out);
     void recordWires(Stream &s, flow::Flow &f) const;
+    void releaseFinal(Stream &s, std::vector<Command> &out);
     void onChildResponse(Stream &s, const ResponseHeaders &head);
     void childClosed(Stream &s, bool abort);
     void answer(http2::StreamId id, int status, const std::string &message);

@@ -937,18 +937,20 @@ HttpProxySession::Exchange &HttpProxySession::newExchange(MonoTime now)
 
 void HttpProxySession::recordLinkWire(Exchange &ex)
 {
-    // Our own H2OriginLink turned the HTTP/1.1 we gave it into h2: the origin's wire carried
-    // its fields, not ours. (Frame sizes are not counted yet: 0 says "unknown".)
+    // Our own H2OriginLink spoke h2 to the origin: its fields and frame bytes are what that
+    // wire carried.
     const auto h2 = m_serverH2.find(ex.server);
     if (h2 == m_serverH2.end())
         return;
     const H2OriginLink::Wire wire = h2->second.link->wire(0);
     if (!wire.request.empty()) {
         ex.flow.serverRequestHeaders = wire.request;
-        ex.flow.serverRequestWireBytes = 0;
+        ex.flow.serverRequestWireBytes = wire.requestBytes;
     }
-    if (!wire.response.empty())
+    if (!wire.response.empty()) {
         ex.flow.responseHeaders = wire.response;
+        ex.flow.responseWireBytes = wire.responseBytes;
+    }
 }
 
 void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out,
@@ -1484,7 +1486,9 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         return;
     }
     if (auto *end = std::get_if<MessageEnd>(&event)) {
-        if (!m_serverH2.count(ex.server)) // h2: frames, not the size of our HTTP/1.1 rendering
+        if (ex.serverMessages)
+            recordLinkWire(ex); // the response's frames have all arrived
+        else
             f.responseWireBytes = end->wireSize;
         if (ex.responseChunked) {
             Headers trailers;

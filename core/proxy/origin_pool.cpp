@@ -473,8 +473,9 @@ std::optional<OriginPool::Use> OriginPool::use(ServerId channel) const
     if (!c.h2->has(channel))
         return std::nullopt;
     const H2OriginLink::Wire wire = c.h2->wire(channel);
-    return Use{c.record.id, true, std::uint32_t(c.h2->stream(channel)), &wire.request,
-               &wire.response};
+    return Use{c.record.id,       true,           std::uint64_t(c.h2->stream(channel)),
+               &wire.request,     &wire.response, wire.requestBytes,
+               wire.responseBytes};
 }
 
 void OriginPool::publish(Conn &c, std::vector<Command> &out)

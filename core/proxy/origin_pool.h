@@ -77,6 +77,9 @@ public:
         // h2: the fields that crossed the origin's wire (H2OriginLink::wire); null otherwise.
         const flow::HeaderList *request = nullptr;
         const flow::HeaderList *response = nullptr;
+        // h2: the frame bytes of each (H2OriginLink::Wire).
+        std::uint64_t requestWireBytes = 0;
+        std::uint64_t responseWireBytes = 0;
     };
     std::optional<Use> use(ServerId channel) const;
 

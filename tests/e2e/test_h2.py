@@ -376,6 +376,11 @@ class CurlHttp2(unittest.TestCase):
         # h2 on both sides: nothing to translate, so the client got the origin's response
         # fields exactly, content-length included, and the origin the client's request fields.
         self.assertEqual(response["headers"], server_response["headers"])
+        # Each side's size is its own frames' bytes: at least the 1 KiB body, its DATA frame
+        # header and a HEADERS frame.
+        self.assertGreater(response["_transferSize"], 1024 + 9 + 9, response)
+        self.assertGreater(server_response["_transferSize"], 1024 + 9 + 9, server_response)
+        self.assertGreater(request["_serverRequest"]["_transferSize"], 9, request)
         self.assertEqual(sorted((h["name"], h["value"]) for h in request["headers"]),
                          sorted((h["name"], h["value"]) for h in server_request["headers"]))
 

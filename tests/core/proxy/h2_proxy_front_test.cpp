@@ -421,6 +421,13 @@ private Q_SLOTS:
                  flow::HeaderList(heads[0].fields.begin(), heads[0].fields.end()));
         QCOMPARE(f.serverRequestWireBytes, std::uint64_t(h.toServer(open[0].id).size()));
         QCOMPARE(f.responseWireBytes, std::uint64_t(105));
+        // The h2 side's sizes are its frames' bytes: what the client counted sending and
+        // receiving on the stream (HEADERS and DATA with their 9-byte frame headers).
+        const auto closed = only<http2::StreamClosed>(h.events);
+        QCOMPARE(closed.size(), std::size_t(1));
+        QVERIFY(closed[0].wireOut > 9 && closed[0].wireIn > 9 + 9 + 5);
+        QCOMPARE(f.requestWireBytes, closed[0].wireOut);
+        QCOMPARE(f.clientResponseWireBytes, closed[0].wireIn);
     }
 
     void chunkedRequestBodyWithTrailers()
