@@ -244,6 +244,77 @@ private Q_SLOTS:
         QCOMPARE(store.connection(11), &store.connections()[1]);
         QVERIFY(!store.connection(12));
     }
+
+    void removeAndRestorePutRowsBackWhereTheyWere()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 6; ++id)
+            store.publish(makeFlow(id, FlowState::Complete));
+        store.flush();
+        QSignalSpy removedSpy(&store, &FlowStore::flowsRemoved);
+        QSignalSpy restoredSpy(&store, &FlowStore::flowsRestored);
+
+        RemovedFlows removed = store.remove({5, 2, 99, 2});
+        QCOMPARE(removedSpy.count(), 1);
+        QCOMPARE(rowsOf(removedSpy, 0), (std::vector<std::size_t>{1, 4}));
+        QCOMPARE(store.size(), std::size_t(4));
+        QVERIFY(!store.find(2));
+        QCOMPARE(store.rowOf(6), std::size_t(3));
+
+        store.publish(makeFlow(7, FlowState::Complete)); // arrives meanwhile
+        store.flush();
+        store.restore(std::move(removed));
+        QCOMPARE(rowsOf(restoredSpy, 0), (std::vector<std::size_t>{1, 4}));
+        QCOMPARE(store.size(), std::size_t(7));
+        for (std::size_t row = 0; row < 7; ++row) {
+            QCOMPARE(store.at(row).id, FlowId(row + 1));
+            QCOMPARE(store.rowOf(FlowId(row + 1)), row);
+        }
+    }
+
+    void aRemovedOpenFlowIsNotAddedAgainByItsUpdates()
+    {
+        FlowStore store;
+        store.publish(makeFlow(1));
+        store.publish(makeFlow(2));
+        store.flush();
+        RemovedFlows removed = store.remove({1});
+        QSignalSpy added(&store, &FlowStore::flowsAdded);
+        store.publish(makeFlow(1, FlowState::Complete)); // the engine finishes it
+        store.flush();
+        QCOMPARE(added.count(), 0);
+        QCOMPARE(store.size(), std::size_t(1));
+        // Undo brings back the flow as the engine last described it.
+        store.restore(std::move(removed));
+        QCOMPARE(store.at(0).id, FlowId(1));
+        QCOMPARE(store.at(0).state, FlowState::Complete);
+    }
+
+    void takeAllIsAClearThatCanBeUndone()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 3; ++id)
+            store.publish(makeFlow(id, FlowState::Complete));
+        Connection c;
+        c.id = 4;
+        store.publish(c);
+        store.flush();
+        store.publish(makeFlow(4, FlowState::Complete)); // queued: cleared with the rest
+        QSignalSpy cleared(&store, &FlowStore::cleared);
+        RemovedFlows all = store.takeAll();
+        QCOMPARE(cleared.count(), 1);
+        QCOMPARE(store.size(), std::size_t(0));
+        QVERIFY(store.connections().empty());
+        QCOMPARE(all.rows.size(), std::size_t(4));
+
+        store.publish(makeFlow(5, FlowState::Complete));
+        store.flush();
+        store.restore(std::move(all));
+        QCOMPARE(store.size(), std::size_t(5));
+        for (std::size_t row = 0; row < 5; ++row)
+            QCOMPARE(store.at(row).id, FlowId(row + 1)); // the old ones before the new
+        QVERIFY(store.connection(4));
+    }
 };
 
 QTEST_GUILESS_MAIN(FlowStoreTest)
