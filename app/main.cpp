@@ -8,6 +8,7 @@
 
 #ifdef TS_HAVE_GUI
 #include "ui/app_resources.h"
+#include "ui/dialogs/port_in_use_dialog.h"
 #include "ui/dialogs/settings.h"
 #include "ui/main_window.h"
 #include <QApplication>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #ifdef TS_HAVE_GUI
 namespace {
@@ -167,15 +169,27 @@ int main(int argc, char *argv[])
     if (options.bodyRecordBytes)
         budget->perBodyRecorded = options.bodyRecordBytes;
 
-    ts::engine::Engine engine(options.engine, store);
+    std::optional<ts::engine::Engine> started;
+    for (;;) {
+        ts::engine::Engine &engine = started.emplace(options.engine, store);
 #ifdef TS_HAVE_GUI
-    if (!options.headless)
-        engine.setFrameLogCapacity(std::size_t(settings.frameLogFrames));
+        if (!options.headless)
+            engine.setFrameLogCapacity(std::size_t(settings.frameLogFrames));
 #endif
-    if (const auto started = engine.start(); !started) {
-        std::fprintf(stderr, "tunnelscope: %s\n", started.error().message.c_str());
+        const auto result = engine.start();
+        if (result)
+            break;
+        std::fprintf(stderr, "tunnelscope: %s\n", result.error().message.c_str());
+#ifdef TS_HAVE_GUI
+        // Started from the desktop there is no terminal: the window must say it.
+        if (!options.headless
+            && ts::ui::offerAnotherPort(options.engine,
+                                        QString::fromStdString(result.error().message)))
+            continue;
+#endif
         return 1;
     }
+    ts::engine::Engine &engine = *started;
     std::fprintf(stderr, "tunnelscope: listening on %s\n", qPrintable(engine.listenAddress()));
     if (!engine.httpsListenAddress().isEmpty())
         std::fprintf(stderr, "tunnelscope: listening on %s for HTTPS proxy clients\n",
