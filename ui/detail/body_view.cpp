@@ -6,6 +6,7 @@
 #include "ui/detail/syntax_highlighter.h"
 
 #include <QBuffer>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QFontDatabase>
@@ -21,6 +22,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedWidget>
+#include <QTextBrowser>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -51,10 +53,21 @@ QString modeName(BodyView::Mode mode)
         return QCoreApplication::translate("ts::ui::BodyView", "Hex");
     case BodyView::ImageMode:
         return QCoreApplication::translate("ts::ui::BodyView", "Image");
+    case BodyView::PreviewMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "Preview");
     default:
         return {};
     }
 }
+
+// Renders HTML without reaching out: a captured page's images, style sheets and links stay
+// unfetched (no request leaves the inspector, no local file is read for a page's src=).
+class OfflineBrowser final : public QTextBrowser
+{
+public:
+    using QTextBrowser::QTextBrowser;
+    QVariant loadResource(int, const QUrl &) override { return {}; }
+};
 
 void addJson(QTreeWidgetItem *parent, const QString &key, const QJsonValue &value, int &budget)
 {
@@ -106,6 +119,8 @@ BodyView::BodyView(QWidget *parent)
     , m_hex(new HexView(this))
     , m_imageArea(new QScrollArea(this))
     , m_image(new QLabel(this))
+    , m_preview(new OfflineBrowser(this))
+    , m_wrapBox(new QCheckBox(tr("Wrap"), this))
 {
     m_info->setObjectName(QStringLiteral("bodyInfo"));
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -139,11 +154,22 @@ BodyView::BodyView(QWidget *parent)
     m_stack->addWidget(m_tree);
     m_stack->addWidget(m_hex);
     m_stack->addWidget(m_imageArea);
+    m_preview->setObjectName(QStringLiteral("bodyPreview"));
+    m_preview->setOpenLinks(false);
+    m_stack->addWidget(m_preview);
+
+    m_wrapBox->setObjectName(QStringLiteral("bodyWrap"));
+    m_wrapBox->setToolTip(tr("Wrap long lines at the pane's width"));
+    connect(m_wrapBox, &QCheckBox::toggled, this, &BodyView::setWrapping);
+    // Only where there is text to wrap.
+    connect(m_stack, &QStackedWidget::currentChanged, this,
+            [this] { m_wrapBox->setVisible(m_stack->currentWidget() == m_text); });
 
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(0, 0, 0, 0);
     bar->addWidget(m_info, 1);
     bar->addWidget(m_loadAllButton);
+    bar->addWidget(m_wrapBox);
     bar->addWidget(m_modeBox);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -167,6 +193,7 @@ void BodyView::clear()
     m_tree->clear();
     m_hex->setData({});
     m_image->clear();
+    m_preview->clear();
     m_modeBox->clear();
     m_modeBox->hide();
     m_loadAllButton->hide();
@@ -244,6 +271,10 @@ void BodyView::show(BodyContent content)
         modes = {TextMode};
         preferred = TextMode;
         break;
+    case BodyKind::Html:
+        modes = {TextMode, PreviewMode, HexMode};
+        preferred = TextMode; // the source first: the page as sent, not as Qt renders it
+        break;
     default:
         modes = {TextMode, HexMode};
         preferred = TextMode;
@@ -273,6 +304,22 @@ void BodyView::show(BodyContent content)
     m_modeBox->setVisible(modes.size() > 1);
     showMode(preferred);
     Q_EMIT loaded();
+}
+
+void BodyView::setWrapping(bool wrap)
+{
+    m_wrapBox->setChecked(wrap);
+    m_text->setLineWrapMode(wrap ? QPlainTextEdit::WidgetWidth : QPlainTextEdit::NoWrap);
+}
+
+bool BodyView::isWrapping() const
+{
+    return m_text->lineWrapMode() != QPlainTextEdit::NoWrap;
+}
+
+QString BodyView::previewText() const
+{
+    return m_preview->toPlainText();
 }
 
 BodyView::Mode BodyView::mode() const
@@ -322,6 +369,11 @@ void BodyView::showMode(Mode mode)
         break;
     case ImageMode:
         m_stack->setCurrentWidget(m_imageArea);
+        break;
+    case PreviewMode:
+        m_preview->setHtml(
+            QString::fromUtf8(m_content.bytes.data(), qsizetype(m_content.bytes.size())));
+        m_stack->setCurrentWidget(m_preview);
         break;
     default:
         break;

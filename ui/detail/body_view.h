@@ -6,12 +6,14 @@
 
 #include <memory>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
 class QScrollArea;
 class QStackedWidget;
+class QTextBrowser;
 class QTreeWidget;
 
 namespace ts::flow {
@@ -24,7 +26,8 @@ class HexView;
 class SyntaxHighlighter;
 
 // One message body, shown the way its content type suggests: text (coloured for JSON, HTML,
-// XML, JavaScript, CSS), pretty JSON, a JSON tree, hex, or an image. The body is read and
+// XML, JavaScript, CSS; long lines wrapped on request), pretty JSON, a JSON tree, hex, an
+// image, or HTML rendered (offline: nothing it refers to is fetched). The body is read and
 // decoded on a worker thread, first only its start (a "Load all" button fetches the rest), so a
 // large or spilled body never freezes the window.
 class BodyView final : public QWidget
@@ -33,7 +36,7 @@ class BodyView final : public QWidget
     Q_DISABLE_COPY_MOVE(BodyView)
 
 public:
-    enum Mode : int { TextMode, PrettyMode, TreeMode, HexMode, ImageMode, ModeCount };
+    enum Mode : int { TextMode, PrettyMode, TreeMode, HexMode, ImageMode, PreviewMode, ModeCount };
 
     explicit BodyView(QWidget *parent = nullptr);
     ~BodyView() override;
@@ -50,6 +53,10 @@ public:
     void setMode(Mode mode);
     QString infoText() const;
     QString text() const; // what the text view shows
+    // Long lines of the text view wrap at its width (the "Wrap" box; kept across bodies).
+    void setWrapping(bool wrap);
+    bool isWrapping() const;
+    QString previewText() const; // the rendered HTML's text (PreviewMode)
     const BodyContent &content() const { return m_content; }
 
 Q_SIGNALS:
@@ -79,6 +86,8 @@ private:
     HexView *m_hex = nullptr;
     QScrollArea *m_imageArea = nullptr;
     QLabel *m_image = nullptr;
+    QTextBrowser *m_preview = nullptr;
+    QCheckBox *m_wrapBox = nullptr;
     SyntaxHighlighter *m_highlighter = nullptr;
 };
 

@@ -1,7 +1,9 @@
 #include "core/flow/body.h"
 #include "ui/detail/body_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -62,6 +64,40 @@ private Q_SLOTS:
         QVERIFY(showBody(view, "{\"a\":", u"application/json"_s));
         QCOMPARE(view.mode(), BodyView::PrettyMode);
         QCOMPARE(view.text(), u"{\"a\":"_s);
+    }
+
+    // Issue 17, defect 16: an HTML body was one unwrapped line of source, nothing more.
+    void htmlWrapsAndPreviewsOffline()
+    {
+        QWidget window;
+        auto *view = new BodyView(&window);
+        window.resize(400, 300);
+        view->resize(400, 300);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const std::string html = "<html><body><h1>Hello</h1><p>" + std::string(300, 'x')
+                                 + "</p><img src=\"/etc/hostname\"></body></html>";
+        QVERIFY(showBody(*view, html, u"text/html; charset=utf-8"_s));
+        QCOMPARE(view->mode(), BodyView::TextMode);
+        auto *wrap = view->findChild<QCheckBox *>(u"bodyWrap"_s);
+        QVERIFY(wrap);
+        QVERIFY(wrap->isVisible());
+        QVERIFY(!view->isWrapping());
+        wrap->click();
+        QVERIFY(view->isWrapping());
+        auto *text = view->findChild<QPlainTextEdit *>(u"bodyText"_s);
+        QCOMPARE(text->lineWrapMode(), QPlainTextEdit::WidgetWidth);
+
+        auto *box = view->findChild<QComboBox *>(u"bodyMode"_s);
+        QVERIFY(box->findData(int(BodyView::PreviewMode)) >= 0);
+        view->setMode(BodyView::PreviewMode);
+        QCOMPARE(view->mode(), BodyView::PreviewMode);
+        QVERIFY(view->previewText().startsWith(u"Hello"_s));
+        QVERIFY(!wrap->isVisible()); // nothing to wrap in a rendered page
+
+        // The next body keeps the choice to wrap.
+        QVERIFY(showBody(*view, "plain text", u"text/plain"_s));
+        QVERIFY(view->isWrapping());
     }
 };
 
