@@ -197,10 +197,11 @@ flow::FlowId FramesPane::flowAtRow(int row) const
     const flow::FrameRecord *frame = m_model->frameAt(row);
     if (!frame || frame->stream == 0 || !m_model->log())
         return 0;
+    flow::FlowId recorded = 0;
     for (const flow::StreamRecord &s : m_model->log()->streams())
         if (s.id == frame->stream)
-            return s.flow;
-    return 0;
+            recorded = s.flow;
+    return flowOfStream(m_store, m_connection, frame->stream, recorded);
 }
 
 void FramesPane::requestFlowAt(const QModelIndex &index)
@@ -235,6 +236,9 @@ bool FramesPane::showStreamOfFlow(flow::FlowId id)
         if (!stream && f && connection == f->clientConnection && f->clientStream != 0
             && m_store.connection(connection) && m_store.connection(connection)->log)
             stream = f->clientStream; // the record has not learned its flow yet
+        if (!stream && f && connection == f->serverConnection && f->serverStream != 0
+            && m_store.connection(connection) && m_store.connection(connection)->log)
+            stream = f->serverStream; // server-side records name no flow
         if (!stream)
             continue;
         if (connection != m_connection) {

@@ -55,7 +55,10 @@ StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
             &StreamsPane::updateHistory);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &StreamsPane::updateHistory);
     connect(m_view, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) {
-        if (const auto id = index.data(StreamModel::FlowIdRole).toULongLong())
+        const flow::FlowId id = flowOfStream(
+            m_store, m_connection, std::uint32_t(index.data(StreamModel::StreamIdRole).toUInt()),
+            index.data(StreamModel::FlowIdRole).toULongLong());
+        if (id != 0)
             Q_EMIT flowRequested(id);
     });
     connect(&m_poll, &QTimer::timeout, this, [this] {
