@@ -6,6 +6,7 @@
 #include "core/session/session_file.h"
 #include "ui/composer/composer_dock.h"
 #include "ui/composer/composer_pane.h"
+#include "ui/detail/body_content.h"
 #include "ui/detail/curl_command.h"
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/detail/request_snippets.h"
@@ -13,6 +14,7 @@
 #include "ui/dialogs/client_setup_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
 #include "ui/panes/inspector_docks.h"
 #include "ui/panes/streams_pane.h"
@@ -45,6 +47,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
 #include <QSignalBlocker>
@@ -53,10 +56,13 @@
 #include <QStringListModel>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QTextDocument>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QToolTip>
+#include <QUndoStack>
+#include <QUrl>
 
 #include <unistd.h>
 
@@ -115,6 +121,54 @@ void copyKeys(const QStringList &keys, const Settings &from, Settings &to)
         to.upstreamRules = from.upstreamRules;
 }
 
+// Delete or Clear, as an undo step: what the store took out is held here until undone, or until
+// the step falls off the stack.
+class RemoveFlowsCommand final : public QUndoCommand
+{
+public:
+    // Empty `ids`: every flow and connection (Clear).
+    RemoveFlowsCommand(flow::FlowStore &store, std::vector<flow::FlowId> ids, const QString &text)
+        : QUndoCommand(text), m_store(store), m_ids(std::move(ids))
+    {}
+    ~RemoveFlowsCommand() override { m_store.discard(m_removed); }
+    Q_DISABLE_COPY_MOVE(RemoveFlowsCommand)
+
+    void redo() override { m_removed = m_ids.empty() ? m_store.takeAll() : m_store.remove(m_ids); }
+    void undo() override
+    {
+        m_store.restore(std::move(m_removed));
+        m_removed = {};
+    }
+
+private:
+    flow::FlowStore &m_store;
+    std::vector<flow::FlowId> m_ids;
+    flow::RemovedFlows m_removed;
+};
+
+// The value of header `name` (joined when repeated), compared without case.
+std::string headerValue(const flow::HeaderList &headers, std::string_view name)
+{
+    std::string joined;
+    for (const auto &[n, v] : headers) {
+        if (QLatin1StringView(n.data(), qsizetype(n.size()))
+                .compare(QLatin1StringView(name.data(), qsizetype(name.size())),
+                         Qt::CaseInsensitive)
+            == 0) {
+            if (!joined.empty())
+                joined += ", ";
+            joined += v;
+        }
+    }
+    return joined;
+}
+
+// Bodies copied or saved are decoded up to this size (a compression bomb stops here).
+constexpr std::uint64_t kMaxSavedBody = 1ull << 30;
+
+// Undo steps kept: each Clear holds what it took (bodies past the memory budget are on disk).
+constexpr int kUndoLimit = 10;
+
 } // namespace
 
 MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, EngineControls engine,
@@ -125,8 +179,10 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     , m_engine(std::move(engine))
     , m_model(new FlowTableModel(store, this))
     , m_view(new QTableView(this))
+    , m_undoStack(new QUndoStack(this))
     , m_settings(m_engine.settings)
 {
+    m_undoStack->setUndoLimit(kUndoLimit);
     setWindowTitle(tr("Tunnelscope"));
     setDockNestingEnabled(true);
     setUpTable();
@@ -139,10 +195,10 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     addDockWidget(Qt::RightDockWidgetArea, detailDock);
 
     // Tunnels, connections, frames and streams; a flow they point at is selected here.
-    const InspectorDocks inspector = createInspectorDocks(store, *this);
-    connect(inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
-    connect(inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
-    connect(inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
+    m_inspector = createInspectorDocks(store, *this);
+    connect(m_inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
+    connect(m_inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
+    connect(m_inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
     if (m_engine.config && m_engine.engine)
         m_composer = addComposerDock(*this, *m_engine.engine, *m_engine.config);
 
@@ -167,6 +223,8 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
         m_tunnels = 0;
         updateFlowCount();
     });
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &MainWindow::recountTunnels);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &MainWindow::recountTunnels);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentFlow);
 
@@ -309,6 +367,28 @@ void MainWindow::createActions()
     m_exportHarAction->setObjectName(QStringLiteral("exportHarAction"));
     connect(m_exportHarAction, &QAction::triggered, this, &MainWindow::askAndExportHar);
 
+    m_exportSelectionAction = new QAction(tr("Export Se&lection as HAR\u2026"), this);
+    m_exportSelectionAction->setObjectName(QStringLiteral("exportSelectionAction"));
+    m_exportSelectionAction->setToolTip(
+        tr("The selected flows (Ctrl+A selects every flow the filter shows)"));
+    connect(m_exportSelectionAction, &QAction::triggered, this,
+            &MainWindow::askAndExportSelectionHar);
+
+    m_copyRequestBodyAction = new QAction(tr("Copy Request &Body"), this);
+    m_copyRequestBodyAction->setObjectName(QStringLiteral("copyRequestBodyAction"));
+    connect(m_copyRequestBodyAction, &QAction::triggered, this,
+            [this] { copySelectedBody(false); });
+    m_copyResponseBodyAction = new QAction(tr("Copy Response B&ody"), this);
+    m_copyResponseBodyAction->setObjectName(QStringLiteral("copyResponseBodyAction"));
+    connect(m_copyResponseBodyAction, &QAction::triggered, this,
+            [this] { copySelectedBody(true); });
+    m_saveRequestBodyAction = new QAction(tr("Save Request Body\u2026"), this);
+    m_saveRequestBodyAction->setObjectName(QStringLiteral("saveRequestBodyAction"));
+    connect(m_saveRequestBodyAction, &QAction::triggered, this, [this] { askAndSaveBody(false); });
+    m_saveResponseBodyAction = new QAction(tr("Save Response Body\u2026"), this);
+    m_saveResponseBodyAction->setObjectName(QStringLiteral("saveResponseBodyAction"));
+    connect(m_saveResponseBodyAction, &QAction::triggered, this, [this] { askAndSaveBody(true); });
+
     m_preferencesAction = new QAction(tr("&Preferences\u2026"), this);
     m_preferencesAction->setObjectName(QStringLiteral("preferencesAction"));
     m_preferencesAction->setShortcut(QKeySequence::Preferences);
@@ -324,6 +404,13 @@ void MainWindow::createActions()
     m_setupAction = new QAction(tr("&Set up a client\u2026"), this);
     m_setupAction->setObjectName(QStringLiteral("setupClientAction"));
     connect(m_setupAction, &QAction::triggered, this, &MainWindow::showClientSetupDialog);
+
+    if (!userGuidePath().isEmpty()) {
+        m_guideAction = new QAction(tr("&User Guide"), this);
+        m_guideAction->setObjectName(QStringLiteral("guideAction"));
+        m_guideAction->setShortcut(QKeySequence::HelpContents);
+        connect(m_guideAction, &QAction::triggered, this, &MainWindow::showUserGuide);
+    }
 
     m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
     m_shortcutsAction->setObjectName(QStringLiteral("shortcutsAction"));
@@ -354,6 +441,28 @@ void MainWindow::createActions()
     m_clearAction->setIcon(style()->standardIcon(QStyle::SP_DialogResetButton));
     m_clearAction->setToolTip(tr("Forget every recorded flow"));
     connect(m_clearAction, &QAction::triggered, this, &MainWindow::clearFlows);
+
+    m_deleteAction = new QAction(tr("&Delete"), this);
+    m_deleteAction->setObjectName(QStringLiteral("deleteAction"));
+    m_deleteAction->setShortcut(QKeySequence::Delete);
+    // Only in the table: Delete in a text field deletes text.
+    m_deleteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_deleteAction->setToolTip(tr("Remove the selected flows (Edit \u2192 Undo brings them back)"));
+    m_view->addAction(m_deleteAction);
+    connect(m_deleteAction, &QAction::triggered, this, &MainWindow::deleteSelected);
+
+    m_showConnectionAction = new QAction(tr("Show Connection and &Frames"), this);
+    m_showConnectionAction->setObjectName(QStringLiteral("showConnectionAction"));
+    m_showConnectionAction->setToolTip(
+        tr("The frames of the selected flow's stream; double-click a frame to come back"));
+    connect(m_showConnectionAction, &QAction::triggered, this, &MainWindow::showSelectedConnection);
+
+    m_undoAction = m_undoStack->createUndoAction(this, tr("&Undo"));
+    m_undoAction->setObjectName(QStringLiteral("undoAction"));
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_redoAction = m_undoStack->createRedoAction(this, tr("&Redo"));
+    m_redoAction->setObjectName(QStringLiteral("redoAction"));
+    m_redoAction->setShortcut(QKeySequence::Redo);
 
     if (m_engine.setIntercepting) {
         m_interceptAction = new QAction(tr("&Intercept TLS"), this);
@@ -427,18 +536,26 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_importHarAction);
     file->addAction(m_exportHarAction);
+    file->addAction(m_exportSelectionAction);
     file->addSeparator();
     file->addAction(m_quitAction);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_undoAction);
+    edit->addAction(m_redoAction);
+    edit->addSeparator();
     edit->addAction(m_copyUrlAction);
     edit->addMenu(m_copyAsMenu);
+    edit->addAction(m_copyRequestBodyAction);
+    edit->addAction(m_copyResponseBodyAction);
     if (m_composer) {
         edit->addAction(m_replayAction);
         edit->addAction(m_editReplayAction);
     }
+    edit->addAction(m_showConnectionAction);
     edit->addSeparator();
     edit->addAction(m_findAction);
+    edit->addAction(m_deleteAction);
     edit->addAction(m_clearAction);
     edit->addSeparator();
     edit->addAction(m_preferencesAction);
@@ -459,6 +576,8 @@ void MainWindow::createMenus()
     if (m_caAction)
         help->addAction(m_caAction);
     help->addSeparator();
+    if (m_guideAction)
+        help->addAction(m_guideAction);
     help->addAction(m_shortcutsAction);
     help->addAction(m_aboutAction);
 }
@@ -762,6 +881,16 @@ void MainWindow::showRowMenu(const QPoint &position)
         menu.addAction(m_replayAction);
         menu.addAction(m_editReplayAction);
     }
+    menu.addAction(m_showConnectionAction);
+    menu.addSeparator();
+    menu.addAction(m_copyRequestBodyAction);
+    menu.addAction(m_copyResponseBodyAction);
+    menu.addAction(m_saveRequestBodyAction);
+    menu.addAction(m_saveResponseBodyAction);
+    menu.addSeparator();
+    menu.addAction(m_exportSelectionAction);
+    menu.addSeparator();
+    menu.addAction(m_deleteAction);
     menu.exec(m_view->viewport()->mapToGlobal(position));
 }
 
@@ -890,6 +1019,7 @@ bool MainWindow::openFile(const QString &path)
         lastConnection = std::max(lastConnection, c.id);
     m_store.ids()->reserve(lastFlow, lastConnection);
     const auto count = int(opened->flows.size());
+    m_undoStack->clear(); // its steps belong to the capture the session replaces
     const QByteArray history = session::loadSession(std::move(*opened), m_store);
     if (m_composer && !history.isEmpty())
         m_composer->loadHistory(history);
@@ -954,6 +1084,125 @@ void MainWindow::dropEvent(QDropEvent *event)
     // After the drop returns: a message box inside a drop handler confuses some platforms.
     const QString path = urls.front().toLocalFile();
     QTimer::singleShot(0, this, [this, path] { openFile(path); });
+}
+
+std::vector<std::uint64_t> MainWindow::selectedFlowIds() const
+{
+    std::vector<std::uint64_t> ids;
+    for (const QModelIndex &index : m_view->selectionModel()->selectedRows()) {
+        if (const flow::Flow *f = m_model->flowAt(index.row()))
+            ids.push_back(f->id);
+    }
+    return ids;
+}
+
+void MainWindow::askAndExportSelectionHar()
+{
+    if (selectedFlowIds().empty()) {
+        statusBar()->showMessage(tr("Select the flows to export"), 3000);
+        return;
+    }
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Selection as HAR"),
+                                                      dir + QStringLiteral("/selection.har"),
+                                                      tr("HTTP Archive (*.har);;All files (*)"));
+    if (!path.isEmpty())
+        exportSelectionHar(path);
+}
+
+bool MainWindow::exportSelectionHar(const QString &path)
+{
+    std::vector<std::size_t> rows;
+    for (const std::uint64_t id : selectedFlowIds()) {
+        if (const std::size_t row = m_store.rowOf(id); row != SIZE_MAX)
+            rows.push_back(row);
+    }
+    if (rows.empty()) {
+        statusBar()->showMessage(tr("Select the flows to export"), 3000);
+        return false;
+    }
+    std::sort(rows.begin(), rows.end()); // arrival order, as a full export has it
+    const auto written = flow::writeHar(m_store, rows, path);
+    if (!written) {
+        QMessageBox::warning(this, tr("Export Selection as HAR"),
+                             QString::fromStdString(written.error().message));
+        return false;
+    }
+    statusBar()->showMessage(tr("Exported %n flow(s) to %1", nullptr, int(rows.size())).arg(path),
+                             5000);
+    return true;
+}
+
+bool MainWindow::copySelectedBody(bool response)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to copy its body"));
+    if (!f)
+        return false;
+    const auto &body = response ? f->responseBody : f->requestBody;
+    if (!body || body->size() == 0) {
+        statusBar()->showMessage(
+            response ? tr("The response has no body") : tr("The request has no body"), 3000);
+        return false;
+    }
+    const BodyContent content = loadBody(
+        *body, headerValue(response ? f->responseHeaders : f->requestHeaders, "content-encoding"),
+        UINT64_MAX, kMaxSavedBody);
+    const QByteArray bytes = QByteArray::fromStdString(content.bytes);
+    const QString text = QString::fromUtf8(bytes);
+    // Only text goes on the clipboard: binary bytes would arrive mangled.
+    if (text.contains(QChar::ReplacementCharacter) || bytes.contains('\0')) {
+        statusBar()->showMessage(tr("The body is not text: save it to a file instead"), 5000);
+        return false;
+    }
+    QGuiApplication::clipboard()->setText(text);
+    statusBar()->showMessage(tr("Copied the body (%1)").arg(describeBody(content)), 3000);
+    return true;
+}
+
+void MainWindow::askAndSaveBody(bool response)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to save its body"));
+    if (!f)
+        return;
+    // The last path segment as the name: "logo.png", "items" (without the query).
+    QString name = QString::fromStdString(f->path).section(QLatin1Char('?'), 0, 0);
+    name = name.section(QLatin1Char('/'), -1);
+    if (name.isEmpty())
+        name = response ? QStringLiteral("response") : QStringLiteral("request");
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+    const QString path = QFileDialog::getSaveFileName(
+        this, response ? tr("Save Response Body") : tr("Save Request Body"),
+        dir + QLatin1Char('/') + name);
+    if (!path.isEmpty())
+        saveSelectedBodyTo(response, path);
+}
+
+bool MainWindow::saveSelectedBodyTo(bool response, const QString &path)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to save its body"));
+    if (!f)
+        return false;
+    const auto &body = response ? f->responseBody : f->requestBody;
+    if (!body || body->size() == 0) {
+        statusBar()->showMessage(
+            response ? tr("The response has no body") : tr("The request has no body"), 3000);
+        return false;
+    }
+    const BodyContent content = loadBody(
+        *body, headerValue(response ? f->responseHeaders : f->requestHeaders, "content-encoding"),
+        UINT64_MAX, kMaxSavedBody);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)
+        || file.write(content.bytes.data(), qint64(content.bytes.size()))
+               != qint64(content.bytes.size())
+        || !file.commit()) {
+        QMessageBox::warning(this, response ? tr("Save Response Body") : tr("Save Request Body"),
+                             tr("Cannot write %1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Saved the body to %1 (%2)").arg(path, describeBody(content)),
+                             5000);
+    return true;
 }
 
 void MainWindow::askAndExportHar()
@@ -1225,6 +1474,39 @@ void MainWindow::showShortcuts()
     help->raise();
 }
 
+QString MainWindow::userGuidePath()
+{
+    const QDir program(QCoreApplication::applicationDirPath());
+    // Installed: /usr/bin/tunnelscope -> /usr/share/doc/tunnelscope. A build tree: build/app/
+    // (or build/tests/) -> the sources' README.
+    for (const QString &candidate : {QStringLiteral("../share/doc/tunnelscope/README.md"),
+                                     QStringLiteral("../../README.md")}) {
+        const QFileInfo file(program.filePath(candidate));
+        if (file.isFile())
+            return file.canonicalFilePath();
+    }
+    return {};
+}
+
+void MainWindow::showUserGuide()
+{
+    auto *guide = findChild<QTextBrowser *>(QStringLiteral("userGuide"));
+    if (!guide) {
+        guide = new QTextBrowser(this);
+        guide->setObjectName(QStringLiteral("userGuide"));
+        guide->setWindowFlag(Qt::Tool);
+        guide->setWindowTitle(tr("Tunnelscope User Guide"));
+        guide->setOpenExternalLinks(true);
+        // Markdown, with the screenshots beside it found relative to the file.
+        guide->setSource(QUrl::fromLocalFile(userGuidePath()), QTextDocument::MarkdownResource);
+        const QSize room = screen() ? screen()->availableGeometry().size() : QSize(1280, 800);
+        guide->resize(QSize(guide->fontMetrics().averageCharWidth() * 100, room.height() * 3 / 4)
+                          .boundedTo(room));
+    }
+    guide->show();
+    guide->raise();
+}
+
 void MainWindow::showAbout()
 {
     auto *box = findChild<QMessageBox *>(QStringLiteral("aboutBox"));
@@ -1254,7 +1536,79 @@ void MainWindow::setPaused(bool paused)
 
 void MainWindow::clearFlows()
 {
-    m_store.clear();
+    if (m_store.size() == 0 && m_store.connections().empty())
+        return;
+    m_undoStack->push(new RemoveFlowsCommand(m_store, {}, tr("Clear")));
+}
+
+void MainWindow::deleteSelected()
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    std::vector<flow::FlowId> ids;
+    int first = m_model->rowCount();
+    for (const QModelIndex &index : rows) {
+        if (const flow::Flow *f = m_model->flowAt(index.row())) {
+            ids.push_back(f->id);
+            first = std::min(first, index.row());
+        }
+    }
+    if (ids.empty()) {
+        statusBar()->showMessage(tr("Select the flows to delete"), 3000);
+        return;
+    }
+    const auto count = int(ids.size());
+    m_undoStack->push(new RemoveFlowsCommand(m_store, std::move(ids),
+                                             count == 1 ? tr("Delete 1 Flow")
+                                                        : tr("Delete %1 Flows").arg(count)));
+    // The next flow takes the place of the deleted ones, as in a mail client.
+    if (const int rowCount = m_model->rowCount(); rowCount > 0) {
+        const QModelIndex next = m_model->index(std::min(first, rowCount - 1), 0);
+        m_view->selectionModel()->setCurrentIndex(next, QItemSelectionModel::ClearAndSelect
+                                                            | QItemSelectionModel::Rows);
+    }
+    statusBar()->showMessage(
+        tr("Deleted %n flow(s); Edit \u2192 Undo brings them back", nullptr, count), 5000);
+}
+
+bool MainWindow::showSelectedConnection()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!f) {
+        statusBar()->showMessage(tr("Select a flow to show its connection"), 3000);
+        return false;
+    }
+    const flow::FlowId id = f->id;
+    const flow::ConnectionId client = f->clientConnection;
+    if (m_inspector.frames->showStreamOfFlow(id)) {
+        m_inspector.framesDock->show();
+        m_inspector.framesDock->raise();
+        statusBar()->showMessage(
+            tr("Frames of flow %1 on connection #%2").arg(id).arg(m_inspector.frames->connection()),
+            5000);
+        return true;
+    }
+    if (client != 0 && m_inspector.connections->selectConnection(client)) {
+        m_inspector.connectionsDock->show();
+        m_inspector.connectionsDock->raise();
+        statusBar()->showMessage(
+            tr("Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)")
+                .arg(id)
+                .arg(client),
+            5000);
+        return true;
+    }
+    statusBar()->showMessage(tr("No connection was recorded for flow %1").arg(id), 5000);
+    return false;
+}
+
+void MainWindow::recountTunnels()
+{
+    m_tunnels = 0;
+    for (std::size_t row = 0; row < m_store.size(); ++row) {
+        if (m_store.at(row).kind == flow::FlowKind::Tunnel)
+            ++m_tunnels;
+    }
+    updateFlowCount();
 }
 
 void MainWindow::countNewFlows(qsizetype first, qsizetype last)

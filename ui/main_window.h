@@ -2,6 +2,7 @@
 
 #include "core/engine/engine_config.h"
 #include "ui/dialogs/settings.h"
+#include "ui/panes/inspector_docks.h"
 
 #include <QMainWindow>
 #include <QStringList>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 class QAction;
 class QLabel;
@@ -17,6 +19,7 @@ class QMenu;
 class QTableView;
 class QTimer;
 class QToolButton;
+class QUndoStack;
 
 namespace ts::engine {
 class Engine;
@@ -85,6 +88,9 @@ public:
     bool openFile(const QString &path);
     // What openFile() takes: a session (.tss) or HAR (.har) file, by name.
     static bool canOpen(const QString &path);
+    // The README that Help > User Guide shows: the installed one (share/doc/tunnelscope) or,
+    // run from a build tree, the source tree's. Empty when neither is there.
+    static QString userGuidePath();
     // File > Save Session: everything recorded, written atomically (core/session). After a
     // successful save, Save writes to `path` again. False (after telling the user) on errors.
     bool saveSessionTo(const QString &path);
@@ -102,6 +108,22 @@ public:
     void copySelectedAsCurl();
     // The selected flow's URL, on the clipboard (Ctrl+C in the table).
     void copySelectedUrl();
+    // Edit > Delete (Delete in the table): the selected flows leave the store; Edit > Undo
+    // brings them back, as it does what Clear took.
+    void deleteSelected();
+    QUndoStack *undoStack() const { return m_undoStack; }
+    // Edit > Show Connection and Frames: the selected flow's frames (its stream's, selected)
+    // in the Frames dock, or, without a frame log (HTTP/1.1), its connection in Connections.
+    // A double-click on a frame or stream leads back. False when nothing was recorded.
+    bool showSelectedConnection();
+    const InspectorDocks &inspectorDocks() const { return m_inspector; }
+    // The selected exchange's request or response body, decoded of its Content-Encoding, on
+    // the clipboard (text only) or in a file. False (and a word in the status bar) when there
+    // is none, or it is not text, or the file cannot be written.
+    bool copySelectedBody(bool response);
+    bool saveSelectedBodyTo(bool response, const QString &path);
+    // File > Export Selection as HAR: the selected flows, in arrival order.
+    bool exportSelectionHar(const QString &path);
     // Edit > Replay / Edit and Replay: the selected exchange sent again by the composer, or
     // put into its fields.
     void replaySelected();
@@ -137,17 +159,22 @@ private:
     void askAndOpen();
     void askAndImportHar();
     void askAndExportHar();
+    void askAndExportSelectionHar();
+    void askAndSaveBody(bool response);
+    std::vector<std::uint64_t> selectedFlowIds() const;
     void saveSession();
     void askAndSaveSession();
     void showSettingsDialog();
     void showCaDialog();
     void showShortcuts();
+    void showUserGuide();
     void showAbout();
     void setIntercepting(bool on);
     void updateListeningNote();
     void setPaused(bool paused);
     void clearFlows();
     void countNewFlows(qsizetype first, qsizetype last);
+    void recountTunnels();
     void updateFlowCount();
     void updatePausedNote();
     void updateResourceUsage();
@@ -167,6 +194,7 @@ private:
     QTableView *m_view = nullptr;
     FlowDetailPane *m_detail = nullptr;
     ComposerPane *m_composer = nullptr; // null without EngineControls::config
+    InspectorDocks m_inspector;
     QLineEdit *m_filterEdit = nullptr;
     QToolButton *m_filterHelpButton = nullptr;
     ElidedLabel *m_filterError = nullptr;   // why the filter in the box does not parse
@@ -188,14 +216,25 @@ private:
     QAction *m_saveAsAction = nullptr;
     QAction *m_importHarAction = nullptr;
     QAction *m_exportHarAction = nullptr;
+    QAction *m_exportSelectionAction = nullptr;
+    QAction *m_copyRequestBodyAction = nullptr;
+    QAction *m_copyResponseBodyAction = nullptr;
+    QAction *m_saveRequestBodyAction = nullptr;
+    QAction *m_saveResponseBodyAction = nullptr;
     QAction *m_preferencesAction = nullptr;
     QAction *m_caAction = nullptr;
     QAction *m_setupAction = nullptr;
     QAction *m_shortcutsAction = nullptr;
+    QAction *m_guideAction = nullptr; // null when no README is installed beside the program
     QAction *m_aboutAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_clearAction = nullptr;
+    QAction *m_deleteAction = nullptr;
+    QAction *m_showConnectionAction = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
+    QUndoStack *m_undoStack = nullptr;
     QAction *m_interceptAction = nullptr;
     QAction *m_copyCurlAction = nullptr;
     QAction *m_copyUrlAction = nullptr;

@@ -199,21 +199,34 @@ private Q_SLOTS:
                     items.append(item->text());
             }
         }
-        QStringList expected{
-            u"&Open Session\u2026"_s, u"&Save Session"_s,     u"Save Session &As\u2026"_s,
-            u"&Import HAR\u2026"_s,   u"&Export HAR\u2026"_s, u"&Quit"_s,
-            u"Copy &URL"_s,           u"Copy &As"_s};
+        QStringList expected{u"&Open Session\u2026"_s,
+                             u"&Save Session"_s,
+                             u"Save Session &As\u2026"_s,
+                             u"&Import HAR\u2026"_s,
+                             u"&Export HAR\u2026"_s,
+                             u"Export Se&lection as HAR\u2026"_s,
+                             u"&Quit"_s,
+                             u"&Undo"_s,
+                             u"&Redo"_s,
+                             u"Copy &URL"_s,
+                             u"Copy &As"_s,
+                             u"Copy Request &Body"_s,
+                             u"Copy Response B&ody"_s,
+                             u"Show Connection and &Frames"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
 #endif
-        expected += {u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
-                     u"&Pause"_s, u"Details"_s};
+        expected
+            += {u"&Delete"_s, u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
+                u"&Pause"_s,  u"Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
         QStringList docks = items.mid(expected.size());
         // Help: setting up a client works without a CA too (the proxy variables); then the
         // shortcuts and About (issue 17, defect 15), CA or not.
         QCOMPARE(docks.takeLast(), u"&About Tunnelscope"_s);
         QCOMPARE(docks.takeLast(), u"&Keyboard Shortcuts"_s);
+        // The README beside the program (here: the source tree's, above build/tests).
+        QCOMPARE(docks.takeLast(), u"&User Guide"_s);
         QCOMPARE(docks.takeLast(), u"&Set up a client\u2026"_s);
         QCOMPARE(docks.takeLast(), u"&Reset Layout"_s);
         docks.sort();
@@ -370,6 +383,23 @@ private Q_SLOTS:
         QTRY_VERIFY(about->isVisible());
         QVERIFY(about->text().contains(u"Tunnelscope 9.8.7"_s));
         about->close();
+    }
+
+    // Issue 17, defect 15: Help links to the local docs, the README shown in the window.
+    void helpShowsTheUserGuide()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        QVERIFY(MainWindow::userGuidePath().endsWith(u"/README.md"_s));
+        QAction *guide = action(window, u"guideAction"_s);
+        QVERIFY(guide);
+        guide->trigger();
+        auto *browser = window.findChild<QTextBrowser *>(u"userGuide"_s);
+        QVERIFY(browser);
+        QVERIFY(browser->isVisible());
+        QVERIFY(browser->toPlainText().startsWith(u"Tunnelscope"_s)); // "# Tunnelscope", rendered
+        QVERIFY(!browser->toPlainText().contains(u"# Tunnelscope"_s));
+        browser->close();
     }
 
     // Issue 17, defect 15: the CA dialog was modal (exec) while the browser it launched
