@@ -222,7 +222,6 @@ int main(int argc, char *argv[])
         return ts::app::runHeadless(options, engine, store);
 
 #ifdef TS_HAVE_GUI
-    ts::app::installQuitOnSignals();
     // What the window may change while the proxy runs (Edit > Preferences, the toolbar).
     ts::ui::EngineControls controls;
     controls.intercepting = options.engine.intercept;
@@ -260,7 +259,11 @@ int main(int argc, char *argv[])
     if (!engine.httpsListenAddress().isEmpty())
         listening << engine.httpsListenAddress() + QStringLiteral(" (HTTPS)");
     ts::ui::MainWindow window(store, listening, std::move(controls));
+    // SIGTERM (logout, kill) and Ctrl-C in a terminal: no question nobody may be there to
+    // answer; the capture is autosaved and offered back at the next start.
+    ts::app::installQuitOnSignals([&window] { window.quitWithoutAsking(); });
     window.show();
+    window.offerRecovery();
     const int code = QApplication::exec();
     engine.stop();
     return code;

@@ -30,6 +30,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QCompleter>
+#include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -43,10 +44,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QLockFile>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
@@ -166,6 +169,9 @@ std::string headerValue(const flow::HeaderList &headers, std::string_view name)
 // Bodies copied or saved are decoded up to this size (a compression bomb stops here).
 constexpr std::uint64_t kMaxSavedBody = 1ull << 30;
 
+// How often unsaved capture is written to MainWindow::autosavePath().
+constexpr int kAutosaveMillis = 3 * 60 * 1000;
+
 // Undo steps kept: each Clear holds what it took (bodies past the memory budget are on disk).
 constexpr int kUndoLimit = 10;
 
@@ -225,6 +231,16 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     });
     connect(&m_store, &flow::FlowStore::flowsRemoved, this, &MainWindow::recountTunnels);
     connect(&m_store, &flow::FlowStore::flowsRestored, this, &MainWindow::recountTunnels);
+    // What a save would write has changed.
+    connect(&m_store, &flow::FlowStore::flowsAdded, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::flowsChanged, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::cleared, this, &MainWindow::noteChange);
+    m_autosaveTimer = new QTimer(this);
+    m_autosaveTimer->setInterval(kAutosaveMillis);
+    connect(m_autosaveTimer, &QTimer::timeout, this, &MainWindow::autosave);
+    m_autosaveTimer->start();
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentFlow);
 
@@ -1024,6 +1040,8 @@ bool MainWindow::openFile(const QString &path)
     if (m_composer && !history.isEmpty())
         m_composer->loadHistory(history);
     m_sessionPath = path;
+    m_dirty = false; // what is shown is what the file holds
+    m_autosaveDue = false;
     updateListeningNote();
     statusBar()->showMessage(
         tr("Opened %1: %n flow(s)", nullptr, count).arg(QFileInfo(path).fileName()), 5000);
@@ -1277,6 +1295,8 @@ bool MainWindow::saveSessionTo(const QString &path)
         return false;
     }
     m_sessionPath = path;
+    m_dirty = false;
+    m_autosaveDue = false;
     updateListeningNote();
     statusBar()->showMessage(
         tr("Saved %n flow(s) to %1", nullptr, int(m_store.size())).arg(QFileInfo(path).fileName()),
@@ -1601,6 +1621,92 @@ bool MainWindow::showSelectedConnection()
     return false;
 }
 
+void MainWindow::noteChange()
+{
+    m_dirty = true;
+    m_autosaveDue = true;
+}
+
+bool MainWindow::hasUnsavedCapture() const
+{
+    return m_dirty && m_store.size() > 0;
+}
+
+QString MainWindow::autosavePath()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return dir.isEmpty() ? QString() : dir + QStringLiteral("/autosave") + kSessionSuffix;
+}
+
+bool MainWindow::ownsAutosave()
+{
+    const QString path = autosavePath();
+    if (path.isEmpty())
+        return false;
+    if (!m_autosaveLock) {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        // A lock left by a process that is gone (a crash, a kill) counts as free.
+        m_autosaveLock = std::make_unique<QLockFile>(path + QStringLiteral(".lock"));
+        m_autosaveLock->tryLock(0);
+    }
+    return m_autosaveLock->isLocked();
+}
+
+bool MainWindow::autosave()
+{
+    const QString path = autosavePath();
+    if (!m_autosaveDue || !hasUnsavedCapture() || !ownsAutosave())
+        return false;
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    m_store.flush();
+    const auto saved = session::saveSession(path, m_store,
+                                            m_composer ? m_composer->saveHistory() : QByteArray());
+    if (!saved) {
+        statusBar()->showMessage(
+            tr("Autosave failed: %1").arg(QString::fromStdString(saved.error().message)), 10000);
+        return false;
+    }
+    m_autosaveDue = false;
+    return true;
+}
+
+void MainWindow::quitWithoutAsking()
+{
+    autosave();
+    m_quitWithoutAsking = true;
+    close();
+    QCoreApplication::quit();
+}
+
+bool MainWindow::offerRecovery()
+{
+    const QString path = autosavePath();
+    if (!ownsAutosave() || !QFileInfo::exists(path))
+        return false;
+    const QDateTime when = QFileInfo(path).lastModified();
+    QMessageBox box(QMessageBox::Question, tr("Recover Capture"),
+                    tr("Tunnelscope did not quit normally last time (it was stopped by the system, "
+                       "killed or crashed). Its capture was autosaved on %1.\n\nOpen it?")
+                        .arg(QLocale().toString(when, QLocale::ShortFormat)),
+                    QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("recoverBox"));
+    QPushButton *open = box.addButton(tr("&Open It"), QMessageBox::AcceptRole);
+    box.addButton(tr("&Discard It"), QMessageBox::DestructiveRole);
+    box.setDefaultButton(open);
+    box.exec();
+    if (box.clickedButton() != open) {
+        QFile::remove(path);
+        return false;
+    }
+    if (!openFile(path))
+        return false;
+    // Not a session of the user's: Save asks where, and quitting asks first.
+    m_sessionPath.clear();
+    updateListeningNote();
+    noteChange();
+    return true;
+}
+
 void MainWindow::recountTunnels()
 {
     m_tunnels = 0;
@@ -1747,6 +1853,26 @@ void MainWindow::saveSettings() const
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!m_quitWithoutAsking && hasUnsavedCapture()) {
+        QMessageBox box(QMessageBox::Warning, tr("Quit Tunnelscope"),
+                        tr("The capture (%n flow(s)) has changes that are not saved.", nullptr,
+                           int(m_store.size())),
+                        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+        box.setObjectName(QStringLiteral("unsavedBox"));
+        box.setInformativeText(tr("Save the capture before quitting?"));
+        box.setDefaultButton(QMessageBox::Save);
+        const int answer = box.exec();
+        if (answer == QMessageBox::Save)
+            saveSession(); // asks where when no session file is open yet
+        if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && m_dirty)) {
+            event->ignore(); // cancelled, or the save did not happen
+            return;
+        }
+    }
+    // Quitting by the user's choice: nothing to recover at the next start. After a signal the
+    // autosave stays for offerRecovery().
+    if (!m_quitWithoutAsking && ownsAutosave())
+        QFile::remove(autosavePath());
     saveSettings();
     QMainWindow::closeEvent(event);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 class QAction;
+class QLockFile;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -112,6 +113,18 @@ public:
     // brings them back, as it does what Clear took.
     void deleteSelected();
     QUndoStack *undoStack() const { return m_undoStack; }
+
+    // Unsaved capture (issue 17, defect 4). Closing the window with flows recorded since the
+    // last save or open asks Save / Discard / Cancel. Meanwhile the capture is autosaved to
+    // autosavePath() every few minutes; a quit by signal (SIGTERM at logout, Ctrl-C) autosaves
+    // instead of asking, and a clean quit removes the file. So a file there at the next start
+    // means the last run did not end by the user's choice: offerRecovery() offers it back.
+    bool hasUnsavedCapture() const;
+    static QString autosavePath();
+    bool autosave(); // false when there was nothing to write or it failed
+    void quitWithoutAsking();
+    // At start: when an autosave is there, asks whether to open it. True when it was opened.
+    bool offerRecovery();
     // Edit > Show Connection and Frames: the selected flow's frames (its stream's, selected)
     // in the Frames dock, or, without a frame log (HTTP/1.1), its connection in Connections.
     // A double-click on a frame or stream leads back. False when nothing was recorded.
@@ -175,6 +188,8 @@ private:
     void clearFlows();
     void countNewFlows(qsizetype first, qsizetype last);
     void recountTunnels();
+    void noteChange();
+    bool ownsAutosave();
     void updateFlowCount();
     void updatePausedNote();
     void updateResourceUsage();
@@ -252,6 +267,13 @@ private:
     Settings m_settings;   // in effect now
     QString m_sessionPath; // the opened or last saved session file; "" for none
     std::uint64_t m_tunnels = 0;
+    bool m_dirty = false;             // flows changed since the last save or open
+    bool m_autosaveDue = false;       // ... since the last autosave
+    bool m_quitWithoutAsking = false; // quitWithoutAsking(): close without a question
+    QTimer *m_autosaveTimer = nullptr;
+    // Held while this window may write or recover the autosave: a second Tunnelscope leaves
+    // the first one's alone (null: not tried yet).
+    std::unique_ptr<QLockFile> m_autosaveLock;
     std::uint64_t m_currentFlow = 0; // kept across model resets
 };
 
