@@ -243,6 +243,8 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     m_autosaveTimer->start();
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentFlow);
+    // A body or connection can arrive after the flow was selected.
+    connect(&m_store, &flow::FlowStore::flowsChanged, this, &MainWindow::updateRowActions);
 
     // Over an empty table: where to point a client, or why nothing is shown.
     m_emptyNote = new QLabel(m_view->viewport());
@@ -263,6 +265,7 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
 
     m_defaultState = saveState();
     restoreSettings();
+    updateRowActions();
 }
 
 MainWindow::~MainWindow()
@@ -1783,6 +1786,22 @@ void MainWindow::showCurrentFlow()
 {
     const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
     m_detail->showFlow(f ? f->id : 0);
+    updateRowActions();
+}
+
+void MainWindow::updateRowActions()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    // Greyed out where they could only say "nothing there".
+    const auto hasBody = [f](bool response) {
+        const auto &body = response ? f->responseBody : f->requestBody;
+        return f->kind == flow::FlowKind::Exchange && body && body->size() > 0;
+    };
+    m_copyRequestBodyAction->setEnabled(f && hasBody(false));
+    m_saveRequestBodyAction->setEnabled(f && hasBody(false));
+    m_copyResponseBodyAction->setEnabled(f && hasBody(true));
+    m_saveResponseBodyAction->setEnabled(f && hasBody(true));
+    m_showConnectionAction->setEnabled(f && (f->clientConnection || f->serverConnection));
 }
 
 void MainWindow::selectFlow(std::uint64_t id)
@@ -1855,8 +1874,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
 {
     if (!m_quitWithoutAsking && hasUnsavedCapture()) {
         QMessageBox box(QMessageBox::Warning, tr("Quit Tunnelscope"),
-                        tr("The capture (%n flow(s)) has changes that are not saved.", nullptr,
-                           int(m_store.size())),
+                        m_store.size() == 1
+                            ? tr("The capture (1 flow) has changes that are not saved.")
+                            : tr("The capture (%1 flows) has changes that are not saved.")
+                                  .arg(QLocale().toString(qulonglong(m_store.size()))),
                         QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
         box.setObjectName(QStringLiteral("unsavedBox"));
         box.setInformativeText(tr("Save the capture before quitting?"));

@@ -195,6 +195,7 @@ private:
     void updateResourceUsage();
     void followNewRows();
     void showCurrentFlow();
+    void updateRowActions();
     void rememberCurrentFlow();
     void restoreCurrentFlow();
     void restoreSettings();

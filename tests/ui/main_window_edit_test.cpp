@@ -226,6 +226,7 @@ private Q_SLOTS:
         QTableView *view = table(window);
 
         selectRows(view, {0});
+        QVERIFY(action(window, u"saveResponseBodyAction"_s)->isEnabled());
         QGuiApplication::clipboard()->clear();
         action(window, u"copyResponseBodyAction"_s)->trigger();
         QCOMPARE(QGuiApplication::clipboard()->text(), QString::fromUtf8(text));
@@ -246,7 +247,9 @@ private Q_SLOTS:
         QVERIFY(window.saveSelectedBodyTo(true, dir.filePath(u"logo.png"_s)));
         QCOMPARE(QFileInfo(dir.filePath(u"logo.png"_s)).size(), 10);
 
-        selectRows(view, {2}); // no body
+        selectRows(view, {2}); // no body: nothing to copy or save
+        QVERIFY(!action(window, u"copyResponseBodyAction"_s)->isEnabled());
+        QVERIFY(!action(window, u"saveRequestBodyAction"_s)->isEnabled());
         QVERIFY(!window.saveSelectedBodyTo(true, dir.filePath(u"none"_s)));
         QVERIFY(!QFile::exists(dir.filePath(u"none"_s)));
     }
