@@ -17,12 +17,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedWidget>
 #include <QTextBrowser>
+#include <QTextCharFormat>
+#include <QTextCursor>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -37,6 +42,8 @@ constexpr std::uint64_t kPreviewDecodedBytes = 1024 * 1024;
 constexpr std::uint64_t kAllDecodedBytes = 64ull << 20;
 // Beyond this the text view is not coloured: highlighting runs on the GUI thread.
 constexpr qsizetype kMaxHighlightedChars = 2 * 1024 * 1024;
+// Matches highlighted by Find; the count goes on past it.
+constexpr int kMaxHighlightedMatches = 10000;
 // JSON tree items; a larger document stops with a note.
 constexpr int kMaxTreeItems = 50000;
 
@@ -171,9 +178,45 @@ BodyView::BodyView(QWidget *parent)
     bar->addWidget(m_loadAllButton);
     bar->addWidget(m_wrapBox);
     bar->addWidget(m_modeBox);
+    // The find bar, under the mode bar; hidden until Ctrl+F.
+    m_findBar = new QWidget(this);
+    m_findBar->setObjectName(QStringLiteral("findBar"));
+    m_findEdit = new QLineEdit(m_findBar);
+    m_findEdit->setObjectName(QStringLiteral("findEdit"));
+    m_findEdit->setPlaceholderText(tr("Find in body"));
+    m_findEdit->setClearButtonEnabled(true);
+    m_findEdit->installEventFilter(this); // Esc, Shift+Enter
+    m_findCount = new QLabel(m_findBar);
+    m_findCount->setObjectName(QStringLiteral("findCount"));
+    auto *previous = new QToolButton(m_findBar);
+    previous->setArrowType(Qt::UpArrow);
+    previous->setToolTip(tr("Previous match (Shift+F3)"));
+    auto *next = new QToolButton(m_findBar);
+    next->setArrowType(Qt::DownArrow);
+    next->setToolTip(tr("Next match (F3, Enter)"));
+    auto *close = new QToolButton(m_findBar);
+    close->setText(QStringLiteral("\u00d7"));
+    close->setToolTip(tr("Close (Esc)"));
+    connect(m_findEdit, &QLineEdit::textChanged, this, &BodyView::find);
+    connect(m_findEdit, &QLineEdit::returnPressed, this, &BodyView::findNext);
+    connect(previous, &QToolButton::clicked, this, &BodyView::findPrevious);
+    connect(next, &QToolButton::clicked, this, &BodyView::findNext);
+    connect(close, &QToolButton::clicked, this, &BodyView::closeFind);
+    auto *findLayout = new QHBoxLayout(m_findBar);
+    findLayout->setContentsMargins(0, 0, 0, 0);
+    findLayout->addWidget(m_findEdit, 1);
+    findLayout->addWidget(m_findCount);
+    findLayout->addWidget(previous);
+    findLayout->addWidget(next);
+    findLayout->addWidget(close);
+    m_findBar->hide();
+    // Ctrl+F and F3 reach the view before the window's shortcuts (Ctrl+F there is Filter).
+    m_text->installEventFilter(this);
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
+    layout->addWidget(m_findBar);
     layout->addWidget(m_stack, 1);
     clear();
 }
@@ -190,6 +233,9 @@ void BodyView::clear()
     delete m_highlighter;
     m_highlighter = nullptr;
     m_text->clear();
+    m_matches.clear();
+    m_currentMatch = -1;
+    m_findCount->clear();
     m_tree->clear();
     m_hex->setData({});
     m_image->clear();
@@ -358,6 +404,7 @@ void BodyView::showMode(Mode mode)
         if (text.size() <= kMaxHighlightedChars)
             m_highlighter = SyntaxHighlighter::create(m_kind, m_text->document());
         m_stack->setCurrentWidget(m_text);
+        searchAgain(); // the matches of the find bar, in the new text
         break;
     }
     case TreeMode:
@@ -412,6 +459,134 @@ QString BodyView::infoText() const
 QString BodyView::text() const
 {
     return m_text->toPlainText();
+}
+
+bool BodyView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() != QEvent::ShortcutOverride && event->type() != QEvent::KeyPress)
+        return QWidget::eventFilter(watched, event);
+    auto *key = static_cast<QKeyEvent *>(event);
+    const bool findKey = key->matches(QKeySequence::Find);
+    const bool nextKey = key->matches(QKeySequence::FindNext);
+    const bool previousKey = key->matches(QKeySequence::FindPrevious);
+    const bool escape = watched == m_findEdit && key->key() == Qt::Key_Escape;
+    const bool shiftEnter = watched == m_findEdit && key->modifiers() == Qt::ShiftModifier
+                            && (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter);
+    if (!findKey && !nextKey && !previousKey && !escape && !shiftEnter)
+        return QWidget::eventFilter(watched, event);
+    if (event->type() == QEvent::ShortcutOverride) {
+        event->accept(); // ours, not the window's shortcut: a KeyPress follows
+        return true;
+    }
+    if (findKey)
+        openFind();
+    else if (nextKey)
+        findNext();
+    else if (previousKey || shiftEnter)
+        findPrevious();
+    else
+        closeFind();
+    return true;
+}
+
+void BodyView::openFind()
+{
+    // Find works on the text view: from hex, tree or preview, switch to text when there is.
+    if (m_stack->currentWidget() != m_text && m_modeBox->findData(int(TextMode)) >= 0)
+        showMode(TextMode);
+    m_findBar->show();
+    m_findEdit->setFocus(Qt::ShortcutFocusReason);
+    m_findEdit->selectAll();
+    searchAgain();
+}
+
+void BodyView::closeFind()
+{
+    m_findBar->hide();
+    m_matches.clear();
+    m_currentMatch = -1;
+    m_text->setExtraSelections({});
+    m_text->setFocus(Qt::OtherFocusReason);
+}
+
+void BodyView::find(const QString &needle)
+{
+    m_matches.clear();
+    m_currentMatch = -1;
+    if (!needle.isEmpty() && m_stack->currentWidget() == m_text) {
+        const QString text = m_text->toPlainText();
+        for (qsizetype at = text.indexOf(needle, 0, Qt::CaseInsensitive); at >= 0;
+             at = text.indexOf(needle, at + needle.size(), Qt::CaseInsensitive))
+            m_matches.emplace_back(int(at), int(needle.size()));
+        // The first match at or after the cursor, as editors do.
+        const int from = m_text->textCursor().selectionStart();
+        m_currentMatch = m_matches.empty() ? -1 : 0;
+        for (std::size_t i = 0; i < m_matches.size(); ++i) {
+            if (m_matches[i].first >= from) {
+                m_currentMatch = int(i);
+                break;
+            }
+        }
+    }
+    showMatches();
+}
+
+void BodyView::findNext()
+{
+    if (m_matches.empty())
+        return;
+    m_currentMatch = (m_currentMatch + 1) % int(m_matches.size());
+    showMatches();
+}
+
+void BodyView::findPrevious()
+{
+    if (m_matches.empty())
+        return;
+    m_currentMatch = (m_currentMatch + int(m_matches.size()) - 1) % int(m_matches.size());
+    showMatches();
+}
+
+void BodyView::searchAgain()
+{
+    if (m_findBar->isVisible())
+        find(m_findEdit->text());
+}
+
+void BodyView::showMatches()
+{
+    QList<QTextEdit::ExtraSelection> selections;
+    const QPalette p = palette();
+    const bool dark = p.color(QPalette::Base).lightness() < 128;
+    QTextCharFormat all;
+    all.setBackground(dark ? QColor(0x6b, 0x5b, 0x00) : QColor(0xff, 0xef, 0x80));
+    QTextCharFormat current;
+    current.setBackground(dark ? QColor(0xc0, 0x70, 0x00) : QColor(0xff, 0x9f, 0x1a));
+    const int shown = std::min(int(m_matches.size()), kMaxHighlightedMatches);
+    for (int i = 0; i < shown; ++i) {
+        QTextEdit::ExtraSelection s;
+        s.cursor = QTextCursor(m_text->document());
+        s.cursor.setPosition(m_matches[std::size_t(i)].first);
+        s.cursor.setPosition(m_matches[std::size_t(i)].first + m_matches[std::size_t(i)].second,
+                             QTextCursor::KeepAnchor);
+        s.format = i == m_currentMatch ? current : all;
+        selections.append(s);
+    }
+    m_text->setExtraSelections(selections);
+    if (m_currentMatch >= 0) {
+        const auto [at, length] = m_matches[std::size_t(m_currentMatch)];
+        QTextCursor cursor(m_text->document());
+        cursor.setPosition(at);
+        cursor.setPosition(at + length, QTextCursor::KeepAnchor);
+        m_text->setTextCursor(cursor);
+        m_text->ensureCursorVisible();
+    }
+    if (m_findEdit->text().isEmpty())
+        m_findCount->clear();
+    else if (m_matches.empty())
+        m_findCount->setText(tr("No match"));
+    else
+        m_findCount->setText(tr("%1 of %2").arg(m_currentMatch + 1).arg(m_matches.size()));
 }
 
 } // namespace ts::ui

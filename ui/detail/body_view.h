@@ -5,10 +5,14 @@
 #include <QWidget>
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLineEdit;
+class QToolButton;
 class QPlainTextEdit;
 class QPushButton;
 class QScrollArea;
@@ -57,16 +61,32 @@ public:
     void setWrapping(bool wrap);
     bool isWrapping() const;
     QString previewText() const; // the rendered HTML's text (PreviewMode)
+
+    // Find in body (Ctrl+F with the focus in the view, F3 / Shift+F3, Esc closes): every
+    // match in the text view highlighted, the current one selected and scrolled to.
+    void openFind();
+    void closeFind();
+    void find(const QString &needle);
+    void findNext();
+    void findPrevious();
+    int matchCount() const { return int(m_matches.size()); }
+    int currentMatch() const { return m_currentMatch; } // 0-based; -1: none
+
     const BodyContent &content() const { return m_content; }
 
 Q_SIGNALS:
     void loaded();
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void load(std::uint64_t maxRaw, std::uint64_t maxDecoded);
     void show(BodyContent content);
     void showMode(Mode mode);
     void fillTree();
+    void searchAgain();
+    void showMatches();
 
     std::shared_ptr<flow::Body> m_body;
     QString m_contentType;
@@ -88,6 +108,11 @@ private:
     QLabel *m_image = nullptr;
     QTextBrowser *m_preview = nullptr;
     QCheckBox *m_wrapBox = nullptr;
+    QWidget *m_findBar = nullptr;
+    QLineEdit *m_findEdit = nullptr;
+    QLabel *m_findCount = nullptr;
+    std::vector<std::pair<int, int>> m_matches; // (position, length) in the text view
+    int m_currentMatch = -1;
     SyntaxHighlighter *m_highlighter = nullptr;
 };
 
