@@ -446,10 +446,13 @@ private Q_SLOTS:
             QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::HostColumn));
             view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, true);
             view->horizontalHeader()->setSectionHidden(FlowTableModel::SchemeColumn, false);
+            view->horizontalHeader()->resizeSection(FlowTableModel::PathColumn, 345);
             window.close();
         }
         MainWindow again(store, {});
         auto *view = again.findChild<QTableView *>(u"flowTable"_s);
+        // Issue 17, defect 16: widths are remembered with the rest.
+        QCOMPARE(view->horizontalHeader()->sectionSize(FlowTableModel::PathColumn), 345);
         QVERIFY(view->horizontalHeader()->isSectionHidden(FlowTableModel::HostColumn));
         QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::SchemeColumn));
         view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, false);
