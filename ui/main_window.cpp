@@ -207,6 +207,24 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     connect(m_inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
     if (m_engine.config && m_engine.engine)
         m_composer = addComposerDock(*this, *m_engine.engine, *m_engine.config);
+    // The expert panes start closed, in their places below the table: the flows table and
+    // the details get the room (issue 17, defect 7). The View menu opens them, as do Show
+    // Connection and Frames and Replay; a saved layout (restoreSettings) wins.
+    const std::pair<QDockWidget *, QString> toggles[] = {
+        {detailDock, tr("&Details")},
+        {m_inspector.tunnelsDock, tr("&Tunnels")},
+        {m_inspector.connectionsDock, tr("&Connections")},
+        {m_inspector.framesDock, tr("&Frames")},
+        {m_inspector.streamsDock, tr("&Streams")},
+        {composerDock(*this), tr("Co&mposer")},
+    };
+    for (const auto &[dock, text] : toggles) {
+        if (!dock)
+            continue;
+        dock->toggleViewAction()->setText(text); // a mnemonic, unlike the dock's title
+        if (dock != detailDock)
+            dock->hide();
+    }
 
     createActions();
     createToolBar();
@@ -461,7 +479,7 @@ void MainWindow::createActions()
     m_clearAction->setToolTip(tr("Forget every recorded flow"));
     connect(m_clearAction, &QAction::triggered, this, &MainWindow::clearFlows);
 
-    m_deleteAction = new QAction(tr("&Delete"), this);
+    m_deleteAction = new QAction(tr("Dele&te"), this);
     m_deleteAction->setObjectName(QStringLiteral("deleteAction"));
     m_deleteAction->setShortcut(QKeySequence::Delete);
     // Only in the table: Delete in a text field deletes text.
@@ -470,16 +488,17 @@ void MainWindow::createActions()
     m_view->addAction(m_deleteAction);
     connect(m_deleteAction, &QAction::triggered, this, &MainWindow::deleteSelected);
 
-    m_showConnectionAction = new QAction(tr("Show Connection and &Frames"), this);
+    m_showConnectionAction = new QAction(tr("Show &Connection and Frames"), this);
     m_showConnectionAction->setObjectName(QStringLiteral("showConnectionAction"));
     m_showConnectionAction->setToolTip(
         tr("The frames of the selected flow's stream; double-click a frame to come back"));
     connect(m_showConnectionAction, &QAction::triggered, this, &MainWindow::showSelectedConnection);
 
-    m_undoAction = m_undoStack->createUndoAction(this, tr("&Undo"));
+    // Mnemonics unique in Edit: U is Copy URL's, R Replay's.
+    m_undoAction = m_undoStack->createUndoAction(this, tr("U&ndo"));
     m_undoAction->setObjectName(QStringLiteral("undoAction"));
     m_undoAction->setShortcut(QKeySequence::Undo);
-    m_redoAction = m_undoStack->createRedoAction(this, tr("&Redo"));
+    m_redoAction = m_undoStack->createRedoAction(this, tr("R&edo"));
     m_redoAction->setObjectName(QStringLiteral("redoAction"));
     m_redoAction->setShortcut(QKeySequence::Redo);
 

@@ -120,7 +120,7 @@ private Q_SLOTS:
         publishFlows(store, 7, 7); // still recording
         QAction *undo = action(window, u"undoAction"_s);
         QVERIFY(undo->isEnabled());
-        QCOMPARE(undo->text(), u"&Undo Delete 2 Flows"_s);
+        QCOMPARE(undo->text(), u"U&ndo Delete 2 Flows"_s);
         undo->trigger();
         QCOMPARE(shownIds(window), (QList<FlowId>{1, 2, 3, 4, 5, 6, 7}));
         action(window, u"redoAction"_s)->trigger();
@@ -175,7 +175,7 @@ private Q_SLOTS:
         action(window, u"clearAction"_s)->trigger();
         QCOMPARE(store.size(), std::size_t(0));
         QCOMPARE(window.findChild<QLabel *>(u"tunnelCountLabel"_s)->text(), u"0 tunnels"_s);
-        QCOMPARE(action(window, u"undoAction"_s)->text(), u"&Undo Clear"_s);
+        QCOMPARE(action(window, u"undoAction"_s)->text(), u"U&ndo Clear"_s);
         action(window, u"undoAction"_s)->trigger();
         QCOMPARE(shownIds(window), (QList<FlowId>{1, 2, 3, 4}));
         QCOMPARE(window.findChild<QLabel *>(u"tunnelCountLabel"_s)->text(), u"1 tunnel"_s);

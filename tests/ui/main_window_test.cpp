@@ -206,19 +206,19 @@ private Q_SLOTS:
                              u"&Export HAR\u2026"_s,
                              u"Export Se&lection as HAR\u2026"_s,
                              u"&Quit"_s,
-                             u"&Undo"_s,
-                             u"&Redo"_s,
+                             u"U&ndo"_s,
+                             u"R&edo"_s,
                              u"Copy &URL"_s,
                              u"Copy &As"_s,
                              u"Copy Request &Body"_s,
                              u"Copy Response B&ody"_s,
-                             u"Show Connection and &Frames"_s};
+                             u"Show &Connection and Frames"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
 #endif
         expected
-            += {u"&Delete"_s, u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
-                u"&Pause"_s,  u"Details"_s};
+            += {u"Dele&te"_s, u"C&lear"_s,  u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
+                u"&Pause"_s,  u"&Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
         QStringList docks = items.mid(expected.size());
         // Help: setting up a client works without a CA too (the proxy variables); then the
@@ -236,7 +236,20 @@ private Q_SLOTS:
             copyAs << item->text();
         QCOMPARE(copyAs, (QStringList{u"&curl"_s, u"&fetch (JavaScript)"_s, u"&Python requests"_s,
                                       u"&HTTPie"_s}));
-        QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
+        QCOMPARE(docks,
+                 (QStringList{u"&Connections"_s, u"&Frames"_s, u"&Streams"_s, u"&Tunnels"_s}));
+        // Every mnemonic once per menu: Alt+letter never has to pick between two items.
+        for (QAction *menu : menus) {
+            QList<QChar> letters;
+            for (QAction *item : menu->menu()->actions()) {
+                const qsizetype amp = item->text().indexOf(u'&');
+                if (item->isSeparator() || !item->isVisible() || amp < 0)
+                    continue;
+                const QChar letter = item->text().at(amp + 1).toLower();
+                QVERIFY2(!letters.contains(letter), qPrintable(item->text()));
+                letters << letter;
+            }
+        }
         // No engine hook: no intercept button; no CA: no CA item.
         QVERIFY(!action(window, u"interceptAction"_s));
         QVERIFY(!action(window, u"caAction"_s));
@@ -630,6 +643,28 @@ private Q_SLOTS:
         QVERIFY(pane->summaryText().contains(QString(300, u'x')));
         for (const QDockWidget *dock : window.findChildren<QDockWidget *>())
             QVERIFY2(dock->minimumSizeHint().width() < 500, qPrintable(dock->objectName()));
+    }
+
+    // Issue 17, defect 7: the expert docks took the lower half of a 1280x800 window; they
+    // start closed, and the flows table gets the height.
+    void expertDocksStartClosed()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        for (const char *name : {"tunnelsDock", "connectionsDock", "framesDock", "streamsDock"})
+            QVERIFY2(!window.findChild<QDockWidget *>(QLatin1String(name))->isVisible(), name);
+        QVERIFY(window.findChild<QDockWidget *>(u"detailDock"_s)->isVisible());
+        auto *table = window.findChild<QTableView *>(u"flowTable"_s);
+        QVERIFY2(table->height() > window.height() * 3 / 4,
+                 qPrintable(QString::number(table->height())));
+        // The View menu brings one back below the table.
+        auto *frames = window.findChild<QDockWidget *>(u"framesDock"_s);
+        frames->toggleViewAction()->trigger();
+        QTRY_VERIFY(frames->isVisible());
+        QCOMPARE(window.dockWidgetArea(frames), Qt::BottomDockWidgetArea);
     }
 
     void resetLayoutBringsTheDocksBack()
