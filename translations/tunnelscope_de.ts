@@ -1387,66 +1387,66 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <name>ts::ui::MainWindow</name>
         <message>
             <location filename="../ui/main_window.cpp" line="192" />
-            <location filename="../ui/main_window.cpp" line="1313" />
+            <location filename="../ui/main_window.cpp" line="1332" />
             <source>Tunnelscope</source>
             <translation>Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="366" />
+            <location filename="../ui/main_window.cpp" line="384" />
             <source>&amp;Open Session…</source>
             <translation>Sitzung ö&amp;ffnen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="371" />
+            <location filename="../ui/main_window.cpp" line="389" />
             <source>&amp;Save Session</source>
             <translation>Sitzung &amp;speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="376" />
+            <location filename="../ui/main_window.cpp" line="394" />
             <source>Save Session &amp;As…</source>
             <translation>Sitzung speichern &amp;unter…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="381" />
+            <location filename="../ui/main_window.cpp" line="399" />
             <source>&amp;Import HAR…</source>
             <translation>HAR &amp;importieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="411" />
+            <location filename="../ui/main_window.cpp" line="429" />
             <source>&amp;Preferences…</source>
             <translation>&amp;Einstellungen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="418" />
+            <location filename="../ui/main_window.cpp" line="436" />
             <source>&amp;Certificate authority and browser…</source>
             <translation>&amp;Zertifizierungsstelle und Browser…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="993" />
-            <location filename="../ui/main_window.cpp" line="1019" />
-            <location filename="../ui/main_window.cpp" line="1027" />
+            <location filename="../ui/main_window.cpp" line="1012" />
+            <location filename="../ui/main_window.cpp" line="1038" />
+            <location filename="../ui/main_window.cpp" line="1046" />
             <source>Open Session</source>
             <translation>Sitzung öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="994" />
+            <location filename="../ui/main_window.cpp" line="1013" />
             <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
             <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1002" />
-            <location filename="../ui/main_window.cpp" line="1058" />
-            <location filename="../ui/main_window.cpp" line="1064" />
+            <location filename="../ui/main_window.cpp" line="1021" />
+            <location filename="../ui/main_window.cpp" line="1077" />
+            <location filename="../ui/main_window.cpp" line="1083" />
             <source>Import HAR</source>
             <translation>HAR importieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1020" />
+            <location filename="../ui/main_window.cpp" line="1039" />
             <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
             <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1050" />
+            <location filename="../ui/main_window.cpp" line="1069" />
             <source>Opened %1: %n flow(s)</source>
             <translation>
                 <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1454,24 +1454,24 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1059" />
+            <location filename="../ui/main_window.cpp" line="1078" />
             <source>Cannot read %1: %2</source>
             <translation>%1 kann nicht gelesen werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1265" />
-            <location filename="../ui/main_window.cpp" line="1288" />
-            <location filename="../ui/main_window.cpp" line="1296" />
+            <location filename="../ui/main_window.cpp" line="1284" />
+            <location filename="../ui/main_window.cpp" line="1307" />
+            <location filename="../ui/main_window.cpp" line="1315" />
             <source>Save Session</source>
             <translation>Sitzung speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1266" />
+            <location filename="../ui/main_window.cpp" line="1285" />
             <source>Tunnelscope session (*.tss)</source>
             <translation>Tunnelscope-Sitzung (*.tss)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1289" />
+            <location filename="../ui/main_window.cpp" line="1308" />
             <source>The session could not be saved there.
 
 %1
@@ -1484,17 +1484,17 @@ It was saved to %2 instead.</source>
 Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="660" />
+            <location filename="../ui/main_window.cpp" line="679" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="661" />
+            <location filename="../ui/main_window.cpp" line="680" />
             <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
             <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1297" />
+            <location filename="../ui/main_window.cpp" line="1316" />
             <source>The session was not saved.
 
 %1</source>
@@ -1503,7 +1503,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
 %1</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1305" />
+            <location filename="../ui/main_window.cpp" line="1324" />
             <source>Saved %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1511,60 +1511,60 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1315" />
+            <location filename="../ui/main_window.cpp" line="1334" />
             <source>%1 — Tunnelscope</source>
             <translation>%1 — Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1317" />
+            <location filename="../ui/main_window.cpp" line="1336" />
             <source>Not listening</source>
             <translation>Lauscht nicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1320" />
+            <location filename="../ui/main_window.cpp" line="1339" />
             <source>Listening on %1</source>
             <translation>Lauscht auf %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="342" />
+            <location filename="../ui/main_window.cpp" line="360" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="551" />
+            <location filename="../ui/main_window.cpp" line="570" />
             <source>&amp;File</source>
             <translation>&amp;Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="385" />
+            <location filename="../ui/main_window.cpp" line="403" />
             <source>&amp;Export HAR…</source>
             <translation>HAR &amp;exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="443" />
+            <location filename="../ui/main_window.cpp" line="461" />
             <source>&amp;Quit</source>
             <translation>&amp;Beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="582" />
+            <location filename="../ui/main_window.cpp" line="601" />
             <source>&amp;View</source>
             <translation>&amp;Ansicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="538" />
+            <location filename="../ui/main_window.cpp" line="557" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1233" />
-            <location filename="../ui/main_window.cpp" line="1243" />
+            <location filename="../ui/main_window.cpp" line="1252" />
+            <location filename="../ui/main_window.cpp" line="1262" />
             <source>Export HAR</source>
             <translation>HAR exportieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1003" />
-            <location filename="../ui/main_window.cpp" line="1129" />
-            <location filename="../ui/main_window.cpp" line="1234" />
+            <location filename="../ui/main_window.cpp" line="1022" />
+            <location filename="../ui/main_window.cpp" line="1148" />
+            <location filename="../ui/main_window.cpp" line="1253" />
             <source>HTTP Archive (*.har);;All files (*)</source>
             <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
@@ -1574,139 +1574,189 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <translation>Details</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="423" />
+            <location filename="../ui/main_window.cpp" line="214" />
+            <source>&amp;Details</source>
+            <translation>&amp;Details</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="215" />
+            <source>&amp;Tunnels</source>
+            <translation>&amp;Tunnel</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="216" />
+            <source>&amp;Connections</source>
+            <translation>&amp;Verbindungen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="217" />
+            <source>&amp;Frames</source>
+            <translation>&amp;Frames</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="218" />
+            <source>&amp;Streams</source>
+            <translation>&amp;Streams</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="219" />
+            <source>Co&amp;mposer</source>
+            <translation>&amp;Composer</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="441" />
             <source>&amp;Set up a client…</source>
             <translation>Client &amp;einrichten…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="449" />
-            <location filename="../ui/main_window.cpp" line="1554" />
+            <location filename="../ui/main_window.cpp" line="467" />
+            <location filename="../ui/main_window.cpp" line="1573" />
             <source>&amp;Pause</source>
             <translation>&amp;Pausieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="454" />
+            <location filename="../ui/main_window.cpp" line="472" />
             <source>Stop showing new flows (the proxy keeps running)</source>
             <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="457" />
+            <location filename="../ui/main_window.cpp" line="475" />
             <source>C&amp;lear</source>
             <translation>&amp;Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="461" />
+            <location filename="../ui/main_window.cpp" line="479" />
             <source>Forget every recorded flow</source>
             <translation>Alle aufgezeichneten Flows verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="487" />
+            <location filename="../ui/main_window.cpp" line="482" />
+            <source>Dele&amp;te</source>
+            <translation>Lö&amp;schen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="491" />
+            <source>Show &amp;Connection and Frames</source>
+            <translation>&amp;Verbindung und Frames zeigen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="498" />
+            <source>U&amp;ndo</source>
+            <translation>&amp;Rückgängig:</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="501" />
+            <source>R&amp;edo</source>
+            <translation>Wieder&amp;herstellen:</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="506" />
             <source>&amp;Intercept TLS</source>
             <translation>TLS &amp;entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="491" />
+            <location filename="../ui/main_window.cpp" line="510" />
             <source>Decrypt TLS in new tunnels</source>
             <translation>TLS in neuen Tunneln entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="521" />
+            <location filename="../ui/main_window.cpp" line="540" />
             <source>&amp;Replay</source>
             <translation>&amp;Wiederholen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="524" />
+            <location filename="../ui/main_window.cpp" line="543" />
             <source>Send the selected request again, as it was</source>
             <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="527" />
+            <location filename="../ui/main_window.cpp" line="546" />
             <source>E&amp;dit and Replay…</source>
             <translation>Be&amp;arbeiten und wiederholen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="530" />
+            <location filename="../ui/main_window.cpp" line="549" />
             <source>Put the selected request into the composer</source>
             <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="534" />
+            <location filename="../ui/main_window.cpp" line="553" />
             <source>&amp;Filter…</source>
             <translation>&amp;Filtern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="562" />
+            <location filename="../ui/main_window.cpp" line="581" />
             <source>&amp;Edit</source>
             <translation>&amp;Bearbeiten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="593" />
+            <location filename="../ui/main_window.cpp" line="612" />
             <source>&amp;Help</source>
             <translation>&amp;Hilfe</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="606" />
+            <location filename="../ui/main_window.cpp" line="625" />
             <source>Main</source>
             <translation>Werkzeuge</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="618" />
+            <location filename="../ui/main_window.cpp" line="637" />
             <source>Filter, e.g. host:example.com status&gt;=400</source>
             <translation>Filter, z. B. host:example.com status&gt;=400</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="625" />
+            <location filename="../ui/main_window.cpp" line="644" />
             <source>The filter language</source>
             <translation>Die Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="654" />
+            <location filename="../ui/main_window.cpp" line="673" />
             <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
             <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="657" />
+            <location filename="../ui/main_window.cpp" line="676" />
             <source>Frames left out of connection logs that reached their capacity</source>
             <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="740" />
+            <location filename="../ui/main_window.cpp" line="759" />
             <source>Filtering…</source>
             <translation>Wird gefiltert…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="743" />
+            <location filename="../ui/main_window.cpp" line="762" />
             <source>Applied in %1 ms</source>
             <translation>Angewendet in %1 ms</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="866" />
+            <location filename="../ui/main_window.cpp" line="885" />
             <source>Filter language</source>
             <translation>Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="939" />
-            <location filename="../ui/main_window.cpp" line="953" />
+            <location filename="../ui/main_window.cpp" line="958" />
+            <location filename="../ui/main_window.cpp" line="972" />
             <source>Select a request to copy</source>
             <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="958" />
+            <location filename="../ui/main_window.cpp" line="977" />
             <source>Copied as curl</source>
             <translation>Als curl kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="965" />
+            <location filename="../ui/main_window.cpp" line="984" />
             <source>Select a request to replay</source>
             <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="979" />
+            <location filename="../ui/main_window.cpp" line="998" />
             <source>Select a request to edit</source>
             <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1081" />
+            <location filename="../ui/main_window.cpp" line="1100" />
             <source>Imported %n flow(s) from %1</source>
             <translation>
                 <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1714,19 +1764,19 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1123" />
             <location filename="../ui/main_window.cpp" line="1142" />
+            <location filename="../ui/main_window.cpp" line="1161" />
             <source>Select the flows to export</source>
             <translation>Wählen Sie die zu exportierenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1127" />
-            <location filename="../ui/main_window.cpp" line="1148" />
+            <location filename="../ui/main_window.cpp" line="1146" />
+            <location filename="../ui/main_window.cpp" line="1167" />
             <source>Export Selection as HAR</source>
             <translation>Auswahl als HAR exportieren</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1152" />
+            <location filename="../ui/main_window.cpp" line="1171" />
             <source>Exported %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow nach %1 exportiert</numerusform>
@@ -1734,177 +1784,177 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1159" />
+            <location filename="../ui/main_window.cpp" line="1178" />
             <source>Select a request to copy its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1165" />
-            <location filename="../ui/main_window.cpp" line="1209" />
+            <location filename="../ui/main_window.cpp" line="1184" />
+            <location filename="../ui/main_window.cpp" line="1228" />
             <source>The response has no body</source>
             <translation>Die Antwort hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1165" />
-            <location filename="../ui/main_window.cpp" line="1209" />
+            <location filename="../ui/main_window.cpp" line="1184" />
+            <location filename="../ui/main_window.cpp" line="1228" />
             <source>The request has no body</source>
             <translation>Die Anfrage hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1175" />
+            <location filename="../ui/main_window.cpp" line="1194" />
             <source>The body is not text: save it to a file instead</source>
             <translation>Der Body ist kein Text: speichern Sie ihn stattdessen in einer Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1179" />
+            <location filename="../ui/main_window.cpp" line="1198" />
             <source>Copied the body (%1)</source>
             <translation>Body kopiert (%1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1185" />
-            <location filename="../ui/main_window.cpp" line="1203" />
+            <location filename="../ui/main_window.cpp" line="1204" />
+            <location filename="../ui/main_window.cpp" line="1222" />
             <source>Select a request to save its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1195" />
-            <location filename="../ui/main_window.cpp" line="1220" />
+            <location filename="../ui/main_window.cpp" line="1214" />
+            <location filename="../ui/main_window.cpp" line="1239" />
             <source>Save Response Body</source>
             <translation>Antwort-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1195" />
-            <location filename="../ui/main_window.cpp" line="1220" />
+            <location filename="../ui/main_window.cpp" line="1214" />
+            <location filename="../ui/main_window.cpp" line="1239" />
             <source>Save Request Body</source>
             <translation>Anfrage-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1221" />
+            <location filename="../ui/main_window.cpp" line="1240" />
             <source>Cannot write %1: %2</source>
             <translation>%1 kann nicht geschrieben werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1224" />
+            <location filename="../ui/main_window.cpp" line="1243" />
             <source>Saved the body to %1 (%2)</source>
             <translation>Body in %1 gespeichert (%2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1247" />
+            <location filename="../ui/main_window.cpp" line="1266" />
             <source>Exported to %1</source>
             <translation>Exportiert nach %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1324" />
+            <location filename="../ui/main_window.cpp" line="1343" />
             <source>%1; new flows are added to %2 (save to keep them)</source>
             <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1422" />
+            <location filename="../ui/main_window.cpp" line="1441" />
             <source>the listen address</source>
             <translation>die Listener-Adresse</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1423" />
+            <location filename="../ui/main_window.cpp" line="1442" />
             <source>the listen port</source>
             <translation>den Listener-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1424" />
+            <location filename="../ui/main_window.cpp" line="1443" />
             <source>the HTTPS proxy port</source>
             <translation>den HTTPS-Proxy-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1425" />
+            <location filename="../ui/main_window.cpp" line="1444" />
             <source>TLS interception</source>
             <translation>die TLS-Entschlüsselung</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1426" />
+            <location filename="../ui/main_window.cpp" line="1445" />
             <source>the pass-through hosts</source>
             <translation>die durchgeleiteten Hosts</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1427" />
+            <location filename="../ui/main_window.cpp" line="1446" />
             <source>server certificate verification</source>
             <translation>die Prüfung der Serverzertifikate</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1428" />
+            <location filename="../ui/main_window.cpp" line="1447" />
             <source>the frame log size</source>
             <translation>die Größe des Frame-Protokolls</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1429" />
+            <location filename="../ui/main_window.cpp" line="1448" />
             <source>the upstream proxies</source>
             <translation>die Upstream-Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1436" />
+            <location filename="../ui/main_window.cpp" line="1455" />
             <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
             <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1440" />
+            <location filename="../ui/main_window.cpp" line="1459" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1446" />
+            <location filename="../ui/main_window.cpp" line="1465" />
             <source>Preferences saved</source>
             <translation>Einstellungen gespeichert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1521" />
+            <location filename="../ui/main_window.cpp" line="1540" />
             <source>Tunnelscope User Guide</source>
             <translation>Tunnelscope-Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1554" />
+            <location filename="../ui/main_window.cpp" line="1573" />
             <source>&amp;Resume</source>
             <translation>&amp;Fortsetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1564" />
+            <location filename="../ui/main_window.cpp" line="1583" />
             <source>Clear</source>
             <translation>Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1579" />
+            <location filename="../ui/main_window.cpp" line="1598" />
             <source>Select the flows to delete</source>
             <translation>Wählen Sie die zu löschenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1584" />
+            <location filename="../ui/main_window.cpp" line="1603" />
             <source>Delete 1 Flow</source>
             <translation>1 Flow löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1585" />
+            <location filename="../ui/main_window.cpp" line="1604" />
             <source>Delete %1 Flows</source>
             <translation>%1 Flows löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1876" />
+            <location filename="../ui/main_window.cpp" line="1895" />
             <source>Quit Tunnelscope</source>
             <translation>Tunnelscope beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1878" />
+            <location filename="../ui/main_window.cpp" line="1897" />
             <source>The capture (1 flow) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (1 Flow) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1879" />
+            <location filename="../ui/main_window.cpp" line="1898" />
             <source>The capture (%1 flows) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (%1 Flows) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1883" />
+            <location filename="../ui/main_window.cpp" line="1902" />
             <source>Save the capture before quitting?</source>
             <translation>Die Aufzeichnung vor dem Beenden speichern?</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1593" />
+            <location filename="../ui/main_window.cpp" line="1612" />
             <source>Deleted %n flow(s); Edit → Undo brings them back</source>
             <translation>
                 <numerusform>%n Flow gelöscht; Bearbeiten → Rückgängig holt ihn zurück</numerusform>
@@ -1912,37 +1962,37 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1600" />
+            <location filename="../ui/main_window.cpp" line="1619" />
             <source>Select a flow to show its connection</source>
             <translation>Wählen Sie einen Flow aus, um seine Verbindung zu zeigen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1609" />
+            <location filename="../ui/main_window.cpp" line="1628" />
             <source>Frames of flow %1 on connection #%2</source>
             <translation>Frames von Flow %1 auf Verbindung #%2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1617" />
+            <location filename="../ui/main_window.cpp" line="1636" />
             <source>Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)</source>
             <translation>Flow %1 lief über Verbindung #%2, die kein Frame-Protokoll hat (HTTP/1.1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1623" />
+            <location filename="../ui/main_window.cpp" line="1642" />
             <source>No connection was recorded for flow %1</source>
             <translation>Für Flow %1 wurde keine Verbindung aufgezeichnet</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1669" />
+            <location filename="../ui/main_window.cpp" line="1688" />
             <source>Autosave failed: %1</source>
             <translation>Automatisches Speichern fehlgeschlagen: %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1690" />
+            <location filename="../ui/main_window.cpp" line="1709" />
             <source>Recover Capture</source>
             <translation>Aufzeichnung wiederherstellen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1691" />
+            <location filename="../ui/main_window.cpp" line="1710" />
             <source>Tunnelscope did not quit normally last time (it was stopped by the system, killed or crashed). Its capture was autosaved on %1.
 
 Open it?</source>
@@ -1951,199 +2001,179 @@ Open it?</source>
 Soll sie geöffnet werden?</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1696" />
+            <location filename="../ui/main_window.cpp" line="1715" />
             <source>&amp;Open It</source>
             <translation>&amp;Öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1697" />
+            <location filename="../ui/main_window.cpp" line="1716" />
             <source>&amp;Discard It</source>
             <translation>&amp;Verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1730" />
-            <location filename="../ui/main_window.cpp" line="1744" />
+            <location filename="../ui/main_window.cpp" line="1749" />
+            <location filename="../ui/main_window.cpp" line="1763" />
             <source>1 tunnel</source>
             <translation>1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1730" />
-            <location filename="../ui/main_window.cpp" line="1744" />
+            <location filename="../ui/main_window.cpp" line="1749" />
+            <location filename="../ui/main_window.cpp" line="1763" />
             <source>%1 tunnels</source>
             <translation>%1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1739" />
+            <location filename="../ui/main_window.cpp" line="1758" />
             <source>%1 of %2 flows</source>
             <translation>%1 von %2 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1741" />
+            <location filename="../ui/main_window.cpp" line="1760" />
             <source>1 flow</source>
             <translation>1 Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1742" />
+            <location filename="../ui/main_window.cpp" line="1761" />
             <source>%1 flows</source>
             <translation>%1 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1756" />
+            <location filename="../ui/main_window.cpp" line="1775" />
             <source>Paused: %1 new flows not shown</source>
             <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1757" />
+            <location filename="../ui/main_window.cpp" line="1776" />
             <source>%1 flows not shown (arrived while paused)</source>
             <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1765" />
+            <location filename="../ui/main_window.cpp" line="1784" />
             <source>Memory %1 (bodies %2)</source>
             <translation>Speicher %1 (Bodys %2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1766" />
+            <location filename="../ui/main_window.cpp" line="1785" />
             <source>unknown</source>
             <translation>unbekannt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1775" />
+            <location filename="../ui/main_window.cpp" line="1794" />
             <source>1 frame dropped</source>
             <translation>1 Frame verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1776" />
+            <location filename="../ui/main_window.cpp" line="1795" />
             <source>%1 frames dropped</source>
             <translation>%1 Frames verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1811" />
+            <location filename="../ui/main_window.cpp" line="1830" />
             <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
             <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="495" />
+            <location filename="../ui/main_window.cpp" line="514" />
             <source>Copy &amp;URL</source>
             <translation>&amp;URL kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="503" />
+            <location filename="../ui/main_window.cpp" line="522" />
             <source>Copy &amp;As</source>
             <translation>Kopieren &amp;als</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="505" />
+            <location filename="../ui/main_window.cpp" line="524" />
             <source>&amp;curl</source>
             <translation>&amp;curl</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="510" />
+            <location filename="../ui/main_window.cpp" line="529" />
             <source>&amp;fetch (JavaScript)</source>
             <translation>&amp;fetch (JavaScript)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="513" />
+            <location filename="../ui/main_window.cpp" line="532" />
             <source>&amp;Python requests</source>
             <translation>&amp;Python requests</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="516" />
+            <location filename="../ui/main_window.cpp" line="535" />
             <source>&amp;HTTPie</source>
             <translation>&amp;HTTPie</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="434" />
+            <location filename="../ui/main_window.cpp" line="452" />
             <source>&amp;Keyboard Shortcuts</source>
             <translation>&amp;Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="389" />
+            <location filename="../ui/main_window.cpp" line="407" />
             <source>Export Se&amp;lection as HAR…</source>
             <translation>Aus&amp;wahl als HAR exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="392" />
+            <location filename="../ui/main_window.cpp" line="410" />
             <source>The selected flows (Ctrl+A selects every flow the filter shows)</source>
             <translation>Die ausgewählten Flows (Strg+A wählt jeden Flow, den der Filter zeigt)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="396" />
+            <location filename="../ui/main_window.cpp" line="414" />
             <source>Copy Request &amp;Body</source>
             <translation>Anfrage-&amp;Body kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="400" />
+            <location filename="../ui/main_window.cpp" line="418" />
             <source>Copy Response B&amp;ody</source>
             <translation>Antwort-B&amp;ody kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="404" />
+            <location filename="../ui/main_window.cpp" line="422" />
             <source>Save Request Body…</source>
             <translation>Anfrage-Body speichern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="407" />
+            <location filename="../ui/main_window.cpp" line="425" />
             <source>Save Response Body…</source>
             <translation>Antwort-Body speichern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="428" />
+            <location filename="../ui/main_window.cpp" line="446" />
             <source>&amp;User Guide</source>
             <translation>&amp;Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="438" />
+            <location filename="../ui/main_window.cpp" line="456" />
             <source>&amp;About Tunnelscope</source>
             <translation>&amp;Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="464" />
-            <source>&amp;Delete</source>
-            <translation>Lö&amp;schen</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="469" />
+            <location filename="../ui/main_window.cpp" line="487" />
             <source>Remove the selected flows (Edit → Undo brings them back)</source>
             <translation>Die ausgewählten Flows entfernen (Bearbeiten → Rückgängig holt sie zurück)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="473" />
-            <source>Show Connection and &amp;Frames</source>
-            <translation>&amp;Verbindung und Frames zeigen</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="476" />
+            <location filename="../ui/main_window.cpp" line="494" />
             <source>The frames of the selected flow's stream; double-click a frame to come back</source>
             <translation>Die Frames des Streams des ausgewählten Flows; ein Doppelklick auf einen Frame führt zurück</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="479" />
-            <source>&amp;Undo</source>
-            <translation>&amp;Rückgängig:</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="482" />
-            <source>&amp;Redo</source>
-            <translation>Wieder&amp;herstellen:</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="543" />
+            <location filename="../ui/main_window.cpp" line="562" />
             <source>&amp;Reset Layout</source>
             <translation>Layout &amp;zurücksetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="545" />
+            <location filename="../ui/main_window.cpp" line="564" />
             <source>Put every pane back where it was at the first start</source>
             <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="800" />
+            <location filename="../ui/main_window.cpp" line="819" />
             <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
             <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="805" />
+            <location filename="../ui/main_window.cpp" line="824" />
             <source>Listening on %1.
 
 Point a client at the proxy, for example:
@@ -2154,69 +2184,69 @@ Richten Sie einen Client auf den Proxy, zum Beispiel:
 curl -x http://%2 http://example.com/</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="810" />
+            <location filename="../ui/main_window.cpp" line="829" />
             <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
             <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="814" />
+            <location filename="../ui/main_window.cpp" line="833" />
             <source>No flows match the filter.
 Esc in the filter box clears it.</source>
             <translation>Kein Flow passt zum Filter.
 Esc im Filterfeld leert es.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="816" />
+            <location filename="../ui/main_window.cpp" line="835" />
             <source>Paused: new flows are held back until you resume.</source>
             <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="930" />
+            <location filename="../ui/main_window.cpp" line="949" />
             <source>Select a flow to copy its URL</source>
             <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="934" />
+            <location filename="../ui/main_window.cpp" line="953" />
             <source>Copied the URL</source>
             <translation>URL kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="946" />
+            <location filename="../ui/main_window.cpp" line="965" />
             <source>Copied</source>
             <translation>Kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1479" />
+            <location filename="../ui/main_window.cpp" line="1498" />
             <source>Ctrl+Home, Ctrl+End</source>
             <translation>Strg+Pos1, Strg+Ende</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1479" />
+            <location filename="../ui/main_window.cpp" line="1498" />
             <source>First, last flow</source>
             <translation>Erster, letzter Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1480" />
+            <location filename="../ui/main_window.cpp" line="1499" />
             <source>Esc</source>
             <translation>Esc</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1480" />
+            <location filename="../ui/main_window.cpp" line="1499" />
             <source>Clear the filter (in the filter box)</source>
             <translation>Filter leeren (im Filterfeld)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1491" />
+            <location filename="../ui/main_window.cpp" line="1510" />
             <source>Keyboard Shortcuts</source>
             <translation>Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1538" />
+            <location filename="../ui/main_window.cpp" line="1557" />
             <source>About Tunnelscope</source>
             <translation>Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1539" />
+            <location filename="../ui/main_window.cpp" line="1558" />
             <source>Tunnelscope %1
 
 A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
