@@ -2262,80 +2262,102 @@ Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben d
     <context>
         <name>ts::ui::MessageView</name>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="21" />
-            <location filename="../ui/detail/message_view.cpp" line="84" />
+            <location filename="../ui/detail/message_view.cpp" line="22" />
+            <location filename="../ui/detail/message_view.cpp" line="126" />
+            <location filename="../ui/detail/message_view.cpp" line="131" />
             <source>Name</source>
             <translation>Name</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="21" />
-            <location filename="../ui/detail/message_view.cpp" line="84" />
+            <location filename="../ui/detail/message_view.cpp" line="22" />
+            <location filename="../ui/detail/message_view.cpp" line="126" />
+            <location filename="../ui/detail/message_view.cpp" line="131" />
             <source>Value</source>
             <translation>Wert</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="84" />
+            <location filename="../ui/detail/message_view.cpp" line="126" />
+            <source>Attributes</source>
+            <translation>Attribute</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="131" />
             <source>Change</source>
             <translation>Änderung</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="99" />
+            <location filename="../ui/detail/message_view.cpp" line="146" />
             <source>Headers</source>
             <translation>Header</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="100" />
+            <location filename="../ui/detail/message_view.cpp" line="147" />
             <source>Raw</source>
             <translation>Roh</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="101" />
+            <location filename="../ui/detail/message_view.cpp" line="148" />
             <source>Trailers</source>
             <translation>Trailer</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="146" />
+            <location filename="../ui/detail/message_view.cpp" line="150" />
+            <source>Query</source>
+            <translation>Parameter</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="151" />
+            <source>Cookies</source>
+            <translation>Cookies</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="152" />
+            <source>Form</source>
+            <translation>Formular</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="207" />
             <source>To server, %1</source>
             <translation>An den Server, %1</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="146" />
+            <location filename="../ui/detail/message_view.cpp" line="207" />
             <source>To client, %1</source>
             <translation>An den Client, %1</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="149" />
+            <location filename="../ui/detail/message_view.cpp" line="210" />
             <source> (%1 changed)</source>
             <translation> (%1 geändert)</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="149" />
+            <location filename="../ui/detail/message_view.cpp" line="210" />
             <source> (unchanged)</source>
             <translation> (unverändert)</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="150" />
+            <location filename="../ui/detail/message_view.cpp" line="211" />
             <source>The request as the proxy sent it to the server</source>
             <translation>Die Anfrage, wie der Proxy sie an den Server gesendet hat</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="151" />
+            <location filename="../ui/detail/message_view.cpp" line="212" />
             <source>The response as the proxy sent it to the client</source>
             <translation>Die Antwort, wie der Proxy sie an den Client gesendet hat</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="168" />
+            <location filename="../ui/detail/message_view.cpp" line="275" />
             <source>Trailers:</source>
             <translation>Trailer:</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="203" />
+            <location filename="../ui/detail/message_view.cpp" line="310" />
             <source>added</source>
             <translation>hinzugefügt</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="208" />
-            <location filename="../ui/detail/message_view.cpp" line="222" />
+            <location filename="../ui/detail/message_view.cpp" line="315" />
+            <location filename="../ui/detail/message_view.cpp" line="329" />
             <source>removed</source>
             <translation>entfernt</translation>
         </message>
