@@ -12,6 +12,7 @@
 #include "ui/detail/request_snippets.h"
 #include "ui/dialogs/ca_dialog.h"
 #include "ui/dialogs/client_setup_dialog.h"
+#include "ui/dialogs/compare_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/models/flow_table_model.h"
 #include "ui/panes/connections_pane.h"
@@ -261,6 +262,8 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     m_autosaveTimer->start();
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentFlow);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::updateRowActions);
     // A body or connection can arrive after the flow was selected.
     connect(&m_store, &flow::FlowStore::flowsChanged, this, &MainWindow::updateRowActions);
 
@@ -495,6 +498,11 @@ void MainWindow::createActions()
     connect(m_showConnectionAction, &QAction::triggered, this, &MainWindow::showSelectedConnection);
 
     // Mnemonics unique in Edit: U is Copy URL's, R Replay's.
+    m_compareAction = new QAction(tr("Co&mpare Two Flows"), this);
+    m_compareAction->setObjectName(QStringLiteral("compareAction"));
+    m_compareAction->setToolTip(tr("Select two flows (Ctrl+click) to see them side by side"));
+    connect(m_compareAction, &QAction::triggered, this, &MainWindow::compareSelected);
+
     m_undoAction = m_undoStack->createUndoAction(this, tr("U&ndo"));
     m_undoAction->setObjectName(QStringLiteral("undoAction"));
     m_undoAction->setShortcut(QKeySequence::Undo);
@@ -591,6 +599,7 @@ void MainWindow::createMenus()
         edit->addAction(m_editReplayAction);
     }
     edit->addAction(m_showConnectionAction);
+    edit->addAction(m_compareAction);
     edit->addSeparator();
     edit->addAction(m_findAction);
     edit->addAction(m_deleteAction);
@@ -920,6 +929,7 @@ void MainWindow::showRowMenu(const QPoint &position)
         menu.addAction(m_editReplayAction);
     }
     menu.addAction(m_showConnectionAction);
+    menu.addAction(m_compareAction);
     menu.addSeparator();
     menu.addAction(m_copyRequestBodyAction);
     menu.addAction(m_copyResponseBodyAction);
@@ -1612,6 +1622,25 @@ void MainWindow::deleteSelected()
         tr("Deleted %n flow(s); Edit \u2192 Undo brings them back", nullptr, count), 5000);
 }
 
+bool MainWindow::compareSelected()
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (rows.size() != 2) {
+        statusBar()->showMessage(tr("Select two flows to compare them"), 3000);
+        return false;
+    }
+    std::sort(rows.begin(), rows.end()); // top to bottom: left to right
+    const flow::Flow *left = m_model->flowAt(rows[0].row());
+    const flow::Flow *right = m_model->flowAt(rows[1].row());
+    if (!left || !right)
+        return false;
+    // Not modal: the table stays usable, and several comparisons can be open.
+    auto *dialog = new CompareDialog(*left, *right, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return true;
+}
+
 bool MainWindow::showSelectedConnection()
 {
     const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
@@ -1821,6 +1850,7 @@ void MainWindow::updateRowActions()
     m_copyResponseBodyAction->setEnabled(f && hasBody(true));
     m_saveResponseBodyAction->setEnabled(f && hasBody(true));
     m_showConnectionAction->setEnabled(f && (f->clientConnection || f->serverConnection));
+    m_compareAction->setEnabled(m_view->selectionModel()->selectedRows().size() == 2);
 }
 
 void MainWindow::selectFlow(std::uint64_t id)

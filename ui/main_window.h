@@ -129,6 +129,8 @@ public:
     // in the Frames dock, or, without a frame log (HTTP/1.1), its connection in Connections.
     // A double-click on a frame or stream leads back. False when nothing was recorded.
     bool showSelectedConnection();
+    // Edit > Compare Two Flows: the two selected flows side by side (CompareDialog).
+    bool compareSelected();
     const InspectorDocks &inspectorDocks() const { return m_inspector; }
     // The selected exchange's request or response body, decoded of its Content-Encoding, on
     // the clipboard (text only) or in a file. False (and a word in the status bar) when there
@@ -248,6 +250,7 @@ private:
     QAction *m_clearAction = nullptr;
     QAction *m_deleteAction = nullptr;
     QAction *m_showConnectionAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QAction *m_undoAction = nullptr;
     QAction *m_redoAction = nullptr;
     QUndoStack *m_undoStack = nullptr;

@@ -1,5 +1,6 @@
 #include "core/flow/flow_store.h"
 #include "ui/detail/flow_detail_pane.h"
+#include "ui/dialogs/compare_dialog.h"
 #include "ui/main_window.h"
 #include "ui/models/flow_table_model.h"
 
@@ -14,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
@@ -252,6 +254,38 @@ private Q_SLOTS:
         QVERIFY(!action(window, u"saveRequestBodyAction"_s)->isEnabled());
         QVERIFY(!window.saveSelectedBodyTo(true, dir.filePath(u"none"_s)));
         QVERIFY(!QFile::exists(dir.filePath(u"none"_s)));
+    }
+
+    // Issue 17, everyday tools: two flows side by side, what differs highlighted.
+    void comparesTwoFlows()
+    {
+        FlowStore store;
+        MainWindow window(store, {});
+        Flow a = exchange(1);
+        a.requestHeaders = {{"Host", "example.com"}, {"Accept", "text/html"}};
+        Flow b = exchange(2);
+        b.requestHeaders = {{"Host", "example.com"}, {"Accept", "application/json"}};
+        b.status = 404;
+        b.reason = "Not Found";
+        store.publish(a);
+        store.publish(b);
+        store.publish(exchange(3));
+        store.flush();
+        QAction *compare = action(window, u"compareAction"_s);
+        selectRows(table(window), {0});
+        QVERIFY(!compare->isEnabled()); // one flow: nothing to compare
+        selectRows(table(window), {1, 0});
+        QVERIFY(compare->isEnabled());
+        compare->trigger();
+        auto *dialog = window.findChild<ts::ui::CompareDialog *>();
+        QVERIFY(dialog);
+        QVERIFY(dialog->isVisible());
+        QVERIFY(dialog->leftView()->toPlainText().startsWith(u"GET http://example.com/1"_s));
+        QVERIFY(dialog->rightView()->toPlainText().startsWith(u"GET http://example.com/2"_s));
+        // The request lines, Accept and the status lines differ; Host does not.
+        QCOMPARE(dialog->differingLines(), 6);
+        QCOMPARE(dialog->leftView()->extraSelections().size(), 3);
+        dialog->close();
     }
 
     void exportsTheSelectionAsHar()

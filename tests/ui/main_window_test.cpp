@@ -212,7 +212,8 @@ private Q_SLOTS:
                              u"Copy &As"_s,
                              u"Copy Request &Body"_s,
                              u"Copy Response B&ody"_s,
-                             u"Show &Connection and Frames"_s};
+                             u"Show &Connection and Frames"_s,
+                             u"Co&mpare Two Flows"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
 #endif
