@@ -587,6 +587,40 @@
         </message>
     </context>
     <context>
+        <name>ts::ui::CompareDialog</name>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="47" />
+            <source>(binary body, %1)</source>
+            <translation>(binärer Body, %1)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="75" />
+            <source>No response: %1</source>
+            <translation>Keine Antwort: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="113" />
+            <source>Compare Flows %1 and %2</source>
+            <translation>Flows %1 und %2 vergleichen</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="164" />
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="167" />
+            <source>Flow %1: %2</source>
+            <translation>Flow %1: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="182" />
+            <source>The two flows read the same.</source>
+            <translation>Die beiden Flows lesen sich gleich.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="183" />
+            <source>%1 lines differ (highlighted).</source>
+            <translation>%1 Zeilen unterscheiden sich (hervorgehoben).</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::ComposerPane</name>
         <message>
             <location filename="../ui/composer/composer_dock.cpp" line="15" />
@@ -1386,67 +1420,67 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <context>
         <name>ts::ui::MainWindow</name>
         <message>
-            <location filename="../ui/main_window.cpp" line="192" />
-            <location filename="../ui/main_window.cpp" line="1332" />
+            <location filename="../ui/main_window.cpp" line="193" />
+            <location filename="../ui/main_window.cpp" line="1342" />
             <source>Tunnelscope</source>
             <translation>Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="384" />
+            <location filename="../ui/main_window.cpp" line="387" />
             <source>&amp;Open Session…</source>
             <translation>Sitzung ö&amp;ffnen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="389" />
+            <location filename="../ui/main_window.cpp" line="392" />
             <source>&amp;Save Session</source>
             <translation>Sitzung &amp;speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="394" />
+            <location filename="../ui/main_window.cpp" line="397" />
             <source>Save Session &amp;As…</source>
             <translation>Sitzung speichern &amp;unter…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="399" />
+            <location filename="../ui/main_window.cpp" line="402" />
             <source>&amp;Import HAR…</source>
             <translation>HAR &amp;importieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="429" />
+            <location filename="../ui/main_window.cpp" line="432" />
             <source>&amp;Preferences…</source>
             <translation>&amp;Einstellungen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="436" />
+            <location filename="../ui/main_window.cpp" line="439" />
             <source>&amp;Certificate authority and browser…</source>
             <translation>&amp;Zertifizierungsstelle und Browser…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1012" />
-            <location filename="../ui/main_window.cpp" line="1038" />
-            <location filename="../ui/main_window.cpp" line="1046" />
+            <location filename="../ui/main_window.cpp" line="1022" />
+            <location filename="../ui/main_window.cpp" line="1048" />
+            <location filename="../ui/main_window.cpp" line="1056" />
             <source>Open Session</source>
             <translation>Sitzung öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1013" />
+            <location filename="../ui/main_window.cpp" line="1023" />
             <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
             <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1021" />
-            <location filename="../ui/main_window.cpp" line="1077" />
-            <location filename="../ui/main_window.cpp" line="1083" />
+            <location filename="../ui/main_window.cpp" line="1031" />
+            <location filename="../ui/main_window.cpp" line="1087" />
+            <location filename="../ui/main_window.cpp" line="1093" />
             <source>Import HAR</source>
             <translation>HAR importieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1039" />
+            <location filename="../ui/main_window.cpp" line="1049" />
             <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
             <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1069" />
+            <location filename="../ui/main_window.cpp" line="1079" />
             <source>Opened %1: %n flow(s)</source>
             <translation>
                 <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1454,24 +1488,24 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1078" />
+            <location filename="../ui/main_window.cpp" line="1088" />
             <source>Cannot read %1: %2</source>
             <translation>%1 kann nicht gelesen werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1284" />
-            <location filename="../ui/main_window.cpp" line="1307" />
-            <location filename="../ui/main_window.cpp" line="1315" />
+            <location filename="../ui/main_window.cpp" line="1294" />
+            <location filename="../ui/main_window.cpp" line="1317" />
+            <location filename="../ui/main_window.cpp" line="1325" />
             <source>Save Session</source>
             <translation>Sitzung speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1285" />
+            <location filename="../ui/main_window.cpp" line="1295" />
             <source>Tunnelscope session (*.tss)</source>
             <translation>Tunnelscope-Sitzung (*.tss)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1308" />
+            <location filename="../ui/main_window.cpp" line="1318" />
             <source>The session could not be saved there.
 
 %1
@@ -1484,17 +1518,17 @@ It was saved to %2 instead.</source>
 Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="679" />
+            <location filename="../ui/main_window.cpp" line="688" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="680" />
+            <location filename="../ui/main_window.cpp" line="689" />
             <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
             <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1316" />
+            <location filename="../ui/main_window.cpp" line="1326" />
             <source>The session was not saved.
 
 %1</source>
@@ -1503,7 +1537,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
 %1</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1324" />
+            <location filename="../ui/main_window.cpp" line="1334" />
             <source>Saved %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1511,252 +1545,262 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1334" />
+            <location filename="../ui/main_window.cpp" line="1344" />
             <source>%1 — Tunnelscope</source>
             <translation>%1 — Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1336" />
+            <location filename="../ui/main_window.cpp" line="1346" />
             <source>Not listening</source>
             <translation>Lauscht nicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1339" />
+            <location filename="../ui/main_window.cpp" line="1349" />
             <source>Listening on %1</source>
             <translation>Lauscht auf %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="360" />
+            <location filename="../ui/main_window.cpp" line="363" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="570" />
+            <location filename="../ui/main_window.cpp" line="578" />
             <source>&amp;File</source>
             <translation>&amp;Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="403" />
+            <location filename="../ui/main_window.cpp" line="406" />
             <source>&amp;Export HAR…</source>
             <translation>HAR &amp;exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="461" />
+            <location filename="../ui/main_window.cpp" line="464" />
             <source>&amp;Quit</source>
             <translation>&amp;Beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="601" />
+            <location filename="../ui/main_window.cpp" line="610" />
             <source>&amp;View</source>
             <translation>&amp;Ansicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="557" />
+            <location filename="../ui/main_window.cpp" line="565" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1252" />
             <location filename="../ui/main_window.cpp" line="1262" />
+            <location filename="../ui/main_window.cpp" line="1272" />
             <source>Export HAR</source>
             <translation>HAR exportieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1022" />
-            <location filename="../ui/main_window.cpp" line="1148" />
-            <location filename="../ui/main_window.cpp" line="1253" />
+            <location filename="../ui/main_window.cpp" line="1032" />
+            <location filename="../ui/main_window.cpp" line="1158" />
+            <location filename="../ui/main_window.cpp" line="1263" />
             <source>HTTP Archive (*.har);;All files (*)</source>
             <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="198" />
+            <location filename="../ui/main_window.cpp" line="199" />
             <source>Details</source>
             <translation>Details</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="214" />
+            <location filename="../ui/main_window.cpp" line="215" />
             <source>&amp;Details</source>
             <translation>&amp;Details</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="215" />
+            <location filename="../ui/main_window.cpp" line="216" />
             <source>&amp;Tunnels</source>
             <translation>&amp;Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="216" />
+            <location filename="../ui/main_window.cpp" line="217" />
             <source>&amp;Connections</source>
             <translation>&amp;Verbindungen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="217" />
+            <location filename="../ui/main_window.cpp" line="218" />
             <source>&amp;Frames</source>
             <translation>&amp;Frames</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="218" />
+            <location filename="../ui/main_window.cpp" line="219" />
             <source>&amp;Streams</source>
             <translation>&amp;Streams</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="219" />
+            <location filename="../ui/main_window.cpp" line="220" />
             <source>Co&amp;mposer</source>
             <translation>&amp;Composer</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="441" />
+            <location filename="../ui/main_window.cpp" line="444" />
             <source>&amp;Set up a client…</source>
             <translation>Client &amp;einrichten…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="467" />
-            <location filename="../ui/main_window.cpp" line="1573" />
+            <location filename="../ui/main_window.cpp" line="470" />
+            <location filename="../ui/main_window.cpp" line="1583" />
             <source>&amp;Pause</source>
             <translation>&amp;Pausieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="472" />
+            <location filename="../ui/main_window.cpp" line="475" />
             <source>Stop showing new flows (the proxy keeps running)</source>
             <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="475" />
+            <location filename="../ui/main_window.cpp" line="478" />
             <source>C&amp;lear</source>
             <translation>&amp;Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="479" />
+            <location filename="../ui/main_window.cpp" line="482" />
             <source>Forget every recorded flow</source>
             <translation>Alle aufgezeichneten Flows verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="482" />
+            <location filename="../ui/main_window.cpp" line="485" />
             <source>Dele&amp;te</source>
             <translation>Lö&amp;schen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="491" />
+            <location filename="../ui/main_window.cpp" line="494" />
             <source>Show &amp;Connection and Frames</source>
             <translation>&amp;Verbindung und Frames zeigen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="498" />
+            <location filename="../ui/main_window.cpp" line="501" />
+            <source>Co&amp;mpare Two Flows</source>
+            <translation>Zwei Flows ver&amp;gleichen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="503" />
+            <source>Select two flows (Ctrl+click) to see them side by side</source>
+            <translation>Wählen Sie zwei Flows aus (Strg+Klick), um sie nebeneinander zu sehen</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="506" />
             <source>U&amp;ndo</source>
             <translation>&amp;Rückgängig:</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="501" />
+            <location filename="../ui/main_window.cpp" line="509" />
             <source>R&amp;edo</source>
             <translation>Wieder&amp;herstellen:</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="506" />
+            <location filename="../ui/main_window.cpp" line="514" />
             <source>&amp;Intercept TLS</source>
             <translation>TLS &amp;entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="510" />
+            <location filename="../ui/main_window.cpp" line="518" />
             <source>Decrypt TLS in new tunnels</source>
             <translation>TLS in neuen Tunneln entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="540" />
+            <location filename="../ui/main_window.cpp" line="548" />
             <source>&amp;Replay</source>
             <translation>&amp;Wiederholen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="543" />
+            <location filename="../ui/main_window.cpp" line="551" />
             <source>Send the selected request again, as it was</source>
             <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="546" />
+            <location filename="../ui/main_window.cpp" line="554" />
             <source>E&amp;dit and Replay…</source>
             <translation>Be&amp;arbeiten und wiederholen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="549" />
+            <location filename="../ui/main_window.cpp" line="557" />
             <source>Put the selected request into the composer</source>
             <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="553" />
+            <location filename="../ui/main_window.cpp" line="561" />
             <source>&amp;Filter…</source>
             <translation>&amp;Filtern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="581" />
+            <location filename="../ui/main_window.cpp" line="589" />
             <source>&amp;Edit</source>
             <translation>&amp;Bearbeiten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="612" />
+            <location filename="../ui/main_window.cpp" line="621" />
             <source>&amp;Help</source>
             <translation>&amp;Hilfe</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="625" />
+            <location filename="../ui/main_window.cpp" line="634" />
             <source>Main</source>
             <translation>Werkzeuge</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="637" />
+            <location filename="../ui/main_window.cpp" line="646" />
             <source>Filter, e.g. host:example.com status&gt;=400</source>
             <translation>Filter, z. B. host:example.com status&gt;=400</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="644" />
+            <location filename="../ui/main_window.cpp" line="653" />
             <source>The filter language</source>
             <translation>Die Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="673" />
+            <location filename="../ui/main_window.cpp" line="682" />
             <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
             <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="676" />
+            <location filename="../ui/main_window.cpp" line="685" />
             <source>Frames left out of connection logs that reached their capacity</source>
             <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="759" />
+            <location filename="../ui/main_window.cpp" line="768" />
             <source>Filtering…</source>
             <translation>Wird gefiltert…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="762" />
+            <location filename="../ui/main_window.cpp" line="771" />
             <source>Applied in %1 ms</source>
             <translation>Angewendet in %1 ms</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="885" />
+            <location filename="../ui/main_window.cpp" line="894" />
             <source>Filter language</source>
             <translation>Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="958" />
-            <location filename="../ui/main_window.cpp" line="972" />
+            <location filename="../ui/main_window.cpp" line="968" />
+            <location filename="../ui/main_window.cpp" line="982" />
             <source>Select a request to copy</source>
             <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="977" />
+            <location filename="../ui/main_window.cpp" line="987" />
             <source>Copied as curl</source>
             <translation>Als curl kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="984" />
+            <location filename="../ui/main_window.cpp" line="994" />
             <source>Select a request to replay</source>
             <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="998" />
+            <location filename="../ui/main_window.cpp" line="1008" />
             <source>Select a request to edit</source>
             <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1100" />
+            <location filename="../ui/main_window.cpp" line="1110" />
             <source>Imported %n flow(s) from %1</source>
             <translation>
                 <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1764,19 +1808,19 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1142" />
-            <location filename="../ui/main_window.cpp" line="1161" />
+            <location filename="../ui/main_window.cpp" line="1152" />
+            <location filename="../ui/main_window.cpp" line="1171" />
             <source>Select the flows to export</source>
             <translation>Wählen Sie die zu exportierenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1146" />
-            <location filename="../ui/main_window.cpp" line="1167" />
+            <location filename="../ui/main_window.cpp" line="1156" />
+            <location filename="../ui/main_window.cpp" line="1177" />
             <source>Export Selection as HAR</source>
             <translation>Auswahl als HAR exportieren</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1171" />
+            <location filename="../ui/main_window.cpp" line="1181" />
             <source>Exported %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow nach %1 exportiert</numerusform>
@@ -1784,177 +1828,182 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1178" />
+            <location filename="../ui/main_window.cpp" line="1188" />
             <source>Select a request to copy its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1184" />
-            <location filename="../ui/main_window.cpp" line="1228" />
+            <location filename="../ui/main_window.cpp" line="1194" />
+            <location filename="../ui/main_window.cpp" line="1238" />
             <source>The response has no body</source>
             <translation>Die Antwort hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1184" />
-            <location filename="../ui/main_window.cpp" line="1228" />
+            <location filename="../ui/main_window.cpp" line="1194" />
+            <location filename="../ui/main_window.cpp" line="1238" />
             <source>The request has no body</source>
             <translation>Die Anfrage hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1194" />
+            <location filename="../ui/main_window.cpp" line="1204" />
             <source>The body is not text: save it to a file instead</source>
             <translation>Der Body ist kein Text: speichern Sie ihn stattdessen in einer Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1198" />
+            <location filename="../ui/main_window.cpp" line="1208" />
             <source>Copied the body (%1)</source>
             <translation>Body kopiert (%1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1204" />
-            <location filename="../ui/main_window.cpp" line="1222" />
+            <location filename="../ui/main_window.cpp" line="1214" />
+            <location filename="../ui/main_window.cpp" line="1232" />
             <source>Select a request to save its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1214" />
-            <location filename="../ui/main_window.cpp" line="1239" />
+            <location filename="../ui/main_window.cpp" line="1224" />
+            <location filename="../ui/main_window.cpp" line="1249" />
             <source>Save Response Body</source>
             <translation>Antwort-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1214" />
-            <location filename="../ui/main_window.cpp" line="1239" />
+            <location filename="../ui/main_window.cpp" line="1224" />
+            <location filename="../ui/main_window.cpp" line="1249" />
             <source>Save Request Body</source>
             <translation>Anfrage-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1240" />
+            <location filename="../ui/main_window.cpp" line="1250" />
             <source>Cannot write %1: %2</source>
             <translation>%1 kann nicht geschrieben werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1243" />
+            <location filename="../ui/main_window.cpp" line="1253" />
             <source>Saved the body to %1 (%2)</source>
             <translation>Body in %1 gespeichert (%2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1266" />
+            <location filename="../ui/main_window.cpp" line="1276" />
             <source>Exported to %1</source>
             <translation>Exportiert nach %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1343" />
+            <location filename="../ui/main_window.cpp" line="1353" />
             <source>%1; new flows are added to %2 (save to keep them)</source>
             <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1441" />
+            <location filename="../ui/main_window.cpp" line="1451" />
             <source>the listen address</source>
             <translation>die Listener-Adresse</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1442" />
+            <location filename="../ui/main_window.cpp" line="1452" />
             <source>the listen port</source>
             <translation>den Listener-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1443" />
+            <location filename="../ui/main_window.cpp" line="1453" />
             <source>the HTTPS proxy port</source>
             <translation>den HTTPS-Proxy-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1444" />
+            <location filename="../ui/main_window.cpp" line="1454" />
             <source>TLS interception</source>
             <translation>die TLS-Entschlüsselung</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1445" />
+            <location filename="../ui/main_window.cpp" line="1455" />
             <source>the pass-through hosts</source>
             <translation>die durchgeleiteten Hosts</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1446" />
+            <location filename="../ui/main_window.cpp" line="1456" />
             <source>server certificate verification</source>
             <translation>die Prüfung der Serverzertifikate</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1447" />
+            <location filename="../ui/main_window.cpp" line="1457" />
             <source>the frame log size</source>
             <translation>die Größe des Frame-Protokolls</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1448" />
+            <location filename="../ui/main_window.cpp" line="1458" />
             <source>the upstream proxies</source>
             <translation>die Upstream-Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1455" />
+            <location filename="../ui/main_window.cpp" line="1465" />
             <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
             <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1459" />
+            <location filename="../ui/main_window.cpp" line="1469" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1465" />
+            <location filename="../ui/main_window.cpp" line="1475" />
             <source>Preferences saved</source>
             <translation>Einstellungen gespeichert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1540" />
+            <location filename="../ui/main_window.cpp" line="1550" />
             <source>Tunnelscope User Guide</source>
             <translation>Tunnelscope-Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1573" />
+            <location filename="../ui/main_window.cpp" line="1583" />
             <source>&amp;Resume</source>
             <translation>&amp;Fortsetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1583" />
+            <location filename="../ui/main_window.cpp" line="1593" />
             <source>Clear</source>
             <translation>Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1598" />
+            <location filename="../ui/main_window.cpp" line="1608" />
             <source>Select the flows to delete</source>
             <translation>Wählen Sie die zu löschenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1603" />
+            <location filename="../ui/main_window.cpp" line="1613" />
             <source>Delete 1 Flow</source>
             <translation>1 Flow löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1604" />
+            <location filename="../ui/main_window.cpp" line="1614" />
             <source>Delete %1 Flows</source>
             <translation>%1 Flows löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1895" />
+            <location filename="../ui/main_window.cpp" line="1629" />
+            <source>Select two flows to compare them</source>
+            <translation>Wählen Sie zwei Flows zum Vergleichen aus</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1925" />
             <source>Quit Tunnelscope</source>
             <translation>Tunnelscope beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1897" />
+            <location filename="../ui/main_window.cpp" line="1927" />
             <source>The capture (1 flow) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (1 Flow) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1898" />
+            <location filename="../ui/main_window.cpp" line="1928" />
             <source>The capture (%1 flows) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (%1 Flows) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1902" />
+            <location filename="../ui/main_window.cpp" line="1932" />
             <source>Save the capture before quitting?</source>
             <translation>Die Aufzeichnung vor dem Beenden speichern?</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1612" />
+            <location filename="../ui/main_window.cpp" line="1622" />
             <source>Deleted %n flow(s); Edit → Undo brings them back</source>
             <translation>
                 <numerusform>%n Flow gelöscht; Bearbeiten → Rückgängig holt ihn zurück</numerusform>
@@ -1962,37 +2011,37 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1619" />
+            <location filename="../ui/main_window.cpp" line="1648" />
             <source>Select a flow to show its connection</source>
             <translation>Wählen Sie einen Flow aus, um seine Verbindung zu zeigen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1628" />
+            <location filename="../ui/main_window.cpp" line="1657" />
             <source>Frames of flow %1 on connection #%2</source>
             <translation>Frames von Flow %1 auf Verbindung #%2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1636" />
+            <location filename="../ui/main_window.cpp" line="1665" />
             <source>Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)</source>
             <translation>Flow %1 lief über Verbindung #%2, die kein Frame-Protokoll hat (HTTP/1.1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1642" />
+            <location filename="../ui/main_window.cpp" line="1671" />
             <source>No connection was recorded for flow %1</source>
             <translation>Für Flow %1 wurde keine Verbindung aufgezeichnet</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1688" />
+            <location filename="../ui/main_window.cpp" line="1717" />
             <source>Autosave failed: %1</source>
             <translation>Automatisches Speichern fehlgeschlagen: %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1709" />
+            <location filename="../ui/main_window.cpp" line="1738" />
             <source>Recover Capture</source>
             <translation>Aufzeichnung wiederherstellen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1710" />
+            <location filename="../ui/main_window.cpp" line="1739" />
             <source>Tunnelscope did not quit normally last time (it was stopped by the system, killed or crashed). Its capture was autosaved on %1.
 
 Open it?</source>
@@ -2001,179 +2050,179 @@ Open it?</source>
 Soll sie geöffnet werden?</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1715" />
+            <location filename="../ui/main_window.cpp" line="1744" />
             <source>&amp;Open It</source>
             <translation>&amp;Öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1716" />
+            <location filename="../ui/main_window.cpp" line="1745" />
             <source>&amp;Discard It</source>
             <translation>&amp;Verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1749" />
-            <location filename="../ui/main_window.cpp" line="1763" />
+            <location filename="../ui/main_window.cpp" line="1778" />
+            <location filename="../ui/main_window.cpp" line="1792" />
             <source>1 tunnel</source>
             <translation>1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1749" />
-            <location filename="../ui/main_window.cpp" line="1763" />
+            <location filename="../ui/main_window.cpp" line="1778" />
+            <location filename="../ui/main_window.cpp" line="1792" />
             <source>%1 tunnels</source>
             <translation>%1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1758" />
+            <location filename="../ui/main_window.cpp" line="1787" />
             <source>%1 of %2 flows</source>
             <translation>%1 von %2 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1760" />
+            <location filename="../ui/main_window.cpp" line="1789" />
             <source>1 flow</source>
             <translation>1 Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1761" />
+            <location filename="../ui/main_window.cpp" line="1790" />
             <source>%1 flows</source>
             <translation>%1 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1775" />
+            <location filename="../ui/main_window.cpp" line="1804" />
             <source>Paused: %1 new flows not shown</source>
             <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1776" />
+            <location filename="../ui/main_window.cpp" line="1805" />
             <source>%1 flows not shown (arrived while paused)</source>
             <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1784" />
+            <location filename="../ui/main_window.cpp" line="1813" />
             <source>Memory %1 (bodies %2)</source>
             <translation>Speicher %1 (Bodys %2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1785" />
+            <location filename="../ui/main_window.cpp" line="1814" />
             <source>unknown</source>
             <translation>unbekannt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1794" />
+            <location filename="../ui/main_window.cpp" line="1823" />
             <source>1 frame dropped</source>
             <translation>1 Frame verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1795" />
+            <location filename="../ui/main_window.cpp" line="1824" />
             <source>%1 frames dropped</source>
             <translation>%1 Frames verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1830" />
+            <location filename="../ui/main_window.cpp" line="1860" />
             <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
             <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="514" />
+            <location filename="../ui/main_window.cpp" line="522" />
             <source>Copy &amp;URL</source>
             <translation>&amp;URL kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="522" />
+            <location filename="../ui/main_window.cpp" line="530" />
             <source>Copy &amp;As</source>
             <translation>Kopieren &amp;als</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="524" />
+            <location filename="../ui/main_window.cpp" line="532" />
             <source>&amp;curl</source>
             <translation>&amp;curl</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="529" />
+            <location filename="../ui/main_window.cpp" line="537" />
             <source>&amp;fetch (JavaScript)</source>
             <translation>&amp;fetch (JavaScript)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="532" />
+            <location filename="../ui/main_window.cpp" line="540" />
             <source>&amp;Python requests</source>
             <translation>&amp;Python requests</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="535" />
+            <location filename="../ui/main_window.cpp" line="543" />
             <source>&amp;HTTPie</source>
             <translation>&amp;HTTPie</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="452" />
+            <location filename="../ui/main_window.cpp" line="455" />
             <source>&amp;Keyboard Shortcuts</source>
             <translation>&amp;Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="407" />
+            <location filename="../ui/main_window.cpp" line="410" />
             <source>Export Se&amp;lection as HAR…</source>
             <translation>Aus&amp;wahl als HAR exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="410" />
+            <location filename="../ui/main_window.cpp" line="413" />
             <source>The selected flows (Ctrl+A selects every flow the filter shows)</source>
             <translation>Die ausgewählten Flows (Strg+A wählt jeden Flow, den der Filter zeigt)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="414" />
+            <location filename="../ui/main_window.cpp" line="417" />
             <source>Copy Request &amp;Body</source>
             <translation>Anfrage-&amp;Body kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="418" />
+            <location filename="../ui/main_window.cpp" line="421" />
             <source>Copy Response B&amp;ody</source>
             <translation>Antwort-B&amp;ody kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="422" />
+            <location filename="../ui/main_window.cpp" line="425" />
             <source>Save Request Body…</source>
             <translation>Anfrage-Body speichern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="425" />
+            <location filename="../ui/main_window.cpp" line="428" />
             <source>Save Response Body…</source>
             <translation>Antwort-Body speichern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="446" />
+            <location filename="../ui/main_window.cpp" line="449" />
             <source>&amp;User Guide</source>
             <translation>&amp;Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="456" />
+            <location filename="../ui/main_window.cpp" line="459" />
             <source>&amp;About Tunnelscope</source>
             <translation>&amp;Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="487" />
+            <location filename="../ui/main_window.cpp" line="490" />
             <source>Remove the selected flows (Edit → Undo brings them back)</source>
             <translation>Die ausgewählten Flows entfernen (Bearbeiten → Rückgängig holt sie zurück)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="494" />
+            <location filename="../ui/main_window.cpp" line="497" />
             <source>The frames of the selected flow's stream; double-click a frame to come back</source>
             <translation>Die Frames des Streams des ausgewählten Flows; ein Doppelklick auf einen Frame führt zurück</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="562" />
+            <location filename="../ui/main_window.cpp" line="570" />
             <source>&amp;Reset Layout</source>
             <translation>Layout &amp;zurücksetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="564" />
+            <location filename="../ui/main_window.cpp" line="572" />
             <source>Put every pane back where it was at the first start</source>
             <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="819" />
+            <location filename="../ui/main_window.cpp" line="828" />
             <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
             <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="824" />
+            <location filename="../ui/main_window.cpp" line="833" />
             <source>Listening on %1.
 
 Point a client at the proxy, for example:
@@ -2184,69 +2233,69 @@ Richten Sie einen Client auf den Proxy, zum Beispiel:
 curl -x http://%2 http://example.com/</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="829" />
+            <location filename="../ui/main_window.cpp" line="838" />
             <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
             <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="833" />
+            <location filename="../ui/main_window.cpp" line="842" />
             <source>No flows match the filter.
 Esc in the filter box clears it.</source>
             <translation>Kein Flow passt zum Filter.
 Esc im Filterfeld leert es.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="835" />
+            <location filename="../ui/main_window.cpp" line="844" />
             <source>Paused: new flows are held back until you resume.</source>
             <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="949" />
+            <location filename="../ui/main_window.cpp" line="959" />
             <source>Select a flow to copy its URL</source>
             <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="953" />
+            <location filename="../ui/main_window.cpp" line="963" />
             <source>Copied the URL</source>
             <translation>URL kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="965" />
+            <location filename="../ui/main_window.cpp" line="975" />
             <source>Copied</source>
             <translation>Kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1498" />
+            <location filename="../ui/main_window.cpp" line="1508" />
             <source>Ctrl+Home, Ctrl+End</source>
             <translation>Strg+Pos1, Strg+Ende</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1498" />
+            <location filename="../ui/main_window.cpp" line="1508" />
             <source>First, last flow</source>
             <translation>Erster, letzter Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1499" />
+            <location filename="../ui/main_window.cpp" line="1509" />
             <source>Esc</source>
             <translation>Esc</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1499" />
+            <location filename="../ui/main_window.cpp" line="1509" />
             <source>Clear the filter (in the filter box)</source>
             <translation>Filter leeren (im Filterfeld)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1510" />
+            <location filename="../ui/main_window.cpp" line="1520" />
             <source>Keyboard Shortcuts</source>
             <translation>Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1557" />
+            <location filename="../ui/main_window.cpp" line="1567" />
             <source>About Tunnelscope</source>
             <translation>Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1558" />
+            <location filename="../ui/main_window.cpp" line="1568" />
             <source>Tunnelscope %1
 
 A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
