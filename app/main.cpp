@@ -158,6 +158,8 @@ int main(int argc, char *argv[])
     ts::ui::Settings settings;
     if (!options.headless)
         settings = applySavedSettings(arguments, options);
+    if (!options.headless)
+        ts::ui::applyAppearance(settings.appearance); // "system": as the platform has it
 #endif
 
     ts::flow::FlowStore store;

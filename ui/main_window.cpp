@@ -4,6 +4,7 @@
 #include "core/flow/har.h"
 #include "core/session/har_import.h"
 #include "core/session/session_file.h"
+#include "ui/app_resources.h"
 #include "ui/composer/composer_dock.h"
 #include "ui/composer/composer_pane.h"
 #include "ui/detail/body_content.h"
@@ -123,6 +124,8 @@ void copyKeys(const QStringList &keys, const Settings &from, Settings &to)
         to.upstreamHops = from.upstreamHops;
     if (has(Settings::kUpstreamRules))
         to.upstreamRules = from.upstreamRules;
+    if (has(Settings::kAppearance))
+        to.appearance = from.appearance;
 }
 
 // Delete or Clear, as an undo step: what the store took out is held here until undone, or until
@@ -1422,6 +1425,8 @@ QStringList MainWindow::applySettings(const Settings &next)
         else
             afterRestart << QLatin1String(Settings::kVerifyUpstream);
     }
+    if (has(Settings::kAppearance))
+        applyAppearance(next.appearance); // live: every window repaints
     // The body budget is the store's, read by every body as it grows: live in any case.
     if (has(Settings::kBodyMemoryMiB))
         m_store.budget()->totalMemory = std::uint64_t(next.bodyMemoryMiB) << 20;
