@@ -82,42 +82,47 @@
             <translation>'%1' ist keine Regel: schreiben Sie HOST-MUSTER = KETTE, etwa *.corp.example = http://proxy:3128 oder 10.* = direct.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="158" />
+            <location filename="../ui/dialogs/settings.cpp" line="160" />
             <source>Enter an address to listen on, like 127.0.0.1.</source>
             <translation>Geben Sie die Adresse an, auf der gelauscht werden soll, etwa 127.0.0.1.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="161" />
+            <location filename="../ui/dialogs/settings.cpp" line="163" />
             <source>'%1' is not an IP address (127.0.0.1, ::1, 0.0.0.0 ...).</source>
             <translation>'%1' ist keine IP-Adresse (127.0.0.1, ::1, 0.0.0.0 ...).</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="167" />
+            <location filename="../ui/dialogs/settings.cpp" line="169" />
             <source>The HTTP listener already uses port %1.</source>
             <translation>Port %1 wird bereits vom HTTP-Listener verwendet.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="176" />
+            <location filename="../ui/dialogs/settings.cpp" line="178" />
             <source>Line %1: %2</source>
             <translation>Zeile %1: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="184" />
+            <location filename="../ui/dialogs/settings.cpp" line="186" />
             <source>One body cannot keep more than the memory budget (%1 KiB).</source>
             <translation>Ein einzelner Body kann nicht mehr als das Speicherbudget (%1 KiB) belegen.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="191" />
+            <location filename="../ui/dialogs/settings.cpp" line="190" />
+            <source>Choose system, light or dark.</source>
+            <translation>Wählen Sie System, Hell oder Dunkel.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="195" />
             <source>Hop %1: %2</source>
             <translation>Hop %1: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="195" />
+            <location filename="../ui/dialogs/settings.cpp" line="199" />
             <source>A chain has at most %1 hops.</source>
             <translation>Eine Kette hat höchstens %1 Hops.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings.cpp" line="200" />
+            <location filename="../ui/dialogs/settings.cpp" line="204" />
             <source>Rule %1: %2</source>
             <translation>Regel %1: %2</translation>
         </message>
@@ -1420,67 +1425,67 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
     <context>
         <name>ts::ui::MainWindow</name>
         <message>
-            <location filename="../ui/main_window.cpp" line="193" />
-            <location filename="../ui/main_window.cpp" line="1342" />
+            <location filename="../ui/main_window.cpp" line="196" />
+            <location filename="../ui/main_window.cpp" line="1345" />
             <source>Tunnelscope</source>
             <translation>Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="387" />
+            <location filename="../ui/main_window.cpp" line="390" />
             <source>&amp;Open Session…</source>
             <translation>Sitzung ö&amp;ffnen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="392" />
+            <location filename="../ui/main_window.cpp" line="395" />
             <source>&amp;Save Session</source>
             <translation>Sitzung &amp;speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="397" />
+            <location filename="../ui/main_window.cpp" line="400" />
             <source>Save Session &amp;As…</source>
             <translation>Sitzung speichern &amp;unter…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="402" />
+            <location filename="../ui/main_window.cpp" line="405" />
             <source>&amp;Import HAR…</source>
             <translation>HAR &amp;importieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="432" />
+            <location filename="../ui/main_window.cpp" line="435" />
             <source>&amp;Preferences…</source>
             <translation>&amp;Einstellungen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="439" />
+            <location filename="../ui/main_window.cpp" line="442" />
             <source>&amp;Certificate authority and browser…</source>
             <translation>&amp;Zertifizierungsstelle und Browser…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1022" />
-            <location filename="../ui/main_window.cpp" line="1048" />
-            <location filename="../ui/main_window.cpp" line="1056" />
+            <location filename="../ui/main_window.cpp" line="1025" />
+            <location filename="../ui/main_window.cpp" line="1051" />
+            <location filename="../ui/main_window.cpp" line="1059" />
             <source>Open Session</source>
             <translation>Sitzung öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1023" />
+            <location filename="../ui/main_window.cpp" line="1026" />
             <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
             <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1031" />
-            <location filename="../ui/main_window.cpp" line="1087" />
-            <location filename="../ui/main_window.cpp" line="1093" />
+            <location filename="../ui/main_window.cpp" line="1034" />
+            <location filename="../ui/main_window.cpp" line="1090" />
+            <location filename="../ui/main_window.cpp" line="1096" />
             <source>Import HAR</source>
             <translation>HAR importieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1049" />
+            <location filename="../ui/main_window.cpp" line="1052" />
             <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
             <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1079" />
+            <location filename="../ui/main_window.cpp" line="1082" />
             <source>Opened %1: %n flow(s)</source>
             <translation>
                 <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1488,24 +1493,24 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1088" />
+            <location filename="../ui/main_window.cpp" line="1091" />
             <source>Cannot read %1: %2</source>
             <translation>%1 kann nicht gelesen werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1294" />
-            <location filename="../ui/main_window.cpp" line="1317" />
-            <location filename="../ui/main_window.cpp" line="1325" />
+            <location filename="../ui/main_window.cpp" line="1297" />
+            <location filename="../ui/main_window.cpp" line="1320" />
+            <location filename="../ui/main_window.cpp" line="1328" />
             <source>Save Session</source>
             <translation>Sitzung speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1295" />
+            <location filename="../ui/main_window.cpp" line="1298" />
             <source>Tunnelscope session (*.tss)</source>
             <translation>Tunnelscope-Sitzung (*.tss)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1318" />
+            <location filename="../ui/main_window.cpp" line="1321" />
             <source>The session could not be saved there.
 
 %1
@@ -1518,17 +1523,17 @@ It was saved to %2 instead.</source>
 Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="688" />
+            <location filename="../ui/main_window.cpp" line="691" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="689" />
+            <location filename="../ui/main_window.cpp" line="692" />
             <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
             <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1326" />
+            <location filename="../ui/main_window.cpp" line="1329" />
             <source>The session was not saved.
 
 %1</source>
@@ -1537,7 +1542,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
 %1</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1334" />
+            <location filename="../ui/main_window.cpp" line="1337" />
             <source>Saved %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1545,262 +1550,262 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1344" />
+            <location filename="../ui/main_window.cpp" line="1347" />
             <source>%1 — Tunnelscope</source>
             <translation>%1 — Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1346" />
+            <location filename="../ui/main_window.cpp" line="1349" />
             <source>Not listening</source>
             <translation>Lauscht nicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1349" />
+            <location filename="../ui/main_window.cpp" line="1352" />
             <source>Listening on %1</source>
             <translation>Lauscht auf %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="363" />
+            <location filename="../ui/main_window.cpp" line="366" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="578" />
+            <location filename="../ui/main_window.cpp" line="581" />
             <source>&amp;File</source>
             <translation>&amp;Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="406" />
+            <location filename="../ui/main_window.cpp" line="409" />
             <source>&amp;Export HAR…</source>
             <translation>HAR &amp;exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="464" />
+            <location filename="../ui/main_window.cpp" line="467" />
             <source>&amp;Quit</source>
             <translation>&amp;Beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="610" />
+            <location filename="../ui/main_window.cpp" line="613" />
             <source>&amp;View</source>
             <translation>&amp;Ansicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="565" />
+            <location filename="../ui/main_window.cpp" line="568" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1262" />
-            <location filename="../ui/main_window.cpp" line="1272" />
+            <location filename="../ui/main_window.cpp" line="1265" />
+            <location filename="../ui/main_window.cpp" line="1275" />
             <source>Export HAR</source>
             <translation>HAR exportieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1032" />
-            <location filename="../ui/main_window.cpp" line="1158" />
-            <location filename="../ui/main_window.cpp" line="1263" />
+            <location filename="../ui/main_window.cpp" line="1035" />
+            <location filename="../ui/main_window.cpp" line="1161" />
+            <location filename="../ui/main_window.cpp" line="1266" />
             <source>HTTP Archive (*.har);;All files (*)</source>
             <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="199" />
+            <location filename="../ui/main_window.cpp" line="202" />
             <source>Details</source>
             <translation>Details</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="215" />
+            <location filename="../ui/main_window.cpp" line="218" />
             <source>&amp;Details</source>
             <translation>&amp;Details</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="216" />
+            <location filename="../ui/main_window.cpp" line="219" />
             <source>&amp;Tunnels</source>
             <translation>&amp;Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="217" />
+            <location filename="../ui/main_window.cpp" line="220" />
             <source>&amp;Connections</source>
             <translation>&amp;Verbindungen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="218" />
+            <location filename="../ui/main_window.cpp" line="221" />
             <source>&amp;Frames</source>
             <translation>&amp;Frames</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="219" />
+            <location filename="../ui/main_window.cpp" line="222" />
             <source>&amp;Streams</source>
             <translation>&amp;Streams</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="220" />
+            <location filename="../ui/main_window.cpp" line="223" />
             <source>Co&amp;mposer</source>
             <translation>&amp;Composer</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="444" />
+            <location filename="../ui/main_window.cpp" line="447" />
             <source>&amp;Set up a client…</source>
             <translation>Client &amp;einrichten…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="470" />
-            <location filename="../ui/main_window.cpp" line="1583" />
+            <location filename="../ui/main_window.cpp" line="473" />
+            <location filename="../ui/main_window.cpp" line="1588" />
             <source>&amp;Pause</source>
             <translation>&amp;Pausieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="475" />
+            <location filename="../ui/main_window.cpp" line="478" />
             <source>Stop showing new flows (the proxy keeps running)</source>
             <translation>Keine neuen Flows mehr anzeigen (der Proxy läuft weiter)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="478" />
+            <location filename="../ui/main_window.cpp" line="481" />
             <source>C&amp;lear</source>
             <translation>&amp;Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="482" />
+            <location filename="../ui/main_window.cpp" line="485" />
             <source>Forget every recorded flow</source>
             <translation>Alle aufgezeichneten Flows verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="485" />
+            <location filename="../ui/main_window.cpp" line="488" />
             <source>Dele&amp;te</source>
             <translation>Lö&amp;schen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="494" />
+            <location filename="../ui/main_window.cpp" line="497" />
             <source>Show &amp;Connection and Frames</source>
             <translation>&amp;Verbindung und Frames zeigen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="501" />
+            <location filename="../ui/main_window.cpp" line="504" />
             <source>Co&amp;mpare Two Flows</source>
             <translation>Zwei Flows ver&amp;gleichen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="503" />
+            <location filename="../ui/main_window.cpp" line="506" />
             <source>Select two flows (Ctrl+click) to see them side by side</source>
             <translation>Wählen Sie zwei Flows aus (Strg+Klick), um sie nebeneinander zu sehen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="506" />
+            <location filename="../ui/main_window.cpp" line="509" />
             <source>U&amp;ndo</source>
             <translation>&amp;Rückgängig:</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="509" />
+            <location filename="../ui/main_window.cpp" line="512" />
             <source>R&amp;edo</source>
             <translation>Wieder&amp;herstellen:</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="514" />
+            <location filename="../ui/main_window.cpp" line="517" />
             <source>&amp;Intercept TLS</source>
             <translation>TLS &amp;entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="518" />
+            <location filename="../ui/main_window.cpp" line="521" />
             <source>Decrypt TLS in new tunnels</source>
             <translation>TLS in neuen Tunneln entschlüsseln</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="548" />
+            <location filename="../ui/main_window.cpp" line="551" />
             <source>&amp;Replay</source>
             <translation>&amp;Wiederholen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="551" />
+            <location filename="../ui/main_window.cpp" line="554" />
             <source>Send the selected request again, as it was</source>
             <translation>Die ausgewählte Anfrage unverändert erneut senden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="554" />
+            <location filename="../ui/main_window.cpp" line="557" />
             <source>E&amp;dit and Replay…</source>
             <translation>Be&amp;arbeiten und wiederholen…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="557" />
+            <location filename="../ui/main_window.cpp" line="560" />
             <source>Put the selected request into the composer</source>
             <translation>Die ausgewählte Anfrage in den Composer übernehmen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="561" />
+            <location filename="../ui/main_window.cpp" line="564" />
             <source>&amp;Filter…</source>
             <translation>&amp;Filtern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="589" />
+            <location filename="../ui/main_window.cpp" line="592" />
             <source>&amp;Edit</source>
             <translation>&amp;Bearbeiten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="621" />
+            <location filename="../ui/main_window.cpp" line="624" />
             <source>&amp;Help</source>
             <translation>&amp;Hilfe</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="634" />
+            <location filename="../ui/main_window.cpp" line="637" />
             <source>Main</source>
             <translation>Werkzeuge</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="646" />
+            <location filename="../ui/main_window.cpp" line="649" />
             <source>Filter, e.g. host:example.com status&gt;=400</source>
             <translation>Filter, z. B. host:example.com status&gt;=400</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="653" />
+            <location filename="../ui/main_window.cpp" line="656" />
             <source>The filter language</source>
             <translation>Die Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="682" />
+            <location filename="../ui/main_window.cpp" line="685" />
             <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
             <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="685" />
+            <location filename="../ui/main_window.cpp" line="688" />
             <source>Frames left out of connection logs that reached their capacity</source>
             <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="768" />
+            <location filename="../ui/main_window.cpp" line="771" />
             <source>Filtering…</source>
             <translation>Wird gefiltert…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="771" />
+            <location filename="../ui/main_window.cpp" line="774" />
             <source>Applied in %1 ms</source>
             <translation>Angewendet in %1 ms</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="894" />
+            <location filename="../ui/main_window.cpp" line="897" />
             <source>Filter language</source>
             <translation>Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="968" />
-            <location filename="../ui/main_window.cpp" line="982" />
+            <location filename="../ui/main_window.cpp" line="971" />
+            <location filename="../ui/main_window.cpp" line="985" />
             <source>Select a request to copy</source>
             <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="987" />
+            <location filename="../ui/main_window.cpp" line="990" />
             <source>Copied as curl</source>
             <translation>Als curl kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="994" />
+            <location filename="../ui/main_window.cpp" line="997" />
             <source>Select a request to replay</source>
             <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1008" />
+            <location filename="../ui/main_window.cpp" line="1011" />
             <source>Select a request to edit</source>
             <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1110" />
+            <location filename="../ui/main_window.cpp" line="1113" />
             <source>Imported %n flow(s) from %1</source>
             <translation>
                 <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1808,19 +1813,19 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1152" />
-            <location filename="../ui/main_window.cpp" line="1171" />
+            <location filename="../ui/main_window.cpp" line="1155" />
+            <location filename="../ui/main_window.cpp" line="1174" />
             <source>Select the flows to export</source>
             <translation>Wählen Sie die zu exportierenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1156" />
-            <location filename="../ui/main_window.cpp" line="1177" />
+            <location filename="../ui/main_window.cpp" line="1159" />
+            <location filename="../ui/main_window.cpp" line="1180" />
             <source>Export Selection as HAR</source>
             <translation>Auswahl als HAR exportieren</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1181" />
+            <location filename="../ui/main_window.cpp" line="1184" />
             <source>Exported %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow nach %1 exportiert</numerusform>
@@ -1828,182 +1833,182 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1188" />
+            <location filename="../ui/main_window.cpp" line="1191" />
             <source>Select a request to copy its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1194" />
-            <location filename="../ui/main_window.cpp" line="1238" />
+            <location filename="../ui/main_window.cpp" line="1197" />
+            <location filename="../ui/main_window.cpp" line="1241" />
             <source>The response has no body</source>
             <translation>Die Antwort hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1194" />
-            <location filename="../ui/main_window.cpp" line="1238" />
+            <location filename="../ui/main_window.cpp" line="1197" />
+            <location filename="../ui/main_window.cpp" line="1241" />
             <source>The request has no body</source>
             <translation>Die Anfrage hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1204" />
+            <location filename="../ui/main_window.cpp" line="1207" />
             <source>The body is not text: save it to a file instead</source>
             <translation>Der Body ist kein Text: speichern Sie ihn stattdessen in einer Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1208" />
+            <location filename="../ui/main_window.cpp" line="1211" />
             <source>Copied the body (%1)</source>
             <translation>Body kopiert (%1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1214" />
-            <location filename="../ui/main_window.cpp" line="1232" />
+            <location filename="../ui/main_window.cpp" line="1217" />
+            <location filename="../ui/main_window.cpp" line="1235" />
             <source>Select a request to save its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1224" />
-            <location filename="../ui/main_window.cpp" line="1249" />
+            <location filename="../ui/main_window.cpp" line="1227" />
+            <location filename="../ui/main_window.cpp" line="1252" />
             <source>Save Response Body</source>
             <translation>Antwort-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1224" />
-            <location filename="../ui/main_window.cpp" line="1249" />
+            <location filename="../ui/main_window.cpp" line="1227" />
+            <location filename="../ui/main_window.cpp" line="1252" />
             <source>Save Request Body</source>
             <translation>Anfrage-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1250" />
+            <location filename="../ui/main_window.cpp" line="1253" />
             <source>Cannot write %1: %2</source>
             <translation>%1 kann nicht geschrieben werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1253" />
+            <location filename="../ui/main_window.cpp" line="1256" />
             <source>Saved the body to %1 (%2)</source>
             <translation>Body in %1 gespeichert (%2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1276" />
+            <location filename="../ui/main_window.cpp" line="1279" />
             <source>Exported to %1</source>
             <translation>Exportiert nach %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1353" />
+            <location filename="../ui/main_window.cpp" line="1356" />
             <source>%1; new flows are added to %2 (save to keep them)</source>
             <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1451" />
+            <location filename="../ui/main_window.cpp" line="1456" />
             <source>the listen address</source>
             <translation>die Listener-Adresse</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1452" />
+            <location filename="../ui/main_window.cpp" line="1457" />
             <source>the listen port</source>
             <translation>den Listener-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1453" />
+            <location filename="../ui/main_window.cpp" line="1458" />
             <source>the HTTPS proxy port</source>
             <translation>den HTTPS-Proxy-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1454" />
+            <location filename="../ui/main_window.cpp" line="1459" />
             <source>TLS interception</source>
             <translation>die TLS-Entschlüsselung</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1455" />
+            <location filename="../ui/main_window.cpp" line="1460" />
             <source>the pass-through hosts</source>
             <translation>die durchgeleiteten Hosts</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1456" />
+            <location filename="../ui/main_window.cpp" line="1461" />
             <source>server certificate verification</source>
             <translation>die Prüfung der Serverzertifikate</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1457" />
+            <location filename="../ui/main_window.cpp" line="1462" />
             <source>the frame log size</source>
             <translation>die Größe des Frame-Protokolls</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1458" />
+            <location filename="../ui/main_window.cpp" line="1463" />
             <source>the upstream proxies</source>
             <translation>die Upstream-Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1465" />
+            <location filename="../ui/main_window.cpp" line="1470" />
             <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
             <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1469" />
+            <location filename="../ui/main_window.cpp" line="1474" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1475" />
+            <location filename="../ui/main_window.cpp" line="1480" />
             <source>Preferences saved</source>
             <translation>Einstellungen gespeichert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1550" />
+            <location filename="../ui/main_window.cpp" line="1555" />
             <source>Tunnelscope User Guide</source>
             <translation>Tunnelscope-Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1583" />
+            <location filename="../ui/main_window.cpp" line="1588" />
             <source>&amp;Resume</source>
             <translation>&amp;Fortsetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1593" />
+            <location filename="../ui/main_window.cpp" line="1598" />
             <source>Clear</source>
             <translation>Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1608" />
+            <location filename="../ui/main_window.cpp" line="1613" />
             <source>Select the flows to delete</source>
             <translation>Wählen Sie die zu löschenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1613" />
+            <location filename="../ui/main_window.cpp" line="1618" />
             <source>Delete 1 Flow</source>
             <translation>1 Flow löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1614" />
+            <location filename="../ui/main_window.cpp" line="1619" />
             <source>Delete %1 Flows</source>
             <translation>%1 Flows löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1629" />
+            <location filename="../ui/main_window.cpp" line="1634" />
             <source>Select two flows to compare them</source>
             <translation>Wählen Sie zwei Flows zum Vergleichen aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1925" />
+            <location filename="../ui/main_window.cpp" line="1930" />
             <source>Quit Tunnelscope</source>
             <translation>Tunnelscope beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1927" />
+            <location filename="../ui/main_window.cpp" line="1932" />
             <source>The capture (1 flow) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (1 Flow) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1928" />
+            <location filename="../ui/main_window.cpp" line="1933" />
             <source>The capture (%1 flows) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (%1 Flows) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1932" />
+            <location filename="../ui/main_window.cpp" line="1937" />
             <source>Save the capture before quitting?</source>
             <translation>Die Aufzeichnung vor dem Beenden speichern?</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1622" />
+            <location filename="../ui/main_window.cpp" line="1627" />
             <source>Deleted %n flow(s); Edit → Undo brings them back</source>
             <translation>
                 <numerusform>%n Flow gelöscht; Bearbeiten → Rückgängig holt ihn zurück</numerusform>
@@ -2011,37 +2016,37 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1648" />
+            <location filename="../ui/main_window.cpp" line="1653" />
             <source>Select a flow to show its connection</source>
             <translation>Wählen Sie einen Flow aus, um seine Verbindung zu zeigen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1657" />
+            <location filename="../ui/main_window.cpp" line="1662" />
             <source>Frames of flow %1 on connection #%2</source>
             <translation>Frames von Flow %1 auf Verbindung #%2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1665" />
+            <location filename="../ui/main_window.cpp" line="1670" />
             <source>Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)</source>
             <translation>Flow %1 lief über Verbindung #%2, die kein Frame-Protokoll hat (HTTP/1.1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1671" />
+            <location filename="../ui/main_window.cpp" line="1676" />
             <source>No connection was recorded for flow %1</source>
             <translation>Für Flow %1 wurde keine Verbindung aufgezeichnet</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1717" />
+            <location filename="../ui/main_window.cpp" line="1722" />
             <source>Autosave failed: %1</source>
             <translation>Automatisches Speichern fehlgeschlagen: %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1738" />
+            <location filename="../ui/main_window.cpp" line="1743" />
             <source>Recover Capture</source>
             <translation>Aufzeichnung wiederherstellen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1739" />
+            <location filename="../ui/main_window.cpp" line="1744" />
             <source>Tunnelscope did not quit normally last time (it was stopped by the system, killed or crashed). Its capture was autosaved on %1.
 
 Open it?</source>
@@ -2050,179 +2055,179 @@ Open it?</source>
 Soll sie geöffnet werden?</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1744" />
+            <location filename="../ui/main_window.cpp" line="1749" />
             <source>&amp;Open It</source>
             <translation>&amp;Öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1745" />
+            <location filename="../ui/main_window.cpp" line="1750" />
             <source>&amp;Discard It</source>
             <translation>&amp;Verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1778" />
-            <location filename="../ui/main_window.cpp" line="1792" />
+            <location filename="../ui/main_window.cpp" line="1783" />
+            <location filename="../ui/main_window.cpp" line="1797" />
             <source>1 tunnel</source>
             <translation>1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1778" />
-            <location filename="../ui/main_window.cpp" line="1792" />
+            <location filename="../ui/main_window.cpp" line="1783" />
+            <location filename="../ui/main_window.cpp" line="1797" />
             <source>%1 tunnels</source>
             <translation>%1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1787" />
+            <location filename="../ui/main_window.cpp" line="1792" />
             <source>%1 of %2 flows</source>
             <translation>%1 von %2 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1789" />
+            <location filename="../ui/main_window.cpp" line="1794" />
             <source>1 flow</source>
             <translation>1 Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1790" />
+            <location filename="../ui/main_window.cpp" line="1795" />
             <source>%1 flows</source>
             <translation>%1 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1804" />
+            <location filename="../ui/main_window.cpp" line="1809" />
             <source>Paused: %1 new flows not shown</source>
             <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1805" />
+            <location filename="../ui/main_window.cpp" line="1810" />
             <source>%1 flows not shown (arrived while paused)</source>
             <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1813" />
+            <location filename="../ui/main_window.cpp" line="1818" />
             <source>Memory %1 (bodies %2)</source>
             <translation>Speicher %1 (Bodys %2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1814" />
+            <location filename="../ui/main_window.cpp" line="1819" />
             <source>unknown</source>
             <translation>unbekannt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1823" />
+            <location filename="../ui/main_window.cpp" line="1828" />
             <source>1 frame dropped</source>
             <translation>1 Frame verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1824" />
+            <location filename="../ui/main_window.cpp" line="1829" />
             <source>%1 frames dropped</source>
             <translation>%1 Frames verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1860" />
+            <location filename="../ui/main_window.cpp" line="1865" />
             <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
             <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="522" />
+            <location filename="../ui/main_window.cpp" line="525" />
             <source>Copy &amp;URL</source>
             <translation>&amp;URL kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="530" />
+            <location filename="../ui/main_window.cpp" line="533" />
             <source>Copy &amp;As</source>
             <translation>Kopieren &amp;als</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="532" />
+            <location filename="../ui/main_window.cpp" line="535" />
             <source>&amp;curl</source>
             <translation>&amp;curl</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="537" />
+            <location filename="../ui/main_window.cpp" line="540" />
             <source>&amp;fetch (JavaScript)</source>
             <translation>&amp;fetch (JavaScript)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="540" />
+            <location filename="../ui/main_window.cpp" line="543" />
             <source>&amp;Python requests</source>
             <translation>&amp;Python requests</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="543" />
+            <location filename="../ui/main_window.cpp" line="546" />
             <source>&amp;HTTPie</source>
             <translation>&amp;HTTPie</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="455" />
+            <location filename="../ui/main_window.cpp" line="458" />
             <source>&amp;Keyboard Shortcuts</source>
             <translation>&amp;Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="410" />
+            <location filename="../ui/main_window.cpp" line="413" />
             <source>Export Se&amp;lection as HAR…</source>
             <translation>Aus&amp;wahl als HAR exportieren…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="413" />
+            <location filename="../ui/main_window.cpp" line="416" />
             <source>The selected flows (Ctrl+A selects every flow the filter shows)</source>
             <translation>Die ausgewählten Flows (Strg+A wählt jeden Flow, den der Filter zeigt)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="417" />
+            <location filename="../ui/main_window.cpp" line="420" />
             <source>Copy Request &amp;Body</source>
             <translation>Anfrage-&amp;Body kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="421" />
+            <location filename="../ui/main_window.cpp" line="424" />
             <source>Copy Response B&amp;ody</source>
             <translation>Antwort-B&amp;ody kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="425" />
+            <location filename="../ui/main_window.cpp" line="428" />
             <source>Save Request Body…</source>
             <translation>Anfrage-Body speichern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="428" />
+            <location filename="../ui/main_window.cpp" line="431" />
             <source>Save Response Body…</source>
             <translation>Antwort-Body speichern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="449" />
+            <location filename="../ui/main_window.cpp" line="452" />
             <source>&amp;User Guide</source>
             <translation>&amp;Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="459" />
+            <location filename="../ui/main_window.cpp" line="462" />
             <source>&amp;About Tunnelscope</source>
             <translation>&amp;Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="490" />
+            <location filename="../ui/main_window.cpp" line="493" />
             <source>Remove the selected flows (Edit → Undo brings them back)</source>
             <translation>Die ausgewählten Flows entfernen (Bearbeiten → Rückgängig holt sie zurück)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="497" />
+            <location filename="../ui/main_window.cpp" line="500" />
             <source>The frames of the selected flow's stream; double-click a frame to come back</source>
             <translation>Die Frames des Streams des ausgewählten Flows; ein Doppelklick auf einen Frame führt zurück</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="570" />
+            <location filename="../ui/main_window.cpp" line="573" />
             <source>&amp;Reset Layout</source>
             <translation>Layout &amp;zurücksetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="572" />
+            <location filename="../ui/main_window.cpp" line="575" />
             <source>Put every pane back where it was at the first start</source>
             <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="828" />
+            <location filename="../ui/main_window.cpp" line="831" />
             <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
             <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="833" />
+            <location filename="../ui/main_window.cpp" line="836" />
             <source>Listening on %1.
 
 Point a client at the proxy, for example:
@@ -2233,69 +2238,69 @@ Richten Sie einen Client auf den Proxy, zum Beispiel:
 curl -x http://%2 http://example.com/</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="838" />
+            <location filename="../ui/main_window.cpp" line="841" />
             <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
             <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="842" />
+            <location filename="../ui/main_window.cpp" line="845" />
             <source>No flows match the filter.
 Esc in the filter box clears it.</source>
             <translation>Kein Flow passt zum Filter.
 Esc im Filterfeld leert es.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="844" />
+            <location filename="../ui/main_window.cpp" line="847" />
             <source>Paused: new flows are held back until you resume.</source>
             <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="959" />
+            <location filename="../ui/main_window.cpp" line="962" />
             <source>Select a flow to copy its URL</source>
             <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="963" />
+            <location filename="../ui/main_window.cpp" line="966" />
             <source>Copied the URL</source>
             <translation>URL kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="975" />
+            <location filename="../ui/main_window.cpp" line="978" />
             <source>Copied</source>
             <translation>Kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1508" />
+            <location filename="../ui/main_window.cpp" line="1513" />
             <source>Ctrl+Home, Ctrl+End</source>
             <translation>Strg+Pos1, Strg+Ende</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1508" />
+            <location filename="../ui/main_window.cpp" line="1513" />
             <source>First, last flow</source>
             <translation>Erster, letzter Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1509" />
+            <location filename="../ui/main_window.cpp" line="1514" />
             <source>Esc</source>
             <translation>Esc</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1509" />
+            <location filename="../ui/main_window.cpp" line="1514" />
             <source>Clear the filter (in the filter box)</source>
             <translation>Filter leeren (im Filterfeld)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1520" />
+            <location filename="../ui/main_window.cpp" line="1525" />
             <source>Keyboard Shortcuts</source>
             <translation>Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1567" />
+            <location filename="../ui/main_window.cpp" line="1572" />
             <source>About Tunnelscope</source>
             <translation>Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1568" />
+            <location filename="../ui/main_window.cpp" line="1573" />
             <source>Tunnelscope %1
 
 A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
@@ -2507,52 +2512,52 @@ Ein anderes Programm (vielleicht ein anderes Tunnelscope) belegt den Port.</tran
     <context>
         <name>ts::ui::SettingsDialog</name>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="74" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="75" />
             <source>Proxy</source>
             <translation>Proxy</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="83" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="84" />
             <source>port</source>
             <translation>Port</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="85" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="86" />
             <source>&amp;Listen on:</source>
             <translation>&amp;Lauschen auf:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="88" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="89" />
             <source>Other machines can reach the proxy on this address.</source>
             <translation>Andere Rechner können den Proxy unter dieser Adresse erreichen.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="94" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="95" />
             <source>A second listener for clients that speak TLS to the proxy (curl -x https://..., Chromium --proxy-server=https://...)</source>
             <translation>Ein zweiter Listener für Clients, die TLS mit dem Proxy sprechen (curl -x https://..., Chromium --proxy-server=https://...)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="96" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="97" />
             <source>&amp;HTTPS proxy port:</source>
             <translation>&amp;HTTPS-Proxy-Port:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="96" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="97" />
             <source>(0: none)</source>
             <translation>(0: keiner)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="100" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="101" />
             <source>TLS</source>
             <translation>TLS</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="102" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="103" />
             <source>&amp;Intercept TLS (decrypt with Tunnelscope's CA)</source>
             <translation>TLS &amp;entschlüsseln (mit der CA von Tunnelscope)</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="108" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="109" />
             <source>*.bank.example
 re:^login\.
 One pattern per line</source>
@@ -2561,117 +2566,142 @@ re:^login\.
 Ein Muster pro Zeile</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="111" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="112" />
             <source>&amp;Pass through:</source>
             <translation>&amp;Durchleiten:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="113" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="114" />
             <source>&amp;Verify servers' certificates</source>
             <translation>&amp;Serverzertifikate prüfen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="119" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="120" />
             <source>Memory</source>
             <translation>Speicher</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="123" />
             <source>&amp;Bodies in memory:</source>
             <translation>&amp;Bodys im Speicher:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="123" />
             <source>MiB</source>
             <translation>MiB</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="125" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="126" />
             <source>&amp;One body in memory:</source>
             <translation>&amp;Pro Body im Speicher:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="126" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="127" />
             <source>KiB, the rest spills to disk</source>
             <translation>KiB, der Rest wird auf die Festplatte ausgelagert</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="129" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="130" />
             <source>&amp;Frame log:</source>
             <translation>&amp;Frame-Protokoll:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="129" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="130" />
             <source>frames per connection</source>
             <translation>Frames pro Verbindung</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="171" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="134" />
+            <source>Appearance</source>
+            <translation>Darstellung</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="138" />
+            <source>Follow the system</source>
+            <translation>Wie das System</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="139" />
+            <source>Light</source>
+            <translation>Hell</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="140" />
+            <source>Dark</source>
+            <translation>Dunkel</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="142" />
+            <source>Colo&amp;urs:</source>
+            <translation>F&amp;arben:</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="184" />
             <source>General</source>
             <translation>Allgemein</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="172" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="185" />
             <source>Upstream proxies</source>
             <translation>Upstream-Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="136" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="148" />
             <source>Server-side connections go through these proxies in order, hop 1 first; each hop is reached through the ones before it. No hops: direct. Passwords are shown as ***. Changes apply to connections opened from then on.</source>
             <translation>Serverseitige Verbindungen laufen der Reihe nach über diese Proxys, Hop 1 zuerst; jeder Hop wird über die vorigen erreicht. Keine Hops: direkt. Passwörter werden als *** angezeigt. Änderungen gelten für Verbindungen, die danach geöffnet werden.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="142" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="154" />
             <source>&amp;Chain:</source>
             <translation>&amp;Kette:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="144" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="156" />
             <source>http://user:password@proxy.example:3128</source>
             <translation>http://benutzer:passwort@proxy.example:3128</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="147" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="159" />
             <source>&amp;Rules:</source>
             <translation>&amp;Regeln:</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="149" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="161" />
             <source>*.corp.example = http://proxy:3128   or   10.* = direct</source>
             <translation>*.corp.example = http://proxy:3128   oder   10.* = direct</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="152" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="164" />
             <source>A rule sends the hosts its globs match through its own chain (hop URLs separated by commas) or direct; the first rule that matches wins, the chain above takes the rest.</source>
             <translation>Eine Regel leitet die Hosts, auf die ihre Muster passen, über ihre eigene Kette (Hop-URLs, durch Kommas getrennt) oder direkt; die erste passende Regel gilt, die Kette darüber nimmt den Rest.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="217" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="230" />
             <source>&amp;Add</source>
             <translation>&amp;Hinzufügen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="219" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="232" />
             <source>Remove</source>
             <translation>Entfernen</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="221" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="234" />
             <source>Up</source>
             <translation>Nach oben</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="223" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="236" />
             <source>Down</source>
             <translation>Nach unten</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="369" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="383" />
             <source>Press Add to use it, or clear the field.</source>
             <translation>Mit „Hinzufügen“ übernehmen oder das Feld leeren.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="70" />
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="71" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
         </message>
