@@ -95,6 +95,43 @@ QList<QStringList> queryParameters(const std::string &path)
     return formFields(query);
 }
 
+// multipart/form-data: a row per part, its name and its text (or, for a file, its file name
+// and size). `boundary` from the Content-Type; empty result when the body does not parse.
+QList<QStringList> multipartFields(const QByteArray &body, const QByteArray &boundary)
+{
+    QList<QStringList> rows;
+    const QByteArray delimiter = "--" + boundary;
+    qsizetype at = body.indexOf(delimiter);
+    while (at >= 0) {
+        at += delimiter.size();
+        if (body.mid(at, 2) == "--")
+            break; // the closing delimiter
+        const qsizetype headEnd = body.indexOf("\r\n\r\n", at);
+        const qsizetype next
+            = body.indexOf(QByteArray("\r\n").append(delimiter), headEnd < 0 ? at : headEnd);
+        if (headEnd < 0 || next < 0)
+            break;
+        const QByteArray head = body.mid(at, headEnd - at);
+        const QByteArray content = body.mid(headEnd + 4, next - headEnd - 4);
+        // Content-Disposition: form-data; name="field"; filename="a.png"
+        const auto parameter = [&head](const QByteArray &name) {
+            const QByteArray key = name + "=\"";
+            const qsizetype from = head.indexOf(key);
+            if (from < 0)
+                return QString();
+            const qsizetype end = head.indexOf('"', from + key.size());
+            return QString::fromUtf8(head.mid(from + key.size(), end - from - key.size()));
+        };
+        const QString filename = parameter("filename");
+        rows.append({parameter("name"),
+                     head.contains("filename=\"")
+                         ? MessageView::tr("(file %1, %2 bytes)").arg(filename).arg(content.size())
+                         : QString::fromUtf8(content)});
+        at = body.indexOf(delimiter, next);
+    }
+    return rows;
+}
+
 // Form bodies larger than this are not split into fields (the body view still shows them).
 constexpr std::uint64_t kMaxFormBytes = 1 << 20;
 
@@ -245,15 +282,28 @@ void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
         setRow(m_cookies, i, cookies[i]);
     m_tabs->setTabVisible(m_tabs->indexOf(m_cookies), !cookies.isEmpty());
 
-    // The fields of a urlencoded form (a small body, read from memory or the spill file).
+    // The fields of a form, urlencoded or multipart (a small body, read from memory or the
+    // spill file).
     QList<QStringList> form;
     const auto &formBody = request ? f.requestBody : f.responseBody;
+    const QString type = QString::fromStdString(headerValue(headers, "content-type"));
     const bool urlencoded
-        = QString::fromStdString(headerValue(headers, "content-type"))
-              .startsWith(u"application/x-www-form-urlencoded", Qt::CaseInsensitive);
-    if (urlencoded && headerValue(headers, "content-encoding").empty() && formBody
-        && formBody->recordedSize() > 0 && formBody->recordedSize() <= kMaxFormBytes)
-        form = formFields(QByteArray::fromStdString(formBody->read()));
+        = type.startsWith(u"application/x-www-form-urlencoded", Qt::CaseInsensitive);
+    const bool multipart = type.startsWith(u"multipart/form-data", Qt::CaseInsensitive);
+    if ((urlencoded || multipart) && headerValue(headers, "content-encoding").empty() && formBody
+        && formBody->recordedSize() > 0 && formBody->recordedSize() <= kMaxFormBytes) {
+        const QByteArray bytes = QByteArray::fromStdString(formBody->read());
+        if (urlencoded) {
+            form = formFields(bytes);
+        } else {
+            const qsizetype b = type.indexOf(u"boundary=", 0, Qt::CaseInsensitive);
+            QString boundary = b < 0 ? QString() : type.mid(b + 9).section(u';', 0, 0).trimmed();
+            if (boundary.size() > 1 && boundary.startsWith(u'"') && boundary.endsWith(u'"'))
+                boundary = boundary.mid(1, boundary.size() - 2);
+            if (!boundary.isEmpty())
+                form = multipartFields(bytes, boundary.toUtf8());
+        }
+    }
     m_form->setRowCount(int(form.size()));
     for (int i = 0; i < int(form.size()); ++i)
         setRow(m_form, i, form[i]);

@@ -85,6 +85,25 @@ private Q_SLOTS:
         request.showFlow(f, false);
         QVERIFY(!request.isTabShown(request.formTable()));
     }
+
+    void multipartFormFields()
+    {
+        Flow f;
+        f.method = "POST";
+        f.path = "/upload";
+        f.requestHeaders = {{"Content-Type", "multipart/form-data; boundary=\"XyZ\""}};
+        f.requestBody = std::make_shared<Body>(std::make_shared<BodyBudget>());
+        f.requestBody->append("--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n"
+                              "Holiday\r\n--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; "
+                              "filename=\"beach.png\"\r\nContent-Type: image/png\r\n\r\n"
+                              "\x89PNG....\r\n--XyZ--\r\n");
+        MessageView request(MessageView::Side::Request);
+        request.showFlow(f, false);
+        QVERIFY(request.isTabShown(request.formTable()));
+        QCOMPARE(rows(request.formTable()),
+                 (QList<QStringList>{{u"title"_s, u"Holiday"_s},
+                                     {u"photo"_s, u"(file beach.png, 8 bytes)"_s}}));
+    }
 };
 
 QTEST_MAIN(MessageViewTest)
