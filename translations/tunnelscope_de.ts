@@ -2317,101 +2317,106 @@ Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben d
         <name>ts::ui::MessageView</name>
         <message>
             <location filename="../ui/detail/message_view.cpp" line="22" />
-            <location filename="../ui/detail/message_view.cpp" line="126" />
-            <location filename="../ui/detail/message_view.cpp" line="131" />
+            <location filename="../ui/detail/message_view.cpp" line="163" />
+            <location filename="../ui/detail/message_view.cpp" line="168" />
             <source>Name</source>
             <translation>Name</translation>
         </message>
         <message>
             <location filename="../ui/detail/message_view.cpp" line="22" />
-            <location filename="../ui/detail/message_view.cpp" line="126" />
-            <location filename="../ui/detail/message_view.cpp" line="131" />
+            <location filename="../ui/detail/message_view.cpp" line="163" />
+            <location filename="../ui/detail/message_view.cpp" line="168" />
             <source>Value</source>
             <translation>Wert</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="126" />
+            <location filename="../ui/detail/message_view.cpp" line="128" />
+            <source>(file %1, %2 bytes)</source>
+            <translation>(Datei %1, %2 Bytes)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="163" />
             <source>Attributes</source>
             <translation>Attribute</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="131" />
+            <location filename="../ui/detail/message_view.cpp" line="168" />
             <source>Change</source>
             <translation>Änderung</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="146" />
+            <location filename="../ui/detail/message_view.cpp" line="183" />
             <source>Headers</source>
             <translation>Header</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="147" />
+            <location filename="../ui/detail/message_view.cpp" line="184" />
             <source>Raw</source>
             <translation>Roh</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="148" />
+            <location filename="../ui/detail/message_view.cpp" line="185" />
             <source>Trailers</source>
             <translation>Trailer</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="150" />
+            <location filename="../ui/detail/message_view.cpp" line="187" />
             <source>Query</source>
             <translation>Parameter</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="151" />
+            <location filename="../ui/detail/message_view.cpp" line="188" />
             <source>Cookies</source>
             <translation>Cookies</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="152" />
+            <location filename="../ui/detail/message_view.cpp" line="189" />
             <source>Form</source>
             <translation>Formular</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="207" />
+            <location filename="../ui/detail/message_view.cpp" line="244" />
             <source>To server, %1</source>
             <translation>An den Server, %1</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="207" />
+            <location filename="../ui/detail/message_view.cpp" line="244" />
             <source>To client, %1</source>
             <translation>An den Client, %1</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="210" />
+            <location filename="../ui/detail/message_view.cpp" line="247" />
             <source> (%1 changed)</source>
             <translation> (%1 geändert)</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="210" />
+            <location filename="../ui/detail/message_view.cpp" line="247" />
             <source> (unchanged)</source>
             <translation> (unverändert)</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="211" />
+            <location filename="../ui/detail/message_view.cpp" line="248" />
             <source>The request as the proxy sent it to the server</source>
             <translation>Die Anfrage, wie der Proxy sie an den Server gesendet hat</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="212" />
+            <location filename="../ui/detail/message_view.cpp" line="249" />
             <source>The response as the proxy sent it to the client</source>
             <translation>Die Antwort, wie der Proxy sie an den Client gesendet hat</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="275" />
+            <location filename="../ui/detail/message_view.cpp" line="325" />
             <source>Trailers:</source>
             <translation>Trailer:</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="310" />
+            <location filename="../ui/detail/message_view.cpp" line="360" />
             <source>added</source>
             <translation>hinzugefügt</translation>
         </message>
         <message>
-            <location filename="../ui/detail/message_view.cpp" line="315" />
-            <location filename="../ui/detail/message_view.cpp" line="329" />
+            <location filename="../ui/detail/message_view.cpp" line="365" />
+            <location filename="../ui/detail/message_view.cpp" line="379" />
             <source>removed</source>
             <translation>entfernt</translation>
         </message>
