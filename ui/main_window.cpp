@@ -565,6 +565,12 @@ void MainWindow::createActions()
     m_findAction->setObjectName(QStringLiteral("findAction"));
     m_findAction->setShortcut(QKeySequence::Find);
 
+    m_searchBodiesAction = new QAction(tr("&Search Bodies\u2026"), this);
+    m_searchBodiesAction->setObjectName(QStringLiteral("searchBodiesAction"));
+    m_searchBodiesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    m_searchBodiesAction->setToolTip(
+        tr("The flows whose request or response body contains a text (the filter's body:)"));
+
     m_autoScrollAction = new QAction(tr("&Auto-scroll to new flows"), this);
     m_autoScrollAction->setObjectName(QStringLiteral("autoScrollAction"));
     m_autoScrollAction->setCheckable(true);
@@ -605,6 +611,7 @@ void MainWindow::createMenus()
     edit->addAction(m_compareAction);
     edit->addSeparator();
     edit->addAction(m_findAction);
+    edit->addAction(m_searchBodiesAction);
     edit->addAction(m_deleteAction);
     edit->addAction(m_clearAction);
     edit->addSeparator();
@@ -720,6 +727,12 @@ void MainWindow::setUpFilter()
         m_filterEdit->setFocus(Qt::ShortcutFocusReason);
         m_filterEdit->selectAll();
     });
+    // A search across every body is a filter: the box starts it, the table lists the matches.
+    connect(m_searchBodiesAction, &QAction::triggered, this, [this] {
+        m_filterEdit->setFocus(Qt::ShortcutFocusReason);
+        m_filterEdit->setText(QStringLiteral("body:\"\""));
+        m_filterEdit->setCursorPosition(6); // between the quotes
+    });
     connect(m_filterEdit, &QLineEdit::textEdited, m_filterDebounce, qOverload<>(&QTimer::start));
     connect(m_filterEdit, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
     m_filterEdit->installEventFilter(this); // Esc clears it
@@ -778,6 +791,7 @@ void MainWindow::setUpFilter()
     m_filterEdit->setVisible(false);
     m_filterHelpButton->setVisible(false);
     m_findAction->setVisible(false);
+    m_searchBodiesAction->setVisible(false);
 #endif
 }
 

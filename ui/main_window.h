@@ -264,6 +264,7 @@ private:
     QAction *m_replayAction = nullptr;
     QAction *m_editReplayAction = nullptr;
     QAction *m_findAction = nullptr;
+    QAction *m_searchBodiesAction = nullptr; // the filter box, started with "body:"
     QAction *m_autoScrollAction = nullptr;
     QAction *m_resetLayoutAction = nullptr;
     QByteArray m_defaultState; // the docks as the constructor placed them (View > Reset layout)

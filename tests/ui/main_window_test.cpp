@@ -216,6 +216,7 @@ private Q_SLOTS:
                              u"Co&mpare Two Flows"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
+        expected.append(u"&Search Bodies\u2026"_s);
 #endif
         expected
             += {u"Dele&te"_s, u"C&lear"_s,  u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
@@ -471,6 +472,25 @@ private Q_SLOTS:
         QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::SchemeColumn));
         view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, false);
         again.close();
+    }
+
+    // Issue 17, everyday tools: a search across all bodies that lists the matching flows is
+    // the filter's body:, started from Edit > Search Bodies (Ctrl+Shift+F).
+    void searchBodiesStartsTheFilter()
+    {
+#ifdef TS_HAVE_FILTER
+        FlowStore store;
+        MainWindow window(store, {});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        action(window, u"searchBodiesAction"_s)->trigger();
+        auto *edit = window.findChild<QLineEdit *>(u"filterEdit"_s);
+        QCOMPARE(edit->text(), u"body:\"\""_s);
+        QCOMPARE(edit->cursorPosition(), 6);
+        QTRY_VERIFY(edit->hasFocus());
+#else
+        QSKIP("no filter language in this build");
+#endif
     }
 
     void filterNarrowsTheTable()
