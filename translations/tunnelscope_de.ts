@@ -1426,7 +1426,7 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         <name>ts::ui::MainWindow</name>
         <message>
             <location filename="../ui/main_window.cpp" line="196" />
-            <location filename="../ui/main_window.cpp" line="1345" />
+            <location filename="../ui/main_window.cpp" line="1359" />
             <source>Tunnelscope</source>
             <translation>Tunnelscope</translation>
         </message>
@@ -1461,31 +1461,31 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             <translation>&amp;Zertifizierungsstelle und Browser…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1025" />
-            <location filename="../ui/main_window.cpp" line="1051" />
-            <location filename="../ui/main_window.cpp" line="1059" />
+            <location filename="../ui/main_window.cpp" line="1039" />
+            <location filename="../ui/main_window.cpp" line="1065" />
+            <location filename="../ui/main_window.cpp" line="1073" />
             <source>Open Session</source>
             <translation>Sitzung öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1026" />
+            <location filename="../ui/main_window.cpp" line="1040" />
             <source>Tunnelscope session (*.tss);;HTTP Archive (*.har);;All files (*)</source>
             <translation>Tunnelscope-Sitzung (*.tss);;HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1034" />
-            <location filename="../ui/main_window.cpp" line="1090" />
-            <location filename="../ui/main_window.cpp" line="1096" />
+            <location filename="../ui/main_window.cpp" line="1048" />
+            <location filename="../ui/main_window.cpp" line="1104" />
+            <location filename="../ui/main_window.cpp" line="1110" />
             <source>Import HAR</source>
             <translation>HAR importieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1052" />
+            <location filename="../ui/main_window.cpp" line="1066" />
             <source>%1 is neither a Tunnelscope session (.tss) nor a HAR file (.har).</source>
             <translation>%1 ist weder eine Tunnelscope-Sitzung (.tss) noch eine HAR-Datei (.har).</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1082" />
+            <location filename="../ui/main_window.cpp" line="1096" />
             <source>Opened %1: %n flow(s)</source>
             <translation>
                 <numerusform>%1 geöffnet: %n Flow</numerusform>
@@ -1493,24 +1493,24 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1091" />
+            <location filename="../ui/main_window.cpp" line="1105" />
             <source>Cannot read %1: %2</source>
             <translation>%1 kann nicht gelesen werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1297" />
-            <location filename="../ui/main_window.cpp" line="1320" />
-            <location filename="../ui/main_window.cpp" line="1328" />
+            <location filename="../ui/main_window.cpp" line="1311" />
+            <location filename="../ui/main_window.cpp" line="1334" />
+            <location filename="../ui/main_window.cpp" line="1342" />
             <source>Save Session</source>
             <translation>Sitzung speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1298" />
+            <location filename="../ui/main_window.cpp" line="1312" />
             <source>Tunnelscope session (*.tss)</source>
             <translation>Tunnelscope-Sitzung (*.tss)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1321" />
+            <location filename="../ui/main_window.cpp" line="1335" />
             <source>The session could not be saved there.
 
 %1
@@ -1523,17 +1523,17 @@ It was saved to %2 instead.</source>
 Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="691" />
+            <location filename="../ui/main_window.cpp" line="698" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>Keine Dateideskriptoren mehr frei: neue Verbindungen warten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="692" />
+            <location filename="../ui/main_window.cpp" line="699" />
             <source>The proxy holds as many files and sockets as the system allows it; new clients are accepted when some close</source>
             <translation>Der Proxy hält so viele Dateien und Sockets offen, wie das System ihm erlaubt; neue Clients werden angenommen, sobald einige geschlossen werden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1329" />
+            <location filename="../ui/main_window.cpp" line="1343" />
             <source>The session was not saved.
 
 %1</source>
@@ -1542,7 +1542,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
 %1</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1337" />
+            <location filename="../ui/main_window.cpp" line="1351" />
             <source>Saved %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow in %1 gespeichert</numerusform>
@@ -1550,17 +1550,17 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1347" />
+            <location filename="../ui/main_window.cpp" line="1361" />
             <source>%1 — Tunnelscope</source>
             <translation>%1 — Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1349" />
+            <location filename="../ui/main_window.cpp" line="1363" />
             <source>Not listening</source>
             <translation>Lauscht nicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1352" />
+            <location filename="../ui/main_window.cpp" line="1366" />
             <source>Listening on %1</source>
             <translation>Lauscht auf %1</translation>
         </message>
@@ -1570,7 +1570,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="581" />
+            <location filename="../ui/main_window.cpp" line="587" />
             <source>&amp;File</source>
             <translation>&amp;Datei</translation>
         </message>
@@ -1585,25 +1585,25 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <translation>&amp;Beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="613" />
+            <location filename="../ui/main_window.cpp" line="620" />
             <source>&amp;View</source>
             <translation>&amp;Ansicht</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="568" />
+            <location filename="../ui/main_window.cpp" line="574" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>&amp;Automatisch zu neuen Flows scrollen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1265" />
-            <location filename="../ui/main_window.cpp" line="1275" />
+            <location filename="../ui/main_window.cpp" line="1279" />
+            <location filename="../ui/main_window.cpp" line="1289" />
             <source>Export HAR</source>
             <translation>HAR exportieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1035" />
-            <location filename="../ui/main_window.cpp" line="1161" />
-            <location filename="../ui/main_window.cpp" line="1266" />
+            <location filename="../ui/main_window.cpp" line="1049" />
+            <location filename="../ui/main_window.cpp" line="1175" />
+            <location filename="../ui/main_window.cpp" line="1280" />
             <source>HTTP Archive (*.har);;All files (*)</source>
             <translation>HTTP-Archiv (*.har);;Alle Dateien (*)</translation>
         </message>
@@ -1649,7 +1649,7 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="473" />
-            <location filename="../ui/main_window.cpp" line="1588" />
+            <location filename="../ui/main_window.cpp" line="1602" />
             <source>&amp;Pause</source>
             <translation>&amp;Pausieren</translation>
         </message>
@@ -1734,78 +1734,88 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <translation>&amp;Filtern…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="592" />
+            <location filename="../ui/main_window.cpp" line="568" />
+            <source>&amp;Search Bodies…</source>
+            <translation>In Bo&amp;dys suchen…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="572" />
+            <source>The flows whose request or response body contains a text (the filter's body:)</source>
+            <translation>Die Flows, deren Anfrage- oder Antwort-Body einen Text enthält (body: im Filter)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="598" />
             <source>&amp;Edit</source>
             <translation>&amp;Bearbeiten</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="624" />
+            <location filename="../ui/main_window.cpp" line="631" />
             <source>&amp;Help</source>
             <translation>&amp;Hilfe</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="637" />
+            <location filename="../ui/main_window.cpp" line="644" />
             <source>Main</source>
             <translation>Werkzeuge</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="649" />
+            <location filename="../ui/main_window.cpp" line="656" />
             <source>Filter, e.g. host:example.com status&gt;=400</source>
             <translation>Filter, z. B. host:example.com status&gt;=400</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="656" />
+            <location filename="../ui/main_window.cpp" line="663" />
             <source>The filter language</source>
             <translation>Die Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="685" />
+            <location filename="../ui/main_window.cpp" line="692" />
             <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
             <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="688" />
+            <location filename="../ui/main_window.cpp" line="695" />
             <source>Frames left out of connection logs that reached their capacity</source>
             <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="771" />
+            <location filename="../ui/main_window.cpp" line="784" />
             <source>Filtering…</source>
             <translation>Wird gefiltert…</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="774" />
+            <location filename="../ui/main_window.cpp" line="787" />
             <source>Applied in %1 ms</source>
             <translation>Angewendet in %1 ms</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="897" />
+            <location filename="../ui/main_window.cpp" line="911" />
             <source>Filter language</source>
             <translation>Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="971" />
             <location filename="../ui/main_window.cpp" line="985" />
+            <location filename="../ui/main_window.cpp" line="999" />
             <source>Select a request to copy</source>
             <translation>Wählen Sie eine Anfrage zum Kopieren aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="990" />
+            <location filename="../ui/main_window.cpp" line="1004" />
             <source>Copied as curl</source>
             <translation>Als curl kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="997" />
+            <location filename="../ui/main_window.cpp" line="1011" />
             <source>Select a request to replay</source>
             <translation>Wählen Sie eine Anfrage zum Wiederholen aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1011" />
+            <location filename="../ui/main_window.cpp" line="1025" />
             <source>Select a request to edit</source>
             <translation>Wählen Sie eine Anfrage zum Bearbeiten aus</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1113" />
+            <location filename="../ui/main_window.cpp" line="1127" />
             <source>Imported %n flow(s) from %1</source>
             <translation>
                 <numerusform>%n Flow aus %1 importiert</numerusform>
@@ -1813,19 +1823,19 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1155" />
-            <location filename="../ui/main_window.cpp" line="1174" />
+            <location filename="../ui/main_window.cpp" line="1169" />
+            <location filename="../ui/main_window.cpp" line="1188" />
             <source>Select the flows to export</source>
             <translation>Wählen Sie die zu exportierenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1159" />
-            <location filename="../ui/main_window.cpp" line="1180" />
+            <location filename="../ui/main_window.cpp" line="1173" />
+            <location filename="../ui/main_window.cpp" line="1194" />
             <source>Export Selection as HAR</source>
             <translation>Auswahl als HAR exportieren</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1184" />
+            <location filename="../ui/main_window.cpp" line="1198" />
             <source>Exported %n flow(s) to %1</source>
             <translation>
                 <numerusform>%n Flow nach %1 exportiert</numerusform>
@@ -1833,182 +1843,182 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1191" />
+            <location filename="../ui/main_window.cpp" line="1205" />
             <source>Select a request to copy its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1197" />
-            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1255" />
             <source>The response has no body</source>
             <translation>Die Antwort hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1197" />
-            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1255" />
             <source>The request has no body</source>
             <translation>Die Anfrage hat keinen Body</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1207" />
+            <location filename="../ui/main_window.cpp" line="1221" />
             <source>The body is not text: save it to a file instead</source>
             <translation>Der Body ist kein Text: speichern Sie ihn stattdessen in einer Datei</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1225" />
             <source>Copied the body (%1)</source>
             <translation>Body kopiert (%1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1217" />
-            <location filename="../ui/main_window.cpp" line="1235" />
+            <location filename="../ui/main_window.cpp" line="1231" />
+            <location filename="../ui/main_window.cpp" line="1249" />
             <source>Select a request to save its body</source>
             <translation>Wählen Sie eine Anfrage aus, um ihren Body zu speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1227" />
-            <location filename="../ui/main_window.cpp" line="1252" />
+            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1266" />
             <source>Save Response Body</source>
             <translation>Antwort-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1227" />
-            <location filename="../ui/main_window.cpp" line="1252" />
+            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1266" />
             <source>Save Request Body</source>
             <translation>Anfrage-Body speichern</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1253" />
+            <location filename="../ui/main_window.cpp" line="1267" />
             <source>Cannot write %1: %2</source>
             <translation>%1 kann nicht geschrieben werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1256" />
+            <location filename="../ui/main_window.cpp" line="1270" />
             <source>Saved the body to %1 (%2)</source>
             <translation>Body in %1 gespeichert (%2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1279" />
+            <location filename="../ui/main_window.cpp" line="1293" />
             <source>Exported to %1</source>
             <translation>Exportiert nach %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1356" />
+            <location filename="../ui/main_window.cpp" line="1370" />
             <source>%1; new flows are added to %2 (save to keep them)</source>
             <translation>%1; neue Flows kommen zu %2 hinzu (speichern, um sie zu behalten)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1456" />
+            <location filename="../ui/main_window.cpp" line="1470" />
             <source>the listen address</source>
             <translation>die Listener-Adresse</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1457" />
+            <location filename="../ui/main_window.cpp" line="1471" />
             <source>the listen port</source>
             <translation>den Listener-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1458" />
+            <location filename="../ui/main_window.cpp" line="1472" />
             <source>the HTTPS proxy port</source>
             <translation>den HTTPS-Proxy-Port</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1459" />
+            <location filename="../ui/main_window.cpp" line="1473" />
             <source>TLS interception</source>
             <translation>die TLS-Entschlüsselung</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1460" />
+            <location filename="../ui/main_window.cpp" line="1474" />
             <source>the pass-through hosts</source>
             <translation>die durchgeleiteten Hosts</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1461" />
+            <location filename="../ui/main_window.cpp" line="1475" />
             <source>server certificate verification</source>
             <translation>die Prüfung der Serverzertifikate</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1462" />
+            <location filename="../ui/main_window.cpp" line="1476" />
             <source>the frame log size</source>
             <translation>die Größe des Frame-Protokolls</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1463" />
+            <location filename="../ui/main_window.cpp" line="1477" />
             <source>the upstream proxies</source>
             <translation>die Upstream-Proxys</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1470" />
+            <location filename="../ui/main_window.cpp" line="1484" />
             <source>Saved. New values of %1 apply after Tunnelscope restarts.</source>
             <translation>Gespeichert. Neue Werte für %1 gelten erst nach einem Neustart von Tunnelscope.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1474" />
+            <location filename="../ui/main_window.cpp" line="1488" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1480" />
+            <location filename="../ui/main_window.cpp" line="1494" />
             <source>Preferences saved</source>
             <translation>Einstellungen gespeichert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1555" />
+            <location filename="../ui/main_window.cpp" line="1569" />
             <source>Tunnelscope User Guide</source>
             <translation>Tunnelscope-Benutzerhandbuch</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1588" />
+            <location filename="../ui/main_window.cpp" line="1602" />
             <source>&amp;Resume</source>
             <translation>&amp;Fortsetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1598" />
+            <location filename="../ui/main_window.cpp" line="1612" />
             <source>Clear</source>
             <translation>Leeren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1613" />
+            <location filename="../ui/main_window.cpp" line="1627" />
             <source>Select the flows to delete</source>
             <translation>Wählen Sie die zu löschenden Flows aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1618" />
+            <location filename="../ui/main_window.cpp" line="1632" />
             <source>Delete 1 Flow</source>
             <translation>1 Flow löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1619" />
+            <location filename="../ui/main_window.cpp" line="1633" />
             <source>Delete %1 Flows</source>
             <translation>%1 Flows löschen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1634" />
+            <location filename="../ui/main_window.cpp" line="1648" />
             <source>Select two flows to compare them</source>
             <translation>Wählen Sie zwei Flows zum Vergleichen aus</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1930" />
+            <location filename="../ui/main_window.cpp" line="1944" />
             <source>Quit Tunnelscope</source>
             <translation>Tunnelscope beenden</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1932" />
+            <location filename="../ui/main_window.cpp" line="1946" />
             <source>The capture (1 flow) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (1 Flow) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1933" />
+            <location filename="../ui/main_window.cpp" line="1947" />
             <source>The capture (%1 flows) has changes that are not saved.</source>
             <translation>Die Aufzeichnung (%1 Flows) hat ungespeicherte Änderungen.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1937" />
+            <location filename="../ui/main_window.cpp" line="1951" />
             <source>Save the capture before quitting?</source>
             <translation>Die Aufzeichnung vor dem Beenden speichern?</translation>
         </message>
         <message numerus="yes">
-            <location filename="../ui/main_window.cpp" line="1627" />
+            <location filename="../ui/main_window.cpp" line="1641" />
             <source>Deleted %n flow(s); Edit → Undo brings them back</source>
             <translation>
                 <numerusform>%n Flow gelöscht; Bearbeiten → Rückgängig holt ihn zurück</numerusform>
@@ -2016,37 +2026,37 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             </translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1653" />
+            <location filename="../ui/main_window.cpp" line="1667" />
             <source>Select a flow to show its connection</source>
             <translation>Wählen Sie einen Flow aus, um seine Verbindung zu zeigen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1662" />
+            <location filename="../ui/main_window.cpp" line="1676" />
             <source>Frames of flow %1 on connection #%2</source>
             <translation>Frames von Flow %1 auf Verbindung #%2</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1670" />
+            <location filename="../ui/main_window.cpp" line="1684" />
             <source>Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)</source>
             <translation>Flow %1 lief über Verbindung #%2, die kein Frame-Protokoll hat (HTTP/1.1)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1676" />
+            <location filename="../ui/main_window.cpp" line="1690" />
             <source>No connection was recorded for flow %1</source>
             <translation>Für Flow %1 wurde keine Verbindung aufgezeichnet</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1722" />
+            <location filename="../ui/main_window.cpp" line="1736" />
             <source>Autosave failed: %1</source>
             <translation>Automatisches Speichern fehlgeschlagen: %1</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1743" />
+            <location filename="../ui/main_window.cpp" line="1757" />
             <source>Recover Capture</source>
             <translation>Aufzeichnung wiederherstellen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1744" />
+            <location filename="../ui/main_window.cpp" line="1758" />
             <source>Tunnelscope did not quit normally last time (it was stopped by the system, killed or crashed). Its capture was autosaved on %1.
 
 Open it?</source>
@@ -2055,74 +2065,74 @@ Open it?</source>
 Soll sie geöffnet werden?</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1749" />
+            <location filename="../ui/main_window.cpp" line="1763" />
             <source>&amp;Open It</source>
             <translation>&amp;Öffnen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1750" />
+            <location filename="../ui/main_window.cpp" line="1764" />
             <source>&amp;Discard It</source>
             <translation>&amp;Verwerfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1783" />
             <location filename="../ui/main_window.cpp" line="1797" />
+            <location filename="../ui/main_window.cpp" line="1811" />
             <source>1 tunnel</source>
             <translation>1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1783" />
             <location filename="../ui/main_window.cpp" line="1797" />
+            <location filename="../ui/main_window.cpp" line="1811" />
             <source>%1 tunnels</source>
             <translation>%1 Tunnel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1792" />
+            <location filename="../ui/main_window.cpp" line="1806" />
             <source>%1 of %2 flows</source>
             <translation>%1 von %2 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1794" />
+            <location filename="../ui/main_window.cpp" line="1808" />
             <source>1 flow</source>
             <translation>1 Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1795" />
+            <location filename="../ui/main_window.cpp" line="1809" />
             <source>%1 flows</source>
             <translation>%1 Flows</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1809" />
+            <location filename="../ui/main_window.cpp" line="1823" />
             <source>Paused: %1 new flows not shown</source>
             <translation>Pausiert: %1 neue Flows nicht angezeigt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1810" />
+            <location filename="../ui/main_window.cpp" line="1824" />
             <source>%1 flows not shown (arrived while paused)</source>
             <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1818" />
+            <location filename="../ui/main_window.cpp" line="1832" />
             <source>Memory %1 (bodies %2)</source>
             <translation>Speicher %1 (Bodys %2)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1819" />
+            <location filename="../ui/main_window.cpp" line="1833" />
             <source>unknown</source>
             <translation>unbekannt</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1828" />
+            <location filename="../ui/main_window.cpp" line="1842" />
             <source>1 frame dropped</source>
             <translation>1 Frame verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1829" />
+            <location filename="../ui/main_window.cpp" line="1843" />
             <source>%1 frames dropped</source>
             <translation>%1 Frames verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1865" />
+            <location filename="../ui/main_window.cpp" line="1879" />
             <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
             <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
         </message>
@@ -2212,22 +2222,22 @@ Soll sie geöffnet werden?</translation>
             <translation>Die Frames des Streams des ausgewählten Flows; ein Doppelklick auf einen Frame führt zurück</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="573" />
+            <location filename="../ui/main_window.cpp" line="579" />
             <source>&amp;Reset Layout</source>
             <translation>Layout &amp;zurücksetzen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="575" />
+            <location filename="../ui/main_window.cpp" line="581" />
             <source>Put every pane back where it was at the first start</source>
             <translation>Jeden Bereich dorthin zurücklegen, wo er beim ersten Start war</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="831" />
+            <location filename="../ui/main_window.cpp" line="845" />
             <source>Not listening: nothing will be recorded. File → Open Session opens a recorded one.</source>
             <translation>Kein Listener: nichts wird aufgezeichnet. Datei → Sitzung öffnen öffnet eine aufgezeichnete.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="836" />
+            <location filename="../ui/main_window.cpp" line="850" />
             <source>Listening on %1.
 
 Point a client at the proxy, for example:
@@ -2238,69 +2248,69 @@ Richten Sie einen Client auf den Proxy, zum Beispiel:
 curl -x http://%2 http://example.com/</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="841" />
+            <location filename="../ui/main_window.cpp" line="855" />
             <source>For a browser that trusts Tunnelscope's CA (HTTPS included): Help → Certificate authority and browser.</source>
             <translation>Für einen Browser, der der CA von Tunnelscope vertraut (auch für HTTPS): Hilfe → Zertifizierungsstelle und Browser.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="845" />
+            <location filename="../ui/main_window.cpp" line="859" />
             <source>No flows match the filter.
 Esc in the filter box clears it.</source>
             <translation>Kein Flow passt zum Filter.
 Esc im Filterfeld leert es.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="847" />
+            <location filename="../ui/main_window.cpp" line="861" />
             <source>Paused: new flows are held back until you resume.</source>
             <translation>Pausiert: neue Flows werden bis zum Fortsetzen zurückgehalten.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="962" />
+            <location filename="../ui/main_window.cpp" line="976" />
             <source>Select a flow to copy its URL</source>
             <translation>Wählen Sie einen Flow aus, um seine URL zu kopieren</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="966" />
+            <location filename="../ui/main_window.cpp" line="980" />
             <source>Copied the URL</source>
             <translation>URL kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="978" />
+            <location filename="../ui/main_window.cpp" line="992" />
             <source>Copied</source>
             <translation>Kopiert</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1513" />
+            <location filename="../ui/main_window.cpp" line="1527" />
             <source>Ctrl+Home, Ctrl+End</source>
             <translation>Strg+Pos1, Strg+Ende</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1513" />
+            <location filename="../ui/main_window.cpp" line="1527" />
             <source>First, last flow</source>
             <translation>Erster, letzter Flow</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1514" />
+            <location filename="../ui/main_window.cpp" line="1528" />
             <source>Esc</source>
             <translation>Esc</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1514" />
+            <location filename="../ui/main_window.cpp" line="1528" />
             <source>Clear the filter (in the filter box)</source>
             <translation>Filter leeren (im Filterfeld)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1525" />
+            <location filename="../ui/main_window.cpp" line="1539" />
             <source>Keyboard Shortcuts</source>
             <translation>Tastenkürzel</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1572" />
+            <location filename="../ui/main_window.cpp" line="1586" />
             <source>About Tunnelscope</source>
             <translation>Über Tunnelscope</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1573" />
+            <location filename="../ui/main_window.cpp" line="1587" />
             <source>Tunnelscope %1
 
 A desktop proxy debugger: an intercepting forward proxy and an inspector for its flows, tunnels, connections, frames and streams.
