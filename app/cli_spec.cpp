@@ -78,7 +78,8 @@ CommandSpec mainCommand()
         QStringLiteral("N")));
     spec.options.append(QCommandLineOption(
         QStringLiteral("body-memory"),
-        QStringLiteral("MiB of recorded bodies kept in memory before they spill to disk "
+        QStringLiteral("MiB of recorded flows (bodies, headers, frame logs) kept in memory; "
+                       "beyond it bodies and closed connections' frame logs spill to disk "
                        "(default 256)."),
         QStringLiteral("MIB")));
     spec.options.append(QCommandLineOption(

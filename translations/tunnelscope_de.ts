@@ -1769,14 +1769,14 @@ Sie wurde stattdessen in %2 gespeichert.</translation>
             <translation>Die Filtersprache</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="692" />
-            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
-            <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
+            <location filename="../ui/main_window.cpp" line="445" />
+            <source>Resident memory of the process, and what recorded flows and connections hold in memory against the memory budget: bodies %1, headers %2, frame logs %3. Beyond the budget, closed connections' frame logs and older flows' bodies and headers go to disk.</source>
+            <translation>Arbeitsspeicher des Prozesses und was aufgezeichnete Flows und Verbindungen im Speicher halten, gemessen am Speicherbudget: Bodys %1, Header %2, Frame-Protokolle %3. Jenseits des Budgets kommen die Frame-Protokolle geschlossener Verbindungen sowie Bodys und Header älterer Flows auf die Festplatte.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="695" />
-            <source>Frames left out of connection logs that reached their capacity</source>
-            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
+            <location filename="../ui/main_window.cpp" line="448" />
+            <source>Frames left out of connection logs that reached their capacity, or that the memory budget could not keep</source>
+            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden oder die das Speicherbudget nicht halten konnte</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="784" />
@@ -2112,9 +2112,9 @@ Soll sie geöffnet werden?</translation>
             <translation>%1 Flows nicht angezeigt (während der Pause eingetroffen)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1832" />
-            <source>Memory %1 (bodies %2)</source>
-            <translation>Speicher %1 (Bodys %2)</translation>
+            <location filename="../ui/main_window.cpp" line="1044" />
+            <source>Memory %1 (records %2 of %3)</source>
+            <translation>Speicher %1 (Aufzeichnungen %2 von %3)</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1833" />
@@ -2132,7 +2132,12 @@ Soll sie geöffnet werden?</translation>
             <translation>%1 Frames verworfen</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1879" />
+            <location filename="../ui/main_window.cpp" line="1322" />
+            <source> (%1 to stay within the memory budget)</source>
+            <translation> (%1, um im Speicherbudget zu bleiben)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1073" />
             <source>Flow %1 is not in the table (filtered out or arrived while paused)</source>
             <translation>Flow %1 ist nicht in der Tabelle (ausgefiltert oder während der Pause eingetroffen)</translation>
         </message>
@@ -2596,9 +2601,9 @@ Ein Muster pro Zeile</translation>
             <translation>Speicher</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="123" />
-            <source>&amp;Bodies in memory:</source>
-            <translation>&amp;Bodys im Speicher:</translation>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <source>&amp;Recorded flows in memory:</source>
+            <translation>&amp;Aufgezeichnete Flows im Speicher:</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="123" />

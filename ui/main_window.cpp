@@ -689,11 +689,9 @@ void MainWindow::createStatusBar()
     m_flowCountLabel = label("flowCountLabel");
     m_tunnelCountLabel = label("tunnelCountLabel");
     m_memoryLabel = label("memoryLabel");
-    m_memoryLabel->setToolTip(tr("Resident memory of the process, and recorded body bytes "
-                                 "held in memory (the rest is spilled to disk)"));
     m_droppedLabel = label("droppedFramesLabel");
     m_droppedLabel->setToolTip(tr("Frames left out of connection logs that reached their "
-                                  "capacity"));
+                                  "capacity, or that the memory budget could not keep"));
     m_descriptorsLabel = label("descriptorsLabel");
     m_descriptorsLabel->setText(tr("Out of file descriptors: new connections wait"));
     m_descriptorsLabel->setToolTip(tr("The proxy holds as many files and sockets as the system "
@@ -1828,19 +1826,32 @@ void MainWindow::updatePausedNote()
 void MainWindow::updateResourceUsage()
 {
     const std::uint64_t rss = residentBytes();
-    const std::uint64_t bodies = m_store.budget()->inMemory.load(std::memory_order_relaxed);
-    m_memoryLabel->setText(tr("Memory %1 (bodies %2)")
+    const flow::BodyBudget &budget = *m_store.budget();
+    m_memoryLabel->setText(tr("Memory %1 (records %2 of %3)")
                                .arg(rss ? FlowTableModel::formatBytes(rss) : tr("unknown"),
-                                    FlowTableModel::formatBytes(bodies)));
+                                    FlowTableModel::formatBytes(budget.inMemory.load()),
+                                    FlowTableModel::formatBytes(budget.totalMemory.load())));
+    m_memoryLabel->setToolTip(
+        tr("Resident memory of the process, and what recorded flows and connections hold in "
+           "memory against the memory budget: bodies %1, headers %2, frame logs %3. Beyond "
+           "the budget, closed connections' frame logs and older flows' bodies and headers go to "
+           "disk.")
+            .arg(FlowTableModel::formatBytes(budget.bodyMemory()),
+                 FlowTableModel::formatBytes(budget.headerMemory.load()),
+                 FlowTableModel::formatBytes(budget.logMemory.load())));
     std::uint64_t dropped = 0;
     for (const flow::Connection &c : m_store.connections()) {
         if (c.log)
             dropped += c.log->framesDropped();
     }
     m_descriptorsLabel->setVisible(m_engine.acceptPaused && m_engine.acceptPaused());
-    m_droppedLabel->setText(
-        dropped == 1 ? tr("1 frame dropped")
-                     : tr("%1 frames dropped").arg(QLocale().toString(qulonglong(dropped))));
+    QString droppedText
+        = dropped == 1 ? tr("1 frame dropped")
+                       : tr("%1 frames dropped").arg(QLocale().toString(qulonglong(dropped)));
+    if (const std::uint64_t forBudget = budget.framesDroppedForBudget.load())
+        droppedText += tr(" (%1 to stay within the memory budget)")
+                           .arg(QLocale().toString(qulonglong(forBudget)));
+    m_droppedLabel->setText(droppedText);
 }
 
 void MainWindow::followNewRows()

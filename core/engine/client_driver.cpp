@@ -12,6 +12,17 @@
 
 namespace ts::engine {
 
+namespace {
+
+// Commands that pass between layers only (tunnel answers, stream-keyed messages): a layer
+// handing one to the engine is a bug the compiler catches.
+template<typename T>
+constexpr bool betweenLayers
+    = std::is_same_v<
+          T, proxy::TunnelEstablished> || std::is_same_v<T, proxy::TunnelRefused> || std::is_same_v<T, proxy::SendRequestPart> || std::is_same_v<T, proxy::ResponseHeaders> || std::is_same_v<T, proxy::ResponseData> || std::is_same_v<T, proxy::ResponseTrailers> || std::is_same_v<T, proxy::ResponseEnd> || std::is_same_v<T, proxy::StreamReset>;
+
+} // namespace
+
 using namespace ts::proxy;
 
 namespace {
@@ -216,9 +227,8 @@ void ClientDriver::execute(std::vector<Command> &commands)
                 } else if constexpr (std::is_same_v<T, MultiplexClient>) {
                     m_multiplexed = true;
                 } else {
-                    // TunnelEstablished / TunnelRefused pass between layers only.
-                    static_assert(
-                        std::is_same_v<T, TunnelEstablished> || std::is_same_v<T, TunnelRefused>);
+                    // Tunnel answers and stream-keyed responses pass between layers only.
+                    static_assert(betweenLayers<T>);
                 }
             },
             command);

@@ -46,6 +46,25 @@ std::uint64_t SpillFile::size() const
     return m_size;
 }
 
+std::uint64_t BodyBudget::bodyMemory() const
+{
+    const std::uint64_t all = inMemory.load();
+    const std::uint64_t others = headerMemory.load() + logMemory.load();
+    return all > others ? all - others : 0; // the three are read one after the other
+}
+
+void BodyBudget::charge(std::atomic<std::uint64_t> &part, std::uint64_t bytes)
+{
+    part += bytes;
+    inMemory += bytes;
+}
+
+void BodyBudget::release(std::atomic<std::uint64_t> &part, std::uint64_t bytes)
+{
+    part -= bytes;
+    inMemory -= bytes;
+}
+
 Body::Body(std::shared_ptr<BodyBudget> budget) : m_budget(std::move(budget))
 {}
 
@@ -116,6 +135,16 @@ void Body::spillMemoryLocked()
         m_recorded -= m_memory.size();
     m_budget->inMemory -= m_memory.size();
     std::string().swap(m_memory);
+}
+
+std::uint64_t Body::spill()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_spilled || m_memory.empty())
+        return 0;
+    const std::uint64_t held = m_memory.size();
+    spillMemoryLocked();
+    return held;
 }
 
 void Body::expect(std::uint64_t size)

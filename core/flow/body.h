@@ -31,15 +31,28 @@ private:
     std::uint64_t m_size = 0;
 };
 
-// Limits on recorded body bytes, shared by every body of a store.
+// The memory budget of a store's records, shared by every body, header list and connection
+// log it holds. Bodies check it before they grow in RAM; the store spills older records to
+// disk when header lists and frame logs push the total past it (FlowStore::keepWithinBudget).
 struct BodyBudget
 {
     // Atomic: the settings dialog changes them while worker threads record bodies.
     std::atomic<std::uint64_t> perBodyMemory{1 << 20};        // in RAM per body; then it spills
-    std::atomic<std::uint64_t> totalMemory{256ull << 20};     // in RAM across all bodies
+    std::atomic<std::uint64_t> totalMemory{256ull << 20};     // in RAM across all records
     std::atomic<std::uint64_t> perBodyRecorded{256ull << 20}; // recorded per body; then counted
-    std::atomic<std::uint64_t> inMemory{0};                   // current RAM use of all bodies
+    // Current RAM use of all records: bodies, plus headerMemory and logMemory.
+    std::atomic<std::uint64_t> inMemory{0};
+    std::atomic<std::uint64_t> headerMemory{0}; // header and trailer lists of stored flows
+    std::atomic<std::uint64_t> logMemory{0};    // frames and streams of connection logs
+    // Frames left out of closed connections' logs because the spill file could not take them.
+    std::atomic<std::uint64_t> framesDroppedForBudget{0};
     std::shared_ptr<SpillFile> spill = std::make_shared<SpillFile>();
+
+    std::uint64_t bodyMemory() const;
+    bool over() const { return inMemory.load() > totalMemory.load(); }
+    // Header lists and logs: `part` is headerMemory or logMemory; inMemory moves with it.
+    void charge(std::atomic<std::uint64_t> &part, std::uint64_t bytes);
+    void release(std::atomic<std::uint64_t> &part, std::uint64_t bytes);
 };
 
 // A recorded message body: append-only, written by the engine, read by the UI and exporters
@@ -65,6 +78,9 @@ public:
     std::uint64_t recordedSize() const; // bytes kept
     bool truncated() const;
     bool spilled() const;
+    // Moves what is kept in RAM to the spill file (the store makes room for newer records);
+    // returns the bytes of RAM given back. Appending afterwards goes to the file.
+    std::uint64_t spill();
     // Up to maxBytes from the start of the recorded bytes.
     std::string read(std::uint64_t offset = 0, std::uint64_t maxBytes = UINT64_MAX) const;
 

@@ -123,8 +123,8 @@ struct Flow
 
     // Multiplexing: the h2 streams carrying this flow (0: none) and the server-side
     // connection it used (0: not recorded).
-    std::uint32_t clientStream = 0;
-    std::uint32_t serverStream = 0;
+    std::uint64_t clientStream = 0; // wide enough for HTTP/3's 62-bit stream ids
+    std::uint64_t serverStream = 0;
     ConnectionId serverConnection = 0;
 
     // Failure (both kinds): empty when none.

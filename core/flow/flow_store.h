@@ -48,7 +48,9 @@ struct RemovedFlows
 // copies from its worker threads with publish(); that only appends to a queue under a short
 // lock, so the engine never waits for the GUI. On the store's own thread a timer applies the
 // queue every ~50 ms and announces the batch: new rows with one flowsAdded, changed rows with
-// one flowsChanged (DESIGN.md "Threads and data").
+// one flowsChanged (DESIGN.md "Threads and data"). What the stored flows' bodies and header
+// lists and the connections' frame logs hold in RAM is counted in budget(); past it, the
+// oldest records go to the budget's spill file and are read back when asked for.
 class FlowStore final : public QObject
 {
     Q_OBJECT
@@ -68,7 +70,13 @@ public:
 
     // Store thread only.
     std::size_t size() const { return m_flows.size(); }
-    const Flow &at(std::size_t row) const { return m_flows[row]; }
+    // A flow whose header lists were spilled gets them back from the spill file here.
+    const Flow &at(std::size_t row) const
+    {
+        if (headersSpilled(row)) [[unlikely]]
+            restoreHeaders(row);
+        return m_flows[row];
+    }
     const Flow *find(FlowId id) const;
     std::size_t rowOf(FlowId id) const; // SIZE_MAX when unknown
     const std::vector<Connection> &connections() const { return m_connections; }
@@ -88,6 +96,8 @@ public:
     void discard(const RemovedFlows &removed);
     // Applies what is queued now instead of waiting for the timer (tests, exit).
     void flush();
+    // RAM a flow's header and trailer lists hold (all four wires), as counted in the budget.
+    static std::uint64_t headerBytes(const Flow &flow);
 
 Q_SIGNALS:
     // Rows [first, last] were appended.
@@ -107,6 +117,19 @@ Q_SIGNALS:
 private:
     void apply();
     void reindex();
+    // Rows moved (remove(), restore()): the row-keyed spill state follows them. newRow[old] is
+    // the old row's number now, SIZE_MAX for a row taken out.
+    void renumberRows(const std::vector<std::size_t> &newRow);
+    // Over the budget: closed connections' logs go to the spill file first, oldest first,
+    // then the bodies and header lists of the oldest finished flows, until the records fit.
+    void keepWithinBudget();
+    void chargeHeaders(std::uint64_t before, std::uint64_t after) const;
+    void spillHeaders(std::size_t row);
+    void restoreHeaders(std::size_t row) const;
+    bool headersSpilled(std::size_t row) const
+    {
+        return row < m_headersSpilled.size() && m_headersSpilled[row];
+    }
 
     std::shared_ptr<BodyBudget> m_budget;
     std::shared_ptr<IdSource> m_ids = std::make_shared<IdSource>();
@@ -114,13 +137,26 @@ private:
     std::deque<Flow> m_queuedFlows; // swapped out whole; never relocates its records
     std::vector<Connection> m_queuedConnections;
 
-    std::deque<Flow> m_flows; // a deque: growing never moves a million records
+    // A deque: growing never moves a million records. Mutable: at() and find() put spilled
+    // header lists back (the store's thread only, like every reader).
+    mutable std::deque<Flow> m_flows;
     RowIndex m_rowById;
     std::vector<Connection> m_connections;
     std::unordered_map<ConnectionId, std::size_t> m_connectionRow;
     // Removed flows that were still open: the engine's later updates of them are kept here
     // (the latest one) instead of adding them again, for restore().
     std::unordered_map<FlowId, std::unique_ptr<Flow>> m_removedOpen;
+    mutable std::uint64_t m_headerBytes = 0; // of m_flows, charged to m_budget
+    std::deque<std::size_t> m_closedLogs;    // connection rows whose log may spill, oldest first
+    // Flow rows whose bodies and headers may spill, oldest (or longest unread) first.
+    mutable std::deque<std::size_t> m_finished;
+    struct Extent
+    {
+        std::int64_t offset;
+        std::uint64_t length;
+    };
+    mutable std::vector<bool> m_headersSpilled; // by row
+    mutable std::unordered_map<std::size_t, Extent> m_spilledHeaders;
     QTimer m_timer;
 };
 

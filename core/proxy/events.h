@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/flow/flow.h"
+#include "core/http/message.h"
 
 #include <cstdint>
 #include <memory>
@@ -52,6 +53,10 @@ struct ServerConnected
     std::string forwardHop = {}; // "hop 2 (http://alice:***@127.0.0.1:3128)", for messages
     // reused: the connection's record as ReleaseServer left it (same id, counts so far).
     std::shared_ptr<flow::Connection> record = {};
+    // The server is a stream of an HTTP/2 connection the carrier keeps (its OriginPool): it
+    // takes the request as SendRequestPart and answers with ServerResponse, never bytes
+    // (but for an accepted WebSocket's, which are Body parts both ways).
+    bool messages = false;
 };
 struct ServerConnectFailed
 {
@@ -79,6 +84,13 @@ struct ServerGone
     ServerId id = 0;
     std::string reason;
 };
+// One step of the response of a server that speaks in messages (ServerConnected::messages).
+// The part lives for the handle() call only.
+struct ServerResponse
+{
+    ServerId id = 0;
+    const http::ResponsePart *part = nullptr;
+};
 struct Tick // the deadline the layer asked for has passed
 {
 };
@@ -99,9 +111,38 @@ struct ServerBackpressure
     bool full = false;
 };
 
+// ---- One HTTP exchange as stream-keyed events, whatever version carries it: between a
+// multiplexing front (an HTTP/2 connection's translator) and the session serving one of its
+// streams (SessionContext::stream). `stream` is the carrier's stream id.
+
+struct RequestHeaders
+{
+    http::StreamId stream = 0;
+    http::Request request;
+    bool endStream = false; // no body follows
+    // The field lines as they crossed the client's wire (HTTP/2: pseudo-header fields first,
+    // each `cookie` line as sent), for the flow.
+    flow::HeaderList wire = {};
+};
+struct RequestData
+{
+    http::StreamId stream = 0;
+    std::string_view data;
+};
+struct RequestTrailers
+{
+    http::StreamId stream = 0;
+    http::Fields trailers;
+};
+struct RequestEnd
+{
+    http::StreamId stream = 0;
+};
+
 using Event
     = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                   ServerData, ServerEof, ServerGone, Tick, RelayProgress, ServerBackpressure>;
+                   ServerData, ServerEof, ServerGone, ServerResponse, Tick, RelayProgress,
+                   ServerBackpressure, RequestHeaders, RequestData, RequestTrailers, RequestEnd>;
 
 // The server an event is about; 0 for client events, Tick and RelayProgress.
 inline ServerId serverOf(const Event &event)
@@ -153,6 +194,12 @@ struct SendToServer
 {
     ServerId id = 0;
     std::string data;
+};
+// One step of the request to a server that speaks in messages (ServerConnected::messages).
+struct SendRequestPart
+{
+    ServerId id = 0;
+    http::RequestPart part;
 };
 struct ShutdownServer
 {
@@ -217,9 +264,42 @@ struct TunnelRefused
     std::string message;
 };
 
-using Command = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient,
-                             OpenServer, SendToServer, ShutdownServer, CloseServer, ReleaseServer,
-                             PublishFlow, PublishConnection, RelayTunnel, PauseServer, ResumeServer,
-                             MultiplexClient, TunnelEstablished, TunnelRefused>;
+// The response to a RequestHeaders, the mirror of the request events (between layers only).
+// An informational (1xx) head may come before the final one; endStream: no body follows.
+struct ResponseHeaders
+{
+    http::StreamId stream = 0;
+    http::Response response;
+    bool endStream = false;
+};
+struct ResponseData
+{
+    http::StreamId stream = 0;
+    std::string data;
+};
+struct ResponseTrailers
+{
+    http::StreamId stream = 0;
+    http::Fields trailers;
+};
+struct ResponseEnd
+{
+    http::StreamId stream = 0;
+};
+// The exchange cannot finish (its server failed mid-response, it was cancelled): the carrier
+// resets the stream. `why` is for logs and flows; `code` is the carrier's (h2: RFC 9113 §7).
+struct StreamReset
+{
+    http::StreamId stream = 0;
+    std::uint32_t code = 0x2; // INTERNAL_ERROR
+    std::string why;
+};
+
+using Command
+    = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient, OpenServer,
+                   SendToServer, SendRequestPart, ShutdownServer, CloseServer, ReleaseServer,
+                   PublishFlow, PublishConnection, RelayTunnel, PauseServer, ResumeServer,
+                   MultiplexClient, TunnelEstablished, TunnelRefused, ResponseHeaders, ResponseData,
+                   ResponseTrailers, ResponseEnd, StreamReset>;
 
 } // namespace ts::proxy

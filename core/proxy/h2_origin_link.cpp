@@ -1,10 +1,7 @@
 #include "core/proxy/h2_origin_link.h"
 
 #include "core/http/message.h"
-#include "core/http1/message.h"
 #include "core/http2/frame_text.h"
-
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <utility>
@@ -16,22 +13,28 @@ namespace {
 using http::connectionSpecific;
 using http::lower;
 
-// RFC 6455 §4.2.2: what the origin would have answered to an HTTP/1.1 client's key.
-std::string webSocketAccept(const std::string &key)
+constexpr std::uint32_t kProtocolError = 0x1;
+constexpr std::uint32_t kCancel = 0x8;
+
+std::int64_t contentLength(const http2::Fields &fields)
 {
-    const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char *>(input.data()), input.size(), digest);
-    return http::base64({reinterpret_cast<const char *>(digest), sizeof digest});
+    for (const auto &[n, v] : fields) {
+        if (n != "content-length")
+            continue;
+        if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+            return -2; // not a length: the stream is refused
+        return std::stoll(v);
+    }
+    return -1;
 }
 
 } // namespace
 
 Result<std::unique_ptr<H2OriginLink>> H2OriginLink::create(const http2::ProtocolLimits &limits,
                                                            std::shared_ptr<flow::ConnectionLog> log,
-                                                           const Http1Limits &http1, MonoTime now)
+                                                           MonoTime now)
 {
-    std::unique_ptr<H2OriginLink> link(new H2OriginLink(http1));
+    std::unique_ptr<H2OriginLink> link(new H2OriginLink());
     auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Client, limits, std::move(log),
                                           now);
     if (!h2)
@@ -66,7 +69,7 @@ bool H2OriginLink::hasRoom(std::size_t cap) const
 
 void H2OriginLink::open(Channel channel)
 {
-    m_channels.try_emplace(channel, m_http1);
+    m_channels.try_emplace(channel);
 }
 
 void H2OriginLink::close(Channel channel, MonoTime now, std::string &wire)
@@ -78,7 +81,7 @@ void H2OriginLink::close(Channel channel, MonoTime now, std::string &wire)
     if (c.stream && m_h2->streamOpen(c.stream) && c.tunnel && c.tunnelEnded)
         m_h2->endStream(c.stream); // a WebSocket the origin ended: ours ends clean too
     else if (c.stream && m_h2->streamOpen(c.stream))
-        m_h2->resetStream(c.stream, 0x8); // CANCEL
+        m_h2->resetStream(c.stream, kCancel);
     else if (it->second.unconsumed)
         m_h2->consume(it->second.stream, it->second.unconsumed);
     m_channels.erase(it);
@@ -105,12 +108,18 @@ http2::StreamId H2OriginLink::stream(Channel channel) const
     return it == m_channels.end() ? 0 : it->second.lastStream;
 }
 
-std::string H2OriginLink::takeResponse(Channel channel)
+std::vector<http::ResponsePart> H2OriginLink::take(Channel channel)
 {
     const auto it = m_channels.find(channel);
     if (it == m_channels.end() || it->second.paused)
         return {};
-    return std::exchange(it->second.response, {});
+    return std::exchange(it->second.parts, {});
+}
+
+bool H2OriginLink::hasParts(Channel channel) const
+{
+    const auto it = m_channels.find(channel);
+    return it != m_channels.end() && !it->second.parts.empty();
 }
 
 void H2OriginLink::pause(Channel channel, bool paused, MonoTime now, std::string &wire)
@@ -127,122 +136,79 @@ void H2OriginLink::pause(Channel channel, bool paused, MonoTime now, std::string
     }
 }
 
-void H2OriginLink::fromSession(Channel channel, std::string_view h1, MonoTime now,
-                               std::string &wire)
+void H2OriginLink::send(Channel channel, http::RequestPart part, MonoTime now, std::string &wire)
 {
     const auto it = m_channels.find(channel);
     if (failed() || it == m_channels.end())
         return;
     State &c = it->second;
-    if (c.tunnel) {
-        if (c.stream) // not after the origin closed the stream
-            m_h2->submitData(c.stream, h1);
-        wire += m_h2->takeOutput(now);
-        return;
-    }
-    c.pending.append(h1);
-    std::vector<http1::RequestEvent> events;
-    std::size_t pos = 0;
-    while (pos < c.pending.size() && !failed() && c.error.empty()) {
-        events.clear();
-        const std::size_t used = c.requests.feed(std::string_view(c.pending).substr(pos), events);
-        pos += used;
-        for (http1::RequestEvent &e : events)
-            onRequestEvent(c, e);
-        if (c.tunnel) { // whatever follows an accepted upgrade is tunnel data
-            if (pos < c.pending.size())
-                m_h2->submitData(c.stream, std::string_view(c.pending).substr(pos));
-            pos = c.pending.size();
+    if (auto *head = std::get_if<http::RequestStart>(&part)) {
+        submitHead(c, *head);
+    } else if (auto *body = std::get_if<http::Body>(&part)) {
+        if (c.stream && (!c.webSocket || c.tunnel))
+            m_h2->submitData(c.stream, body->data);
+    } else if (auto *end = std::get_if<http::End>(&part)) {
+        // A WebSocket's request has no end of its own: its End is the tunnel's half-close
+        // (RFC 8441 §5), once there is a tunnel.
+        if (c.stream && (!c.webSocket || c.tunnel)) {
+            http2::Fields trailers;
+            for (const http::Field &f : end->trailers)
+                if (std::string name = lower(f.name); !connectionSpecific(name, f.value))
+                    trailers.emplace_back(std::move(name), f.value);
+            m_h2->endStream(c.stream, trailers);
         }
-        if (used == 0 && events.empty())
-            break;
     }
-    c.pending.erase(0, pos);
     wire += m_h2->takeOutput(now);
 }
 
-void H2OriginLink::onRequestEvent(State &c, http1::RequestEvent &event)
+void H2OriginLink::submitHead(State &c, const http::RequestStart &head)
 {
-    if (auto *head = std::get_if<http1::RequestHeadEvent>(&event)) {
-        const http1::RequestHead &r = head->head;
-        const std::string *host = http1::findHeader(r.headers, "host");
-        const bool upgrade = http1::findHeader(r.headers, "upgrade") != nullptr
-                             && http1::headerHasToken(r.headers, "connection", "upgrade");
-        c.method = r.method;
-        c.webSocket = upgrade;
-        c.tunnel = false;
-        c.trailers.clear();
-        c.expectedLength = -1;
-        c.received = 0;
-        c.sentFields.clear();
-        c.receivedFields.clear();
-        http2::Fields fields;
-        if (upgrade) {
-            fields = {{":method", "CONNECT"},
-                      {":protocol", "websocket"},
-                      {":scheme", "https"},
-                      {":authority", host ? *host : ""},
-                      {":path", r.target}};
-            if (const std::string *key = http1::findHeader(r.headers, "sec-websocket-key"))
-                c.webSocketKey = *key;
-        } else {
-            fields = {{":method", r.method},
-                      {":scheme", "https"},
-                      {":authority", host ? *host : ""},
-                      {":path", r.target}};
-        }
-        std::string cookies;
-        for (const http1::Header &h : r.headers) {
-            std::string name = lower(h.name);
-            if (name == "host" || connectionSpecific(name, h.value))
-                continue;
-            if (upgrade && name == "sec-websocket-key")
-                continue;
-            if (name == "cookie") { // RFC 9113 §8.2.3: crumbs may be split; one field is fine
-                cookies += (cookies.empty() ? "" : "; ") + h.value;
-                continue;
-            }
-            fields.emplace_back(std::move(name), h.value);
-        }
-        if (!cookies.empty())
-            fields.emplace_back("cookie", cookies);
-        if (upgrade) {
-            // RFC 8441 §3: :protocol only once the origin's SETTINGS allowed it; a fresh
-            // connection has not heard them yet, so the request waits for them.
-            c.heldUpgrade = std::move(fields);
-            if (m_h2->peerSettingsReceived())
-                submitUpgrade(c);
-            return;
-        }
-        const bool end = head->framing == http1::BodyFraming::None;
-        auto id = m_h2->submitRequest(fields, end);
-        if (!id) {
-            c.error = id.error().message;
-            return;
-        }
-        c.sentFields = std::move(fields);
-        c.stream = *id;
-        c.lastStream = *id;
+    const http::Request &r = head.request;
+    c.method = r.method;
+    c.webSocket = http::equalsIgnoreCase(r.protocol, "websocket");
+    c.tunnel = false;
+    c.tunnelEnded = false;
+    c.expectedLength = -1;
+    c.received = 0;
+    c.sentFields.clear();
+    c.receivedFields.clear();
+    if (!r.protocol.empty() && !c.webSocket) {
+        failStream(c, "an extended CONNECT for " + r.protocol + " cannot go to an HTTP/2 origin");
         return;
     }
-    if (auto *body = std::get_if<http1::BodyData>(&event)) {
-        if (c.stream)
-            m_h2->submitData(c.stream, body->data);
+    http2::Fields fields;
+    if (c.webSocket)
+        fields = {{":method", "CONNECT"}, {":protocol", "websocket"}};
+    else
+        fields = {{":method", r.method}};
+    fields.emplace_back(":scheme", r.scheme);
+    fields.emplace_back(":authority", r.authority);
+    fields.emplace_back(":path", r.path);
+    for (const http::Field &f : r.fields) {
+        std::string name = lower(f.name);
+        if (name == "host" || connectionSpecific(name, f.value))
+            continue;
+        // An HTTP/1.1 client's handshake key means nothing to an HTTP/2 origin (RFC 8441 §5).
+        if (c.webSocket && name == "sec-websocket-key")
+            continue;
+        fields.emplace_back(std::move(name), f.value);
+    }
+    if (c.webSocket) {
+        // RFC 8441 §3: :protocol only once the origin's SETTINGS allowed it; a fresh
+        // connection has not heard them yet, so the request waits for them.
+        c.heldUpgrade = std::move(fields);
+        if (m_h2->peerSettingsReceived())
+            submitUpgrade(c);
         return;
     }
-    if (auto *trailers = std::get_if<http1::TrailersEvent>(&event)) {
-        for (const http1::Header &h : trailers->trailers)
-            c.trailers.emplace_back(lower(h.name), h.value);
+    auto id = m_h2->submitRequest(fields, head.endStream);
+    if (!id) {
+        c.error = id.error().message;
         return;
     }
-    if (std::get_if<http1::MessageEnd>(&event)) {
-        if (c.stream && !c.webSocket)
-            m_h2->endStream(c.stream, c.trailers);
-        c.trailers.clear();
-        return;
-    }
-    if (auto *error = std::get_if<http1::ParseError>(&event))
-        c.error = "cannot translate the request to HTTP/2: " + error->reason;
+    c.sentFields = std::move(fields);
+    c.stream = *id;
+    c.lastStream = *id;
 }
 
 void H2OriginLink::submitUpgrade(State &c)
@@ -272,46 +238,37 @@ H2OriginLink::Wire H2OriginLink::wire(Channel channel) const
     return {it->second.sentFields, it->second.receivedFields};
 }
 
-void H2OriginLink::endTunnel(Channel channel, MonoTime now, std::string &wire)
-{
-    const auto it = m_channels.find(channel);
-    if (it != m_channels.end() && it->second.tunnel && it->second.stream)
-        m_h2->endStream(it->second.stream);
-    wire += m_h2->takeOutput(now);
-}
-
-bool H2OriginLink::takeTunnelEnded(Channel channel)
-{
-    const auto it = m_channels.find(channel);
-    if (it == m_channels.end() || !it->second.tunnelEnded || it->second.tunnelEndTaken)
-        return false;
-    it->second.tunnelEndTaken = true;
-    return true;
-}
-
-bool H2OriginLink::hasResponse(Channel channel) const
-{
-    const auto it = m_channels.find(channel);
-    return it != m_channels.end() && !it->second.response.empty();
-}
-
 void H2OriginLink::failStream(State &c, std::string why)
 {
-    // Answer the session as the origin would have, so the client gets a readable error.
-    const std::string body = "Tunnelscope: " + why + "\n";
-    c.response += "HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Length: "
-                  + std::to_string(body.size()) + "\r\n\r\n" + body;
+    // Answer the channel as the origin would have, so the client gets a readable error.
+    std::string body = "Tunnelscope: " + why + "\n";
+    c.parts.push_back(
+        http::ResponseStart{http::Response{501,
+                                           "",
+                                           {{"content-type", "text/plain; charset=utf-8"},
+                                            {"content-length", std::to_string(body.size())}}},
+                            false});
+    c.parts.push_back(http::Body{std::move(body)});
+    c.parts.push_back(http::End{});
     c.webSocket = false;
 }
 
-void H2OriginLink::streamError(Channel channel, State &c, std::string why)
+void H2OriginLink::streamError(State &c, std::string why)
 {
-    (void)channel;
     if (c.stream && m_h2->streamOpen(c.stream))
-        m_h2->resetStream(c.stream, 0x1); // PROTOCOL_ERROR
+        m_h2->resetStream(c.stream, kProtocolError);
     c.stream = 0;
     c.error = std::move(why);
+}
+
+bool H2OriginLink::bodyMatches(State &c)
+{
+    if (c.expectedLength < 0 || c.method == "HEAD" || std::uint64_t(c.expectedLength) == c.received)
+        return true;
+    streamError(c, "the origin's body (" + std::to_string(c.received)
+                       + " bytes) does not match its content-length ("
+                       + std::to_string(c.expectedLength) + ")");
+    return false;
 }
 
 H2OriginLink::State *H2OriginLink::byStream(http2::StreamId stream, Channel &channel)
@@ -366,73 +323,43 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                     return;
                 touched.push_back(channel);
                 if (e.trailers) {
-                    http1::Headers trailers;
+                    if (!bodyMatches(*c))
+                        return;
+                    http::Fields trailers;
                     for (auto &[n, v] : e.fields)
                         trailers.push_back({n, v});
-                    if (c->expectedLength >= 0 && std::uint64_t(c->expectedLength) != c->received) {
-                        streamError(channel, *c,
-                                    "the origin's body (" + std::to_string(c->received)
-                                        + " bytes) does not match its content-length ("
-                                        + std::to_string(c->expectedLength) + ")");
-                        return;
-                    }
-                    c->response += http1::lastChunk(trailers);
+                    c->parts.push_back(http::End{std::move(trailers)});
                     c->stream = 0;
                     return;
                 }
                 int status = 0;
-                for (auto &[n, v] : e.fields)
+                http::Fields fields;
+                for (auto &[n, v] : e.fields) {
                     if (n == ":status")
                         status = std::atoi(v.c_str());
+                    else if (!n.empty() && n[0] != ':')
+                        fields.push_back({n, v});
+                }
                 if (status < 100 || status > 999) {
-                    streamError(channel, *c, "the origin answered without a valid :status");
+                    streamError(*c, "the origin answered without a valid :status");
                     return;
                 }
-                if (status >= 200)
+                if (status >= 200) {
                     c->receivedFields = e.fields;
-                if (c->webSocket && status >= 200 && status < 300) {
-                    // RFC 8441: 200 on the extended CONNECT is the 101 of HTTP/1.1.
-                    c->response += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                                   "Connection: Upgrade\r\nSec-WebSocket-Accept: "
-                                   + webSocketAccept(c->webSocketKey) + "\r\n";
-                    for (auto &[n, v] : e.fields)
-                        if (n[0] != ':')
-                            c->response += n + ": " + v + "\r\n";
-                    c->response += "\r\n";
-                    c->tunnel = true;
-                    return;
-                }
-                std::string head = "HTTP/1.1 " + std::to_string(status) + " "
-                                   + std::string(http::reasonPhrase(status)) + "\r\n";
-                c->expectedLength = -1;
-                for (auto &[n, v] : e.fields) {
-                    if (n[0] == ':')
-                        continue;
-                    if (n == "content-length") {
-                        c->expectedLength = std::atoll(v.c_str());
-                        continue; // the body is re-framed as chunked and checked here
+                    c->expectedLength = contentLength(e.fields);
+                    if (c->expectedLength == -2) {
+                        streamError(*c, "the origin's content-length is not a number");
+                        return;
                     }
-                    head += n + ": " + v + "\r\n";
                 }
-                const bool informational = status < 200;
-                const bool bodiless = status == 204 || status == 304 || c->method == "HEAD";
-                if (informational) {
-                    c->response += head + "\r\n";
-                    return;
-                }
-                if (bodiless) {
-                    if (c->expectedLength >= 0 && c->method == "HEAD")
-                        head += "content-length: " + std::to_string(c->expectedLength) + "\r\n";
-                    c->response += head + "\r\n";
-                    c->stream = e.endStream ? 0 : c->stream;
-                    return;
-                }
-                if (e.endStream) {
-                    c->response += head + "content-length: 0\r\n\r\n";
+                if (c->webSocket && status >= 200 && status < 300)
+                    c->tunnel = true; // RFC 8441: the 2xx is HTTP/1.1's 101
+                else if (status >= 200)
+                    c->webSocket = false;
+                c->parts.push_back(http::ResponseStart{
+                    http::Response{status, "", std::move(fields)}, e.endStream && status >= 200});
+                if (e.endStream && status >= 200)
                     c->stream = 0;
-                    return;
-                }
-                c->response += head + "transfer-encoding: chunked\r\n\r\n";
             } else if constexpr (std::is_same_v<T, http2::DataReceived>) {
                 Channel channel = 0;
                 State *c = byStream(e.stream, channel);
@@ -447,33 +374,22 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                 else
                     m_h2->consume(e.stream, e.data.size());
                 touched.push_back(channel);
-                if (c->tunnel) {
-                    c->response += e.data;
-                    return;
-                }
                 c->received += e.data.size();
-                if (c->method != "HEAD")
-                    c->response += http1::chunk(e.data);
+                if (c->tunnel || c->method != "HEAD")
+                    c->parts.push_back(http::Body{std::move(e.data)});
             } else if constexpr (std::is_same_v<T, http2::StreamEnded>) {
                 Channel channel = 0;
                 State *c = byStream(e.stream, channel);
                 if (!c)
                     return;
                 touched.push_back(channel);
-                if (c->tunnel) {
-                    c->tunnelEnded = true; // the origin half-closed the WebSocket
+                if (!c->tunnel && !bodyMatches(*c))
                     return;
-                }
-                if (c->expectedLength >= 0 && std::uint64_t(c->expectedLength) != c->received) {
-                    streamError(channel, *c,
-                                "the origin's body (" + std::to_string(c->received)
-                                    + " bytes) does not match its content-length ("
-                                    + std::to_string(c->expectedLength) + ")");
-                    return;
-                }
-                if (c->method != "HEAD")
-                    c->response += http1::lastChunk();
-                c->stream = 0;
+                c->parts.push_back(http::End{}); // a WebSocket's: the origin half-closed it
+                if (c->tunnel)
+                    c->tunnelEnded = true;
+                else
+                    c->stream = 0;
             } else if constexpr (std::is_same_v<T, http2::StreamClosed>) {
                 Channel channel = 0;
                 State *c = byStream(e.stream, channel);
@@ -481,13 +397,10 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                     return;
                 touched.push_back(channel);
                 if (e.code != 0)
-                    streamError(channel, *c,
-                                "the origin reset the stream (" + http2::errorCodeName(e.code)
-                                    + ")");
-                else if (c->tunnel) {
-                    c->tunnelEnded = true; // closed without an error: both sides ended
-                    c->stream = 0;
-                }
+                    streamError(*c, "the origin reset the stream (" + http2::errorCodeName(e.code)
+                                        + ")");
+                else
+                    c->stream = 0; // a tunnel both sides ended
             } else if constexpr (std::is_same_v<T, http2::SettingsReceived>) {
                 for (auto &[id, c] : m_channels) {
                     if (!c.heldUpgrade.empty()) {

@@ -6,7 +6,6 @@
 #include "core/proxy/http_proxy_session.h"
 
 #include <algorithm>
-#include <random>
 
 namespace ts::proxy {
 
@@ -27,15 +26,6 @@ const std::string *field(const http2::Fields &fields, std::string_view name)
         if (n == name)
             return &v;
     return nullptr;
-}
-
-std::string webSocketKey()
-{
-    static thread_local std::mt19937_64 random{std::random_device{}()};
-    unsigned char bytes[16];
-    for (unsigned char &b : bytes)
-        b = static_cast<unsigned char>(random());
-    return http::base64({reinterpret_cast<const char *>(bytes), sizeof bytes});
 }
 
 } // namespace
@@ -267,15 +257,12 @@ void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
                     }
                     Stream &s = *it->second;
                     const std::size_t n = e.data.size();
-                    std::string bytes = s.requestChunked ? http1::chunk(e.data) : std::move(e.data);
-                    deliver(s, std::move(bytes), n, now, out);
+                    deliver(s, std::move(e.data), n, now, out);
                 } else if constexpr (std::is_same_v<T, http2::StreamEnded>) {
                     auto it = m_streams.find(e.stream);
                     if (it == m_streams.end())
                         return;
                     Stream &s = *it->second;
-                    if (s.requestChunked && !s.trailersSent)
-                        deliver(s, http1::lastChunk({}), 0, now, out);
                     s.heldEnd = true;
                     pumpHeld(s, now, out);
                 } else if constexpr (std::is_same_v<T, http2::StreamClosed>) {
@@ -318,12 +305,10 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
         if (it == m_streams.end())
             return;
         Stream &s = *it->second;
-        if (s.requestChunked && !s.trailersSent) {
-            http1::Headers trailers;
+        if (s.kind == Kind::Forward && !s.trailersHeld) {
+            s.trailersHeld = true;
             for (auto &[n, v] : h.fields)
-                trailers.push_back({n, v});
-            s.trailersSent = true;
-            deliver(s, http1::lastChunk(trailers), 0, now, out);
+                s.heldTrailers.push_back({n, v});
         }
         if (h.endStream) {
             s.heldEnd = true;
@@ -343,7 +328,7 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
         if (const std::string *host = field(h.fields, "host"))
             authority = *host;
 
-    auto stream = std::make_unique<Stream>(m_context.http1);
+    auto stream = std::make_unique<Stream>();
     Stream &s = *stream;
     s.id = h.stream;
     s.requestFields = h.fields;
@@ -351,7 +336,7 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     ctx.carried = true;
     ctx.tlsListener = false;
     ctx.clientProtocol = "HTTP/2";
-    ctx.clientStream = std::uint32_t(h.stream);
+    ctx.clientStream = std::uint64_t(h.stream);
     ctx.connectionId = m_connection.id;
     ctx.clientTls = m_origin.clientTls;
     ctx.interceptedParent = m_origin.intercepted ? m_origin.tunnelFlow : 0;
@@ -387,45 +372,21 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
         answer(h.stream, 400, "a request needs :scheme http or https, :authority and :path");
         return;
     }
-    const std::string url = scheme + "://" + authority + path;
-    std::string head;
-    if (protocol) {
-        s.kind = Kind::WebSocket;
-        s.response.expectResponseTo("GET");
-        head = "GET " + url + " HTTP/1.1\r\nHost: " + authority
-               + "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: "
-               + webSocketKey() + "\r\n";
-        if (!field(h.fields, "sec-websocket-version"))
-            head += "Sec-WebSocket-Version: 13\r\n";
-    } else {
-        s.kind = Kind::Forward;
-        s.response.expectResponseTo(method);
-        head = method + " " + url + " HTTP/1.1\r\nHost: " + authority + "\r\n";
-    }
-    s.summary = (protocol ? "CONNECT websocket " : method + " ") + url;
-    std::string cookies;
-    bool contentLength = false;
-    for (const auto &[name, value] : h.fields) {
-        if (name.empty() || name[0] == ':' || name == "host" || name == "sec-websocket-key")
-            continue;
-        if (name == "cookie") { // RFC 9113 §8.2.3: crumbs are joined for HTTP/1.1
-            cookies += (cookies.empty() ? "" : "; ") + value;
-            continue;
-        }
-        if (name == "content-length")
-            contentLength = true;
-        head += name + ": " + value + "\r\n";
-    }
-    if (!cookies.empty())
-        head += "cookie: " + cookies + "\r\n";
-    if (!h.endStream && !contentLength && s.kind == Kind::Forward) {
-        head += "Transfer-Encoding: chunked\r\n";
-        s.requestChunked = true;
-    }
-    head += "\r\n";
+    // The request goes on as fields: the session serving the stream makes the one
+    // translation its server needs (stream_h1.h), and records these as the client's wire.
+    http::Request request{method, scheme, authority, path, protocol ? *protocol : "", {}};
+    for (const auto &[name, value] : h.fields)
+        if (!name.empty() && name[0] != ':')
+            request.fields.push_back({name, value});
+    s.kind = protocol ? Kind::WebSocket : Kind::Forward;
+    s.summary
+        = (protocol ? "CONNECT websocket " : method + " ") + scheme + "://" + authority + path;
+    ctx.stream = true;
     m_streams[h.stream] = std::move(stream);
     startChild(s, std::move(ctx), now, out);
-    deliver(s, std::move(head), 0, now, out);
+    childEvent(s,
+               RequestHeaders{http::StreamId(h.stream), std::move(request), h.endStream, h.fields},
+               now, out);
     if (h.endStream) {
         s.heldEnd = true;
         pumpHeld(s, now, out);
@@ -469,17 +430,30 @@ void H2ProxyFront::pumpHeld(Stream &s, MonoTime now, std::vector<Command> &out)
     if (s.childPaused || congested(s) || s.pumping)
         return;
     s.pumping = true;
+    // A request's body goes as RequestData; a tunnel's (CONNECT, or a WebSocket once its
+    // stream is one) as the tunnel's ClientData.
+    const bool request = s.kind == Kind::Forward;
     if (!s.held.empty()) {
         std::string bytes = std::exchange(s.held, {});
-        childEvent(s, ClientData{bytes}, now, out);
+        if (request)
+            childEvent(s, RequestData{http::StreamId(s.id), bytes}, now, out);
+        else
+            childEvent(s, ClientData{bytes}, now, out);
     }
     if (s.held.empty() && s.unconsumed && m_h2) {
         m_h2->consume(s.id, s.unconsumed);
         s.unconsumed = 0;
     }
+    if (s.held.empty() && s.trailersHeld && !s.trailersGiven && s.child && !s.child->closed()) {
+        s.trailersGiven = true;
+        childEvent(s, RequestTrailers{http::StreamId(s.id), s.heldTrailers}, now, out);
+    }
     if (s.held.empty() && s.heldEnd && !s.eofGiven && s.child && !s.child->closed()) {
         s.eofGiven = true;
-        childEvent(s, ClientEof{}, now, out);
+        if (request)
+            childEvent(s, RequestEnd{http::StreamId(s.id)}, now, out);
+        else
+            childEvent(s, ClientEof{}, now, out);
     }
     s.pumping = false;
 }
@@ -561,6 +535,8 @@ void H2ProxyFront::deliverPool(MonoTime now, std::vector<Command> &out)
                         e.id = childId;
                     if constexpr (std::is_same_v<std::decay_t<decltype(e)>, ServerData>)
                         e.data = d.data;
+                    if constexpr (std::is_same_v<std::decay_t<decltype(e)>, ServerResponse>)
+                        e.part = &d.part;
                 },
                 d.event);
             childEvent(*it->second, d.event, now, out);
@@ -577,12 +553,9 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
             [&](auto &c) {
                 using T = std::decay_t<decltype(c)>;
                 if constexpr (std::is_same_v<T, SendToClient>) {
-                    if (s.kind == Kind::Tunnel || s.upgraded) {
-                        if (!s.ended)
-                            m_h2->submitData(s.id, c.data);
-                    } else {
-                        childResponseBytes(s, c.data);
-                    }
+                    // Tunnel bytes (a response comes as ResponseHeaders / ResponseData).
+                    if ((s.kind == Kind::Tunnel || s.upgraded) && !s.ended)
+                        m_h2->submitData(s.id, c.data);
                 } else if constexpr (std::is_same_v<T, ShutdownClient>) {
                     childClosed(s, false);
                 } else if constexpr (std::is_same_v<T, CloseClient>) {
@@ -606,6 +579,9 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         c.id = id;
                         out.push_back(std::move(c));
                     }
+                } else if constexpr (std::is_same_v<T, SendRequestPart>) {
+                    if (const ServerId id = ownerId(s, c.id, false); id && pooled(id))
+                        m_pool->sendPart(id, std::move(c.part), now, out);
                 } else if constexpr (std::is_same_v<T, ShutdownServer>) {
                     if (const ServerId id = ownerId(s, c.id, false); id && pooled(id)) {
                         m_pool->shutdown(id, now, out);
@@ -655,6 +631,25 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         answer(s.id, c.status, c.message);
                     s.answered = true;
                     s.ended = true;
+                } else if constexpr (std::is_same_v<T, ResponseHeaders>) {
+                    onChildResponse(s, c);
+                } else if constexpr (std::is_same_v<T, ResponseData>) {
+                    if (!s.ended)
+                        m_h2->submitData(s.id, c.data);
+                } else if constexpr (std::is_same_v<T, ResponseTrailers>) {
+                    for (const http::Field &f : c.trailers)
+                        if (std::string name = lower(f.name); !connectionSpecific(name, f.value))
+                            s.trailers.emplace_back(std::move(name), f.value);
+                } else if constexpr (std::is_same_v<T, ResponseEnd>) {
+                    if (!s.ended && !s.upgraded) {
+                        m_h2->endStream(s.id, s.trailers);
+                        s.ended = true;
+                    }
+                } else if constexpr (std::is_same_v<T, StreamReset>) {
+                    if (!s.ended) {
+                        m_h2->resetStream(s.id, c.code);
+                        s.ended = true;
+                    }
                 } else {
                     // PublishConnection (the child's connection is this one), RelayTunnel and
                     // MultiplexClient (never asked of a carried session): nothing to do.
@@ -699,86 +694,49 @@ void H2ProxyFront::recordWires(Stream &s, flow::Flow &f) const
     }
 }
 
-void H2ProxyFront::childResponseBytes(Stream &s, std::string_view data)
+void H2ProxyFront::onChildResponse(Stream &s, const ResponseHeaders &head)
 {
-    std::vector<http1::ResponseEvent> events;
-    while (!data.empty() && !s.ended) {
-        events.clear();
-        const std::size_t used = s.response.feed(data, events);
-        data.remove_prefix(used);
-        for (http1::ResponseEvent &e : events)
-            onChildResponse(s, e);
-        if (s.response.upgraded()) {
-            s.upgraded = true;
-            if (!data.empty())
-                m_h2->submitData(s.id, data);
-            return;
-        }
-        if (used == 0 && events.empty())
-            break;
+    if (s.ended)
+        return;
+    // The HTTP/2 server translator's half: the response's fields as HEADERS, with lowercase
+    // names and without what HTTP/2 cannot carry (RFC 9113 §8.2.2). A WebSocket's 101 is
+    // the extended CONNECT's 200 (RFC 8441 §5), its handshake fields the origin's affair.
+    const http::Response &r = head.response;
+    http2::Fields fields{{":status", std::to_string(r.status == 101 ? 200 : r.status)}};
+    for (const http::Field &f : r.fields) {
+        std::string name = lower(f.name);
+        if (connectionSpecific(name, f.value))
+            continue;
+        if (r.status == 101 && name == "sec-websocket-accept")
+            continue;
+        fields.emplace_back(std::move(name), f.value);
     }
-}
-
-void H2ProxyFront::onChildResponse(Stream &s, http1::ResponseEvent &event)
-{
-    if (auto *head = std::get_if<http1::ResponseHeadEvent>(&event)) {
-        const http1::ResponseHead &r = head->head;
-        http2::Fields fields{{":status", std::to_string(r.status == 101 ? 200 : r.status)}};
-        for (const http1::Header &h : r.headers) {
-            std::string name = lower(h.name);
-            if (connectionSpecific(name, h.value))
-                continue;
-            if (r.status == 101 && name == "sec-websocket-accept")
-                continue;
-            fields.emplace_back(std::move(name), h.value);
-        }
-        if (head->informational && r.status != 101) {
-            (void)m_h2->submitResponse(s.id, fields, false, true);
-            return;
-        }
-        if (r.status == 101 && s.kind != Kind::WebSocket) {
-            m_h2->resetStream(s.id, kInternalError);
-            s.ended = true;
-            return;
-        }
-        const bool noBody = head->framing == http1::BodyFraming::None && r.status != 101;
-        (void)m_h2->submitResponse(s.id, fields, noBody);
-        s.responseFields = std::move(fields);
-        s.answered = true;
-        if (r.status == 101)
-            s.upgraded = true; // the 101's MessageEnd must not end the stream
-        if (noBody)
-            s.ended = true;
-    } else if (auto *body = std::get_if<http1::BodyData>(&event)) {
-        m_h2->submitData(s.id, body->data);
-    } else if (auto *trailers = std::get_if<http1::TrailersEvent>(&event)) {
-        for (const http1::Header &h : trailers->trailers)
-            s.trailers.emplace_back(lower(h.name), h.value);
-    } else if (std::get_if<http1::MessageEnd>(&event)) {
-        if (!s.ended && !s.upgraded) {
-            m_h2->endStream(s.id, s.trailers);
-            s.ended = true;
-        }
-    } else if (std::get_if<http1::ParseError>(&event)) {
+    if (r.status >= 100 && r.status < 200 && r.status != 101) {
+        (void)m_h2->submitResponse(s.id, fields, false, true);
+        return;
+    }
+    if (r.status == 101 && s.kind != Kind::WebSocket) {
         m_h2->resetStream(s.id, kInternalError);
         s.ended = true;
+        return;
     }
+    (void)m_h2->submitResponse(s.id, fields, head.endStream);
+    s.responseFields = std::move(fields);
+    s.answered = true;
+    if (r.status == 101)
+        s.upgraded = true; // its bytes are the tunnel's from here
+    if (head.endStream)
+        s.ended = true;
 }
 
 void H2ProxyFront::childClosed(Stream &s, bool abort)
 {
     if (s.ended)
         return;
-    if (s.kind == Kind::Forward && !s.upgraded) {
-        // A close-delimited response ends here; anything else is cut short.
-        std::vector<http1::ResponseEvent> events;
-        s.response.feedEof(events);
-        for (http1::ResponseEvent &e : events)
-            onChildResponse(s, e);
-        if (!s.ended) {
-            m_h2->resetStream(s.id, kInternalError);
-            s.ended = true;
-        }
+    if (s.kind == Kind::Forward) {
+        // The session ends a response it completed (ResponseEnd): anything else is cut short.
+        m_h2->resetStream(s.id, kInternalError);
+        s.ended = true;
         return;
     }
     if (abort && s.answered)

@@ -23,9 +23,12 @@ class HttpProxySession;
 //   - CONNECT (RFC 9113 §8.5): a child started for that tunnel (SessionContext::tunnelTarget);
 //     it sniffs, intercepts or relays exactly like an HTTP/1.1 CONNECT tunnel, and its bytes
 //     travel as the stream's DATA;
-//   - extended CONNECT with :protocol websocket (RFC 8441): an HTTP/1.1 Upgrade request;
-//   - any other request: translated to an HTTP/1.1 request for the child, whose HTTP/1.1
-//     response is translated back into HEADERS / DATA / trailers.
+//   - any other request, and an extended CONNECT with :protocol websocket (RFC 8441): a child
+//     in stream mode (SessionContext::stream) gets it as RequestHeaders / RequestData /
+//     RequestTrailers / RequestEnd and answers with ResponseHeaders / ResponseData /
+//     ResponseTrailers / ResponseEnd / StreamReset, which become HEADERS / DATA / trailers /
+//     RST_STREAM. No HTTP/1.1 text passes between them; a WebSocket's bytes, once its
+//     stream is a tunnel, are the child's ClientData / SendToClient.
 // Sans-IO like the session that owns it: client bytes in and out as plaintext (the owner
 // applies TLS), engine commands appended to `out`. Server ids the children use are mapped to
 // ids unique in the owner's space.
@@ -69,12 +72,12 @@ private:
         Kind kind = Kind::Forward;
         std::string summary; // "CONNECT host:443", "GET http://host/path"
         std::unique_ptr<HttpProxySession> child;
-        http1::ResponseParser response; // the child's HTTP/1.1 answer (Forward, WebSocket)
-        bool answered = false;          // final HEADERS submitted
-        bool ended = false;             // our side of the stream is ended (or reset)
-        bool upgraded = false;          // WebSocket: the child's bytes are the tunnel's now
-        bool requestChunked = false;    // the child gets the body chunked
-        bool trailersSent = false;
+        bool answered = false;     // final HEADERS submitted
+        bool ended = false;        // our side of the stream is ended (or reset)
+        bool upgraded = false;     // WebSocket: the child's bytes are the tunnel's now
+        http::Fields heldTrailers; // the request's, given after the held body
+        bool trailersHeld = false;
+        bool trailersGiven = false;
         http2::Fields trailers;   // the response's, sent with END_STREAM
         bool childPaused = false; // the child holds enough input
         bool childClosed = false;
@@ -93,7 +96,6 @@ private:
         flow::FlowId ownFlow = 0;
         http2::Fields requestFields;  // as the client sent them
         http2::Fields responseFields; // the final HEADERS as sent to the client
-        explicit Stream(const Http1Limits &limits) : response(limits) {}
     };
     struct ServerLink
     {
@@ -113,9 +115,8 @@ private:
     void childEvent(Stream &s, const Event &event, MonoTime now, std::vector<Command> &out);
     void runChildCommands(Stream &s, std::vector<Command> &childOut, MonoTime now,
                           std::vector<Command> &out);
-    void childResponseBytes(Stream &s, std::string_view data);
     void recordWires(Stream &s, flow::Flow &f) const;
-    void onChildResponse(Stream &s, http1::ResponseEvent &event);
+    void onChildResponse(Stream &s, const ResponseHeaders &head);
     void childClosed(Stream &s, bool abort);
     void answer(http2::StreamId id, int status, const std::string &message);
     ServerId ownerId(Stream &s, ServerId childId, bool create);

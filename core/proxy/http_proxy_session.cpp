@@ -4,6 +4,7 @@
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
 #include "core/proxy/socks_front.h"
+#include "core/proxy/stream_h1.h"
 #include "core/proxy/tls_record.h"
 
 #include "core/tls/certificate_authority.h"
@@ -276,6 +277,9 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
                 }
+            } else if constexpr (std::is_same_v<T, ServerResponse>) {
+                if (e.part)
+                    onServerPart(e.id, *e.part, now, out);
             } else if constexpr (std::is_same_v<T, ServerGone>) {
                 if (m_tunnel && e.id == m_tunnel->server)
                     closeTunnel("server connection failed: " + e.reason, now, out, true);
@@ -285,6 +289,11 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
                 }
+            } else if constexpr (
+                std::is_same_v<
+                    T,
+                    RequestHeaders> || std::is_same_v<T, RequestData> || std::is_same_v<T, RequestTrailers> || std::is_same_v<T, RequestEnd>) {
+                onStreamRequest(e, now, out);
             } else if constexpr (std::is_same_v<T, Tick>) {
                 onTick(now, out);
             } else if constexpr (std::is_same_v<T, RelayProgress>) {
@@ -382,11 +391,10 @@ void HttpProxySession::sendClient(std::string plaintext, std::vector<Command> &o
 void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vector<Command> &out)
 {
     if (const auto h2 = m_serverH2.find(id); h2 != m_serverH2.end()) {
+        // Our own h2 link: bytes are an upgraded exchange's (an accepted WebSocket's).
         std::string wire;
-        h2->second.link->fromSession(0, plaintext, m_now, wire);
+        h2->second.link->send(0, http::Body{std::move(plaintext)}, m_now, wire);
         plaintext = std::move(wire);
-        if (h2->second.link->hasResponse(0))
-            m_linkAnswer = id;
     }
     sendServerWire(id, std::move(plaintext), out);
 }
@@ -447,16 +455,16 @@ void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoT
     }
     H2OriginLink &link = *h2->second.link;
     std::string wire;
-    link.fromServer(data, now, wire);
+    if (!data.empty())
+        link.fromServer(data, now, wire);
     sendServerWire(id, std::move(wire), out);
     const bool failed = link.channelFailed(0);
     const std::string error = failed ? link.channelError(0) : std::string();
-    const std::string h1 = link.takeResponse(0);
-    const bool tunnelEnded = link.takeTunnelEnded(0);
-    if (!h1.empty())
-        onServerBytes(id, h1, now, out);
-    if (tunnelEnded && m_tunnel && m_tunnel->server == id && m_mode != Mode::Closed)
-        dispatchEvent(ServerEof{id}, now, out); // END_STREAM on an extended CONNECT
+    for (const http::ResponsePart &part : link.take(0)) {
+        if (m_mode == Mode::Closed || !m_serverH2.count(id))
+            return;
+        onServerPart(id, part, now, out);
+    }
     if (failed && m_serverH2.count(id) && m_mode != Mode::Closed)
         dispatchEvent(ServerGone{id, "HTTP/2: " + error}, now, out);
 }
@@ -479,7 +487,7 @@ void HttpProxySession::maybeStartOriginH2(ServerId id, const std::string &target
     record(side, *tls->second);
     r.tls = shared(side);
     r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
-    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, m_context.http1, now);
+    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
     if (!link)
         return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
     adoptServerRecord(id, r); // the connection keeps the id it was published with
@@ -565,7 +573,7 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
         const auto h2 = m_serverH2.find(m_tunnel->server);
         if (h2 != m_serverH2.end()) { // an extended CONNECT: END_STREAM, the connection stays
             std::string wire;
-            h2->second.link->endTunnel(0, now, wire);
+            h2->second.link->send(0, http::End{}, now, wire);
             sendServerWire(m_tunnel->server, std::move(wire), out);
         }
         if (m_tunnel->serverEof)
@@ -641,7 +649,7 @@ void HttpProxySession::updateClientPause(std::vector<Command> &out)
         return;
     std::size_t held = m_input.size() - m_inputPos;
     if (m_exchange)
-        held += m_exchange->pendingToServer.size();
+        held += m_exchange->pendingBody.size();
     const bool pause = held >= m_context.proxy.maxBufferedClientInput;
     if (pause != m_clientPaused) {
         m_clientPaused = pause;
@@ -680,8 +688,7 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
     Exchange &ex = *m_exchange;
     if (auto *body = std::get_if<BodyData>(&event)) {
         ex.flow.requestBody->append(body->data);
-        if (ex.server)
-            sendToServer(ex.requestChunked ? chunk(body->data) : std::string(body->data), out);
+        forwardBody(body->data, out);
         return;
     }
     if (auto *trailers = std::get_if<TrailersEvent>(&event)) {
@@ -692,16 +699,10 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
         ex.requestComplete = true;
         ex.requestCompleteAt = now;
         ex.flow.requestWireBytes = end->wireSize;
-        if (ex.server && ex.requestChunked) {
-            Headers trailers;
-            for (const auto &[name, value] : ex.flow.requestTrailers)
-                trailers.push_back({name, value});
-            sendToServer(lastChunk(trailers), out);
-        }
+        if (ex.server && ex.serverConnected && ex.headForwarded)
+            forwardEnd(out);
         if (ex.serverConnected)
             ex.flow.timings.requestSent = since(ex.flow, now);
-        if (ex.retryBytes.size() > 64 * 1024)
-            ex.retryable = false;
         if (ex.isConnect && ex.serverConnected && !m_tunnel)
             startTunnel({}, now, out);
         else if (!ex.server && ex.flow.responseFromProxy)
@@ -709,7 +710,48 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
     }
 }
 
-void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::vector<Command> &out)
+template<typename E>
+void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Command> &out)
+{
+    if (!m_context.stream || m_mode != Mode::Http)
+        return;
+    if constexpr (std::is_same_v<E, RequestHeaders>) {
+        if (m_exchange || m_connection.flows != 0)
+            return; // one exchange per stream
+        m_streamId = e.stream;
+        RequestHeadEvent head = streamRequestHead(e.request, e.endStream);
+        const bool noBody = head.framing == BodyFraming::None;
+        beginExchange(head, now, out, &e.request);
+        if (!m_exchange)
+            return;
+        // The flow keeps the fields as they crossed the client's wire, not our HTTP/1.1 head.
+        m_exchange->flow.requestHeaders = e.wire;
+        if (noBody) {
+            RequestEvent end = MessageEnd{0};
+            onRequestEvent(end, now, out);
+        }
+    } else if constexpr (std::is_same_v<E, RequestData>) {
+        if (m_exchange && !m_exchange->requestComplete) {
+            RequestEvent body = BodyData{e.data};
+            onRequestEvent(body, now, out);
+        }
+    } else if constexpr (std::is_same_v<E, RequestTrailers>) {
+        if (m_exchange && !m_exchange->requestComplete) {
+            RequestEvent trailers = TrailersEvent{e.trailers};
+            onRequestEvent(trailers, now, out);
+        }
+    } else {
+        m_clientEof = true; // no further request on a stream
+        if (m_exchange && !m_exchange->requestComplete) {
+            RequestEvent end = MessageEnd{0};
+            onRequestEvent(end, now, out);
+        }
+    }
+    updateClientPause(out);
+}
+
+void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::vector<Command> &out,
+                                     const http::Request *fromStream)
 {
     Exchange &ex = newExchange(now);
     RequestHead &head = ev.head;
@@ -854,26 +896,21 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     if (ex.isConnect)
         return;
 
-    // The request as the origin gets it: origin-form, Host from the target (RFC 9112 §3.2.2),
-    // hop-by-hop fields removed, framing re-applied. (Forwarded to an upstream proxy, the
-    // request line becomes absolute-form when the connection is up: onServerConnected.)
-    const std::string upgrade = ex.upgradeRequested ? *findHeader(head.headers, "upgrade") : "";
-    RequestHead forwarded{head.method, ex.target.path, Version::Http11, head.headers};
-    removeHopByHop(forwarded.headers);
-    removeHeader(forwarded.headers, "host");
-    forwarded.headers.insert(forwarded.headers.begin(), {"Host", ex.target.authority(true)});
-    if (ex.requestChunked)
-        forwarded.headers.push_back({"Transfer-Encoding", "chunked"});
-    if (ex.upgradeRequested) {
-        forwarded.headers.push_back({"Connection", "Upgrade"});
-        forwarded.headers.push_back({"Upgrade", upgrade});
-    }
+    // The request as the origin gets it, whatever version carries it there: the target's
+    // authority and path (Host from the target, RFC 9112 §3.2.2), the client's fields less the
+    // hop-by-hop ones. It goes when the server is ready (serverReady), as HTTP/1.1 bytes or
+    // as parts to an HTTP/2 stream; framing is that version's.
+    http::Request &r = ex.toServer;
+    r.method = head.method;
+    r.scheme = ex.target.scheme;
+    r.authority = ex.target.authority(true);
+    r.path = ex.target.path;
+    if (ex.upgradeRequested)
+        r.protocol = fromStream ? fromStream->protocol : *findHeader(head.headers, "upgrade");
+    r.fields = fromStream ? fromStream->fields : head.headers;
+    removeHopByHop(r.fields);
+    removeHeader(r.fields, "host");
     ex.retryable = isIdempotent(head.method) && !ex.upgradeRequested;
-    std::string bytes = serialize(forwarded);
-    ex.serverHead = std::move(forwarded.headers);
-    if (ex.retryable)
-        ex.retryBytes = bytes;
-    ex.pendingToServer = std::move(bytes);
     ex.responseParser.expectResponseTo(head.method);
     if (reuse)
         serverReady(now, out, false); // inside pumpClient already: do not pump again
@@ -911,32 +948,129 @@ void HttpProxySession::recordLinkWire(Exchange &ex)
         ex.flow.responseHeaders = wire.response;
 }
 
-void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out)
+void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out,
+                                        bool endStream)
 {
     flow::Flow &f = m_exchange->flow;
+    if (m_context.stream) {
+        // The carrier's translator records the head as it crossed its wire.
+        f.clientResponseWireBytes = 0;
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), endStream});
+        return;
+    }
     std::string bytes = serialize(head);
     f.clientResponseWireBytes = bytes.size();
     f.clientResponseHeaders = toList(std::move(head.headers));
     sendClient(std::move(bytes), out);
 }
 
-void HttpProxySession::sendToServer(std::string data, std::vector<Command> &out)
+bool HttpProxySession::ownLink(ServerId id) const
+{
+    return m_serverH2.count(id) != 0;
+}
+
+void HttpProxySession::sendPart(http::RequestPart part, std::vector<Command> &out)
 {
     Exchange &ex = *m_exchange;
-    if (ex.retryable && !ex.retried) {
-        ex.retryBytes += data;
-        if (ex.retryBytes.size() > 64 * 1024) {
-            ex.retryable = false;
-            std::string().swap(ex.retryBytes);
-        }
-    }
-    if (!ex.serverConnected) {
-        ex.pendingToServer += data;
+    const auto h2 = m_serverH2.find(ex.server);
+    if (h2 == m_serverH2.end()) {
+        out.push_back(SendRequestPart{ex.server, std::move(part)});
         return;
     }
-    if (!m_serverH2.count(ex.server)) // h2: frames, not the size of our HTTP/1.1 rendering
-        ex.flow.serverRequestWireBytes += data.size();
-    sendServer(ex.server, std::move(data), out);
+    H2OriginLink &link = *h2->second.link;
+    std::string wire;
+    link.send(0, std::move(part), m_now, wire);
+    sendServerWire(ex.server, std::move(wire), out);
+    // An answer the link made itself (a WebSocket the origin cannot take) is taken after
+    // this event (handle()), outside the send path that produced it.
+    if (link.hasParts(0) || link.channelFailed(0))
+        m_linkAnswer = ex.server;
+}
+
+void HttpProxySession::forwardHead(std::vector<Command> &out)
+{
+    Exchange &ex = *m_exchange;
+    ex.headForwarded = true;
+    ex.endForwarded = false;
+    if (ex.serverMessages) {
+        // HTTP/2 to the origin: the fields go as they are; the link records what it sent.
+        const bool whole = ex.requestComplete && ex.pendingBody.empty()
+                           && ex.flow.requestTrailers.empty() && ex.toServer.protocol.empty();
+        ex.endForwarded = whole;
+        sendPart(http::RequestStart{ex.toServer, whole}, out);
+        recordLinkWire(ex);
+        return;
+    }
+    RequestHead head = http1Request(ex.toServer, ex.requestChunked);
+    std::string bytes = serialize(head);
+    if (ex.forwarding) {
+        // The connection ends at an upstream proxy: it gets the request line in absolute-form,
+        // and the hop's credentials in these bytes only. Recorded as sent, but for the
+        // credentials, which never reach a flow.
+        bytes
+            = toAbsoluteForm(bytes, "http://" + ex.target.authority(true), ex.forwardAuthorization);
+        if (!ex.forwardAuthorization.empty())
+            head.headers.insert(
+                head.headers.begin(),
+                {"Proxy-Authorization",
+                 ex.forwardAuthorization.substr(0, ex.forwardAuthorization.find(' ')) + " ***"});
+    }
+    // Recorded the first time (a replay on a fresh connection sends the same head again).
+    if (ex.flow.serverRequestHeaders.empty())
+        ex.flow.serverRequestHeaders = toList(std::move(head.headers));
+    ex.flow.serverRequestWireBytes = bytes.size();
+    sendServer(ex.server, std::move(bytes), out);
+}
+
+void HttpProxySession::forwardBody(std::string_view data, std::vector<Command> &out)
+{
+    Exchange &ex = *m_exchange;
+    if (!ex.server || data.empty())
+        return;
+    if (ex.retryable && !ex.retried) {
+        ex.retryBody.append(data);
+        if (ex.retryBody.size() > 64 * 1024) {
+            ex.retryable = false;
+            std::string().swap(ex.retryBody);
+        }
+    }
+    if (!ex.serverConnected || !ex.headForwarded) {
+        ex.pendingBody.append(data);
+        return;
+    }
+    if (ex.serverMessages) {
+        sendPart(http::Body{std::string(data)}, out);
+        return;
+    }
+    std::string bytes = ex.requestChunked ? chunk(data) : std::string(data);
+    ex.flow.serverRequestWireBytes += bytes.size();
+    sendServer(ex.server, std::move(bytes), out);
+}
+
+void HttpProxySession::forwardEnd(std::vector<Command> &out)
+{
+    Exchange &ex = *m_exchange;
+    if (ex.endForwarded)
+        return;
+    ex.endForwarded = true;
+    if (ex.serverMessages) {
+        // An Upgrade's request has no end of its own: its stream becomes the tunnel.
+        if (ex.toServer.protocol.empty()) {
+            http::End end;
+            for (const auto &[name, value] : ex.flow.requestTrailers)
+                end.trailers.push_back({name, value});
+            sendPart(std::move(end), out);
+        }
+        return;
+    }
+    if (!ex.requestChunked)
+        return;
+    Headers trailers;
+    for (const auto &[name, value] : ex.flow.requestTrailers)
+        trailers.push_back({name, value});
+    std::string bytes = lastChunk(trailers);
+    ex.flow.serverRequestWireBytes += bytes.size();
+    sendServer(ex.server, std::move(bytes), out);
 }
 
 // ---------------------------------------------------------------------------- server side
@@ -971,27 +1105,21 @@ void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
             startTunnel({}, now, out);
         return;
     }
+    ex.serverMessages = e.messages;
     if (ex.needsTls && e.tls) {
-        // The carrier did the handshake (and may share an HTTP/2 connection): plaintext.
+        // The carrier did the handshake (and may share an HTTP/2 connection): plaintext, or
+        // a stream of it (e.messages).
         f.serverTls = e.tls;
         ex.carrierTls = true;
         serverReady(now, out);
         return;
     }
+    ex.forwarding = e.forwarding;
     if (e.forwarding) {
-        // The connection ends at an upstream proxy: it gets the request line in absolute-form,
-        // and the hop's credentials in these bytes only (the flow keeps the request as the
-        // client sent it).
+        // The connection ends at an upstream proxy (forwardHead writes the request for it).
         ex.forwardHop = e.forwardHop;
         ex.forwardHopHasCredentials = !e.proxyAuthorization.empty();
-        ex.pendingToServer = toAbsoluteForm(
-            ex.pendingToServer, "http://" + ex.target.authority(true), e.proxyAuthorization);
-        // Recorded as sent, but for the credentials, which never reach a flow.
-        if (!e.proxyAuthorization.empty())
-            ex.serverHead.insert(
-                ex.serverHead.begin(),
-                {"Proxy-Authorization",
-                 e.proxyAuthorization.substr(0, e.proxyAuthorization.find(' ')) + " ***"});
+        ex.forwardAuthorization = e.proxyAuthorization;
     }
     if (ex.needsTls) {
         ex.serverConnected = false; // not until the TLS handshake is done
@@ -1011,16 +1139,21 @@ void HttpProxySession::serverReady(MonoTime now, std::vector<Command> &out, bool
     Exchange &ex = *m_exchange;
     ex.serverConnected = true;
     ex.lastServerActivity = now;
-    if (!ex.pendingToServer.empty()) {
-        // The head goes now (again, the same, when a stale pooled connection made us replay
-        // it: recorded the first time).
-        if (!ex.serverHead.empty())
-            ex.flow.serverRequestHeaders = toList(std::move(ex.serverHead));
-        ex.serverHead.clear();
-        ex.flow.serverRequestWireBytes = ex.pendingToServer.size();
-        sendServer(ex.server, std::move(ex.pendingToServer), out);
-        ex.pendingToServer.clear();
-        recordLinkWire(ex);
+    if (ownLink(ex.server))
+        ex.serverMessages = true;
+    if (!ex.headForwarded && !ex.isConnect) {
+        // The head goes now, with what the client sent while we connected (again, the same,
+        // when a stale pooled connection made us replay it).
+        forwardHead(out);
+        if (!ex.pendingBody.empty()) {
+            const std::string body = std::exchange(ex.pendingBody, {});
+            const bool retryable = ex.retryable;
+            ex.retryable = false; // kept in retryBody already
+            forwardBody(body, out);
+            ex.retryable = retryable;
+        }
+        if (ex.requestComplete)
+            forwardEnd(out);
     }
     if (ex.requestComplete)
         ex.flow.timings.requestSent = since(ex.flow, now);
@@ -1121,7 +1254,7 @@ void HttpProxySession::onServerData(std::string_view data, MonoTime now, std::ve
         ex.sawServerBytes = true;
         ex.flow.timings.firstByte = since(ex.flow, now);
         ex.retryable = false;
-        std::string().swap(ex.retryBytes);
+        std::string().swap(ex.retryBody);
     }
     std::vector<ResponseEvent> events;
     while (!data.empty() && m_exchange && !m_tunnel && m_mode != Mode::Closed) {
@@ -1151,6 +1284,91 @@ void HttpProxySession::onServerData(std::string_view data, MonoTime now, std::ve
     }
 }
 
+void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part, MonoTime now,
+                                    std::vector<Command> &out)
+{
+    if (m_tunnel && id == m_tunnel->server) {
+        // An accepted WebSocket on an h2 stream: its bytes, and END_STREAM as the half-close.
+        if (const auto *body = std::get_if<http::Body>(&part)) {
+            if (m_mode != Mode::Tunnel)
+                return;
+            m_tunnel->lastActivity = now;
+            m_tunnel->flow.bytesServerToClient += body->data.size();
+            sendClient(body->data, out);
+        } else if (std::holds_alternative<http::End>(part)) {
+            dispatchEvent(ServerEof{id}, now, out);
+        }
+        return;
+    }
+    if (!m_exchange || id != m_exchange->server || !m_exchange->serverConnected)
+        return;
+    Exchange &ex = *m_exchange;
+    ex.lastServerActivity = now;
+    if (!ex.sawServerBytes) {
+        ex.sawServerBytes = true;
+        ex.flow.timings.firstByte = since(ex.flow, now);
+        ex.retryable = false;
+        std::string().swap(ex.retryBody);
+    }
+    // The parts become the events an HTTP/1.1 response would have given (the exchange's
+    // logic is the same whatever version the server spoke); nothing is parsed.
+    if (const auto *start = std::get_if<http::ResponseStart>(&part)) {
+        const http::Response &r = start->response;
+        ResponseHeadEvent head;
+        head.head = ResponseHead{Version::Http11, r.status,
+                                 std::string(http::reasonPhrase(r.status)), r.fields};
+        head.informational = r.status < 200;
+        const bool webSocket = equalsIgnoreCase(ex.toServer.protocol, "websocket");
+        const bool accepted = webSocket && ex.upgradeRequested && r.status >= 200 && r.status < 300;
+        if (accepted) {
+            // RFC 8441 §5: the extended CONNECT's 2xx is HTTP/1.1's 101; an HTTP/1.1 client
+            // checks the accept value of the key it sent (RFC 6455 §4.2.2).
+            head.head.status = 101;
+            head.head.reason = "Switching Protocols";
+            head.head.headers.push_back({"Upgrade", "websocket"});
+            if (const std::string *key = findHeader(ex.toServer.fields, "sec-websocket-key"))
+                head.head.headers.push_back({"Sec-WebSocket-Accept", webSocketAccept(*key)});
+        }
+        const std::string *length = findHeader(r.fields, "content-length");
+        if (head.informational || accepted || start->endStream || ex.toServer.method == "HEAD"
+            || r.status == 204 || r.status == 304) {
+            head.framing = BodyFraming::None;
+        } else if (length) {
+            head.framing = BodyFraming::ContentLength;
+            head.contentLength = std::strtoull(length->c_str(), nullptr, 10);
+        } else {
+            head.framing = BodyFraming::Chunked; // delimited by the stream's end
+        }
+        const bool informational = head.informational;
+        ResponseEvent event = std::move(head);
+        onResponseEvent(event, now, out);
+        if (!m_exchange || informational)
+            return;
+        m_exchange->flow.serverProtocol = "HTTP/2";
+        if (accepted) {
+            if (m_exchange->headSent)
+                startTunnel({}, now, out);
+            return;
+        }
+        if (start->endStream) {
+            ResponseEvent end = MessageEnd{0};
+            onResponseEvent(end, now, out);
+        }
+    } else if (const auto *body = std::get_if<http::Body>(&part)) {
+        ResponseEvent event = BodyData{body->data};
+        onResponseEvent(event, now, out);
+    } else if (const auto *end = std::get_if<http::End>(&part)) {
+        if (!end->trailers.empty()) {
+            ResponseEvent trailers = TrailersEvent{end->trailers};
+            onResponseEvent(trailers, now, out);
+        }
+        if (m_exchange) {
+            ResponseEvent done = MessageEnd{0};
+            onResponseEvent(done, now, out);
+        }
+    }
+}
+
 void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
                                        std::vector<Command> &out)
 {
@@ -1161,7 +1379,7 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         f.serverProtocol = std::string(versionText(h.version));
         if (const auto h2 = m_serverH2.find(ex.server); h2 != m_serverH2.end()) {
             f.serverProtocol = "HTTP/2";
-            f.serverStream = std::uint32_t(h2->second.link->stream(0));
+            f.serverStream = std::uint64_t(h2->second.link->stream(0));
             f.serverConnection = h2->second.record.id;
         }
         if (head->informational) {
@@ -1169,7 +1387,10 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
             if (!ex.clientIs10) {
                 ResponseHead interim{Version::Http11, h.status, h.reason, h.headers};
                 removeHopByHop(interim.headers);
-                sendClient(serialize(interim), out);
+                if (m_context.stream)
+                    out.push_back(ResponseHeaders{m_streamId, streamResponse(interim), false});
+                else
+                    sendClient(serialize(interim), out);
             }
             return;
         }
@@ -1199,9 +1420,11 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
                 failExchange(502, "Bad Gateway", "the server switched protocols unasked", now, out);
                 return;
             }
-            toClient.headers.push_back({"Connection", "Upgrade"});
-            if (const std::string *up = findHeader(h.headers, "upgrade"))
-                toClient.headers.push_back({"Upgrade", *up});
+            if (!m_context.stream) {
+                toClient.headers.push_back({"Connection", "Upgrade"});
+                if (const std::string *up = findHeader(h.headers, "upgrade"))
+                    toClient.headers.push_back({"Upgrade", *up});
+            }
             sendResponseHead(std::move(toClient), out);
             ex.headSent = true;
             return; // the parser reports upgraded(); onServerData starts the tunnel
@@ -1216,7 +1439,9 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         case BodyFraming::Chunked:
         case BodyFraming::UntilClose:
             removeHeader(toClient.headers, "content-length");
-            if (ex.clientIs10) {
+            if (m_context.stream) {
+                // The stream's own framing ends the body.
+            } else if (ex.clientIs10) {
                 ex.closeClientAfter = true; // HTTP/1.0 has no chunked: delimit by closing
             } else {
                 ex.responseChunked = true;
@@ -1227,18 +1452,25 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         if (!ex.requestComplete)
             ex.closeClientAfter = true; // answered before the request ended: cannot resync
         const bool keepAlive = ex.clientKeepAlive && !ex.closeClientAfter && !m_clientEof;
-        if (!keepAlive)
+        if (m_context.stream) {
+            // The stream's end delimits the exchange: no connection fields.
+        } else if (!keepAlive)
             toClient.headers.push_back({"Connection", "close"});
         else if (ex.clientIs10)
             toClient.headers.push_back({"Connection", "keep-alive"});
         ex.closeClientAfter = !keepAlive;
-        sendResponseHead(std::move(toClient), out);
+        ex.streamEnded = m_context.stream && head->framing == BodyFraming::None;
+        sendResponseHead(std::move(toClient), out, ex.streamEnded);
         ex.headSent = true;
         m_exchangeDirty = true; // published once, when this event is handled
         return;
     }
     if (auto *body = std::get_if<BodyData>(&event)) {
         f.responseBody->append(body->data);
+        if (m_context.stream) {
+            out.push_back(ResponseData{m_streamId, std::string(body->data)});
+            return;
+        }
         std::string bytes = ex.responseChunked ? chunk(body->data) : std::string(body->data);
         f.clientResponseWireBytes += bytes.size();
         sendClient(std::move(bytes), out);
@@ -1261,6 +1493,16 @@ void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
         }
         if (f.status == 101)
             return;
+        if (m_context.stream && !ex.streamEnded) {
+            if (!f.responseTrailers.empty()) {
+                http::Fields trailers;
+                for (const auto &[name, value] : f.responseTrailers)
+                    trailers.push_back({name, value});
+                out.push_back(ResponseTrailers{m_streamId, std::move(trailers)});
+            }
+            out.push_back(ResponseEnd{m_streamId});
+            ex.streamEnded = true;
+        }
         completeExchange(now, out);
         return;
     }
@@ -1290,8 +1532,10 @@ void HttpProxySession::onServerEnded(bool error, const std::string &reason, Mono
         ex.retried = true;
         ex.server = ++m_nextServerId;
         ex.serverConnected = false;
-        ex.pendingToServer = std::move(ex.retryBytes);
-        ex.retryBytes.clear();
+        ex.serverMessages = false;
+        ex.headForwarded = false;
+        ex.pendingBody = std::move(ex.retryBody);
+        ex.retryBody.clear();
         ex.openedAt = now;
         out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false,
                                  ex.target.scheme == "http" && !ex.upgradeRequested, ex.needsTls});
@@ -1432,15 +1676,23 @@ void HttpProxySession::respondLocally(int status, std::string_view reason, std::
         head.headers.push_back(std::move(h));
     head.headers.push_back({"Content-Length", std::to_string(body.size())});
     head.headers.push_back({"Cache-Control", "no-store"});
-    if (close || !ex.clientKeepAlive)
+    if ((close || !ex.clientKeepAlive) && !m_context.stream)
         head.headers.push_back({"Connection", "close"});
     ex.closeClientAfter = close || !ex.clientKeepAlive;
     if (f.method == "HEAD")
         body.clear();
-    if (m_context.tunnelTarget && ex.isConnect)
+    if (m_context.tunnelTarget && ex.isConnect) {
         out.push_back(TunnelRefused{status, ex.connectFailure, error});
-    else
+    } else if (m_context.stream) {
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), body.empty()});
+        if (!body.empty()) {
+            out.push_back(ResponseData{m_streamId, body});
+            out.push_back(ResponseEnd{m_streamId});
+        }
+        ex.streamEnded = true;
+    } else {
         sendClient(serialize(head) + body, out);
+    }
     ex.headSent = true;
     f.status = status;
     f.reason = std::string(reason);
@@ -1479,6 +1731,8 @@ void HttpProxySession::abortExchange(std::string error, MonoTime now, std::vecto
     ex.flow.error = error;
     ex.flow.timings.complete = since(ex.flow, now);
     publish(ex.flow, out);
+    if (m_context.stream && !ex.streamEnded)
+        out.push_back(StreamReset{m_streamId, 0x2, error}); // INTERNAL_ERROR
     m_exchange.reset();
     closeClient(true, error, now, out);
 }
@@ -1504,8 +1758,8 @@ void HttpProxySession::completeExchange(MonoTime now, std::vector<Command> &out)
         else
             dropServer(ex.server, out);
     }
-    const bool close
-        = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete || m_clientEof;
+    const bool close = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete
+                       || m_clientEof || m_context.stream;
     m_exchange.reset();
     if (close) {
         closeClient(false, "response complete", now, out);

@@ -61,18 +61,24 @@ private:
         bool requestChunked = false;
         bool clientKeepAlive = true;
         bool clientIs10 = false;
-        bool headSent = false; // the final response head went to the client
+        bool headSent = false;    // the final response head went to the client
+        bool streamEnded = false; // SessionContext::stream: the response's end went out
         bool responseChunked = false;
         bool closeClientAfter = false;
         bool serverKeepAlive = true;
         bool sawServerBytes = false;
         bool retried = false;
-        std::string retryBytes; // the request as sent, while it can still be replayed
+        std::string retryBody; // the body as sent, while the request can still be replayed
         bool retryable = false;
         ConnectFailure connectFailure = ConnectFailure::Other;
-        std::string pendingToServer; // bytes held until the server is connected
-        // The head as it goes to the server, recorded in the flow when it is sent.
-        http1::Headers serverHead;
+        // The request as it goes to the server, whatever version carries it there.
+        http::Request toServer;
+        bool serverMessages = false;      // the server takes parts (an HTTP/2 stream), not bytes
+        bool headForwarded = false;       // toServer's head went to the server
+        bool endForwarded = false;        // ...and the end of the request
+        std::string pendingBody;          // body bytes held until the server is ready
+        bool forwarding = false;          // the connection ends at an upstream proxy
+        std::string forwardAuthorization; // for that hop's request only: never recorded
         // The server connection ends at an upstream proxy (ServerConnected::forwarding), named
         // like "hop 2 (http://…)"; empty when it reaches the destination.
         std::string forwardHop;
@@ -158,12 +164,25 @@ private:
     void onClientEof(MonoTime now, std::vector<Command> &out);
     void pumpClient(MonoTime now, std::vector<Command> &out);
     void onRequestEvent(http1::RequestEvent &event, MonoTime now, std::vector<Command> &out);
-    void beginExchange(http1::RequestHeadEvent &head, MonoTime now, std::vector<Command> &out);
+    void beginExchange(http1::RequestHeadEvent &head, MonoTime now, std::vector<Command> &out,
+                       const http::Request *fromStream = nullptr);
     Exchange &newExchange(MonoTime now); // a flow for this connection, started now
-    void sendToServer(std::string data, std::vector<Command> &out);
+    // The request towards the server: the head once it is ready, then body and end.
+    void forwardHead(std::vector<Command> &out);
+    void forwardBody(std::string_view data, std::vector<Command> &out);
+    void forwardEnd(std::vector<Command> &out);
+    void sendPart(http::RequestPart part, std::vector<Command> &out);
+    bool ownLink(ServerId id) const;
+    // A step of the response from a server that speaks in parts (an HTTP/2 stream).
+    void onServerPart(ServerId id, const http::ResponsePart &part, MonoTime now,
+                      std::vector<Command> &out);
     void recordLinkWire(Exchange &ex);
     // The final (or 101) response head to the client, recorded as it goes.
-    void sendResponseHead(http1::ResponseHead &&head, std::vector<Command> &out);
+    void sendResponseHead(http1::ResponseHead &&head, std::vector<Command> &out,
+                          bool endStream = false);
+    // SessionContext::stream: the request as stream events.
+    template<typename E>
+    void onStreamRequest(const E &event, MonoTime now, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
     // Server side.
@@ -241,6 +260,7 @@ private:
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;
+    http::StreamId m_streamId = 0; // SessionContext::stream: the carrier's stream
     bool m_clientPaused = false;
     bool m_exchangeDirty = false; // the exchange's flow changed since it was last published
     // Where this event's commands start in the caller's vector: sends are joined only among

@@ -88,6 +88,7 @@ void OriginPool::attach(Conn &c, ServerId channel, bool reused)
     e.id = channel;
     e.reused = reused || c.given;
     e.tls = c.side;
+    e.messages = c.h2 != nullptr; // a stream: the request goes as parts
     c.given = true;
     ++c.record.flows;
     m_channels[channel] = c.id;
@@ -202,7 +203,7 @@ void OriginPool::onSecured(Conn &c, MonoTime now, std::vector<Command> &out)
     if (c.tls->details().alpn == "h2") {
         r.protocol = "HTTP/2";
         r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
-        auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, m_context.http1, now);
+        auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
         if (link) {
             c.h2 = std::move(*link);
             sendWire(c, c.h2->start(now), out);
@@ -250,11 +251,8 @@ void OriginPool::deliverH2(Conn &c, const std::vector<std::uint32_t> &channels, 
                            std::vector<Command> &out)
 {
     for (std::uint32_t ch : channels) {
-        std::string data = c.h2->takeResponse(ch);
-        if (!data.empty())
-            m_deliveries.push_back({ch, ServerData{ch, {}}, std::move(data)});
-        if (c.h2->takeTunnelEnded(ch)) // END_STREAM on an extended CONNECT
-            m_deliveries.push_back({ch, ServerEof{ch}, {}});
+        for (http::ResponsePart &part : c.h2->take(ch))
+            m_deliveries.push_back({ch, ServerResponse{ch, nullptr}, {}, std::move(part)});
         if (c.h2->channelFailed(ch)) {
             m_deliveries.push_back({ch, ServerGone{ch, "HTTP/2: " + c.h2->channelError(ch)}, {}});
             std::string wire;
@@ -359,12 +357,24 @@ void OriginPool::send(ServerId channel, std::string_view plaintext, MonoTime now
         sendWire(c, plaintext, out);
         return;
     }
+    sendPart(channel, http::Body{std::string(plaintext)}, now, out); // an accepted WebSocket's
+}
+
+void OriginPool::sendPart(ServerId channel, http::RequestPart part, MonoTime now,
+                          std::vector<Command> &out)
+{
+    const auto ch = m_channels.find(channel);
+    if (ch == m_channels.end())
+        return;
+    Conn &c = *m_conns.at(ch->second);
+    if (!c.secured || !c.h2)
+        return; // only a stream is told ServerConnected::messages
     std::string wire;
-    c.h2->fromSession(channel, plaintext, now, wire);
+    c.h2->send(channel, std::move(part), now, wire);
     sendWire(c, wire, out);
-    // A local answer (a WebSocket the origin cannot take) or a failed translation: delivered
-    // with the others, after the user's commands.
-    if (c.h2->channelFailed(channel) || c.h2->hasResponse(channel))
+    // A local answer (a WebSocket the origin cannot take) or a failed stream: delivered with
+    // the others, after the user's commands.
+    if (c.h2->channelFailed(channel) || c.h2->hasParts(channel))
         deliverH2(c, {channel}, now, out);
 }
 
@@ -380,7 +390,7 @@ void OriginPool::shutdown(ServerId channel, MonoTime now, std::vector<Command> &
     }
     if (c.h2) { // RFC 8441 §5: the WebSocket's half-close is END_STREAM on its stream
         std::string wire;
-        c.h2->endTunnel(channel, now, wire);
+        c.h2->send(channel, http::End{}, now, wire);
         sendWire(c, wire, out);
     }
 }

@@ -23,9 +23,11 @@ class H2OriginLink;
 // a connection (RFC 9113 §9.1). Origins that choose HTTP/1.1 get a connection per stream at
 // a time, kept for the next stream when released clean.
 //
-// The streams' sessions ("users") see their server as plaintext HTTP/1.1 behind a channel id:
-// ServerConnected (with ::tls), ServerData, ServerEof, ServerGone, ServerConnectFailed arrive
-// as deliveries, and what they send goes through send(). Engine commands for the real
+// The streams' sessions ("users") see their server behind a channel id: ServerConnected (with
+// ::tls), ServerData, ServerEof, ServerGone, ServerConnectFailed arrive as deliveries. An
+// HTTP/1.1 origin's channel carries plaintext both ways (send()); an h2 origin's is a stream
+// (ServerConnected::messages): the request goes as parts (sendPart()) and the response comes
+// as ServerResponse deliveries, never as HTTP/1.1 text. Engine commands for the real
 // connections (their ids come from the pool's own range) are appended to `out`. Sans-IO.
 class OriginPool
 {
@@ -33,8 +35,9 @@ public:
     struct Delivery
     {
         ServerId channel = 0;
-        Event event;      // its id is the channel
-        std::string data; // ServerData's bytes (the event's view is set on delivery)
+        Event event;                  // its id is the channel
+        std::string data;             // ServerData's bytes (the event's view is set on delivery)
+        http::ResponsePart part = {}; // ServerResponse's (its pointer is set on delivery)
     };
 
     explicit OriginPool(const SessionContext &context);
@@ -48,6 +51,9 @@ public:
 
     void send(ServerId channel, std::string_view plaintext, MonoTime now,
               std::vector<Command> &out);
+    // A stream's request part (the user was told ServerConnected::messages).
+    void sendPart(ServerId channel, http::RequestPart part, MonoTime now,
+                  std::vector<Command> &out);
     void shutdown(ServerId channel, MonoTime now, std::vector<Command> &out);
     // Done with it: an HTTP/1.1 connection is closed, an HTTP/2 stream still open reset.
     void close(ServerId channel, MonoTime now, std::vector<Command> &out);
@@ -67,7 +73,7 @@ public:
     {
         flow::ConnectionId connection = 0;
         bool h2 = false;
-        std::uint32_t stream = 0;
+        std::uint64_t stream = 0;
         // h2: the fields that crossed the origin's wire (H2OriginLink::wire); null otherwise.
         const flow::HeaderList *request = nullptr;
         const flow::HeaderList *response = nullptr;

@@ -63,7 +63,9 @@ static_assert(detail::fieldCount<StreamTransition>() == 2,
 // Format constants (README.md describes them byte by byte)
 
 constexpr char kMagic[8] = {'\x89', 'T', 'S', 'S', '\r', '\n', '\x1a', '\n'};
-constexpr std::uint32_t kFormatVersion = 1;
+// Format 2: stream ids, frame types and frame lengths are 64 bits wide (HTTP/3's are varints
+// of up to 62 bits). Format 1 files are read as they are.
+constexpr std::uint32_t kFormatVersion = 2;
 constexpr std::size_t kHeaderSize = 20;          // magic, version, flags, CRC
 constexpr std::size_t kRecordHead = 8;           // type, payload length
 constexpr std::size_t kRecordTail = 4;           // CRC
@@ -135,7 +137,12 @@ private:
 class Decoder
 {
 public:
-    explicit Decoder(std::string_view payload) : m_in(payload) {}
+    explicit Decoder(std::string_view payload, std::uint32_t format = kFormatVersion)
+        : m_in(payload), m_format(format)
+    {}
+    std::uint32_t format() const { return m_format; }
+    // A stream id or frame field that format 1 kept in `oldBytes` bytes and format 2 in 8.
+    std::uint64_t wide(int oldBytes) { return m_format >= 2 ? le(8) : le(oldBytes); }
 
     std::uint8_t u8() { return std::uint8_t(le(1)); }
     std::uint16_t u16() { return std::uint16_t(le(2)); }
@@ -204,6 +211,7 @@ private:
     }
 
     std::string_view m_in;
+    std::uint32_t m_format = kFormatVersion;
     std::size_t m_at = 0;
     bool m_failed = false;
 };
@@ -356,8 +364,8 @@ void writeFlow(Encoder &e, const Flow &f, std::uint32_t clientTls, std::uint32_t
     e.u64(f.parent);
     e.u32(clientTls);
     e.u32(serverTls);
-    e.u32(f.clientStream);
-    e.u32(f.serverStream);
+    e.u64(f.clientStream);
+    e.u64(f.serverStream);
     e.u64(f.serverConnection);
     e.str(f.error);
     e.str(f.upstream); // appended in format 1's second revision
@@ -420,8 +428,8 @@ FlowRead readFlow(Decoder &d)
     f.parent = d.u64();
     r.clientTls = d.u32();
     r.serverTls = d.u32();
-    f.clientStream = d.u32();
-    f.serverStream = d.u32();
+    f.clientStream = d.wide(4);
+    f.serverStream = d.wide(4);
     f.serverConnection = d.u64();
     f.error = d.str();
     if (!d.atEnd()) // older files end the record here
@@ -514,10 +522,10 @@ void writeFrame(Encoder &e, const FrameRecord &f)
 {
     e.i64(f.micros);
     e.boolean(f.inbound);
-    e.u8(f.type);
+    e.u64(f.type);
     e.u8(f.flags);
-    e.u32(f.stream);
-    e.u32(f.length);
+    e.u64(f.stream);
+    e.u64(f.length);
     e.str(f.summary);
 }
 
@@ -526,17 +534,17 @@ FrameRecord readFrame(Decoder &d)
     FrameRecord f;
     f.micros = d.i64();
     f.inbound = d.boolean();
-    f.type = d.u8();
+    f.type = d.wide(1);
     f.flags = d.u8();
-    f.stream = d.u32();
-    f.length = d.u32();
+    f.stream = d.wide(4);
+    f.length = d.wide(4);
     f.summary = d.str();
     return f;
 }
 
 void writeStream(Encoder &e, const StreamRecord &s)
 {
-    e.u32(s.id);
+    e.u64(s.id);
     e.u64(s.flow);
     e.str(s.summary);
     e.u32(std::uint32_t(s.history.size()));
@@ -555,7 +563,7 @@ void writeStream(Encoder &e, const StreamRecord &s)
 StreamRecord readStream(Decoder &d)
 {
     StreamRecord s;
-    s.id = d.u32();
+    s.id = d.wide(4);
     s.flow = d.u64();
     s.summary = d.str();
     s.history.resize(d.count(12));
@@ -840,7 +848,7 @@ public:
             std::uint32_t type = 0;
             if (auto ok = next(type, payload); !ok)
                 return ok.error();
-            Decoder d(payload);
+            Decoder d(payload, m_format);
             if (!sawMeta && type != kMeta)
                 return damaged(at, "the first record is not the session's description");
             // Records that continue the one before (bodies, frames, streams) come first.
@@ -996,6 +1004,7 @@ private:
                              .toStdString()};
         if (version == 0)
             return damaged(8, "format version 0 does not exist");
+        m_format = version;
         return {};
     }
 
@@ -1108,6 +1117,7 @@ private:
     QIODevice &m_in;
     std::shared_ptr<BodyBudget> m_budget;
     std::uint64_t m_offset = 0;
+    std::uint32_t m_format = kFormatVersion; // of the file being read
     std::vector<std::shared_ptr<const TlsSide>> m_tls;
     LogHead m_log; // frames and streams still expected for m_logOwner
     std::shared_ptr<ConnectionLog> m_logOwner;

@@ -261,6 +261,47 @@ class OutOfDescriptors(unittest.TestCase):
         self.assertFalse([line for line in proxy.stderr_lines if "out of file" in line])
 
 
+def amplify(proxy, requests=3001):
+    """One HTTP/2 connection that defines a 4 KB dynamic-table entry and names it 15 times per
+    request. Returns (sent, answered, the ConnectionTerminated event or None)."""
+    sock = socket.create_connection((HOST, proxy.port), timeout=10)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
+                                                                validate_outbound_headers=False))
+    conn.initiate_connection()
+    sock.sendall(conn.data_to_send())
+    big = "a" * 4000  # name + value + 32 fits HPACK's default 4096-byte table
+    headers = [(":method", "GET"), (":scheme", "http"),
+               (":authority", f"{HOST}:{proxy.port}"), (":path", "/")]
+    headers += [("x-big", big)] * 15
+    sent = answered = 0
+    in_flight = set()
+    goaway = None
+    deadline = time.monotonic() + 120
+    try:
+        while sent < requests and goaway is None and time.monotonic() < deadline:
+            while sent < requests and len(in_flight) < 100:
+                stream = conn.get_next_available_stream_id()
+                conn.send_headers(stream, headers, end_stream=True)
+                in_flight.add(stream)
+                sent += 1
+            sock.sendall(conn.data_to_send())
+            data = sock.recv(1 << 20)
+            if not data:
+                break
+            for e in conn.receive_data(data):
+                if isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)):
+                    in_flight.discard(e.stream_id)
+                    answered += isinstance(e, h2.events.StreamEnded)
+                elif isinstance(e, h2.events.ConnectionTerminated):
+                    goaway = e
+            sock.sendall(conn.data_to_send())
+    except (ConnectionError, OSError, h2.exceptions.ProtocolError):
+        pass
+    finally:
+        sock.close()
+    return sent, answered, goaway
+
+
 class HpackAmplification(unittest.TestCase):
     """Item 3: a 4 KB dynamic-table entry named 15 times per request, 3,001 requests."""
 
@@ -271,41 +312,7 @@ class HpackAmplification(unittest.TestCase):
         time.sleep(0.5)
         rss_before = support.rss_kib(proxy.pid)
 
-        sock = socket.create_connection((HOST, proxy.port), timeout=10)
-        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
-                                                                    validate_outbound_headers=False))
-        conn.initiate_connection()
-        sock.sendall(conn.data_to_send())
-        big = "a" * 4000  # name + value + 32 fits HPACK's default 4096-byte table
-        headers = [(":method", "GET"), (":scheme", "http"),
-                   (":authority", f"{HOST}:{proxy.port}"), (":path", "/")]
-        headers += [("x-big", big)] * 15
-        sent = answered = 0
-        in_flight = set()
-        goaway = None
-        deadline = time.monotonic() + 120
-        try:
-            while sent < 3001 and goaway is None and time.monotonic() < deadline:
-                while sent < 3001 and len(in_flight) < 100:
-                    stream = conn.get_next_available_stream_id()
-                    conn.send_headers(stream, headers, end_stream=True)
-                    in_flight.add(stream)
-                    sent += 1
-                sock.sendall(conn.data_to_send())
-                data = sock.recv(1 << 20)
-                if not data:
-                    break
-                for e in conn.receive_data(data):
-                    if isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)):
-                        in_flight.discard(e.stream_id)
-                        answered += isinstance(e, h2.events.StreamEnded)
-                    elif isinstance(e, h2.events.ConnectionTerminated):
-                        goaway = e
-                sock.sendall(conn.data_to_send())
-        except (ConnectionError, OSError, h2.exceptions.ProtocolError):
-            pass
-        finally:
-            sock.close()
+        sent, answered, goaway = amplify(proxy)
         time.sleep(3)
         growth_mib = (support.rss_kib(proxy.pid) - rss_before) / 1024
         print(f"\nHPACK: sent {sent}, answered {answered}, goaway {goaway}, "
@@ -315,6 +322,31 @@ class HpackAmplification(unittest.TestCase):
         self.assertLess(sent, 3001)
         self.assertLess(growth_mib, 100)  # was 343 MB
         # The next client is served.
+        r = support.raw_request(proxy.port, f"GET / HTTP/1.1\r\nHost: {HOST}:{proxy.port}\r\n"
+                                            "Connection: close\r\n\r\n".encode())
+        self.assertEqual(r.status, 200)
+
+    def test_many_connections_stay_within_the_memory_budget(self):
+        """Each connection stops at its own bound, but the flows and frame logs they leave are
+        bounded together only by the store's memory budget: with a 16 MiB budget, recorded
+        headers and closed connections' logs beyond it go to the spill file."""
+        connections = 8
+        proxy = support.Proxy("--body-memory", "16", har=False)
+        self.addCleanup(proxy.cleanup)
+        proxy.start()
+        time.sleep(0.5)
+        rss_before = support.rss_kib(proxy.pid)
+        answered = 0
+        for i in range(connections):
+            _, n, goaway = amplify(proxy)
+            answered += n
+            self.assertIsNotNone(goaway, f"connection {i + 1} was not stopped")
+        time.sleep(3)
+        growth_mib = (support.rss_kib(proxy.pid) - rss_before) / 1024
+        print(f"\nHPACK x{connections}: answered {answered}, RSS growth {growth_mib:.1f} MiB",
+              flush=True)
+        self.assertGreater(answered, 0)
+        self.assertLess(growth_mib, 80)  # was 277 MiB: every flow kept its 60 KB of fields
         r = support.raw_request(proxy.port, f"GET / HTTP/1.1\r\nHost: {HOST}:{proxy.port}\r\n"
                                             "Connection: close\r\n\r\n".encode())
         self.assertEqual(r.status, 200)

@@ -373,6 +373,11 @@ class CurlHttp2(unittest.TestCase):
         for side in (request["headers"], server_request["headers"], server_response["headers"],
                      response["headers"]):
             self.assertNotIn("transfer-encoding", [n.lower() for n in names(side)], side)
+        # h2 on both sides: nothing to translate, so the client got the origin's response
+        # fields exactly, content-length included, and the origin the client's request fields.
+        self.assertEqual(response["headers"], server_response["headers"])
+        self.assertEqual(sorted((h["name"], h["value"]) for h in request["headers"]),
+                         sorted((h["name"], h["value"]) for h in server_request["headers"]))
 
     # The origin offers h2 and gets it: the proxy translates, nginx logs HTTP/2.0.
     def test_server_side_is_h2(self):

@@ -23,8 +23,10 @@ namespace {
 
 constexpr ConnectionId kClient = 3; // HTTP/1.1 from the client: no frame log
 constexpr ConnectionId kServer = 2; // h2 to the origin
-constexpr FlowId kOverH2 = 5;       // went to the origin on the server connection's stream 1
+constexpr FlowId kOverH2 = 5;       // went to the origin on the server connection's kStream
 constexpr FlowId kH1Only = 6;
+// Past 32 bits (HTTP/3 stream ids are 62): a link that narrows it finds nothing.
+constexpr std::uint64_t kStream = (std::uint64_t(1) << 32) + 1;
 
 void fill(FlowStore &store)
 {
@@ -34,10 +36,10 @@ void fill(FlowStore &store)
     server.protocol = "h2";
     server.target = "example.com:443";
     server.log = std::make_shared<ConnectionLog>();
-    server.log->addFrame(FrameRecord{10, false, 0x1, 0x5, 1, 30, ":method: GET :path: /a"});
-    server.log->addFrame(FrameRecord{20, true, 0x1, 0x4, 1, 12, ":status: 200"});
+    server.log->addFrame(FrameRecord{10, false, 0x1, 0x5, kStream, 30, ":method: GET :path: /a"});
+    server.log->addFrame(FrameRecord{20, true, 0x1, 0x4, kStream, 12, ":status: 200"});
     // What the engine records on a server-side connection: the stream, but no flow.
-    server.log->editStream(1, [](StreamRecord &s) { s.summary = "GET /a"; });
+    server.log->editStream(kStream, [](StreamRecord &s) { s.summary = "GET /a"; });
     Connection client;
     client.id = kClient;
     client.protocol = "HTTP/1.1";
@@ -57,7 +59,7 @@ void fill(FlowStore &store)
         f.clientConnection = kClient;
         if (id == kOverH2) {
             f.serverConnection = kServer;
-            f.serverStream = 1;
+            f.serverStream = kStream;
         }
         store.publish(f);
     }

@@ -302,6 +302,30 @@ private Q_SLOTS:
         QVERIFY(!labelText(window, u"memoryLabel"_s).contains(u"unknown"_s));
     }
 
+    void statusBarShowsTheRecordsBudget()
+    {
+        FlowStore store;
+        store.budget()->totalMemory = 64 << 20;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        Flow f;
+        f.id = 1;
+        f.requestHeaders = {{"x-big", std::string(5000, 'a')}};
+        store.publish(f);
+        store.flush();
+        // Header lists count, not only bodies; the budget is shown beside them.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            labelText(window, u"memoryLabel"_s).contains(u" of 64.0 MiB)"_s)
+                && !labelText(window, u"memoryLabel"_s).contains(u"records 0 B"_s),
+            3000);
+        auto *memory = window.findChild<QLabel *>(u"memoryLabel"_s);
+        QVERIFY(memory->toolTip().contains(u"headers "_s));
+
+        store.budget()->framesDroppedForBudget = 7;
+        QTRY_VERIFY_WITH_TIMEOUT(labelText(window, u"droppedFramesLabel"_s)
+                                     .contains(u"(7 to stay within the memory budget)"_s),
+                                 3000);
+    }
+
     void pauseSkipsAndSaysHowMany()
     {
         FlowStore store;

@@ -45,7 +45,7 @@ public:
     bool intercept = true;
     QStringList passthrough; // host globs or re:REGEX, one per entry
     bool verifyUpstream = true;
-    qint64 bodyMemoryMiB = 256;    // recorded bodies kept in memory before they spill to disk
+    qint64 bodyMemoryMiB = 256;    // recorded flows kept in memory; then they spill to disk
     qint64 bodyCapKiB = 1024;      // of one body
     qint64 frameLogFrames = 10000; // frames kept per connection
     // Upstream proxies (--upstream, --upstream-rule): the default chain, hop 1 first, as hop

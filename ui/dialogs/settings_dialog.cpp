@@ -120,7 +120,7 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
     auto *memoryBox = new QGroupBox(tr("Memory"), this);
     auto *memory = new QFormLayout(memoryBox);
     m_bodyMemory = numberEdit(memoryBox, Settings::kBodyMemoryMiB, current.bodyMemoryMiB, 8);
-    memory->addRow(tr("&Bodies in memory:"), withUnit(m_bodyMemory, tr("MiB"), memoryBox));
+    memory->addRow(tr("&Recorded flows in memory:"), withUnit(m_bodyMemory, tr("MiB"), memoryBox));
     memory->addRow(QString(), addErrorLabel(Settings::kBodyMemoryMiB));
     m_bodyCap = numberEdit(memoryBox, Settings::kBodyCapKiB, current.bodyCapKiB, 8);
     memory->addRow(tr("&One body in memory:"),

@@ -65,8 +65,8 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     m_stream->setToolTip(tr("Only the frames of this stream (0: the connection's own frames)"));
     connect(m_stream, &QLineEdit::textChanged, this, [this](const QString &text) {
         bool ok = false;
-        const uint stream = text.toUInt(&ok);
-        m_model->setStreamFilter(ok ? std::optional<std::uint32_t>(stream) : std::nullopt);
+        const qulonglong stream = text.toULongLong(&ok);
+        m_model->setStreamFilter(ok ? std::optional<std::uint64_t>(stream) : std::nullopt);
         updateLabels();
     });
 
@@ -154,7 +154,7 @@ void FramesPane::setTypeFilter(std::optional<std::uint8_t> type)
     }
 }
 
-void FramesPane::setStreamFilter(std::optional<std::uint32_t> stream)
+void FramesPane::setStreamFilter(std::optional<std::uint64_t> stream)
 {
     m_stream->setText(stream ? QString::number(*stream) : QString());
 }
@@ -214,7 +214,7 @@ bool FramesPane::showStreamOfFlow(flow::FlowId id)
 {
     // The stream's record names its flow; look on the connection shown first, then on the
     // connections the flow itself names.
-    auto streamIn = [&](flow::ConnectionId connection) -> std::optional<std::uint32_t> {
+    auto streamIn = [&](flow::ConnectionId connection) -> std::optional<std::uint64_t> {
         const flow::Connection *c = m_store.connection(connection);
         if (!c || !c->log)
             return std::nullopt;

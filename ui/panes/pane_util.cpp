@@ -13,7 +13,7 @@
 namespace ts::ui {
 
 flow::FlowId flowOfStream(const flow::FlowStore &store, flow::ConnectionId connection,
-                          std::uint32_t stream, flow::FlowId recorded)
+                          std::uint64_t stream, flow::FlowId recorded)
 {
     if (recorded != 0 || stream == 0 || connection == 0)
         return recorded;

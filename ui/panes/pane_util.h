@@ -19,7 +19,7 @@ namespace ts::ui {
 // else the flow that says it crossed that stream (a server-side connection's records name no
 // flow: the flows name their server stream). 0 when none does.
 flow::FlowId flowOfStream(const flow::FlowStore &store, flow::ConnectionId connection,
-                          std::uint32_t stream, flow::FlowId recorded);
+                          std::uint64_t stream, flow::FlowId recorded);
 
 // The look every inspector table shares: whole-row single selection, compact fixed-height
 // rows, no grid, last column stretched.

@@ -1,11 +1,79 @@
 // The connection log's memory bounds: a frame summary is cut at kMaxSummaryBytes (on a UTF-8
-// boundary, saying how much was left out), and a closed connection keeps its newest
-// kClosedFrameCapacity frames, counting the rest as dropped.
+// boundary, saying how much was left out), a closed connection keeps its newest
+// kClosedFrameCapacity frames, counting the rest as dropped, what the log holds is counted in
+// the store's budget, and a spilled log reads back the same records.
 #include "core/flow/connection_log.h"
 
 #include <QTest>
 
+#include <algorithm>
+
 using namespace ts::flow;
+
+namespace {
+
+FrameRecord frame(std::uint32_t stream, std::size_t summaryBytes)
+{
+    FrameRecord f;
+    f.micros = 1000 + stream;
+    f.inbound = stream % 2 == 1;
+    f.type = 1;
+    f.flags = 4;
+    f.stream = stream;
+    f.length = std::uint32_t(summaryBytes);
+    f.summary = "HEADERS " + std::string(summaryBytes, char('a' + stream % 26));
+    return f;
+}
+
+// 300 frames of 500-byte summaries on 20 streams, each with two transitions.
+void fill(ConnectionLog &log)
+{
+    for (std::uint32_t i = 0; i < 300; ++i)
+        log.addFrame(frame(i, 500));
+    for (std::uint32_t id = 1; id <= 39; id += 2) {
+        log.editStream(id, [&](StreamRecord &s) {
+            s.flow = id * 10;
+            s.summary = "GET /" + std::string(40, 'p') + std::to_string(id);
+            s.history.push_back({5, "open"});
+            s.history.push_back({9, "reset: ENHANCE_YOUR_CALM"});
+            s.bytesIn = id;
+            s.bytesOut = 2 * id;
+            s.localWindow = 65535;
+            s.remoteWindow = -3;
+            s.resetCode = 11;
+            s.closed = true;
+        });
+    }
+}
+
+bool sameFrames(const std::vector<FrameRecord> &a, const std::vector<FrameRecord> &b)
+{
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](const FrameRecord &x, const FrameRecord &y) {
+                          return x.micros == y.micros && x.inbound == y.inbound && x.type == y.type
+                                 && x.flags == y.flags && x.stream == y.stream
+                                 && x.length == y.length && x.summary == y.summary;
+                      });
+}
+
+bool sameStreams(const std::vector<StreamRecord> &a, const std::vector<StreamRecord> &b)
+{
+    return std::equal(
+        a.begin(), a.end(), b.begin(), b.end(), [](const StreamRecord &x, const StreamRecord &y) {
+            if (x.history.size() != y.history.size())
+                return false;
+            for (std::size_t i = 0; i < x.history.size(); ++i)
+                if (x.history[i].micros != y.history[i].micros
+                    || x.history[i].state != y.history[i].state)
+                    return false;
+            return x.id == y.id && x.flow == y.flow && x.summary == y.summary
+                   && x.bytesIn == y.bytesIn && x.bytesOut == y.bytesOut
+                   && x.localWindow == y.localWindow && x.remoteWindow == y.remoteWindow
+                   && x.resetCode == y.resetCode && x.closed == y.closed;
+        });
+}
+
+} // namespace
 
 class ConnectionLogTest final : public QObject
 {
@@ -64,6 +132,105 @@ private Q_SLOTS:
         QCOMPARE(frames.back().stream, std::uint32_t(3999));
         QCOMPARE(log.framesDropped(), std::uint64_t(4000 - ConnectionLog::kClosedFrameCapacity));
         QCOMPARE(log.framesSeen(), std::uint64_t(4000));
+    }
+
+    void heldRecordsAreCountedInTheBudget()
+    {
+        auto budget = std::make_shared<BodyBudget>();
+        {
+            ConnectionLog log(5000);
+            log.addFrame(frame(0, 500));
+            const std::uint64_t one = log.memoryBytes();
+            QVERIFY(one >= 500); // the summary's bytes, at least
+            log.attach(budget);  // what was there before is counted too
+            QCOMPARE(budget->logMemory.load(), one);
+            QCOMPARE(budget->inMemory.load(), one);
+
+            fill(log);
+            QVERIFY(log.memoryBytes() > 300 * 500);
+            QCOMPARE(budget->logMemory.load(), log.memoryBytes());
+            QCOMPARE(budget->inMemory.load(), log.memoryBytes());
+
+            log.attach(budget); // once only
+            QCOMPARE(budget->logMemory.load(), log.memoryBytes());
+        }
+        QCOMPARE(budget->logMemory.load(), 0u); // a log that goes gives its bytes back
+        QCOMPARE(budget->inMemory.load(), 0u);
+    }
+
+    void ringAndClosedTrimGiveBytesBack()
+    {
+        auto budget = std::make_shared<BodyBudget>();
+        ConnectionLog log(2000);
+        log.attach(budget);
+        for (std::uint32_t i = 0; i < 2000; ++i)
+            log.addFrame(frame(i, 200));
+        const std::uint64_t full = log.memoryBytes();
+        for (std::uint32_t i = 0; i < 2000; ++i) // the ring drops as many as it takes
+            log.addFrame(frame(i, 200));
+        QCOMPARE(log.memoryBytes(), full);
+        log.closed(); // 1,000 kept
+        QVERIFY(log.memoryBytes() <= full / 2 + 1000);
+        QCOMPARE(budget->logMemory.load(), log.memoryBytes());
+    }
+
+    void spilledLogReadsBackTheSameRecords()
+    {
+        auto budget = std::make_shared<BodyBudget>();
+        ConnectionLog log;
+        log.attach(budget);
+        fill(log);
+        log.closed();
+        const auto frames = log.frames();
+        const auto streams = log.streams();
+        const std::uint64_t version = log.version();
+        const std::uint64_t held = log.memoryBytes();
+
+        QCOMPARE(log.spill(), held);
+        QVERIFY(log.spilled());
+        QCOMPARE(log.memoryBytes(), 0u);
+        QCOMPARE(budget->logMemory.load(), 0u);
+        QCOMPARE(budget->inMemory.load(), 0u);
+        QVERIFY(budget->spill->size() > 300 * 500);
+        QCOMPARE(log.version(), version); // nothing changed for a reader
+        QCOMPARE(log.streamCount(), streams.size());
+        QCOMPARE(log.framesSeen(), std::uint64_t(300));
+        QVERIFY(sameFrames(log.frames(), frames));
+        QVERIFY(sameStreams(log.streams(), streams));
+        QCOMPARE(log.spill(), 0u); // already on disk
+    }
+
+    void spilledLogThatChangesComesBackToMemory()
+    {
+        auto budget = std::make_shared<BodyBudget>();
+        ConnectionLog log;
+        log.attach(budget);
+        fill(log);
+        auto frames = log.frames();
+        log.spill();
+        log.addFrame(frame(7, 10)); // a late frame after the spill
+        frames.push_back(frame(7, 10));
+        QVERIFY(!log.spilled());
+        QVERIFY(sameFrames(log.frames(), frames));
+        QCOMPARE(log.streamCount(), std::size_t(20));
+        QCOMPARE(budget->logMemory.load(), log.memoryBytes());
+    }
+
+    void unwritableSpillDropsFramesAndSaysSo()
+    {
+        auto budget = std::make_shared<BodyBudget>();
+        budget->spill.reset(); // no file to spill to
+        ConnectionLog log;
+        log.attach(budget);
+        fill(log);
+        const auto streams = log.streams();
+        log.closed();
+        QVERIFY(log.spill() > 300 * 500);
+        QVERIFY(log.frames().empty());
+        QCOMPARE(log.framesDropped(), std::uint64_t(300));
+        QCOMPARE(budget->framesDroppedForBudget.load(), std::uint64_t(300));
+        QVERIFY(sameStreams(log.streams(), streams)); // small: they stay
+        QCOMPARE(budget->logMemory.load(), log.memoryBytes());
     }
 };
 

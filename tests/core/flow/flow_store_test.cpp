@@ -23,6 +23,29 @@ Flow makeFlow(FlowId id, FlowState state = FlowState::Open)
     return f;
 }
 
+// A finished exchange with `fieldBytes` of header values on each of the six lists.
+Flow flowWithHeaders(FlowId id, std::size_t fieldBytes)
+{
+    Flow f = makeFlow(id, FlowState::Complete);
+    const std::string value(fieldBytes, 'v');
+    for (HeaderList *list : {&f.requestHeaders, &f.requestTrailers, &f.serverRequestHeaders,
+                             &f.responseHeaders, &f.responseTrailers, &f.clientResponseHeaders})
+        *list = {{"x-big-field-name", value}, {"host", "example.com"}};
+    return f;
+}
+
+std::shared_ptr<ConnectionLog> logOf(std::size_t frames, std::size_t summaryBytes)
+{
+    auto log = std::make_shared<ConnectionLog>();
+    for (std::size_t i = 0; i < frames; ++i) {
+        FrameRecord f;
+        f.stream = std::uint32_t(i);
+        f.summary = std::string(summaryBytes, 'h');
+        log->addFrame(std::move(f));
+    }
+    return log;
+}
+
 std::vector<std::size_t> rowsOf(const QSignalSpy &spy, int call)
 {
     return spy.at(call).at(0).value<std::vector<std::size_t>>();
@@ -314,6 +337,235 @@ private Q_SLOTS:
         for (std::size_t row = 0; row < 5; ++row)
             QCOMPARE(store.at(row).id, FlowId(row + 1)); // the old ones before the new
         QVERIFY(store.connection(4));
+    }
+
+    void headerListsOfEveryWireAreCounted()
+    {
+        FlowStore store;
+        const auto budget = store.budget();
+        Flow f = flowWithHeaders(1, 1000);
+        const std::uint64_t all = FlowStore::headerBytes(f);
+        QVERIFY(all >= 6 * 1000);
+        // Each of the six lists counts.
+        for (HeaderList *list :
+             {&f.requestHeaders, &f.requestTrailers, &f.serverRequestHeaders, &f.responseHeaders,
+              &f.responseTrailers, &f.clientResponseHeaders}) {
+            HeaderList kept;
+            kept.swap(*list);
+            QVERIFY(FlowStore::headerBytes(f) <= all - 1000);
+            kept.swap(*list);
+        }
+
+        store.publish(f);
+        store.flush();
+        QCOMPARE(budget->headerMemory.load(), all);
+        QCOMPARE(budget->inMemory.load(), all);
+
+        Flow smaller = makeFlow(1, FlowState::Complete); // the same flow, updated
+        smaller.requestHeaders = {{"host", "example.com"}};
+        store.publish(smaller);
+        store.flush();
+        QCOMPARE(budget->headerMemory.load(), FlowStore::headerBytes(smaller));
+
+        store.clear();
+        QCOMPARE(budget->headerMemory.load(), 0u);
+        QCOMPARE(budget->inMemory.load(), 0u);
+    }
+
+    void connectionLogsAreCountedOnceStored()
+    {
+        FlowStore store;
+        Connection c;
+        c.id = 1;
+        c.log = logOf(100, 300);
+        store.publish(c);
+        store.publish(c); // published again: counted once
+        store.flush();
+        QVERIFY(c.log->memoryBytes() >= 100 * 300);
+        QCOMPARE(store.budget()->logMemory.load(), c.log->memoryBytes());
+        c.log->addFrame(FrameRecord{}); // frames recorded later count as they come
+        QCOMPARE(store.budget()->logMemory.load(), c.log->memoryBytes());
+        store.clear();
+        c.log.reset();
+        QCOMPARE(store.budget()->logMemory.load(), 0u);
+    }
+
+    void overBudgetClosedLogsSpillFirst()
+    {
+        FlowStore store;
+        const auto budget = store.budget();
+        budget->totalMemory = 300 * 1024;
+        Connection open;
+        open.id = 1;
+        open.log = logOf(200, 1000); // ~200 KiB
+        Connection closed;
+        closed.id = 2;
+        closed.log = logOf(200, 1000);
+        closed.closedWall = 1;
+        closed.log->closed();
+        const auto frames = closed.log->frames();
+        Flow f = flowWithHeaders(1, 1000);
+        f.responseBody = std::make_shared<Body>(budget);
+        f.responseBody->append(std::string(1000, 'b'));
+        store.publish(open);
+        store.publish(closed);
+        store.publish(f);
+        store.flush();
+
+        QVERIFY(closed.log->spilled());
+        QVERIFY(!open.log->spilled());       // an open connection's log stays
+        QVERIFY(!f.responseBody->spilled()); // the log was enough
+        QVERIFY(budget->inMemory.load() <= budget->totalMemory.load());
+        QCOMPARE(budget->logMemory.load(), open.log->memoryBytes());
+        // The frames pane reads them back.
+        const auto back = store.connection(2)->log->frames();
+        QCOMPARE(back.size(), frames.size());
+        QCOMPARE(back.back().summary, frames.back().summary);
+    }
+
+    void overBudgetOlderFlowsSpillBodiesAndHeaders()
+    {
+        FlowStore store;
+        const auto budget = store.budget();
+        budget->totalMemory = 100 * 1024;
+        std::vector<Flow> flows;
+        for (FlowId id = 1; id <= 20; ++id) {
+            Flow f = flowWithHeaders(id, 1000); // ~6 KiB of fields
+            f.responseBody = std::make_shared<Body>(budget);
+            f.responseBody->append(std::string(2000, char('a' + id)));
+            flows.push_back(f);
+            store.publish(f);
+        }
+        store.flush();
+        QVERIFY(budget->inMemory.load() <= budget->totalMemory.load());
+        // The oldest went to disk, the newest stayed.
+        QVERIFY(flows.front().responseBody->spilled());
+        QVERIFY(!flows.back().responseBody->spilled());
+        QVERIFY(budget->headerMemory.load() < 20 * FlowStore::headerBytes(flows.front()));
+        QVERIFY(budget->spill->size() > 0);
+
+        // Every flow reads the same as recorded, wherever it is now.
+        for (std::size_t i = 0; i < flows.size(); ++i) {
+            const Flow &f = store.at(i);
+            QCOMPARE(f.responseBody->read(), std::string(2000, char('a' + i + 1)));
+            QCOMPARE(f.requestHeaders, flows[i].requestHeaders);
+            QCOMPARE(f.requestTrailers, flows[i].requestTrailers);
+            QCOMPARE(f.serverRequestHeaders, flows[i].serverRequestHeaders);
+            QCOMPARE(f.responseHeaders, flows[i].responseHeaders);
+            QCOMPARE(f.responseTrailers, flows[i].responseTrailers);
+            QCOMPARE(f.clientResponseHeaders, flows[i].clientResponseHeaders);
+        }
+        QCOMPARE(store.find(1)->clientResponseHeaders, flows[0].clientResponseHeaders);
+        // Read back, they are counted again, and the next batch makes room once more.
+        QVERIFY(budget->headerMemory.load() >= 20 * FlowStore::headerBytes(flows.front()) - 1);
+        store.publish(makeFlow(21, FlowState::Complete));
+        store.flush();
+        QVERIFY(budget->inMemory.load() <= budget->totalMemory.load());
+        QCOMPARE(store.at(0).responseHeaders, flows[0].responseHeaders);
+    }
+
+    void withinBudgetNothingSpills()
+    {
+        FlowStore store;
+        Flow f = flowWithHeaders(1, 1000);
+        f.responseBody = std::make_shared<Body>(store.budget());
+        f.responseBody->append("hello");
+        Connection c;
+        c.id = 1;
+        c.log = logOf(10, 100);
+        c.closedWall = 1;
+        store.publish(c);
+        store.publish(f);
+        store.flush();
+        QVERIFY(!f.responseBody->spilled());
+        QVERIFY(!c.log->spilled());
+        QCOMPARE(store.budget()->spill->size(), 0u);
+    }
+
+    void removeAndRestoreKeepSpilledHeadersAndTheirCount()
+    {
+        FlowStore store;
+        const auto budget = store.budget();
+        // Lists that differ by flow, so a list read back for the wrong row shows. Strings are
+        // short (no heap) or longer than 30 bytes: a trip through the spill file gives them back
+        // with the capacity they went with, so they count the same afterwards.
+        const auto flowOf = [](FlowId id) {
+            Flow f = makeFlow(id, FlowState::Complete);
+            const std::string value(1000, char('a' + id));
+            for (HeaderList *list :
+                 {&f.requestHeaders, &f.requestTrailers, &f.serverRequestHeaders,
+                  &f.responseHeaders, &f.responseTrailers, &f.clientResponseHeaders})
+                *list
+                    = {{"x-id", std::to_string(id)}, {"x-a-header-name-thirty-bytes-long", value}};
+            return f;
+        };
+        std::vector<Flow> flows;
+        for (FlowId id = 1; id <= 10; ++id)
+            flows.push_back(flowOf(id));
+        const std::uint64_t one = FlowStore::headerBytes(flows.front());
+        const auto sameAs = [&flows](const Flow &f) {
+            const Flow &recorded = flows.at(f.id - 1);
+            return f.requestHeaders == recorded.requestHeaders
+                   && f.requestTrailers == recorded.requestTrailers
+                   && f.serverRequestHeaders == recorded.serverRequestHeaders
+                   && f.responseHeaders == recorded.responseHeaders
+                   && f.responseTrailers == recorded.responseTrailers
+                   && f.clientResponseHeaders == recorded.clientResponseHeaders;
+        };
+        const auto everyRowAsRecorded = [&] {
+            QCOMPARE(store.size(), flows.size());
+            for (std::size_t row = 0; row < flows.size(); ++row) {
+                QCOMPARE(store.at(row).id, FlowId(row + 1));
+                QCOMPARE(store.rowOf(FlowId(row + 1)), row);
+                QVERIFY2(sameAs(store.at(row)), qPrintable(QString::number(row)));
+            }
+            // All read back: all counted, once.
+            std::uint64_t all = 0;
+            for (const Flow &f : flows)
+                all += FlowStore::headerBytes(f);
+            QCOMPARE(budget->headerMemory.load(), all);
+        };
+
+        budget->totalMemory = 4 * one; // the oldest six go to the spill file
+        for (const Flow &f : flows)
+            store.publish(f);
+        store.flush();
+        const std::uint64_t charged = budget->headerMemory.load();
+        QCOMPARE(charged, 4 * one);
+        QVERIFY(budget->spill->size() > 0);
+
+        // Spilled flows (2, 3, 5) and one in memory (9) go, with their lists, off the budget.
+        RemovedFlows removed = store.remove({2, 3, 5, 9});
+        QCOMPARE(removed.rows.size(), std::size_t(4));
+        for (const auto &[row, f] : removed.rows) {
+            QCOMPARE(row, std::size_t(f.id - 1));
+            QVERIFY(sameAs(f));
+        }
+        QCOMPARE(budget->headerMemory.load(), charged - one);
+        // Flow 6 moved up to row 2 with its lists still in the spill file; read back, they
+        // count again.
+        QCOMPARE(store.rowOf(6), std::size_t(2));
+        QVERIFY(sameAs(store.at(2)));
+        QCOMPARE(budget->headerMemory.load(), charged);
+
+        // Back they come, counted; the budget makes room as it did before.
+        store.restore(std::move(removed));
+        QCOMPARE(budget->headerMemory.load(), charged);
+        everyRowAsRecorded();
+
+        // Again: spill the oldest (still one row per flow), then clear with undo.
+        store.publish(makeFlow(11, FlowState::Complete)); // a batch: the budget makes room
+        store.flush();
+        flows.push_back(makeFlow(11, FlowState::Complete)); // no header lists
+        QCOMPARE(budget->headerMemory.load(), charged);
+        RemovedFlows all = store.takeAll();
+        QCOMPARE(budget->headerMemory.load(), 0u);
+        QCOMPARE(all.rows.size(), flows.size());
+        for (const auto &[row, f] : all.rows)
+            QVERIFY(sameAs(f));
+        store.restore(std::move(all));
+        QCOMPARE(budget->headerMemory.load(), charged);
+        everyRowAsRecorded();
     }
 };
 

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <set>
+
 #include <csignal>
 #include <random>
 
@@ -529,6 +531,35 @@ private Q_SLOTS:
         QVERIFY(loaded.at(1).responseBody->read() == store.at(1).responseBody->read());
     }
 
+    // Records the store moved to its spill file to stay within the memory budget (a closed
+    // connection's log, older bodies and header lists) are saved as they were recorded.
+    void spilledRecordsSaveAsRecorded()
+    {
+        FlowStore inMemory;
+        fill(inMemory);
+        const QByteArray expected = sessionBytes(inMemory, {});
+
+        FlowStore spilled;
+        fill(spilled);
+        Connection client = *spilled.connection(7);
+        client.log->closed(); // a closed connection's log may go
+        spilled.publish(client);
+        spilled.budget()->totalMemory = 1; // nothing fits
+        spilled.flush();
+        QVERIFY(spilled.connection(7)->log->spilled());
+        QVERIFY(spilled.budget()->headerMemory.load() == 0);
+        QVERIFY(spilled.budget()->spill->size() > 0);
+
+        const QByteArray saved = sessionBytes(spilled, {});
+        const auto metaEnd = [](const QByteArray &b) {
+            const auto length = std::uint32_t(static_cast<unsigned char>(b[24]))
+                                | std::uint32_t(static_cast<unsigned char>(b[25])) << 8;
+            return qsizetype(20 + 8 + length + 4);
+        };
+        QCOMPARE(saved.size(), expected.size());
+        QVERIFY(saved.sliced(metaEnd(saved)) == expected.sliced(metaEnd(expected)));
+    }
+
     // TS_FUZZ_SEED_DIR=tests/fuzz/corpus/session_file refreshes the fuzz seeds: a small
     // session with every kind of record, and an empty one.
     void fuzzSeeds()
@@ -639,11 +670,74 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(missing.error().message).contains(u"none.tss"_s));
     }
 
+    // A format 1 session (32-bit stream ids, 8-bit frame types), kept as it was saved: it
+    // still opens, every frame and stream as it was.
+    void readsFormat1()
+    {
+        QFile file(qEnvironmentVariable("TS_SOURCE_DIR")
+                   + u"/tests/core/session/data/format1.tss"_s);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray bytes = file.readAll();
+        QCOMPARE(int(bytes[8]), 1);
+        const auto opened = readBytes(bytes);
+        QVERIFY2(opened, why(opened));
+        const auto client = std::find_if(opened->connections.begin(), opened->connections.end(),
+                                         [](const Connection &c) { return c.id == 7; });
+        QVERIFY(client != opened->connections.end() && client->log);
+        const std::vector<FrameRecord> frames = client->log->frames();
+        QCOMPARE(frames.size(), std::size_t(4)); // the newest of ten
+        for (std::size_t k = 0; k < frames.size(); ++k) {
+            const std::uint64_t i = 6 + k;
+            QCOMPARE(frames[k].type, i);
+            QCOMPARE(frames[k].stream, i / 2 * 2 + 1);
+            QCOMPARE(frames[k].length, 100 + i);
+        }
+        std::vector<std::uint64_t> streams;
+        for (const StreamRecord &r : client->log->streams())
+            streams.push_back(r.id);
+        QCOMPARE(streams, (std::vector<std::uint64_t>{3, 5, 7}));
+        std::set<std::uint64_t> carried;
+        for (const Flow &f : opened->flows)
+            carried.insert(f.clientStream);
+        QVERIFY(carried.count(3) && carried.count(5));
+    }
+
+    // HTTP/3's widths: 62-bit stream ids and varint frame types survive a save.
+    void keepsHttp3Widths()
+    {
+        FlowStore store;
+        Connection c;
+        c.id = 9;
+        c.side = Side::Client;
+        c.protocol = "HTTP/3";
+        c.log = std::make_shared<ConnectionLog>();
+        const std::uint64_t big = (std::uint64_t(1) << 62) - 1;
+        c.log->addFrame({5, true, 0x21, 0, big, std::uint64_t(1) << 40, "reserved frame type"});
+        c.log->editStream(big, [&](StreamRecord &r) { r.summary = "GET /"; });
+        store.publish(c);
+        Flow f;
+        f.id = 1;
+        f.method = "GET";
+        f.clientConnection = 9;
+        f.clientStream = big;
+        store.publish(f);
+        store.flush();
+        const auto opened = readBytes(sessionBytes(store, {}));
+        QVERIFY2(opened, why(opened));
+        QCOMPARE(opened->connections.size(), std::size_t(1));
+        const FrameRecord frame = opened->connections[0].log->frames().at(0);
+        QCOMPARE(frame.type, std::uint64_t(0x21));
+        QCOMPARE(frame.stream, big);
+        QCOMPARE(frame.length, std::uint64_t(1) << 40);
+        QCOMPARE(opened->connections[0].log->streams().at(0).id, big);
+        QCOMPARE(opened->flows.at(0).clientStream, big);
+    }
+
     void newerVersion()
     {
         FlowStore store;
         QByteArray bytes = sessionBytes(store, {});
-        bytes[8] = 2; // format version 2, header CRC made to match
+        bytes[8] = 3; // format version 3, header CRC made to match
         QByteArray header = bytes.first(16);
         putU32(header, crc32(0, header.constData(), 16));
         bytes.replace(0, 20, header);
@@ -655,7 +749,7 @@ private Q_SLOTS:
 
         // The version without the CRC fixed: damage, not a newer file.
         QByteArray damaged = sessionBytes(store, {});
-        damaged[8] = 2;
+        damaged[8] = 3;
         QCOMPARE(readBytes(damaged).error().code, std::string("session.damaged"));
     }
 

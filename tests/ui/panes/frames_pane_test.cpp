@@ -218,6 +218,36 @@ private Q_SLOTS:
         QCOMPARE(pane.droppedNote(), QString());
     }
 
+    void paneReadsASpilledLogBack()
+    {
+        const auto makeLog = [] {
+            auto log = std::make_shared<ConnectionLog>(100);
+            for (int i = 0; i < 150; ++i)
+                log->addFrame(data(std::uint32_t(1 + i % 3 * 2), i));
+            log->closed();
+            return log;
+        };
+        FlowStore kept;
+        publishAll(kept, makeLog());
+        FlowStore spilled;
+        auto log = makeLog();
+        publishAll(spilled, log);
+        QVERIFY(log->spill() > 0); // as the store does past its memory budget
+
+        FramesPane expected(kept);
+        expected.showConnection(kH2Client);
+        FramesPane pane(spilled);
+        QAbstractItemModelTester tester(pane.model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        pane.showConnection(kH2Client);
+        QCOMPARE(pane.model()->rowCount(), 100);
+        QCOMPARE(pane.droppedNote(), u"50 older frames dropped; the log keeps the newest 100"_s);
+        for (int row = 0; row < 100; ++row)
+            for (int column = 0; column < FrameModel::ColumnCount; ++column)
+                QCOMPARE(cell(*pane.model(), row, column), cell(*expected.model(), row, column));
+        QVERIFY(log->spilled()); // reading did not bring it back
+    }
+
     void paneFiltersAndPollsLive()
     {
         FlowStore store;
@@ -252,7 +282,7 @@ private Q_SLOTS:
         QVERIFY(pane.showStreamOfFlow(kTunnelB));
         QCOMPARE(pane.connection(), kH2Client);
         QCOMPARE(shown.count(), 1);
-        QCOMPARE(pane.model()->streamFilter(), std::optional<std::uint32_t>(3));
+        QCOMPARE(pane.model()->streamFilter(), std::optional<std::uint64_t>(3));
         QCOMPARE(pane.model()->rowCount(), 2);
         QCOMPARE(pane.view()->selectionModel()->selectedRows().size(), 2);
         QVERIFY(!pane.showStreamOfFlow(kTunnelH1)); // HTTP/1.1: no stream
