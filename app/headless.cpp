@@ -62,7 +62,7 @@ std::string flowLine(const flow::Flow &f)
 
 } // namespace
 
-void installQuitOnSignals()
+void installQuitOnSignals(std::function<void()> quit)
 {
     if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
         return;
@@ -74,12 +74,16 @@ void installQuitOnSignals()
     ::sigaction(SIGTERM, &action, nullptr);
     auto *notifier
         = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
-    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
-        char buf[16];
-        while (::read(g_signalPipe[0], buf, sizeof buf) > 0) {
-        }
-        QCoreApplication::quit();
-    });
+    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(),
+                     [quit = std::move(quit)] {
+                         char buf[16];
+                         while (::read(g_signalPipe[0], buf, sizeof buf) > 0) {
+                         }
+                         if (quit)
+                             quit();
+                         else
+                             QCoreApplication::quit();
+                     });
 }
 
 int runHeadless(const Options &options, engine::Engine &engine, flow::FlowStore &store)

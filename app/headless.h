@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "app/options.h"
 
 namespace ts::flow {
@@ -16,7 +18,7 @@ namespace ts::app {
 int runHeadless(const Options &options, engine::Engine &engine, flow::FlowStore &store);
 
 // Turns SIGINT and SIGTERM into a quit of the running event loop (self-pipe), so the normal
-// shutdown path runs.
-void installQuitOnSignals();
+// shutdown path runs: `quit` runs on the main thread (empty: QCoreApplication::quit()).
+void installQuitOnSignals(std::function<void()> quit = {});
 
 } // namespace ts::app

@@ -8,6 +8,7 @@
 
 #ifdef TS_HAVE_GUI
 #include "ui/app_resources.h"
+#include "ui/dialogs/port_in_use_dialog.h"
 #include "ui/dialogs/settings.h"
 #include "ui/main_window.h"
 #include <QApplication>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #ifdef TS_HAVE_GUI
 namespace {
@@ -156,6 +158,8 @@ int main(int argc, char *argv[])
     ts::ui::Settings settings;
     if (!options.headless)
         settings = applySavedSettings(arguments, options);
+    if (!options.headless)
+        ts::ui::applyAppearance(settings.appearance); // "system": as the platform has it
 #endif
 
     ts::flow::FlowStore store;
@@ -167,15 +171,27 @@ int main(int argc, char *argv[])
     if (options.bodyRecordBytes)
         budget->perBodyRecorded = options.bodyRecordBytes;
 
-    ts::engine::Engine engine(options.engine, store);
+    std::optional<ts::engine::Engine> started;
+    for (;;) {
+        ts::engine::Engine &engine = started.emplace(options.engine, store);
 #ifdef TS_HAVE_GUI
-    if (!options.headless)
-        engine.setFrameLogCapacity(std::size_t(settings.frameLogFrames));
+        if (!options.headless)
+            engine.setFrameLogCapacity(std::size_t(settings.frameLogFrames));
 #endif
-    if (const auto started = engine.start(); !started) {
-        std::fprintf(stderr, "tunnelscope: %s\n", started.error().message.c_str());
+        const auto result = engine.start();
+        if (result)
+            break;
+        std::fprintf(stderr, "tunnelscope: %s\n", result.error().message.c_str());
+#ifdef TS_HAVE_GUI
+        // Started from the desktop there is no terminal: the window must say it.
+        if (!options.headless
+            && ts::ui::offerAnotherPort(options.engine,
+                                        QString::fromStdString(result.error().message)))
+            continue;
+#endif
         return 1;
     }
+    ts::engine::Engine &engine = *started;
     std::fprintf(stderr, "tunnelscope: listening on %s\n", qPrintable(engine.listenAddress()));
     if (!engine.httpsListenAddress().isEmpty())
         std::fprintf(stderr, "tunnelscope: listening on %s for HTTPS proxy clients\n",
@@ -208,7 +224,6 @@ int main(int argc, char *argv[])
         return ts::app::runHeadless(options, engine, store);
 
 #ifdef TS_HAVE_GUI
-    ts::app::installQuitOnSignals();
     // What the window may change while the proxy runs (Edit > Preferences, the toolbar).
     ts::ui::EngineControls controls;
     controls.intercepting = options.engine.intercept;
@@ -246,8 +261,12 @@ int main(int argc, char *argv[])
     if (!engine.httpsListenAddress().isEmpty())
         listening << engine.httpsListenAddress() + QStringLiteral(" (HTTPS)");
     ts::ui::MainWindow window(store, listening, std::move(controls));
+    // SIGTERM (logout, kill) and Ctrl-C in a terminal: no question nobody may be there to
+    // answer; the capture is autosaved and offered back at the next start.
+    ts::app::installQuitOnSignals([&window] { window.quitWithoutAsking(); });
     window.show();
     window.recoverSystemProxy();
+    window.offerRecovery();
     const int code = QApplication::exec();
     engine.stop();
     return code;

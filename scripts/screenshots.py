@@ -211,11 +211,23 @@ def chromium(home, ca_pem, proxy_server, url):
 
 def shoot(screen, main_window, out):
     """Drives the window as a user would. The positions are those of the default layout of a
-    fresh profile on a 1280x800 screen (no window manager: the window fills the screen)."""
+    fresh profile on a 1280x800 screen (no window manager: the window fills the screen), with
+    the inspector docks opened from the View menu (they start closed, the composer too)."""
     path = lambda name: os.path.join(out, name + ".png")  # noqa: E731
     panes = (0, 335, WIDTH, HEIGHT - 335)  # the docks below the table, and the status bar
     screen.xdo("windowfocus", main_window)
-    screen.click(1272, 344)  # close the composer dock: more room for the panes
+    for letter in ("t", "c", "s", "f"):  # View > Tunnels, Connections, Streams, Frames
+        screen.keys("alt+v", letter)
+        time.sleep(0.3)
+    # Opened later, the two dock groups split the width unevenly: the separator goes back to
+    # where the first layout had it (step by step: the last move of a quick drag gets lost).
+    screen.xdo("mousemove", "903", "500", "mousedown", "1")
+    for x in (800, 650, 523):
+        time.sleep(0.2)
+        screen.xdo("mousemove", str(x), "500")
+    time.sleep(0.2)
+    screen.xdo("mouseup", "1")
+    screen.click(559, 763)  # the Frames tab
 
     # Connections, and the frames and streams of nghttp's HTTP/2 connection: the tenth client
     # connection (server-side ones come and go with the pool, so their rows are not fixed).

@@ -20,6 +20,11 @@ bool installTranslations(QCoreApplication &app, const QLocale &locale = QLocale:
 // The application icon, drawn from the SVG at whatever size is asked for.
 QIcon applicationIcon();
 
+// The colours of every window: "system" gives the platform's style and palette back, "light"
+// and "dark" use the Fusion style (which follows the palette on every platform) with a light
+// or a dark palette. Live: windows repaint.
+void applyAppearance(const QString &appearance);
+
 // installTranslations for the system locale, then (for a GUI application) the window icon
 // every window inherits.
 void setUpApplication(QCoreApplication &app);

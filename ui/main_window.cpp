@@ -4,15 +4,19 @@
 #include "core/flow/har.h"
 #include "core/session/har_import.h"
 #include "core/session/session_file.h"
+#include "ui/app_resources.h"
 #include "ui/composer/composer_dock.h"
 #include "ui/composer/composer_pane.h"
+#include "ui/detail/body_content.h"
 #include "ui/detail/curl_command.h"
 #include "ui/detail/flow_detail_pane.h"
 #include "ui/detail/request_snippets.h"
 #include "ui/dialogs/ca_dialog.h"
 #include "ui/dialogs/client_setup_dialog.h"
+#include "ui/dialogs/compare_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
 #include "ui/panes/inspector_docks.h"
 #include "ui/panes/streams_pane.h"
@@ -28,6 +32,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QCompleter>
+#include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -41,10 +46,13 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QLockFile>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
+#include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
 #include <QSignalBlocker>
@@ -53,10 +61,13 @@
 #include <QStringListModel>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QTextDocument>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QToolTip>
+#include <QUndoStack>
+#include <QUrl>
 
 #include <unistd.h>
 
@@ -113,7 +124,60 @@ void copyKeys(const QStringList &keys, const Settings &from, Settings &to)
         to.upstreamHops = from.upstreamHops;
     if (has(Settings::kUpstreamRules))
         to.upstreamRules = from.upstreamRules;
+    if (has(Settings::kAppearance))
+        to.appearance = from.appearance;
 }
+
+// Delete or Clear, as an undo step: what the store took out is held here until undone, or until
+// the step falls off the stack.
+class RemoveFlowsCommand final : public QUndoCommand
+{
+public:
+    // Empty `ids`: every flow and connection (Clear).
+    RemoveFlowsCommand(flow::FlowStore &store, std::vector<flow::FlowId> ids, const QString &text)
+        : QUndoCommand(text), m_store(store), m_ids(std::move(ids))
+    {}
+    ~RemoveFlowsCommand() override { m_store.discard(m_removed); }
+    Q_DISABLE_COPY_MOVE(RemoveFlowsCommand)
+
+    void redo() override { m_removed = m_ids.empty() ? m_store.takeAll() : m_store.remove(m_ids); }
+    void undo() override
+    {
+        m_store.restore(std::move(m_removed));
+        m_removed = {};
+    }
+
+private:
+    flow::FlowStore &m_store;
+    std::vector<flow::FlowId> m_ids;
+    flow::RemovedFlows m_removed;
+};
+
+// The value of header `name` (joined when repeated), compared without case.
+std::string headerValue(const flow::HeaderList &headers, std::string_view name)
+{
+    std::string joined;
+    for (const auto &[n, v] : headers) {
+        if (QLatin1StringView(n.data(), qsizetype(n.size()))
+                .compare(QLatin1StringView(name.data(), qsizetype(name.size())),
+                         Qt::CaseInsensitive)
+            == 0) {
+            if (!joined.empty())
+                joined += ", ";
+            joined += v;
+        }
+    }
+    return joined;
+}
+
+// Bodies copied or saved are decoded up to this size (a compression bomb stops here).
+constexpr std::uint64_t kMaxSavedBody = 1ull << 30;
+
+// How often unsaved capture is written to MainWindow::autosavePath().
+constexpr int kAutosaveMillis = 3 * 60 * 1000;
+
+// Undo steps kept: each Clear holds what it took (bodies past the memory budget are on disk).
+constexpr int kUndoLimit = 10;
 
 } // namespace
 
@@ -125,8 +189,10 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     , m_engine(std::move(engine))
     , m_model(new FlowTableModel(store, this))
     , m_view(new QTableView(this))
+    , m_undoStack(new QUndoStack(this))
     , m_settings(m_engine.settings)
 {
+    m_undoStack->setUndoLimit(kUndoLimit);
     setWindowTitle(tr("Tunnelscope"));
     setDockNestingEnabled(true);
     setUpTable();
@@ -139,12 +205,30 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     addDockWidget(Qt::RightDockWidgetArea, detailDock);
 
     // Tunnels, connections, frames and streams; a flow they point at is selected here.
-    const InspectorDocks inspector = createInspectorDocks(store, *this);
-    connect(inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
-    connect(inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
-    connect(inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
+    m_inspector = createInspectorDocks(store, *this);
+    connect(m_inspector.tunnels, &TunnelsPane::flowRequested, this, &MainWindow::selectFlow);
+    connect(m_inspector.frames, &FramesPane::flowRequested, this, &MainWindow::selectFlow);
+    connect(m_inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
     if (m_engine.config && m_engine.engine)
         m_composer = addComposerDock(*this, *m_engine.engine, *m_engine.config);
+    // The expert panes start closed, in their places below the table: the flows table and
+    // the details get the room (issue 17, defect 7). The View menu opens them, as do Show
+    // Connection and Frames and Replay; a saved layout (restoreSettings) wins.
+    const std::pair<QDockWidget *, QString> toggles[] = {
+        {detailDock, tr("&Details")},
+        {m_inspector.tunnelsDock, tr("&Tunnels")},
+        {m_inspector.connectionsDock, tr("&Connections")},
+        {m_inspector.framesDock, tr("&Frames")},
+        {m_inspector.streamsDock, tr("&Streams")},
+        {composerDock(*this), tr("Co&mposer")},
+    };
+    for (const auto &[dock, text] : toggles) {
+        if (!dock)
+            continue;
+        dock->toggleViewAction()->setText(text); // a mnemonic, unlike the dock's title
+        if (dock != detailDock)
+            dock->hide();
+    }
 
     createActions();
     createToolBar();
@@ -167,8 +251,24 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
         m_tunnels = 0;
         updateFlowCount();
     });
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &MainWindow::recountTunnels);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &MainWindow::recountTunnels);
+    // What a save would write has changed.
+    connect(&m_store, &flow::FlowStore::flowsAdded, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::flowsChanged, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &MainWindow::noteChange);
+    connect(&m_store, &flow::FlowStore::cleared, this, &MainWindow::noteChange);
+    m_autosaveTimer = new QTimer(this);
+    m_autosaveTimer->setInterval(kAutosaveMillis);
+    connect(m_autosaveTimer, &QTimer::timeout, this, &MainWindow::autosave);
+    m_autosaveTimer->start();
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::showCurrentFlow);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::updateRowActions);
+    // A body or connection can arrive after the flow was selected.
+    connect(&m_store, &flow::FlowStore::flowsChanged, this, &MainWindow::updateRowActions);
 
     // Over an empty table: where to point a client, or why nothing is shown.
     m_emptyNote = new QLabel(m_view->viewport());
@@ -189,6 +289,7 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
 
     m_defaultState = saveState();
     restoreSettings();
+    updateRowActions();
 }
 
 MainWindow::~MainWindow()
@@ -326,6 +427,28 @@ void MainWindow::createActions()
     m_exportHarAction->setObjectName(QStringLiteral("exportHarAction"));
     connect(m_exportHarAction, &QAction::triggered, this, &MainWindow::askAndExportHar);
 
+    m_exportSelectionAction = new QAction(tr("Export Se&lection as HAR\u2026"), this);
+    m_exportSelectionAction->setObjectName(QStringLiteral("exportSelectionAction"));
+    m_exportSelectionAction->setToolTip(
+        tr("The selected flows (Ctrl+A selects every flow the filter shows)"));
+    connect(m_exportSelectionAction, &QAction::triggered, this,
+            &MainWindow::askAndExportSelectionHar);
+
+    m_copyRequestBodyAction = new QAction(tr("Copy Request &Body"), this);
+    m_copyRequestBodyAction->setObjectName(QStringLiteral("copyRequestBodyAction"));
+    connect(m_copyRequestBodyAction, &QAction::triggered, this,
+            [this] { copySelectedBody(false); });
+    m_copyResponseBodyAction = new QAction(tr("Copy Response B&ody"), this);
+    m_copyResponseBodyAction->setObjectName(QStringLiteral("copyResponseBodyAction"));
+    connect(m_copyResponseBodyAction, &QAction::triggered, this,
+            [this] { copySelectedBody(true); });
+    m_saveRequestBodyAction = new QAction(tr("Save Request Body\u2026"), this);
+    m_saveRequestBodyAction->setObjectName(QStringLiteral("saveRequestBodyAction"));
+    connect(m_saveRequestBodyAction, &QAction::triggered, this, [this] { askAndSaveBody(false); });
+    m_saveResponseBodyAction = new QAction(tr("Save Response Body\u2026"), this);
+    m_saveResponseBodyAction->setObjectName(QStringLiteral("saveResponseBodyAction"));
+    connect(m_saveResponseBodyAction, &QAction::triggered, this, [this] { askAndSaveBody(true); });
+
     m_preferencesAction = new QAction(tr("&Preferences\u2026"), this);
     m_preferencesAction->setObjectName(QStringLiteral("preferencesAction"));
     m_preferencesAction->setShortcut(QKeySequence::Preferences);
@@ -341,6 +464,13 @@ void MainWindow::createActions()
     m_setupAction = new QAction(tr("&Set up a client\u2026"), this);
     m_setupAction->setObjectName(QStringLiteral("setupClientAction"));
     connect(m_setupAction, &QAction::triggered, this, &MainWindow::showClientSetupDialog);
+
+    if (!userGuidePath().isEmpty()) {
+        m_guideAction = new QAction(tr("&User Guide"), this);
+        m_guideAction->setObjectName(QStringLiteral("guideAction"));
+        m_guideAction->setShortcut(QKeySequence::HelpContents);
+        connect(m_guideAction, &QAction::triggered, this, &MainWindow::showUserGuide);
+    }
 
     m_shortcutsAction = new QAction(tr("&Keyboard Shortcuts"), this);
     m_shortcutsAction->setObjectName(QStringLiteral("shortcutsAction"));
@@ -371,6 +501,34 @@ void MainWindow::createActions()
     m_clearAction->setIcon(style()->standardIcon(QStyle::SP_DialogResetButton));
     m_clearAction->setToolTip(tr("Forget every recorded flow"));
     connect(m_clearAction, &QAction::triggered, this, &MainWindow::clearFlows);
+
+    m_deleteAction = new QAction(tr("Dele&te"), this);
+    m_deleteAction->setObjectName(QStringLiteral("deleteAction"));
+    m_deleteAction->setShortcut(QKeySequence::Delete);
+    // Only in the table: Delete in a text field deletes text.
+    m_deleteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_deleteAction->setToolTip(tr("Remove the selected flows (Edit \u2192 Undo brings them back)"));
+    m_view->addAction(m_deleteAction);
+    connect(m_deleteAction, &QAction::triggered, this, &MainWindow::deleteSelected);
+
+    m_showConnectionAction = new QAction(tr("Show &Connection and Frames"), this);
+    m_showConnectionAction->setObjectName(QStringLiteral("showConnectionAction"));
+    m_showConnectionAction->setToolTip(
+        tr("The frames of the selected flow's stream; double-click a frame to come back"));
+    connect(m_showConnectionAction, &QAction::triggered, this, &MainWindow::showSelectedConnection);
+
+    // Mnemonics unique in Edit: U is Copy URL's, R Replay's.
+    m_compareAction = new QAction(tr("Co&mpare Two Flows"), this);
+    m_compareAction->setObjectName(QStringLiteral("compareAction"));
+    m_compareAction->setToolTip(tr("Select two flows (Ctrl+click) to see them side by side"));
+    connect(m_compareAction, &QAction::triggered, this, &MainWindow::compareSelected);
+
+    m_undoAction = m_undoStack->createUndoAction(this, tr("U&ndo"));
+    m_undoAction->setObjectName(QStringLiteral("undoAction"));
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_redoAction = m_undoStack->createRedoAction(this, tr("R&edo"));
+    m_redoAction->setObjectName(QStringLiteral("redoAction"));
+    m_redoAction->setShortcut(QKeySequence::Redo);
 
     if (m_engine.setIntercepting) {
         m_interceptAction = new QAction(tr("&Intercept TLS"), this);
@@ -424,6 +582,12 @@ void MainWindow::createActions()
     m_findAction->setObjectName(QStringLiteral("findAction"));
     m_findAction->setShortcut(QKeySequence::Find);
 
+    m_searchBodiesAction = new QAction(tr("&Search Bodies\u2026"), this);
+    m_searchBodiesAction->setObjectName(QStringLiteral("searchBodiesAction"));
+    m_searchBodiesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    m_searchBodiesAction->setToolTip(
+        tr("The flows whose request or response body contains a text (the filter's body:)"));
+
     m_autoScrollAction = new QAction(tr("&Auto-scroll to new flows"), this);
     m_autoScrollAction->setObjectName(QStringLiteral("autoScrollAction"));
     m_autoScrollAction->setCheckable(true);
@@ -444,18 +608,28 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_importHarAction);
     file->addAction(m_exportHarAction);
+    file->addAction(m_exportSelectionAction);
     file->addSeparator();
     file->addAction(m_quitAction);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_undoAction);
+    edit->addAction(m_redoAction);
+    edit->addSeparator();
     edit->addAction(m_copyUrlAction);
     edit->addMenu(m_copyAsMenu);
+    edit->addAction(m_copyRequestBodyAction);
+    edit->addAction(m_copyResponseBodyAction);
     if (m_composer) {
         edit->addAction(m_replayAction);
         edit->addAction(m_editReplayAction);
     }
+    edit->addAction(m_showConnectionAction);
+    edit->addAction(m_compareAction);
     edit->addSeparator();
     edit->addAction(m_findAction);
+    edit->addAction(m_searchBodiesAction);
+    edit->addAction(m_deleteAction);
     edit->addAction(m_clearAction);
     edit->addSeparator();
     edit->addAction(m_preferencesAction);
@@ -476,6 +650,8 @@ void MainWindow::createMenus()
     if (m_caAction)
         help->addAction(m_caAction);
     help->addSeparator();
+    if (m_guideAction)
+        help->addAction(m_guideAction);
     help->addAction(m_shortcutsAction);
     help->addAction(m_aboutAction);
 }
@@ -566,6 +742,12 @@ void MainWindow::setUpFilter()
         m_filterEdit->setFocus(Qt::ShortcutFocusReason);
         m_filterEdit->selectAll();
     });
+    // A search across every body is a filter: the box starts it, the table lists the matches.
+    connect(m_searchBodiesAction, &QAction::triggered, this, [this] {
+        m_filterEdit->setFocus(Qt::ShortcutFocusReason);
+        m_filterEdit->setText(QStringLiteral("body:\"\""));
+        m_filterEdit->setCursorPosition(6); // between the quotes
+    });
     connect(m_filterEdit, &QLineEdit::textEdited, m_filterDebounce, qOverload<>(&QTimer::start));
     connect(m_filterEdit, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
     m_filterEdit->installEventFilter(this); // Esc clears it
@@ -624,6 +806,7 @@ void MainWindow::setUpFilter()
     m_filterEdit->setVisible(false);
     m_filterHelpButton->setVisible(false);
     m_findAction->setVisible(false);
+    m_searchBodiesAction->setVisible(false);
 #endif
 }
 
@@ -777,6 +960,17 @@ void MainWindow::showRowMenu(const QPoint &position)
         menu.addAction(m_replayAction);
         menu.addAction(m_editReplayAction);
     }
+    menu.addAction(m_showConnectionAction);
+    menu.addAction(m_compareAction);
+    menu.addSeparator();
+    menu.addAction(m_copyRequestBodyAction);
+    menu.addAction(m_copyResponseBodyAction);
+    menu.addAction(m_saveRequestBodyAction);
+    menu.addAction(m_saveResponseBodyAction);
+    menu.addSeparator();
+    menu.addAction(m_exportSelectionAction);
+    menu.addSeparator();
+    menu.addAction(m_deleteAction);
     menu.exec(m_view->viewport()->mapToGlobal(position));
 }
 
@@ -905,10 +1099,13 @@ bool MainWindow::openFile(const QString &path)
         lastConnection = std::max(lastConnection, c.id);
     m_store.ids()->reserve(lastFlow, lastConnection);
     const auto count = int(opened->flows.size());
+    m_undoStack->clear(); // its steps belong to the capture the session replaces
     const QByteArray history = session::loadSession(std::move(*opened), m_store);
     if (m_composer && !history.isEmpty())
         m_composer->loadHistory(history);
     m_sessionPath = path;
+    m_dirty = false; // what is shown is what the file holds
+    m_autosaveDue = false;
     updateListeningNote();
     statusBar()->showMessage(
         tr("Opened %1: %n flow(s)", nullptr, count).arg(QFileInfo(path).fileName()), 5000);
@@ -969,6 +1166,125 @@ void MainWindow::dropEvent(QDropEvent *event)
     // After the drop returns: a message box inside a drop handler confuses some platforms.
     const QString path = urls.front().toLocalFile();
     QTimer::singleShot(0, this, [this, path] { openFile(path); });
+}
+
+std::vector<std::uint64_t> MainWindow::selectedFlowIds() const
+{
+    std::vector<std::uint64_t> ids;
+    for (const QModelIndex &index : m_view->selectionModel()->selectedRows()) {
+        if (const flow::Flow *f = m_model->flowAt(index.row()))
+            ids.push_back(f->id);
+    }
+    return ids;
+}
+
+void MainWindow::askAndExportSelectionHar()
+{
+    if (selectedFlowIds().empty()) {
+        statusBar()->showMessage(tr("Select the flows to export"), 3000);
+        return;
+    }
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Selection as HAR"),
+                                                      dir + QStringLiteral("/selection.har"),
+                                                      tr("HTTP Archive (*.har);;All files (*)"));
+    if (!path.isEmpty())
+        exportSelectionHar(path);
+}
+
+bool MainWindow::exportSelectionHar(const QString &path)
+{
+    std::vector<std::size_t> rows;
+    for (const std::uint64_t id : selectedFlowIds()) {
+        if (const std::size_t row = m_store.rowOf(id); row != SIZE_MAX)
+            rows.push_back(row);
+    }
+    if (rows.empty()) {
+        statusBar()->showMessage(tr("Select the flows to export"), 3000);
+        return false;
+    }
+    std::sort(rows.begin(), rows.end()); // arrival order, as a full export has it
+    const auto written = flow::writeHar(m_store, rows, path);
+    if (!written) {
+        QMessageBox::warning(this, tr("Export Selection as HAR"),
+                             QString::fromStdString(written.error().message));
+        return false;
+    }
+    statusBar()->showMessage(tr("Exported %n flow(s) to %1", nullptr, int(rows.size())).arg(path),
+                             5000);
+    return true;
+}
+
+bool MainWindow::copySelectedBody(bool response)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to copy its body"));
+    if (!f)
+        return false;
+    const auto &body = response ? f->responseBody : f->requestBody;
+    if (!body || body->size() == 0) {
+        statusBar()->showMessage(
+            response ? tr("The response has no body") : tr("The request has no body"), 3000);
+        return false;
+    }
+    const BodyContent content = loadBody(
+        *body, headerValue(response ? f->responseHeaders : f->requestHeaders, "content-encoding"),
+        UINT64_MAX, kMaxSavedBody);
+    const QByteArray bytes = QByteArray::fromStdString(content.bytes);
+    const QString text = QString::fromUtf8(bytes);
+    // Only text goes on the clipboard: binary bytes would arrive mangled.
+    if (text.contains(QChar::ReplacementCharacter) || bytes.contains('\0')) {
+        statusBar()->showMessage(tr("The body is not text: save it to a file instead"), 5000);
+        return false;
+    }
+    QGuiApplication::clipboard()->setText(text);
+    statusBar()->showMessage(tr("Copied the body (%1)").arg(describeBody(content)), 3000);
+    return true;
+}
+
+void MainWindow::askAndSaveBody(bool response)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to save its body"));
+    if (!f)
+        return;
+    // The last path segment as the name: "logo.png", "items" (without the query).
+    QString name = QString::fromStdString(f->path).section(QLatin1Char('?'), 0, 0);
+    name = name.section(QLatin1Char('/'), -1);
+    if (name.isEmpty())
+        name = response ? QStringLiteral("response") : QStringLiteral("request");
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+    const QString path = QFileDialog::getSaveFileName(
+        this, response ? tr("Save Response Body") : tr("Save Request Body"),
+        dir + QLatin1Char('/') + name);
+    if (!path.isEmpty())
+        saveSelectedBodyTo(response, path);
+}
+
+bool MainWindow::saveSelectedBodyTo(bool response, const QString &path)
+{
+    const flow::Flow *f = selectedExchange(tr("Select a request to save its body"));
+    if (!f)
+        return false;
+    const auto &body = response ? f->responseBody : f->requestBody;
+    if (!body || body->size() == 0) {
+        statusBar()->showMessage(
+            response ? tr("The response has no body") : tr("The request has no body"), 3000);
+        return false;
+    }
+    const BodyContent content = loadBody(
+        *body, headerValue(response ? f->responseHeaders : f->requestHeaders, "content-encoding"),
+        UINT64_MAX, kMaxSavedBody);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)
+        || file.write(content.bytes.data(), qint64(content.bytes.size()))
+               != qint64(content.bytes.size())
+        || !file.commit()) {
+        QMessageBox::warning(this, response ? tr("Save Response Body") : tr("Save Request Body"),
+                             tr("Cannot write %1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Saved the body to %1 (%2)").arg(path, describeBody(content)),
+                             5000);
+    return true;
 }
 
 void MainWindow::askAndExportHar()
@@ -1043,6 +1359,8 @@ bool MainWindow::saveSessionTo(const QString &path)
         return false;
     }
     m_sessionPath = path;
+    m_dirty = false;
+    m_autosaveDue = false;
     updateListeningNote();
     statusBar()->showMessage(
         tr("Saved %n flow(s) to %1", nullptr, int(m_store.size())).arg(QFileInfo(path).fileName()),
@@ -1136,6 +1454,8 @@ QStringList MainWindow::applySettings(const Settings &next)
         else
             afterRestart << QLatin1String(Settings::kVerifyUpstream);
     }
+    if (has(Settings::kAppearance))
+        applyAppearance(next.appearance); // live: every window repaints
     // The body budget is the store's, read by every body as it grows: live in any case.
     if (has(Settings::kBodyMemoryMiB))
         m_store.budget()->totalMemory = std::uint64_t(next.bodyMemoryMiB) << 20;
@@ -1240,6 +1560,39 @@ void MainWindow::showShortcuts()
     help->raise();
 }
 
+QString MainWindow::userGuidePath()
+{
+    const QDir program(QCoreApplication::applicationDirPath());
+    // Installed: /usr/bin/tunnelscope -> /usr/share/doc/tunnelscope. A build tree: build/app/
+    // (or build/tests/) -> the sources' README.
+    for (const QString &candidate : {QStringLiteral("../share/doc/tunnelscope/README.md"),
+                                     QStringLiteral("../../README.md")}) {
+        const QFileInfo file(program.filePath(candidate));
+        if (file.isFile())
+            return file.canonicalFilePath();
+    }
+    return {};
+}
+
+void MainWindow::showUserGuide()
+{
+    auto *guide = findChild<QTextBrowser *>(QStringLiteral("userGuide"));
+    if (!guide) {
+        guide = new QTextBrowser(this);
+        guide->setObjectName(QStringLiteral("userGuide"));
+        guide->setWindowFlag(Qt::Tool);
+        guide->setWindowTitle(tr("Tunnelscope User Guide"));
+        guide->setOpenExternalLinks(true);
+        // Markdown, with the screenshots beside it found relative to the file.
+        guide->setSource(QUrl::fromLocalFile(userGuidePath()), QTextDocument::MarkdownResource);
+        const QSize room = screen() ? screen()->availableGeometry().size() : QSize(1280, 800);
+        guide->resize(QSize(guide->fontMetrics().averageCharWidth() * 100, room.height() * 3 / 4)
+                          .boundedTo(room));
+    }
+    guide->show();
+    guide->raise();
+}
+
 void MainWindow::showAbout()
 {
     auto *box = findChild<QMessageBox *>(QStringLiteral("aboutBox"));
@@ -1269,7 +1622,184 @@ void MainWindow::setPaused(bool paused)
 
 void MainWindow::clearFlows()
 {
-    m_store.clear();
+    if (m_store.size() == 0 && m_store.connections().empty())
+        return;
+    m_undoStack->push(new RemoveFlowsCommand(m_store, {}, tr("Clear")));
+}
+
+void MainWindow::deleteSelected()
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    std::vector<flow::FlowId> ids;
+    int first = m_model->rowCount();
+    for (const QModelIndex &index : rows) {
+        if (const flow::Flow *f = m_model->flowAt(index.row())) {
+            ids.push_back(f->id);
+            first = std::min(first, index.row());
+        }
+    }
+    if (ids.empty()) {
+        statusBar()->showMessage(tr("Select the flows to delete"), 3000);
+        return;
+    }
+    const auto count = int(ids.size());
+    m_undoStack->push(new RemoveFlowsCommand(m_store, std::move(ids),
+                                             count == 1 ? tr("Delete 1 Flow")
+                                                        : tr("Delete %1 Flows").arg(count)));
+    // The next flow takes the place of the deleted ones, as in a mail client.
+    if (const int rowCount = m_model->rowCount(); rowCount > 0) {
+        const QModelIndex next = m_model->index(std::min(first, rowCount - 1), 0);
+        m_view->selectionModel()->setCurrentIndex(next, QItemSelectionModel::ClearAndSelect
+                                                            | QItemSelectionModel::Rows);
+    }
+    statusBar()->showMessage(
+        tr("Deleted %n flow(s); Edit \u2192 Undo brings them back", nullptr, count), 5000);
+}
+
+bool MainWindow::compareSelected()
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (rows.size() != 2) {
+        statusBar()->showMessage(tr("Select two flows to compare them"), 3000);
+        return false;
+    }
+    std::sort(rows.begin(), rows.end()); // top to bottom: left to right
+    const flow::Flow *left = m_model->flowAt(rows[0].row());
+    const flow::Flow *right = m_model->flowAt(rows[1].row());
+    if (!left || !right)
+        return false;
+    // Not modal: the table stays usable, and several comparisons can be open.
+    auto *dialog = new CompareDialog(*left, *right, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return true;
+}
+
+bool MainWindow::showSelectedConnection()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    if (!f) {
+        statusBar()->showMessage(tr("Select a flow to show its connection"), 3000);
+        return false;
+    }
+    const flow::FlowId id = f->id;
+    const flow::ConnectionId client = f->clientConnection;
+    if (m_inspector.frames->showStreamOfFlow(id)) {
+        m_inspector.framesDock->show();
+        m_inspector.framesDock->raise();
+        statusBar()->showMessage(
+            tr("Frames of flow %1 on connection #%2").arg(id).arg(m_inspector.frames->connection()),
+            5000);
+        return true;
+    }
+    if (client != 0 && m_inspector.connections->selectConnection(client)) {
+        m_inspector.connectionsDock->show();
+        m_inspector.connectionsDock->raise();
+        statusBar()->showMessage(
+            tr("Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)")
+                .arg(id)
+                .arg(client),
+            5000);
+        return true;
+    }
+    statusBar()->showMessage(tr("No connection was recorded for flow %1").arg(id), 5000);
+    return false;
+}
+
+void MainWindow::noteChange()
+{
+    m_dirty = true;
+    m_autosaveDue = true;
+}
+
+bool MainWindow::hasUnsavedCapture() const
+{
+    return m_dirty && m_store.size() > 0;
+}
+
+QString MainWindow::autosavePath()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return dir.isEmpty() ? QString() : dir + QStringLiteral("/autosave") + kSessionSuffix;
+}
+
+bool MainWindow::ownsAutosave()
+{
+    const QString path = autosavePath();
+    if (path.isEmpty())
+        return false;
+    if (!m_autosaveLock) {
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        // A lock left by a process that is gone (a crash, a kill) counts as free.
+        m_autosaveLock = std::make_unique<QLockFile>(path + QStringLiteral(".lock"));
+        m_autosaveLock->tryLock(0);
+    }
+    return m_autosaveLock->isLocked();
+}
+
+bool MainWindow::autosave()
+{
+    const QString path = autosavePath();
+    if (!m_autosaveDue || !hasUnsavedCapture() || !ownsAutosave())
+        return false;
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    m_store.flush();
+    const auto saved = session::saveSession(path, m_store,
+                                            m_composer ? m_composer->saveHistory() : QByteArray());
+    if (!saved) {
+        statusBar()->showMessage(
+            tr("Autosave failed: %1").arg(QString::fromStdString(saved.error().message)), 10000);
+        return false;
+    }
+    m_autosaveDue = false;
+    return true;
+}
+
+void MainWindow::quitWithoutAsking()
+{
+    autosave();
+    m_quitWithoutAsking = true;
+    close();
+    QCoreApplication::quit();
+}
+
+bool MainWindow::offerRecovery()
+{
+    const QString path = autosavePath();
+    if (!ownsAutosave() || !QFileInfo::exists(path))
+        return false;
+    const QDateTime when = QFileInfo(path).lastModified();
+    QMessageBox box(QMessageBox::Question, tr("Recover Capture"),
+                    tr("Tunnelscope did not quit normally last time (it was stopped by the system, "
+                       "killed or crashed). Its capture was autosaved on %1.\n\nOpen it?")
+                        .arg(QLocale().toString(when, QLocale::ShortFormat)),
+                    QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("recoverBox"));
+    QPushButton *open = box.addButton(tr("&Open It"), QMessageBox::AcceptRole);
+    box.addButton(tr("&Discard It"), QMessageBox::DestructiveRole);
+    box.setDefaultButton(open);
+    box.exec();
+    if (box.clickedButton() != open) {
+        QFile::remove(path);
+        return false;
+    }
+    if (!openFile(path))
+        return false;
+    // Not a session of the user's: Save asks where, and quitting asks first.
+    m_sessionPath.clear();
+    updateListeningNote();
+    noteChange();
+    return true;
+}
+
+void MainWindow::recountTunnels()
+{
+    m_tunnels = 0;
+    for (std::size_t row = 0; row < m_store.size(); ++row) {
+        if (m_store.at(row).kind == flow::FlowKind::Tunnel)
+            ++m_tunnels;
+    }
+    updateFlowCount();
 }
 
 void MainWindow::countNewFlows(qsizetype first, qsizetype last)
@@ -1351,6 +1881,23 @@ void MainWindow::showCurrentFlow()
 {
     const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
     m_detail->showFlow(f ? f->id : 0);
+    updateRowActions();
+}
+
+void MainWindow::updateRowActions()
+{
+    const flow::Flow *f = m_model->flowAt(m_view->currentIndex().row());
+    // Greyed out where they could only say "nothing there".
+    const auto hasBody = [f](bool response) {
+        const auto &body = response ? f->responseBody : f->requestBody;
+        return f->kind == flow::FlowKind::Exchange && body && body->size() > 0;
+    };
+    m_copyRequestBodyAction->setEnabled(f && hasBody(false));
+    m_saveRequestBodyAction->setEnabled(f && hasBody(false));
+    m_copyResponseBodyAction->setEnabled(f && hasBody(true));
+    m_saveResponseBodyAction->setEnabled(f && hasBody(true));
+    m_showConnectionAction->setEnabled(f && (f->clientConnection || f->serverConnection));
+    m_compareAction->setEnabled(m_view->selectionModel()->selectedRows().size() == 2);
 }
 
 void MainWindow::selectFlow(std::uint64_t id)
@@ -1421,6 +1968,28 @@ void MainWindow::saveSettings() const
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!m_quitWithoutAsking && hasUnsavedCapture()) {
+        QMessageBox box(QMessageBox::Warning, tr("Quit Tunnelscope"),
+                        m_store.size() == 1
+                            ? tr("The capture (1 flow) has changes that are not saved.")
+                            : tr("The capture (%1 flows) has changes that are not saved.")
+                                  .arg(QLocale().toString(qulonglong(m_store.size()))),
+                        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+        box.setObjectName(QStringLiteral("unsavedBox"));
+        box.setInformativeText(tr("Save the capture before quitting?"));
+        box.setDefaultButton(QMessageBox::Save);
+        const int answer = box.exec();
+        if (answer == QMessageBox::Save)
+            saveSession(); // asks where when no session file is open yet
+        if (answer == QMessageBox::Cancel || (answer == QMessageBox::Save && m_dirty)) {
+            event->ignore(); // cancelled, or the save did not happen
+            return;
+        }
+    }
+    // Quitting by the user's choice: nothing to recover at the next start. After a signal the
+    // autosave stays for offerRecovery().
+    if (!m_quitWithoutAsking && ownsAutosave())
+        QFile::remove(autosavePath());
     saveSettings();
     QMainWindow::closeEvent(event);
 }

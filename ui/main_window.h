@@ -2,6 +2,7 @@
 
 #include "core/engine/engine_config.h"
 #include "ui/dialogs/settings.h"
+#include "ui/panes/inspector_docks.h"
 
 #include <QMainWindow>
 #include <QStringList>
@@ -9,14 +10,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 class QAction;
+class QLockFile;
 class QLabel;
 class QLineEdit;
 class QMenu;
 class QTableView;
 class QTimer;
 class QToolButton;
+class QUndoStack;
 
 namespace ts::engine {
 class Engine;
@@ -85,6 +89,9 @@ public:
     bool openFile(const QString &path);
     // What openFile() takes: a session (.tss) or HAR (.har) file, by name.
     static bool canOpen(const QString &path);
+    // The README that Help > User Guide shows: the installed one (share/doc/tunnelscope) or,
+    // run from a build tree, the source tree's. Empty when neither is there.
+    static QString userGuidePath();
     // File > Save Session: everything recorded, written atomically (core/session). After a
     // successful save, Save writes to `path` again. False (after telling the user) on errors.
     bool saveSessionTo(const QString &path);
@@ -102,6 +109,36 @@ public:
     void copySelectedAsCurl();
     // The selected flow's URL, on the clipboard (Ctrl+C in the table).
     void copySelectedUrl();
+    // Edit > Delete (Delete in the table): the selected flows leave the store; Edit > Undo
+    // brings them back, as it does what Clear took.
+    void deleteSelected();
+    QUndoStack *undoStack() const { return m_undoStack; }
+
+    // Unsaved capture (issue 17, defect 4). Closing the window with flows recorded since the
+    // last save or open asks Save / Discard / Cancel. Meanwhile the capture is autosaved to
+    // autosavePath() every few minutes; a quit by signal (SIGTERM at logout, Ctrl-C) autosaves
+    // instead of asking, and a clean quit removes the file. So a file there at the next start
+    // means the last run did not end by the user's choice: offerRecovery() offers it back.
+    bool hasUnsavedCapture() const;
+    static QString autosavePath();
+    bool autosave(); // false when there was nothing to write or it failed
+    void quitWithoutAsking();
+    // At start: when an autosave is there, asks whether to open it. True when it was opened.
+    bool offerRecovery();
+    // Edit > Show Connection and Frames: the selected flow's frames (its stream's, selected)
+    // in the Frames dock, or, without a frame log (HTTP/1.1), its connection in Connections.
+    // A double-click on a frame or stream leads back. False when nothing was recorded.
+    bool showSelectedConnection();
+    // Edit > Compare Two Flows: the two selected flows side by side (CompareDialog).
+    bool compareSelected();
+    const InspectorDocks &inspectorDocks() const { return m_inspector; }
+    // The selected exchange's request or response body, decoded of its Content-Encoding, on
+    // the clipboard (text only) or in a file. False (and a word in the status bar) when there
+    // is none, or it is not text, or the file cannot be written.
+    bool copySelectedBody(bool response);
+    bool saveSelectedBodyTo(bool response, const QString &path);
+    // File > Export Selection as HAR: the selected flows, in arrival order.
+    bool exportSelectionHar(const QString &path);
     // Edit > Replay / Edit and Replay: the selected exchange sent again by the composer, or
     // put into its fields.
     void replaySelected();
@@ -141,22 +178,30 @@ private:
     void askAndOpen();
     void askAndImportHar();
     void askAndExportHar();
+    void askAndExportSelectionHar();
+    void askAndSaveBody(bool response);
+    std::vector<std::uint64_t> selectedFlowIds() const;
     void saveSession();
     void askAndSaveSession();
     void showSettingsDialog();
     void showCaDialog();
     void showShortcuts();
+    void showUserGuide();
     void showAbout();
     void setIntercepting(bool on);
     void updateListeningNote();
     void setPaused(bool paused);
     void clearFlows();
     void countNewFlows(qsizetype first, qsizetype last);
+    void recountTunnels();
+    void noteChange();
+    bool ownsAutosave();
     void updateFlowCount();
     void updatePausedNote();
     void updateResourceUsage();
     void followNewRows();
     void showCurrentFlow();
+    void updateRowActions();
     void rememberCurrentFlow();
     void restoreCurrentFlow();
     void restoreSettings();
@@ -171,6 +216,7 @@ private:
     QTableView *m_view = nullptr;
     FlowDetailPane *m_detail = nullptr;
     ComposerPane *m_composer = nullptr; // null without EngineControls::config
+    InspectorDocks m_inspector;
     QLineEdit *m_filterEdit = nullptr;
     QToolButton *m_filterHelpButton = nullptr;
     ElidedLabel *m_filterError = nullptr;   // why the filter in the box does not parse
@@ -192,14 +238,26 @@ private:
     QAction *m_saveAsAction = nullptr;
     QAction *m_importHarAction = nullptr;
     QAction *m_exportHarAction = nullptr;
+    QAction *m_exportSelectionAction = nullptr;
+    QAction *m_copyRequestBodyAction = nullptr;
+    QAction *m_copyResponseBodyAction = nullptr;
+    QAction *m_saveRequestBodyAction = nullptr;
+    QAction *m_saveResponseBodyAction = nullptr;
     QAction *m_preferencesAction = nullptr;
     QAction *m_caAction = nullptr;
     QAction *m_setupAction = nullptr;
     QAction *m_shortcutsAction = nullptr;
+    QAction *m_guideAction = nullptr; // null when no README is installed beside the program
     QAction *m_aboutAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_clearAction = nullptr;
+    QAction *m_deleteAction = nullptr;
+    QAction *m_showConnectionAction = nullptr;
+    QAction *m_compareAction = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
+    QUndoStack *m_undoStack = nullptr;
     QAction *m_interceptAction = nullptr;
     QAction *m_copyCurlAction = nullptr;
     QAction *m_copyUrlAction = nullptr;
@@ -210,6 +268,7 @@ private:
     QAction *m_replayAction = nullptr;
     QAction *m_editReplayAction = nullptr;
     QAction *m_findAction = nullptr;
+    QAction *m_searchBodiesAction = nullptr; // the filter box, started with "body:"
     QAction *m_autoScrollAction = nullptr;
     QAction *m_resetLayoutAction = nullptr;
     QByteArray m_defaultState; // the docks as the constructor placed them (View > Reset layout)
@@ -217,6 +276,13 @@ private:
     Settings m_settings;   // in effect now
     QString m_sessionPath; // the opened or last saved session file; "" for none
     std::uint64_t m_tunnels = 0;
+    bool m_dirty = false;             // flows changed since the last save or open
+    bool m_autosaveDue = false;       // ... since the last autosave
+    bool m_quitWithoutAsking = false; // quitWithoutAsking(): close without a question
+    QTimer *m_autosaveTimer = nullptr;
+    // Held while this window may write or recover the autosave: a second Tunnelscope leaves
+    // the first one's alone (null: not tried yet).
+    std::unique_ptr<QLockFile> m_autosaveLock;
     std::uint64_t m_currentFlow = 0; // kept across model resets
 };
 

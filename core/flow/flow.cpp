@@ -9,7 +9,9 @@ std::string Flow::url() const
                                       : host + ":" + std::to_string(port);
     if (kind == FlowKind::Tunnel)
         return authority;
-    const bool defaultPort = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+    // ws and wss (an imported WebSocket entry) have the default ports of http and https.
+    const bool defaultPort = ((scheme == "http" || scheme == "ws") && port == 80)
+                             || ((scheme == "https" || scheme == "wss") && port == 443);
     std::string out = scheme + "://";
     out += defaultPort ? (host.find(':') != std::string::npos ? "[" + host + "]" : host)
                        : authority;

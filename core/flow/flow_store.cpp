@@ -195,11 +195,172 @@ void FlowStore::clear()
     m_rowById.clear();
     m_connections.clear();
     m_connectionRow.clear();
+    m_removedOpen.clear();
     m_closedLogs.clear();
     m_finished.clear();
     m_headersSpilled.clear();
     m_spilledHeaders.clear();
     Q_EMIT cleared();
+}
+
+RemovedFlows FlowStore::remove(const std::vector<FlowId> &ids)
+{
+    apply(); // the rows named are the ones applied
+    std::vector<std::size_t> rows;
+    rows.reserve(ids.size());
+    for (const FlowId id : ids) {
+        if (const std::size_t row = m_rowById.find(id); row != SIZE_MAX)
+            rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    RemovedFlows removed;
+    if (rows.empty())
+        return removed;
+    removed.rows.reserve(rows.size());
+    std::deque<Flow> kept;
+    std::vector<std::size_t> newRow(m_flows.size(), SIZE_MAX);
+    std::size_t next = 0;
+    for (std::size_t row = 0; row < m_flows.size(); ++row) {
+        if (next < rows.size() && rows[next] == row) {
+            ++next;
+            // It leaves with its header lists, and they leave the budget.
+            chargeHeaders(headerBytes(at(row)), 0);
+            if (m_flows[row].state == FlowState::Open)
+                m_removedOpen.emplace(m_flows[row].id, nullptr);
+            removed.rows.emplace_back(row, std::move(m_flows[row]));
+        } else {
+            newRow[row] = kept.size();
+            kept.push_back(std::move(m_flows[row]));
+        }
+    }
+    m_flows.swap(kept);
+    reindex();
+    renumberRows(newRow);
+    Q_EMIT flowsRemoved(rows);
+    return removed;
+}
+
+RemovedFlows FlowStore::takeAll()
+{
+    apply(); // what has arrived is cleared with the rest, and comes back with it
+    RemovedFlows removed;
+    removed.rows.reserve(m_flows.size());
+    for (std::size_t row = 0; row < m_flows.size(); ++row) {
+        at(row); // its header lists come back from the spill file, to leave with it
+        if (m_flows[row].state == FlowState::Open)
+            m_removedOpen.emplace(m_flows[row].id, nullptr);
+        removed.rows.emplace_back(row, std::move(m_flows[row]));
+    }
+    removed.connections = std::move(m_connections);
+    chargeHeaders(m_headerBytes, 0);
+    m_flows.clear();
+    m_rowById.clear();
+    m_connections.clear();
+    m_connectionRow.clear();
+    m_closedLogs.clear();
+    m_finished.clear();
+    m_headersSpilled.clear();
+    m_spilledHeaders.clear();
+    Q_EMIT cleared();
+    return removed;
+}
+
+void FlowStore::restore(RemovedFlows removed)
+{
+    apply();
+    for (Connection &c : removed.connections) {
+        if (m_connectionRow.contains(c.id))
+            continue; // updated since: the store's copy is newer
+        const bool closed = c.log && (c.closedWall != 0 || c.log->isClosed());
+        if (closed)
+            m_closedLogs.push_back(m_connections.size());
+        m_connectionRow.emplace(c.id, m_connections.size());
+        m_connections.push_back(std::move(c));
+    }
+    if (!removed.connections.empty())
+        Q_EMIT connectionsChanged();
+
+    std::deque<Flow> merged;
+    std::vector<std::size_t> restored;
+    std::vector<std::size_t> newRow(m_flows.size(), SIZE_MAX);
+    std::size_t from = 0; // next row of m_flows
+    const auto keep = [&] {
+        newRow[from] = merged.size();
+        merged.push_back(std::move(m_flows[from++]));
+    };
+    for (auto &[row, flow] : removed.rows) {
+        if (m_rowById.find(flow.id) != SIZE_MAX)
+            continue;
+        while (merged.size() < row && from < m_flows.size())
+            keep();
+        // The engine's last word on a flow that was still open, if it spoke meanwhile.
+        if (const auto it = m_removedOpen.find(flow.id); it != m_removedOpen.end()) {
+            if (it->second)
+                flow = std::move(*it->second);
+            m_removedOpen.erase(it);
+        }
+        restored.push_back(merged.size());
+        merged.push_back(std::move(flow));
+    }
+    if (restored.empty()) {
+        keepWithinBudget(); // restored connections may be over it
+        return;
+    }
+    while (from < m_flows.size())
+        keep();
+    m_flows.swap(merged);
+    reindex();
+    renumberRows(newRow);
+    for (const std::size_t row : restored) {
+        chargeHeaders(0, headerBytes(m_flows[row]));
+        if (m_flows[row].state != FlowState::Open)
+            m_finished.push_back(row);
+    }
+    Q_EMIT flowsRestored(restored);
+    // After the signal, as apply() does: what its receivers read is still in memory.
+    keepWithinBudget();
+}
+
+void FlowStore::discard(const RemovedFlows &removed)
+{
+    if (m_removedOpen.empty())
+        return;
+    for (const auto &[row, flow] : removed.rows)
+        m_removedOpen.erase(flow.id);
+}
+
+void FlowStore::reindex()
+{
+    m_rowById.clear();
+    for (std::size_t row = 0; row < m_flows.size(); ++row)
+        m_rowById.insert(m_flows[row].id, row);
+}
+
+void FlowStore::renumberRows(const std::vector<std::size_t> &newRow)
+{
+    const auto renumbered = [&newRow](std::size_t row) {
+        return row < newRow.size() ? newRow[row] : SIZE_MAX;
+    };
+    std::vector<bool> spilled(m_flows.size(), false);
+    for (std::size_t row = 0; row < m_headersSpilled.size(); ++row) {
+        if (const std::size_t now = renumbered(row); m_headersSpilled[row] && now != SIZE_MAX)
+            spilled[now] = true;
+    }
+    m_headersSpilled = std::move(spilled);
+    std::unordered_map<std::size_t, Extent> extents;
+    extents.reserve(m_spilledHeaders.size());
+    for (const auto &[row, extent] : m_spilledHeaders) {
+        if (const std::size_t now = renumbered(row); now != SIZE_MAX)
+            extents.emplace(now, extent);
+    }
+    m_spilledHeaders = std::move(extents);
+    std::deque<std::size_t> finished;
+    for (const std::size_t row : m_finished) {
+        if (const std::size_t now = renumbered(row); now != SIZE_MAX)
+            finished.push_back(now);
+    }
+    m_finished = std::move(finished);
 }
 
 void FlowStore::flush()
@@ -282,6 +443,13 @@ void FlowStore::apply()
     std::vector<std::size_t> changed;
     std::vector<std::size_t> finished;
     for (Flow &f : flows) {
+        if (!m_removedOpen.empty()) {
+            // Removed while open: kept aside for restore(), not shown again.
+            if (const auto it = m_removedOpen.find(f.id); it != m_removedOpen.end()) {
+                it->second = std::make_unique<Flow>(std::move(f));
+                continue;
+            }
+        }
         const bool done = f.state != FlowState::Open;
         std::size_t row = m_rowById.find(f.id);
         if (row == SIZE_MAX) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace ts::flow {
@@ -33,6 +34,14 @@ private:
     using Page = std::array<std::uint32_t, std::size_t(1) << kPageBits>;
     std::vector<std::unique_ptr<Page>> m_pages;
     std::unordered_map<FlowId, std::size_t> m_sparse;
+};
+
+// What FlowStore::remove() or takeAll() took out, as restore() puts it back (Edit > Undo).
+struct RemovedFlows
+{
+    std::vector<std::pair<std::size_t, Flow>> rows; // (store row when removed, flow), ascending
+    std::vector<Connection> connections;            // takeAll() only
+    bool empty() const { return rows.empty() && connections.empty(); }
 };
 
 // Holds every recorded flow and client connection, in arrival order. The engine publishes
@@ -73,6 +82,18 @@ public:
     const std::vector<Connection> &connections() const { return m_connections; }
     const Connection *connection(ConnectionId id) const; // nullptr when unknown
     void clear();
+    // Takes the flows `ids` out of the store (unknown ids are ignored); flowsRemoved() says
+    // which rows went. A flow still open is not added again by the engine's later updates: the
+    // last of them is kept for restore().
+    RemovedFlows remove(const std::vector<FlowId> &ids);
+    // Like clear(), but hands over what it held, for restore().
+    RemovedFlows takeAll();
+    // Puts back what remove() or takeAll() took, at the rows it had (flows that arrived since
+    // stay after them); flowsRestored() says which rows came back. A flow whose id is in the
+    // store again is skipped: the store's copy is newer.
+    void restore(RemovedFlows removed);
+    // Forgets what is kept for restore() of `removed` (its undo step is gone).
+    void discard(const RemovedFlows &removed);
     // Applies what is queued now instead of waiting for the timer (tests, exit).
     void flush();
     // RAM a flow's header and trailer lists hold (all four wires), as counted in the budget.
@@ -87,9 +108,18 @@ Q_SIGNALS:
     void flowFinished(qsizetype row);
     void connectionsChanged();
     void cleared();
+    // Rows were taken out (their numbers before the removal; sorted): every row after them
+    // moved up.
+    void flowsRemoved(const std::vector<std::size_t> &rows);
+    // Rows were put back (their numbers now; sorted): every row after each moved down.
+    void flowsRestored(const std::vector<std::size_t> &rows);
 
 private:
     void apply();
+    void reindex();
+    // Rows moved (remove(), restore()): the row-keyed spill state follows them. newRow[old] is
+    // the old row's number now, SIZE_MAX for a row taken out.
+    void renumberRows(const std::vector<std::size_t> &newRow);
     // Over the budget: closed connections' logs go to the spill file first, oldest first,
     // then the bodies and header lists of the oldest finished flows, until the records fit.
     void keepWithinBudget();
@@ -113,6 +143,9 @@ private:
     RowIndex m_rowById;
     std::vector<Connection> m_connections;
     std::unordered_map<ConnectionId, std::size_t> m_connectionRow;
+    // Removed flows that were still open: the engine's later updates of them are kept here
+    // (the latest one) instead of adding them again, for restore().
+    std::unordered_map<FlowId, std::unique_ptr<Flow>> m_removedOpen;
     mutable std::uint64_t m_headerBytes = 0; // of m_flows, charged to m_budget
     std::deque<std::size_t> m_closedLogs;    // connection rows whose log may spill, oldest first
     // Flow rows whose bodies and headers may spill, oldest (or longest unread) first.

@@ -891,7 +891,12 @@ QString fallbackPath(const QString &suffix)
     return file.fileName();
 }
 
-Result<void> writeHar(const FlowStore &store, const QString &path, const QString &creatorVersion)
+namespace {
+
+// The rows `rowAt(0 .. count-1)` of `store`, in that order.
+template<typename RowAt>
+Result<void> writeRows(const FlowStore &store, std::size_t count, RowAt rowAt, const QString &path,
+                       const QString &creatorVersion)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
@@ -908,8 +913,8 @@ Result<void> writeHar(const FlowStore &store, const QString &path, const QString
     w.endObject();
     w.key("entries").beginArray();
     bool anyTunnel = false;
-    for (std::size_t row = 0; row < store.size() && w.ok(); ++row) {
-        const Flow &f = store.at(row);
+    for (std::size_t i = 0; i < count && w.ok(); ++i) {
+        const Flow &f = store.at(rowAt(i));
         if (f.kind != FlowKind::Exchange) {
             anyTunnel = true;
             continue;
@@ -921,11 +926,12 @@ Result<void> writeHar(const FlowStore &store, const QString &path, const QString
     w.endArray();
     if (anyTunnel) {
         w.key("_tunnels").beginArray();
-        for (std::size_t row = 0; row < store.size() && w.ok(); ++row) {
-            if (store.at(row).kind != FlowKind::Tunnel)
+        for (std::size_t i = 0; i < count && w.ok(); ++i) {
+            const Flow &f = store.at(rowAt(i));
+            if (f.kind != FlowKind::Tunnel)
                 continue;
             w.newline();
-            writeTunnel(w, store.at(row));
+            writeTunnel(w, f);
         }
         w.newline();
         w.endArray();
@@ -942,6 +948,25 @@ Result<void> writeHar(const FlowStore &store, const QString &path, const QString
     if (!file.commit())
         return writeError(path, file.errorString());
     return {};
+}
+
+} // namespace
+
+Result<void> writeHar(const FlowStore &store, const QString &path, const QString &creatorVersion)
+{
+    return writeRows(
+        store, store.size(), [](std::size_t i) { return i; }, path, creatorVersion);
+}
+
+Result<void> writeHar(const FlowStore &store, const std::vector<std::size_t> &rows,
+                      const QString &path, const QString &creatorVersion)
+{
+    for (const std::size_t row : rows) {
+        if (row >= store.size())
+            return writeError(path, u"no flow at row %1"_s.arg(row));
+    }
+    return writeRows(
+        store, rows.size(), [&rows](std::size_t i) { return rows[i]; }, path, creatorVersion);
 }
 
 } // namespace ts::flow

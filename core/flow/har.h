@@ -5,6 +5,8 @@
 
 #include <QString>
 
+#include <vector>
+
 namespace ts::flow {
 
 class FlowStore;
@@ -23,6 +25,9 @@ class FlowStore;
 // this build's version.
 Result<void> writeHar(const FlowStore &store, const QString &path,
                       const QString &creatorVersion = {});
+// Only the store rows `rows`, in that order (File > Export Selection as HAR).
+Result<void> writeHar(const FlowStore &store, const std::vector<std::size_t> &rows,
+                      const QString &path, const QString &creatorVersion = {});
 
 // Whether a file can be written at `path` the way writeHar() and session saves write (a new
 // file in its directory, renamed over it): the one-line reason when not. Checked before hours

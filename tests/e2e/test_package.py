@@ -79,7 +79,8 @@ class Package(unittest.TestCase):
                          "usr/share/man/man1/tunnelscope.1.gz",
                          "usr/share/man/man1/tunnelscope-send.1.gz",
                          "usr/share/doc/tunnelscope/copyright",
-                         "usr/share/doc/tunnelscope/changelog.gz"):
+                         "usr/share/doc/tunnelscope/changelog.gz",
+                         "usr/share/doc/tunnelscope/README.md"):  # Help > User Guide
             self.assertTrue(os.path.isfile(self.path(relative)), relative)
         for size in ICON_SIZES:
             png = self.path(f"usr/share/icons/hicolor/{size}x{size}/apps/tunnelscope.png")

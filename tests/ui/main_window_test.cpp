@@ -226,21 +226,36 @@ private Q_SLOTS:
                     items.append(item->text());
             }
         }
-        QStringList expected{
-            u"&Open Session\u2026"_s, u"&Save Session"_s,     u"Save Session &As\u2026"_s,
-            u"&Import HAR\u2026"_s,   u"&Export HAR\u2026"_s, u"&Quit"_s,
-            u"Copy &URL"_s,           u"Copy &As"_s};
+        QStringList expected{u"&Open Session\u2026"_s,
+                             u"&Save Session"_s,
+                             u"Save Session &As\u2026"_s,
+                             u"&Import HAR\u2026"_s,
+                             u"&Export HAR\u2026"_s,
+                             u"Export Se&lection as HAR\u2026"_s,
+                             u"&Quit"_s,
+                             u"U&ndo"_s,
+                             u"R&edo"_s,
+                             u"Copy &URL"_s,
+                             u"Copy &As"_s,
+                             u"Copy Request &Body"_s,
+                             u"Copy Response B&ody"_s,
+                             u"Show &Connection and Frames"_s,
+                             u"Co&mpare Two Flows"_s};
 #ifdef TS_HAVE_FILTER
         expected.append(u"&Filter\u2026"_s);
+        expected.append(u"&Search Bodies\u2026"_s);
 #endif
-        expected += {u"C&lear"_s, u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
-                     u"&Pause"_s, u"Details"_s};
+        expected
+            += {u"Dele&te"_s, u"C&lear"_s,  u"&Preferences\u2026"_s, u"&Auto-scroll to new flows"_s,
+                u"&Pause"_s,  u"&Details"_s};
         // Then a toggle for each inspector dock (ui/panes), in whatever order they were made.
         QStringList docks = items.mid(expected.size());
         // Help: setting up a client works without a CA too (the proxy variables); then the
         // shortcuts and About (issue 17, defect 15), CA or not.
         QCOMPARE(docks.takeLast(), u"&About Tunnelscope"_s);
         QCOMPARE(docks.takeLast(), u"&Keyboard Shortcuts"_s);
+        // The README beside the program (here: the source tree's, above build/tests).
+        QCOMPARE(docks.takeLast(), u"&User Guide"_s);
         QCOMPARE(docks.takeLast(), u"&Set up a client\u2026"_s);
         QCOMPARE(docks.takeLast(), u"&Reset Layout"_s);
         docks.sort();
@@ -250,7 +265,20 @@ private Q_SLOTS:
             copyAs << item->text();
         QCOMPARE(copyAs, (QStringList{u"&curl"_s, u"&fetch (JavaScript)"_s, u"&Python requests"_s,
                                       u"&HTTPie"_s}));
-        QCOMPARE(docks, (QStringList{u"Connections"_s, u"Frames"_s, u"Streams"_s, u"Tunnels"_s}));
+        QCOMPARE(docks,
+                 (QStringList{u"&Connections"_s, u"&Frames"_s, u"&Streams"_s, u"&Tunnels"_s}));
+        // Every mnemonic once per menu: Alt+letter never has to pick between two items.
+        for (QAction *menu : menus) {
+            QList<QChar> letters;
+            for (QAction *item : menu->menu()->actions()) {
+                const qsizetype amp = item->text().indexOf(u'&');
+                if (item->isSeparator() || !item->isVisible() || amp < 0)
+                    continue;
+                const QChar letter = item->text().at(amp + 1).toLower();
+                QVERIFY2(!letters.contains(letter), qPrintable(item->text()));
+                letters << letter;
+            }
+        }
         // No engine hook: no intercept button; no CA: no CA item.
         QVERIFY(!action(window, u"interceptAction"_s));
         QVERIFY(!action(window, u"caAction"_s));
@@ -423,6 +451,23 @@ private Q_SLOTS:
         about->close();
     }
 
+    // Issue 17, defect 15: Help links to the local docs, the README shown in the window.
+    void helpShowsTheUserGuide()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        QVERIFY(MainWindow::userGuidePath().endsWith(u"/README.md"_s));
+        QAction *guide = action(window, u"guideAction"_s);
+        QVERIFY(guide);
+        guide->trigger();
+        auto *browser = window.findChild<QTextBrowser *>(u"userGuide"_s);
+        QVERIFY(browser);
+        QVERIFY(browser->isVisible());
+        QVERIFY(browser->toPlainText().startsWith(u"Tunnelscope"_s)); // "# Tunnelscope", rendered
+        QVERIFY(!browser->toPlainText().contains(u"# Tunnelscope"_s));
+        browser->close();
+    }
+
     // Issue 17, defect 15: the CA dialog was modal (exec) while the browser it launched
     // filled the table; it is an ordinary window now.
     void caDialogLeavesTheWindowUsable()
@@ -467,14 +512,36 @@ private Q_SLOTS:
             QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::HostColumn));
             view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, true);
             view->horizontalHeader()->setSectionHidden(FlowTableModel::SchemeColumn, false);
+            view->horizontalHeader()->resizeSection(FlowTableModel::PathColumn, 345);
             window.close();
         }
         MainWindow again(store, {});
         auto *view = again.findChild<QTableView *>(u"flowTable"_s);
+        // Issue 17, defect 16: widths are remembered with the rest.
+        QCOMPARE(view->horizontalHeader()->sectionSize(FlowTableModel::PathColumn), 345);
         QVERIFY(view->horizontalHeader()->isSectionHidden(FlowTableModel::HostColumn));
         QVERIFY(!view->horizontalHeader()->isSectionHidden(FlowTableModel::SchemeColumn));
         view->horizontalHeader()->setSectionHidden(FlowTableModel::HostColumn, false);
         again.close();
+    }
+
+    // Issue 17, everyday tools: a search across all bodies that lists the matching flows is
+    // the filter's body:, started from Edit > Search Bodies (Ctrl+Shift+F).
+    void searchBodiesStartsTheFilter()
+    {
+#ifdef TS_HAVE_FILTER
+        FlowStore store;
+        MainWindow window(store, {});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        action(window, u"searchBodiesAction"_s)->trigger();
+        auto *edit = window.findChild<QLineEdit *>(u"filterEdit"_s);
+        QCOMPARE(edit->text(), u"body:\"\""_s);
+        QCOMPARE(edit->cursorPosition(), 6);
+        QTRY_VERIFY(edit->hasFocus());
+#else
+        QSKIP("no filter language in this build");
+#endif
     }
 
     void filterNarrowsTheTable()
@@ -648,6 +715,28 @@ private Q_SLOTS:
         QVERIFY(pane->summaryText().contains(QString(300, u'x')));
         for (const QDockWidget *dock : window.findChildren<QDockWidget *>())
             QVERIFY2(dock->minimumSizeHint().width() < 500, qPrintable(dock->objectName()));
+    }
+
+    // Issue 17, defect 7: the expert docks took the lower half of a 1280x800 window; they
+    // start closed, and the flows table gets the height.
+    void expertDocksStartClosed()
+    {
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        for (const char *name : {"tunnelsDock", "connectionsDock", "framesDock", "streamsDock"})
+            QVERIFY2(!window.findChild<QDockWidget *>(QLatin1String(name))->isVisible(), name);
+        QVERIFY(window.findChild<QDockWidget *>(u"detailDock"_s)->isVisible());
+        auto *table = window.findChild<QTableView *>(u"flowTable"_s);
+        QVERIFY2(table->height() > window.height() * 3 / 4,
+                 qPrintable(QString::number(table->height())));
+        // The View menu brings one back below the table.
+        auto *frames = window.findChild<QDockWidget *>(u"framesDock"_s);
+        frames->toggleViewAction()->trigger();
+        QTRY_VERIFY(frames->isVisible());
+        QCOMPARE(window.dockWidgetArea(frames), Qt::BottomDockWidgetArea);
     }
 
     void resetLayoutBringsTheDocksBack()

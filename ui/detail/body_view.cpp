@@ -6,6 +6,7 @@
 #include "ui/detail/syntax_highlighter.h"
 
 #include <QBuffer>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QFontDatabase>
@@ -16,11 +17,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedWidget>
+#include <QTextBrowser>
+#include <QTextCharFormat>
+#include <QTextCursor>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -35,6 +42,8 @@ constexpr std::uint64_t kPreviewDecodedBytes = 1024 * 1024;
 constexpr std::uint64_t kAllDecodedBytes = 64ull << 20;
 // Beyond this the text view is not coloured: highlighting runs on the GUI thread.
 constexpr qsizetype kMaxHighlightedChars = 2 * 1024 * 1024;
+// Matches highlighted by Find; the count goes on past it.
+constexpr int kMaxHighlightedMatches = 10000;
 // JSON tree items; a larger document stops with a note.
 constexpr int kMaxTreeItems = 50000;
 
@@ -51,10 +60,21 @@ QString modeName(BodyView::Mode mode)
         return QCoreApplication::translate("ts::ui::BodyView", "Hex");
     case BodyView::ImageMode:
         return QCoreApplication::translate("ts::ui::BodyView", "Image");
+    case BodyView::PreviewMode:
+        return QCoreApplication::translate("ts::ui::BodyView", "Preview");
     default:
         return {};
     }
 }
+
+// Renders HTML without reaching out: a captured page's images, style sheets and links stay
+// unfetched (no request leaves the inspector, no local file is read for a page's src=).
+class OfflineBrowser final : public QTextBrowser
+{
+public:
+    using QTextBrowser::QTextBrowser;
+    QVariant loadResource(int, const QUrl &) override { return {}; }
+};
 
 void addJson(QTreeWidgetItem *parent, const QString &key, const QJsonValue &value, int &budget)
 {
@@ -106,6 +126,8 @@ BodyView::BodyView(QWidget *parent)
     , m_hex(new HexView(this))
     , m_imageArea(new QScrollArea(this))
     , m_image(new QLabel(this))
+    , m_preview(new OfflineBrowser(this))
+    , m_wrapBox(new QCheckBox(tr("Wrap"), this))
 {
     m_info->setObjectName(QStringLiteral("bodyInfo"));
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -139,15 +161,62 @@ BodyView::BodyView(QWidget *parent)
     m_stack->addWidget(m_tree);
     m_stack->addWidget(m_hex);
     m_stack->addWidget(m_imageArea);
+    m_preview->setObjectName(QStringLiteral("bodyPreview"));
+    m_preview->setOpenLinks(false);
+    m_stack->addWidget(m_preview);
+
+    m_wrapBox->setObjectName(QStringLiteral("bodyWrap"));
+    m_wrapBox->setToolTip(tr("Wrap long lines at the pane's width"));
+    connect(m_wrapBox, &QCheckBox::toggled, this, &BodyView::setWrapping);
+    // Only where there is text to wrap.
+    connect(m_stack, &QStackedWidget::currentChanged, this,
+            [this] { m_wrapBox->setVisible(m_stack->currentWidget() == m_text); });
 
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(0, 0, 0, 0);
     bar->addWidget(m_info, 1);
     bar->addWidget(m_loadAllButton);
+    bar->addWidget(m_wrapBox);
     bar->addWidget(m_modeBox);
+    // The find bar, under the mode bar; hidden until Ctrl+F.
+    m_findBar = new QWidget(this);
+    m_findBar->setObjectName(QStringLiteral("findBar"));
+    m_findEdit = new QLineEdit(m_findBar);
+    m_findEdit->setObjectName(QStringLiteral("findEdit"));
+    m_findEdit->setPlaceholderText(tr("Find in body"));
+    m_findEdit->setClearButtonEnabled(true);
+    m_findEdit->installEventFilter(this); // Esc, Shift+Enter
+    m_findCount = new QLabel(m_findBar);
+    m_findCount->setObjectName(QStringLiteral("findCount"));
+    auto *previous = new QToolButton(m_findBar);
+    previous->setArrowType(Qt::UpArrow);
+    previous->setToolTip(tr("Previous match (Shift+F3)"));
+    auto *next = new QToolButton(m_findBar);
+    next->setArrowType(Qt::DownArrow);
+    next->setToolTip(tr("Next match (F3, Enter)"));
+    auto *close = new QToolButton(m_findBar);
+    close->setText(QStringLiteral("\u00d7"));
+    close->setToolTip(tr("Close (Esc)"));
+    connect(m_findEdit, &QLineEdit::textChanged, this, &BodyView::find);
+    connect(m_findEdit, &QLineEdit::returnPressed, this, &BodyView::findNext);
+    connect(previous, &QToolButton::clicked, this, &BodyView::findPrevious);
+    connect(next, &QToolButton::clicked, this, &BodyView::findNext);
+    connect(close, &QToolButton::clicked, this, &BodyView::closeFind);
+    auto *findLayout = new QHBoxLayout(m_findBar);
+    findLayout->setContentsMargins(0, 0, 0, 0);
+    findLayout->addWidget(m_findEdit, 1);
+    findLayout->addWidget(m_findCount);
+    findLayout->addWidget(previous);
+    findLayout->addWidget(next);
+    findLayout->addWidget(close);
+    m_findBar->hide();
+    // Ctrl+F and F3 reach the view before the window's shortcuts (Ctrl+F there is Filter).
+    m_text->installEventFilter(this);
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
+    layout->addWidget(m_findBar);
     layout->addWidget(m_stack, 1);
     clear();
 }
@@ -164,9 +233,13 @@ void BodyView::clear()
     delete m_highlighter;
     m_highlighter = nullptr;
     m_text->clear();
+    m_matches.clear();
+    m_currentMatch = -1;
+    m_findCount->clear();
     m_tree->clear();
     m_hex->setData({});
     m_image->clear();
+    m_preview->clear();
     m_modeBox->clear();
     m_modeBox->hide();
     m_loadAllButton->hide();
@@ -244,6 +317,10 @@ void BodyView::show(BodyContent content)
         modes = {TextMode};
         preferred = TextMode;
         break;
+    case BodyKind::Html:
+        modes = {TextMode, PreviewMode, HexMode};
+        preferred = TextMode; // the source first: the page as sent, not as Qt renders it
+        break;
     default:
         modes = {TextMode, HexMode};
         preferred = TextMode;
@@ -273,6 +350,22 @@ void BodyView::show(BodyContent content)
     m_modeBox->setVisible(modes.size() > 1);
     showMode(preferred);
     Q_EMIT loaded();
+}
+
+void BodyView::setWrapping(bool wrap)
+{
+    m_wrapBox->setChecked(wrap);
+    m_text->setLineWrapMode(wrap ? QPlainTextEdit::WidgetWidth : QPlainTextEdit::NoWrap);
+}
+
+bool BodyView::isWrapping() const
+{
+    return m_text->lineWrapMode() != QPlainTextEdit::NoWrap;
+}
+
+QString BodyView::previewText() const
+{
+    return m_preview->toPlainText();
 }
 
 BodyView::Mode BodyView::mode() const
@@ -311,6 +404,7 @@ void BodyView::showMode(Mode mode)
         if (text.size() <= kMaxHighlightedChars)
             m_highlighter = SyntaxHighlighter::create(m_kind, m_text->document());
         m_stack->setCurrentWidget(m_text);
+        searchAgain(); // the matches of the find bar, in the new text
         break;
     }
     case TreeMode:
@@ -322,6 +416,11 @@ void BodyView::showMode(Mode mode)
         break;
     case ImageMode:
         m_stack->setCurrentWidget(m_imageArea);
+        break;
+    case PreviewMode:
+        m_preview->setHtml(
+            QString::fromUtf8(m_content.bytes.data(), qsizetype(m_content.bytes.size())));
+        m_stack->setCurrentWidget(m_preview);
         break;
     default:
         break;
@@ -360,6 +459,134 @@ QString BodyView::infoText() const
 QString BodyView::text() const
 {
     return m_text->toPlainText();
+}
+
+bool BodyView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() != QEvent::ShortcutOverride && event->type() != QEvent::KeyPress)
+        return QWidget::eventFilter(watched, event);
+    auto *key = static_cast<QKeyEvent *>(event);
+    const bool findKey = key->matches(QKeySequence::Find);
+    const bool nextKey = key->matches(QKeySequence::FindNext);
+    const bool previousKey = key->matches(QKeySequence::FindPrevious);
+    const bool escape = watched == m_findEdit && key->key() == Qt::Key_Escape;
+    const bool shiftEnter = watched == m_findEdit && key->modifiers() == Qt::ShiftModifier
+                            && (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter);
+    if (!findKey && !nextKey && !previousKey && !escape && !shiftEnter)
+        return QWidget::eventFilter(watched, event);
+    if (event->type() == QEvent::ShortcutOverride) {
+        event->accept(); // ours, not the window's shortcut: a KeyPress follows
+        return true;
+    }
+    if (findKey)
+        openFind();
+    else if (nextKey)
+        findNext();
+    else if (previousKey || shiftEnter)
+        findPrevious();
+    else
+        closeFind();
+    return true;
+}
+
+void BodyView::openFind()
+{
+    // Find works on the text view: from hex, tree or preview, switch to text when there is.
+    if (m_stack->currentWidget() != m_text && m_modeBox->findData(int(TextMode)) >= 0)
+        showMode(TextMode);
+    m_findBar->show();
+    m_findEdit->setFocus(Qt::ShortcutFocusReason);
+    m_findEdit->selectAll();
+    searchAgain();
+}
+
+void BodyView::closeFind()
+{
+    m_findBar->hide();
+    m_matches.clear();
+    m_currentMatch = -1;
+    m_text->setExtraSelections({});
+    m_text->setFocus(Qt::OtherFocusReason);
+}
+
+void BodyView::find(const QString &needle)
+{
+    m_matches.clear();
+    m_currentMatch = -1;
+    if (!needle.isEmpty() && m_stack->currentWidget() == m_text) {
+        const QString text = m_text->toPlainText();
+        for (qsizetype at = text.indexOf(needle, 0, Qt::CaseInsensitive); at >= 0;
+             at = text.indexOf(needle, at + needle.size(), Qt::CaseInsensitive))
+            m_matches.emplace_back(int(at), int(needle.size()));
+        // The first match at or after the cursor, as editors do.
+        const int from = m_text->textCursor().selectionStart();
+        m_currentMatch = m_matches.empty() ? -1 : 0;
+        for (std::size_t i = 0; i < m_matches.size(); ++i) {
+            if (m_matches[i].first >= from) {
+                m_currentMatch = int(i);
+                break;
+            }
+        }
+    }
+    showMatches();
+}
+
+void BodyView::findNext()
+{
+    if (m_matches.empty())
+        return;
+    m_currentMatch = (m_currentMatch + 1) % int(m_matches.size());
+    showMatches();
+}
+
+void BodyView::findPrevious()
+{
+    if (m_matches.empty())
+        return;
+    m_currentMatch = (m_currentMatch + int(m_matches.size()) - 1) % int(m_matches.size());
+    showMatches();
+}
+
+void BodyView::searchAgain()
+{
+    if (m_findBar->isVisible())
+        find(m_findEdit->text());
+}
+
+void BodyView::showMatches()
+{
+    QList<QTextEdit::ExtraSelection> selections;
+    const QPalette p = palette();
+    const bool dark = p.color(QPalette::Base).lightness() < 128;
+    QTextCharFormat all;
+    all.setBackground(dark ? QColor(0x6b, 0x5b, 0x00) : QColor(0xff, 0xef, 0x80));
+    QTextCharFormat current;
+    current.setBackground(dark ? QColor(0xc0, 0x70, 0x00) : QColor(0xff, 0x9f, 0x1a));
+    const int shown = std::min(int(m_matches.size()), kMaxHighlightedMatches);
+    for (int i = 0; i < shown; ++i) {
+        QTextEdit::ExtraSelection s;
+        s.cursor = QTextCursor(m_text->document());
+        s.cursor.setPosition(m_matches[std::size_t(i)].first);
+        s.cursor.setPosition(m_matches[std::size_t(i)].first + m_matches[std::size_t(i)].second,
+                             QTextCursor::KeepAnchor);
+        s.format = i == m_currentMatch ? current : all;
+        selections.append(s);
+    }
+    m_text->setExtraSelections(selections);
+    if (m_currentMatch >= 0) {
+        const auto [at, length] = m_matches[std::size_t(m_currentMatch)];
+        QTextCursor cursor(m_text->document());
+        cursor.setPosition(at);
+        cursor.setPosition(at + length, QTextCursor::KeepAnchor);
+        m_text->setTextCursor(cursor);
+        m_text->ensureCursorVisible();
+    }
+    if (m_findEdit->text().isEmpty())
+        m_findCount->clear();
+    else if (m_matches.empty())
+        m_findCount->setText(tr("No match"));
+    else
+        m_findCount->setText(tr("%1 of %2").arg(m_currentMatch + 1).arg(m_matches.size()));
 }
 
 } // namespace ts::ui

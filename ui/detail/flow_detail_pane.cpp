@@ -48,6 +48,10 @@ FlowDetailPane::FlowDetailPane(flow::FlowStore &store, QWidget *parent)
     connect(m_refreshTimer, &QTimer::timeout, this, [this] { refresh(false); });
     connect(&m_store, &flow::FlowStore::flowsChanged, this, &FlowDetailPane::noteChanges);
     connect(&m_store, &flow::FlowStore::cleared, this, [this] { showFlow(0); });
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, [this] {
+        if (m_id != 0 && !m_store.find(m_id))
+            showFlow(0);
+    });
     showFlow(0);
 }
 

@@ -8,6 +8,7 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace ts::ui {
@@ -59,6 +60,81 @@ std::string headerValue(const flow::HeaderList &headers, std::string_view name)
     return joined;
 }
 
+void setRow(QTableWidget *table, int row, const QStringList &cells)
+{
+    for (int column = 0; column < int(cells.size()); ++column) {
+        auto *item = new QTableWidgetItem(cells[column]);
+        item->setToolTip(cells[column]);
+        table->setItem(row, column, item);
+    }
+}
+
+// "a=1&b=x%20y+z" -> (a, 1), (b, x y z): as a form or a browser writes a query.
+QList<QStringList> formFields(const QByteArray &query)
+{
+    QList<QStringList> rows;
+    for (QByteArray pair : query.split('&')) {
+        if (pair.isEmpty())
+            continue;
+        pair.replace('+', ' ');
+        const qsizetype equals = pair.indexOf('=');
+        const QByteArray name = equals < 0 ? pair : pair.left(equals);
+        const QByteArray value = equals < 0 ? QByteArray() : pair.mid(equals + 1);
+        rows.append({QUrl::fromPercentEncoding(name), QUrl::fromPercentEncoding(value)});
+    }
+    return rows;
+}
+
+QList<QStringList> queryParameters(const std::string &path)
+{
+    const std::size_t question = path.find('?');
+    if (question == std::string::npos)
+        return {};
+    QByteArray query = QByteArray::fromStdString(path.substr(question + 1));
+    query.truncate(query.indexOf('#') >= 0 ? query.indexOf('#') : query.size());
+    return formFields(query);
+}
+
+// multipart/form-data: a row per part, its name and its text (or, for a file, its file name
+// and size). `boundary` from the Content-Type; empty result when the body does not parse.
+QList<QStringList> multipartFields(const QByteArray &body, const QByteArray &boundary)
+{
+    QList<QStringList> rows;
+    const QByteArray delimiter = "--" + boundary;
+    qsizetype at = body.indexOf(delimiter);
+    while (at >= 0) {
+        at += delimiter.size();
+        if (body.mid(at, 2) == "--")
+            break; // the closing delimiter
+        const qsizetype headEnd = body.indexOf("\r\n\r\n", at);
+        const qsizetype next
+            = body.indexOf(QByteArray("\r\n").append(delimiter), headEnd < 0 ? at : headEnd);
+        if (headEnd < 0 || next < 0)
+            break;
+        const QByteArray head = body.mid(at, headEnd - at);
+        const QByteArray content = body.mid(headEnd + 4, next - headEnd - 4);
+        // Content-Disposition: form-data; name="field"; filename="a.png"
+        const auto parameter = [&head](const QByteArray &name) {
+            const QByteArray key = name + "=\"";
+            const qsizetype from = head.indexOf(key);
+            if (from < 0)
+                return QString();
+            const qsizetype end = head.indexOf('"', from + key.size());
+            return QString::fromUtf8(head.mid(from + key.size(), end - from - key.size()));
+        };
+        const QString filename = parameter("filename");
+        rows.append({parameter("name"),
+                     head.contains("filename=\"")
+                         ? MessageView::tr("(file %1, %2 bytes)").arg(filename).arg(content.size())
+                         : QString::fromUtf8(content)});
+        at = body.indexOf(delimiter, next);
+    }
+    return rows;
+}
+
+// Form bodies larger than this are not split into fields (the body view still shows them).
+constexpr std::uint64_t kMaxFormBytes = 1 << 20;
+
 bool sameName(const std::string &a, const std::string &b)
 {
     return QLatin1String(a.data(), qsizetype(a.size()))
@@ -79,6 +155,14 @@ MessageView::MessageView(Side side, QWidget *parent)
         = side == Side::Request ? QStringLiteral("request") : QStringLiteral("response");
     m_headers = makeHeaderTable(prefix + QStringLiteral("Headers"), this);
     m_trailers = makeHeaderTable(prefix + QStringLiteral("Trailers"), this);
+    m_query = makeHeaderTable(prefix + QStringLiteral("Query"), this);
+    m_cookies = makeHeaderTable(prefix + QStringLiteral("Cookies"), this);
+    m_form = makeHeaderTable(prefix + QStringLiteral("Form"), this);
+    if (side == Side::Response) { // Set-Cookie: the attributes too
+        m_cookies->setColumnCount(3);
+        m_cookies->setHorizontalHeaderLabels({tr("Name"), tr("Value"), tr("Attributes")});
+        m_cookies->horizontalHeader()->resizeSection(1, 200);
+    }
     m_forwarded = new QTableWidget(0, 3, this);
     m_forwarded->setObjectName(prefix + QStringLiteral("Forwarded"));
     m_forwarded->setHorizontalHeaderLabels({tr("Change"), tr("Name"), tr("Value")});
@@ -100,6 +184,9 @@ MessageView::MessageView(Side side, QWidget *parent)
     m_tabs->addTab(m_raw, tr("Raw"));
     m_tabs->addTab(m_trailers, tr("Trailers"));
     m_tabs->addTab(m_forwarded, QString());
+    m_tabs->addTab(m_query, tr("Query"));
+    m_tabs->addTab(m_cookies, tr("Cookies"));
+    m_tabs->addTab(m_form, tr("Form"));
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_tabs);
@@ -114,6 +201,11 @@ MessageView::MessageView(Side side, QWidget *parent)
 
 MessageView::~MessageView() = default;
 
+bool MessageView::isTabShown(QWidget *tab) const
+{
+    return m_tabs->isTabVisible(m_tabs->indexOf(tab));
+}
+
 void MessageView::clear()
 {
     m_headers->setRowCount(0);
@@ -121,6 +213,12 @@ void MessageView::clear()
     m_tabs->setTabVisible(2, false);
     m_forwarded->setRowCount(0);
     m_tabs->setTabVisible(3, false);
+    m_query->setRowCount(0);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_query), false);
+    m_cookies->setRowCount(0);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_cookies), false);
+    m_form->setRowCount(0);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_form), false);
     m_raw->clear();
     m_body->clear();
     m_body->hide();
@@ -151,6 +249,65 @@ void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
                                          : tr("The response as the proxy sent it to the client"));
         m_tabs->setTabVisible(3, true);
     }
+
+    // Query parameters (the request's) and cookies, each tab only when there are some.
+    const QList<QStringList> query = request ? queryParameters(f.path) : QList<QStringList>();
+    m_query->setRowCount(int(query.size()));
+    for (int i = 0; i < int(query.size()); ++i)
+        setRow(m_query, i, query[i]);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_query), !query.isEmpty());
+    QList<QStringList> cookies;
+    for (const auto &[name, value] : headers) {
+        const QString text = QString::fromStdString(value);
+        if (request && sameName(name, "cookie")) {
+            // "a=1; b=2": one row per cookie.
+            for (const QString &pair : text.split(u';', Qt::SkipEmptyParts)) {
+                const QString trimmed = pair.trimmed();
+                const qsizetype equals = trimmed.indexOf(u'=');
+                cookies.append({equals < 0 ? trimmed : trimmed.left(equals),
+                                equals < 0 ? QString() : trimmed.mid(equals + 1)});
+            }
+        } else if (!request && sameName(name, "set-cookie")) {
+            // "id=42; Path=/; HttpOnly": the cookie, then its attributes as sent.
+            const qsizetype semicolon = text.indexOf(u';');
+            const QString pair = (semicolon < 0 ? text : text.left(semicolon)).trimmed();
+            const qsizetype equals = pair.indexOf(u'=');
+            cookies.append({equals < 0 ? pair : pair.left(equals),
+                            equals < 0 ? QString() : pair.mid(equals + 1),
+                            semicolon < 0 ? QString() : text.mid(semicolon + 1).trimmed()});
+        }
+    }
+    m_cookies->setRowCount(int(cookies.size()));
+    for (int i = 0; i < int(cookies.size()); ++i)
+        setRow(m_cookies, i, cookies[i]);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_cookies), !cookies.isEmpty());
+
+    // The fields of a form, urlencoded or multipart (a small body, read from memory or the
+    // spill file).
+    QList<QStringList> form;
+    const auto &formBody = request ? f.requestBody : f.responseBody;
+    const QString type = QString::fromStdString(headerValue(headers, "content-type"));
+    const bool urlencoded
+        = type.startsWith(u"application/x-www-form-urlencoded", Qt::CaseInsensitive);
+    const bool multipart = type.startsWith(u"multipart/form-data", Qt::CaseInsensitive);
+    if ((urlencoded || multipart) && headerValue(headers, "content-encoding").empty() && formBody
+        && formBody->recordedSize() > 0 && formBody->recordedSize() <= kMaxFormBytes) {
+        const QByteArray bytes = QByteArray::fromStdString(formBody->read());
+        if (urlencoded) {
+            form = formFields(bytes);
+        } else {
+            const qsizetype b = type.indexOf(u"boundary=", 0, Qt::CaseInsensitive);
+            QString boundary = b < 0 ? QString() : type.mid(b + 9).section(u';', 0, 0).trimmed();
+            if (boundary.size() > 1 && boundary.startsWith(u'"') && boundary.endsWith(u'"'))
+                boundary = boundary.mid(1, boundary.size() - 2);
+            if (!boundary.isEmpty())
+                form = multipartFields(bytes, boundary.toUtf8());
+        }
+    }
+    m_form->setRowCount(int(form.size()));
+    for (int i = 0; i < int(form.size()); ++i)
+        setRow(m_form, i, form[i]);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_form), !form.isEmpty());
 
     // The head as text, in HTTP/1.1 form whatever version carried it.
     QString raw;

@@ -14,7 +14,8 @@ class BodyView;
 
 // One message of an exchange (the request or the response): its headers as they arrived at
 // the proxy, as they went on (with the proxy's changes marked), its head as raw text, its
-// trailers, and its body.
+// trailers, its query parameters and cookies (request: Cookie; response: Set-Cookie with
+// the attributes), and its body.
 class MessageView final : public QWidget
 {
     Q_OBJECT
@@ -35,6 +36,12 @@ public:
     // the client), each field marked unchanged, added or removed by the proxy.
     QTableWidget *forwardedTable() const { return m_forwarded; }
     QString rawText() const;
+    // The request's query parameters (percent-decoded) and the cookies of either message; each
+    // tab shows only when the message has some.
+    QTableWidget *queryTable() const { return m_query; }
+    QTableWidget *cookiesTable() const { return m_cookies; }
+    QTableWidget *formTable() const { return m_form; } // urlencoded form fields
+    bool isTabShown(QWidget *tab) const;
 
 private:
     int fillForwarded(const flow::HeaderList &received, const flow::HeaderList &forwarded);
@@ -45,6 +52,9 @@ private:
     QTableWidget *m_forwarded = nullptr;
     QPlainTextEdit *m_raw = nullptr;
     QTableWidget *m_trailers = nullptr;
+    QTableWidget *m_query = nullptr;
+    QTableWidget *m_cookies = nullptr;
+    QTableWidget *m_form = nullptr;
     BodyView *m_body = nullptr;
 };
 

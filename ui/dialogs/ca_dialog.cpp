@@ -3,6 +3,7 @@
 #include "core/tls/certificate_authority.h"
 
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
@@ -13,6 +14,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QStringList>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace ts::ui {
@@ -89,10 +91,19 @@ CaDialog::CaDialog(std::shared_ptr<const tls::CertificateAuthority> ca, const QS
             [this] { launchBrowser(BrowserLauncher::Browser::Chromium); });
     connect(m_launchFirefox, &QPushButton::clicked, this,
             [this] { launchBrowser(BrowserLauncher::Browser::Firefox); });
+    auto *openFolder = new QPushButton(tr("&Open Folder"), this);
+    openFolder->setObjectName(QStringLiteral("openCaFolder"));
+    openFolder->setToolTip(tr("The folder with ca.pem, in the file manager"));
+    connect(openFolder, &QPushButton::clicked, this, [this] {
+        const QString dir = QString::fromStdString(m_ca->directory());
+        if (!QDesktopServices::openUrl(QUrl::fromLocalFile(dir)))
+            setStatus(tr("No file manager opened %1").arg(QDir::toNativeSeparators(dir)), true);
+    });
 
     auto *actions = new QHBoxLayout;
     actions->addWidget(exportPem);
     actions->addWidget(exportDer);
+    actions->addWidget(openFolder);
     actions->addStretch();
     actions->addWidget(m_launchChromium);
     actions->addWidget(m_launchFirefox);

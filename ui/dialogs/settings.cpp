@@ -125,6 +125,7 @@ Settings Settings::load(QSettings &s)
     out.bodyMemoryMiB = s.value(key(kBodyMemoryMiB), d.bodyMemoryMiB).toLongLong();
     out.bodyCapKiB = s.value(key(kBodyCapKiB), d.bodyCapKiB).toLongLong();
     out.frameLogFrames = s.value(key(kFrameLogFrames), d.frameLogFrames).toLongLong();
+    out.appearance = s.value(key(kAppearance), d.appearance).toString();
     out.upstreamHops = s.value(key(kUpstreamHops), d.upstreamHops).toStringList();
     out.upstreamRules = s.value(key(kUpstreamRules), d.upstreamRules).toStringList();
     return out;
@@ -141,6 +142,7 @@ void Settings::save(QSettings &s) const
     s.setValue(key(kBodyMemoryMiB), bodyMemoryMiB);
     s.setValue(key(kBodyCapKiB), bodyCapKiB);
     s.setValue(key(kFrameLogFrames), frameLogFrames);
+    s.setValue(key(kAppearance), appearance);
     s.setValue(key(kUpstreamHops), upstreamHops);
     s.setValue(key(kUpstreamRules), upstreamRules);
 }
@@ -184,6 +186,8 @@ QMap<QString, QString> Settings::validate() const
         add(kBodyCapKiB, Settings::tr("One body cannot keep more than the memory budget (%1 KiB).")
                              .arg(bodyMemoryMiB * 1024));
     add(kFrameLogFrames, rangeError(frameLogFrames, kMinFrameLogFrames, kMaxFrameLogFrames));
+    if (appearance != u"system" && appearance != u"light" && appearance != u"dark")
+        add(kAppearance, Settings::tr("Choose system, light or dark."));
 
     QStringList hopErrors;
     for (qsizetype i = 0; i < upstreamHops.size(); ++i) {
@@ -221,6 +225,7 @@ QStringList Settings::changedKeys(const Settings &a, const Settings &b)
     check(a.frameLogFrames != b.frameLogFrames, kFrameLogFrames);
     check(a.upstreamHops != b.upstreamHops, kUpstreamHops);
     check(a.upstreamRules != b.upstreamRules, kUpstreamRules);
+    check(a.appearance != b.appearance, kAppearance);
     return keys;
 }
 

@@ -31,6 +31,7 @@ public:
     static constexpr const char *kFrameLogFrames = "memory/frameLogFrames";
     static constexpr const char *kUpstreamHops = "upstream/hops";
     static constexpr const char *kUpstreamRules = "upstream/rules";
+    static constexpr const char *kAppearance = "ui/appearance";
 
     // Bounds, the same as the command line's where it has the option.
     static constexpr qint64 kMaxBodyMemoryMiB = 1 << 20;
@@ -53,6 +54,8 @@ public:
     // first match winning. Both empty: every connection is direct.
     QStringList upstreamHops;
     QStringList upstreamRules;
+    // The window's colours: "system" (the desktop's palette), "light" or "dark".
+    QString appearance = QStringLiteral("system");
 
     // Missing keys keep the defaults above.
     static Settings load(QSettings &settings);

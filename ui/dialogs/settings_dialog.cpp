@@ -1,6 +1,7 @@
 #include "ui/dialogs/settings_dialog.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -129,6 +130,17 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
     memory->addRow(tr("&Frame log:"), withUnit(m_frameLog, tr("frames per connection"), memoryBox));
     memory->addRow(QString(), addErrorLabel(Settings::kFrameLogFrames));
 
+    // Appearance: the desktop's colours, or light or dark whatever the desktop says.
+    auto *lookBox = new QGroupBox(tr("Appearance"), this);
+    auto *look = new QFormLayout(lookBox);
+    m_appearance = new QComboBox(lookBox);
+    m_appearance->setObjectName(QLatin1String(Settings::kAppearance));
+    m_appearance->addItem(tr("Follow the system"), QStringLiteral("system"));
+    m_appearance->addItem(tr("Light"), QStringLiteral("light"));
+    m_appearance->addItem(tr("Dark"), QStringLiteral("dark"));
+    m_appearance->setCurrentIndex(std::max(0, m_appearance->findData(current.appearance)));
+    look->addRow(tr("Colo&urs:"), m_appearance);
+
     // Upstream proxies: a page of their own (two lists do not fit under the rest).
     auto *upstreamBox = new QWidget(this);
     auto *upstream = new QFormLayout(upstreamBox);
@@ -165,6 +177,7 @@ SettingsDialog::SettingsDialog(const Settings &current, QWidget *parent)
     generalLayout->addWidget(proxyBox);
     generalLayout->addWidget(tlsBox);
     generalLayout->addWidget(memoryBox);
+    generalLayout->addWidget(lookBox);
     generalLayout->addStretch();
     m_pages = new QTabWidget(this);
     m_pages->setObjectName(QStringLiteral("pages"));
@@ -326,6 +339,7 @@ Settings SettingsDialog::settings() const
     s.frameLogFrames = number(m_frameLog);
     s.upstreamHops = m_hops.entries();
     s.upstreamRules = m_rules.entries();
+    s.appearance = m_appearance->currentData().toString();
     return s;
 }
 

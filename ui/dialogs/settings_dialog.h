@@ -6,6 +6,7 @@
 #include <QHash>
 
 class QCheckBox;
+class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
@@ -71,6 +72,7 @@ private:
     QLineEdit *m_bodyMemory = nullptr;
     QLineEdit *m_bodyCap = nullptr;
     QLineEdit *m_frameLog = nullptr;
+    QComboBox *m_appearance = nullptr;
     EntryList m_hops;
     EntryList m_rules;
     QLabel *m_listenNote = nullptr;

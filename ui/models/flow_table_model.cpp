@@ -189,6 +189,8 @@ FlowTableModel::FlowTableModel(flow::FlowStore &store, QObject *parent)
     connect(&m_store, &flow::FlowStore::flowsAdded, this, &FlowTableModel::onFlowsAdded);
     connect(&m_store, &flow::FlowStore::flowsChanged, this, &FlowTableModel::onFlowsChanged);
     connect(&m_store, &flow::FlowStore::cleared, this, &FlowTableModel::onCleared);
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &FlowTableModel::onFlowsRemoved);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &FlowTableModel::onFlowsRestored);
 }
 
 FlowTableModel::~FlowTableModel() = default;
@@ -266,6 +268,121 @@ void FlowTableModel::onCleared()
     if (m_skippedCount != 0) {
         m_skippedCount = 0;
         Q_EMIT skippedCountChanged(0);
+    }
+}
+
+void FlowTableModel::onFlowsRemoved(const std::vector<std::size_t> &removed)
+{
+    // Store rows before the removal -> after it: each row moves up by the removed rows above.
+    const auto above = [&removed](std::size_t row) {
+        return std::size_t(std::lower_bound(removed.begin(), removed.end(), row) - removed.begin());
+    };
+    const auto gone = [&removed](std::size_t row) {
+        return std::binary_search(removed.begin(), removed.end(), row);
+    };
+
+    std::vector<std::pair<int, int>> runs; // positions shown, ascending
+    for (std::size_t i = 0; i < m_rows.size(); ++i) {
+        if (!gone(m_rows[i]))
+            continue;
+        if (!runs.empty() && runs.back().second + 1 == int(i))
+            runs.back().second = int(i);
+        else
+            runs.emplace_back(int(i), int(i));
+    }
+    const auto renumber = [&] {
+        std::vector<std::uint32_t> kept;
+        kept.reserve(m_rows.size());
+        for (const std::uint32_t row : m_rows) {
+            if (!gone(row))
+                kept.push_back(std::uint32_t(row - above(row)));
+        }
+        m_rows = std::move(kept);
+        m_known -= above(m_known);
+        m_positionsValid = false;
+        m_text.clear();
+    };
+    if (runs.size() > kMaxGroups) {
+        beginResetModel();
+        renumber();
+        endResetModel();
+    } else {
+        // Bottom up, so positions above stay valid; the rest renumbered after.
+        for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+            beginRemoveRows({}, run->first, run->second);
+            m_rows.erase(m_rows.begin() + run->first, m_rows.begin() + run->second + 1);
+            endRemoveRows();
+        }
+        renumber(); // same flows at the same positions: nothing for views to redraw
+    }
+
+    std::vector<std::pair<std::size_t, std::size_t>> skipped;
+    for (const auto &[first, end] : m_skipped) {
+        if (const std::size_t a = first - above(first), b = end - above(end); a < b)
+            skipped.emplace_back(a, b);
+    }
+    setSkipped(std::move(skipped));
+    if (m_pending) // its walk counted rows that moved: start it again
+        startRebuild(m_pending->view);
+}
+
+void FlowTableModel::onFlowsRestored(const std::vector<std::size_t> &restored)
+{
+    // Store rows before -> after: old row o is the o-th row that was not put back, so it moves
+    // down by the restored rows r_i with r_i - i <= o.
+    std::vector<std::size_t> shifted(restored.size());
+    for (std::size_t i = 0; i < restored.size(); ++i)
+        shifted[i] = restored[i] - i;
+    const auto renumbered = [&shifted](std::size_t row) {
+        return row
+               + std::size_t(std::upper_bound(shifted.begin(), shifted.end(), row)
+                             - shifted.begin());
+    };
+    // Same flows in the same order at the same positions: no signal for views.
+    for (std::uint32_t &row : m_rows)
+        row = std::uint32_t(renumbered(row));
+    // The store applies its queue before restoring, so the model knows every older row; any
+    // it does not know yet stay at the end, for the next flowsAdded.
+    m_known = m_store.size() - std::min(m_store.size() - restored.size() - m_known, m_store.size());
+    m_positionsValid = false;
+    m_text.clear();
+
+    std::vector<std::pair<std::size_t, std::size_t>> skipped;
+    for (const auto &[first, end] : m_skipped) {
+        // Rows put back inside a held-back range were shown before: they split it.
+        std::size_t from = renumbered(first);
+        const std::size_t to = renumbered(end - 1) + 1;
+        for (auto r = std::lower_bound(restored.begin(), restored.end(), from);
+             r != restored.end() && *r < to; ++r) {
+            if (from < *r)
+                skipped.emplace_back(from, *r);
+            from = *r + 1;
+        }
+        if (from < to)
+            skipped.emplace_back(from, to);
+    }
+    setSkipped(std::move(skipped));
+
+    // Restored rows are placed as changed ones are (filter, sort, one insert per run).
+    std::vector<std::size_t> placed;
+    for (const std::size_t row : restored) {
+        if (row < m_known)
+            placed.push_back(row);
+    }
+    update(0, 0, placed);
+    if (m_pending)
+        startRebuild(m_pending->view);
+}
+
+void FlowTableModel::setSkipped(std::vector<std::pair<std::size_t, std::size_t>> ranges)
+{
+    std::uint64_t count = 0;
+    for (const auto &[first, end] : ranges)
+        count += end - first;
+    m_skipped = std::move(ranges);
+    if (count != m_skippedCount) {
+        m_skippedCount = count;
+        Q_EMIT skippedCountChanged(count);
     }
 }
 

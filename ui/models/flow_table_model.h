@@ -40,6 +40,8 @@ namespace ts::ui {
 // - While paused, new flows are not shown (they are still in the store); skippedCount() says
 //   how many. Resuming shows them (a rebuild), so the table ends up with what a session or HAR
 //   export holds.
+// - Rows the store removes (Delete) go with one beginRemoveRows per run; rows it puts back
+//   (Undo) are placed like changed rows. Either way the rows after them are renumbered.
 // - Cell text is computed on demand and cached for the rows views asked for recently.
 class FlowTableModel final : public QAbstractTableModel
 {
@@ -139,6 +141,9 @@ private:
     void onFlowsAdded(qsizetype first, qsizetype last);
     void onFlowsChanged(const std::vector<std::size_t> &rows);
     void onCleared();
+    void onFlowsRemoved(const std::vector<std::size_t> &rows);
+    void onFlowsRestored(const std::vector<std::size_t> &rows);
+    void setSkipped(std::vector<std::pair<std::size_t, std::size_t>> ranges);
     void update(std::size_t firstNew, std::size_t endNew, const std::vector<std::size_t> &changed);
 
     void startRebuild(View view);

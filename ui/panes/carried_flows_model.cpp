@@ -15,6 +15,8 @@ CarriedFlowsModel::CarriedFlowsModel(flow::FlowStore &store, QObject *parent)
     connect(&m_store, &flow::FlowStore::flowsAdded, this, &CarriedFlowsModel::appendFlows);
     connect(&m_store, &flow::FlowStore::flowsChanged, this, &CarriedFlowsModel::changeRows);
     connect(&m_store, &flow::FlowStore::cleared, this, &CarriedFlowsModel::rescan);
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &CarriedFlowsModel::rescan);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &CarriedFlowsModel::rescan);
 }
 
 CarriedFlowsModel::~CarriedFlowsModel() = default;

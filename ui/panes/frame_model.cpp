@@ -127,7 +127,7 @@ void FrameModel::setTypeFilter(std::optional<std::uint8_t> type)
     refilter();
 }
 
-void FrameModel::setStreamFilter(std::optional<std::uint32_t> stream)
+void FrameModel::setStreamFilter(std::optional<std::uint64_t> stream)
 {
     if (stream == m_streamFilter)
         return;

@@ -47,9 +47,9 @@ public:
     bool poll();
 
     void setTypeFilter(std::optional<std::uint8_t> type);
-    void setStreamFilter(std::optional<std::uint32_t> stream);
+    void setStreamFilter(std::optional<std::uint64_t> stream);
     std::optional<std::uint8_t> typeFilter() const { return m_typeFilter; }
-    std::optional<std::uint32_t> streamFilter() const { return m_streamFilter; }
+    std::optional<std::uint64_t> streamFilter() const { return m_streamFilter; }
 
     // Frames held (whatever the filter) and frames the log dropped before the oldest of them.
     std::size_t frameCount() const { return m_frames.size(); }
@@ -80,7 +80,7 @@ private:
     std::uint64_t m_first = 0;              // frames the connection saw before m_frames.front()
     std::deque<std::uint64_t> m_rows;       // indices (m_first-based numbers) of the frames shown
     std::optional<std::uint8_t> m_typeFilter;
-    std::optional<std::uint32_t> m_streamFilter;
+    std::optional<std::uint64_t> m_streamFilter;
 };
 
 } // namespace ts::ui

@@ -65,8 +65,8 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     m_stream->setToolTip(tr("Only the frames of this stream (0: the connection's own frames)"));
     connect(m_stream, &QLineEdit::textChanged, this, [this](const QString &text) {
         bool ok = false;
-        const uint stream = text.toUInt(&ok);
-        m_model->setStreamFilter(ok ? std::optional<std::uint32_t>(stream) : std::nullopt);
+        const qulonglong stream = text.toULongLong(&ok);
+        m_model->setStreamFilter(ok ? std::optional<std::uint64_t>(stream) : std::nullopt);
         updateLabels();
     });
 
@@ -154,7 +154,7 @@ void FramesPane::setTypeFilter(std::optional<std::uint8_t> type)
     }
 }
 
-void FramesPane::setStreamFilter(std::optional<std::uint32_t> stream)
+void FramesPane::setStreamFilter(std::optional<std::uint64_t> stream)
 {
     m_stream->setText(stream ? QString::number(*stream) : QString());
 }
@@ -197,10 +197,11 @@ flow::FlowId FramesPane::flowAtRow(int row) const
     const flow::FrameRecord *frame = m_model->frameAt(row);
     if (!frame || frame->stream == 0 || !m_model->log())
         return 0;
+    flow::FlowId recorded = 0;
     for (const flow::StreamRecord &s : m_model->log()->streams())
         if (s.id == frame->stream)
-            return s.flow;
-    return 0;
+            recorded = s.flow;
+    return flowOfStream(m_store, m_connection, frame->stream, recorded);
 }
 
 void FramesPane::requestFlowAt(const QModelIndex &index)
@@ -213,7 +214,7 @@ bool FramesPane::showStreamOfFlow(flow::FlowId id)
 {
     // The stream's record names its flow; look on the connection shown first, then on the
     // connections the flow itself names.
-    auto streamIn = [&](flow::ConnectionId connection) -> std::optional<std::uint32_t> {
+    auto streamIn = [&](flow::ConnectionId connection) -> std::optional<std::uint64_t> {
         const flow::Connection *c = m_store.connection(connection);
         if (!c || !c->log)
             return std::nullopt;
@@ -235,6 +236,9 @@ bool FramesPane::showStreamOfFlow(flow::FlowId id)
         if (!stream && f && connection == f->clientConnection && f->clientStream != 0
             && m_store.connection(connection) && m_store.connection(connection)->log)
             stream = f->clientStream; // the record has not learned its flow yet
+        if (!stream && f && connection == f->serverConnection && f->serverStream != 0
+            && m_store.connection(connection) && m_store.connection(connection)->log)
+            stream = f->serverStream; // server-side records name no flow
         if (!stream)
             continue;
         if (connection != m_connection) {

@@ -40,7 +40,7 @@ public:
     QString droppedNote() const; // empty when nothing was dropped
 
     void setTypeFilter(std::optional<std::uint8_t> type);
-    void setStreamFilter(std::optional<std::uint32_t> stream);
+    void setStreamFilter(std::optional<std::uint64_t> stream);
     // The flow carried by the stream of the frame in `row` (0: none).
     flow::FlowId flowAtRow(int row) const;
 

@@ -1,5 +1,7 @@
 #include "ui/panes/pane_util.h"
 
+#include "core/flow/flow_store.h"
+
 #include <QBoxLayout>
 #include <QFontMetrics>
 #include <QHeaderView>
@@ -9,6 +11,22 @@
 #include <algorithm>
 
 namespace ts::ui {
+
+flow::FlowId flowOfStream(const flow::FlowStore &store, flow::ConnectionId connection,
+                          std::uint64_t stream, flow::FlowId recorded)
+{
+    if (recorded != 0 || stream == 0 || connection == 0)
+        return recorded;
+    // Newest first: a stream is usually looked up soon after it crossed. Stream ids are never
+    // reused on a connection, so the first match is the one.
+    for (std::size_t row = store.size(); row-- > 0;) {
+        const flow::Flow &f = store.at(row);
+        if ((f.clientConnection == connection && f.clientStream == stream)
+            || (f.serverConnection == connection && f.serverStream == stream))
+            return f.id;
+    }
+    return 0;
+}
 
 void setUpInspectorTable(QTableView &view)
 {

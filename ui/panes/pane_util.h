@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/flow/flow.h"
+
 #include <QString>
 
 #include <vector>
@@ -7,7 +9,17 @@
 class QBoxLayout;
 class QTableView;
 
+namespace ts::flow {
+class FlowStore;
+}
+
 namespace ts::ui {
+
+// The flow that stream `stream` of connection `connection` carried: the one its record names,
+// else the flow that says it crossed that stream (a server-side connection's records name no
+// flow: the flows name their server stream). 0 when none does.
+flow::FlowId flowOfStream(const flow::FlowStore &store, flow::ConnectionId connection,
+                          std::uint64_t stream, flow::FlowId recorded);
 
 // The look every inspector table shares: whole-row single selection, compact fixed-height
 // rows, no grid, last column stretched.

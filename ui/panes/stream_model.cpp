@@ -72,7 +72,7 @@ bool StreamModel::poll()
     if (!m_streams.empty() && !fresh.empty()) {
         const auto it
             = std::lower_bound(m_streams.begin(), m_streams.end(), fresh.front().id,
-                               [](const StreamRecord &s, std::uint32_t id) { return s.id < id; });
+                               [](const StreamRecord &s, std::uint64_t id) { return s.id < id; });
         dropped = std::size_t(it - m_streams.begin());
     } else {
         dropped = m_streams.size();
@@ -107,11 +107,11 @@ const StreamRecord *StreamModel::streamAt(int row) const
     return row >= 0 && std::size_t(row) < m_streams.size() ? &m_streams[std::size_t(row)] : nullptr;
 }
 
-int StreamModel::rowOfStream(std::uint32_t id) const
+int StreamModel::rowOfStream(std::uint64_t id) const
 {
     const auto it
         = std::lower_bound(m_streams.begin(), m_streams.end(), id,
-                           [](const StreamRecord &s, std::uint32_t v) { return s.id < v; });
+                           [](const StreamRecord &s, std::uint64_t v) { return s.id < v; });
     return it != m_streams.end() && it->id == id ? int(it - m_streams.begin()) : -1;
 }
 

@@ -43,7 +43,7 @@ public:
     const std::shared_ptr<const flow::ConnectionLog> &log() const { return m_log; }
     bool poll(); // false when the log did not change
     const flow::StreamRecord *streamAt(int row) const;
-    int rowOfStream(std::uint32_t id) const; // -1 when not shown
+    int rowOfStream(std::uint64_t id) const; // -1 when not shown
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -55,7 +55,10 @@ StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
             &StreamsPane::updateHistory);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &StreamsPane::updateHistory);
     connect(m_view, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) {
-        if (const auto id = index.data(StreamModel::FlowIdRole).toULongLong())
+        const flow::FlowId id = flowOfStream(m_store, m_connection,
+                                             index.data(StreamModel::StreamIdRole).toULongLong(),
+                                             index.data(StreamModel::FlowIdRole).toULongLong());
+        if (id != 0)
             Q_EMIT flowRequested(id);
     });
     connect(&m_poll, &QTimer::timeout, this, [this] {
@@ -85,7 +88,7 @@ void StreamsPane::showConnection(flow::ConnectionId id)
     updateHistory();
 }
 
-bool StreamsPane::selectStream(std::uint32_t id)
+bool StreamsPane::selectStream(std::uint64_t id)
 {
     const int row = m_model->rowOfStream(id);
     if (row < 0)

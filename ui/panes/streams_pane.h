@@ -38,7 +38,7 @@ public:
 
 public Q_SLOTS:
     void showConnection(flow::ConnectionId id);
-    bool selectStream(std::uint32_t id);
+    bool selectStream(std::uint64_t id);
     void refresh();
 
 Q_SIGNALS:

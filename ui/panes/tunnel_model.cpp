@@ -51,6 +51,9 @@ TunnelModel::TunnelModel(flow::FlowStore &store, QObject *parent)
     connect(&m_store, &flow::FlowStore::flowsAdded, this, &TunnelModel::appendTunnels);
     connect(&m_store, &flow::FlowStore::flowsChanged, this, &TunnelModel::changeRows);
     connect(&m_store, &flow::FlowStore::cleared, this, &TunnelModel::reset);
+    // Rows renumbered: rows are store rows, so read them again.
+    connect(&m_store, &flow::FlowStore::flowsRemoved, this, &TunnelModel::reset);
+    connect(&m_store, &flow::FlowStore::flowsRestored, this, &TunnelModel::reset);
     reset();
 }
 

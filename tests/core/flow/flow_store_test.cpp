@@ -268,6 +268,77 @@ private Q_SLOTS:
         QVERIFY(!store.connection(12));
     }
 
+    void removeAndRestorePutRowsBackWhereTheyWere()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 6; ++id)
+            store.publish(makeFlow(id, FlowState::Complete));
+        store.flush();
+        QSignalSpy removedSpy(&store, &FlowStore::flowsRemoved);
+        QSignalSpy restoredSpy(&store, &FlowStore::flowsRestored);
+
+        RemovedFlows removed = store.remove({5, 2, 99, 2});
+        QCOMPARE(removedSpy.count(), 1);
+        QCOMPARE(rowsOf(removedSpy, 0), (std::vector<std::size_t>{1, 4}));
+        QCOMPARE(store.size(), std::size_t(4));
+        QVERIFY(!store.find(2));
+        QCOMPARE(store.rowOf(6), std::size_t(3));
+
+        store.publish(makeFlow(7, FlowState::Complete)); // arrives meanwhile
+        store.flush();
+        store.restore(std::move(removed));
+        QCOMPARE(rowsOf(restoredSpy, 0), (std::vector<std::size_t>{1, 4}));
+        QCOMPARE(store.size(), std::size_t(7));
+        for (std::size_t row = 0; row < 7; ++row) {
+            QCOMPARE(store.at(row).id, FlowId(row + 1));
+            QCOMPARE(store.rowOf(FlowId(row + 1)), row);
+        }
+    }
+
+    void aRemovedOpenFlowIsNotAddedAgainByItsUpdates()
+    {
+        FlowStore store;
+        store.publish(makeFlow(1));
+        store.publish(makeFlow(2));
+        store.flush();
+        RemovedFlows removed = store.remove({1});
+        QSignalSpy added(&store, &FlowStore::flowsAdded);
+        store.publish(makeFlow(1, FlowState::Complete)); // the engine finishes it
+        store.flush();
+        QCOMPARE(added.count(), 0);
+        QCOMPARE(store.size(), std::size_t(1));
+        // Undo brings back the flow as the engine last described it.
+        store.restore(std::move(removed));
+        QCOMPARE(store.at(0).id, FlowId(1));
+        QCOMPARE(store.at(0).state, FlowState::Complete);
+    }
+
+    void takeAllIsAClearThatCanBeUndone()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 3; ++id)
+            store.publish(makeFlow(id, FlowState::Complete));
+        Connection c;
+        c.id = 4;
+        store.publish(c);
+        store.flush();
+        store.publish(makeFlow(4, FlowState::Complete)); // queued: cleared with the rest
+        QSignalSpy cleared(&store, &FlowStore::cleared);
+        RemovedFlows all = store.takeAll();
+        QCOMPARE(cleared.count(), 1);
+        QCOMPARE(store.size(), std::size_t(0));
+        QVERIFY(store.connections().empty());
+        QCOMPARE(all.rows.size(), std::size_t(4));
+
+        store.publish(makeFlow(5, FlowState::Complete));
+        store.flush();
+        store.restore(std::move(all));
+        QCOMPARE(store.size(), std::size_t(5));
+        for (std::size_t row = 0; row < 5; ++row)
+            QCOMPARE(store.at(row).id, FlowId(row + 1)); // the old ones before the new
+        QVERIFY(store.connection(4));
+    }
+
     void headerListsOfEveryWireAreCounted()
     {
         FlowStore store;
@@ -409,6 +480,92 @@ private Q_SLOTS:
         QVERIFY(!f.responseBody->spilled());
         QVERIFY(!c.log->spilled());
         QCOMPARE(store.budget()->spill->size(), 0u);
+    }
+
+    void removeAndRestoreKeepSpilledHeadersAndTheirCount()
+    {
+        FlowStore store;
+        const auto budget = store.budget();
+        // Lists that differ by flow, so a list read back for the wrong row shows. Strings are
+        // short (no heap) or longer than 30 bytes: a trip through the spill file gives them back
+        // with the capacity they went with, so they count the same afterwards.
+        const auto flowOf = [](FlowId id) {
+            Flow f = makeFlow(id, FlowState::Complete);
+            const std::string value(1000, char('a' + id));
+            for (HeaderList *list :
+                 {&f.requestHeaders, &f.requestTrailers, &f.serverRequestHeaders,
+                  &f.responseHeaders, &f.responseTrailers, &f.clientResponseHeaders})
+                *list
+                    = {{"x-id", std::to_string(id)}, {"x-a-header-name-thirty-bytes-long", value}};
+            return f;
+        };
+        std::vector<Flow> flows;
+        for (FlowId id = 1; id <= 10; ++id)
+            flows.push_back(flowOf(id));
+        const std::uint64_t one = FlowStore::headerBytes(flows.front());
+        const auto sameAs = [&flows](const Flow &f) {
+            const Flow &recorded = flows.at(f.id - 1);
+            return f.requestHeaders == recorded.requestHeaders
+                   && f.requestTrailers == recorded.requestTrailers
+                   && f.serverRequestHeaders == recorded.serverRequestHeaders
+                   && f.responseHeaders == recorded.responseHeaders
+                   && f.responseTrailers == recorded.responseTrailers
+                   && f.clientResponseHeaders == recorded.clientResponseHeaders;
+        };
+        const auto everyRowAsRecorded = [&] {
+            QCOMPARE(store.size(), flows.size());
+            for (std::size_t row = 0; row < flows.size(); ++row) {
+                QCOMPARE(store.at(row).id, FlowId(row + 1));
+                QCOMPARE(store.rowOf(FlowId(row + 1)), row);
+                QVERIFY2(sameAs(store.at(row)), qPrintable(QString::number(row)));
+            }
+            // All read back: all counted, once.
+            std::uint64_t all = 0;
+            for (const Flow &f : flows)
+                all += FlowStore::headerBytes(f);
+            QCOMPARE(budget->headerMemory.load(), all);
+        };
+
+        budget->totalMemory = 4 * one; // the oldest six go to the spill file
+        for (const Flow &f : flows)
+            store.publish(f);
+        store.flush();
+        const std::uint64_t charged = budget->headerMemory.load();
+        QCOMPARE(charged, 4 * one);
+        QVERIFY(budget->spill->size() > 0);
+
+        // Spilled flows (2, 3, 5) and one in memory (9) go, with their lists, off the budget.
+        RemovedFlows removed = store.remove({2, 3, 5, 9});
+        QCOMPARE(removed.rows.size(), std::size_t(4));
+        for (const auto &[row, f] : removed.rows) {
+            QCOMPARE(row, std::size_t(f.id - 1));
+            QVERIFY(sameAs(f));
+        }
+        QCOMPARE(budget->headerMemory.load(), charged - one);
+        // Flow 6 moved up to row 2 with its lists still in the spill file; read back, they
+        // count again.
+        QCOMPARE(store.rowOf(6), std::size_t(2));
+        QVERIFY(sameAs(store.at(2)));
+        QCOMPARE(budget->headerMemory.load(), charged);
+
+        // Back they come, counted; the budget makes room as it did before.
+        store.restore(std::move(removed));
+        QCOMPARE(budget->headerMemory.load(), charged);
+        everyRowAsRecorded();
+
+        // Again: spill the oldest (still one row per flow), then clear with undo.
+        store.publish(makeFlow(11, FlowState::Complete)); // a batch: the budget makes room
+        store.flush();
+        flows.push_back(makeFlow(11, FlowState::Complete)); // no header lists
+        QCOMPARE(budget->headerMemory.load(), charged);
+        RemovedFlows all = store.takeAll();
+        QCOMPARE(budget->headerMemory.load(), 0u);
+        QCOMPARE(all.rows.size(), flows.size());
+        for (const auto &[row, f] : all.rows)
+            QVERIFY(sameAs(f));
+        store.restore(std::move(all));
+        QCOMPARE(budget->headerMemory.load(), charged);
+        everyRowAsRecorded();
     }
 };
 

@@ -552,6 +552,22 @@ private Q_SLOTS:
         QCOMPARE((*flows)[1].startedWall, WallMillis(0));
     }
 
+    // Issue 17, defect 13: a WebSocket entry's wss:// URL reads as it was written, not with
+    // the default port spelled out.
+    void webSocketUrlsKeepTheirScheme()
+    {
+        const auto flows = importHar(
+            "{\"log\": {\"entries\": [{\"request\": {\"url\": \"wss://a.example/socket\"},"
+            "\"response\": {\"status\": 101}},"
+            "{\"request\": {\"url\": \"ws://b.example:8080/live\"}}]}}",
+            nullptr);
+        QVERIFY2(flows, why(flows));
+        QCOMPARE((*flows)[0].scheme, std::string("wss"));
+        QCOMPARE((*flows)[0].port, std::uint16_t(443));
+        QCOMPARE((*flows)[0].url(), std::string("wss://a.example/socket"));
+        QCOMPARE((*flows)[1].url(), std::string("ws://b.example:8080/live"));
+    }
+
     // Decoded bodies stop at the budget's per-body cap; the rest is counted.
     void bodiesAreCapped()
     {

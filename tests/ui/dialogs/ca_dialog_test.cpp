@@ -2,17 +2,31 @@
 #include "ui/dialogs/ca_dialog.h"
 
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QPushButton>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 using ts::tls::CertificateAuthority;
 using ts::ui::BrowserLauncher;
 using ts::ui::CaDialog;
 using namespace Qt::StringLiterals;
+
+// Stands in for the file manager: records what QDesktopServices was asked to open.
+class UrlCatcher final : public QObject
+{
+    Q_OBJECT
+
+public:
+    QList<QUrl> opened;
+
+public Q_SLOTS:
+    void open(const QUrl &url) { opened << url; }
+};
 
 // CaDialog: shows the CA's identity, exports exactly the certificate asked for, and offers the
 // browser launch only when it can work.
@@ -46,6 +60,20 @@ private Q_SLOTS:
         QCOMPARE(text("sha256").remove(u'\n'),
                  QString::fromStdString(info.sha256).remove(47, 1)); // a line break for ':'
         QCOMPARE(text("keyType"), u"EC P-256"_s);
+    }
+
+    // Issue 17, defect 15: the CA's folder opens in the file manager.
+    void opensTheCaFolder()
+    {
+        UrlCatcher catcher;
+        QDesktopServices::setUrlHandler(u"file"_s, &catcher, "open");
+        CaDialog dialog(m_ca, u"127.0.0.1:8080"_s);
+        auto *button = dialog.findChild<QPushButton *>(u"openCaFolder"_s);
+        QVERIFY(button);
+        button->click();
+        QDesktopServices::unsetUrlHandler(u"file"_s);
+        QCOMPARE(catcher.opened,
+                 (QList<QUrl>{QUrl::fromLocalFile(QString::fromStdString(m_ca->directory()))}));
     }
 
     void exportsPemAndDer()

@@ -1,12 +1,16 @@
+#include "ui/app_resources.h"
 #include "ui/dialogs/settings.h"
 #include "ui/dialogs/settings_dialog.h"
 
+#include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
+#include <QStyle>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -137,10 +141,38 @@ private Q_SLOTS:
         s.frameLogFrames = 50000;
         s.upstreamHops = {u"http://alice:pw@127.0.0.1:3128"_s, u"socks5h://127.0.0.1:1080"_s};
         s.upstreamRules = {u"10.* = direct"_s};
+        s.appearance = u"dark"_s;
         s.save(stored);
         stored.sync();
         QSettings again(dir.filePath(u"settings.ini"_s), QSettings::IniFormat);
         QCOMPARE(Settings::load(again), s);
+    }
+
+    // Issue 17, everyday tools: dark mode, chosen in Preferences, applied live; "system"
+    // gives the platform's palette back.
+    void appearanceIsChosenAndApplied()
+    {
+        SettingsDialog dialog{Settings{}};
+        auto *box = dialog.findChild<QComboBox *>(key(Settings::kAppearance));
+        QVERIFY(box);
+        QCOMPARE(box->currentData().toString(), u"system"_s);
+        box->setCurrentIndex(box->findData(u"dark"_s));
+        QCOMPARE(dialog.changedKeys(), QStringList{key(Settings::kAppearance)});
+        QCOMPARE(dialog.settings().appearance, u"dark"_s);
+
+        const int systemWindow = qApp->palette().color(QPalette::Window).lightness();
+        ts::ui::applyAppearance(u"dark"_s);
+        QVERIFY(qApp->palette().color(QPalette::Window).lightness() < 100);
+        QVERIFY(qApp->palette().color(QPalette::Text).lightness() > 200);
+        QCOMPARE(qApp->style()->name().toLower(), u"fusion"_s);
+        ts::ui::applyAppearance(u"light"_s);
+        QVERIFY(qApp->palette().color(QPalette::Window).lightness() > 200);
+        ts::ui::applyAppearance(u"system"_s);
+        QCOMPARE(qApp->palette().color(QPalette::Window).lightness(), systemWindow);
+
+        Settings bad;
+        bad.appearance = u"sepia"_s;
+        QVERIFY(bad.validate().contains(key(Settings::kAppearance)));
     }
 
     void changedKeys()

@@ -282,7 +282,7 @@ private Q_SLOTS:
         QVERIFY(pane.showStreamOfFlow(kTunnelB));
         QCOMPARE(pane.connection(), kH2Client);
         QCOMPARE(shown.count(), 1);
-        QCOMPARE(pane.model()->streamFilter(), std::optional<std::uint32_t>(3));
+        QCOMPARE(pane.model()->streamFilter(), std::optional<std::uint64_t>(3));
         QCOMPARE(pane.model()->rowCount(), 2);
         QCOMPARE(pane.view()->selectionModel()->selectedRows().size(), 2);
         QVERIFY(!pane.showStreamOfFlow(kTunnelH1)); // HTTP/1.1: no stream
