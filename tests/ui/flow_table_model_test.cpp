@@ -3,6 +3,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QColor>
+#include <QLocale>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTest>
@@ -569,7 +570,17 @@ private Q_SLOTS:
     {
         QFETCH(quint64, bytes);
         QFETCH(QString, text);
+        QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
         QCOMPARE(FlowTableModel::formatBytes(bytes), text);
+    }
+
+    // Sizes take the locale's decimal separator, as the window's numbers do.
+    void formatsBytesInTheLocale()
+    {
+        QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+        QCOMPARE(FlowTableModel::formatBytes(1536), u"1,5 KiB"_s);
+        QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+        QCOMPARE(FlowTableModel::formatBytes(1536), u"1.5 KiB"_s);
     }
 };
 

@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QFutureWatcher>
 #include <QGuiApplication>
+#include <QLocale>
 #include <QPalette>
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
@@ -945,7 +946,9 @@ QString FlowTableModel::formatBytes(std::uint64_t bytes)
         value /= 1024.0;
         ++unit;
     }
-    return QStringLiteral("%1 %2").arg(value, 0, 'f', 1).arg(QLatin1String(units[unit]));
+    // The locale's decimal separator ("1,4 KiB" in German); the units are IEC symbols.
+    return QStringLiteral("%1 %2").arg(QLocale().toString(value, 'f', 1),
+                                       QLatin1String(units[unit]));
 }
 
 } // namespace ts::ui
