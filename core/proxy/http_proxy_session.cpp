@@ -3,6 +3,7 @@
 #include "core/http/message.h"
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
+#include "core/proxy/info_page.h"
 #include "core/proxy/socks_front.h"
 #include "core/proxy/stream_h1.h"
 #include "core/proxy/tls_record.h"
@@ -61,30 +62,6 @@ bool isIdempotent(std::string_view method)
 {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE"
            || method == "PUT" || method == "DELETE";
-}
-
-std::string htmlEscape(std::string_view in)
-{
-    std::string out;
-    for (char c : in) {
-        switch (c) {
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '&':
-            out += "&amp;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
 }
 
 std::string secondsText(MonoTime t)
@@ -820,7 +797,15 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
                                    m_context.tlsListener),
                            false, {}, now, out);
         } else if (head.method == "GET" || head.method == "HEAD") {
-            respondLocally(200, "OK", "text/html; charset=utf-8", infoPage(), false, {}, now, out);
+            // Written for the address the client reached (a phone on the LAN sees the LAN
+            // address), else the listen address.
+            const std::string address
+                = host && isPacProxyAddress(*host) ? *host : m_context.listenAddress;
+            respondLocally(
+                200, "OK", "text/html; charset=utf-8",
+                infoPage({address, m_context.tlsListener,
+                          m_context.intercept ? m_context.intercept->ca.get() : nullptr}),
+                false, {}, now, out);
         } else {
             failExchange(405, "Method Not Allowed",
                          "this is Tunnelscope, a proxy: send absolute-form requests "
@@ -2101,69 +2086,6 @@ void HttpProxySession::publishConnection(std::vector<Command> &out) const
     if (m_context.carried)
         return; // the carrier's connection is the one recorded
     out.push_back(PublishConnection{m_connection});
-}
-
-std::string HttpProxySession::infoPage() const
-{
-    const std::string proxy = htmlEscape(m_context.listenAddress);
-    const std::string scheme = m_context.tlsListener ? "https" : "http";
-    const tls::CertificateAuthority *ca
-        = m_context.intercept ? m_context.intercept->ca.get() : nullptr;
-    std::string page
-        = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Tunnelscope</title>"
-          "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
-          "padding:0 1em}pre,code{background:#f2f2f2;padding:.1em .3em;border-radius:3px}"
-          "pre{padding:.5em;overflow-x:auto}h2{margin-top:1.5em}</style></head><body>\n"
-          "<h1>Tunnelscope</h1>\n"
-          "<p>This address is a proxy, not a web server. Point your HTTP client at it and every "
-          "request shows up in Tunnelscope.</p>\n"
-          "<h2>curl</h2>\n<pre>curl -x "
-          + scheme + "://" + proxy + " http://example.com/\ncurl -x " + scheme + "://" + proxy
-          + " --cacert tunnelscope-ca.pem https://example.com/</pre>\n"
-            "<h2>Terminal</h2>\n<pre>export http_proxy="
-          + scheme + "://" + proxy + " https_proxy=" + scheme + "://" + proxy
-          + " no_proxy=localhost,127.0.0.1,::1"
-          + (ca ? "\n# With tunnelscope-ca.pem (below) in this directory: Node adds it to its "
-                  "roots,\n# OpenSSL, Python requests and curl want the system's roots with it.\n"
-                  "cat /etc/ssl/certs/ca-certificates.crt tunnelscope-ca.pem &gt; "
-                  "tunnelscope-bundle.pem\nexport NODE_EXTRA_CA_CERTS=$PWD/tunnelscope-ca.pem\n"
-                  "export SSL_CERT_FILE=$PWD/tunnelscope-bundle.pem "
-                  "REQUESTS_CA_BUNDLE=$PWD/tunnelscope-bundle.pem "
-                  "CURL_CA_BUNDLE=$PWD/tunnelscope-bundle.pem"
-                : "")
-          + "</pre>\n<h2>Chromium</h2>\n<pre>chromium --proxy-server=" + scheme + "://" + proxy
-          + "</pre>\n<h2>Proxy auto-config</h2>\n<p>Browsers and desktops that take a PAC URL "
-            "(automatic proxy configuration): <a href=\"/proxy.pac\"><code>"
-          + scheme + "://" + proxy + "/proxy.pac</code></a></p>\n";
-    if (ca) {
-        const tls::CertificateInfo info = ca->info();
-        page += "<h2>Trust the certificate authority</h2>\n"
-                "<p>HTTPS is decrypted with certificates signed by this Tunnelscope CA. Install it "
-                "where your client looks for trusted roots, only on machines you debug with.</p>\n"
-                "<p><a href=\"/ca.pem\">Download tunnelscope-ca.pem</a> &middot; "
-                "<a href=\"/ca.der\">tunnelscope-ca.der</a></p>\n<p>"
-                + htmlEscape(info.subject) + "<br>SHA-256 <code>" + info.sha256
-                + "</code></p>\n<dl>\n"
-                  "<dt>Chromium / Chrome (Linux)</dt><dd>Settings &rarr; Privacy and security "
-                  "&rarr; Security &rarr; Manage certificates &rarr; Authorities &rarr; Import "
-                  "the .pem and tick &ldquo;Trust this certificate for identifying "
-                  "websites&rdquo;. Or: <code>certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n "
-                  "tunnelscope -i tunnelscope-ca.pem</code></dd>\n"
-                  "<dt>Firefox</dt><dd>Settings &rarr; Privacy &amp; Security &rarr; "
-                  "Certificates &rarr; View Certificates &rarr; Authorities &rarr; Import, then "
-                  "tick &ldquo;Trust this CA to identify websites&rdquo;.</dd>\n"
-                  "<dt>Debian / Ubuntu (system store, curl, most tools)</dt><dd><code>sudo cp "
-                  "tunnelscope-ca.pem /usr/local/share/ca-certificates/tunnelscope.crt &amp;&amp; "
-                  "sudo update-ca-certificates</code></dd>\n"
-                  "<dt>macOS</dt><dd><code>sudo security add-trusted-cert -d -r trustRoot -k "
-                  "/Library/Keychains/System.keychain tunnelscope-ca.pem</code></dd>\n"
-                  "<dt>Windows</dt><dd><code>certutil -addstore -f Root "
-                  "tunnelscope-ca.der</code> (as administrator), or double-click the .der file "
-                  "&rarr; Install Certificate &rarr; Local Machine &rarr; Trusted Root "
-                  "Certification Authorities.</dd>\n</dl>\n";
-    }
-    page += "</body></html>\n";
-    return page;
 }
 
 } // namespace ts::proxy

@@ -233,7 +233,6 @@ private:
     void closeServerRecord(ServerId id, std::string reason, std::vector<Command> &out);
 
     std::int64_t since(const flow::Flow &flow, MonoTime t) const { return t - flow.startedMono; }
-    std::string infoPage() const;
 
     SessionContext m_context;
     Mode m_mode = Mode::Http;
