@@ -8,6 +8,7 @@
 # in its instruction count divided by N2 - N1 is the cost of one request (start-up and
 # shut-down cancel out). Loopback only; bounded counts and timeouts.
 #   bench/callgrind.sh [--n1 N] [--n2 N] BIN [BIN...]
+# PATHS="h2" runs one path only; KEEP=DIR keeps the profiles for callgrind_annotate.
 set -euo pipefail
 N1=100
 N2=600
@@ -85,6 +86,8 @@ instructions() {
     "$path" "$n" "$port" >/dev/null || { kill -KILL "$pid"; exit 1; }
     kill -TERM "$pid"
     wait "$pid" || true
+    # KEEP=DIR keeps each run's profile for callgrind_annotate (DIR/PATH-N-BINNAME.out).
+    [[ -n ${KEEP:-} ]] && mkdir -p "$KEEP" && cp "$out" "$KEEP/$path-$n-$(basename "$bin").out"
     awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 
