@@ -3,6 +3,7 @@
 // are asserted, the server side is played by hand. No sockets.
 #include "core/http2/h2_connection.h"
 #include "core/proxy/http_proxy_session.h"
+#include "tests/core/proxy/playbook.h"
 
 #include <QTest>
 
@@ -36,27 +37,15 @@ const std::string *field(const Fields &fields, std::string_view name)
     return nullptr;
 }
 
-struct Harness
+// The session's client speaks h2: a client-role H2Connection, pumped until both are quiet.
+// `out` keeps every command since the last clear(); events, what the client saw.
+struct Harness : testing::Playbook
 {
-    MonoTime now = 1'000'000;
-    HttpProxySession session;
     std::unique_ptr<H2Connection> client;
-    std::vector<Command> out;    // every command since the last clear()
     std::vector<H2Event> events; // every client event since the last clear()
 
-    static SessionContext context()
+    Harness()
     {
-        SessionContext c;
-        c.connectionId = 7;
-        c.clientAddress = "127.0.0.1:5000";
-        c.listenAddress = "127.0.0.1:8080";
-        c.bodies = std::make_shared<flow::BodyBudget>();
-        return c;
-    }
-
-    Harness() : session(context(), 1'000'000)
-    {
-        session.start(now, out);
         auto c = H2Connection::create(H2Connection::Role::Client, {}, nullptr, now);
         if (!c)
             qFatal("cannot create the client");
@@ -71,7 +60,7 @@ struct Harness
             const std::string bytes = client->takeOutput(now);
             const std::size_t before = out.size();
             if (!bytes.empty())
-                session.handle(ClientData{bytes}, now, out);
+                session->handle(ClientData{bytes}, now, out);
             const std::string back = takeToClient(before);
             if (!back.empty())
                 client->receive(back, now, events);
@@ -93,7 +82,7 @@ struct Harness
     void server(const Event &e)
     {
         const std::size_t before = out.size();
-        session.handle(e, now, out);
+        session->handle(e, now, out);
         const std::string back = takeToClient(before);
         if (!back.empty())
             client->receive(back, now, events);
@@ -112,19 +101,10 @@ struct Harness
     }
     void clear()
     {
-        out.clear();
+        Playbook::clear();
         events.clear();
     }
-
-    template<typename T>
-    std::vector<T> all() const
-    {
-        std::vector<T> r;
-        for (const Command &c : out)
-            if (auto *p = std::get_if<T>(&c))
-                r.push_back(*p);
-        return r;
-    }
+    // Bytes sent to server `id` since the last clear().
     std::string toServer(ServerId id) const
     {
         std::string s;
@@ -167,13 +147,6 @@ struct Harness
                 r.push_back(c);
         return r;
     }
-    std::vector<flow::Flow> flows() const
-    {
-        std::vector<flow::Flow> r;
-        for (const auto &p : all<PublishFlow>())
-            r.push_back(*p.flow);
-        return r;
-    }
 };
 
 Fields connectTo(const std::string &authority)
@@ -196,7 +169,7 @@ private Q_SLOTS:
     void priorKnowledgeStartsAnHttp2Connection()
     {
         MonoTime now = 1'000'000;
-        HttpProxySession session(Harness::context(), now);
+        HttpProxySession session(testing::baseContext(), now);
         std::vector<Command> out;
         session.start(now, out);
         out.clear();
@@ -236,7 +209,7 @@ private Q_SLOTS:
         // The first line says HTTP/2; what follows is not its preface: GOAWAY PROTOCOL_ERROR,
         // then the close (RFC 9113 §3.4), not an HTTP/1.1 400.
         MonoTime now = 1'000'000;
-        HttpProxySession session(Harness::context(), now);
+        HttpProxySession session(testing::baseContext(), now);
         std::vector<Command> out;
         session.start(now, out);
         out.clear();
@@ -638,11 +611,11 @@ private Q_SLOTS:
         h.clear();
         h.client->goAway(0, "done");
         h.pump();
-        h.session.handle(ClientEof{}, h.now, h.out);
+        h.session->handle(ClientEof{}, h.now, h.out);
         QCOMPARE(h.all<CloseServer>().size(), std::size_t(1));
         QCOMPARE(h.all<CloseServer>()[0].id, open[0].id);
         QVERIFY(!h.all<CloseClient>().empty());
-        QVERIFY(h.session.closed());
+        QVERIFY(h.session->closed());
     }
 };
 

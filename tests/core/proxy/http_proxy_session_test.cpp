@@ -1,5 +1,6 @@
 // Transcript tests of the HTTP/1.1 proxy session: events in, exact commands out, no sockets.
 #include "core/proxy/http_proxy_session.h"
+#include "tests/core/proxy/playbook.h"
 
 #include <QTest>
 
@@ -8,71 +9,8 @@ using namespace ts::proxy;
 
 namespace {
 
-struct Harness
-{
-    HttpProxySession session;
-    MonoTime now = 1'000'000;
-    std::vector<Command> out;
-
-    static SessionContext context()
-    {
-        SessionContext c;
-        c.connectionId = 7;
-        c.clientAddress = "127.0.0.1:5000";
-        c.listenAddress = "127.0.0.1:8080";
-        c.bodies = std::make_shared<flow::BodyBudget>();
-        return c;
-    }
-    Harness() : session(context(), 1'000'000)
-    {
-        session.start(now, out);
-        out.clear();
-    }
-    std::vector<Command> &feed(const Event &e)
-    {
-        out.clear();
-        session.handle(e, now, out);
-        return out;
-    }
-    std::vector<Command> &client(std::string_view bytes) { return feed(ClientData{bytes}); }
-    std::vector<Command> &server(ServerId id, std::string_view bytes)
-    {
-        return feed(ServerData{id, bytes});
-    }
-
-    template<typename T>
-    std::vector<T> all() const
-    {
-        std::vector<T> r;
-        for (const Command &c : out)
-            if (auto *p = std::get_if<T>(&c))
-                r.push_back(*p);
-        return r;
-    }
-    template<typename T>
-    T one() const
-    {
-        auto r = all<T>();
-        if (r.size() != 1)
-            qFatal("expected one command of the type, got %d", int(r.size()));
-        return r.front();
-    }
-    std::string toClient() const
-    {
-        std::string s;
-        for (auto &c : all<SendToClient>())
-            s += c.data;
-        return s;
-    }
-    std::string toServer() const
-    {
-        std::string s;
-        for (auto &c : all<SendToServer>())
-            s += c.data;
-        return s;
-    }
-    flow::Flow lastFlow() const { return *all<PublishFlow>().back().flow; }
-};
+// Each test looks at what the latest event made the session do.
+using Harness = testing::Playbook;
 
 } // namespace
 
@@ -91,7 +29,7 @@ private Q_SLOTS:
         const auto open = h.one<OpenServer>();
         QCOMPARE(open.host, std::string("example.com"));
         QCOMPARE(open.port, 8081);
-        QVERIFY(h.all<SendToServer>().empty()); // nothing before the connection is up
+        QVERIFY(h.latest<SendToServer>().empty()); // nothing before the connection is up
 
         h.feed(ServerConnected{open.id, "127.0.0.1:8081", false, h.now, h.now});
         QCOMPARE(
@@ -109,7 +47,7 @@ private Q_SLOTS:
         QCOMPARE(f.path, std::string("/a?b=1"));
         QCOMPARE(f.responseBody->read(), std::string("hello"));
         QCOMPARE(f.requestHeaders.size(), std::size_t(8)); // recorded as the client sent them
-        QVERIFY(h.all<CloseClient>().empty());             // keep-alive
+        QVERIFY(h.latest<CloseClient>().empty());          // keep-alive
 
         // Both wires of each message, as they crossed them.
         QCOMPARE(f.requestHeaders.front(),
@@ -176,7 +114,7 @@ private Q_SLOTS:
         h.feed(ServerEof{open.id});
         QCOMPARE(h.toClient(), std::string("0\r\n\r\n"));
         QCOMPARE(h.lastFlow().state, flow::FlowState::Complete);
-        QVERIFY(h.all<CloseClient>().empty());
+        QVERIFY(h.latest<CloseClient>().empty());
         QCOMPARE(h.one<CloseServer>().id, open.id);
     }
 
@@ -220,8 +158,8 @@ private Q_SLOTS:
         QCOMPARE(f.bytesClientToServer, std::uint64_t(9));
         QCOMPARE(f.bytesServerToClient, std::uint64_t(9));
         QCOMPARE(f.closeReason, std::string("closed by both sides"));
-        QCOMPARE(h.all<CloseClient>().size(), std::size_t(1));
-        QVERIFY(h.session.closed());
+        QCOMPARE(h.latest<CloseClient>().size(), std::size_t(1));
+        QVERIFY(h.session->closed());
     }
 
     void tunnelIdleTimeoutCloses()
@@ -230,11 +168,11 @@ private Q_SLOTS:
         h.client("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
         const auto open = h.one<OpenServer>();
         h.feed(ServerConnected{open.id, "1.2.3.4:443", false, h.now, h.now});
-        QCOMPARE(h.session.deadline(), h.now + 300 * kSecond);
+        QCOMPARE(h.session->deadline(), h.now + 300 * kSecond);
         h.now += 300 * kSecond;
         h.feed(Tick{});
         QCOMPARE(h.lastFlow().closeReason, std::string("idle for 300 s"));
-        QCOMPARE(h.all<CloseClient>().size(), std::size_t(1));
+        QCOMPARE(h.latest<CloseClient>().size(), std::size_t(1));
     }
 
     void refusedConnectionGives502()
@@ -250,7 +188,7 @@ private Q_SLOTS:
         const flow::Flow f = h.lastFlow();
         QCOMPARE(f.state, flow::FlowState::Failed);
         QCOMPARE(f.error, std::string("connection refused by 127.0.0.1:9"));
-        QVERIFY(h.all<CloseClient>().empty()); // the client connection stays usable
+        QVERIFY(h.latest<CloseClient>().empty()); // the client connection stays usable
     }
 
     void loopGives508()
@@ -328,7 +266,7 @@ private Q_SLOTS:
         const auto open = h.one<OpenServer>();
         QVERIFY(open.plainHttp);
         h.client("dy");
-        QVERIFY(h.all<SendToServer>().empty()); // held until the connection is up
+        QVERIFY(h.latest<SendToServer>().empty()); // held until the connection is up
         ServerConnected up{open.id, "127.0.0.1:3128", false, h.now, h.now, via};
         up.forwarding = true;
         up.proxyAuthorization = auth;
@@ -436,7 +374,7 @@ private Q_SLOTS:
         Harness h;
         h.client("GET http://h:1/ HTTP/1.1\r\nHost: h:1\r\n\r\n");
         const auto open = h.one<OpenServer>();
-        QCOMPARE(h.session.deadline(), h.now + 10 * kSecond);
+        QCOMPARE(h.session->deadline(), h.now + 10 * kSecond);
         h.now += 10 * kSecond;
         h.feed(Tick{});
         QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
@@ -451,7 +389,7 @@ private Q_SLOTS:
         h.feed(ServerConnected{open.id, "1.2.3.4:1", false, h.now, h.now});
         h.now += 59 * kSecond;
         h.feed(Tick{});
-        QVERIFY(h.out.empty());
+        QVERIFY(h.last.empty());
         h.now += 1 * kSecond;
         h.feed(Tick{});
         QVERIFY(h.toClient().starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
@@ -507,7 +445,7 @@ private Q_SLOTS:
         const std::string answer = h.toClient();
         QVERIFY(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         QVERIFY(answer.find("Connection: close") != std::string::npos);
-        QCOMPARE(h.all<CloseClient>().size(), std::size_t(1));
+        QCOMPARE(h.latest<CloseClient>().size(), std::size_t(1));
         QCOMPARE(h.lastFlow().status, 400);
         QVERIFY(!h.lastFlow().error.empty());
     }
@@ -519,7 +457,7 @@ private Q_SLOTS:
         const std::string answer = h.toClient();
         QVERIFY(answer.starts_with("HTTP/1.1 200 OK\r\n"));
         QVERIFY(answer.find("curl -x http://127.0.0.1:8080") != std::string::npos);
-        QVERIFY(h.all<OpenServer>().empty());
+        QVERIFY(h.latest<OpenServer>().empty());
         QCOMPARE(h.lastFlow().state, flow::FlowState::Complete);
         QCOMPARE(h.lastFlow().url(), std::string("http://127.0.0.1:8080/"));
     }
@@ -535,7 +473,7 @@ private Q_SLOTS:
                 != std::string::npos);
         QVERIFY(answer.find("\"PROXY 192.168.1.5:8080\"") != std::string::npos);
         QVERIFY(answer.find("function FindProxyForURL(url, host)") != std::string::npos);
-        QVERIFY(h.all<OpenServer>().empty());
+        QVERIFY(h.latest<OpenServer>().empty());
 
         // A Host header that is no plain address falls back to the listen address.
         Harness bad;
@@ -560,7 +498,7 @@ private Q_SLOTS:
         bool paused = false;
         for (int i = 0; i < 8 && !paused; ++i) {
             h.client(block);
-            paused = !h.all<PauseClient>().empty();
+            paused = !h.latest<PauseClient>().empty();
         }
         QVERIFY(paused);
     }
@@ -600,7 +538,7 @@ private Q_SLOTS:
         const std::string request = "GET http://example.com:8081/a HTTP/1.1\r\nHost: x\r\n\r\n";
         h.client(request);
         const auto open = h.one<OpenServer>();
-        QVERIFY(h.all<PublishConnection>().empty()); // not a connection until connected
+        QVERIFY(h.latest<PublishConnection>().empty()); // not a connection until connected
 
         h.feed(ServerConnected{open.id, "127.0.0.1:8081", false, h.now, h.now});
         const flow::Connection c = h.one<PublishConnection>().connection;
@@ -637,7 +575,7 @@ private Q_SLOTS:
         const std::size_t secondRequest = h.toServer().size();
         h.server(again.id, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
         QCOMPARE(h.one<CloseServer>().id, again.id);
-        const flow::Connection closed = h.all<PublishConnection>().back().connection;
+        const flow::Connection closed = h.latest<PublishConnection>().back().connection;
         QCOMPARE(closed.id, c.id);
         QCOMPARE(closed.flows, 2u);
         QCOMPARE(closed.bytesOut, c.bytesOut + secondRequest);
@@ -653,7 +591,7 @@ private Q_SLOTS:
         const auto open = h.one<OpenServer>();
         h.feed(ServerConnectFailed{open.id, ConnectFailure::Refused, "refused"});
         QVERIFY(h.toClient().starts_with("HTTP/1.1 502"));
-        QVERIFY(h.all<PublishConnection>().empty());
+        QVERIFY(h.latest<PublishConnection>().empty());
         QCOMPARE(h.lastFlow().serverConnection, flow::ConnectionId(0));
     }
 
@@ -672,9 +610,9 @@ private Q_SLOTS:
         // Many chunks within one publish interval: no record per chunk.
         for (int i = 0; i < 10; ++i) {
             h.server(open.id, "0123456789");
-            QVERIFY(h.all<PublishConnection>().empty());
+            QVERIFY(h.latest<PublishConnection>().empty());
             h.client("abc");
-            QVERIFY(h.all<PublishConnection>().empty());
+            QVERIFY(h.latest<PublishConnection>().empty());
             h.now += 10'000;
         }
         h.now += kSecond;
@@ -686,7 +624,7 @@ private Q_SLOTS:
 
         h.feed(ServerEof{open.id});
         h.feed(ClientEof{});
-        const auto records = h.all<PublishConnection>();
+        const auto records = h.latest<PublishConnection>();
         QCOMPARE(records.size(), std::size_t(2)); // the server's, then the client's
         QCOMPARE(records[1].connection.side, flow::Side::Client);
         const flow::Connection closed = records[0].connection;

@@ -5,6 +5,7 @@
 #include "core/proxy/socks_front.h"
 #include "core/tls/certificate_authority.h"
 #include "core/tls/tls_session.h"
+#include "tests/core/proxy/playbook.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -42,21 +43,13 @@ std::string connectDomain(const std::string &host, std::uint16_t p)
 
 const std::string kNoAuthGreeting = "\x05\x01\x00"s;
 
-struct Harness
+struct Harness : testing::Playbook
 {
-    std::unique_ptr<HttpProxySession> session;
-    MonoTime now = kStart;
-    std::vector<Command> out;  // everything, in order
-    std::vector<Command> last; // the latest event's commands
-
     static SessionContext context(std::optional<socks::Credentials> credentials,
                                   std::shared_ptr<const InterceptConfig> intercept)
     {
-        SessionContext c;
-        c.connectionId = 7;
-        c.clientAddress = "127.0.0.1:5000";
+        SessionContext c = testing::baseContext();
         c.listenAddress = "127.0.0.1:1080";
-        c.bodies = std::make_shared<flow::BodyBudget>();
         c.intercept = std::move(intercept);
         c.socks.enabled = true;
         c.socks.credentials = std::move(credentials);
@@ -65,36 +58,16 @@ struct Harness
 
     explicit Harness(std::optional<socks::Credentials> credentials = std::nullopt,
                      std::shared_ptr<const InterceptConfig> intercept = nullptr)
-        : session(std::make_unique<HttpProxySession>(
-            context(std::move(credentials), std::move(intercept)), kStart))
-    {
-        session->start(now, last);
-        out = last;
-    }
+        : Playbook(context(std::move(credentials), std::move(intercept)), kStart)
+    {}
 
-    std::vector<Command> &feed(const Event &e)
-    {
-        last.clear();
-        session->handle(e, now, last);
-        out.insert(out.end(), last.begin(), last.end());
-        return last;
-    }
-    std::vector<Command> &client(std::string_view bytes) { return feed(ClientData{bytes}); }
-
+    using Playbook::all;
     template<typename T>
     std::vector<T> all(const std::vector<Command> &commands) const
     {
-        std::vector<T> r;
-        for (const Command &c : commands)
-            if (auto *p = std::get_if<T>(&c))
-                r.push_back(*p);
-        return r;
+        return testing::only<T>(commands);
     }
-    template<typename T>
-    std::vector<T> all() const
-    {
-        return all<T>(out);
-    }
+    using Playbook::toClient;
     std::string toClient(const std::vector<Command> &commands) const
     {
         std::string s;
@@ -102,23 +75,6 @@ struct Harness
             s += c.data;
         return s;
     }
-    std::string toClient() const { return toClient(last); }
-    std::string toServer() const
-    {
-        std::string s;
-        for (auto &c : all<SendToServer>(last))
-            s += c.data;
-        return s;
-    }
-    bool clientClosed() const { return !all<CloseClient>().empty(); }
-    std::vector<flow::Flow> flows() const
-    {
-        std::vector<flow::Flow> r;
-        for (auto &p : all<PublishFlow>())
-            r.push_back(*p.flow);
-        return r;
-    }
-    flow::Flow lastFlow() const { return flows().back(); }
     ServerId server() const { return all<OpenServer>().back().id; }
 
     // Greeting without authentication, then a CONNECT.
