@@ -19,6 +19,11 @@
             <translation>impossible de démarrer %1 : %2</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="191" />
+            <source>Chromium or certutil is not installed</source>
+            <translation>Chromium ou certutil n’est pas installé</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
             <source>Could not launch %1: %2</source>
             <translation>Impossible de lancer %1 : %2</translation>
@@ -116,6 +121,11 @@
             <location filename="../ui/dialogs/settings.cpp" line="184" />
             <source>One body cannot keep more than the memory budget (%1 KiB).</source>
             <translation>Un seul corps ne peut pas dépasser le budget mémoire (%1 Kio).</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="190" />
+            <source>Choose system, light or dark.</source>
+            <translation>Choisissez système, clair ou sombre.</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings.cpp" line="191" />
@@ -221,6 +231,11 @@
             <source>Image</source>
             <translation>Image</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="64" />
+            <source>Preview</source>
+            <translation>Aperçu</translation>
+        </message>
         <message numerus="yes">
             <location filename="../ui/detail/body_view.cpp" line="68" />
             <source>{%n key(s)}</source>
@@ -243,6 +258,11 @@
             <translation>Tout charger</translation>
         </message>
         <message>
+            <location filename="../ui/detail/body_view.cpp" line="130" />
+            <source>Wrap</source>
+            <translation>Retour à la ligne</translation>
+        </message>
+        <message>
             <location filename="../ui/detail/body_view.cpp" line="127" />
             <source>Key</source>
             <translation>Clé</translation>
@@ -251,6 +271,31 @@
             <location filename="../ui/detail/body_view.cpp" line="127" />
             <source>Value</source>
             <translation>Valeur</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="169" />
+            <source>Wrap long lines at the pane's width</source>
+            <translation>Couper les longues lignes à la largeur du panneau</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="186" />
+            <source>Find in body</source>
+            <translation>Chercher dans le corps</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="193" />
+            <source>Previous match (Shift+F3)</source>
+            <translation>Résultat précédent (Maj+F3)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="196" />
+            <source>Next match (F3, Enter)</source>
+            <translation>Résultat suivant (F3, Entrée)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="199" />
+            <source>Close (Esc)</source>
+            <translation>Fermer (Échap)</translation>
         </message>
         <message>
             <location filename="../ui/detail/body_view.cpp" line="173" />
@@ -291,6 +336,16 @@
             <location filename="../ui/detail/body_view.cpp" line="350" />
             <source>… (only the first %1 items are shown)</source>
             <translation>… (seuls les %1 premiers éléments sont affichés)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="587" />
+            <source>No match</source>
+            <translation>Aucun résultat</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="589" />
+            <source>%1 of %2</source>
+            <translation>%1 sur %2</translation>
         </message>
     </context>
     <context>
@@ -361,6 +416,21 @@
             <translation>Un nouveau profil Chromium qui fait confiance à cette AC et utilise le proxy ; votre propre profil n’est pas modifié</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="84" />
+            <source>&amp;Open Folder</source>
+            <translation>&amp;Ouvrir le dossier</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="86" />
+            <source>The folder with ca.pem, in the file manager</source>
+            <translation>Le dossier contenant ca.pem, dans le gestionnaire de fichiers</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="90" />
+            <source>No file manager opened %1</source>
+            <translation>Aucun gestionnaire de fichiers n’a ouvert %1</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/ca_dialog.cpp" line="82" />
             <source>Launch &amp;Firefox through Tunnelscope</source>
             <translation>Lancer &amp;Firefox via Tunnelscope</translation>
@@ -399,6 +469,16 @@
             <location filename="../ui/dialogs/ca_dialog.cpp" line="164" />
             <source>Wrote %1</source>
             <translation>%1 enregistré</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="163" />
+            <source>Could not launch Chromium: %1</source>
+            <translation>Impossible de lancer Chromium : %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="168" />
+            <source>Chromium started with the profile %1, through %2</source>
+            <translation>Chromium démarré avec le profil %1, via %2</translation>
         </message>
     </context>
     <context>
@@ -502,6 +582,11 @@
             <translation>%1 démarré avec les variables du proxy.</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
+            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
+            <translation>Les applications qui suivent le réglage de proxy du bureau (applications GNOME et KDE, Chromium) passent alors par Tunnelscope. Le réglage précédent revient quand vous désactivez cette option ou quittez Tunnelscope.</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>Les applications qui suivent le réglage de proxy du bureau (applications GNOME et KDE, Chromium) passent alors par Tunnelscope. Le réglage précédent revient quand vous désactivez ceci ou quittez Tunnelscope, et au démarrage suivant si Tunnelscope s’arrête de façon inattendue.</translation>
@@ -545,6 +630,11 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>Pour la retirer :</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
+            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
+            <translation>Les navigateurs ont leur propre magasin : Chromium et Firefox ne lisent pas celui-ci. Aide &gt; Autorité de certification et navigateur démarre un Chromium qui fait confiance à l’AC.</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
@@ -625,6 +715,40 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
             <source>exit code %1</source>
             <translation>code de sortie %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::CompareDialog</name>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="47" />
+            <source>(binary body, %1)</source>
+            <translation>(corps binaire, %1)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="75" />
+            <source>No response: %1</source>
+            <translation>Pas de réponse : %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="113" />
+            <source>Compare Flows %1 and %2</source>
+            <translation>Comparer les échanges %1 et %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="164" />
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="167" />
+            <source>Flow %1: %2</source>
+            <translation>Échange %1 : %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="182" />
+            <source>The two flows read the same.</source>
+            <translation>Les deux échanges sont identiques.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="183" />
+            <source>%1 lines differ (highlighted).</source>
+            <translation>%1 lignes diffèrent (en surbrillance).</translation>
         </message>
     </context>
     <context>
@@ -1438,6 +1562,36 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <translation>Détails</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="218" />
+            <source>&amp;Details</source>
+            <translation>Dét&amp;ails</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="219" />
+            <source>&amp;Tunnels</source>
+            <translation>&amp;Tunnels</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="220" />
+            <source>&amp;Connections</source>
+            <translation>&amp;Connexions</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="221" />
+            <source>&amp;Frames</source>
+            <translation>Tra&amp;mes</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="222" />
+            <source>&amp;Streams</source>
+            <translation>&amp;Flux</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="223" />
+            <source>Co&amp;mposer</source>
+            <translation>C&amp;ompositeur</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="226" />
             <source>Could not put the system proxy back as it was before Tunnelscope stopped unexpectedly: %1</source>
             <translation>Impossible de rétablir le proxy du système tel qu’il était avant l’arrêt inattendu de Tunnelscope : %1</translation>
@@ -1475,7 +1629,7 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
         <message>
             <location filename="../ui/main_window.cpp" line="325" />
             <source>&amp;Export HAR…</source>
-            <translation>&amp;Exporter en HAR…</translation>
+            <translation>E&amp;xporter en HAR…</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="329" />
@@ -1498,9 +1652,54 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <translation>&amp;Raccourcis clavier</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="413" />
+            <source>Export Se&amp;lection as HAR…</source>
+            <translation>Exporter la sé&amp;lection en HAR…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="416" />
+            <source>The selected flows (Ctrl+A selects every flow the filter shows)</source>
+            <translation>Les échanges sélectionnés (Ctrl+A sélectionne tous les échanges que le filtre affiche)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="420" />
+            <source>Copy Request &amp;Body</source>
+            <translation>Copier le &amp;corps de la requête</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="424" />
+            <source>Copy Response B&amp;ody</source>
+            <translation>Copier le corps de la répo&amp;nse</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="428" />
+            <source>Save Request Body…</source>
+            <translation>Enregistrer le corps de la requête…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="431" />
+            <source>Save Response Body…</source>
+            <translation>Enregistrer le corps de la réponse…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="452" />
+            <source>&amp;User Guide</source>
+            <translation>&amp;Guide de l’utilisateur</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="349" />
             <source>&amp;About Tunnelscope</source>
             <translation>À &amp;propos de Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="493" />
+            <source>Remove the selected flows (Edit → Undo brings them back)</source>
+            <translation>Retirer les échanges sélectionnés (Édition → Annuler les rétablit)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="500" />
+            <source>The frames of the selected flow's stream; double-click a frame to come back</source>
+            <translation>Les trames du flux de l’échange sélectionné ; double-cliquez sur une trame pour revenir</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="354" />
@@ -1527,6 +1726,36 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <location filename="../ui/main_window.cpp" line="372" />
             <source>Forget every recorded flow</source>
             <translation>Oublier tous les échanges enregistrés</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="488" />
+            <source>Dele&amp;te</source>
+            <translation>&amp;Supprimer</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="497" />
+            <source>Show &amp;Connection and Frames</source>
+            <translation>Aff&amp;icher la connexion et les trames</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="504" />
+            <source>Co&amp;mpare Two Flows</source>
+            <translation>Comparer &amp;deux échanges</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="506" />
+            <source>Select two flows (Ctrl+click) to see them side by side</source>
+            <translation>Sélectionnez deux échanges (Ctrl+clic) pour les voir côte à côte</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="509" />
+            <source>U&amp;ndo</source>
+            <translation>&amp;Annuler</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="512" />
+            <source>R&amp;edo</source>
+            <translation>Ré&amp;tablir</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="376" />
@@ -1594,6 +1823,16 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <translation>&amp;Filtrer…</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="568" />
+            <source>&amp;Search Bodies…</source>
+            <translation>Rec&amp;hercher dans les corps…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="572" />
+            <source>The flows whose request or response body contains a text (the filter's body:)</source>
+            <translation>Les échanges dont le corps de requête ou de réponse contient un texte (body: dans le filtre)</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="427" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>&amp;Défiler automatiquement vers les nouveaux échanges</translation>
@@ -1642,6 +1881,16 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <location filename="../ui/main_window.cpp" line="504" />
             <source>The filter language</source>
             <translation>Le langage de filtre</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="445" />
+            <source>Resident memory of the process, and what recorded flows and connections hold in memory against the memory budget: bodies %1, headers %2, frame logs %3. Beyond the budget, closed connections' frame logs and older flows' bodies and headers go to disk.</source>
+            <translation>Mémoire résidente du processus, et ce que les échanges et connexions enregistrés gardent en mémoire par rapport au budget mémoire : corps %1, en-têtes %2, journaux de trames %3. Au-delà du budget, les journaux de trames des connexions fermées ainsi que les corps et en-têtes des échanges plus anciens vont sur le disque.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="448" />
+            <source>Frames left out of connection logs that reached their capacity, or that the memory budget could not keep</source>
+            <translation>Trames omises des journaux de connexion arrivés à leur capacité, ou que le budget mémoire n’a pas pu garder</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="533" />
@@ -1799,6 +2048,81 @@ Esc in the filter box clears it.</source>
             </translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1169" />
+            <location filename="../ui/main_window.cpp" line="1188" />
+            <source>Select the flows to export</source>
+            <translation>Sélectionnez les échanges à exporter</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1173" />
+            <location filename="../ui/main_window.cpp" line="1194" />
+            <source>Export Selection as HAR</source>
+            <translation>Exporter la sélection en HAR</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="1198" />
+            <source>Exported %n flow(s) to %1</source>
+            <translation>
+                <numerusform>%n échange exporté vers %1</numerusform>
+                <numerusform>%n échanges exportés vers %1</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1205" />
+            <source>Select a request to copy its body</source>
+            <translation>Sélectionnez une requête pour copier son corps</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1255" />
+            <source>The response has no body</source>
+            <translation>La réponse n’a pas de corps</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1255" />
+            <source>The request has no body</source>
+            <translation>La requête n’a pas de corps</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1221" />
+            <source>The body is not text: save it to a file instead</source>
+            <translation>Le corps n’est pas du texte : enregistrez-le plutôt dans un fichier</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1225" />
+            <source>Copied the body (%1)</source>
+            <translation>Corps copié (%1)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1231" />
+            <location filename="../ui/main_window.cpp" line="1249" />
+            <source>Select a request to save its body</source>
+            <translation>Sélectionnez une requête pour enregistrer son corps</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1266" />
+            <source>Save Response Body</source>
+            <translation>Enregistrer le corps de la réponse</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1266" />
+            <source>Save Request Body</source>
+            <translation>Enregistrer le corps de la requête</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1267" />
+            <source>Cannot write %1: %2</source>
+            <translation>Impossible d’écrire %1 : %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1270" />
+            <source>Saved the body to %1 (%2)</source>
+            <translation>Corps enregistré dans %1 (%2)</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="980" />
             <location filename="../ui/main_window.cpp" line="990" />
             <source>Export HAR</source>
@@ -1927,6 +2251,11 @@ Elle a été enregistrée dans %2 à la place.</translation>
             <translation>Préférences enregistrées</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1569" />
+            <source>Tunnelscope User Guide</source>
+            <translation>Guide de l’utilisateur de Tunnelscope</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="1224" />
             <source>Ctrl+Home, Ctrl+End</source>
             <translation>Ctrl+Début, Ctrl+Fin</translation>
@@ -1975,6 +2304,108 @@ Compilé avec Qt %2. Aide → Raccourcis clavier liste les touches ; le ? à cô
             <translation>&amp;Reprendre</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1612" />
+            <source>Clear</source>
+            <translation>Effacer</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1627" />
+            <source>Select the flows to delete</source>
+            <translation>Sélectionnez les échanges à supprimer</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1632" />
+            <source>Delete 1 Flow</source>
+            <translation>Supprimer 1 échange</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1633" />
+            <source>Delete %1 Flows</source>
+            <translation>Supprimer %1 échanges</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1648" />
+            <source>Select two flows to compare them</source>
+            <translation>Sélectionnez deux échanges pour les comparer</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1944" />
+            <source>Quit Tunnelscope</source>
+            <translation>Quitter Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1946" />
+            <source>The capture (1 flow) has changes that are not saved.</source>
+            <translation>La capture (1 échange) contient des modifications non enregistrées.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1947" />
+            <source>The capture (%1 flows) has changes that are not saved.</source>
+            <translation>La capture (%1 échanges) contient des modifications non enregistrées.</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1951" />
+            <source>Save the capture before quitting?</source>
+            <translation>Enregistrer la capture avant de quitter ?</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="1641" />
+            <source>Deleted %n flow(s); Edit → Undo brings them back</source>
+            <translation>
+                <numerusform>%n échange supprimé ; Édition → Annuler le rétablit</numerusform>
+                <numerusform>%n échanges supprimés ; Édition → Annuler les rétablit</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1667" />
+            <source>Select a flow to show its connection</source>
+            <translation>Sélectionnez un échange pour afficher sa connexion</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1676" />
+            <source>Frames of flow %1 on connection #%2</source>
+            <translation>Trames de l’échange %1 sur la connexion n° %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1684" />
+            <source>Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)</source>
+            <translation>L’échange %1 est passé par la connexion n° %2, qui n’a pas de journal de trames (HTTP/1.1)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1690" />
+            <source>No connection was recorded for flow %1</source>
+            <translation>Aucune connexion n’a été enregistrée pour l’échange %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1736" />
+            <source>Autosave failed: %1</source>
+            <translation>Échec de l’enregistrement automatique : %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1757" />
+            <source>Recover Capture</source>
+            <translation>Récupérer la capture</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1758" />
+            <source>Tunnelscope did not quit normally last time (it was stopped by the system, killed or crashed). Its capture was autosaved on %1.
+
+Open it?</source>
+            <translation>Tunnelscope ne s’est pas fermé normalement la dernière fois (il a été arrêté par le système, tué ou il a planté). Sa capture a été enregistrée automatiquement le %1.
+
+L’ouvrir ?</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1763" />
+            <source>&amp;Open It</source>
+            <translation>&amp;Ouvrir</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1764" />
+            <source>&amp;Discard It</source>
+            <translation>&amp;Abandonner</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="1284" />
             <location filename="../ui/main_window.cpp" line="1298" />
             <source>1 tunnel</source>
@@ -2012,6 +2443,11 @@ Compilé avec Qt %2. Aide → Raccourcis clavier liste les touches ; le ? à cô
             <translation>%1 échanges non affichés (arrivés pendant la pause)</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1044" />
+            <source>Memory %1 (records %2 of %3)</source>
+            <translation>Mémoire %1 (enregistrements %2 sur %3)</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="1319" />
             <source>Memory %1 (bodies %2)</source>
             <translation>Mémoire %1 (corps %2)</translation>
@@ -2030,6 +2466,11 @@ Compilé avec Qt %2. Aide → Raccourcis clavier liste les touches ; le ? à cô
             <location filename="../ui/main_window.cpp" line="1330" />
             <source>%1 frames dropped</source>
             <translation>%1 trames abandonnées</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1322" />
+            <source> (%1 to stay within the memory budget)</source>
+            <translation> (%1 pour rester dans le budget mémoire)</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1349" />
@@ -2052,6 +2493,16 @@ Compilé avec Qt %2. Aide → Raccourcis clavier liste les touches ; le ? à cô
             <translation>Valeur</translation>
         </message>
         <message>
+            <location filename="../ui/detail/message_view.cpp" line="128" />
+            <source>(file %1, %2 bytes)</source>
+            <translation>(fichier %1, %2 octets)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="163" />
+            <source>Attributes</source>
+            <translation>Attributs</translation>
+        </message>
+        <message>
             <location filename="../ui/detail/message_view.cpp" line="84" />
             <source>Change</source>
             <translation>Changement</translation>
@@ -2070,6 +2521,21 @@ Compilé avec Qt %2. Aide → Raccourcis clavier liste les touches ; le ? à cô
             <location filename="../ui/detail/message_view.cpp" line="101" />
             <source>Trailers</source>
             <translation>En-têtes de fin</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="187" />
+            <source>Query</source>
+            <translation>Paramètres</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="188" />
+            <source>Cookies</source>
+            <translation>Cookies</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="189" />
+            <source>Form</source>
+            <translation>Formulaire</translation>
         </message>
         <message>
             <location filename="../ui/detail/message_view.cpp" line="146" />
@@ -2116,6 +2582,86 @@ Compilé avec Qt %2. Aide → Raccourcis clavier liste les touches ; le ? à cô
             <location filename="../ui/detail/message_view.cpp" line="222" />
             <source>removed</source>
             <translation>retiré</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::PortInUseDialog</name>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="101" />
+            <source>the proxy</source>
+            <translation>le proxy</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="102" />
+            <source>the HTTPS proxy</source>
+            <translation>le proxy HTTPS</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="103" />
+            <source>SOCKS5</source>
+            <translation>SOCKS5</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="114" />
+            <source>address already in use</source>
+            <translation>adresse déjà utilisée</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="120" />
+            <source>Tunnelscope</source>
+            <translation>Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="121" />
+            <source>Tunnelscope cannot start.
+
+%1</source>
+            <translation>Tunnelscope ne peut pas démarrer.
+
+%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="129" />
+            <source>Port in use</source>
+            <translation>Port occupé</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="135" />
+            <source>Tunnelscope cannot listen on %1 for %2: %3.
+
+Another program (perhaps another Tunnelscope) holds the port.</source>
+            <translation>Tunnelscope ne peut pas écouter sur %1 pour %2 : %3.
+
+Un autre programme (peut-être un autre Tunnelscope) occupe le port.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="138" />
+            <source>Tunnelscope cannot listen on %1 for %2: %3.
+
+%4 holds the port.</source>
+            <translation>Tunnelscope ne peut pas écouter sur %1 pour %2 : %3.
+
+%4 occupe le port.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="141" />
+            <source>Start on another port? Clients must then be pointed at that port; Edit → Preferences keeps a port for the next starts.</source>
+            <translation>Démarrer sur un autre port ? Les clients devront alors pointer vers ce port ; Édition → Préférences garde un port pour les prochains démarrages.</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="154" />
+            <source>Port:</source>
+            <translation>Port :</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="157" />
+            <source>Start on This Port</source>
+            <translation>Démarrer sur ce port</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="160" />
+            <source>Quit</source>
+            <translation>Quitter</translation>
         </message>
     </context>
     <context>
@@ -2208,6 +2754,11 @@ Un motif par ligne</translation>
             <translation>Mémoire</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <source>&amp;Recorded flows in memory:</source>
+            <translation>Échanges &amp;enregistrés en mémoire :</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
             <source>&amp;Bodies in memory:</source>
             <translation>&amp;Corps en mémoire :</translation>
@@ -2236,6 +2787,31 @@ Un motif par ligne</translation>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="129" />
             <source>frames per connection</source>
             <translation>trames par connexion</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="134" />
+            <source>Appearance</source>
+            <translation>Apparence</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="138" />
+            <source>Follow the system</source>
+            <translation>Suivre le système</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="139" />
+            <source>Light</source>
+            <translation>Clair</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="140" />
+            <source>Dark</source>
+            <translation>Sombre</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="142" />
+            <source>Colo&amp;urs:</source>
+            <translation>C&amp;ouleurs :</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="136" />

@@ -19,6 +19,11 @@
             <translation>无法启动 %1：%2</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/browser_launcher.cpp" line="191" />
+            <source>Chromium or certutil is not installed</source>
+            <translation>未安装 Chromium 或 certutil</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
             <source>Could not launch %1: %2</source>
             <translation>无法启动 %1：%2</translation>
@@ -116,6 +121,11 @@
             <location filename="../ui/dialogs/settings.cpp" line="184" />
             <source>One body cannot keep more than the memory budget (%1 KiB).</source>
             <translation>单个消息体不能超过内存预算（%1 KiB）。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings.cpp" line="190" />
+            <source>Choose system, light or dark.</source>
+            <translation>选择跟随系统、浅色或深色。</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings.cpp" line="191" />
@@ -221,6 +231,11 @@
             <source>Image</source>
             <translation>图像</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="64" />
+            <source>Preview</source>
+            <translation>预览</translation>
+        </message>
         <message numerus="yes">
             <location filename="../ui/detail/body_view.cpp" line="68" />
             <source>{%n key(s)}</source>
@@ -241,6 +256,11 @@
             <translation>全部加载</translation>
         </message>
         <message>
+            <location filename="../ui/detail/body_view.cpp" line="130" />
+            <source>Wrap</source>
+            <translation>自动换行</translation>
+        </message>
+        <message>
             <location filename="../ui/detail/body_view.cpp" line="127" />
             <source>Key</source>
             <translation>键</translation>
@@ -249,6 +269,31 @@
             <location filename="../ui/detail/body_view.cpp" line="127" />
             <source>Value</source>
             <translation>值</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="169" />
+            <source>Wrap long lines at the pane's width</source>
+            <translation>按窗格宽度自动换行长行</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="186" />
+            <source>Find in body</source>
+            <translation>在消息体中查找</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="193" />
+            <source>Previous match (Shift+F3)</source>
+            <translation>上一个匹配项（Shift+F3）</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="196" />
+            <source>Next match (F3, Enter)</source>
+            <translation>下一个匹配项（F3、Enter）</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="199" />
+            <source>Close (Esc)</source>
+            <translation>关闭（Esc）</translation>
         </message>
         <message>
             <location filename="../ui/detail/body_view.cpp" line="173" />
@@ -289,6 +334,16 @@
             <location filename="../ui/detail/body_view.cpp" line="350" />
             <source>… (only the first %1 items are shown)</source>
             <translation>…（仅显示前 %1 项）</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="587" />
+            <source>No match</source>
+            <translation>无匹配项</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/body_view.cpp" line="589" />
+            <source>%1 of %2</source>
+            <translation>第 %1 个，共 %2 个</translation>
         </message>
     </context>
     <context>
@@ -359,6 +414,21 @@
             <translation>一个信任此 CA 并使用该代理的全新 Chromium 配置文件；不会改动您自己的配置文件</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="84" />
+            <source>&amp;Open Folder</source>
+            <translation>打开文件夹(&amp;O)</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="86" />
+            <source>The folder with ca.pem, in the file manager</source>
+            <translation>在文件管理器中打开包含 ca.pem 的文件夹</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="90" />
+            <source>No file manager opened %1</source>
+            <translation>没有文件管理器打开 %1</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/ca_dialog.cpp" line="82" />
             <source>Launch &amp;Firefox through Tunnelscope</source>
             <translation>通过 Tunnelscope 启动 Firefox(&amp;F)</translation>
@@ -397,6 +467,16 @@
             <location filename="../ui/dialogs/ca_dialog.cpp" line="164" />
             <source>Wrote %1</source>
             <translation>已写入 %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="163" />
+            <source>Could not launch Chromium: %1</source>
+            <translation>无法启动 Chromium：%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/ca_dialog.cpp" line="168" />
+            <source>Chromium started with the profile %1, through %2</source>
+            <translation>Chromium 已使用配置文件 %1 启动，经由 %2</translation>
         </message>
     </context>
     <context>
@@ -500,6 +580,11 @@
             <translation>已启动 %1 并设置了代理变量。</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
+            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
+            <translation>遵循桌面代理设置的应用（GNOME 和 KDE 应用、Chromium）随后会经过 Tunnelscope。关闭此项或退出 Tunnelscope 时，之前的设置会恢复。</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>遵循桌面代理设置的应用程序（GNOME 和 KDE 应用程序、Chromium）随后都会经过 Tunnelscope。关闭此选项或退出 Tunnelscope 时会恢复之前的设置；如果 Tunnelscope 意外退出，则在下次启动时恢复。</translation>
@@ -543,6 +628,11 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>再次移除：</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
+            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
+            <translation>浏览器有自己的证书存储：Chromium 和 Firefox 不读取此存储。帮助 &gt; 证书颁发机构和浏览器 会启动一个信任该 CA 的 Chromium。</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
@@ -623,6 +713,40 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="420" />
             <source>exit code %1</source>
             <translation>退出码 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::CompareDialog</name>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="47" />
+            <source>(binary body, %1)</source>
+            <translation>（二进制消息体，%1）</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="75" />
+            <source>No response: %1</source>
+            <translation>无响应：%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="113" />
+            <source>Compare Flows %1 and %2</source>
+            <translation>比较流量 %1 和 %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="164" />
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="167" />
+            <source>Flow %1: %2</source>
+            <translation>流量 %1：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="182" />
+            <source>The two flows read the same.</source>
+            <translation>两条流量内容相同。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/compare_dialog.cpp" line="183" />
+            <source>%1 lines differ (highlighted).</source>
+            <translation>%1 行不同（已高亮显示）。</translation>
         </message>
     </context>
     <context>
@@ -1434,6 +1558,36 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <translation>详情</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="218" />
+            <source>&amp;Details</source>
+            <translation>详细信息(&amp;D)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="219" />
+            <source>&amp;Tunnels</source>
+            <translation>隧道(&amp;T)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="220" />
+            <source>&amp;Connections</source>
+            <translation>连接(&amp;C)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="221" />
+            <source>&amp;Frames</source>
+            <translation>帧(&amp;F)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="222" />
+            <source>&amp;Streams</source>
+            <translation>流(&amp;S)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="223" />
+            <source>Co&amp;mposer</source>
+            <translation>请求编辑器(&amp;M)</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="226" />
             <source>Could not put the system proxy back as it was before Tunnelscope stopped unexpectedly: %1</source>
             <translation>Tunnelscope 上次意外退出，未能将系统代理恢复原样：%1</translation>
@@ -1494,9 +1648,54 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <translation>键盘快捷键(&amp;K)</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="413" />
+            <source>Export Se&amp;lection as HAR…</source>
+            <translation>将所选流量导出为 HAR(&amp;L)…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="416" />
+            <source>The selected flows (Ctrl+A selects every flow the filter shows)</source>
+            <translation>所选流量（Ctrl+A 选择筛选器显示的所有流量）</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="420" />
+            <source>Copy Request &amp;Body</source>
+            <translation>复制请求体(&amp;B)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="424" />
+            <source>Copy Response B&amp;ody</source>
+            <translation>复制响应体(&amp;O)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="428" />
+            <source>Save Request Body…</source>
+            <translation>保存请求体…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="431" />
+            <source>Save Response Body…</source>
+            <translation>保存响应体…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="452" />
+            <source>&amp;User Guide</source>
+            <translation>用户指南(&amp;U)</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="349" />
             <source>&amp;About Tunnelscope</source>
             <translation>关于 Tunnelscope(&amp;A)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="493" />
+            <source>Remove the selected flows (Edit → Undo brings them back)</source>
+            <translation>移除所选流量（编辑 → 撤销 可将其恢复）</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="500" />
+            <source>The frames of the selected flow's stream; double-click a frame to come back</source>
+            <translation>所选流量所在流的帧；双击某一帧即可返回</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="354" />
@@ -1523,6 +1722,36 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <location filename="../ui/main_window.cpp" line="372" />
             <source>Forget every recorded flow</source>
             <translation>丢弃所有已记录的流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="488" />
+            <source>Dele&amp;te</source>
+            <translation>删除(&amp;T)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="497" />
+            <source>Show &amp;Connection and Frames</source>
+            <translation>显示连接和帧(&amp;C)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="504" />
+            <source>Co&amp;mpare Two Flows</source>
+            <translation>比较两条流量(&amp;M)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="506" />
+            <source>Select two flows (Ctrl+click) to see them side by side</source>
+            <translation>选择两条流量（Ctrl+单击）以并排查看</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="509" />
+            <source>U&amp;ndo</source>
+            <translation>撤销(&amp;N)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="512" />
+            <source>R&amp;edo</source>
+            <translation>重做(&amp;E)</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="376" />
@@ -1590,6 +1819,16 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <translation>筛选(&amp;F)…</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="568" />
+            <source>&amp;Search Bodies…</source>
+            <translation>搜索消息体(&amp;S)…</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="572" />
+            <source>The flows whose request or response body contains a text (the filter's body:)</source>
+            <translation>请求或响应消息体包含某段文本的流量（筛选器中的 body:）</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="427" />
             <source>&amp;Auto-scroll to new flows</source>
             <translation>自动滚动到新流量(&amp;A)</translation>
@@ -1638,6 +1877,16 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <location filename="../ui/main_window.cpp" line="504" />
             <source>The filter language</source>
             <translation>筛选语言</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="445" />
+            <source>Resident memory of the process, and what recorded flows and connections hold in memory against the memory budget: bodies %1, headers %2, frame logs %3. Beyond the budget, closed connections' frame logs and older flows' bodies and headers go to disk.</source>
+            <translation>进程的常驻内存，以及已记录的流量和连接在内存中占用的量（对照内存预算）：消息体 %1，标头 %2，帧日志 %3。超出预算时，已关闭连接的帧日志以及较早流量的消息体和标头会转存到磁盘。</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="448" />
+            <source>Frames left out of connection logs that reached their capacity, or that the memory budget could not keep</source>
+            <translation>因连接日志已满或内存预算无法保留而被略去的帧</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="533" />
@@ -1793,6 +2042,80 @@ Esc in the filter box clears it.</source>
             </translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1169" />
+            <location filename="../ui/main_window.cpp" line="1188" />
+            <source>Select the flows to export</source>
+            <translation>请选择要导出的流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1173" />
+            <location filename="../ui/main_window.cpp" line="1194" />
+            <source>Export Selection as HAR</source>
+            <translation>将所选流量导出为 HAR</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="1198" />
+            <source>Exported %n flow(s) to %1</source>
+            <translation>
+                <numerusform>已将 %n 条流量导出到 %1</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1205" />
+            <source>Select a request to copy its body</source>
+            <translation>请选择要复制其消息体的请求</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1255" />
+            <source>The response has no body</source>
+            <translation>响应没有消息体</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1211" />
+            <location filename="../ui/main_window.cpp" line="1255" />
+            <source>The request has no body</source>
+            <translation>请求没有消息体</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1221" />
+            <source>The body is not text: save it to a file instead</source>
+            <translation>消息体不是文本：请改为保存到文件</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1225" />
+            <source>Copied the body (%1)</source>
+            <translation>已复制消息体（%1）</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1231" />
+            <location filename="../ui/main_window.cpp" line="1249" />
+            <source>Select a request to save its body</source>
+            <translation>请选择要保存其消息体的请求</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1266" />
+            <source>Save Response Body</source>
+            <translation>保存响应体</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1241" />
+            <location filename="../ui/main_window.cpp" line="1266" />
+            <source>Save Request Body</source>
+            <translation>保存请求体</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1267" />
+            <source>Cannot write %1: %2</source>
+            <translation>无法写入 %1：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1270" />
+            <source>Saved the body to %1 (%2)</source>
+            <translation>已将消息体保存到 %1（%2）</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="980" />
             <location filename="../ui/main_window.cpp" line="990" />
             <source>Export HAR</source>
@@ -1920,6 +2243,11 @@ It was saved to %2 instead.</source>
             <translation>首选项已保存</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1569" />
+            <source>Tunnelscope User Guide</source>
+            <translation>Tunnelscope 用户指南</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="1224" />
             <source>Ctrl+Home, Ctrl+End</source>
             <translation>Ctrl+Home、Ctrl+End</translation>
@@ -1968,6 +2296,107 @@ Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the f
             <translation>继续(&amp;R)</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1612" />
+            <source>Clear</source>
+            <translation>清空</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1627" />
+            <source>Select the flows to delete</source>
+            <translation>请选择要删除的流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1632" />
+            <source>Delete 1 Flow</source>
+            <translation>删除 1 条流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1633" />
+            <source>Delete %1 Flows</source>
+            <translation>删除 %1 条流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1648" />
+            <source>Select two flows to compare them</source>
+            <translation>请选择两条流量进行比较</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1944" />
+            <source>Quit Tunnelscope</source>
+            <translation>退出 Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1946" />
+            <source>The capture (1 flow) has changes that are not saved.</source>
+            <translation>捕获（1 条流量）有未保存的更改。</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1947" />
+            <source>The capture (%1 flows) has changes that are not saved.</source>
+            <translation>捕获（%1 条流量）有未保存的更改。</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1951" />
+            <source>Save the capture before quitting?</source>
+            <translation>退出前保存捕获吗？</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/main_window.cpp" line="1641" />
+            <source>Deleted %n flow(s); Edit → Undo brings them back</source>
+            <translation>
+                <numerusform>已删除 %n 条流量；编辑 → 撤销 可将其恢复</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1667" />
+            <source>Select a flow to show its connection</source>
+            <translation>请选择要显示其连接的流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1676" />
+            <source>Frames of flow %1 on connection #%2</source>
+            <translation>流量 %1 在连接 #%2 上的帧</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1684" />
+            <source>Flow %1 crossed connection #%2, which has no frame log (HTTP/1.1)</source>
+            <translation>流量 %1 经过了连接 #%2，该连接没有帧日志（HTTP/1.1）</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1690" />
+            <source>No connection was recorded for flow %1</source>
+            <translation>没有为流量 %1 记录连接</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1736" />
+            <source>Autosave failed: %1</source>
+            <translation>自动保存失败：%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1757" />
+            <source>Recover Capture</source>
+            <translation>恢复捕获</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1758" />
+            <source>Tunnelscope did not quit normally last time (it was stopped by the system, killed or crashed). Its capture was autosaved on %1.
+
+Open it?</source>
+            <translation>Tunnelscope 上次未正常退出（被系统停止、被强制终止或崩溃）。其捕获已于 %1 自动保存。
+
+要打开吗？</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1763" />
+            <source>&amp;Open It</source>
+            <translation>打开(&amp;O)</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1764" />
+            <source>&amp;Discard It</source>
+            <translation>丢弃(&amp;D)</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="1284" />
             <location filename="../ui/main_window.cpp" line="1298" />
             <source>1 tunnel</source>
@@ -2005,6 +2434,11 @@ Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the f
             <translation>%1 条流量未显示（在暂停期间到达）</translation>
         </message>
         <message>
+            <location filename="../ui/main_window.cpp" line="1044" />
+            <source>Memory %1 (records %2 of %3)</source>
+            <translation>内存 %1（记录 %2 / %3）</translation>
+        </message>
+        <message>
             <location filename="../ui/main_window.cpp" line="1319" />
             <source>Memory %1 (bodies %2)</source>
             <translation>内存 %1（消息体 %2）</translation>
@@ -2023,6 +2457,11 @@ Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the f
             <location filename="../ui/main_window.cpp" line="1330" />
             <source>%1 frames dropped</source>
             <translation>已丢弃 %1 个帧</translation>
+        </message>
+        <message>
+            <location filename="../ui/main_window.cpp" line="1322" />
+            <source> (%1 to stay within the memory budget)</source>
+            <translation>（其中 %1 个是为了不超出内存预算）</translation>
         </message>
         <message>
             <location filename="../ui/main_window.cpp" line="1349" />
@@ -2045,6 +2484,16 @@ Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the f
             <translation>值</translation>
         </message>
         <message>
+            <location filename="../ui/detail/message_view.cpp" line="128" />
+            <source>(file %1, %2 bytes)</source>
+            <translation>（文件 %1，%2 字节）</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="163" />
+            <source>Attributes</source>
+            <translation>属性</translation>
+        </message>
+        <message>
             <location filename="../ui/detail/message_view.cpp" line="84" />
             <source>Change</source>
             <translation>变更</translation>
@@ -2063,6 +2512,21 @@ Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the f
             <location filename="../ui/detail/message_view.cpp" line="101" />
             <source>Trailers</source>
             <translation>尾部标头</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="187" />
+            <source>Query</source>
+            <translation>查询参数</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="188" />
+            <source>Cookies</source>
+            <translation>Cookie</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="189" />
+            <source>Form</source>
+            <translation>表单</translation>
         </message>
         <message>
             <location filename="../ui/detail/message_view.cpp" line="146" />
@@ -2109,6 +2573,86 @@ Built with Qt %2. Help → Keyboard Shortcuts lists the keys; the ? beside the f
             <location filename="../ui/detail/message_view.cpp" line="222" />
             <source>removed</source>
             <translation>已移除</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::PortInUseDialog</name>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="101" />
+            <source>the proxy</source>
+            <translation>代理</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="102" />
+            <source>the HTTPS proxy</source>
+            <translation>HTTPS 代理</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="103" />
+            <source>SOCKS5</source>
+            <translation>SOCKS5</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="114" />
+            <source>address already in use</source>
+            <translation>地址已被占用</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="120" />
+            <source>Tunnelscope</source>
+            <translation>Tunnelscope</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="121" />
+            <source>Tunnelscope cannot start.
+
+%1</source>
+            <translation>Tunnelscope 无法启动。
+
+%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="129" />
+            <source>Port in use</source>
+            <translation>端口被占用</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="135" />
+            <source>Tunnelscope cannot listen on %1 for %2: %3.
+
+Another program (perhaps another Tunnelscope) holds the port.</source>
+            <translation>Tunnelscope 无法在 %1 上为%2监听：%3。
+
+另一个程序（可能是另一个 Tunnelscope）占用了该端口。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="138" />
+            <source>Tunnelscope cannot listen on %1 for %2: %3.
+
+%4 holds the port.</source>
+            <translation>Tunnelscope 无法在 %1 上为%2监听：%3。
+
+%4 占用了该端口。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="141" />
+            <source>Start on another port? Clients must then be pointed at that port; Edit → Preferences keeps a port for the next starts.</source>
+            <translation>在另一个端口上启动？之后必须让客户端指向该端口；编辑 → 首选项 可为以后的启动保留一个端口。</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="154" />
+            <source>Port:</source>
+            <translation>端口：</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="157" />
+            <source>Start on This Port</source>
+            <translation>在此端口上启动</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="160" />
+            <source>Quit</source>
+            <translation>退出</translation>
         </message>
     </context>
     <context>
@@ -2201,6 +2745,11 @@ re:^login\.
             <translation>内存</translation>
         </message>
         <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
+            <source>&amp;Recorded flows in memory:</source>
+            <translation>内存中已记录的流量(&amp;R)：</translation>
+        </message>
+        <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
             <source>&amp;Bodies in memory:</source>
             <translation>内存中的消息体(&amp;B)：</translation>
@@ -2229,6 +2778,31 @@ re:^login\.
             <location filename="../ui/dialogs/settings_dialog.cpp" line="129" />
             <source>frames per connection</source>
             <translation>个帧/连接</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="134" />
+            <source>Appearance</source>
+            <translation>外观</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="138" />
+            <source>Follow the system</source>
+            <translation>跟随系统</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="139" />
+            <source>Light</source>
+            <translation>浅色</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="140" />
+            <source>Dark</source>
+            <translation>深色</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/settings_dialog.cpp" line="142" />
+            <source>Colo&amp;urs:</source>
+            <translation>颜色(&amp;U)：</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="136" />
