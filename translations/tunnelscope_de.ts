@@ -19,11 +19,6 @@
             <translation>%1 konnte nicht gestartet werden: %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="191" />
-            <source>Chromium or certutil is not installed</source>
-            <translation>Chromium oder certutil ist nicht installiert</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/browser_launcher.cpp" line="197" />
             <source>cannot create a profile directory: %1</source>
             <translation>Profilverzeichnis kann nicht angelegt werden: %1</translation>
@@ -460,16 +455,6 @@
             <translation>%1 gespeichert</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="163" />
-            <source>Could not launch Chromium: %1</source>
-            <translation>Chromium konnte nicht gestartet werden: %1</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="168" />
-            <source>Chromium started with the profile %1, through %2</source>
-            <translation>Chromium mit dem Profil %1 gestartet, über %2</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/ca_dialog.cpp" line="82" />
             <source>Launch &amp;Firefox through Tunnelscope</source>
             <translation>&amp;Firefox über Tunnelscope starten</translation>
@@ -571,11 +556,6 @@
             <translation>%1 mit gesetzten Proxy-Variablen gestartet.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
-            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
-            <translation>Anwendungen, die der Proxy-Einstellung des Desktops folgen (GNOME- und KDE-Anwendungen, Chromium), gehen dann über Tunnelscope. Die vorherige Einstellung kommt zurück, wenn Sie dies ausschalten oder Tunnelscope beenden.</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Use Tunnelscope as the &amp;GNOME proxy (gsettings)</source>
             <translation>Tunnelscope als &amp;GNOME-Proxy verwenden (gsettings)</translation>
@@ -614,11 +594,6 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="258" />
             <source>To remove it again:</source>
             <translation>So entfernen Sie sie wieder:</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
-            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
-            <translation>Browser haben einen eigenen Speicher: Chromium und Firefox lesen diesen nicht. Hilfe &gt; Zertifizierungsstelle und Browser startet ein Chromium, das der CA vertraut.</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="97" />
@@ -2453,21 +2428,6 @@ Ein Proxy-Debugger für den Desktop: ein abfangender Forward-Proxy und ein Inspe
 Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben dem Filterfeld erklärt die Filtersprache.</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="533" />
-            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
-            <translation>Arbeitsspeicher des Prozesses und aufgezeichnete Body-Bytes im Speicher (der Rest liegt auf der Festplatte)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="536" />
-            <source>Frames left out of connection logs that reached their capacity</source>
-            <translation>Frames, die in vollen Verbindungsprotokollen nicht mehr gespeichert wurden</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="1319" />
-            <source>Memory %1 (bodies %2)</source>
-            <translation>Speicher %1 (Bodys %2)</translation>
-        </message>
-        <message>
             <location filename="../ui/main_window.cpp" line="226" />
             <source>Could not put the system proxy back as it was before Tunnelscope stopped unexpectedly: %1</source>
             <translation>Der System-Proxy konnte nicht wie vor dem unerwarteten Ende von Tunnelscope wiederhergestellt werden: %1</translation>
@@ -2874,11 +2834,6 @@ Ein Muster pro Zeile</translation>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="71" />
             <source>Preferences</source>
             <translation>Einstellungen</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
-            <source>&amp;Bodies in memory:</source>
-            <translation>&amp;Bodys im Speicher:</translation>
         </message>
     </context>
     <context>

@@ -19,11 +19,6 @@
             <translation>impossible de démarrer %1 : %2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="191" />
-            <source>Chromium or certutil is not installed</source>
-            <translation>Chromium ou certutil n’est pas installé</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
             <source>Could not launch %1: %2</source>
             <translation>Impossible de lancer %1 : %2</translation>
@@ -470,16 +465,6 @@
             <source>Wrote %1</source>
             <translation>%1 enregistré</translation>
         </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="163" />
-            <source>Could not launch Chromium: %1</source>
-            <translation>Impossible de lancer Chromium : %1</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="168" />
-            <source>Chromium started with the profile %1, through %2</source>
-            <translation>Chromium démarré avec le profil %1, via %2</translation>
-        </message>
     </context>
     <context>
         <name>ts::ui::CarriedFlowsModel</name>
@@ -582,11 +567,6 @@
             <translation>%1 démarré avec les variables du proxy.</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
-            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
-            <translation>Les applications qui suivent le réglage de proxy du bureau (applications GNOME et KDE, Chromium) passent alors par Tunnelscope. Le réglage précédent revient quand vous désactivez cette option ou quittez Tunnelscope.</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>Les applications qui suivent le réglage de proxy du bureau (applications GNOME et KDE, Chromium) passent alors par Tunnelscope. Le réglage précédent revient quand vous désactivez ceci ou quittez Tunnelscope, et au démarrage suivant si Tunnelscope s’arrête de façon inattendue.</translation>
@@ -630,11 +610,6 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>Pour la retirer :</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
-            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
-            <translation>Les navigateurs ont leur propre magasin : Chromium et Firefox ne lisent pas celui-ci. Aide &gt; Autorité de certification et navigateur démarre un Chromium qui fait confiance à l’AC.</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
@@ -1893,16 +1868,6 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <translation>Trames omises des journaux de connexion arrivés à leur capacité, ou que le budget mémoire n’a pas pu garder</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="533" />
-            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
-            <translation>Mémoire résidente du processus, et octets de corps enregistrés gardés en mémoire (le reste est déversé sur disque)</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="536" />
-            <source>Frames left out of connection logs that reached their capacity</source>
-            <translation>Trames non conservées par des journaux de connexion pleins</translation>
-        </message>
-        <message>
             <location filename="../ui/main_window.cpp" line="539" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>Plus de descripteurs de fichiers : les nouvelles connexions attendent</translation>
@@ -2448,11 +2413,6 @@ L’ouvrir ?</translation>
             <translation>Mémoire %1 (enregistrements %2 sur %3)</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1319" />
-            <source>Memory %1 (bodies %2)</source>
-            <translation>Mémoire %1 (corps %2)</translation>
-        </message>
-        <message>
             <location filename="../ui/main_window.cpp" line="1320" />
             <source>unknown</source>
             <translation>inconnue</translation>
@@ -2757,11 +2717,6 @@ Un motif par ligne</translation>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
             <source>&amp;Recorded flows in memory:</source>
             <translation>Échanges &amp;enregistrés en mémoire :</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
-            <source>&amp;Bodies in memory:</source>
-            <translation>&amp;Corps en mémoire :</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />

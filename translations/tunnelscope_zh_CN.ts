@@ -19,11 +19,6 @@
             <translation>无法启动 %1：%2</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/browser_launcher.cpp" line="191" />
-            <source>Chromium or certutil is not installed</source>
-            <translation>未安装 Chromium 或 certutil</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/browser_launcher.cpp" line="322" />
             <source>Could not launch %1: %2</source>
             <translation>无法启动 %1：%2</translation>
@@ -468,16 +463,6 @@
             <source>Wrote %1</source>
             <translation>已写入 %1</translation>
         </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="163" />
-            <source>Could not launch Chromium: %1</source>
-            <translation>无法启动 Chromium：%1</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/ca_dialog.cpp" line="168" />
-            <source>Chromium started with the profile %1, through %2</source>
-            <translation>Chromium 已使用配置文件 %1 启动，经由 %2</translation>
-        </message>
     </context>
     <context>
         <name>ts::ui::CarriedFlowsModel</name>
@@ -580,11 +565,6 @@
             <translation>已启动 %1 并设置了代理变量。</translation>
         </message>
         <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="190" />
-            <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope.</source>
-            <translation>遵循桌面代理设置的应用（GNOME 和 KDE 应用、Chromium）随后会经过 Tunnelscope。关闭此项或退出 Tunnelscope 时，之前的设置会恢复。</translation>
-        </message>
-        <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="197" />
             <source>Applications that follow the desktop's proxy setting (GNOME and KDE applications, Chromium) then go through Tunnelscope. The previous setting comes back when you turn it off or quit Tunnelscope, and at the next start should Tunnelscope stop unexpectedly.</source>
             <translation>遵循桌面代理设置的应用程序（GNOME 和 KDE 应用程序、Chromium）随后都会经过 Tunnelscope。关闭此选项或退出 Tunnelscope 时会恢复之前的设置；如果 Tunnelscope 意外退出，则在下次启动时恢复。</translation>
@@ -628,11 +608,6 @@
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="266" />
             <source>To remove it again:</source>
             <translation>再次移除：</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/client_setup_dialog.cpp" line="264" />
-            <source>Browsers keep their own store: Chromium and Firefox do not read this one. Help &gt; Certificate authority and browser starts a Chromium that trusts the CA.</source>
-            <translation>浏览器有自己的证书存储：Chromium 和 Firefox 不读取此存储。帮助 &gt; 证书颁发机构和浏览器 会启动一个信任该 CA 的 Chromium。</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/client_setup_dialog.cpp" line="272" />
@@ -1889,16 +1864,6 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <translation>因连接日志已满或内存预算无法保留而被略去的帧</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="533" />
-            <source>Resident memory of the process, and recorded body bytes held in memory (the rest is spilled to disk)</source>
-            <translation>进程的常驻内存，以及保存在内存中的已记录消息体字节（其余已转存到磁盘）</translation>
-        </message>
-        <message>
-            <location filename="../ui/main_window.cpp" line="536" />
-            <source>Frames left out of connection logs that reached their capacity</source>
-            <translation>因连接日志已满而未记录的帧</translation>
-        </message>
-        <message>
             <location filename="../ui/main_window.cpp" line="539" />
             <source>Out of file descriptors: new connections wait</source>
             <translation>文件描述符已用尽：新连接正在等待</translation>
@@ -2439,11 +2404,6 @@ Open it?</source>
             <translation>内存 %1（记录 %2 / %3）</translation>
         </message>
         <message>
-            <location filename="../ui/main_window.cpp" line="1319" />
-            <source>Memory %1 (bodies %2)</source>
-            <translation>内存 %1（消息体 %2）</translation>
-        </message>
-        <message>
             <location filename="../ui/main_window.cpp" line="1320" />
             <source>unknown</source>
             <translation>未知</translation>
@@ -2748,11 +2708,6 @@ re:^login\.
             <location filename="../ui/dialogs/settings_dialog.cpp" line="121" />
             <source>&amp;Recorded flows in memory:</source>
             <translation>内存中已记录的流量(&amp;R)：</translation>
-        </message>
-        <message>
-            <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
-            <source>&amp;Bodies in memory:</source>
-            <translation>内存中的消息体(&amp;B)：</translation>
         </message>
         <message>
             <location filename="../ui/dialogs/settings_dialog.cpp" line="122" />
