@@ -1215,20 +1215,29 @@ bool MainWindow::exportSelectionHar(const QString &path)
     return true;
 }
 
-bool MainWindow::copySelectedBody(bool response)
+std::optional<BodyContent> MainWindow::selectedBody(bool response, const QString &noSelection)
 {
-    const flow::Flow *f = selectedExchange(tr("Select a request to copy its body"));
+    // The selected exchange's body, decoded (up to kMaxSavedBody), or a word in the status bar.
+    const flow::Flow *f = selectedExchange(noSelection);
     if (!f)
-        return false;
+        return std::nullopt;
     const auto &body = response ? f->responseBody : f->requestBody;
     if (!body || body->size() == 0) {
         statusBar()->showMessage(
             response ? tr("The response has no body") : tr("The request has no body"), 3000);
-        return false;
+        return std::nullopt;
     }
-    const BodyContent content = loadBody(
+    return loadBody(
         *body, headerValue(response ? f->responseHeaders : f->requestHeaders, "content-encoding"),
         UINT64_MAX, kMaxSavedBody);
+}
+
+bool MainWindow::copySelectedBody(bool response)
+{
+    const auto loaded = selectedBody(response, tr("Select a request to copy its body"));
+    if (!loaded)
+        return false;
+    const BodyContent &content = *loaded;
     const QByteArray bytes = QByteArray::fromStdString(content.bytes);
     const QString text = QString::fromUtf8(bytes);
     // Only text goes on the clipboard: binary bytes would arrive mangled.
@@ -1261,18 +1270,10 @@ void MainWindow::askAndSaveBody(bool response)
 
 bool MainWindow::saveSelectedBodyTo(bool response, const QString &path)
 {
-    const flow::Flow *f = selectedExchange(tr("Select a request to save its body"));
-    if (!f)
+    const auto loaded = selectedBody(response, tr("Select a request to save its body"));
+    if (!loaded)
         return false;
-    const auto &body = response ? f->responseBody : f->requestBody;
-    if (!body || body->size() == 0) {
-        statusBar()->showMessage(
-            response ? tr("The response has no body") : tr("The request has no body"), 3000);
-        return false;
-    }
-    const BodyContent content = loadBody(
-        *body, headerValue(response ? f->responseHeaders : f->requestHeaders, "content-encoding"),
-        UINT64_MAX, kMaxSavedBody);
+    const BodyContent &content = *loaded;
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)
         || file.write(content.bytes.data(), qint64(content.bytes.size()))

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/engine/engine_config.h"
+#include "ui/detail/body_content.h"
 #include "ui/dialogs/settings.h"
 #include "ui/panes/inspector_docks.h"
 
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QAction;
@@ -135,6 +137,9 @@ public:
     // The selected exchange's request or response body, decoded of its Content-Encoding, on
     // the clipboard (text only) or in a file. False (and a word in the status bar) when there
     // is none, or it is not text, or the file cannot be written.
+    // The selected exchange's request or response body, decoded; nullopt (and a word in the
+    // status bar) when there is none.
+    std::optional<BodyContent> selectedBody(bool response, const QString &noSelection);
     bool copySelectedBody(bool response);
     bool saveSelectedBodyTo(bool response, const QString &path);
     // File > Export Selection as HAR: the selected flows, in arrival order.
