@@ -741,6 +741,7 @@ void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::ve
     ex.clientKeepAlive = ev.keepAlive;
     ex.clientIs10 = head.version == Version::Http10;
     ex.requestChunked = ev.framing == BodyFraming::Chunked;
+    ex.requestBody = ev.framing != BodyFraming::None;
     if (ev.framing == BodyFraming::ContentLength)
         f.requestBody->expect(ev.contentLength);
 
@@ -984,7 +985,9 @@ void HttpProxySession::forwardHead(std::vector<Command> &out)
     ex.endForwarded = false;
     if (ex.serverMessages) {
         // HTTP/2 to the origin: the fields go as they are; the link records what it sent.
-        const bool whole = ex.requestComplete && ex.pendingBody.empty()
+        // A request without a body ends with its HEADERS (no empty DATA frame after them),
+        // even when the head goes before the parser has said the request is complete.
+        const bool whole = (ex.requestComplete || !ex.requestBody) && ex.pendingBody.empty()
                            && ex.flow.requestTrailers.empty() && ex.toServer.protocol.empty();
         ex.endForwarded = whole;
         sendPart(http::RequestStart{ex.toServer, whole}, out);

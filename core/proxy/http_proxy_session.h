@@ -59,6 +59,7 @@ private:
         bool carrierTls = false;      // ...which the carrier did (SessionContext::carrierSecures)
         bool requestComplete = false;
         bool requestChunked = false;
+        bool requestBody = false; // the head announced a body (length or chunked)
         bool clientKeepAlive = true;
         bool clientIs10 = false;
         bool headSent = false;    // the final response head went to the client

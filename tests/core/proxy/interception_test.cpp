@@ -1,5 +1,6 @@
 // Interception as a transcript: a client TlsSession and an origin TlsSession in memory, the
 // proxy session between them. No socket, no thread: every byte is moved by the test.
+#include "core/http2/h2_connection.h"
 #include "core/proxy/http_proxy_session.h"
 #include "core/tls/certificate_authority.h"
 #include "core/tls/tls_session.h"
@@ -30,8 +31,12 @@ struct World
     ServerId server = 0;
     std::vector<RelayTunnel> relays;
     std::string serverRaw; // bytes sent to the server in clear (not through the origin's TLS)
+    // An origin that chose h2 speaks it here: originPlain goes in, its frames go back.
+    std::unique_ptr<http2::H2Connection> originH2;
+    std::vector<http2::H2Event> originEvents;
 
-    World(bool verifyServers, std::vector<std::string> originNames)
+    World(bool verifyServers, std::vector<std::string> originNames,
+          std::vector<std::string> originAlpn = {"http/1.1"})
     {
         auto ca = tls::CertificateAuthority::openOrCreate(
             dir.filePath(QStringLiteral("ca")).toStdString());
@@ -47,7 +52,8 @@ struct World
         clientContext = *tls::TlsContext::client({{caFile}, nullptr});
         originContext = *tls::TlsContext::server({});
         auto originLeaf = config->ca->leafFor(originNames);
-        origin = std::move(*tls::TlsSession::server(originContext, {*originLeaf, {"http/1.1"}}, 0));
+        origin = std::move(
+            *tls::TlsSession::server(originContext, {*originLeaf, std::move(originAlpn)}, 0));
 
         SessionContext c;
         c.connectionId = 1;
@@ -103,6 +109,15 @@ struct World
                 const std::string bytes = client->takeCiphertext();
                 feed(ClientData{bytes});
                 moved = true;
+            }
+            if (originH2 && !originPlain.empty()) {
+                originH2->receive(std::exchange(originPlain, {}), 0, originEvents);
+                originH2->pollEvents(originEvents);
+            }
+            if (originH2) {
+                if (const std::string frames = originH2->takeOutput(0); !frames.empty())
+                    origin->send(frames);
+                originH2->pollEvents(originEvents); // a stream closed by what it sent
             }
             if (origin->hasCiphertext()) {
                 const std::string bytes = origin->takeCiphertext();
@@ -217,6 +232,65 @@ private Q_SLOTS:
         QVERIFY2(w.client->handshakeDone(), w.client->error().c_str());
         QCOMPARE(w.client->details().alpn, std::string("h2"));
         QCOMPARE(w.origin->details().alpnOffered, (std::vector<std::string>{"h2", "http/1.1"}));
+    }
+
+    // An HTTP/1.1 client, an origin that chose h2: each wire recorded as it crossed, sizes
+    // included. The proxy's counts of the origin's wire equal the origin's own.
+    void http1ClientToH2OriginEachWireAsItCrossed()
+    {
+        World w(true, {"origin.test"}, {"h2", "http/1.1"});
+        w.originH2 = std::move(
+            *http2::H2Connection::create(http2::H2Connection::Role::Server, {}, nullptr, 0));
+        w.connectThrough("origin.test");
+        const std::string request = "GET /x?y=1 HTTP/1.1\r\nHost: origin.test\r\n"
+                                    "Cookie: a=1\r\nCookie: b=2\r\nAccept: */*\r\n\r\n";
+        w.client->send(request);
+        w.pump();
+        QCOMPARE(w.origin->details().alpn, std::string("h2"));
+        http2::HeadersReceived got;
+        for (const http2::H2Event &e : w.originEvents)
+            if (const auto *h = std::get_if<http2::HeadersReceived>(&e))
+                got = *h;
+        QVERIFY(got.stream != 0);
+        QVERIFY(got.endStream);
+        QVERIFY(w.originH2
+                    ->submitResponse(got.stream,
+                                     {{":status", "200"}, {"content-length", "2"}, {"x-o", "1"}},
+                                     false)
+                    .ok());
+        w.originH2->submitData(got.stream, "ok");
+        w.originH2->endStream(got.stream);
+        w.pump();
+        // Translated once: the origin's fields, content-length included, as an HTTP/1.1 head.
+        const std::string answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-o: 1\r\n\r\nok";
+        QCOMPARE(w.clientPlain, answer);
+
+        const flow::Flow *f = w.last("https");
+        QVERIFY(f && f->state == flow::FlowState::Complete);
+        QCOMPARE(f->serverProtocol, std::string("HTTP/2"));
+        // Each wire's fields: as the client sent them, as the origin got them (both cookie
+        // lines as they came; the origin's own HPACK view), as the origin answered, and as the
+        // client got the answer.
+        QCOMPARE(
+            f->requestHeaders,
+            (flow::HeaderList{
+                {"Host", "origin.test"}, {"Cookie", "a=1"}, {"Cookie", "b=2"}, {"Accept", "*/*"}}));
+        QCOMPARE(f->serverRequestHeaders, flow::HeaderList(got.fields.begin(), got.fields.end()));
+        QCOMPARE(f->responseHeaders,
+                 (flow::HeaderList{{":status", "200"}, {"content-length", "2"}, {"x-o", "1"}}));
+        QCOMPARE(f->clientResponseHeaders,
+                 (flow::HeaderList{{"content-length", "2"}, {"x-o", "1"}}));
+        // Each wire's bytes: the HTTP/1.1 messages as they were, the origin's frames as the
+        // origin itself counted them.
+        http2::StreamClosed closed;
+        for (const http2::H2Event &e : w.originEvents)
+            if (const auto *c = std::get_if<http2::StreamClosed>(&e))
+                closed = *c;
+        QCOMPARE(closed.stream, got.stream);
+        QCOMPARE(f->requestWireBytes, std::uint64_t(request.size()));
+        QCOMPARE(f->serverRequestWireBytes, closed.wireIn);
+        QCOMPARE(f->responseWireBytes, closed.wireOut);
+        QCOMPARE(f->clientResponseWireBytes, std::uint64_t(answer.size()));
     }
 
     void unverifiedServerIsAllowedWhenVerificationIsOff()
