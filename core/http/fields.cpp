@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 namespace ts::http {
 
@@ -10,15 +11,6 @@ namespace {
 char asciiLower(char c)
 {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trimOws(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
 }
 
 // Calls f(element) for each non-empty element of a comma-separated list value, with OWS and
@@ -39,6 +31,47 @@ bool forEachListToken(std::string_view value, F &&f)
 }
 
 } // namespace
+
+std::string_view trimOws(std::string_view s)
+{
+    while (!s.empty() && isOws(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && isOws(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+const char *parseContentLength(const Fields &fields, std::uint64_t &length)
+{
+    bool seen = false;
+    for (const Field &f : fields) {
+        if (!equalsIgnoreCase(f.name, "content-length"))
+            continue;
+        std::string_view value = f.value;
+        while (true) {
+            const std::size_t comma = value.find(',');
+            const std::string_view element = trimOws(value.substr(0, comma));
+            if (element.empty())
+                return "invalid Content-Length";
+            constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+            std::uint64_t v = 0;
+            for (const char c : element) {
+                const auto digit = static_cast<std::uint64_t>(c - '0');
+                if (c < '0' || c > '9' || v > kMax / 10 || (v == kMax / 10 && digit > kMax % 10))
+                    return "invalid Content-Length";
+                v = v * 10 + digit;
+            }
+            if (seen && v != length)
+                return "conflicting Content-Length values";
+            length = v;
+            seen = true;
+            if (comma == std::string_view::npos)
+                break;
+            value.remove_prefix(comma + 1);
+        }
+    }
+    return nullptr;
+}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b)
 {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,18 @@ struct Field
 // In order, one entry per field line: a repeated name stays repeated (two `cookie` lines in
 // h2 are two entries), so what is recorded is what crossed the wire.
 using Fields = std::vector<Field>;
+
+// Optional whitespace (RFC 9110 §5.6.3): SP and HTAB, and a value with it trimmed both ends.
+inline bool isOws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+std::string_view trimOws(std::string_view s);
+
+// Content-Length, all its field lines taken as one list (RFC 9110 §8.6): every element must be
+// 1*DIGIT within 64 bits and all must be equal ("5, 5" is 5). Returns nullptr with `length`
+// set, or the reason it is bad. Only meaningful when the field is present.
+const char *parseContentLength(const Fields &fields, std::uint64_t &length);
 
 // Case-insensitive ASCII comparison of field names and tokens.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);

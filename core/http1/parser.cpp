@@ -154,34 +154,6 @@ TransferCodings analyseTransferEncoding(const Headers &headers)
     return tc;
 }
 
-// Content-Length, all field lines taken as one list: every element must be 1*DIGIT and all
-// must be equal ("5, 5" is 5). Returns nullptr or the reason it is bad.
-const char *parseContentLength(const Headers &headers, std::uint64_t &length)
-{
-    const char *error = nullptr;
-    bool seen = false;
-    forEachListElement(headers, "Content-Length", [&](std::string_view element) {
-        std::uint64_t v = 0;
-        if (element.empty())
-            error = "invalid Content-Length";
-        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-        for (const char c : element) {
-            const auto digit = static_cast<std::uint64_t>(c - '0');
-            if (c < '0' || c > '9' || v > kMax / 10 || (v == kMax / 10 && digit > kMax % 10)) {
-                error = "invalid Content-Length";
-                break;
-            }
-            v = v * 10 + digit;
-        }
-        if (!error && seen && v != length)
-            error = "conflicting Content-Length values";
-        length = v;
-        seen = true;
-        return error == nullptr;
-    });
-    return error;
-}
-
 // chunk-size [ chunk-ext ] per RFC 9112 §7.1.1, strictly: no whitespace except the BWS
 // around ";" and "=", extension values are tokens or quoted strings.
 bool parseChunkSizeLine(std::string_view line, std::uint64_t &size)
@@ -396,7 +368,7 @@ struct ParserCore
                 return fail(p, out, 501, "unsupported transfer coding");
             ev.framing = BodyFraming::Chunked;
         } else if (hasCl) {
-            if (const char *error = parseContentLength(headers, ev.contentLength))
+            if (const char *error = http::parseContentLength(headers, ev.contentLength))
                 return fail(p, out, 400, error);
             ev.framing = BodyFraming::ContentLength;
         } else {
@@ -513,7 +485,7 @@ struct ParserCore
             if (ev.head.version == Version::Http10)
                 ev.keepAlive = false;
         } else if (hasCl) {
-            if (const char *error = parseContentLength(headers, ev.contentLength))
+            if (const char *error = http::parseContentLength(headers, ev.contentLength))
                 return fail(p, out, 502, error);
             ev.framing = BodyFraming::ContentLength;
         } else {

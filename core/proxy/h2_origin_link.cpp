@@ -16,18 +16,6 @@ using http::lower;
 constexpr std::uint32_t kProtocolError = 0x1;
 constexpr std::uint32_t kCancel = 0x8;
 
-std::int64_t contentLength(const http2::Fields &fields)
-{
-    for (const auto &[n, v] : fields) {
-        if (n != "content-length")
-            continue;
-        if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-            return -2; // not a length: the stream is refused
-        return std::stoll(v);
-    }
-    return -1;
-}
-
 } // namespace
 
 Result<std::unique_ptr<H2OriginLink>> H2OriginLink::create(const http2::ProtocolLimits &limits,
@@ -352,10 +340,14 @@ void H2OriginLink::onH2Event(http2::H2Event &event, std::vector<Channel> &touche
                 }
                 if (status >= 200) {
                     c->receivedFields = e.fields;
-                    c->expectedLength = contentLength(e.fields);
-                    if (c->expectedLength == -2) {
-                        streamError(*c, "the origin's content-length is not a number");
-                        return;
+                    c->expectedLength = -1;
+                    std::uint64_t length = 0;
+                    if (http::findHeader(fields, "content-length")) {
+                        if (const char *bad = http::parseContentLength(fields, length)) {
+                            streamError(*c, std::string("the origin's response: ") + bad);
+                            return;
+                        }
+                        c->expectedLength = std::int64_t(length);
                     }
                 }
                 if (c->webSocket && status >= 200 && status < 300)

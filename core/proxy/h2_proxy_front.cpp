@@ -337,7 +337,6 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     auto stream = std::make_unique<Stream>();
     Stream &s = *stream;
     s.id = h.stream;
-    s.requestFields = h.fields;
     SessionContext ctx = m_context;
     ctx.carried = true;
     ctx.tlsListener = false;
@@ -356,6 +355,7 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
         }
         s.kind = Kind::Tunnel;
         s.summary = "CONNECT " + authority;
+        s.requestFields = h.fields; // the child's tunnel flow knows only the target
         ctx.tunnelTarget = *target;
         m_streams[h.stream] = std::move(stream);
         startChild(s, std::move(ctx), now, out);
@@ -391,7 +391,8 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     m_streams[h.stream] = std::move(stream);
     startChild(s, std::move(ctx), now, out);
     childEvent(s,
-               RequestHeaders{http::StreamId(h.stream), std::move(request), h.endStream, h.fields},
+               RequestHeaders{http::StreamId(h.stream), std::move(request), h.endStream,
+                              std::move(h.fields)},
                now, out);
     if (h.endStream) {
         s.heldEnd = true;
@@ -688,7 +689,8 @@ void H2ProxyFront::recordWires(Stream &s, flow::Flow &f) const
     // CONTINUATION and DATA with their frame headers) so far, or all of them once the stream
     // has closed.
     const http2::H2Connection::Wire wire = s.h2Closed || !m_h2 ? s.wire : m_h2->wireBytes(s.id);
-    f.requestHeaders = s.requestFields;
+    if (s.kind == Kind::Tunnel) // a request's child records RequestHeaders::wire itself
+        f.requestHeaders = s.requestFields;
     f.requestWireBytes = wire.in;
     if (!s.responseFields.empty()) {
         f.clientResponseHeaders = s.responseFields;

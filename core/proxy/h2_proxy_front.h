@@ -94,7 +94,7 @@ private:
         // exchanges follow with ids of their own), recorded with the fields that crossed the
         // client's wire: the child only ever saw an HTTP/1.1 rendering of them.
         flow::FlowId ownFlow = 0;
-        http2::Fields requestFields;  // as the client sent them
+        http2::Fields requestFields;  // a CONNECT's, as the client sent them
         http2::Fields responseFields; // the final HEADERS as sent to the client
         // The stream's frame bytes both ways, final once it has closed (h2Closed).
         http2::H2Connection::Wire wire;

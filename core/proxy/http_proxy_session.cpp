@@ -698,11 +698,9 @@ void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Com
         m_streamId = e.stream;
         RequestHeadEvent head = streamRequestHead(e.request, e.endStream);
         const bool noBody = head.framing == BodyFraming::None;
-        beginExchange(head, now, out, &e.request);
+        beginExchange(head, now, out, &e);
         if (!m_exchange)
             return;
-        // The flow keeps the fields as they crossed the client's wire, not our HTTP/1.1 head.
-        m_exchange->flow.requestHeaders = e.wire;
         if (noBody) {
             RequestEvent end = MessageEnd{0};
             onRequestEvent(end, now, out);
@@ -728,15 +726,18 @@ void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Com
 }
 
 void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::vector<Command> &out,
-                                     const http::Request *fromStream)
+                                     const RequestHeaders *stream)
 {
+    // From a stream, the flow keeps the fields as they crossed the client's wire, and the
+    // server gets the client's own fields, not those of the HTTP/1.1 head made from them.
+    const http::Request *fromStream = stream ? &stream->request : nullptr;
     Exchange &ex = newExchange(now);
     RequestHead &head = ev.head;
     flow::Flow &f = ex.flow;
     f.method = head.method;
     f.clientProtocol = m_context.clientProtocol.empty() ? std::string(versionText(head.version))
                                                         : m_context.clientProtocol;
-    f.requestHeaders = toList(head.headers);
+    f.requestHeaders = stream ? stream->wire : toList(head.headers);
     ex.openedAt = now;
     ex.clientKeepAlive = ev.keepAlive;
     ex.clientIs10 = head.version == Version::Http10;
@@ -1322,13 +1323,12 @@ void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part,
             if (const std::string *key = findHeader(ex.toServer.fields, "sec-websocket-key"))
                 head.head.headers.push_back({"Sec-WebSocket-Accept", webSocketAccept(*key)});
         }
-        const std::string *length = findHeader(r.fields, "content-length");
         if (head.informational || accepted || start->endStream || ex.toServer.method == "HEAD"
             || r.status == 204 || r.status == 304) {
             head.framing = BodyFraming::None;
-        } else if (length) {
-            head.framing = BodyFraming::ContentLength;
-            head.contentLength = std::strtoull(length->c_str(), nullptr, 10);
+        } else if (findHeader(r.fields, "content-length")
+                   && !http::parseContentLength(r.fields, head.contentLength)) {
+            head.framing = BodyFraming::ContentLength; // the link has held the body to it
         } else {
             head.framing = BodyFraming::Chunked; // delimited by the stream's end
         }

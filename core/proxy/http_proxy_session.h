@@ -166,7 +166,7 @@ private:
     void pumpClient(MonoTime now, std::vector<Command> &out);
     void onRequestEvent(http1::RequestEvent &event, MonoTime now, std::vector<Command> &out);
     void beginExchange(http1::RequestHeadEvent &head, MonoTime now, std::vector<Command> &out,
-                       const http::Request *fromStream = nullptr);
+                       const RequestHeaders *stream = nullptr);
     Exchange &newExchange(MonoTime now); // a flow for this connection, started now
     // The request towards the server: the head once it is ready, then body and end.
     void forwardHead(std::vector<Command> &out);

@@ -2,7 +2,6 @@
 
 #include <openssl/sha.h>
 
-#include <optional>
 #include <random>
 
 namespace ts::proxy {
@@ -16,19 +15,6 @@ std::string webSocketKey()
     for (unsigned char &b : bytes)
         b = static_cast<unsigned char>(random());
     return http::base64({reinterpret_cast<const char *>(bytes), sizeof bytes});
-}
-
-std::optional<std::uint64_t> decimal(std::string_view text)
-{
-    if (text.empty() || text.size() > 19)
-        return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + std::uint64_t(c - '0');
-    }
-    return n;
 }
 
 } // namespace
@@ -47,8 +33,12 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
         head.target = request.scheme + "://" + request.authority + request.path;
     }
     head.headers.push_back({"Host", request.authority});
+    // HTTP/2 holds DATA to content-length itself (RFC 9113 §8.1.1); one that is not a number
+    // never reaches an HTTP/1.1 origin beside a chunked body.
+    std::uint64_t length = 0;
+    const bool hasLength = http::findHeader(request.fields, "content-length")
+                           && !http::parseContentLength(request.fields, length);
     std::string cookies;
-    std::optional<std::uint64_t> contentLength;
     for (const http::Field &f : request.fields) {
         if (http::equalsIgnoreCase(f.name, "host"))
             continue;
@@ -56,13 +46,8 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
             cookies += (cookies.empty() ? "" : "; ") + f.value;
             continue;
         }
-        if (http::equalsIgnoreCase(f.name, "content-length")) {
-            // HTTP/2 holds DATA to content-length itself (RFC 9113 §8.1.1); one that is not a
-            // number never reaches an HTTP/1.1 origin beside a chunked body.
-            contentLength = decimal(f.value);
-            if (!contentLength)
-                continue;
-        }
+        if (http::equalsIgnoreCase(f.name, "content-length") && !hasLength)
+            continue;
         head.headers.push_back(f);
     }
     if (!cookies.empty())
@@ -73,9 +58,9 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
         event.framing = http1::BodyFraming::None;
         return event;
     }
-    if (contentLength) {
+    if (hasLength) {
         event.framing = http1::BodyFraming::ContentLength;
-        event.contentLength = *contentLength;
+        event.contentLength = length;
         return event;
     }
     event.framing = endStream ? http1::BodyFraming::None : http1::BodyFraming::Chunked;
