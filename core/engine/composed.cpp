@@ -26,7 +26,7 @@ QString ComposedResponse::proxyError() const
 {
     if (!fromProxy())
         return {};
-    // The body is "502 Bad Gateway\n\nTunnelscope: <why>\n" (HttpProxySession::failExchange).
+    // The body is "502 Bad Gateway\n\nTunnelscope: <why>\n" (HttpStream::fail).
     const qsizetype at = body.indexOf(kProxyMarker);
     return QString::fromUtf8(at < 0 ? body : body.mid(at + kProxyMarker.size())).trimmed();
 }

@@ -20,35 +20,6 @@ using namespace ts::http1;
 
 namespace {
 
-// `request` begins with an origin-form request head as serialize() writes it: the request line
-// gets `origin` in front of its path, and a Proxy-Authorization field follows it when
-// `authorization` is not empty.
-std::string toAbsoluteForm(std::string_view request, std::string_view origin,
-                           std::string_view authorization)
-{
-    const std::size_t space = request.find(' ');
-    const std::size_t lineEnd = request.find("\r\n");
-    if (space == std::string_view::npos || lineEnd == std::string_view::npos || space > lineEnd)
-        return std::string(request);
-    std::string out;
-    out.reserve(request.size() + origin.size() + authorization.size() + 24);
-    out.append(request.substr(0, space + 1)).append(origin);
-    out.append(request.substr(space + 1, lineEnd + 2 - (space + 1)));
-    if (!authorization.empty())
-        out.append("Proxy-Authorization: ").append(authorization).append("\r\n");
-    out.append(request.substr(lineEnd + 2));
-    return out;
-}
-
-flow::HeaderList toList(const Headers &headers)
-{
-    flow::HeaderList out;
-    out.reserve(headers.size());
-    for (const Header &h : headers)
-        out.emplace_back(h.name, h.value);
-    return out;
-}
-
 flow::HeaderList toList(Headers &&headers)
 {
     flow::HeaderList out;
@@ -56,12 +27,6 @@ flow::HeaderList toList(Headers &&headers)
     for (Header &h : headers)
         out.emplace_back(std::move(h.name), std::move(h.value));
     return out;
-}
-
-bool isIdempotent(std::string_view method)
-{
-    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE"
-           || method == "PUT" || method == "DELETE";
 }
 
 std::string secondsText(MonoTime t)
@@ -153,9 +118,9 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
         serverPlaintext(id, {}, now, out);
     // An exchange's intermediate milestones (request seen, connected, response head) are
     // published once per event, not once each: a fast exchange costs one copy, not three.
-    if (m_exchangeDirty && m_exchange)
-        publish(m_exchange->flow, out);
-    m_exchangeDirty = false;
+    if (m_exchange && m_exchange->takeDirty())
+        publish(m_exchange->flow(), out);
+    m_leftStreams.clear();
     trackServerCommands(out, first, std::holds_alternative<Tick>(event));
 }
 
@@ -201,12 +166,14 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                 if (m_tunnel)
                     closeTunnel("client connection failed: " + e.reason, now, out, true);
                 else if (m_exchange)
-                    abortExchange("client connection failed: " + e.reason, now, out);
+                    m_exchange->abort("client connection failed: " + e.reason, now, out);
                 closeClient(true, e.reason, now, out);
             } else if constexpr (std::is_same_v<T, ServerConnected>) {
-                onServerConnected(e, now, out);
+                if (m_exchange && e.id == m_exchange->server())
+                    m_exchange->serverConnected(e, now, out);
             } else if constexpr (std::is_same_v<T, ServerConnectFailed>) {
-                onServerConnectFailed(e, now, out);
+                if (m_exchange && e.id == m_exchange->server())
+                    m_exchange->serverConnectFailed(e, now, out);
             } else if constexpr (std::is_same_v<T, ServerData>) {
                 const auto tls = m_serverTls.find(e.id);
                 if (tls == m_serverTls.end()) {
@@ -244,12 +211,12 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                                     now, out);
                     else
                         out.push_back(ShutdownClient{});
-                } else if (m_exchange && e.id == m_exchange->server) {
-                    if (!m_exchange->serverConnected && m_serverTls.count(e.id)) {
+                } else if (m_exchange && e.id == m_exchange->server()) {
+                    if (!m_exchange->serverConnected() && m_serverTls.count(e.id)) {
                         onServerTlsFailed(e.id, now, out);
                         return;
                     }
-                    onServerEnded(false, "the server closed the connection", now, out);
+                    m_exchange->serverEnded(false, "the server closed the connection", now, out);
                 } else if (m_intercept && e.id == m_intercept->idleServer) {
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
@@ -260,8 +227,8 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
             } else if constexpr (std::is_same_v<T, ServerGone>) {
                 if (m_tunnel && e.id == m_tunnel->server)
                     closeTunnel("server connection failed: " + e.reason, now, out, true);
-                else if (m_exchange && e.id == m_exchange->server)
-                    onServerEnded(true, e.reason, now, out);
+                else if (m_exchange && e.id == m_exchange->server())
+                    m_exchange->serverEnded(true, e.reason, now, out);
                 else if (m_intercept && e.id == m_intercept->idleServer) {
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
@@ -300,13 +267,33 @@ void HttpProxySession::onServerBytes(ServerId id, std::string_view data, MonoTim
         m_tunnel->lastActivity = now;
         m_tunnel->flow.bytesServerToClient += data.size();
         sendClient(std::string(data), out);
-    } else if (m_exchange && id == m_exchange->server && m_exchange->serverConnected) {
-        onServerData(data, now, out);
+    } else if (m_exchange && id == m_exchange->server() && m_exchange->serverConnected()) {
+        m_exchange->serverData(data, now, out);
     } else if (m_intercept && id == m_intercept->idleServer) {
         // Unasked bytes on an idle connection: it cannot be trusted for the next request.
         m_intercept->idleServer = 0;
         dropServer(id, out);
     }
+}
+
+void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part, MonoTime now,
+                                    std::vector<Command> &out)
+{
+    if (m_tunnel && id == m_tunnel->server) {
+        // An accepted WebSocket on an h2 stream: its bytes, and END_STREAM as the half-close.
+        if (const auto *body = std::get_if<http::Body>(&part)) {
+            if (m_mode != Mode::Tunnel)
+                return;
+            m_tunnel->lastActivity = now;
+            m_tunnel->flow.bytesServerToClient += body->data.size();
+            sendClient(body->data, out);
+        } else if (std::holds_alternative<http::End>(part)) {
+            dispatchEvent(ServerEof{id}, now, out);
+        }
+        return;
+    }
+    if (m_exchange && id == m_exchange->server() && m_exchange->serverConnected())
+        m_exchange->serverPart(part, now, out);
 }
 
 // ---------------------------------------------------------------------------- TLS byte paths
@@ -399,27 +386,45 @@ void HttpProxySession::sendServerWire(ServerId id, std::string plaintext, std::v
         out.push_back(SendToServer{id, tls->second->takeCiphertext()});
 }
 
-void HttpProxySession::startServerTls(ServerId id, const std::string &sni,
-                                      const std::string &verifyName,
-                                      const std::vector<std::string> &alpn, bool verify,
-                                      MonoTime now, std::vector<Command> &out)
+std::string HttpProxySession::startTls(ServerId id, const std::string &sni,
+                                       const std::string &verifyName,
+                                       const std::vector<std::string> &alpn, bool verify,
+                                       MonoTime now, std::vector<Command> &out)
 {
     const InterceptConfig &ic = *m_context.intercept;
     auto session = tls::TlsSession::client(ic.toServers, {sni, verifyName, alpn, verify}, now);
     if (!session) {
-        // Nothing was sent: treat like a failed handshake.
         m_serverTls.erase(id);
-        if (m_exchange && m_exchange->server == id) {
-            dropServer(id, out);
-            m_exchange->server = 0;
-            failExchange(502, "Bad Gateway", session.error().message, now, out);
-        }
-        return;
+        return session.error().message;
     }
     tls::TlsSession &s = **session;
     m_serverTls[id] = std::move(*session);
     if (s.hasCiphertext())
         out.push_back(SendToServer{id, s.takeCiphertext()});
+    return {};
+}
+
+std::string HttpProxySession::startServerTls(ServerId id, const Target &target, MonoTime now,
+                                             std::vector<Command> &out)
+{
+    if (m_intercept)
+        return startTls(id, m_intercept->sni, m_intercept->verifyName, m_intercept->alpnOffer,
+                        m_intercept->verify, now, out);
+    return startTls(id, isIpLiteral(target.host) ? "" : target.host, target.host,
+                    {"h2", "http/1.1"}, true, now, out);
+}
+
+bool HttpProxySession::verifyServer(const Target &target) const
+{
+    const InterceptConfig &ic = *m_context.intercept;
+    return m_intercept ? m_intercept->verify
+                       : ic.verifyServers && !(ic.insecure && ic.insecure->matches(target.host));
+}
+
+void HttpProxySession::serverSecured(ServerId id, const Target &target, MonoTime now,
+                                     std::vector<Command> &out)
+{
+    maybeStartOriginH2(id, target.authority(), now, out);
 }
 
 void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoTime now,
@@ -560,15 +565,15 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
         return;
     }
     if (m_exchange) {
-        if (!m_exchange->requestComplete) {
+        if (!m_exchange->requestComplete()) {
             // Let the parser see the end: a close-delimited nothing, or a truncated request.
             std::vector<RequestEvent> events;
             m_parser.feedEof(events);
-            abortExchange("the client closed the connection before the request was complete", now,
-                          out);
+            m_exchange->abort("the client closed the connection before the request was complete",
+                              now, out);
             closeClient(false, "client closed", now, out);
         }
-        // Otherwise the response is still due: send it, then close (completeExchange).
+        // Otherwise the response is still due: send it, then close (streamCompleted).
         return;
     }
     closeClient(false, "client closed", now, out);
@@ -579,7 +584,7 @@ void HttpProxySession::pumpClient(MonoTime now, std::vector<Command> &out)
     std::vector<RequestEvent> events;
     while (m_mode == Mode::Http && !m_tunnel) {
         // One exchange at a time: a pipelined request waits until the previous response is out.
-        if (m_exchange && m_exchange->requestComplete)
+        if (m_exchange && m_exchange->requestComplete())
             break;
         if (m_inputPos == m_input.size())
             break;
@@ -626,7 +631,7 @@ void HttpProxySession::updateClientPause(std::vector<Command> &out)
         return;
     std::size_t held = m_input.size() - m_inputPos;
     if (m_exchange)
-        held += m_exchange->pendingBody.size();
+        held += m_exchange->heldBytes();
     const bool pause = held >= m_context.proxy.maxBufferedClientInput;
     if (pause != m_clientPaused) {
         m_clientPaused = pause;
@@ -641,50 +646,39 @@ void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::ve
 {
     if (auto *head = std::get_if<RequestHeadEvent>(&event)) {
         m_headStartedAt = -1;
-        beginExchange(*head, now, out);
+        newStream(now).requestHead(*head, nullptr, now, out);
         return;
     }
     if (auto *error = std::get_if<ParseError>(&event)) {
         // Record what was wrong on a flow of its own, answer, and close: after a framing error
         // nothing on this connection can be trusted.
-        if (m_exchange && m_exchange->flow.status == 0 && !m_exchange->headSent) {
-            if (m_exchange->server)
-                dropServer(m_exchange->server, out);
-            failExchange(error->status, http::reasonPhrase(error->status), error->reason, now, out);
-        } else if (m_exchange) {
-            abortExchange("invalid request body: " + error->reason, now, out);
-        } else {
-            newExchange(now).flow.method = "?"; // no usable request head
-            failExchange(error->status, http::reasonPhrase(error->status), error->reason, now, out);
-        }
+        if (m_exchange && m_exchange->flow().status == 0 && !m_exchange->headSent())
+            m_exchange->requestFailed(error->status, error->reason, now, out);
+        else if (m_exchange)
+            m_exchange->abort("invalid request body: " + error->reason, now, out);
+        else
+            newStream(now).requestFailed(error->status, error->reason, now, out);
         closeClient(false, "invalid request", now, out);
         return;
     }
     if (!m_exchange)
         return;
-    Exchange &ex = *m_exchange;
-    if (auto *body = std::get_if<BodyData>(&event)) {
-        ex.flow.requestBody->append(body->data);
-        forwardBody(body->data, out);
-        return;
-    }
-    if (auto *trailers = std::get_if<TrailersEvent>(&event)) {
-        ex.flow.requestTrailers = toList(trailers->trailers);
-        return;
-    }
-    if (auto *end = std::get_if<MessageEnd>(&event)) {
-        ex.requestComplete = true;
-        ex.requestCompleteAt = now;
-        ex.flow.requestWireBytes = end->wireSize;
-        if (ex.server && ex.serverConnected && ex.headForwarded)
-            forwardEnd(out);
-        if (ex.serverConnected)
-            ex.flow.timings.requestSent = since(ex.flow, now);
-        if (ex.isConnect && ex.serverConnected && !m_tunnel)
-            startTunnel({}, now, out);
-        else if (!ex.server && ex.flow.responseFromProxy)
-            completeExchange(now, out); // answered locally (info page)
-    }
+    if (auto *body = std::get_if<BodyData>(&event))
+        m_exchange->requestBody(body->data, out);
+    else if (auto *trailers = std::get_if<TrailersEvent>(&event))
+        m_exchange->requestTrailers(trailers->trailers);
+    else if (auto *end = std::get_if<MessageEnd>(&event))
+        m_exchange->requestEnd(end->wireSize, now, out);
+}
+
+HttpStream &HttpProxySession::newStream(MonoTime now)
+{
+    m_exchange = std::make_unique<HttpStream>(static_cast<StreamHost &>(*this), m_context, now);
+    m_responseChunked = false;
+    m_closeAfter = false;
+    m_streamEnded = false;
+    ++m_connection.flows;
+    return *m_exchange;
 }
 
 template<typename E>
@@ -698,26 +692,27 @@ void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Com
         m_streamId = e.stream;
         RequestHeadEvent head = streamRequestHead(e.request, e.endStream);
         const bool noBody = head.framing == BodyFraming::None;
-        beginExchange(head, now, out, &e);
-        if (!m_exchange)
+        HttpStream &stream = newStream(now);
+        stream.requestHead(head, &e, now, out);
+        if (stream.finished())
             return;
         if (noBody) {
             RequestEvent end = MessageEnd{0};
             onRequestEvent(end, now, out);
         }
     } else if constexpr (std::is_same_v<E, RequestData>) {
-        if (m_exchange && !m_exchange->requestComplete) {
+        if (m_exchange && !m_exchange->requestComplete()) {
             RequestEvent body = BodyData{e.data};
             onRequestEvent(body, now, out);
         }
     } else if constexpr (std::is_same_v<E, RequestTrailers>) {
-        if (m_exchange && !m_exchange->requestComplete) {
+        if (m_exchange && !m_exchange->requestComplete()) {
             RequestEvent trailers = TrailersEvent{e.trailers};
             onRequestEvent(trailers, now, out);
         }
     } else {
         m_clientEof = true; // no further request on a stream
-        if (m_exchange && !m_exchange->requestComplete) {
+        if (m_exchange && !m_exchange->requestComplete()) {
             RequestEvent end = MessageEnd{0};
             onRequestEvent(end, now, out);
         }
@@ -725,436 +720,7 @@ void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Com
     updateClientPause(out);
 }
 
-void HttpProxySession::beginExchange(RequestHeadEvent &ev, MonoTime now, std::vector<Command> &out,
-                                     const RequestHeaders *stream)
-{
-    // From a stream, the flow keeps the fields as they crossed the client's wire, and the
-    // server gets the client's own fields, not those of the HTTP/1.1 head made from them.
-    const http::Request *fromStream = stream ? &stream->request : nullptr;
-    Exchange &ex = newExchange(now);
-    RequestHead &head = ev.head;
-    flow::Flow &f = ex.flow;
-    f.method = head.method;
-    f.clientProtocol = m_context.clientProtocol.empty() ? std::string(versionText(head.version))
-                                                        : m_context.clientProtocol;
-    f.requestHeaders = stream ? stream->wire : toList(head.headers);
-    ex.openedAt = now;
-    ex.clientKeepAlive = ev.keepAlive;
-    ex.clientIs10 = head.version == Version::Http10;
-    ex.requestChunked = ev.framing == BodyFraming::Chunked;
-    ex.requestBody = ev.framing != BodyFraming::None;
-    if (ev.framing == BodyFraming::ContentLength)
-        f.requestBody->expect(ev.contentLength);
-
-    if (head.method == "CONNECT") {
-        ex.isConnect = true;
-        f.kind = flow::FlowKind::Tunnel;
-        auto target = parseAuthorityForm(head.target);
-        if (!target) {
-            f.path = head.target;
-            failExchange(400, "Bad Request", target.error().message, now, out);
-            return;
-        }
-        ex.target = *target;
-        f.host = ex.target.host;
-        f.port = ex.target.port;
-    } else if (m_intercept && !head.target.empty() && head.target.front() == '/') {
-        // Inside a decrypted tunnel: an ordinary request to the tunnel's origin.
-        ex.target = m_intercept->target;
-        ex.target.path = head.target;
-        f.scheme = "https";
-        f.host = ex.target.host;
-        f.port = ex.target.port;
-        f.path = ex.target.path;
-    } else if (!head.target.empty() && head.target.front() == '/') {
-        // Origin-form: the client talks to the proxy as if it were a web server.
-        f.scheme = "http";
-        f.path = head.target;
-        const std::string *host = findHeader(head.headers, "host");
-        auto self = parseAbsoluteForm("http://" + (host ? *host : m_context.listenAddress));
-        if (self) {
-            f.host = self->host;
-            f.port = self->port;
-        }
-        f.responseFromProxy = true;
-        const tls::CertificateAuthority *ca
-            = m_context.intercept ? m_context.intercept->ca.get() : nullptr;
-        const std::string path = head.target.substr(0, head.target.find('?'));
-        if ((head.method == "GET" || head.method == "HEAD") && ca
-            && (path == "/ca.pem" || path == "/ca.crt" || path == "/ca.der")) {
-            const bool der = path == "/ca.der";
-            respondLocally(
-                200, "OK", der ? "application/pkix-cert" : "application/x-pem-file",
-                der ? ca->certificateDer() : ca->certificatePem(), false, {}, now, out,
-                {{"Content-Disposition", std::string("attachment; filename=\"tunnelscope-ca")
-                                             + (der ? ".der" : ".pem") + "\""}});
-        } else if ((head.method == "GET" || head.method == "HEAD")
-                   && (path == "/proxy.pac" || path == "/wpad.dat")) {
-            // The proxy's address as the client reached it (a LAN address when listening on
-            // all interfaces), else the listen address.
-            const std::string address
-                = host && isPacProxyAddress(*host) ? *host : m_context.listenAddress;
-            respondLocally(200, "OK", "application/x-ns-proxy-autoconfig",
-                           pacFile(m_context.pac ? *m_context.pac : PacRules{}, address,
-                                   m_context.tlsListener),
-                           false, {}, now, out);
-        } else if (head.method == "GET" || head.method == "HEAD") {
-            // Written for the address the client reached (a phone on the LAN sees the LAN
-            // address), else the listen address.
-            const std::string address
-                = host && isPacProxyAddress(*host) ? *host : m_context.listenAddress;
-            respondLocally(
-                200, "OK", "text/html; charset=utf-8",
-                infoPage({address, m_context.tlsListener,
-                          m_context.intercept ? m_context.intercept->ca.get() : nullptr}),
-                false, {}, now, out);
-        } else {
-            failExchange(405, "Method Not Allowed",
-                         "this is Tunnelscope, a proxy: send absolute-form requests "
-                         "(http://host/path) or CONNECT",
-                         now, out);
-        }
-        return;
-    } else {
-        auto target = parseAbsoluteForm(head.target);
-        if (!target) {
-            f.path = head.target;
-            const bool scheme = target.error().code == "target.scheme";
-            failExchange(scheme ? 501 : 400, scheme ? "Not Implemented" : "Bad Request",
-                         target.error().message, now, out);
-            return;
-        }
-        ex.target = *target;
-        f.scheme = ex.target.scheme;
-        f.host = ex.target.host;
-        f.port = ex.target.port;
-        f.path = ex.target.path;
-        if (ex.target.scheme == "https" && !m_context.intercept) {
-            failExchange(501, "Not Implemented",
-                         "https:// URLs in absolute-form need TLS to the origin, which is off", now,
-                         out);
-            return;
-        }
-    }
-    ex.needsTls = !ex.isConnect && ex.target.scheme == "https";
-    if (m_listenerTlsShared)
-        f.clientTls = m_listenerTlsShared;
-    else if (m_context.clientTls)
-        f.clientTls = m_context.clientTls;
-    if (m_context.interceptedParent && !ex.isConnect) {
-        f.intercepted = true;
-        f.parent = m_context.interceptedParent;
-    }
-
-    bool reuse = false;
-    if (m_intercept && !ex.isConnect) {
-        f.intercepted = true;
-        f.parent = m_intercept->tunnelFlow.id;
-        f.clientTls = m_intercept->clientShared;
-        f.serverTls = m_intercept->serverShared;
-        if (!m_intercept->error.empty()) {
-            failExchange(502, "Bad Gateway", m_intercept->error, now, out);
-            return;
-        }
-        if (const auto h2 = m_serverH2.find(m_intercept->idleServer);
-            h2 != m_serverH2.end() && !h2->second.link->usable()) {
-            dropServer(m_intercept->idleServer, out); // the origin sent GOAWAY
-            m_intercept->idleServer = 0;
-        }
-        if (m_intercept->idleServer) {
-            ex.server = m_intercept->idleServer;
-            m_intercept->idleServer = 0;
-            f.serverReused = true;
-            f.upstream = m_intercept->tunnelFlow.upstream;
-            linkServer(f, ex.server);
-            reuse = true;
-        }
-    }
-    ex.upgradeRequested = !ex.isConnect && findHeader(head.headers, "upgrade") != nullptr
-                          && headerHasToken(head.headers, "connection", "upgrade");
-    if (!reuse) {
-        ex.server = ++m_nextServerId;
-        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port,
-                                 !ex.isConnect && !ex.needsTls,
-                                 ex.target.scheme == "http" && !ex.upgradeRequested, ex.needsTls});
-    }
-    m_exchangeDirty = true; // published once, when this event is handled
-
-    if (ex.isConnect)
-        return;
-
-    // The request as the origin gets it, whatever version carries it there: the target's
-    // authority and path (Host from the target, RFC 9112 §3.2.2), the client's fields less the
-    // hop-by-hop ones. It goes when the server is ready (serverReady), as HTTP/1.1 bytes or
-    // as parts to an HTTP/2 stream; framing is that version's.
-    http::Request &r = ex.toServer;
-    r.method = head.method;
-    r.scheme = ex.target.scheme;
-    r.authority = ex.target.authority(true);
-    r.path = ex.target.path;
-    if (ex.upgradeRequested)
-        r.protocol = fromStream ? fromStream->protocol : *findHeader(head.headers, "upgrade");
-    if (fromStream)
-        r.fields = fromStream->fields;
-    else
-        r.fields = std::move(head.headers); // recorded already: the parser's copy is spare
-    removeHopByHop(r.fields);
-    removeHeader(r.fields, "host");
-    ex.retryable = isIdempotent(head.method) && !ex.upgradeRequested;
-    ex.responseParser.expectResponseTo(head.method);
-    if (reuse)
-        serverReady(now, out, false); // inside pumpClient already: do not pump again
-}
-
-HttpProxySession::Exchange &HttpProxySession::newExchange(MonoTime now)
-{
-    m_exchange = std::make_unique<Exchange>(m_context.http1);
-    flow::Flow &f = m_exchange->flow;
-    f.id = m_context.newFlowId();
-    f.clientConnection = m_context.connectionId;
-    f.clientAddress = m_context.clientAddress;
-    f.clientStream = m_context.clientStream;
-    f.startedWall = wallNow();
-    f.startedMono = now;
-    f.requestBody = std::make_shared<flow::Body>(m_context.bodies);
-    f.responseBody = std::make_shared<flow::Body>(m_context.bodies);
-    ++m_connection.flows;
-    return *m_exchange;
-}
-
-void HttpProxySession::recordLinkWire(Exchange &ex)
-{
-    // Our own H2OriginLink spoke h2 to the origin: its fields and frame bytes are what that
-    // wire carried.
-    const auto h2 = m_serverH2.find(ex.server);
-    if (h2 == m_serverH2.end())
-        return;
-    const H2OriginLink::Wire wire = h2->second.link->wire(0);
-    if (!wire.request.empty()) {
-        ex.flow.serverRequestHeaders = wire.request;
-        ex.flow.serverRequestWireBytes = wire.requestBytes;
-    }
-    if (!wire.response.empty()) {
-        ex.flow.responseHeaders = wire.response;
-        ex.flow.responseWireBytes = wire.responseBytes;
-    }
-}
-
-void HttpProxySession::sendResponseHead(ResponseHead &&head, std::vector<Command> &out,
-                                        bool endStream)
-{
-    flow::Flow &f = m_exchange->flow;
-    if (m_context.stream) {
-        // The carrier's translator records the head as it crossed its wire.
-        f.clientResponseWireBytes = 0;
-        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), endStream});
-        return;
-    }
-    std::string bytes = serialize(head);
-    f.clientResponseWireBytes = bytes.size();
-    f.clientResponseHeaders = toList(std::move(head.headers));
-    sendClient(std::move(bytes), out);
-}
-
-bool HttpProxySession::ownLink(ServerId id) const
-{
-    return m_serverH2.count(id) != 0;
-}
-
-void HttpProxySession::sendPart(http::RequestPart part, std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    const auto h2 = m_serverH2.find(ex.server);
-    if (h2 == m_serverH2.end()) {
-        out.push_back(SendRequestPart{ex.server, std::move(part)});
-        return;
-    }
-    H2OriginLink &link = *h2->second.link;
-    std::string wire;
-    link.send(0, std::move(part), m_now, wire);
-    sendServerWire(ex.server, std::move(wire), out);
-    // An answer the link made itself (a WebSocket the origin cannot take) is taken after
-    // this event (handle()), outside the send path that produced it.
-    if (link.hasParts(0) || link.channelFailed(0))
-        m_linkAnswer = ex.server;
-}
-
-void HttpProxySession::forwardHead(std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    ex.headForwarded = true;
-    ex.endForwarded = false;
-    if (ex.serverMessages) {
-        // HTTP/2 to the origin: the fields go as they are; the link records what it sent.
-        // A request without a body ends with its HEADERS (no empty DATA frame after them),
-        // even when the head goes before the parser has said the request is complete.
-        const bool whole = (ex.requestComplete || !ex.requestBody) && ex.pendingBody.empty()
-                           && ex.flow.requestTrailers.empty() && ex.toServer.protocol.empty();
-        ex.endForwarded = whole;
-        sendPart(http::RequestStart{ex.toServer, whole}, out);
-        recordLinkWire(ex);
-        return;
-    }
-    RequestHead head = http1Request(ex.toServer, ex.requestChunked);
-    std::string bytes = serialize(head);
-    if (ex.forwarding) {
-        // The connection ends at an upstream proxy: it gets the request line in absolute-form,
-        // and the hop's credentials in these bytes only. Recorded as sent, but for the
-        // credentials, which never reach a flow.
-        bytes
-            = toAbsoluteForm(bytes, "http://" + ex.target.authority(true), ex.forwardAuthorization);
-        if (!ex.forwardAuthorization.empty())
-            head.headers.insert(
-                head.headers.begin(),
-                {"Proxy-Authorization",
-                 ex.forwardAuthorization.substr(0, ex.forwardAuthorization.find(' ')) + " ***"});
-    }
-    // Recorded the first time (a replay on a fresh connection sends the same head again).
-    if (ex.flow.serverRequestHeaders.empty())
-        ex.flow.serverRequestHeaders = toList(std::move(head.headers));
-    ex.flow.serverRequestWireBytes = bytes.size();
-    sendServer(ex.server, std::move(bytes), out);
-}
-
-void HttpProxySession::forwardBody(std::string_view data, std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    if (!ex.server || data.empty())
-        return;
-    if (ex.retryable && !ex.retried) {
-        ex.retryBody.append(data);
-        if (ex.retryBody.size() > 64 * 1024) {
-            ex.retryable = false;
-            std::string().swap(ex.retryBody);
-        }
-    }
-    if (!ex.serverConnected || !ex.headForwarded) {
-        ex.pendingBody.append(data);
-        return;
-    }
-    if (ex.serverMessages) {
-        sendPart(http::Body{std::string(data)}, out);
-        return;
-    }
-    std::string bytes = ex.requestChunked ? chunk(data) : std::string(data);
-    ex.flow.serverRequestWireBytes += bytes.size();
-    sendServer(ex.server, std::move(bytes), out);
-}
-
-void HttpProxySession::forwardEnd(std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    if (ex.endForwarded)
-        return;
-    ex.endForwarded = true;
-    if (ex.serverMessages) {
-        // An Upgrade's request has no end of its own: its stream becomes the tunnel.
-        if (ex.toServer.protocol.empty()) {
-            http::End end;
-            for (const auto &[name, value] : ex.flow.requestTrailers)
-                end.trailers.push_back({name, value});
-            sendPart(std::move(end), out);
-        }
-        return;
-    }
-    if (!ex.requestChunked)
-        return;
-    Headers trailers;
-    for (const auto &[name, value] : ex.flow.requestTrailers)
-        trailers.push_back({name, value});
-    std::string bytes = lastChunk(trailers);
-    ex.flow.serverRequestWireBytes += bytes.size();
-    sendServer(ex.server, std::move(bytes), out);
-}
-
 // ---------------------------------------------------------------------------- server side
-
-void HttpProxySession::onServerConnected(const ServerConnected &e, MonoTime now,
-                                         std::vector<Command> &out)
-{
-    if (!m_exchange || e.id != m_exchange->server)
-        return;
-    Exchange &ex = *m_exchange;
-    ex.serverConnected = true;
-    ex.lastServerActivity = now;
-    flow::Flow &f = ex.flow;
-    f.serverAddress = e.peerAddress;
-    f.serverReused = e.reused;
-    f.upstream = e.via;
-    linkServer(f, e.id);
-    if (!e.reused) {
-        if (e.lookupDone >= 0)
-            f.timings.lookup = since(f, e.lookupDone);
-        if (e.connectDone >= 0)
-            f.timings.connect = since(f, e.connectDone);
-    }
-    if (ex.isConnect) {
-        if (m_context.tunnelTarget)
-            out.push_back(TunnelEstablished{});
-        else
-            sendClient(std::string("HTTP/1.1 200 Connection established\r\n\r\n"), out);
-        f.status = 200;
-        f.reason = "Connection established";
-        if (ex.requestComplete)
-            startTunnel({}, now, out);
-        return;
-    }
-    ex.serverMessages = e.messages;
-    if (ex.needsTls && e.tls) {
-        // The carrier did the handshake (and may share an HTTP/2 connection): plaintext, or
-        // a stream of it (e.messages).
-        f.serverTls = e.tls;
-        ex.carrierTls = true;
-        serverReady(now, out);
-        return;
-    }
-    ex.forwarding = e.forwarding;
-    if (e.forwarding) {
-        // The connection ends at an upstream proxy (forwardHead writes the request for it).
-        ex.forwardHop = e.forwardHop;
-        ex.forwardHopHasCredentials = !e.proxyAuthorization.empty();
-        ex.forwardAuthorization = e.proxyAuthorization;
-    }
-    if (ex.needsTls) {
-        ex.serverConnected = false; // not until the TLS handshake is done
-        if (m_intercept)
-            startServerTls(ex.server, m_intercept->sni, m_intercept->verifyName,
-                           m_intercept->alpnOffer, m_intercept->verify, now, out);
-        else
-            startServerTls(ex.server, isIpLiteral(ex.target.host) ? "" : ex.target.host,
-                           ex.target.host, {"h2", "http/1.1"}, true, now, out);
-        return;
-    }
-    serverReady(now, out);
-}
-
-void HttpProxySession::serverReady(MonoTime now, std::vector<Command> &out, bool pump)
-{
-    Exchange &ex = *m_exchange;
-    ex.serverConnected = true;
-    ex.lastServerActivity = now;
-    if (ownLink(ex.server))
-        ex.serverMessages = true;
-    if (!ex.headForwarded && !ex.isConnect) {
-        // The head goes now, with what the client sent while we connected (again, the same,
-        // when a stale pooled connection made us replay it).
-        forwardHead(out);
-        if (!ex.pendingBody.empty()) {
-            const std::string body = std::exchange(ex.pendingBody, {});
-            const bool retryable = ex.retryable;
-            ex.retryable = false; // kept in retryBody already
-            forwardBody(body, out);
-            ex.retryable = retryable;
-        }
-        if (ex.requestComplete)
-            forwardEnd(out);
-    }
-    if (ex.requestComplete)
-        ex.flow.timings.requestSent = since(ex.flow, now);
-    m_exchangeDirty = true; // published once, when this event is handled
-    if (pump)
-        pumpClient(now, out); // the body may have been held back while connecting
-}
 
 void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Command> &out)
 {
@@ -1162,28 +728,8 @@ void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Co
         onInterceptServerReady(now, out);
         return;
     }
-    if (!m_exchange || id != m_exchange->server)
-        return;
-    Exchange &ex = *m_exchange;
-    const tls::TlsSession &session = *m_serverTls.at(id);
-    flow::TlsSide side;
-    record(side, session);
-    ex.flow.serverTls = shared(side);
-    const InterceptConfig &ic = *m_context.intercept;
-    const bool verify
-        = m_intercept ? m_intercept->verify
-                      : ic.verifyServers && !(ic.insecure && ic.insecure->matches(ex.target.host));
-    if (verify && !session.details().verified) {
-        dropServer(id, out);
-        ex.server = 0;
-        failExchange(502, "Bad Gateway",
-                     "the certificate of " + ex.target.authority()
-                         + " is not trusted: " + session.details().verifyError,
-                     now, out);
-        return;
-    }
-    maybeStartOriginH2(id, ex.target.authority(), now, out);
-    serverReady(now, out);
+    if (m_exchange && id == m_exchange->server())
+        m_exchange->serverTlsDone(*m_serverTls.at(id), now, out);
 }
 
 void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out)
@@ -1201,364 +747,11 @@ void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<
         onInterceptServerReady(now, out); // finish with the client, then answer 502
         return;
     }
-    if (!m_exchange || id != m_exchange->server)
+    if (!m_exchange || id != m_exchange->server())
         return;
-    Exchange &ex = *m_exchange;
-    if (const auto it = m_serverTls.find(id); it != m_serverTls.end())
-        editTls(ex.flow.serverTls, [&](flow::TlsSide &t) { record(t, *it->second); });
-    editTls(ex.flow.serverTls, [&](flow::TlsSide &t) { t.failure = why; });
-    dropServer(id, out);
-    ex.server = 0;
-    failExchange(502, "Bad Gateway", "TLS with " + ex.target.authority() + " failed: " + why, now,
-                 out);
-}
-
-void HttpProxySession::onServerConnectFailed(const ServerConnectFailed &e, MonoTime now,
-                                             std::vector<Command> &out)
-{
-    if (!m_exchange || e.id != m_exchange->server)
-        return;
-    Exchange &ex = *m_exchange;
-    if (e.lookupDone >= 0)
-        ex.flow.timings.lookup = since(ex.flow, e.lookupDone);
-    ex.flow.upstream = e.via;
-    if (e.tls)
-        ex.flow.serverTls = e.tls;
-    ex.server = 0;
-    ex.connectFailure = e.kind;
-    if (e.timedOut) {
-        failExchange(504, "Gateway Timeout", e.message, now, out);
-        return;
-    }
-    switch (e.kind) {
-    case ConnectFailure::LoopDetected:
-        failExchange(508, "Loop Detected", e.message, now, out);
-        break;
-    default:
-        failExchange(502, "Bad Gateway", e.message, now, out);
-        break;
-    }
-}
-
-void HttpProxySession::serverActivity(Exchange &ex, MonoTime now)
-{
-    ex.lastServerActivity = now;
-    if (!ex.sawServerBytes) {
-        // The first byte of the answer: too late to replay the request elsewhere.
-        ex.sawServerBytes = true;
-        ex.flow.timings.firstByte = since(ex.flow, now);
-        ex.retryable = false;
-        std::string().swap(ex.retryBody);
-    }
-}
-
-void HttpProxySession::onServerData(std::string_view data, MonoTime now, std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    serverActivity(ex, now);
-    std::vector<ResponseEvent> events;
-    while (!data.empty() && m_exchange && !m_tunnel && m_mode != Mode::Closed) {
-        events.clear();
-        const std::size_t used = ex.responseParser.feed(data, events);
-        data.remove_prefix(used);
-        const bool upgraded = ex.responseParser.upgraded();
-        for (ResponseEvent &e : events) {
-            onResponseEvent(e, now, out);
-            if (!m_exchange)
-                break;
-        }
-        if (upgraded && m_exchange) {
-            startTunnel({}, now, out);
-            if (m_tunnel && !data.empty()) {
-                m_tunnel->flow.bytesServerToClient += data.size();
-                sendClient(std::string(data), out);
-            }
-            return;
-        }
-        if (!m_exchange) {
-            // The response ended; anything more from this server is not HTTP we asked for.
-            return;
-        }
-        if (used == 0 && events.empty())
-            break;
-    }
-}
-
-void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part, MonoTime now,
-                                    std::vector<Command> &out)
-{
-    if (m_tunnel && id == m_tunnel->server) {
-        // An accepted WebSocket on an h2 stream: its bytes, and END_STREAM as the half-close.
-        if (const auto *body = std::get_if<http::Body>(&part)) {
-            if (m_mode != Mode::Tunnel)
-                return;
-            m_tunnel->lastActivity = now;
-            m_tunnel->flow.bytesServerToClient += body->data.size();
-            sendClient(body->data, out);
-        } else if (std::holds_alternative<http::End>(part)) {
-            dispatchEvent(ServerEof{id}, now, out);
-        }
-        return;
-    }
-    if (!m_exchange || id != m_exchange->server || !m_exchange->serverConnected)
-        return;
-    Exchange &ex = *m_exchange;
-    serverActivity(ex, now);
-    // The parts become the events an HTTP/1.1 response would have given (the exchange's
-    // logic is the same whatever version the server spoke); nothing is parsed.
-    if (const auto *start = std::get_if<http::ResponseStart>(&part)) {
-        const http::Response &r = start->response;
-        ResponseHeadEvent head;
-        head.head = ResponseHead{Version::Http11, r.status,
-                                 std::string(http::reasonPhrase(r.status)), r.fields};
-        head.informational = r.status < 200;
-        const bool webSocket = equalsIgnoreCase(ex.toServer.protocol, "websocket");
-        const bool accepted = webSocket && ex.upgradeRequested && r.status >= 200 && r.status < 300;
-        if (accepted) {
-            // RFC 8441 §5: the extended CONNECT's 2xx is HTTP/1.1's 101; an HTTP/1.1 client
-            // checks the accept value of the key it sent (RFC 6455 §4.2.2).
-            head.head.status = 101;
-            head.head.reason = "Switching Protocols";
-            head.head.headers.push_back({"Upgrade", "websocket"});
-            if (const std::string *key = findHeader(ex.toServer.fields, "sec-websocket-key"))
-                head.head.headers.push_back({"Sec-WebSocket-Accept", webSocketAccept(*key)});
-        }
-        if (head.informational || accepted || start->endStream || ex.toServer.method == "HEAD"
-            || r.status == 204 || r.status == 304) {
-            head.framing = BodyFraming::None;
-        } else if (findHeader(r.fields, "content-length")
-                   && !http::parseContentLength(r.fields, head.contentLength)) {
-            head.framing = BodyFraming::ContentLength; // the link has held the body to it
-        } else {
-            head.framing = BodyFraming::Chunked; // delimited by the stream's end
-        }
-        const bool informational = head.informational;
-        ResponseEvent event = std::move(head);
-        onResponseEvent(event, now, out);
-        if (!m_exchange || informational)
-            return;
-        m_exchange->flow.serverProtocol = "HTTP/2";
-        if (accepted) {
-            if (m_exchange->headSent)
-                startTunnel({}, now, out);
-            return;
-        }
-        if (start->endStream) {
-            ResponseEvent end = MessageEnd{0};
-            onResponseEvent(end, now, out);
-        }
-    } else if (const auto *body = std::get_if<http::Body>(&part)) {
-        ResponseEvent event = BodyData{body->data};
-        onResponseEvent(event, now, out);
-    } else if (const auto *end = std::get_if<http::End>(&part)) {
-        if (!end->trailers.empty()) {
-            ResponseEvent trailers = TrailersEvent{end->trailers};
-            onResponseEvent(trailers, now, out);
-        }
-        if (m_exchange) {
-            ResponseEvent done = MessageEnd{0};
-            onResponseEvent(done, now, out);
-        }
-    }
-}
-
-void HttpProxySession::onResponseEvent(ResponseEvent &event, MonoTime now,
-                                       std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    flow::Flow &f = ex.flow;
-    if (auto *head = std::get_if<ResponseHeadEvent>(&event)) {
-        ResponseHead &h = head->head;
-        f.serverProtocol = std::string(versionText(h.version));
-        if (const auto h2 = m_serverH2.find(ex.server); h2 != m_serverH2.end()) {
-            f.serverProtocol = "HTTP/2";
-            f.serverStream = std::uint64_t(h2->second.link->stream(0));
-            f.serverConnection = h2->second.record.id;
-        }
-        if (head->informational) {
-            // 1xx are forwarded to HTTP/1.1 clients only (RFC 9110 §15.2).
-            if (!ex.clientIs10) {
-                ResponseHead interim{Version::Http11, h.status, h.reason, h.headers};
-                removeHopByHop(interim.headers);
-                if (m_context.stream)
-                    out.push_back(ResponseHeaders{m_streamId, streamResponse(interim), false});
-                else
-                    sendClient(serialize(interim), out);
-            }
-            return;
-        }
-        if (h.status == 407 && !ex.forwardHop.empty()) {
-            // The upstream proxy wants credentials: its challenge is not for our client (who
-            // would take it for ours), so name the hop as when it refuses a CONNECT.
-            dropServer(ex.server, out);
-            ex.server = 0;
-            failExchange(502, "Bad Gateway",
-                         ex.forwardHop + " answered 407" + (h.reason.empty() ? "" : " " + h.reason)
-                             + (ex.forwardHopHasCredentials ? " (the credentials were not accepted)"
-                                                            : " (no credentials configured)"),
-                         now, out);
-            return;
-        }
-        f.status = h.status;
-        f.reason = h.reason;
-        f.responseHeaders = toList(h.headers);
-        recordLinkWire(ex);
-        ResponseHead toClient{Version::Http11, h.status, h.reason, h.headers};
-        if (ex.clientIs10)
-            toClient.version = Version::Http10;
-        removeHopByHop(toClient.headers);
-        removeHeader(toClient.headers, kLocalErrorField); // ours alone (another Tunnelscope's)
-        if (h.status == 101) {
-            if (!ex.upgradeRequested || ex.clientIs10) {
-                failExchange(502, "Bad Gateway", "the server switched protocols unasked", now, out);
-                return;
-            }
-            if (!m_context.stream) {
-                toClient.headers.push_back({"Connection", "Upgrade"});
-                if (const std::string *up = findHeader(h.headers, "upgrade"))
-                    toClient.headers.push_back({"Upgrade", *up});
-            }
-            sendResponseHead(std::move(toClient), out);
-            ex.headSent = true;
-            return; // the parser reports upgraded(); onServerData starts the tunnel
-        }
-        ex.serverKeepAlive = head->keepAlive && head->framing != BodyFraming::UntilClose;
-        if (head->framing == BodyFraming::ContentLength)
-            f.responseBody->expect(head->contentLength);
-        switch (head->framing) {
-        case BodyFraming::None:
-        case BodyFraming::ContentLength:
-            break;
-        case BodyFraming::Chunked:
-        case BodyFraming::UntilClose:
-            removeHeader(toClient.headers, "content-length");
-            if (m_context.stream) {
-                // The stream's own framing ends the body.
-            } else if (ex.clientIs10) {
-                ex.closeClientAfter = true; // HTTP/1.0 has no chunked: delimit by closing
-            } else {
-                ex.responseChunked = true;
-                toClient.headers.push_back({"Transfer-Encoding", "chunked"});
-            }
-            break;
-        }
-        if (!ex.requestComplete)
-            ex.closeClientAfter = true; // answered before the request ended: cannot resync
-        const bool keepAlive = ex.clientKeepAlive && !ex.closeClientAfter && !m_clientEof;
-        if (m_context.stream) {
-            // The stream's end delimits the exchange: no connection fields.
-        } else if (!keepAlive)
-            toClient.headers.push_back({"Connection", "close"});
-        else if (ex.clientIs10)
-            toClient.headers.push_back({"Connection", "keep-alive"});
-        ex.closeClientAfter = !keepAlive;
-        ex.streamEnded = m_context.stream && head->framing == BodyFraming::None;
-        sendResponseHead(std::move(toClient), out, ex.streamEnded);
-        ex.headSent = true;
-        m_exchangeDirty = true; // published once, when this event is handled
-        return;
-    }
-    if (auto *body = std::get_if<BodyData>(&event)) {
-        f.responseBody->append(body->data);
-        if (m_context.stream) {
-            out.push_back(ResponseData{m_streamId, std::string(body->data)});
-            return;
-        }
-        std::string bytes = ex.responseChunked ? chunk(body->data) : std::string(body->data);
-        f.clientResponseWireBytes += bytes.size();
-        sendClient(std::move(bytes), out);
-        return;
-    }
-    if (auto *trailers = std::get_if<TrailersEvent>(&event)) {
-        f.responseTrailers = toList(trailers->trailers);
-        return;
-    }
-    if (auto *end = std::get_if<MessageEnd>(&event)) {
-        if (ex.serverMessages)
-            recordLinkWire(ex); // the response's frames have all arrived
-        else
-            f.responseWireBytes = end->wireSize;
-        if (ex.responseChunked) {
-            Headers trailers;
-            for (const auto &[name, value] : f.responseTrailers)
-                trailers.push_back({name, value});
-            std::string bytes = lastChunk(trailers);
-            f.clientResponseWireBytes += bytes.size();
-            sendClient(std::move(bytes), out);
-        }
-        if (f.status == 101)
-            return;
-        if (m_context.stream && !ex.streamEnded) {
-            if (!f.responseTrailers.empty()) {
-                http::Fields trailers;
-                for (const auto &[name, value] : f.responseTrailers)
-                    trailers.push_back({name, value});
-                out.push_back(ResponseTrailers{m_streamId, std::move(trailers)});
-            }
-            out.push_back(ResponseEnd{m_streamId});
-            ex.streamEnded = true;
-        }
-        completeExchange(now, out);
-        return;
-    }
-    if (auto *error = std::get_if<ParseError>(&event)) {
-        const std::string message = "invalid response from the server: " + error->reason;
-        dropServer(ex.server, out);
-        ex.server = 0;
-        if (!ex.headSent)
-            failExchange(502, "Bad Gateway", message, now, out);
-        else
-            abortExchange(message, now, out);
-    }
-}
-
-void HttpProxySession::onServerEnded(bool error, const std::string &reason, MonoTime now,
-                                     std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    if (!ex.serverConnected) {
-        ex.server = 0;
-        failExchange(502, "Bad Gateway", reason, now, out);
-        return;
-    }
-    // A pooled connection the server had already closed: replay the request on a fresh one.
-    if (!ex.sawServerBytes && ex.flow.serverReused && ex.retryable && !ex.retried) {
-        dropServer(ex.server, out);
-        ex.retried = true;
-        ex.server = ++m_nextServerId;
-        ex.serverConnected = false;
-        ex.serverMessages = false;
-        ex.headForwarded = false;
-        ex.pendingBody = std::move(ex.retryBody);
-        ex.retryBody.clear();
-        ex.openedAt = now;
-        out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false,
-                                 ex.target.scheme == "http" && !ex.upgradeRequested, ex.needsTls});
-        return;
-    }
-    if (!error) {
-        std::vector<ResponseEvent> events;
-        ex.responseParser.feedEof(events);
-        for (ResponseEvent &e : events) {
-            onResponseEvent(e, now, out);
-            if (!m_exchange)
-                break;
-        }
-        if (!m_exchange)
-            return; // completed (close-delimited body) or failed by the parser
-    }
-    dropServer(ex.server, out);
-    ex.server = 0;
-    const std::string message = error ? "server connection failed: " + reason
-                                      : "the server closed the connection before the response "
-                                        "was complete";
-    if (!ex.headSent)
-        failExchange(502, "Bad Gateway",
-                     ex.sawServerBytes ? message
-                                       : "the server closed the connection without a response",
-                     now, out);
-    else
-        abortExchange(message, now, out);
+    const auto it = m_serverTls.find(id);
+    m_exchange->serverTlsFailed(it != m_serverTls.end() ? it->second.get() : nullptr, why, now,
+                                out);
 }
 
 void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
@@ -1581,40 +774,14 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
         return;
     }
     if (m_exchange) {
-        Exchange &ex = *m_exchange;
-        if (ex.server && !ex.serverConnected && now >= ex.openedAt + t.connect) {
-            dropServer(ex.server, out);
-            ex.server = 0;
-            failExchange(504, "Gateway Timeout",
-                         "connecting to " + ex.target.authority() + " timed out after "
-                             + secondsText(t.connect),
-                         now, out);
-            return;
-        }
-        if (ex.server && ex.serverConnected && ex.requestComplete && !ex.isConnect
-            && now >= std::max(ex.lastServerActivity, ex.requestCompleteAt) + t.response) {
-            dropServer(ex.server, out);
-            ex.server = 0;
-            // Forwarding, the silent one is the upstream proxy: name it.
-            const std::string from = ex.forwardHop.empty() ? ex.target.authority()
-                                                           : ex.forwardHop + " (forwarding to "
-                                                                 + ex.target.authority() + ")";
-            const std::string message
-                = "no response from " + from + " within " + secondsText(t.response);
-            if (!ex.headSent)
-                failExchange(504, "Gateway Timeout", message, now, out);
-            else
-                abortExchange(message, now, out);
-            return;
-        }
+        m_exchange->tick(now, out);
         return;
     }
     if (m_headStartedAt >= 0 && now >= m_headStartedAt + t.requestHead) {
         m_headStartedAt = -1;
-        newExchange(now).flow.method = "?"; // no usable request head
-        failExchange(408, "Request Timeout",
-                     "the request head was not complete within " + secondsText(t.requestHead), now,
-                     out);
+        newStream(now).requestFailed(
+            408, "the request head was not complete within " + secondsText(t.requestHead), now,
+            out);
         closeClient(false, "request head timeout", now, out);
         return;
     }
@@ -1639,147 +806,30 @@ MonoTime HttpProxySession::deadline() const
             d = std::min(d, m_tunnel->lastPublish + m_context.tunnelPublishInterval);
         return d;
     }
-    if (m_exchange) {
-        const Exchange &ex = *m_exchange;
-        if (ex.server && !ex.serverConnected)
-            return ex.openedAt + t.connect;
-        if (ex.server && ex.requestComplete && !ex.isConnect)
-            return std::max(ex.lastServerActivity, ex.requestCompleteAt) + t.response;
-        return kNoDeadline;
-    }
+    if (m_exchange)
+        return m_exchange->deadline();
     if (m_headStartedAt >= 0)
         return m_headStartedAt + t.requestHead;
     return m_lastClientActivity + t.clientIdle;
 }
 
-// ---------------------------------------------------------------------------- answers
+// ---------------------------------------------------------------------------- tunnels
 
-void HttpProxySession::respondLocally(int status, std::string_view reason, std::string contentType,
-                                      std::string body, bool close, const std::string &error,
-                                      MonoTime, std::vector<Command> &out, Headers extra)
+void HttpProxySession::startTunnel(std::string toClient, MonoTime now, std::vector<Command> &out)
 {
-    Exchange &ex = *m_exchange;
-    flow::Flow &f = ex.flow;
-    ResponseHead head{
-        ex.clientIs10 ? Version::Http10 : Version::Http11, status, std::string(reason), {}};
-    head.headers.push_back({"Content-Type", std::move(contentType)});
-    // The proxy's own error answer, not the origin's: clients (the composer, tunnelscope send)
-    // key on this field rather than on the body's wording.
-    if (!error.empty())
-        head.headers.push_back({std::string(kLocalErrorField), "1"});
-    for (Header &h : extra)
-        head.headers.push_back(std::move(h));
-    head.headers.push_back({"Content-Length", std::to_string(body.size())});
-    head.headers.push_back({"Cache-Control", "no-store"});
-    if ((close || !ex.clientKeepAlive) && !m_context.stream)
-        head.headers.push_back({"Connection", "close"});
-    ex.closeClientAfter = close || !ex.clientKeepAlive;
-    if (f.method == "HEAD")
-        body.clear();
-    if (m_context.tunnelTarget && ex.isConnect) {
-        out.push_back(TunnelRefused{status, ex.connectFailure, error});
-    } else if (m_context.stream) {
-        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), body.empty()});
-        if (!body.empty()) {
-            out.push_back(ResponseData{m_streamId, body});
-            out.push_back(ResponseEnd{m_streamId});
-        }
-        ex.streamEnded = true;
-    } else {
-        sendClient(serialize(head) + body, out);
-    }
-    ex.headSent = true;
-    f.status = status;
-    f.reason = std::string(reason);
-    f.responseHeaders = toList(head.headers);
-    f.responseFromProxy = true;
-    f.serverProtocol.clear();
-    f.responseBody->append(body);
-    f.responseWireBytes = 0;
-    if (!error.empty())
-        f.error = error;
-    if (f.kind == flow::FlowKind::Tunnel)
-        f.closeReason = error;
-}
-
-void HttpProxySession::failExchange(int status, std::string_view reason, const std::string &error,
-                                    MonoTime now, std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    // A request whose body has not all arrived leaves the connection out of step: answer,
-    // record, and close.
-    respondLocally(status, reason, "text/plain; charset=utf-8",
-                   std::to_string(status) + " " + std::string(reason) + "\n\nTunnelscope: " + error
-                       + "\n",
-                   !ex.requestComplete, error, now, out);
-    ex.flow.state = flow::FlowState::Failed;
-    completeExchange(now, out);
-}
-
-void HttpProxySession::abortExchange(std::string error, MonoTime now, std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    if (ex.server)
-        dropServer(ex.server, out);
-    ex.server = 0;
-    ex.flow.state = flow::FlowState::Failed;
-    ex.flow.error = error;
-    ex.flow.timings.complete = since(ex.flow, now);
-    publish(ex.flow, out);
-    if (m_context.stream && !ex.streamEnded)
-        out.push_back(StreamReset{m_streamId, 0x2, error}); // INTERNAL_ERROR
-    m_exchange.reset();
-    closeClient(true, error, now, out);
-}
-
-void HttpProxySession::completeExchange(MonoTime now, std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
-    flow::Flow &f = ex.flow;
-    if (f.state == flow::FlowState::Open)
-        f.state = flow::FlowState::Complete;
-    f.timings.complete = since(f, now);
-    if (f.kind == flow::FlowKind::Tunnel)
-        f.closedWall = wallNow();
-    publish(f, out);
-
-    if (ex.server) {
-        const bool reusable = ex.serverKeepAlive && ex.requestComplete && ex.responseParser.idle()
-                              && !ex.responseParser.upgraded();
-        if (reusable && m_intercept)
-            m_intercept->idleServer = ex.server; // TLS state lives here, not in the pool
-        else if (reusable && (!ex.needsTls || ex.carrierTls))
-            out.push_back(ReleaseServer{ex.server});
-        else
-            dropServer(ex.server, out);
-    }
-    const bool close = ex.closeClientAfter || !ex.clientKeepAlive || !ex.requestComplete
-                       || m_clientEof || m_context.stream;
-    m_exchange.reset();
-    if (close) {
-        closeClient(false, "response complete", now, out);
-        return;
-    }
-    pumpClient(now, out); // a pipelined request may be waiting
-}
-
-void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
-                                   std::vector<Command> &out)
-{
-    Exchange &ex = *m_exchange;
+    HttpStream &ex = *m_exchange;
     m_tunnel = std::make_unique<Tunnel>();
-    m_tunnel->server = ex.server;
-    m_tunnel->flow = std::move(ex.flow);
+    m_tunnel->server = ex.server();
+    m_tunnel->flow = std::move(ex.flow());
     m_tunnel->lastActivity = now;
     m_tunnel->lastPublish = now;
-    m_tunnel->flow.timings.requestSent = since(m_tunnel->flow, now);
-    const bool sniff = ex.isConnect && m_context.intercept;
-    m_exchange.reset();
+    const bool sniff = ex.isConnect() && m_context.intercept;
+    streamLeft();
     m_mode = sniff ? Mode::Sniff : Mode::Tunnel;
     publish(m_tunnel->flow, out);
 
     // Whatever the client sent after its CONNECT (or upgrade request) belongs to the tunnel.
-    std::string early = std::move(firstBytesToServer);
+    std::string early;
     early.append(m_input, m_inputPos, std::string::npos);
     m_input.clear();
     m_inputPos = 0;
@@ -1800,6 +850,10 @@ void HttpProxySession::startTunnel(std::string firstBytesToServer, MonoTime now,
     if (m_clientEof) {
         m_tunnel->clientEof = true;
         out.push_back(ShutdownServer{m_tunnel->server});
+    }
+    if (!toClient.empty()) { // the server's first bytes after its 101
+        m_tunnel->flow.bytesServerToClient += toClient.size();
+        sendClient(std::move(toClient), out);
     }
 }
 
@@ -1850,6 +904,251 @@ void HttpProxySession::closeClient(bool abort, std::string reason, MonoTime now,
     m_connection.closedWall = wallNow();
     m_connection.closeReason = reason;
     publishConnection(out);
+}
+
+// ---------------------------------------------------------------------------- StreamHost
+
+// The client half: this session is the HTTP/1.1 server translator (or, for a session serving
+// one stream of a multiplexed connection, passes the response on as stream events).
+
+void HttpProxySession::clientInterim(HttpStream &, const ResponseHead &head,
+                                     std::vector<Command> &out)
+{
+    if (m_context.stream)
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), false});
+    else
+        sendClient(serialize(head), out);
+}
+
+void HttpProxySession::clientHead(HttpStream &stream, ResponseHead &&head, BodyFraming framing,
+                                  std::vector<Command> &out)
+{
+    flow::Flow &f = stream.flow();
+    if (stream.clientIs10())
+        head.version = Version::Http10;
+    bool endStream = false;
+    if (head.status == 101) {
+        if (!m_context.stream) {
+            head.headers.push_back({"Connection", "Upgrade"});
+            for (const auto &[name, value] : f.responseHeaders)
+                if (equalsIgnoreCase(name, "upgrade")) {
+                    head.headers.push_back({"Upgrade", value});
+                    break;
+                }
+        }
+    } else {
+        if (framing == BodyFraming::Chunked || framing == BodyFraming::UntilClose) {
+            if (m_context.stream) {
+                // The stream's own framing ends the body.
+            } else if (stream.clientIs10()) {
+                m_closeAfter = true; // HTTP/1.0 has no chunked: delimit by closing
+            } else {
+                m_responseChunked = true;
+                head.headers.push_back({"Transfer-Encoding", "chunked"});
+            }
+        }
+        if (!stream.requestComplete())
+            m_closeAfter = true; // answered before the request ended: cannot resync
+        const bool keepAlive = stream.clientKeepAlive() && !m_closeAfter && !m_clientEof;
+        if (m_context.stream) {
+            // The stream's end delimits the exchange: no connection fields.
+        } else if (!keepAlive)
+            head.headers.push_back({"Connection", "close"});
+        else if (stream.clientIs10())
+            head.headers.push_back({"Connection", "keep-alive"});
+        m_closeAfter = !keepAlive;
+        m_streamEnded = m_context.stream && framing == BodyFraming::None;
+        endStream = m_streamEnded;
+    }
+    if (m_context.stream) {
+        // The carrier's translator records the head as it crossed its wire.
+        f.clientResponseWireBytes = 0;
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), endStream});
+        return;
+    }
+    std::string bytes = serialize(head);
+    f.clientResponseWireBytes = bytes.size();
+    f.clientResponseHeaders = toList(std::move(head.headers));
+    sendClient(std::move(bytes), out);
+}
+
+void HttpProxySession::clientBody(HttpStream &stream, std::string_view data,
+                                  std::vector<Command> &out)
+{
+    if (m_context.stream) {
+        out.push_back(ResponseData{m_streamId, std::string(data)});
+        return;
+    }
+    std::string bytes = m_responseChunked ? chunk(data) : std::string(data);
+    stream.flow().clientResponseWireBytes += bytes.size();
+    sendClient(std::move(bytes), out);
+}
+
+void HttpProxySession::clientEnd(HttpStream &stream, std::vector<Command> &out)
+{
+    flow::Flow &f = stream.flow();
+    if (m_responseChunked) {
+        Headers trailers;
+        for (const auto &[name, value] : f.responseTrailers)
+            trailers.push_back({name, value});
+        std::string bytes = lastChunk(trailers);
+        f.clientResponseWireBytes += bytes.size();
+        sendClient(std::move(bytes), out);
+    }
+    if (m_context.stream && !m_streamEnded) {
+        if (!f.responseTrailers.empty()) {
+            http::Fields trailers;
+            for (const auto &[name, value] : f.responseTrailers)
+                trailers.push_back({name, value});
+            out.push_back(ResponseTrailers{m_streamId, std::move(trailers)});
+        }
+        out.push_back(ResponseEnd{m_streamId});
+        m_streamEnded = true;
+    }
+}
+
+void HttpProxySession::clientLocal(HttpStream &stream, ResponseHead &head, std::string body,
+                                   bool close, const std::string &error, std::vector<Command> &out)
+{
+    if ((close || !stream.clientKeepAlive()) && !m_context.stream)
+        head.headers.push_back({"Connection", "close"});
+    m_closeAfter = close || !stream.clientKeepAlive();
+    if (m_context.tunnelTarget && stream.isConnect()) {
+        out.push_back(TunnelRefused{head.status, stream.connectFailure(), error});
+    } else if (m_context.stream) {
+        const bool empty = body.empty();
+        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), empty});
+        if (!empty) {
+            out.push_back(ResponseData{m_streamId, std::move(body)});
+            out.push_back(ResponseEnd{m_streamId});
+        }
+        m_streamEnded = true;
+    } else {
+        sendClient(serialize(head) + body, out);
+    }
+}
+
+void HttpProxySession::clientConnectEstablished(HttpStream &, std::vector<Command> &out)
+{
+    if (m_context.tunnelTarget)
+        out.push_back(TunnelEstablished{});
+    else
+        sendClient(std::string("HTTP/1.1 200 Connection established\r\n\r\n"), out);
+}
+
+void HttpProxySession::clientPump(MonoTime now, std::vector<Command> &out)
+{
+    pumpClient(now, out);
+}
+
+void HttpProxySession::streamLeft()
+{
+    m_leftStreams.push_back(std::move(m_exchange));
+}
+
+void HttpProxySession::streamCompleted(HttpStream &stream, MonoTime now, std::vector<Command> &out)
+{
+    const bool close = m_closeAfter || !stream.clientKeepAlive() || !stream.requestComplete()
+                       || m_clientEof || m_context.stream;
+    streamLeft();
+    if (close) {
+        closeClient(false, "response complete", now, out);
+        return;
+    }
+    pumpClient(now, out); // a pipelined request may be waiting
+}
+
+void HttpProxySession::streamAborted(HttpStream &, const std::string &error, MonoTime now,
+                                     std::vector<Command> &out)
+{
+    if (m_context.stream && !m_streamEnded)
+        out.push_back(StreamReset{m_streamId, 0x2, error}); // INTERNAL_ERROR
+    streamLeft();
+    closeClient(true, error, now, out);
+}
+
+void HttpProxySession::streamTunnel(HttpStream &, std::string toClient, MonoTime now,
+                                    std::vector<Command> &out)
+{
+    startTunnel(std::move(toClient), now, out);
+}
+
+// The server half: connections by id, our TLS with them, our HTTP/2 links, their records.
+
+ServerId HttpProxySession::openServer(const Target &target, bool reusable, bool plainHttp,
+                                      bool tls, std::vector<Command> &out)
+{
+    const ServerId id = ++m_nextServerId;
+    out.push_back(OpenServer{id, target.host, target.port, reusable, plainHttp, tls});
+    return id;
+}
+
+void HttpProxySession::sendServerPart(ServerId id, http::RequestPart part,
+                                      std::vector<Command> &out)
+{
+    const auto h2 = m_serverH2.find(id);
+    if (h2 == m_serverH2.end()) {
+        out.push_back(SendRequestPart{id, std::move(part)});
+        return;
+    }
+    H2OriginLink &link = *h2->second.link;
+    std::string wire;
+    link.send(0, std::move(part), m_now, wire);
+    sendServerWire(id, std::move(wire), out);
+    // An answer the link made itself (a WebSocket the origin cannot take) is taken after
+    // this event (handle()), outside the send path that produced it.
+    if (link.hasParts(0) || link.channelFailed(0))
+        m_linkAnswer = id;
+}
+
+void HttpProxySession::releaseServer(ServerId id, bool reusable, bool ownTls,
+                                     std::vector<Command> &out)
+{
+    if (reusable && m_intercept)
+        m_intercept->idleServer = id; // TLS state lives here, not in the pool
+    else if (reusable && !ownTls)
+        out.push_back(ReleaseServer{id});
+    else
+        dropServer(id, out);
+}
+
+H2OriginLink *HttpProxySession::ownLink(ServerId id)
+{
+    const auto h2 = m_serverH2.find(id);
+    return h2 == m_serverH2.end() ? nullptr : h2->second.link.get();
+}
+
+flow::ConnectionId HttpProxySession::linkConnection(ServerId id) const
+{
+    const auto h2 = m_serverH2.find(id);
+    return h2 == m_serverH2.end() ? 0 : h2->second.record.id;
+}
+
+const StreamHost::Intercepted *HttpProxySession::intercepted() const
+{
+    if (!m_intercept)
+        return nullptr;
+    const Intercept &in = *m_intercept;
+    m_interceptedView = {in.target, in.tunnelFlow.id, in.tunnelFlow.upstream,
+                         in.clientShared, in.serverShared, in.error};
+    return &m_interceptedView;
+}
+
+std::shared_ptr<const flow::TlsSide> HttpProxySession::clientTls() const
+{
+    return m_listenerTlsShared;
+}
+
+ServerId HttpProxySession::takeIdleServer(std::vector<Command> &out)
+{
+    if (!m_intercept)
+        return 0;
+    if (const auto h2 = m_serverH2.find(m_intercept->idleServer);
+        h2 != m_serverH2.end() && !h2->second.link->usable()) {
+        dropServer(m_intercept->idleServer, out); // the origin sent GOAWAY
+        m_intercept->idleServer = 0;
+    }
+    return std::exchange(m_intercept->idleServer, 0);
 }
 
 // ---------------------------------------------------------------------------- interception
@@ -1918,7 +1217,7 @@ void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
     in.verify = ic.verifyServers && !(ic.insecure && ic.insecure->matches(host));
     in.alpnOffer = alpn;
     m_mode = Mode::Intercepting;
-    startServerTls(t.server, in.sni, in.verifyName, in.alpnOffer, in.verify, now, out);
+    (void)startTls(t.server, in.sni, in.verifyName, in.alpnOffer, in.verify, now, out);
 }
 
 void HttpProxySession::relayRaw(MonoTime now, std::vector<Command> &out)
@@ -2075,7 +1374,7 @@ void HttpProxySession::onClientTlsFailed(std::size_t layer, MonoTime now, std::v
     }
     // The HTTPS listener's own handshake (or a later TLS error on it).
     if (m_exchange)
-        abortExchange("TLS with the client failed: " + session.error(), now, out);
+        m_exchange->abort("TLS with the client failed: " + session.error(), now, out);
     closeClient(true, "TLS with the client failed: " + session.error(), now, out);
 }
 
@@ -2154,25 +1453,7 @@ void HttpProxySession::afterFront(MonoTime now, std::vector<Command> &out)
 
 void HttpProxySession::startCarriedTunnel(MonoTime now, std::vector<Command> &out)
 {
-    Exchange &ex = newExchange(now);
-    flow::Flow &f = ex.flow;
-    ex.isConnect = true;
-    ex.requestComplete = true;
-    ex.clientKeepAlive = false;
-    ex.openedAt = now;
-    ex.requestCompleteAt = now;
-    ex.target = *m_context.tunnelTarget;
-    f.kind = flow::FlowKind::Tunnel;
-    f.method = "CONNECT";
-    f.clientProtocol = m_context.clientProtocol;
-    f.host = ex.target.host;
-    f.port = ex.target.port;
-    f.clientTls = m_context.clientTls;
-    if (m_context.interceptedParent)
-        f.parent = m_context.interceptedParent;
-    ex.server = ++m_nextServerId;
-    out.push_back(OpenServer{ex.server, ex.target.host, ex.target.port, false});
-    publish(f, out);
+    newStream(now).carriedTunnel(*m_context.tunnelTarget, now, out);
     m_mode = Mode::Http;
 }
 
@@ -2273,7 +1554,7 @@ void HttpProxySession::trackServerCommands(std::vector<Command> &out, std::size_
             // A CONNECT tunnel's bytes are relayed as they come ("TCP") until the proxy
             // decrypts them and speaks HTTP/1.1 to the server itself.
             const bool tunnel
-                = m_exchange && m_exchange->server == open->id && m_exchange->isConnect;
+                = m_exchange && m_exchange->server() == open->id && m_exchange->isConnect();
             r.record.protocol = tunnel ? "TCP" : "HTTP/1.1";
             r.record.target = Target{"", open->host, open->port, {}}.authority();
             r.record.parent = m_context.connectionId;

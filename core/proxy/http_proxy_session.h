@@ -2,6 +2,7 @@
 
 #include "core/http1/parser.h"
 #include "core/proxy/events.h"
+#include "core/proxy/http_stream.h"
 #include "core/proxy/session_context.h"
 #include "core/proxy/target.h"
 
@@ -25,11 +26,8 @@ class H2OriginLink;
 // proxy's own info page, and every local error answer. Sans-IO:
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
-// The field that marks an error answer the proxy made itself ("X-Tunnelscope-Error: 1"), so
-// that clients need not read its body. Never passed on from a server's response.
-inline constexpr std::string_view kLocalErrorField = "X-Tunnelscope-Error";
-
-class HttpProxySession
+// The HTTP/1.1 client side (the exchange itself is an HttpStream, this session its host).
+class HttpProxySession final : private StreamHost
 {
 public:
     HttpProxySession(SessionContext context, MonoTime now);
@@ -46,50 +44,6 @@ private:
     // Tunnel: bytes relayed raw.
     // Front: a CarrierFront serves the client (HTTP/2 by prior knowledge or ALPN, SOCKS5).
     enum class Mode { Http, Sniff, Intercepting, Tunnel, Front, Closed };
-
-    struct Exchange
-    {
-        flow::Flow flow;
-        Target target;
-        ServerId server = 0;
-        bool isConnect = false;
-        bool upgradeRequested = false;
-        bool serverConnected = false; // TCP and, when needed, TLS are up
-        bool needsTls = false;        // https:// target: TLS to the server
-        bool carrierTls = false;      // ...which the carrier did (SessionContext::carrierSecures)
-        bool requestComplete = false;
-        bool requestChunked = false;
-        bool requestBody = false; // the head announced a body (length or chunked)
-        bool clientKeepAlive = true;
-        bool clientIs10 = false;
-        bool headSent = false;    // the final response head went to the client
-        bool streamEnded = false; // SessionContext::stream: the response's end went out
-        bool responseChunked = false;
-        bool closeClientAfter = false;
-        bool serverKeepAlive = true;
-        bool sawServerBytes = false;
-        bool retried = false;
-        std::string retryBody; // the body as sent, while the request can still be replayed
-        bool retryable = false;
-        ConnectFailure connectFailure = ConnectFailure::Other;
-        // The request as it goes to the server, whatever version carries it there.
-        http::Request toServer;
-        bool serverMessages = false;      // the server takes parts (an HTTP/2 stream), not bytes
-        bool headForwarded = false;       // toServer's head went to the server
-        bool endForwarded = false;        // ...and the end of the request
-        std::string pendingBody;          // body bytes held until the server is ready
-        bool forwarding = false;          // the connection ends at an upstream proxy
-        std::string forwardAuthorization; // for that hop's request only: never recorded
-        // The server connection ends at an upstream proxy (ServerConnected::forwarding), named
-        // like "hop 2 (http://…)"; empty when it reaches the destination.
-        std::string forwardHop;
-        bool forwardHopHasCredentials = false;
-        http1::ResponseParser responseParser;
-        MonoTime openedAt = 0;
-        MonoTime requestCompleteAt = 0;
-        MonoTime lastServerActivity = 0;
-        explicit Exchange(const Http1Limits &limits) : responseParser(limits) {}
-    };
 
     struct Tunnel
     {
@@ -132,17 +86,18 @@ private:
     std::string clientDecrypt(std::string_view data, MonoTime now, std::vector<Command> &out);
     void flushClientTls(std::size_t layer, std::vector<Command> &out);
     void sendClient(std::string plaintext, std::vector<Command> &out);
-    void sendServer(ServerId id, std::string plaintext, std::vector<Command> &out);
     void sendServerWire(ServerId id, std::string plaintext, std::vector<Command> &out);
     void serverPlaintext(ServerId id, std::string_view data, MonoTime now,
                          std::vector<Command> &out);
     void maybeStartOriginH2(ServerId id, const std::string &target, MonoTime now,
                             std::vector<Command> &out);
-    void startServerTls(ServerId id, const std::string &sni, const std::string &verifyName,
-                        const std::vector<std::string> &alpn, bool verify, MonoTime now,
-                        std::vector<Command> &out);
+    std::string startTls(ServerId id, const std::string &sni, const std::string &verifyName,
+                         const std::vector<std::string> &alpn, bool verify, MonoTime now,
+                         std::vector<Command> &out);
     void onServerBytes(ServerId id, std::string_view data, MonoTime now, std::vector<Command> &out);
-    void dropServer(ServerId id, std::vector<Command> &out);
+    // A step of the response from a server that speaks in parts (an HTTP/2 stream).
+    void onServerPart(ServerId id, const http::ResponsePart &part, MonoTime now,
+                      std::vector<Command> &out);
 
     // Interception.
     void onSniffData(MonoTime now, std::vector<Command> &out);
@@ -152,7 +107,6 @@ private:
     void onClientHandshakeDone(std::size_t layer, MonoTime now, std::vector<Command> &out);
     void onServerTlsDone(ServerId id, MonoTime now, std::vector<Command> &out);
     void onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out);
-    void serverReady(MonoTime now, std::vector<Command> &out, bool pump = true);
 
     // HTTP/2 from the client.
     void startH2(MonoTime now, std::vector<Command> &out);
@@ -165,47 +119,17 @@ private:
     void onClientEof(MonoTime now, std::vector<Command> &out);
     void pumpClient(MonoTime now, std::vector<Command> &out);
     void onRequestEvent(http1::RequestEvent &event, MonoTime now, std::vector<Command> &out);
-    void beginExchange(http1::RequestHeadEvent &head, MonoTime now, std::vector<Command> &out,
-                       const RequestHeaders *stream = nullptr);
-    Exchange &newExchange(MonoTime now); // a flow for this connection, started now
-    // The request towards the server: the head once it is ready, then body and end.
-    void forwardHead(std::vector<Command> &out);
-    void forwardBody(std::string_view data, std::vector<Command> &out);
-    void forwardEnd(std::vector<Command> &out);
-    void sendPart(http::RequestPart part, std::vector<Command> &out);
-    bool ownLink(ServerId id) const;
-    // A step of the response from a server that speaks in parts (an HTTP/2 stream).
-    void onServerPart(ServerId id, const http::ResponsePart &part, MonoTime now,
-                      std::vector<Command> &out);
-    void recordLinkWire(Exchange &ex);
-    // The final (or 101) response head to the client, recorded as it goes.
-    void sendResponseHead(http1::ResponseHead &&head, std::vector<Command> &out,
-                          bool endStream = false);
+    // A new exchange on this connection (its flow started now).
+    HttpStream &newStream(MonoTime now);
     // SessionContext::stream: the request as stream events.
     template<typename E>
     void onStreamRequest(const E &event, MonoTime now, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
     // Server side.
-    void onServerConnected(const ServerConnected &event, MonoTime now, std::vector<Command> &out);
-    void onServerConnectFailed(const ServerConnectFailed &event, MonoTime now,
-                               std::vector<Command> &out);
-    void serverActivity(Exchange &ex, MonoTime now);
-    void onServerData(std::string_view data, MonoTime now, std::vector<Command> &out);
-    void onResponseEvent(http1::ResponseEvent &event, MonoTime now, std::vector<Command> &out);
-    void onServerEnded(bool error, const std::string &reason, MonoTime now,
-                       std::vector<Command> &out);
     void onTick(MonoTime now, std::vector<Command> &out);
 
-    // Answers.
-    void respondLocally(int status, std::string_view reason, std::string contentType,
-                        std::string body, bool close, const std::string &error, MonoTime now,
-                        std::vector<Command> &out, http1::Headers extra = {});
-    void failExchange(int status, std::string_view reason, const std::string &error, MonoTime now,
-                      std::vector<Command> &out);
-    void abortExchange(std::string error, MonoTime now, std::vector<Command> &out);
-    void completeExchange(MonoTime now, std::vector<Command> &out);
-    void startTunnel(std::string firstBytesToServer, MonoTime now, std::vector<Command> &out);
+    void startTunnel(std::string toClient, MonoTime now, std::vector<Command> &out);
     // `reason` by value: callers pass the tunnel's own fields, which die with the tunnel.
     void closeTunnel(std::string reason, MonoTime now, std::vector<Command> &out,
                      bool failed = false);
@@ -229,20 +153,62 @@ private:
     flow::Connection *serverRecord(ServerId id);
     void noteServerEvent(const Event &event);
     void trackServerCommands(std::vector<Command> &out, std::size_t first, bool tick);
-    void linkServer(flow::Flow &flow, ServerId id);
     void adoptServerRecord(ServerId id, flow::Connection &h2Record);
     void closeServerRecord(ServerId id, std::string reason, std::vector<Command> &out);
 
     std::int64_t since(const flow::Flow &flow, MonoTime t) const { return t - flow.startedMono; }
+
+    // StreamHost (see http_stream.h).
+    void clientInterim(HttpStream &stream, const http1::ResponseHead &head,
+                       std::vector<Command> &out) override;
+    void clientHead(HttpStream &stream, http1::ResponseHead &&head, http1::BodyFraming framing,
+                    std::vector<Command> &out) override;
+    void clientBody(HttpStream &stream, std::string_view data, std::vector<Command> &out) override;
+    void clientEnd(HttpStream &stream, std::vector<Command> &out) override;
+    void clientLocal(HttpStream &stream, http1::ResponseHead &head, std::string body, bool close,
+                     const std::string &error, std::vector<Command> &out) override;
+    void clientConnectEstablished(HttpStream &stream, std::vector<Command> &out) override;
+    void clientPump(MonoTime now, std::vector<Command> &out) override;
+    void streamCompleted(HttpStream &stream, MonoTime now, std::vector<Command> &out) override;
+    void streamAborted(HttpStream &stream, const std::string &error, MonoTime now,
+                       std::vector<Command> &out) override;
+    void streamTunnel(HttpStream &stream, std::string toClient, MonoTime now,
+                      std::vector<Command> &out) override;
+    ServerId openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
+                        std::vector<Command> &out) override;
+    void sendServer(ServerId id, std::string bytes, std::vector<Command> &out) override;
+    void sendServerPart(ServerId id, http::RequestPart part, std::vector<Command> &out) override;
+    void dropServer(ServerId id, std::vector<Command> &out) override;
+    void releaseServer(ServerId id, bool reusable, bool ownTls, std::vector<Command> &out) override;
+    std::string startServerTls(ServerId id, const Target &target, MonoTime now,
+                               std::vector<Command> &out) override;
+    bool verifyServer(const Target &target) const override;
+    void serverSecured(ServerId id, const Target &target, MonoTime now,
+                       std::vector<Command> &out) override;
+    H2OriginLink *ownLink(ServerId id) override;
+    flow::ConnectionId linkConnection(ServerId id) const override;
+    void linkServer(flow::Flow &flow, ServerId id) override;
+    const Intercepted *intercepted() const override;
+    std::shared_ptr<const flow::TlsSide> clientTls() const override;
+    ServerId takeIdleServer(std::vector<Command> &out) override;
+    // The stream left: kept until the event is handled, the session goes on without it.
+    void streamLeft();
 
     SessionContext m_context;
     Mode m_mode = Mode::Http;
     http1::RequestParser m_parser;
     std::string m_input; // client bytes not yet consumed by the parser
     std::size_t m_inputPos = 0;
-    std::unique_ptr<Exchange> m_exchange;
+    std::unique_ptr<HttpStream> m_exchange;
+    // Streams that left during this event, kept alive until it is handled.
+    std::vector<std::unique_ptr<HttpStream>> m_leftStreams;
+    // The HTTP/1.1 framing of the current response to the client.
+    bool m_responseChunked = false;
+    bool m_closeAfter = false;  // close the client connection once the response is out
+    bool m_streamEnded = false; // SessionContext::stream: the response's end went out
     std::unique_ptr<Tunnel> m_tunnel;
     std::unique_ptr<Intercept> m_intercept;
+    mutable Intercepted m_interceptedView; // what intercepted() shows the stream
     std::unique_ptr<CarrierFront> m_front;
     // TLS the client's bytes pass through, outermost first: the HTTPS listener's, then an
     // intercepted tunnel's.
@@ -263,7 +229,6 @@ private:
     ServerId m_nextServerId = 0;
     http::StreamId m_streamId = 0; // SessionContext::stream: the carrier's stream
     bool m_clientPaused = false;
-    bool m_exchangeDirty = false; // the exchange's flow changed since it was last published
     // Where this event's commands start in the caller's vector: sends are joined only among
     // them (trackServerCommands counts from there).
     std::size_t m_eventCommands = 0;
