@@ -68,7 +68,7 @@ void HttpProxySession::start(MonoTime now, std::vector<Command> &out)
     const std::size_t first = out.size();
     m_eventCommands = first;
     startLayers(now, out);
-    trackServerCommands(out, first, false);
+    m_records.track(out, first, false, m_now);
 }
 
 void HttpProxySession::startLayers(MonoTime now, std::vector<Command> &out)
@@ -121,7 +121,7 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
     if (m_exchange && m_exchange->takeDirty())
         publish(m_exchange->flow(), out);
     m_leftStreams.clear();
-    trackServerCommands(out, first, std::holds_alternative<Tick>(event));
+    m_records.track(out, first, std::holds_alternative<Tick>(event), m_now);
 }
 
 void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out)
@@ -472,7 +472,7 @@ void HttpProxySession::maybeStartOriginH2(ServerId id, const std::string &target
     auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
     if (!link)
         return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
-    adoptServerRecord(id, r); // the connection keeps the id it was published with
+    m_records.adopt(id, r); // the connection keeps the id it was published with
     h2.link = std::move(*link);
     h2.link->open(0);
     sendServerWire(id, h2.link->start(now), out);
@@ -491,7 +491,7 @@ void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
         out.push_back(PublishConnection{r});
         m_serverH2.erase(h2);
     }
-    closeServerRecord(id, "closed by the proxy", out);
+    m_records.close(id, "closed by the proxy", out);
     m_serverTls.erase(id);
     out.push_back(CloseServer{id});
 }
@@ -1463,194 +1463,56 @@ namespace ts::proxy {
 
 // ---------------------------------------------------------------------------- server-side records
 
-// Every server connection this session opens gets a flow::Connection record (side Server). It
-// is created when OpenServer goes out, published when the server is connected, kept up to date
-// from the bytes going in (ServerData, RelayProgress) and out (SendToServer), republished at
-// most every tunnelPublishInterval while it moves bytes, and published closed by dropServer.
-// A released connection takes its record to the engine's pool (ReleaseServer::record), which
-// hands it back with ServerConnected when the connection is reused, or publishes it closed.
-// A server that chose h2 keeps the same id; H2OriginLink's record is then the one kept.
-
-flow::Connection *HttpProxySession::serverRecord(ServerId id)
-{
-    const auto it = m_serverRecords.find(id);
-    if (it == m_serverRecords.end())
-        return nullptr;
-    if (it->second.onH2) {
-        const auto h2 = m_serverH2.find(id);
-        return h2 == m_serverH2.end() ? nullptr : &h2->second.record;
-    }
-    return &it->second.record;
-}
-
 void HttpProxySession::noteServerEvent(const Event &event)
 {
-    std::visit(
-        [&](const auto &e) {
-            using T = std::decay_t<decltype(e)>;
-            if constexpr (std::is_same_v<T, RelayProgress>) {
-                if (!m_tunnel || !m_tunnel->relayed)
-                    return;
-                const auto it = m_serverRecords.find(m_tunnel->server);
-                if (it == m_serverRecords.end() || it->second.onH2)
-                    return;
-                const flow::Flow &f = m_tunnel->flow;
-                const std::uint64_t up = m_tunnel->relayBaseUp + e.clientToServer;
-                const std::uint64_t down = m_tunnel->relayBaseDown + e.serverToClient;
-                it->second.record.bytesOut += up - std::min(up, f.bytesClientToServer);
-                it->second.record.bytesIn += down - std::min(down, f.bytesServerToClient);
-                it->second.dirty = true;
-                return;
-            }
-            if constexpr (requires { e.id; }) {
-                if (m_front && m_front->ownsServer(e.id))
-                    return;
-                const auto it = m_serverRecords.find(e.id);
-                if (it == m_serverRecords.end())
-                    return;
-                ServerRecord &r = it->second;
-                if constexpr (std::is_same_v<T, ServerConnected>) {
-                    if (e.reused && e.record) {
-                        // The pooled connection's record, as its last user left it.
-                        r.record = *e.record;
-                        r.record.closedWall = 0;
-                        r.record.closeReason.clear();
-                    } else {
-                        r.record.openedWall = wallNow();
-                    }
-                    r.record.peerAddress = e.peerAddress;
-                    r.dirty = r.milestone = true;
-                } else if constexpr (std::is_same_v<T, ServerConnectFailed>) {
-                    m_serverRecords.erase(it); // never connected: the flow says why
-                } else if constexpr (std::is_same_v<T, ServerData>) {
-                    if (flow::Connection *c = serverRecord(e.id)) {
-                        c->bytesIn += e.data.size();
-                        r.dirty = true;
-                    }
-                } else if constexpr (std::is_same_v<T, ServerEof>) {
-                    r.endedBy = "closed by the server";
-                } else if constexpr (std::is_same_v<T, ServerGone>) {
-                    r.endedBy = "server connection failed: " + e.reason;
-                }
-            }
-        },
-        event);
+    if (const auto *relay = std::get_if<RelayProgress>(&event)) {
+        if (!m_tunnel || !m_tunnel->relayed)
+            return;
+        const flow::Flow &f = m_tunnel->flow;
+        const std::uint64_t up = m_tunnel->relayBaseUp + relay->clientToServer;
+        const std::uint64_t down = m_tunnel->relayBaseDown + relay->serverToClient;
+        m_records.relayed(m_tunnel->server, up - std::min(up, f.bytesClientToServer),
+                          down - std::min(down, f.bytesServerToClient));
+        return;
+    }
+    m_records.note(event);
 }
 
-void HttpProxySession::trackServerCommands(std::vector<Command> &out, std::size_t first, bool tick)
+bool HttpProxySession::recordsServer(const OpenServer &open) const
 {
-    std::vector<Command> published;
-    for (std::size_t i = first; i < out.size(); ++i) {
-        if (const auto *open = std::get_if<OpenServer>(&out[i])) {
-            // Only this session's own ids: a front's children keep records of their own.
-            if (open->id == 0 || open->id > m_nextServerId)
-                continue;
-            // A carrier that secures origins (OriginPool) keeps the record of what it opens.
-            if (open->tls && m_context.carrierSecures)
-                continue;
-            ServerRecord &r = m_serverRecords[open->id];
-            r.record.id = m_context.newConnectionId();
-            r.record.side = flow::Side::Server;
-            // A CONNECT tunnel's bytes are relayed as they come ("TCP") until the proxy
-            // decrypts them and speaks HTTP/1.1 to the server itself.
-            const bool tunnel
-                = m_exchange && m_exchange->server() == open->id && m_exchange->isConnect();
-            r.record.protocol = tunnel ? "TCP" : "HTTP/1.1";
-            r.record.target = Target{"", open->host, open->port, {}}.authority();
-            r.record.parent = m_context.connectionId;
-        } else if (const auto *send = std::get_if<SendToServer>(&out[i])) {
-            const auto it = m_serverRecords.find(send->id);
-            if (it == m_serverRecords.end() || send->id > m_nextServerId)
-                continue;
-            if (flow::Connection *c = serverRecord(send->id)) {
-                c->bytesOut += send->data.size();
-                it->second.dirty = true;
-            }
-        } else if (auto *release = std::get_if<ReleaseServer>(&out[i])) {
-            const auto it = m_serverRecords.find(release->id);
-            if (it == m_serverRecords.end() || release->id > m_nextServerId || it->second.onH2)
-                continue;
-            release->record = std::make_shared<flow::Connection>(it->second.record);
-            published.push_back(PublishConnection{it->second.record});
-            m_serverRecords.erase(it);
-        } else if (std::holds_alternative<CloseClient>(out[i])) {
-            // The engine closes every server with the client connection.
-            while (!m_serverRecords.empty())
-                closeServerRecord(m_serverRecords.begin()->first,
-                                  "closed with the client connection", published);
-        }
-    }
-    for (auto &[id, r] : m_serverRecords) {
-        if (r.onH2)
-            continue;
-        // Once the proxy's own TLS to the server is up, it speaks HTTP to it.
-        const auto tls = m_serverTls.find(id);
-        if (!r.tlsRecorded && tls != m_serverTls.end() && tls->second->handshakeDone()) {
-            flow::TlsSide side;
-            record(side, *tls->second);
-            r.record.tls = shared(side);
-            r.record.protocol = "HTTP/1.1";
-            r.tlsRecorded = true;
-            r.dirty = r.milestone = true;
-        }
-        if (r.record.openedWall == 0 || !r.dirty)
-            continue; // not connected yet, or nothing new
-        // Milestones (connected, TLS up, a flow more) go out at once, byte counts at most every
-        // interval (and on the Tick a tunnel asks for, so the last counts are not left behind).
-        if (r.milestone || tick || m_now >= r.lastPublish + m_context.tunnelPublishInterval) {
-            published.push_back(PublishConnection{r.record});
-            r.lastPublish = m_now;
-            r.dirty = r.milestone = false;
-        }
-    }
-    for (Command &c : published)
-        out.push_back(std::move(c));
+    // Only this session's own ids: a front's children keep records of their own, and a carrier
+    // that secures origins (OriginPool) keeps the record of what it opens.
+    return open.id <= m_nextServerId && !(open.tls && m_context.carrierSecures);
+}
+
+bool HttpProxySession::ownsServerId(ServerId id) const
+{
+    return id <= m_nextServerId;
+}
+
+std::string HttpProxySession::protocolFor(const OpenServer &open) const
+{
+    // A CONNECT tunnel's bytes are relayed as they come ("TCP") until the proxy decrypts them
+    // and speaks HTTP/1.1 to the server itself.
+    const bool tunnel = m_exchange && m_exchange->server() == open.id && m_exchange->isConnect();
+    return tunnel ? "TCP" : "HTTP/1.1";
+}
+
+const tls::TlsSession *HttpProxySession::serverTls(ServerId id) const
+{
+    const auto tls = m_serverTls.find(id);
+    return tls == m_serverTls.end() ? nullptr : tls->second.get();
+}
+
+flow::Connection *HttpProxySession::h2Record(ServerId id)
+{
+    const auto h2 = m_serverH2.find(id);
+    return h2 == m_serverH2.end() ? nullptr : &h2->second.record;
 }
 
 void HttpProxySession::linkServer(flow::Flow &flow, ServerId id)
 {
-    const auto it = m_serverRecords.find(id);
-    flow::Connection *c = serverRecord(id);
-    if (!c)
-        return;
-    flow.serverConnection = c->id;
-    ++c->flows;
-    it->second.dirty = it->second.milestone = true;
-}
-
-void HttpProxySession::adoptServerRecord(ServerId id, flow::Connection &h2Record)
-{
-    const auto it = m_serverRecords.find(id);
-    if (it == m_serverRecords.end() || it->second.onH2)
-        return;
-    const flow::Connection &mine = it->second.record;
-    h2Record.id = mine.id;
-    h2Record.peerAddress = mine.peerAddress;
-    h2Record.openedWall = mine.openedWall;
-    h2Record.bytesIn = mine.bytesIn;
-    h2Record.bytesOut = mine.bytesOut;
-    h2Record.flows = mine.flows;
-    it->second.onH2 = true;
-}
-
-void HttpProxySession::closeServerRecord(ServerId id, std::string reason, std::vector<Command> &out)
-{
-    const auto it = m_serverRecords.find(id);
-    if (it == m_serverRecords.end())
-        return;
-    ServerRecord &r = it->second;
-    if (!r.onH2 && r.record.openedWall != 0) {
-        const auto tls = m_serverTls.find(id);
-        if (!r.tlsRecorded && tls != m_serverTls.end()) {
-            flow::TlsSide side;
-            record(side, *tls->second); // a failed handshake says why
-            r.record.tls = shared(side);
-        }
-        r.record.closedWall = wallNow();
-        r.record.closeReason = r.endedBy.empty() ? std::move(reason) : r.endedBy;
-        out.push_back(PublishConnection{r.record});
-    }
-    m_serverRecords.erase(it);
+    m_records.link(flow, id);
 }
 
 } // namespace ts::proxy

@@ -3,6 +3,7 @@
 #include "core/http1/parser.h"
 #include "core/proxy/events.h"
 #include "core/proxy/http_stream.h"
+#include "core/proxy/server_records.h"
 #include "core/proxy/session_context.h"
 #include "core/proxy/target.h"
 
@@ -27,7 +28,7 @@ class H2OriginLink;
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
 // The HTTP/1.1 client side (the exchange itself is an HttpStream, this session its host).
-class HttpProxySession final : private StreamHost
+class HttpProxySession final : private StreamHost, private ServerRecords::Owner
 {
 public:
     HttpProxySession(SessionContext context, MonoTime now);
@@ -138,23 +139,13 @@ private:
     void publish(const flow::Flow &flow, std::vector<Command> &out) const;
     void publishConnection(std::vector<Command> &out) const;
 
-    // Server-side connection records, kept beside the byte paths: the events going in and the
-    // commands coming out update them (the "server-side records" part of the .cpp).
-    struct ServerRecord
-    {
-        flow::Connection record;
-        bool onH2 = false;      // m_serverH2 holds the record (same id): count into that one
-        bool dirty = false;     // changed since last published
-        bool milestone = false; // ...in a way that is published at once, not at the interval
-        bool tlsRecorded = false;
-        MonoTime lastPublish = 0;
-        std::string endedBy; // the server's side of the close, when it went first
-    };
-    flow::Connection *serverRecord(ServerId id);
+    // Server-side connection records (ServerRecords::Owner).
     void noteServerEvent(const Event &event);
-    void trackServerCommands(std::vector<Command> &out, std::size_t first, bool tick);
-    void adoptServerRecord(ServerId id, flow::Connection &h2Record);
-    void closeServerRecord(ServerId id, std::string reason, std::vector<Command> &out);
+    bool recordsServer(const OpenServer &open) const override;
+    bool ownsServerId(ServerId id) const override;
+    std::string protocolFor(const OpenServer &open) const override;
+    const tls::TlsSession *serverTls(ServerId id) const override;
+    flow::Connection *h2Record(ServerId id) override;
 
     std::int64_t since(const flow::Flow &flow, MonoTime t) const { return t - flow.startedMono; }
 
@@ -222,7 +213,7 @@ private:
     };
     std::map<ServerId, OriginH2> m_serverH2;
     ServerId m_linkAnswer = 0; // its link answered locally: deliver after this event
-    std::map<ServerId, ServerRecord> m_serverRecords; // this session's own servers
+    ServerRecords m_records{m_context, *this}; // of this session's own servers
     MonoTime m_now = 0;                               // of the event being handled
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
