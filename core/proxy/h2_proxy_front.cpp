@@ -4,6 +4,7 @@
 #include "core/http1/message.h"
 #include "core/http2/frame_text.h"
 #include "core/proxy/http_proxy_session.h"
+#include "core/proxy/stream_h1.h"
 
 #include <algorithm>
 
@@ -49,6 +50,16 @@ H2ProxyFront::H2ProxyFront(const SessionContext &context, Origin origin,
         return;
     }
     m_h2 = std::move(*h2);
+    SessionContext &ctx = m_streamContext;
+    ctx = m_context;
+    ctx.carried = true;
+    ctx.tlsListener = false;
+    ctx.clientProtocol = "HTTP/2";
+    ctx.connectionId = m_connection.id;
+    ctx.clientTls = m_origin.clientTls;
+    ctx.interceptedParent = m_origin.intercepted ? m_origin.tunnelFlow : 0;
+    ctx.tunnelTarget.reset();
+    ctx.stream = true;
     if (m_context.intercept && m_context.intercept->toServers) {
         SessionContext poolContext = m_context;
         poolContext.connectionId = m_connection.id;
@@ -88,8 +99,8 @@ void H2ProxyFront::clientData(std::string_view data, MonoTime now, std::vector<C
 void H2ProxyFront::clientGone(const std::string &reason, MonoTime now, std::vector<Command> &out)
 {
     for (auto &[id, s] : m_streams)
-        if (s->child && !s->child->closed())
-            childEvent(*s, ClientGone{reason}, now, out);
+        if (live(*s))
+            streamGone(*s, reason, now, out);
     for (auto &[id, s] : m_streams) {
         closeStreamServers(*s, out);
         releaseFinal(*s, out);
@@ -107,6 +118,7 @@ void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
         m_finishReason = std::move(reason);
     if (m_pool)
         m_pool->closeAll(out);
+    m_records.closeAll("closed with the client connection", out);
     if (m_ownRecord) {
         m_connection.closedWall = wallNow();
         m_connection.closeReason = m_finishReason;
@@ -149,6 +161,9 @@ void H2ProxyFront::serverEvent(const Event &event, MonoTime now, std::vector<Com
         link->second.congested = b->full;
         if (!b->full)
             pumpHeld(s, now, out);
+    } else if (!s.child) {
+        m_records.note(event);
+        httpServerEvent(s, event, now, out);
     } else {
         std::visit(
             [&](const auto &e) {
@@ -169,11 +184,11 @@ void H2ProxyFront::tick(MonoTime now, std::vector<Command> &out)
     m_now = now;
     std::vector<http2::StreamId> due;
     for (auto &[id, s] : m_streams)
-        if (s->child && !s->child->closed() && s->child->deadline() <= now)
+        if (live(*s) && streamDeadline(*s) <= now)
             due.push_back(id);
     for (http2::StreamId id : due)
         if (auto it = m_streams.find(id); it != m_streams.end())
-            childEvent(*it->second, Tick{}, now, out);
+            streamTick(*it->second, now, out);
     if (m_h2 && m_streams.empty() && !m_goingAway
         && now >= m_lastActivity + m_context.timeouts.clientIdle) {
         m_goingAway = true;
@@ -190,8 +205,8 @@ MonoTime H2ProxyFront::deadline() const
         return kNoDeadline;
     MonoTime d = kNoDeadline;
     for (const auto &[id, s] : m_streams)
-        if (s->child && !s->child->closed())
-            d = std::min(d, s->child->deadline());
+        if (live(*s))
+            d = std::min(d, streamDeadline(*s));
     if (m_streams.empty() && !m_goingAway)
         d = std::min(d, m_lastActivity + m_context.timeouts.clientIdle);
     return d;
@@ -232,8 +247,8 @@ void H2ProxyFront::flush(MonoTime now, std::vector<Command> &out)
         if (!m_finished) {
             finish(m_h2->failed() ? m_h2->failure() : "HTTP/2 connection closed", out);
             for (auto &[id, s] : m_streams)
-                if (s->child && !s->child->closed())
-                    childEvent(*s, ClientGone{m_finishReason}, now, out);
+                if (live(*s))
+                    streamGone(*s, m_finishReason, now, out);
             for (auto &[id, s] : m_streams) {
                 closeStreamServers(*s, out);
                 releaseFinal(*s, out);
@@ -278,11 +293,11 @@ void H2ProxyFront::processEvents(MonoTime now, std::vector<Command> &out)
                     s.h2Closed = true;
                     s.wire = {e.wireIn, e.wireOut}; // final: every frame has crossed
                     releaseFinal(s, out);
-                    if (s.child && !s.child->closed())
-                        childEvent(s,
-                                   ClientGone{e.code ? "the client reset the stream ("
-                                                           + http2::errorCodeName(e.code) + ")"
-                                                     : std::string("stream closed")},
+                    if (live(s))
+                        streamGone(s,
+                                   e.code ? "the client reset the stream ("
+                                                + http2::errorCodeName(e.code) + ")"
+                                          : std::string("stream closed"),
                                    now, out);
                 } else if constexpr (std::is_same_v<T, http2::SendWindowOpened>) {
                     auto it = m_streams.find(e.stream);
@@ -387,13 +402,11 @@ void H2ProxyFront::onHeaders(http2::HeadersReceived &h, MonoTime now, std::vecto
     s.kind = protocol ? Kind::WebSocket : Kind::Forward;
     s.summary
         = (protocol ? "CONNECT websocket " : method + " ") + scheme + "://" + authority + path;
-    ctx.stream = true;
     m_streams[h.stream] = std::move(stream);
-    startChild(s, std::move(ctx), now, out);
-    childEvent(s,
-               RequestHeaders{http::StreamId(h.stream), std::move(request), h.endStream,
-                              std::move(h.fields)},
-               now, out);
+    startHttp(s,
+              RequestHeaders{http::StreamId(h.stream), std::move(request), h.endStream,
+                             std::move(h.fields)},
+              now, out);
     if (h.endStream) {
         s.heldEnd = true;
         pumpHeld(s, now, out);
@@ -432,35 +445,43 @@ bool H2ProxyFront::congested(const Stream &s) const
 
 void H2ProxyFront::pumpHeld(Stream &s, MonoTime now, std::vector<Command> &out)
 {
-    if (!s.child || s.child->closed())
+    // A stream's back-pressure is one thing: its input is held here (and its flow-control
+    // window stays closed) while whoever takes it cannot: its server is congested, its
+    // exchange holds enough while it connects, a WebSocket is not accepted yet, a tunnel's
+    // session is paused.
+    if (!live(s) || congested(s) || s.pumping)
         return;
-    if (s.childPaused || congested(s) || s.pumping)
+    if (s.child ? s.childPaused
+                : !s.relay
+                      && (s.kind == Kind::WebSocket
+                          || s.http->heldBytes() >= m_context.proxy.maxBufferedClientInput))
         return;
     s.pumping = true;
-    // A request's body goes as RequestData; a tunnel's (CONNECT, or a WebSocket once its
-    // stream is one) as the tunnel's ClientData.
-    const bool request = s.kind == Kind::Forward;
     if (!s.held.empty()) {
         std::string bytes = std::exchange(s.held, {});
-        if (request)
-            childEvent(s, RequestData{http::StreamId(s.id), bytes}, now, out);
-        else
+        if (s.child)
             childEvent(s, ClientData{bytes}, now, out);
+        else if (s.relay)
+            relayClientBytes(s, std::move(bytes), now, out);
+        else
+            withHttp(s, now, out, [&](HttpStream &h, auto &o) { h.requestBody(bytes, o); });
     }
     if (s.held.empty() && s.unconsumed && m_h2) {
         m_h2->consume(s.id, s.unconsumed);
         s.unconsumed = 0;
     }
-    if (s.held.empty() && s.trailersHeld && !s.trailersGiven && s.child && !s.child->closed()) {
+    if (s.held.empty() && s.trailersHeld && !s.trailersGiven && live(s) && s.http && !s.relay) {
         s.trailersGiven = true;
-        childEvent(s, RequestTrailers{http::StreamId(s.id), s.heldTrailers}, now, out);
+        withHttp(s, now, out, [&](HttpStream &h, auto &) { h.requestTrailers(s.heldTrailers); });
     }
-    if (s.held.empty() && s.heldEnd && !s.eofGiven && s.child && !s.child->closed()) {
+    if (s.held.empty() && s.heldEnd && !s.eofGiven && live(s)) {
         s.eofGiven = true;
-        if (request)
-            childEvent(s, RequestEnd{http::StreamId(s.id)}, now, out);
-        else
+        if (s.child)
             childEvent(s, ClientEof{}, now, out);
+        else if (s.relay)
+            relayClientEof(s, now, out);
+        else if (!s.http->requestComplete())
+            withHttp(s, now, out, [&](HttpStream &h, auto &o) { h.requestEnd(0, now, o); });
     }
     s.pumping = false;
 }
@@ -498,10 +519,12 @@ void H2ProxyFront::forgetServer(Stream &s, ServerId childId)
 void H2ProxyFront::closeStreamServers(Stream &s, std::vector<Command> &out)
 {
     for (const auto &[childId, ownerId] : s.serverIds) {
-        if (pooled(ownerId))
+        if (pooled(ownerId)) {
             m_pool->close(ownerId, m_now, out);
-        else
+        } else {
+            m_records.close(ownerId, "closed by the proxy", out);
             out.push_back(CloseServer{ownerId});
+        }
         m_servers.erase(ownerId);
     }
     s.serverIds.clear();
@@ -546,7 +569,10 @@ void H2ProxyFront::deliverPool(MonoTime now, std::vector<Command> &out)
                         e.part = &d.part;
                 },
                 d.event);
-            childEvent(*it->second, d.event, now, out);
+            if (it->second->child)
+                childEvent(*it->second, d.event, now, out);
+            else
+                httpServerEvent(*it->second, d.event, now, out);
         }
     }
     m_delivering = false;
@@ -618,22 +644,7 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         }
                     }
                 } else if constexpr (std::is_same_v<T, PublishFlow>) {
-                    if (c.flow && !s.ownFlow)
-                        s.ownFlow = c.flow->id;
-                    if (c.flow && c.flow->id == s.ownFlow)
-                        recordWires(s, *c.flow);
-                    if (c.flow && c.flow->id != s.flow) {
-                        s.flow = c.flow->id;
-                        m_h2->linkFlow(s.id, s.flow, s.summary);
-                    }
-                    // An exchange the child has finished is recorded once its frames have
-                    // crossed the client's wire (the stream closes): its sizes are then whole.
-                    if (c.flow && c.flow->id == s.ownFlow && s.kind != Kind::Tunnel
-                        && c.flow->state != flow::FlowState::Open && !s.h2Closed) {
-                        s.finalFlow = std::move(c.flow);
-                        return;
-                    }
-                    out.push_back(std::move(c));
+                    onPublish(s, c, out);
                 } else if constexpr (std::is_same_v<T, TunnelEstablished>) {
                     if (!s.answered) {
                         s.answered = true;
@@ -792,7 +803,7 @@ void H2ProxyFront::reap(std::vector<Command> &out)
 {
     for (auto it = m_streams.begin(); it != m_streams.end();) {
         Stream &s = *it->second;
-        const bool childDone = !s.child || s.child->closed();
+        const bool childDone = !live(s);
         if (s.h2Closed && childDone) {
             closeStreamServers(s, out);
             releaseFinal(s, out);
@@ -803,6 +814,466 @@ void H2ProxyFront::reap(std::vector<Command> &out)
             ++it;
         }
     }
+}
+
+
+// ---------------------------------------------------------------------------- HttpStreams
+
+// What an HttpStream on one of this connection's streams sees of it: the client half is the
+// HTTP/2 server translator (HEADERS, DATA, trailers, RST_STREAM of that stream), the server
+// half the front's servers (the pool's for https, the engine's for http).
+class H2ProxyFront::Host final : public StreamHost
+{
+public:
+    Host(H2ProxyFront &front, Stream &stream, MonoTime now)
+        : m_now(now), m_front(front), m_s(stream)
+    {
+    }
+    MonoTime m_now; // of the call into the stream
+
+    void clientInterim(HttpStream &, const http1::ResponseHead &head,
+                       std::vector<Command> &) override
+    {
+        m_front.onChildResponse(m_s, ResponseHeaders{http::StreamId(m_s.id), streamResponse(head), false});
+    }
+    void clientHead(HttpStream &stream, http1::ResponseHead &&head, http1::BodyFraming framing,
+                    std::vector<Command> &) override
+    {
+        // The client's wire is recorded as it crossed (recordWires).
+        stream.flow().clientResponseWireBytes = 0;
+        const bool endStream = head.status != 101 && framing == http1::BodyFraming::None;
+        m_s.streamEnded = endStream;
+        m_front.onChildResponse(m_s, ResponseHeaders{http::StreamId(m_s.id), streamResponse(head), endStream});
+    }
+    void clientBody(HttpStream &, std::string_view data, std::vector<Command> &) override
+    {
+        if (!m_s.ended)
+            m_front.m_h2->submitData(m_s.id, std::string(data));
+    }
+    void clientEnd(HttpStream &stream, std::vector<Command> &) override
+    {
+        if (m_s.streamEnded)
+            return;
+        m_s.streamEnded = true;
+        for (const auto &[n, v] : stream.flow().responseTrailers)
+            if (std::string name = lower(n); !connectionSpecific(name, v))
+                m_s.trailers.emplace_back(std::move(name), v);
+        if (!m_s.ended && !m_s.upgraded) {
+            m_front.m_h2->endStream(m_s.id, m_s.trailers);
+            m_s.ended = true;
+        }
+    }
+    void clientLocal(HttpStream &, http1::ResponseHead &head, std::string body, bool, const std::string &,
+                     std::vector<Command> &) override
+    {
+        const bool empty = body.empty();
+        m_front.onChildResponse(m_s, ResponseHeaders{http::StreamId(m_s.id), streamResponse(head), empty});
+        m_s.streamEnded = true;
+        if (empty || m_s.ended)
+            return;
+        m_front.m_h2->submitData(m_s.id, body);
+        m_front.m_h2->endStream(m_s.id, m_s.trailers);
+        m_s.ended = true;
+    }
+    void clientConnectEstablished(HttpStream &, std::vector<Command> &) override
+    {
+        // A CONNECT stream is served by a session of its own, never by an HttpStream.
+    }
+    void clientPump(MonoTime now, std::vector<Command> &out) override
+    {
+        m_front.pumpHeld(m_s, now, out);
+    }
+    void streamCompleted(HttpStream &, MonoTime, std::vector<Command> &) override
+    {
+        m_s.childClosed = true;
+        m_front.childClosed(m_s, false);
+    }
+    void streamAborted(HttpStream &, const std::string &, MonoTime, std::vector<Command> &) override
+    {
+        if (!m_s.streamEnded && !m_s.ended) {
+            m_front.m_h2->resetStream(m_s.id, kInternalError);
+            m_s.ended = true;
+        }
+        m_s.childClosed = true;
+        m_front.childClosed(m_s, true);
+    }
+    void streamTunnel(HttpStream &, std::string toClient, MonoTime now,
+                      std::vector<Command> &out) override
+    {
+        m_front.relayStart(m_s, std::move(toClient), now, out);
+    }
+
+    ServerId openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
+                        std::vector<Command> &out) override
+    {
+        return m_front.openFor(m_s, OpenServer{0, target.host, target.port, reusable, plainHttp, tls},
+                               m_now, out);
+    }
+    void sendServer(ServerId id, std::string bytes, std::vector<Command> &out) override
+    {
+        m_front.sendTo(id, std::move(bytes), m_now, out);
+    }
+    void sendServerPart(ServerId id, http::RequestPart part, std::vector<Command> &out) override
+    {
+        if (m_front.pooled(id))
+            m_front.m_pool->sendPart(id, std::move(part), m_now, out);
+    }
+    // Done with a server: after the flow the stream publishes in this call has been recorded
+    // with what the server's side carried (recordWires reads the pool's use of it).
+    void dropServer(ServerId id, std::vector<Command> &) override
+    {
+        m_s.drops.emplace_back(id, false);
+    }
+    void releaseServer(ServerId id, bool reusable, bool ownTls, std::vector<Command> &) override
+    {
+        m_s.drops.emplace_back(id, reusable && !ownTls);
+    }
+    std::string startServerTls(ServerId, const Target &target, MonoTime,
+                               std::vector<Command> &) override
+    {
+        // The pool secures https origins; without one, https is refused before this.
+        return "no TLS towards " + target.authority() + " on this connection";
+    }
+    bool verifyServer(const Target &) const override { return true; }
+    void serverSecured(ServerId, const Target &, MonoTime, std::vector<Command> &) override {}
+    H2OriginLink *ownLink(ServerId) override { return nullptr; }
+    flow::ConnectionId linkConnection(ServerId) const override { return 0; }
+    void linkServer(flow::Flow &flow, ServerId id) override { m_front.m_records.link(flow, id); }
+    const Intercepted *intercepted() const override { return nullptr; }
+    std::shared_ptr<const flow::TlsSide> clientTls() const override { return nullptr; }
+    ServerId takeIdleServer(std::vector<Command> &) override { return 0; }
+
+private:
+    H2ProxyFront &m_front;
+    Stream &m_s;
+};
+
+bool H2ProxyFront::recordsServer(const OpenServer &open) const
+{
+    return ownsServerId(open.id);
+}
+
+bool H2ProxyFront::ownsServerId(ServerId id) const
+{
+    // The streams' own servers; a tunnel's session keeps the records of its own.
+    const auto link = m_servers.find(id);
+    if (link == m_servers.end() || pooled(id))
+        return false;
+    const auto it = m_streams.find(link->second.stream);
+    return it != m_streams.end() && !it->second->child;
+}
+
+bool H2ProxyFront::live(const Stream &s) const
+{
+    if (s.child)
+        return !s.child->closed();
+    if (s.relay)
+        return !s.relay->closed;
+    return s.http && !s.childClosed;
+}
+
+void H2ProxyFront::startHttp(Stream &s, RequestHeaders request, MonoTime now,
+                             std::vector<Command> &out)
+{
+    s.host = std::make_unique<Host>(*this, s, now);
+    s.http = std::make_unique<HttpStream>(*s.host, m_streamContext, now);
+    s.http->flow().clientStream = std::uint64_t(s.id);
+    // The stream's request as the head an exchange starts from (absolute-form, its framing);
+    // the stream gets the fields as they crossed the client's wire.
+    http1::RequestHeadEvent head = streamRequestHead(request.request, request.endStream);
+    const bool noBody = head.framing == http1::BodyFraming::None;
+    withHttp(s, now, out, [&](HttpStream &h, auto &o) {
+        h.requestHead(head, &request, now, o);
+        if (noBody && !h.finished())
+            h.requestEnd(0, now, o);
+    });
+}
+
+// A call into a stream's HttpStream: the flows it publishes are recorded with what crossed
+// the client's wire, the records of its servers kept, the rest goes on as it came.
+template<typename F>
+void H2ProxyFront::withHttp(Stream &s, MonoTime now, std::vector<Command> &out, F &&call)
+{
+    if (!s.http || s.http->finished())
+        return;
+    s.host->m_now = now;
+    std::vector<Command> local;
+    call(*s.http, local);
+    if (!s.http->finished() && s.http->takeDirty())
+        local.push_back(PublishFlow{std::make_shared<flow::Flow>(s.http->flow())});
+    m_records.track(local, 0, false, now);
+    for (Command &c : local) {
+        if (auto *publish = std::get_if<PublishFlow>(&c))
+            onPublish(s, *publish, out);
+        else
+            out.push_back(std::move(c));
+    }
+    std::vector<Command> after;
+    for (const auto &[id, release] : std::exchange(s.drops, {}))
+        dropFor(s, id, release, now, after);
+    m_records.track(after, 0, false, now);
+    for (Command &c : after)
+        out.push_back(std::move(c));
+    deliverPool(now, out); // what the pool has for the streams now (a link's own answer)
+}
+
+void H2ProxyFront::onPublish(Stream &s, PublishFlow &c, std::vector<Command> &out)
+{
+    if (!c.flow)
+        return;
+    if (!s.ownFlow)
+        s.ownFlow = c.flow->id;
+    if (c.flow->id == s.ownFlow)
+        recordWires(s, *c.flow);
+    if (c.flow->id != s.flow) {
+        s.flow = c.flow->id;
+        m_h2->linkFlow(s.id, s.flow, s.summary);
+    }
+    // A finished exchange is recorded once its frames have crossed the client's wire (the
+    // stream closes): its sizes are then whole.
+    if (c.flow->id == s.ownFlow && s.kind != Kind::Tunnel
+        && c.flow->state != flow::FlowState::Open && !s.h2Closed) {
+        s.finalFlow = std::move(c.flow);
+        return;
+    }
+    out.push_back(std::move(c));
+}
+
+void H2ProxyFront::httpServerEvent(Stream &s, const Event &event, MonoTime now,
+                                   std::vector<Command> &out)
+{
+    if (s.relay) {
+        relayServerEvent(s, event, now, out);
+        return;
+    }
+    if (!s.http || s.http->finished())
+        return;
+    const ServerId id = serverOf(event);
+    if (id != s.http->server())
+        return;
+    withHttp(s, now, out, [&](HttpStream &h, auto &o) {
+        std::visit(
+            [&](const auto &e) {
+                using T = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<T, ServerConnected>)
+                    h.serverConnected(e, now, o);
+                else if constexpr (std::is_same_v<T, ServerConnectFailed>)
+                    h.serverConnectFailed(e, now, o);
+                else if constexpr (std::is_same_v<T, ServerData>) {
+                    if (h.serverConnected())
+                        h.serverData(e.data, now, o);
+                } else if constexpr (std::is_same_v<T, ServerResponse>) {
+                    if (e.part && h.serverConnected())
+                        h.serverPart(*e.part, now, o);
+                } else if constexpr (std::is_same_v<T, ServerEof>)
+                    h.serverEnded(false, "the server closed the connection", now, o);
+                else if constexpr (std::is_same_v<T, ServerGone>)
+                    h.serverEnded(true, e.reason, now, o);
+            },
+            event);
+    });
+}
+
+void H2ProxyFront::streamGone(Stream &s, const std::string &reason, MonoTime now,
+                              std::vector<Command> &out)
+{
+    if (s.child)
+        childEvent(s, ClientGone{reason}, now, out);
+    else if (s.relay)
+        relayClose(s, "client connection failed: " + reason, true, now, out);
+    else
+        withHttp(s, now, out, [&](HttpStream &h, auto &o) {
+            h.abort("client connection failed: " + reason, now, o);
+        });
+}
+
+void H2ProxyFront::streamTick(Stream &s, MonoTime now, std::vector<Command> &out)
+{
+    if (s.child) {
+        childEvent(s, Tick{}, now, out);
+        return;
+    }
+    if (!s.relay) {
+        withHttp(s, now, out, [&](HttpStream &h, auto &o) { h.tick(now, o); });
+        return;
+    }
+    Relay &r = *s.relay;
+    if (now >= r.lastActivity + m_context.timeouts.tunnelIdle) {
+        relayClose(s, "idle for " + std::to_string(m_context.timeouts.tunnelIdle / kSecond) + " s",
+                   false, now, out);
+        return;
+    }
+    const std::uint64_t bytes = r.flow.bytesClientToServer + r.flow.bytesServerToClient;
+    if (now >= r.lastPublish + m_context.tunnelPublishInterval) {
+        r.lastPublish = now;
+        if (bytes != r.publishedBytes) {
+            r.publishedBytes = bytes;
+            PublishFlow publish{std::make_shared<flow::Flow>(r.flow)};
+            onPublish(s, publish, out);
+        }
+    }
+}
+
+MonoTime H2ProxyFront::streamDeadline(const Stream &s) const
+{
+    if (s.child)
+        return s.child->deadline();
+    if (!s.relay)
+        return s.http->deadline();
+    const Relay &r = *s.relay;
+    MonoTime d = r.lastActivity + m_context.timeouts.tunnelIdle;
+    if (r.flow.bytesClientToServer + r.flow.bytesServerToClient != r.publishedBytes)
+        d = std::min(d, r.lastPublish + m_context.tunnelPublishInterval);
+    return d;
+}
+
+ServerId H2ProxyFront::openFor(Stream &s, const OpenServer &open, MonoTime now,
+                               std::vector<Command> &out)
+{
+    const ServerId id = m_nextServer++;
+    s.serverIds[id] = id;
+    m_servers[id] = ServerLink{s.id, id, false};
+    if (open.tls && m_pool) {
+        m_pool->open(id, open.host, open.port, now, out);
+    } else {
+        OpenServer command = open;
+        command.id = id;
+        out.push_back(std::move(command));
+    }
+    return id;
+}
+
+void H2ProxyFront::sendTo(ServerId id, std::string bytes, MonoTime now, std::vector<Command> &out)
+{
+    if (pooled(id))
+        m_pool->send(id, bytes, now, out);
+    else if (m_servers.count(id))
+        out.push_back(SendToServer{id, std::move(bytes)});
+}
+
+void H2ProxyFront::dropFor(Stream &s, ServerId id, bool release, MonoTime now,
+                           std::vector<Command> &out)
+{
+    if (!m_servers.count(id))
+        return;
+    const bool pool = pooled(id);
+    forgetServer(s, id);
+    if (pool && release)
+        m_pool->release(id, now, out);
+    else if (pool)
+        m_pool->close(id, now, out);
+    else if (release)
+        out.push_back(ReleaseServer{id});
+    else {
+        m_records.close(id, "closed by the proxy", out);
+        out.push_back(CloseServer{id});
+    }
+}
+
+// ---------------------------------------------------------------------------- WebSocket relay
+
+void H2ProxyFront::relayStart(Stream &s, std::string toClient, MonoTime now,
+                              std::vector<Command> &out)
+{
+    s.relay = std::make_unique<Relay>();
+    Relay &r = *s.relay;
+    r.server = s.http->server();
+    r.flow = std::move(s.http->flow());
+    r.lastActivity = now;
+    r.lastPublish = now;
+    PublishFlow publish{std::make_shared<flow::Flow>(r.flow)};
+    onPublish(s, publish, out);
+    if (!toClient.empty()) { // the server's first bytes after its 101
+        r.flow.bytesServerToClient += toClient.size();
+        if (!s.ended)
+            m_h2->submitData(s.id, toClient);
+    }
+    pumpHeld(s, now, out); // what the client sent while the server decided
+}
+
+void H2ProxyFront::relayClientBytes(Stream &s, std::string bytes, MonoTime now,
+                                    std::vector<Command> &out)
+{
+    Relay &r = *s.relay;
+    r.lastActivity = now;
+    r.flow.bytesClientToServer += bytes.size();
+    std::vector<Command> local;
+    sendTo(r.server, std::move(bytes), now, local);
+    m_records.track(local, 0, false, now);
+    for (Command &c : local)
+        out.push_back(std::move(c));
+}
+
+void H2ProxyFront::relayClientEof(Stream &s, MonoTime now, std::vector<Command> &out)
+{
+    Relay &r = *s.relay;
+    r.clientEof = true;
+    r.lastActivity = now;
+    if (r.serverEof) {
+        relayClose(s, "closed by both sides", false, now, out);
+        return;
+    }
+    if (pooled(r.server))
+        m_pool->shutdown(r.server, now, out);
+    else
+        out.push_back(ShutdownServer{r.server});
+}
+
+void H2ProxyFront::relayServerEvent(Stream &s, const Event &event, MonoTime now,
+                                    std::vector<Command> &out)
+{
+    Relay &r = *s.relay;
+    if (r.closed || serverOf(event) != r.server)
+        return;
+    const auto toClient = [&](std::string_view data) {
+        r.lastActivity = now;
+        r.flow.bytesServerToClient += data.size();
+        if (!s.ended)
+            m_h2->submitData(s.id, std::string(data));
+    };
+    bool eof = std::holds_alternative<ServerEof>(event);
+    if (const auto *data = std::get_if<ServerData>(&event)) {
+        toClient(data->data);
+    } else if (const auto *part = std::get_if<ServerResponse>(&event); part && part->part) {
+        // An accepted WebSocket on an h2 stream: its bytes, and END_STREAM as the half-close.
+        if (const auto *body = std::get_if<http::Body>(part->part))
+            toClient(body->data);
+        eof = std::holds_alternative<http::End>(*part->part);
+    } else if (const auto *gone = std::get_if<ServerGone>(&event)) {
+        relayClose(s, "server connection failed: " + gone->reason, true, now, out);
+        return;
+    }
+    if (!eof)
+        return;
+    r.serverEof = true;
+    r.lastActivity = now;
+    if (r.clientEof)
+        relayClose(s, "closed by both sides", false, now, out);
+    else
+        childClosed(s, false); // END_STREAM towards the client; it may still send
+}
+
+void H2ProxyFront::relayClose(Stream &s, std::string reason, bool failed, MonoTime now,
+                              std::vector<Command> &out)
+{
+    Relay &r = *s.relay;
+    if (r.closed)
+        return;
+    r.closed = true;
+    flow::Flow &f = r.flow;
+    f.closeReason = reason;
+    f.closedWall = wallNow();
+    f.timings.complete = now - f.startedMono;
+    if (f.state == flow::FlowState::Open)
+        f.state = failed ? flow::FlowState::Failed : flow::FlowState::Complete;
+    if (failed && f.error.empty())
+        f.error = reason;
+    PublishFlow publish{std::make_shared<flow::Flow>(f)};
+    onPublish(s, publish, out);
+    dropFor(s, r.server, false, now, out);
+    s.childClosed = true;
+    // RFC 9113 §8.5: a failed TCP connection resets the stream with CONNECT_ERROR.
+    childClosed(s, failed);
 }
 
 } // namespace ts::proxy

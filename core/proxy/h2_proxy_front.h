@@ -4,7 +4,9 @@
 #include "core/http2/h2_connection.h"
 #include "core/proxy/carrier_front.h"
 #include "core/proxy/events.h"
+#include "core/proxy/http_stream.h"
 #include "core/proxy/origin_pool.h"
+#include "core/proxy/server_records.h"
 #include "core/proxy/session_context.h"
 
 #include <map>
@@ -18,21 +20,20 @@ namespace ts::proxy {
 class HttpProxySession;
 
 // An HTTP/2 connection from a client to the proxy (prior knowledge, ALPN h2 on the HTTPS
-// listener, or h2 inside an intercepted tunnel). Each stream is served by an
-// HttpProxySession of its own ("child"):
-//   - CONNECT (RFC 9113 §8.5): a child started for that tunnel (SessionContext::tunnelTarget);
-//     it sniffs, intercepts or relays exactly like an HTTP/1.1 CONNECT tunnel, and its bytes
-//     travel as the stream's DATA;
-//   - any other request, and an extended CONNECT with :protocol websocket (RFC 8441): a child
-//     in stream mode (SessionContext::stream) gets it as RequestHeaders / RequestData /
-//     RequestTrailers / RequestEnd and answers with ResponseHeaders / ResponseData /
-//     ResponseTrailers / ResponseEnd / StreamReset, which become HEADERS / DATA / trailers /
-//     RST_STREAM. No HTTP/1.1 text passes between them; a WebSocket's bytes, once its
-//     stream is a tunnel, are the child's ClientData / SendToClient.
+// listener, or h2 inside an intercepted tunnel): the HTTP/2 server translator.
+//   - any request, and an extended CONNECT with :protocol websocket (RFC 8441): an HttpStream
+//     of its own, hosted here (StreamHost): the request's HEADERS / DATA / trailers go to it as
+//     fields and bytes, its response comes back as a head, body, trailers and end, which
+//     become HEADERS / DATA / trailers / RST_STREAM. No HTTP/1.1 text anywhere; a WebSocket,
+//     once accepted, is a relay of the stream's DATA to and from its server;
+//   - CONNECT (RFC 9113 §8.5): the stream carries a connection of its own, so it gets the
+//     connection stack (an HttpProxySession started for that tunnel,
+//     SessionContext::tunnelTarget): it sniffs, intercepts or relays exactly like an HTTP/1.1
+//     CONNECT tunnel, and its bytes travel as the stream's DATA. Its server ids are mapped to
+//     ids unique in the owner's space.
 // Sans-IO like the session that owns it: client bytes in and out as plaintext (the owner
-// applies TLS), engine commands appended to `out`. Server ids the children use are mapped to
-// ids unique in the owner's space.
-class H2ProxyFront final : public CarrierFront
+// applies TLS), engine commands appended to `out`.
+class H2ProxyFront final : public CarrierFront, private ServerRecords::Owner
 {
 public:
     struct Origin
@@ -66,12 +67,30 @@ public:
 
 private:
     enum class Kind { Tunnel, Forward, WebSocket };
+    class Host;
+    // An accepted WebSocket: the stream's DATA to its server and back.
+    struct Relay
+    {
+        ServerId server = 0;
+        flow::Flow flow;
+        bool clientEof = false;
+        bool serverEof = false;
+        bool closed = false;
+        MonoTime lastActivity = 0;
+        MonoTime lastPublish = 0;
+        std::uint64_t publishedBytes = 0;
+    };
     struct Stream
     {
         http2::StreamId id = 0;
         Kind kind = Kind::Forward;
         std::string summary; // "CONNECT host:443", "GET http://host/path"
-        std::unique_ptr<HttpProxySession> child;
+        std::unique_ptr<HttpProxySession> child; // CONNECT: the tunnel's connection stack
+        std::unique_ptr<Host> host;              // ...else the exchange's host
+        std::unique_ptr<HttpStream> http;
+        std::unique_ptr<Relay> relay;
+        bool streamEnded = false; // the exchange's response end went out
+        std::vector<std::pair<ServerId, bool>> drops; // servers it is done with (id, release)
         bool answered = false;     // final HEADERS submitted
         bool ended = false;        // our side of the stream is ended (or reset)
         bool upgraded = false;     // WebSocket: the child's bytes are the tunnel's now
@@ -108,6 +127,34 @@ private:
         bool congested = false; // its write queue is full: hold that stream's input
     };
 
+    // ServerRecords::Owner: the records of the streams' own (not pooled) servers.
+    bool recordsServer(const OpenServer &open) const override;
+    bool ownsServerId(ServerId id) const override;
+    std::string protocolFor(const OpenServer &) const override { return "HTTP/1.1"; }
+    const tls::TlsSession *serverTls(ServerId) const override { return nullptr; }
+    flow::Connection *h2Record(ServerId) override { return nullptr; }
+
+    // Streams served by an HttpStream.
+    void startHttp(Stream &s, RequestHeaders request, MonoTime now, std::vector<Command> &out);
+    template<typename F>
+    void withHttp(Stream &s, MonoTime now, std::vector<Command> &out, F &&call);
+    void httpServerEvent(Stream &s, const Event &event, MonoTime now, std::vector<Command> &out);
+    void onPublish(Stream &s, PublishFlow &c, std::vector<Command> &out);
+    bool live(const Stream &s) const;
+    void streamGone(Stream &s, const std::string &reason, MonoTime now, std::vector<Command> &out);
+    void streamTick(Stream &s, MonoTime now, std::vector<Command> &out);
+    MonoTime streamDeadline(const Stream &s) const;
+    ServerId openFor(Stream &s, const OpenServer &open, MonoTime now, std::vector<Command> &out);
+    void sendTo(ServerId id, std::string bytes, MonoTime now, std::vector<Command> &out);
+    void dropFor(Stream &s, ServerId id, bool release, MonoTime now, std::vector<Command> &out);
+    // The WebSocket relay.
+    void relayStart(Stream &s, std::string toClient, MonoTime now, std::vector<Command> &out);
+    void relayClientBytes(Stream &s, std::string bytes, MonoTime now, std::vector<Command> &out);
+    void relayClientEof(Stream &s, MonoTime now, std::vector<Command> &out);
+    void relayServerEvent(Stream &s, const Event &event, MonoTime now, std::vector<Command> &out);
+    void relayClose(Stream &s, std::string reason, bool failed, MonoTime now,
+                    std::vector<Command> &out);
+
     void flush(MonoTime now, std::vector<Command> &out);
     void processEvents(MonoTime now, std::vector<Command> &out);
     void onHeaders(http2::HeadersReceived &h, MonoTime now, std::vector<Command> &out);
@@ -133,7 +180,8 @@ private:
     void reap(std::vector<Command> &out);
     void finish(std::string reason, std::vector<Command> &out);
 
-    SessionContext m_context; // the template for children
+    SessionContext m_context;       // the template for children
+    SessionContext m_streamContext; // what every HttpStream of this connection shares
     Origin m_origin;
     flow::Connection m_connection;
     std::unique_ptr<http2::H2Connection> m_h2;
@@ -141,6 +189,7 @@ private:
     std::unordered_map<ServerId, ServerLink> m_servers;
     // The children's https origins: TLS done here, one h2 connection shared by the streams.
     std::unique_ptr<OriginPool> m_pool;
+    ServerRecords m_records{m_streamContext, *this};
     bool m_delivering = false;
     MonoTime m_now = 0;
     std::vector<http2::H2Event> m_events;

@@ -100,8 +100,7 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             m_records.erase(it);
         } else if (std::holds_alternative<CloseClient>(out[i])) {
             // The engine closes every server with the client connection.
-            while (!m_records.empty())
-                close(m_records.begin()->first, "closed with the client connection", published);
+            closeAll("closed with the client connection", published);
         }
     }
     for (auto &[id, r] : m_records) {
@@ -175,6 +174,12 @@ void ServerRecords::close(ServerId id, std::string reason, std::vector<Command> 
         out.push_back(PublishConnection{r.record});
     }
     m_records.erase(it);
+}
+
+void ServerRecords::closeAll(const std::string &reason, std::vector<Command> &out)
+{
+    while (!m_records.empty())
+        close(m_records.begin()->first, reason, out);
 }
 
 } // namespace ts::proxy

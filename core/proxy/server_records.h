@@ -54,6 +54,8 @@ public:
     // The server chose h2: `h2Record` takes the record's id and counts, and is kept from now.
     void adopt(ServerId id, flow::Connection &h2Record);
     void close(ServerId id, std::string reason, std::vector<Command> &out);
+    // The client connection ended: the engine closes every server with it.
+    void closeAll(const std::string &reason, std::vector<Command> &out);
 
 private:
     struct Record
