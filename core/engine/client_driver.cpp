@@ -14,12 +14,12 @@ namespace ts::engine {
 
 namespace {
 
-// Commands that pass between layers only (tunnel answers, stream-keyed messages): a layer
-// handing one to the engine is a bug the compiler catches.
+// Commands that pass between layers only (tunnel answers, requests to a carrier's h2 stream):
+// a layer handing one to the engine is a bug the compiler catches.
 template<typename T>
-constexpr bool betweenLayers
-    = std::is_same_v<
-          T, proxy::TunnelEstablished> || std::is_same_v<T, proxy::TunnelRefused> || std::is_same_v<T, proxy::SendRequestPart> || std::is_same_v<T, proxy::ResponseHeaders> || std::is_same_v<T, proxy::ResponseData> || std::is_same_v<T, proxy::ResponseTrailers> || std::is_same_v<T, proxy::ResponseEnd> || std::is_same_v<T, proxy::StreamReset>;
+constexpr bool betweenLayers = std::is_same_v<T, proxy::TunnelEstablished>
+                               || std::is_same_v<T, proxy::TunnelRefused>
+                               || std::is_same_v<T, proxy::SendRequestPart>;
 
 } // namespace
 

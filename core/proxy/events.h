@@ -111,10 +111,13 @@ struct ServerBackpressure
     bool full = false;
 };
 
-// ---- One HTTP exchange as stream-keyed events, whatever version carries it: between a
-// multiplexing front (an HTTP/2 connection's translator) and the session serving one of its
-// streams (SessionContext::stream). `stream` is the carrier's stream id.
+using Event
+    = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
+                   ServerData, ServerEof, ServerGone, ServerResponse, Tick, RelayProgress,
+                   ServerBackpressure>;
 
+// A request's head as a multiplexing translator (HTTP/2) hands it to the HttpStream of its
+// stream: version-free, with the field lines as they crossed the client's wire.
 struct RequestHeaders
 {
     http::StreamId stream = 0;
@@ -124,25 +127,6 @@ struct RequestHeaders
     // each `cookie` line as sent), for the flow.
     flow::HeaderList wire = {};
 };
-struct RequestData
-{
-    http::StreamId stream = 0;
-    std::string_view data;
-};
-struct RequestTrailers
-{
-    http::StreamId stream = 0;
-    http::Fields trailers;
-};
-struct RequestEnd
-{
-    http::StreamId stream = 0;
-};
-
-using Event
-    = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                   ServerData, ServerEof, ServerGone, ServerResponse, Tick, RelayProgress,
-                   ServerBackpressure, RequestHeaders, RequestData, RequestTrailers, RequestEnd>;
 
 // The server an event is about; 0 for client events, Tick and RelayProgress.
 inline ServerId serverOf(const Event &event)
@@ -264,42 +248,10 @@ struct TunnelRefused
     std::string message;
 };
 
-// The response to a RequestHeaders, the mirror of the request events (between layers only).
-// An informational (1xx) head may come before the final one; endStream: no body follows.
-struct ResponseHeaders
-{
-    http::StreamId stream = 0;
-    http::Response response;
-    bool endStream = false;
-};
-struct ResponseData
-{
-    http::StreamId stream = 0;
-    std::string data;
-};
-struct ResponseTrailers
-{
-    http::StreamId stream = 0;
-    http::Fields trailers;
-};
-struct ResponseEnd
-{
-    http::StreamId stream = 0;
-};
-// The exchange cannot finish (its server failed mid-response, it was cancelled): the carrier
-// resets the stream. `why` is for logs and flows; `code` is the carrier's (h2: RFC 9113 §7).
-struct StreamReset
-{
-    http::StreamId stream = 0;
-    std::uint32_t code = 0x2; // INTERNAL_ERROR
-    std::string why;
-};
-
 using Command
     = std::variant<SendToClient, ShutdownClient, CloseClient, PauseClient, ResumeClient, OpenServer,
                    SendToServer, SendRequestPart, ShutdownServer, CloseServer, ReleaseServer,
                    PublishFlow, PublishConnection, RelayTunnel, PauseServer, ResumeServer,
-                   MultiplexClient, TunnelEstablished, TunnelRefused, ResponseHeaders, ResponseData,
-                   ResponseTrailers, ResponseEnd, StreamReset>;
+                   MultiplexClient, TunnelEstablished, TunnelRefused>;
 
 } // namespace ts::proxy

@@ -59,7 +59,6 @@ H2ProxyFront::H2ProxyFront(const SessionContext &context, Origin origin,
     ctx.clientTls = m_origin.clientTls;
     ctx.interceptedParent = m_origin.intercepted ? m_origin.tunnelFlow : 0;
     ctx.tunnelTarget.reset();
-    ctx.stream = true;
     if (m_context.intercept && m_context.intercept->toServers) {
         SessionContext poolContext = m_context;
         poolContext.connectionId = m_connection.id;
@@ -586,8 +585,8 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
             [&](auto &c) {
                 using T = std::decay_t<decltype(c)>;
                 if constexpr (std::is_same_v<T, SendToClient>) {
-                    // Tunnel bytes (a response comes as ResponseHeaders / ResponseData).
-                    if ((s.kind == Kind::Tunnel || s.upgraded) && !s.ended)
+                    // The tunnel's bytes.
+                    if (!s.ended)
                         m_h2->submitData(s.id, c.data);
                 } else if constexpr (std::is_same_v<T, ShutdownClient>) {
                     childClosed(s, false);
@@ -656,25 +655,6 @@ void H2ProxyFront::runChildCommands(Stream &s, std::vector<Command> &childOut, M
                         answer(s.id, c.status, c.message);
                     s.answered = true;
                     s.ended = true;
-                } else if constexpr (std::is_same_v<T, ResponseHeaders>) {
-                    onChildResponse(s, c);
-                } else if constexpr (std::is_same_v<T, ResponseData>) {
-                    if (!s.ended)
-                        m_h2->submitData(s.id, c.data);
-                } else if constexpr (std::is_same_v<T, ResponseTrailers>) {
-                    for (const http::Field &f : c.trailers)
-                        if (std::string name = lower(f.name); !connectionSpecific(name, f.value))
-                            s.trailers.emplace_back(std::move(name), f.value);
-                } else if constexpr (std::is_same_v<T, ResponseEnd>) {
-                    if (!s.ended && !s.upgraded) {
-                        m_h2->endStream(s.id, s.trailers);
-                        s.ended = true;
-                    }
-                } else if constexpr (std::is_same_v<T, StreamReset>) {
-                    if (!s.ended) {
-                        m_h2->resetStream(s.id, c.code);
-                        s.ended = true;
-                    }
                 } else {
                     // PublishConnection (the child's connection is this one), RelayTunnel and
                     // MultiplexClient (never asked of a carried session): nothing to do.
@@ -731,14 +711,13 @@ void H2ProxyFront::recordWires(Stream &s, flow::Flow &f) const
     }
 }
 
-void H2ProxyFront::onChildResponse(Stream &s, const ResponseHeaders &head)
+void H2ProxyFront::onResponseHead(Stream &s, const http::Response &r, bool endStream)
 {
     if (s.ended)
         return;
     // The HTTP/2 server translator's half: the response's fields as HEADERS, with lowercase
     // names and without what HTTP/2 cannot carry (RFC 9113 §8.2.2). A WebSocket's 101 is
     // the extended CONNECT's 200 (RFC 8441 §5), its handshake fields the origin's affair.
-    const http::Response &r = head.response;
     http2::Fields fields{{":status", std::to_string(r.status == 101 ? 200 : r.status)}};
     for (const http::Field &f : r.fields) {
         std::string name = lower(f.name);
@@ -757,12 +736,12 @@ void H2ProxyFront::onChildResponse(Stream &s, const ResponseHeaders &head)
         s.ended = true;
         return;
     }
-    (void)m_h2->submitResponse(s.id, fields, head.endStream);
+    (void)m_h2->submitResponse(s.id, fields, endStream);
     s.responseFields = std::move(fields);
     s.answered = true;
     if (r.status == 101)
         s.upgraded = true; // its bytes are the tunnel's from here
-    if (head.endStream)
+    if (endStream)
         s.ended = true;
 }
 
@@ -834,7 +813,7 @@ public:
     void clientInterim(HttpStream &, const http1::ResponseHead &head,
                        std::vector<Command> &) override
     {
-        m_front.onChildResponse(m_s, ResponseHeaders{http::StreamId(m_s.id), streamResponse(head), false});
+        m_front.onResponseHead(m_s, streamResponse(head), false);
     }
     void clientHead(HttpStream &stream, http1::ResponseHead &&head, http1::BodyFraming framing,
                     std::vector<Command> &) override
@@ -843,7 +822,7 @@ public:
         stream.flow().clientResponseWireBytes = 0;
         const bool endStream = head.status != 101 && framing == http1::BodyFraming::None;
         m_s.streamEnded = endStream;
-        m_front.onChildResponse(m_s, ResponseHeaders{http::StreamId(m_s.id), streamResponse(head), endStream});
+        m_front.onResponseHead(m_s, streamResponse(head), endStream);
     }
     void clientBody(HttpStream &, std::string_view data, std::vector<Command> &) override
     {
@@ -867,7 +846,7 @@ public:
                      std::vector<Command> &) override
     {
         const bool empty = body.empty();
-        m_front.onChildResponse(m_s, ResponseHeaders{http::StreamId(m_s.id), streamResponse(head), empty});
+        m_front.onResponseHead(m_s, streamResponse(head), empty);
         m_s.streamEnded = true;
         if (empty || m_s.ended)
             return;

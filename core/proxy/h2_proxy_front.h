@@ -168,7 +168,8 @@ private:
                           std::vector<Command> &out);
     void recordWires(Stream &s, flow::Flow &f) const;
     void releaseFinal(Stream &s, std::vector<Command> &out);
-    void onChildResponse(Stream &s, const ResponseHeaders &head);
+    // The HTTP/2 server translator's half for a response head (or an interim one).
+    void onResponseHead(Stream &s, const http::Response &response, bool endStream);
     void childClosed(Stream &s, bool abort);
     void answer(http2::StreamId id, int status, const std::string &message);
     ServerId ownerId(Stream &s, ServerId childId, bool create);

@@ -233,11 +233,6 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
                 }
-            } else if constexpr (
-                std::is_same_v<
-                    T,
-                    RequestHeaders> || std::is_same_v<T, RequestData> || std::is_same_v<T, RequestTrailers> || std::is_same_v<T, RequestEnd>) {
-                onStreamRequest(e, now, out);
             } else if constexpr (std::is_same_v<T, Tick>) {
                 onTick(now, out);
             } else if constexpr (std::is_same_v<T, RelayProgress>) {
@@ -676,48 +671,8 @@ HttpStream &HttpProxySession::newStream(MonoTime now)
     m_exchange = std::make_unique<HttpStream>(static_cast<StreamHost &>(*this), m_context, now);
     m_responseChunked = false;
     m_closeAfter = false;
-    m_streamEnded = false;
     ++m_connection.flows;
     return *m_exchange;
-}
-
-template<typename E>
-void HttpProxySession::onStreamRequest(const E &e, MonoTime now, std::vector<Command> &out)
-{
-    if (!m_context.stream || m_mode != Mode::Http)
-        return;
-    if constexpr (std::is_same_v<E, RequestHeaders>) {
-        if (m_exchange || m_connection.flows != 0)
-            return; // one exchange per stream
-        m_streamId = e.stream;
-        RequestHeadEvent head = streamRequestHead(e.request, e.endStream);
-        const bool noBody = head.framing == BodyFraming::None;
-        HttpStream &stream = newStream(now);
-        stream.requestHead(head, &e, now, out);
-        if (stream.finished())
-            return;
-        if (noBody) {
-            RequestEvent end = MessageEnd{0};
-            onRequestEvent(end, now, out);
-        }
-    } else if constexpr (std::is_same_v<E, RequestData>) {
-        if (m_exchange && !m_exchange->requestComplete()) {
-            RequestEvent body = BodyData{e.data};
-            onRequestEvent(body, now, out);
-        }
-    } else if constexpr (std::is_same_v<E, RequestTrailers>) {
-        if (m_exchange && !m_exchange->requestComplete()) {
-            RequestEvent trailers = TrailersEvent{e.trailers};
-            onRequestEvent(trailers, now, out);
-        }
-    } else {
-        m_clientEof = true; // no further request on a stream
-        if (m_exchange && !m_exchange->requestComplete()) {
-            RequestEvent end = MessageEnd{0};
-            onRequestEvent(end, now, out);
-        }
-    }
-    updateClientPause(out);
 }
 
 // ---------------------------------------------------------------------------- server side
@@ -908,16 +863,12 @@ void HttpProxySession::closeClient(bool abort, std::string reason, MonoTime now,
 
 // ---------------------------------------------------------------------------- StreamHost
 
-// The client half: this session is the HTTP/1.1 server translator (or, for a session serving
-// one stream of a multiplexed connection, passes the response on as stream events).
+// The client half: this session is the HTTP/1.1 server translator.
 
 void HttpProxySession::clientInterim(HttpStream &, const ResponseHead &head,
                                      std::vector<Command> &out)
 {
-    if (m_context.stream)
-        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), false});
-    else
-        sendClient(serialize(head), out);
+    sendClient(serialize(head), out);
 }
 
 void HttpProxySession::clientHead(HttpStream &stream, ResponseHead &&head, BodyFraming framing,
@@ -926,21 +877,16 @@ void HttpProxySession::clientHead(HttpStream &stream, ResponseHead &&head, BodyF
     flow::Flow &f = stream.flow();
     if (stream.clientIs10())
         head.version = Version::Http10;
-    bool endStream = false;
     if (head.status == 101) {
-        if (!m_context.stream) {
-            head.headers.push_back({"Connection", "Upgrade"});
-            for (const auto &[name, value] : f.responseHeaders)
-                if (equalsIgnoreCase(name, "upgrade")) {
-                    head.headers.push_back({"Upgrade", value});
-                    break;
-                }
-        }
+        head.headers.push_back({"Connection", "Upgrade"});
+        for (const auto &[name, value] : f.responseHeaders)
+            if (equalsIgnoreCase(name, "upgrade")) {
+                head.headers.push_back({"Upgrade", value});
+                break;
+            }
     } else {
         if (framing == BodyFraming::Chunked || framing == BodyFraming::UntilClose) {
-            if (m_context.stream) {
-                // The stream's own framing ends the body.
-            } else if (stream.clientIs10()) {
+            if (stream.clientIs10()) {
                 m_closeAfter = true; // HTTP/1.0 has no chunked: delimit by closing
             } else {
                 m_responseChunked = true;
@@ -950,21 +896,11 @@ void HttpProxySession::clientHead(HttpStream &stream, ResponseHead &&head, BodyF
         if (!stream.requestComplete())
             m_closeAfter = true; // answered before the request ended: cannot resync
         const bool keepAlive = stream.clientKeepAlive() && !m_closeAfter && !m_clientEof;
-        if (m_context.stream) {
-            // The stream's end delimits the exchange: no connection fields.
-        } else if (!keepAlive)
+        if (!keepAlive)
             head.headers.push_back({"Connection", "close"});
         else if (stream.clientIs10())
             head.headers.push_back({"Connection", "keep-alive"});
         m_closeAfter = !keepAlive;
-        m_streamEnded = m_context.stream && framing == BodyFraming::None;
-        endStream = m_streamEnded;
-    }
-    if (m_context.stream) {
-        // The carrier's translator records the head as it crossed its wire.
-        f.clientResponseWireBytes = 0;
-        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), endStream});
-        return;
     }
     std::string bytes = serialize(head);
     f.clientResponseWireBytes = bytes.size();
@@ -975,10 +911,6 @@ void HttpProxySession::clientHead(HttpStream &stream, ResponseHead &&head, BodyF
 void HttpProxySession::clientBody(HttpStream &stream, std::string_view data,
                                   std::vector<Command> &out)
 {
-    if (m_context.stream) {
-        out.push_back(ResponseData{m_streamId, std::string(data)});
-        return;
-    }
     std::string bytes = m_responseChunked ? chunk(data) : std::string(data);
     stream.flow().clientResponseWireBytes += bytes.size();
     sendClient(std::move(bytes), out);
@@ -986,46 +918,28 @@ void HttpProxySession::clientBody(HttpStream &stream, std::string_view data,
 
 void HttpProxySession::clientEnd(HttpStream &stream, std::vector<Command> &out)
 {
+    if (!m_responseChunked)
+        return;
     flow::Flow &f = stream.flow();
-    if (m_responseChunked) {
-        Headers trailers;
-        for (const auto &[name, value] : f.responseTrailers)
-            trailers.push_back({name, value});
-        std::string bytes = lastChunk(trailers);
-        f.clientResponseWireBytes += bytes.size();
-        sendClient(std::move(bytes), out);
-    }
-    if (m_context.stream && !m_streamEnded) {
-        if (!f.responseTrailers.empty()) {
-            http::Fields trailers;
-            for (const auto &[name, value] : f.responseTrailers)
-                trailers.push_back({name, value});
-            out.push_back(ResponseTrailers{m_streamId, std::move(trailers)});
-        }
-        out.push_back(ResponseEnd{m_streamId});
-        m_streamEnded = true;
-    }
+    Headers trailers;
+    for (const auto &[name, value] : f.responseTrailers)
+        trailers.push_back({name, value});
+    std::string bytes = lastChunk(trailers);
+    f.clientResponseWireBytes += bytes.size();
+    sendClient(std::move(bytes), out);
 }
 
 void HttpProxySession::clientLocal(HttpStream &stream, ResponseHead &head, std::string body,
                                    bool close, const std::string &error, std::vector<Command> &out)
 {
-    if ((close || !stream.clientKeepAlive()) && !m_context.stream)
-        head.headers.push_back({"Connection", "close"});
     m_closeAfter = close || !stream.clientKeepAlive();
     if (m_context.tunnelTarget && stream.isConnect()) {
         out.push_back(TunnelRefused{head.status, stream.connectFailure(), error});
-    } else if (m_context.stream) {
-        const bool empty = body.empty();
-        out.push_back(ResponseHeaders{m_streamId, streamResponse(head), empty});
-        if (!empty) {
-            out.push_back(ResponseData{m_streamId, std::move(body)});
-            out.push_back(ResponseEnd{m_streamId});
-        }
-        m_streamEnded = true;
-    } else {
-        sendClient(serialize(head) + body, out);
+        return;
     }
+    if (m_closeAfter)
+        head.headers.push_back({"Connection", "close"});
+    sendClient(serialize(head) + body, out);
 }
 
 void HttpProxySession::clientConnectEstablished(HttpStream &, std::vector<Command> &out)
@@ -1049,7 +963,7 @@ void HttpProxySession::streamLeft()
 void HttpProxySession::streamCompleted(HttpStream &stream, MonoTime now, std::vector<Command> &out)
 {
     const bool close = m_closeAfter || !stream.clientKeepAlive() || !stream.requestComplete()
-                       || m_clientEof || m_context.stream;
+                       || m_clientEof;
     streamLeft();
     if (close) {
         closeClient(false, "response complete", now, out);
@@ -1061,8 +975,6 @@ void HttpProxySession::streamCompleted(HttpStream &stream, MonoTime now, std::ve
 void HttpProxySession::streamAborted(HttpStream &, const std::string &error, MonoTime now,
                                      std::vector<Command> &out)
 {
-    if (m_context.stream && !m_streamEnded)
-        out.push_back(StreamReset{m_streamId, 0x2, error}); // INTERNAL_ERROR
     streamLeft();
     closeClient(true, error, now, out);
 }

@@ -122,9 +122,6 @@ private:
     void onRequestEvent(http1::RequestEvent &event, MonoTime now, std::vector<Command> &out);
     // A new exchange on this connection (its flow started now).
     HttpStream &newStream(MonoTime now);
-    // SessionContext::stream: the request as stream events.
-    template<typename E>
-    void onStreamRequest(const E &event, MonoTime now, std::vector<Command> &out);
     void updateClientPause(std::vector<Command> &out);
 
     // Server side.
@@ -195,8 +192,7 @@ private:
     std::vector<std::unique_ptr<HttpStream>> m_leftStreams;
     // The HTTP/1.1 framing of the current response to the client.
     bool m_responseChunked = false;
-    bool m_closeAfter = false;  // close the client connection once the response is out
-    bool m_streamEnded = false; // SessionContext::stream: the response's end went out
+    bool m_closeAfter = false; // close the client connection once the response is out
     std::unique_ptr<Tunnel> m_tunnel;
     std::unique_ptr<Intercept> m_intercept;
     mutable Intercepted m_interceptedView; // what intercepted() shows the stream
@@ -218,7 +214,6 @@ private:
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     ServerId m_nextServerId = 0;
-    http::StreamId m_streamId = 0; // SessionContext::stream: the carrier's stream
     bool m_clientPaused = false;
     // Where this event's commands start in the caller's vector: sends are joined only among
     // them (trackServerCommands counts from there).

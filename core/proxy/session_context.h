@@ -85,12 +85,6 @@ struct SessionContext
     // Start with this tunnel already asked for (CONNECT on an h2 stream, SOCKS5): the session
     // answers with TunnelEstablished / TunnelRefused instead of HTTP/1.1 bytes.
     std::optional<Target> tunnelTarget;
-    // The client side is one stream of a multiplexed connection (an HTTP/2 stream that is not
-    // a CONNECT): its request arrives as RequestHeaders / RequestData / RequestTrailers /
-    // RequestEnd, and the response leaves as ResponseHeaders / ResponseData /
-    // ResponseTrailers / ResponseEnd, never as HTTP/1.1 text. One exchange, then the session
-    // closes (an upgraded one: its tunnel's bytes are ClientData / SendToClient).
-    bool stream = false;
     // Requests arrive decrypted from an intercepted tunnel (h2 inside TLS): flows record it.
     flow::FlowId interceptedParent = 0;
     std::shared_ptr<const flow::TlsSide> clientTls; // the client side's TLS for every flow
