@@ -82,6 +82,8 @@ private:
     };
     struct Stream
     {
+        Stream();
+        ~Stream(); // where Host is complete
         http2::StreamId id = 0;
         Kind kind = Kind::Forward;
         std::string summary; // "CONNECT host:443", "GET http://host/path"
@@ -136,8 +138,19 @@ private:
 
     // Streams served by an HttpStream.
     void startHttp(Stream &s, RequestHeaders request, MonoTime now, std::vector<Command> &out);
+    // A call into the stream's HttpStream, `call(stream, commands)`, then afterHttp.
     template<typename F>
-    void withHttp(Stream &s, MonoTime now, std::vector<Command> &out, F &&call);
+    void withHttp(Stream &s, MonoTime now, std::vector<Command> &out, F &&call)
+    {
+        if (!s.http || s.http->finished())
+            return;
+        setHostTime(s, now);
+        std::vector<Command> local;
+        call(*s.http, local);
+        afterHttp(s, local, now, out);
+    }
+    void setHostTime(Stream &s, MonoTime now);
+    void afterHttp(Stream &s, std::vector<Command> &local, MonoTime now, std::vector<Command> &out);
     void httpServerEvent(Stream &s, const Event &event, MonoTime now, std::vector<Command> &out);
     void onPublish(Stream &s, PublishFlow &c, std::vector<Command> &out);
     bool live(const Stream &s) const;
