@@ -65,10 +65,9 @@ HttpProxySession::~HttpProxySession() = default;
 void HttpProxySession::start(MonoTime now, std::vector<Command> &out)
 {
     m_now = now;
-    const std::size_t first = out.size();
-    m_eventCommands = first;
+    m_servers.beginEvent(out.size());
     startLayers(now, out);
-    m_records.track(out, first, false, m_now);
+    m_servers.endEvent(out, false, m_now);
 }
 
 void HttpProxySession::startLayers(MonoTime now, std::vector<Command> &out)
@@ -107,21 +106,20 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
     if (m_mode == Mode::Closed)
         return;
     m_now = now;
-    const std::size_t first = out.size();
-    m_eventCommands = first;
+    m_servers.beginEvent(out.size());
     noteServerEvent(event);
     dispatchEvent(event, now, out);
     // An answer the h2 link made itself while the session was sending (a WebSocket the origin
     // cannot take) is taken here, outside the send path that produced it.
     if (const ServerId id = std::exchange(m_linkAnswer, 0);
-        id && m_serverH2.count(id) && m_mode != Mode::Closed)
+        id && m_servers.link(id) && m_mode != Mode::Closed)
         serverPlaintext(id, {}, now, out);
     // An exchange's intermediate milestones (request seen, connected, response head) are
     // published once per event, not once each: a fast exchange costs one copy, not three.
     if (m_exchange && m_exchange->takeDirty())
         publish(m_exchange->flow(), out);
     m_leftStreams.clear();
-    m_records.track(out, first, std::holds_alternative<Tick>(event), m_now);
+    m_servers.endEvent(out, std::holds_alternative<Tick>(event), m_now);
 }
 
 void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vector<Command> &out)
@@ -175,12 +173,12 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                 if (m_exchange && e.id == m_exchange->server())
                     m_exchange->serverConnectFailed(e, now, out);
             } else if constexpr (std::is_same_v<T, ServerData>) {
-                const auto tls = m_serverTls.find(e.id);
-                if (tls == m_serverTls.end()) {
+                tls::TlsSession *tls = m_servers.tls(e.id);
+                if (!tls) {
                     onServerBytes(e.id, e.data, now, out);
                     return;
                 }
-                tls::TlsSession &session = *tls->second;
+                tls::TlsSession &session = *tls;
                 const bool wasDone = session.handshakeDone();
                 std::string plain;
                 session.receive(e.data, plain, now);
@@ -194,7 +192,7 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     onServerTlsDone(e.id, now, out);
                 if (!plain.empty() && m_mode != Mode::Closed)
                     serverPlaintext(e.id, plain, now, out);
-                if (m_serverTls.count(e.id) && m_serverTls[e.id]->peerClosed()
+                if (m_servers.tls(e.id) && m_servers.tls(e.id)->peerClosed()
                     && m_mode != Mode::Closed)
                     dispatchEvent(ServerEof{e.id}, now, out);
             } else if constexpr (std::is_same_v<T, ServerEof>) {
@@ -212,7 +210,7 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     else
                         out.push_back(ShutdownClient{});
                 } else if (m_exchange && e.id == m_exchange->server()) {
-                    if (!m_exchange->serverConnected() && m_serverTls.count(e.id)) {
+                    if (!m_exchange->serverConnected() && m_servers.tls(e.id)) {
                         onServerTlsFailed(e.id, now, out);
                         return;
                     }
@@ -349,64 +347,17 @@ void HttpProxySession::sendClient(std::string plaintext, std::vector<Command> &o
 
 void HttpProxySession::sendServer(ServerId id, std::string plaintext, std::vector<Command> &out)
 {
-    if (const auto h2 = m_serverH2.find(id); h2 != m_serverH2.end()) {
-        // Our own h2 link: bytes are an upgraded exchange's (an accepted WebSocket's).
-        std::string wire;
-        h2->second.link->send(0, http::Body{std::move(plaintext)}, m_now, wire);
-        plaintext = std::move(wire);
-    }
-    sendServerWire(id, std::move(plaintext), out);
-}
-
-void HttpProxySession::sendServerWire(ServerId id, std::string plaintext, std::vector<Command> &out)
-{
-    if (plaintext.empty())
-        return;
-    const auto tls = m_serverTls.find(id);
-    if (tls == m_serverTls.end()) {
-        // One command for the bytes of one event: a request body of one-byte chunks made a
-        // write() per chunk (300,000 chunks cost 2.4 s of CPU). Only towards servers: a
-        // carrier front reads each SendToClient as a step of the response (the 101, then
-        // tunnel bytes), and must keep seeing them apart.
-        if (out.size() > m_eventCommands)
-            if (auto *last = std::get_if<SendToServer>(&out.back()); last && last->id == id) {
-                last->data += plaintext;
-                return;
-            }
-        out.push_back(SendToServer{id, std::move(plaintext)});
-        return;
-    }
-    tls->second->send(plaintext);
-    if (tls->second->hasCiphertext())
-        out.push_back(SendToServer{id, tls->second->takeCiphertext()});
-}
-
-std::string HttpProxySession::startTls(ServerId id, const std::string &sni,
-                                       const std::string &verifyName,
-                                       const std::vector<std::string> &alpn, bool verify,
-                                       MonoTime now, std::vector<Command> &out)
-{
-    const InterceptConfig &ic = *m_context.intercept;
-    auto session = tls::TlsSession::client(ic.toServers, {sni, verifyName, alpn, verify}, now);
-    if (!session) {
-        m_serverTls.erase(id);
-        return session.error().message;
-    }
-    tls::TlsSession &s = **session;
-    m_serverTls[id] = std::move(*session);
-    if (s.hasCiphertext())
-        out.push_back(SendToServer{id, s.takeCiphertext()});
-    return {};
+    m_servers.send(id, std::move(plaintext), m_now, out);
 }
 
 std::string HttpProxySession::startServerTls(ServerId id, const Target &target, MonoTime now,
                                              std::vector<Command> &out)
 {
     if (m_intercept)
-        return startTls(id, m_intercept->sni, m_intercept->verifyName, m_intercept->alpnOffer,
+        return m_servers.startTls(id, m_intercept->sni, m_intercept->verifyName, m_intercept->alpnOffer,
                         m_intercept->verify, now, out);
-    return startTls(id, isIpLiteral(target.host) ? "" : target.host, target.host,
-                    {"h2", "http/1.1"}, true, now, out);
+    return m_servers.startTls(id, isIpLiteral(target.host) ? "" : target.host, target.host,
+                              {"h2", "http/1.1"}, true, now, out);
 }
 
 bool HttpProxySession::verifyServer(const Target &target) const
@@ -419,76 +370,35 @@ bool HttpProxySession::verifyServer(const Target &target) const
 void HttpProxySession::serverSecured(ServerId id, const Target &target, MonoTime now,
                                      std::vector<Command> &out)
 {
-    maybeStartOriginH2(id, target.authority(), now, out);
+    m_servers.startH2(id, target.authority(), now, out);
 }
 
 void HttpProxySession::serverPlaintext(ServerId id, std::string_view data, MonoTime now,
                                        std::vector<Command> &out)
 {
-    const auto h2 = m_serverH2.find(id);
-    if (h2 == m_serverH2.end()) {
+    H2OriginLink *link = m_servers.link(id);
+    if (!link) {
         onServerBytes(id, data, now, out);
         return;
     }
-    H2OriginLink &link = *h2->second.link;
     std::string wire;
     if (!data.empty())
-        link.fromServer(data, now, wire);
-    sendServerWire(id, std::move(wire), out);
-    const bool failed = link.channelFailed(0);
-    const std::string error = failed ? link.channelError(0) : std::string();
-    for (const http::ResponsePart &part : link.take(0)) {
-        if (m_mode == Mode::Closed || !m_serverH2.count(id))
+        link->fromServer(data, now, wire);
+    m_servers.sendWire(id, std::move(wire), out);
+    const bool failed = link->channelFailed(0);
+    const std::string error = failed ? link->channelError(0) : std::string();
+    for (const http::ResponsePart &part : link->take(0)) {
+        if (m_mode == Mode::Closed || !m_servers.link(id))
             return;
         onServerPart(id, part, now, out);
     }
-    if (failed && m_serverH2.count(id) && m_mode != Mode::Closed)
+    if (failed && m_servers.link(id) && m_mode != Mode::Closed)
         dispatchEvent(ServerGone{id, "HTTP/2: " + error}, now, out);
-}
-
-void HttpProxySession::maybeStartOriginH2(ServerId id, const std::string &target, MonoTime now,
-                                          std::vector<Command> &out)
-{
-    const auto tls = m_serverTls.find(id);
-    if (tls == m_serverTls.end() || tls->second->details().alpn != "h2")
-        return;
-    OriginH2 h2;
-    flow::Connection &r = h2.record;
-    r.id = m_context.newConnectionId();
-    r.side = flow::Side::Server;
-    r.protocol = "HTTP/2";
-    r.target = target;
-    r.parent = m_context.connectionId;
-    r.openedWall = wallNow();
-    flow::TlsSide side;
-    record(side, *tls->second);
-    r.tls = shared(side);
-    r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
-    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
-    if (!link)
-        return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
-    m_records.adopt(id, r); // the connection keeps the id it was published with
-    h2.link = std::move(*link);
-    h2.link->open(0);
-    sendServerWire(id, h2.link->start(now), out);
-    out.push_back(PublishConnection{r});
-    m_serverH2[id] = std::move(h2);
 }
 
 void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
 {
-    if (const auto h2 = m_serverH2.find(id); h2 != m_serverH2.end()) {
-        flow::Connection &r = h2->second.record;
-        r.closedWall = wallNow();
-        r.closeReason = h2->second.link->failed() ? h2->second.link->error() : "closed";
-        if (r.log)
-            r.log->closed();
-        out.push_back(PublishConnection{r});
-        m_serverH2.erase(h2);
-    }
-    m_records.close(id, "closed by the proxy", out);
-    m_serverTls.erase(id);
-    out.push_back(CloseServer{id});
+    m_servers.drop(id, out);
 }
 
 // ---------------------------------------------------------------------------- client side
@@ -547,15 +457,15 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
         }
         m_tunnel->clientEof = true;
         m_tunnel->lastActivity = now;
-        const auto h2 = m_serverH2.find(m_tunnel->server);
-        if (h2 != m_serverH2.end()) { // an extended CONNECT: END_STREAM, the connection stays
+        H2OriginLink *link = m_servers.link(m_tunnel->server);
+        if (link) { // an extended CONNECT: END_STREAM, the connection stays
             std::string wire;
-            h2->second.link->send(0, http::End{}, now, wire);
-            sendServerWire(m_tunnel->server, std::move(wire), out);
+            link->send(0, http::End{}, now, wire);
+            m_servers.sendWire(m_tunnel->server, std::move(wire), out);
         }
         if (m_tunnel->serverEof)
             closeTunnel("closed by both sides", now, out);
-        else if (h2 == m_serverH2.end())
+        else if (!link)
             out.push_back(ShutdownServer{m_tunnel->server});
         return;
     }
@@ -684,17 +594,17 @@ void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Co
         return;
     }
     if (m_exchange && id == m_exchange->server())
-        m_exchange->serverTlsDone(*m_serverTls.at(id), now, out);
+        m_exchange->serverTlsDone(*m_servers.tls(id), now, out);
 }
 
 void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out)
 {
     std::string why = "the server closed the connection during the TLS handshake";
-    if (const auto it = m_serverTls.find(id); it != m_serverTls.end() && it->second->failed())
-        why = it->second->error();
+    if (const tls::TlsSession *tls = m_servers.tls(id); tls && tls->failed())
+        why = tls->error();
     if (m_mode == Mode::Intercepting && m_tunnel && id == m_tunnel->server) {
-        if (const auto it = m_serverTls.find(id); it != m_serverTls.end())
-            record(m_intercept->serverSide, *it->second);
+        if (const tls::TlsSession *tls = m_servers.tls(id))
+            record(m_intercept->serverSide, *tls);
         m_intercept->serverSide.failure = why;
         m_intercept->error = "TLS with " + m_intercept->target.authority() + " failed: " + why;
         dropServer(id, out);
@@ -704,9 +614,7 @@ void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<
     }
     if (!m_exchange || id != m_exchange->server())
         return;
-    const auto it = m_serverTls.find(id);
-    m_exchange->serverTlsFailed(it != m_serverTls.end() ? it->second.get() : nullptr, why, now,
-                                out);
+    m_exchange->serverTlsFailed(m_servers.tls(id), why, now, out);
 }
 
 void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
@@ -990,26 +898,16 @@ void HttpProxySession::streamTunnel(HttpStream &, std::string toClient, MonoTime
 ServerId HttpProxySession::openServer(const Target &target, bool reusable, bool plainHttp,
                                       bool tls, std::vector<Command> &out)
 {
-    const ServerId id = ++m_nextServerId;
-    out.push_back(OpenServer{id, target.host, target.port, reusable, plainHttp, tls});
-    return id;
+    const bool tunnel = m_exchange && m_exchange->isConnect();
+    return m_servers.open(target, reusable, plainHttp, tls, tunnel, out);
 }
 
 void HttpProxySession::sendServerPart(ServerId id, http::RequestPart part,
                                       std::vector<Command> &out)
 {
-    const auto h2 = m_serverH2.find(id);
-    if (h2 == m_serverH2.end()) {
-        out.push_back(SendRequestPart{id, std::move(part)});
-        return;
-    }
-    H2OriginLink &link = *h2->second.link;
-    std::string wire;
-    link.send(0, std::move(part), m_now, wire);
-    sendServerWire(id, std::move(wire), out);
     // An answer the link made itself (a WebSocket the origin cannot take) is taken after
     // this event (handle()), outside the send path that produced it.
-    if (link.hasParts(0) || link.channelFailed(0))
+    if (m_servers.sendPart(id, std::move(part), m_now, out))
         m_linkAnswer = id;
 }
 
@@ -1026,14 +924,12 @@ void HttpProxySession::releaseServer(ServerId id, bool reusable, bool ownTls,
 
 H2OriginLink *HttpProxySession::ownLink(ServerId id)
 {
-    const auto h2 = m_serverH2.find(id);
-    return h2 == m_serverH2.end() ? nullptr : h2->second.link.get();
+    return m_servers.link(id);
 }
 
 flow::ConnectionId HttpProxySession::linkConnection(ServerId id) const
 {
-    const auto h2 = m_serverH2.find(id);
-    return h2 == m_serverH2.end() ? 0 : h2->second.record.id;
+    return m_servers.linkConnection(id);
 }
 
 const StreamHost::Intercepted *HttpProxySession::intercepted() const
@@ -1055,8 +951,8 @@ ServerId HttpProxySession::takeIdleServer(std::vector<Command> &out)
 {
     if (!m_intercept)
         return 0;
-    if (const auto h2 = m_serverH2.find(m_intercept->idleServer);
-        h2 != m_serverH2.end() && !h2->second.link->usable()) {
+    if (const H2OriginLink *link = m_servers.link(m_intercept->idleServer);
+        link && !link->usable()) {
         dropServer(m_intercept->idleServer, out); // the origin sent GOAWAY
         m_intercept->idleServer = 0;
     }
@@ -1129,7 +1025,7 @@ void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
     in.verify = ic.verifyServers && !(ic.insecure && ic.insecure->matches(host));
     in.alpnOffer = alpn;
     m_mode = Mode::Intercepting;
-    (void)startTls(t.server, in.sni, in.verifyName, in.alpnOffer, in.verify, now, out);
+    (void)m_servers.startTls(t.server, in.sni, in.verifyName, in.alpnOffer, in.verify, now, out);
 }
 
 void HttpProxySession::relayRaw(MonoTime now, std::vector<Command> &out)
@@ -1163,7 +1059,7 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
     std::string serverAlpn;
     std::vector<std::string> names{in.target.host};
     if (t.server) {
-        const tls::TlsSession &server = *m_serverTls.at(t.server);
+        const tls::TlsSession &server = *m_servers.tls(t.server);
         record(in.serverSide, server);
         serverAlpn = server.details().alpn;
         if (in.verify && !server.details().verified) {
@@ -1181,7 +1077,7 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
         }
     }
     if (t.server)
-        maybeStartOriginH2(t.server, in.target.authority(), now, out);
+        m_servers.startH2(t.server, in.target.authority(), now, out);
     auto leaf = ic.ca->leafFor(names);
     if (!leaf) {
         t.flow.error
@@ -1383,48 +1279,16 @@ void HttpProxySession::noteServerEvent(const Event &event)
         const flow::Flow &f = m_tunnel->flow;
         const std::uint64_t up = m_tunnel->relayBaseUp + relay->clientToServer;
         const std::uint64_t down = m_tunnel->relayBaseDown + relay->serverToClient;
-        m_records.relayed(m_tunnel->server, up - std::min(up, f.bytesClientToServer),
+        m_servers.relayed(m_tunnel->server, up - std::min(up, f.bytesClientToServer),
                           down - std::min(down, f.bytesServerToClient));
         return;
     }
-    m_records.note(event);
-}
-
-bool HttpProxySession::recordsServer(const OpenServer &open) const
-{
-    // Only this session's own ids: a front's children keep records of their own, and a carrier
-    // that secures origins (OriginPool) keeps the record of what it opens.
-    return open.id <= m_nextServerId && !(open.tls && m_context.carrierSecures);
-}
-
-bool HttpProxySession::ownsServerId(ServerId id) const
-{
-    return id <= m_nextServerId;
-}
-
-std::string HttpProxySession::protocolFor(const OpenServer &open) const
-{
-    // A CONNECT tunnel's bytes are relayed as they come ("TCP") until the proxy decrypts them
-    // and speaks HTTP/1.1 to the server itself.
-    const bool tunnel = m_exchange && m_exchange->server() == open.id && m_exchange->isConnect();
-    return tunnel ? "TCP" : "HTTP/1.1";
-}
-
-const tls::TlsSession *HttpProxySession::serverTls(ServerId id) const
-{
-    const auto tls = m_serverTls.find(id);
-    return tls == m_serverTls.end() ? nullptr : tls->second.get();
-}
-
-flow::Connection *HttpProxySession::h2Record(ServerId id)
-{
-    const auto h2 = m_serverH2.find(id);
-    return h2 == m_serverH2.end() ? nullptr : &h2->second.record;
+    m_servers.note(event);
 }
 
 void HttpProxySession::linkServer(flow::Flow &flow, ServerId id)
 {
-    m_records.link(flow, id);
+    m_servers.link(flow, id);
 }
 
 } // namespace ts::proxy

@@ -3,7 +3,7 @@
 #include "core/http1/parser.h"
 #include "core/proxy/events.h"
 #include "core/proxy/http_stream.h"
-#include "core/proxy/server_records.h"
+#include "core/proxy/server_connections.h"
 #include "core/proxy/session_context.h"
 #include "core/proxy/target.h"
 
@@ -28,7 +28,7 @@ class H2OriginLink;
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
 // The HTTP/1.1 client side (the exchange itself is an HttpStream, this session its host).
-class HttpProxySession final : private StreamHost, private ServerRecords::Owner
+class HttpProxySession final : private StreamHost
 {
 public:
     HttpProxySession(SessionContext context, MonoTime now);
@@ -87,13 +87,7 @@ private:
     std::string clientDecrypt(std::string_view data, MonoTime now, std::vector<Command> &out);
     void flushClientTls(std::size_t layer, std::vector<Command> &out);
     void sendClient(std::string plaintext, std::vector<Command> &out);
-    void sendServerWire(ServerId id, std::string plaintext, std::vector<Command> &out);
     void serverPlaintext(ServerId id, std::string_view data, MonoTime now,
-                         std::vector<Command> &out);
-    void maybeStartOriginH2(ServerId id, const std::string &target, MonoTime now,
-                            std::vector<Command> &out);
-    std::string startTls(ServerId id, const std::string &sni, const std::string &verifyName,
-                         const std::vector<std::string> &alpn, bool verify, MonoTime now,
                          std::vector<Command> &out);
     void onServerBytes(ServerId id, std::string_view data, MonoTime now, std::vector<Command> &out);
     // A step of the response from a server that speaks in parts (an HTTP/2 stream).
@@ -138,11 +132,6 @@ private:
 
     // Server-side connection records (ServerRecords::Owner).
     void noteServerEvent(const Event &event);
-    bool recordsServer(const OpenServer &open) const override;
-    bool ownsServerId(ServerId id) const override;
-    std::string protocolFor(const OpenServer &open) const override;
-    const tls::TlsSession *serverTls(ServerId id) const override;
-    flow::Connection *h2Record(ServerId id) override;
 
     std::int64_t since(const flow::Flow &flow, MonoTime t) const { return t - flow.startedMono; }
 
@@ -200,24 +189,12 @@ private:
     // TLS the client's bytes pass through, outermost first: the HTTPS listener's, then an
     // intercepted tunnel's.
     std::vector<std::unique_ptr<tls::TlsSession>> m_clientTls;
-    std::map<ServerId, std::unique_ptr<tls::TlsSession>> m_serverTls;
-    // Servers that chose h2: the session's HTTP/1.1 bytes are translated (H2OriginLink).
-    struct OriginH2
-    {
-        std::unique_ptr<H2OriginLink> link;
-        flow::Connection record;
-    };
-    std::map<ServerId, OriginH2> m_serverH2;
+    ServerConnections m_servers{m_context}; // ours: their TLS, h2 links and records
     ServerId m_linkAnswer = 0; // its link answered locally: deliver after this event
-    ServerRecords m_records{m_context, *this}; // of this session's own servers
     MonoTime m_now = 0;                               // of the event being handled
     flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
-    ServerId m_nextServerId = 0;
     bool m_clientPaused = false;
-    // Where this event's commands start in the caller's vector: sends are joined only among
-    // them (trackServerCommands counts from there).
-    std::size_t m_eventCommands = 0;
     bool m_clientEof = false;
     MonoTime m_lastClientActivity = 0;
     MonoTime m_headStartedAt = -1; // first byte of a request head not yet complete

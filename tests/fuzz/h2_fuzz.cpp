@@ -1,6 +1,6 @@
 // Fuzz target for HTTP/2 from a client to the proxy (STYLE.md 8): the bytes a client sends on
 // the plain listener go to an HttpProxySession, which sniffs the preface and hands them to the
-// H2ProxyFront (the h2 server translator over nghttp2) and a child session per stream. Every
+// H2ProxyFront (the h2 server translator over nghttp2) and an HttpStream per stream. Every
 // server a stream asks for connects and answers a small HTTP/1.1 response, so requests run to
 // their end through the stream layer.
 //
