@@ -1,0 +1,376 @@
+#include "ui/views/timeline_view.h"
+
+#include "core/flow/flow.h"
+#include "ui/detail/timing_view.h"
+#include "ui/models/flow_table_model.h"
+
+#include <QDateTime>
+#include <QHelpEvent>
+#include <QItemSelectionModel>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QScrollBar>
+#include <QTimer>
+#include <QToolTip>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ts::ui {
+
+using flow::Flow;
+using flow::FlowKind;
+using flow::FlowState;
+
+namespace {
+
+// Redraws after model changes at most this often.
+constexpr int kThrottleMillis = 250;
+// Axis ticks about this many pixels apart.
+constexpr int kTickSpacing = 110;
+
+// 1, 2 or 5 times a power of ten, at least `raw`.
+std::int64_t niceStep(double raw)
+{
+    double power = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
+    for (;;) {
+        for (const double m : {1.0, 2.0, 5.0}) {
+            if (m * power >= raw)
+                return std::max<std::int64_t>(1, std::int64_t(m * power));
+        }
+        power *= 10.0;
+    }
+}
+
+QString flowLabel(const Flow &f)
+{
+    if (f.kind == FlowKind::Tunnel)
+        return QStringLiteral("#%1 CONNECT %2").arg(f.id).arg(QString::fromStdString(f.url()));
+    return QStringLiteral("#%1 %2 %3")
+        .arg(f.id)
+        .arg(QString::fromStdString(f.method), QString::fromStdString(f.url()));
+}
+
+} // namespace
+
+TimelineView::TimelineView(const FlowTableModel &model, QItemSelectionModel &selection,
+                           QWidget *parent)
+    : QAbstractScrollArea(parent)
+    , m_model(model)
+    , m_selection(selection)
+    , m_throttle(new QTimer(this))
+{
+    setObjectName(QStringLiteral("timelineView"));
+    viewport()->setBackgroundRole(QPalette::Base);
+    viewport()->setAutoFillBackground(true);
+    viewport()->setMouseTracking(true);
+    setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_throttle->setSingleShot(true);
+    m_throttle->setInterval(kThrottleMillis);
+    connect(m_throttle, &QTimer::timeout, this, &TimelineView::refresh);
+    for (const auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(&m_model, signal, this, &TimelineView::scheduleRefresh);
+    connect(&m_model, &QAbstractItemModel::modelReset, this, &TimelineView::scheduleRefresh);
+    connect(&m_model, &QAbstractItemModel::layoutChanged, this, &TimelineView::scheduleRefresh);
+    connect(&m_model, &QAbstractItemModel::dataChanged, this, &TimelineView::scheduleRefresh);
+    connect(&m_selection, &QItemSelectionModel::selectionChanged, this,
+            &TimelineView::onSelectionChanged);
+    connect(&m_selection, &QItemSelectionModel::currentChanged, viewport(),
+            qOverload<>(&QWidget::update));
+    refresh();
+}
+
+TimelineView::~TimelineView() = default;
+
+std::int64_t TimelineView::startOf(const Flow &f)
+{
+    return f.startedWall * 1000;
+}
+
+std::int64_t TimelineView::endOf(const Flow &f, std::int64_t now)
+{
+    const std::int64_t start = startOf(f);
+    if (f.timings.complete >= 0)
+        return start + f.timings.complete;
+    if (f.kind == FlowKind::Tunnel && f.closedWall > 0)
+        return std::max(start, f.closedWall * 1000);
+    if (f.state == FlowState::Open)
+        return std::max(start, now);
+    const flow::Timings &t = f.timings;
+    return start + std::max({std::int64_t(0), t.lookup, t.connect, t.requestSent, t.firstByte});
+}
+
+int TimelineView::flowCount() const
+{
+    return m_setIds.empty() ? m_model.rowCount() : int(m_setRows.size());
+}
+
+const Flow *TimelineView::flowAtRow(int row) const
+{
+    if (row < 0 || row >= flowCount())
+        return nullptr;
+    return m_model.flowAt(m_setIds.empty() ? row : m_setRows[std::size_t(row)]);
+}
+
+void TimelineView::scheduleRefresh()
+{
+    if (!m_throttle->isActive())
+        m_throttle->start();
+}
+
+void TimelineView::onSelectionChanged()
+{
+    if (m_clicking)
+        return; // a click here selected one flow of the set: the set stays
+    std::vector<int> rows;
+    for (const QModelIndex &index : m_selection.selectedRows())
+        rows.push_back(index.row());
+    std::sort(rows.begin(), rows.end());
+    m_setIds.clear();
+    if (rows.size() >= 2) {
+        for (const int row : rows) {
+            if (const Flow *f = m_model.flowAt(row))
+                m_setIds.push_back(f->id);
+        }
+    }
+    refresh();
+}
+
+void TimelineView::refresh()
+{
+    m_throttle->stop();
+    if (!isVisible())
+        return; // showEvent() catches up
+    m_now = QDateTime::currentMSecsSinceEpoch() * 1000;
+    m_setRows.clear();
+    for (const flow::FlowId id : m_setIds) {
+        if (const int row = m_model.rowOfFlow(id); row >= 0)
+            m_setRows.push_back(row);
+    }
+    std::sort(m_setRows.begin(), m_setRows.end());
+    std::int64_t first = INT64_MAX;
+    std::int64_t last = INT64_MIN;
+    const int count = flowCount();
+    for (int row = 0; row < count; ++row) {
+        const Flow *f = flowAtRow(row);
+        if (!f || f->startedWall <= 0)
+            continue;
+        first = std::min(first, startOf(*f));
+        last = std::max(last, endOf(*f, m_now));
+    }
+    if (first > last)
+        first = last = 0;
+    m_first = first;
+    m_last = last;
+    updateScrollBars();
+    viewport()->update();
+    Q_EMIT summaryChanged(count, m_last - m_first, !m_setIds.empty());
+}
+
+// ---- geometry ----
+
+int TimelineView::rowHeight() const
+{
+    return fontMetrics().height() + 6;
+}
+
+int TimelineView::headerHeight() const
+{
+    return fontMetrics().height() + 10;
+}
+
+int TimelineView::labelWidth() const
+{
+    // A third of the width for "#12 GET https://…", within reason.
+    return std::clamp(viewport()->width() / 3, 120, 420);
+}
+
+QRect TimelineView::barArea() const
+{
+    const int left = labelWidth() + 8;
+    const int right = viewport()->width() - 12;
+    return QRect(left, headerHeight(), std::max(20, right - left),
+                 std::max(0, viewport()->height() - headerHeight()));
+}
+
+int TimelineView::xOf(std::int64_t micros) const
+{
+    const QRect area = barArea();
+    const double span = double(std::max<std::int64_t>(1000, m_last - m_first));
+    return area.left() + int(double(micros - m_first) / span * area.width());
+}
+
+QRect TimelineView::rowRect(int row) const
+{
+    return QRect(0, headerHeight() + row * rowHeight() - verticalScrollBar()->value(),
+                 viewport()->width(), rowHeight());
+}
+
+int TimelineView::rowAt(int y) const
+{
+    if (y < headerHeight())
+        return -1;
+    const int row = (y - headerHeight() + verticalScrollBar()->value()) / rowHeight();
+    return row < flowCount() ? row : -1;
+}
+
+void TimelineView::updateScrollBars()
+{
+    const int visible = std::max(0, viewport()->height() - headerHeight());
+    verticalScrollBar()->setPageStep(visible);
+    verticalScrollBar()->setSingleStep(rowHeight());
+    verticalScrollBar()->setRange(0, std::max(0, flowCount() * rowHeight() - visible));
+}
+
+// ---- events ----
+
+void TimelineView::resizeEvent(QResizeEvent *event)
+{
+    QAbstractScrollArea::resizeEvent(event);
+    updateScrollBars();
+}
+
+void TimelineView::showEvent(QShowEvent *event)
+{
+    QAbstractScrollArea::showEvent(event);
+    refresh();
+}
+
+void TimelineView::mousePressEvent(QMouseEvent *event)
+{
+    const Flow *f = flowAtRow(rowAt(event->position().toPoint().y()));
+    if (!f || event->button() != Qt::LeftButton) {
+        QAbstractScrollArea::mousePressEvent(event);
+        return;
+    }
+    m_clicking = true;
+    Q_EMIT flowClicked(f->id);
+    m_clicking = false;
+    viewport()->update();
+}
+
+bool TimelineView::viewportEvent(QEvent *event)
+{
+    if (event->type() == QEvent::ToolTip) {
+        const auto *help = static_cast<QHelpEvent *>(event);
+        const QString text = toolTipForRow(rowAt(help->pos().y()));
+        if (text.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), text, viewport());
+        return true;
+    }
+    return QAbstractScrollArea::viewportEvent(event);
+}
+
+QString TimelineView::toolTipForRow(int row) const
+{
+    const Flow *f = flowAtRow(row);
+    if (!f)
+        return {};
+    QStringList lines{flowLabel(*f)};
+    if (f->startedWall > 0 && m_first > 0)
+        lines << tr("Starts at +%1").arg(TimingView::formatMicros(startOf(*f) - m_first));
+    for (const TimingView::Phase &p : TimingView::phasesOf(*f))
+        lines << tr("%1: %2").arg(p.name, TimingView::formatMicros(p.end - p.start));
+    if (f->state == FlowState::Open)
+        lines << tr("Still open");
+    else if (f->startedWall > 0)
+        lines << tr("Total: %1").arg(TimingView::formatMicros(endOf(*f, m_now) - startOf(*f)));
+    if (!f->error.empty())
+        lines << QString::fromStdString(f->error);
+    return lines.join(u'\n');
+}
+
+void TimelineView::paintEvent(QPaintEvent *)
+{
+    QPainter painter(viewport());
+    const QPalette pal = palette();
+    const QFontMetrics metrics = fontMetrics();
+    const QRect area = barArea();
+    const int rh = rowHeight();
+    const int count = flowCount();
+
+    if (count == 0) {
+        painter.setPen(pal.color(QPalette::PlaceholderText));
+        painter.drawText(viewport()->rect().adjusted(12, 12, -12, -12),
+                         Qt::AlignCenter | Qt::TextWordWrap,
+                         tr("No flows to show. The timeline draws the flows the table shows, "
+                            "or the rows selected in it when there are two or more."));
+        return;
+    }
+
+    // Rows in view, then the axis over them.
+    const int firstRow = std::max(0, verticalScrollBar()->value() / rh);
+    const int lastRow
+        = std::min(count - 1, (verticalScrollBar()->value() + viewport()->height()) / rh);
+    const QModelIndex current = m_selection.currentIndex();
+    const flow::FlowId currentId
+        = current.isValid() ? current.data(FlowTableModel::FlowIdRole).toULongLong() : 0;
+    const QColor failed = pal.color(QPalette::Base).lightness() < 128 ? QColor(0xff, 0x7b, 0x72)
+                                                                      : QColor(0xc6, 0x28, 0x28);
+    painter.setClipRect(QRect(0, headerHeight(), viewport()->width(), area.height()));
+    for (int row = firstRow; row <= lastRow; ++row) {
+        if (row % 2)
+            painter.fillRect(rowRect(row), pal.color(QPalette::AlternateBase));
+    }
+    const std::int64_t span = std::max<std::int64_t>(1000, m_last - m_first);
+    const std::int64_t step = niceStep(double(span) * kTickSpacing / std::max(1, area.width()));
+    painter.setPen(pal.color(QPalette::Midlight));
+    for (std::int64_t t = 0; t <= span; t += step)
+        painter.drawLine(xOf(m_first + t), headerHeight(), xOf(m_first + t), viewport()->height());
+    for (int row = firstRow; row <= lastRow; ++row) {
+        const Flow *f = flowAtRow(row);
+        if (!f)
+            continue;
+        const QRect r = rowRect(row);
+        const bool isCurrent = f->id == currentId;
+        if (isCurrent)
+            painter.fillRect(r, pal.color(QPalette::Highlight));
+        const bool bad = !f->error.empty() || f->state == FlowState::Failed || f->status >= 400;
+        painter.setPen(isCurrent ? pal.color(QPalette::HighlightedText)
+                       : bad     ? failed
+                                 : pal.color(QPalette::Text));
+        painter.drawText(QRect(6, r.top(), labelWidth() - 6, rh), Qt::AlignLeft | Qt::AlignVCenter,
+                         metrics.elidedText(flowLabel(*f), Qt::ElideMiddle, labelWidth() - 6));
+        if (f->startedWall <= 0)
+            continue;
+        const std::int64_t start = startOf(*f);
+        const QRect bar(0, r.top() + 3, 0, rh - 6);
+        const auto phases = TimingView::phasesOf(*f);
+        // The whole flow, thin and grey: tunnels, open flows, and time the phases do not cover.
+        const int x0 = xOf(start);
+        const int x1 = std::max(x0 + 2, xOf(endOf(*f, m_now)));
+        painter.fillRect(QRect(x0, bar.top() + bar.height() / 3, x1 - x0, bar.height() / 3 + 1),
+                         pal.color(QPalette::Mid));
+        for (const TimingView::Phase &p : phases) {
+            const int a = xOf(start + p.start);
+            const int b = std::max(a + 1, xOf(start + p.end));
+            painter.fillRect(QRect(a, bar.top(), b - a, bar.height()),
+                             TimingView::colourOf(p.kind));
+        }
+        if (bad)
+            painter.fillRect(QRect(x1, bar.top(), 3, bar.height()), failed);
+    }
+    painter.setClipping(false);
+
+    // The axis: ticks from the first start, labelled with the time since it.
+    painter.fillRect(QRect(0, 0, viewport()->width(), headerHeight()), pal.color(QPalette::Window));
+    for (std::int64_t t = 0; t <= span; t += step) {
+        const int x = xOf(m_first + t);
+        painter.setPen(pal.color(QPalette::WindowText));
+        painter.drawLine(x, headerHeight() - 4, x, headerHeight());
+        const QString label = t == 0 ? QStringLiteral("0") : TimingView::formatMicros(t);
+        const int w = metrics.horizontalAdvance(label);
+        painter.drawText(
+            QRect(std::min(x + 3, viewport()->width() - w - 2), 0, w + 2, headerHeight() - 2),
+            Qt::AlignLeft | Qt::AlignVCenter, label);
+    }
+    painter.setPen(pal.color(QPalette::Mid));
+    painter.drawLine(0, headerHeight(), viewport()->width(), headerHeight());
+    painter.setPen(pal.color(QPalette::WindowText));
+    painter.drawText(QRect(6, 0, labelWidth() - 6, headerHeight() - 2),
+                     Qt::AlignLeft | Qt::AlignVCenter, tr("Flow"));
+}
+
+} // namespace ts::ui
