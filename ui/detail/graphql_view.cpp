@@ -36,7 +36,9 @@ GraphQlView::GraphQlView(QWidget *parent)
     , m_variables(makeText(QStringLiteral("graphqlVariables"), this))
 {
     m_operationBox->setObjectName(QStringLiteral("graphqlOperations"));
-    m_operationBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // A long operation name never widens the details dock.
+    m_operationBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_operationBox->setMinimumContentsLength(24);
     m_title->setObjectName(QStringLiteral("graphqlTitle"));
     m_title->setTextFormat(Qt::PlainText);
     m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
