@@ -20,17 +20,21 @@ TimelinePane::TimelinePane(const FlowTableModel &model, QItemSelectionModel &sel
     m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     // The legend: a swatch and a name per phase, plus the grey of a flow's whole span.
-    auto *legend = new QHBoxLayout;
+    // Clipped when the dock is narrow: it never sets the dock's minimum width.
+    auto *legendBox = new QWidget(this);
+    legendBox->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    auto *legend = new QHBoxLayout(legendBox);
+    legend->setSizeConstraint(QLayout::SetNoConstraint);
     legend->setContentsMargins(0, 0, 0, 0);
     legend->setSpacing(10);
-    const auto swatch = [this, legend](const QColor &colour, const QString &name) {
-        auto *box = new QLabel(this);
+    const auto swatch = [legendBox, legend](const QColor &colour, const QString &name) {
+        auto *box = new QLabel(legendBox);
         box->setFixedSize(10, 10);
         box->setAutoFillBackground(true);
         QPalette p = box->palette();
         p.setColor(QPalette::Window, colour);
         box->setPalette(p);
-        auto *text = new QLabel(name, this);
+        auto *text = new QLabel(name, legendBox);
         auto *pair = new QHBoxLayout;
         pair->setSpacing(4);
         pair->addWidget(box);
@@ -44,14 +48,17 @@ TimelinePane::TimelinePane(const FlowTableModel &model, QItemSelectionModel &sel
     swatch(TimingView::colourOf(K::RequestSent), tr("Request sent"));
     swatch(TimingView::colourOf(K::Waiting), tr("Waiting"));
     swatch(TimingView::colourOf(K::Receiving), tr("Receiving"));
-    swatch(palette().color(QPalette::Mid), tr("Open or no timings"));
+    swatch(legendBox->palette().color(QPalette::Mid), tr("Open or no timings"));
     legend->addStretch(1);
+    auto *hint = new QLabel(tr("Ctrl+wheel zooms"), legendBox);
+    hint->setForegroundRole(QPalette::PlaceholderText);
+    legend->addWidget(hint);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 0);
     layout->setSpacing(4);
     layout->addWidget(m_summary);
-    layout->addLayout(legend);
+    layout->addWidget(legendBox);
     layout->addWidget(m_view, 1);
 
     connect(m_view, &TimelineView::summaryChanged, this, &TimelinePane::showSummary);

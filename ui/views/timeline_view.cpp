@@ -12,6 +12,7 @@
 #include <QScrollBar>
 #include <QTimer>
 #include <QToolTip>
+#include <QWheelEvent>
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +28,7 @@ namespace {
 // Redraws after model changes at most this often.
 constexpr int kThrottleMillis = 250;
 // Axis ticks about this many pixels apart.
-constexpr int kTickSpacing = 110;
+constexpr double kTickSpacing = 110;
 
 // 1, 2 or 5 times a power of ten, at least `raw`.
 std::int64_t niceStep(double raw)
@@ -64,7 +65,9 @@ TimelineView::TimelineView(const FlowTableModel &model, QItemSelectionModel &sel
     viewport()->setBackgroundRole(QPalette::Base);
     viewport()->setAutoFillBackground(true);
     viewport()->setMouseTracking(true);
-    setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    connect(horizontalScrollBar(), &QScrollBar::valueChanged, viewport(),
+            qOverload<>(&QWidget::update));
     m_throttle->setSingleShot(true);
     m_throttle->setInterval(kThrottleMillis);
     connect(m_throttle, &QTimer::timeout, this, &TimelineView::refresh);
@@ -75,8 +78,7 @@ TimelineView::TimelineView(const FlowTableModel &model, QItemSelectionModel &sel
     connect(&m_model, &QAbstractItemModel::dataChanged, this, &TimelineView::scheduleRefresh);
     connect(&m_selection, &QItemSelectionModel::selectionChanged, this,
             &TimelineView::onSelectionChanged);
-    connect(&m_selection, &QItemSelectionModel::currentChanged, viewport(),
-            qOverload<>(&QWidget::update));
+    connect(&m_selection, &QItemSelectionModel::currentChanged, this, &TimelineView::showCurrent);
     refresh();
 }
 
@@ -110,6 +112,28 @@ const Flow *TimelineView::flowAtRow(int row) const
     if (row < 0 || row >= flowCount())
         return nullptr;
     return m_model.flowAt(m_setIds.empty() ? row : m_setRows[std::size_t(row)]);
+}
+
+void TimelineView::showCurrent()
+{
+    // The table's current flow, scrolled into view when it is drawn here.
+    viewport()->update();
+    const QModelIndex current = m_selection.currentIndex();
+    if (!current.isValid() || !isVisible())
+        return;
+    int row = current.row();
+    if (!m_setIds.empty()) {
+        const auto it = std::find(m_setRows.begin(), m_setRows.end(), row);
+        if (it == m_setRows.end())
+            return;
+        row = int(it - m_setRows.begin());
+    }
+    const QRect r = rowRect(row);
+    if (r.top() < headerHeight())
+        verticalScrollBar()->setValue(verticalScrollBar()->value() - (headerHeight() - r.top()));
+    else if (r.bottom() > viewport()->height())
+        verticalScrollBar()->setValue(verticalScrollBar()->value() + r.bottom()
+                                      - viewport()->height() + 1);
 }
 
 void TimelineView::scheduleRefresh()
@@ -197,7 +221,43 @@ int TimelineView::xOf(std::int64_t micros) const
 {
     const QRect area = barArea();
     const double span = double(std::max<std::int64_t>(1000, m_last - m_first));
-    return area.left() + int(double(micros - m_first) / span * area.width());
+    const double x
+        = double(micros - m_first) / span * area.width() * m_zoom - horizontalScrollBar()->value();
+    return area.left() + int(std::clamp(x, -1e6, 1e6));
+}
+
+std::int64_t TimelineView::timeAt(int x) const
+{
+    const QRect area = barArea();
+    const double span = double(std::max<std::int64_t>(1000, m_last - m_first));
+    return m_first
+           + std::int64_t(double(x - area.left() + horizontalScrollBar()->value())
+                          / (area.width() * m_zoom) * span);
+}
+
+void TimelineView::setZoom(double zoom, int anchorX)
+{
+    // The time under anchorX stays under it.
+    const std::int64_t anchored = timeAt(anchorX);
+    m_zoom = std::clamp(zoom, 1.0, kMaxZoom);
+    updateScrollBars();
+    const QRect area = barArea();
+    const double span = double(std::max<std::int64_t>(1000, m_last - m_first));
+    horizontalScrollBar()->setValue(
+        int(double(anchored - m_first) / span * area.width() * m_zoom - (anchorX - area.left())));
+    viewport()->update();
+}
+
+void TimelineView::wheelEvent(QWheelEvent *event)
+{
+    if (!(event->modifiers() & Qt::ControlModifier)) {
+        QAbstractScrollArea::wheelEvent(event);
+        return;
+    }
+    const int steps = event->angleDelta().y() / 120;
+    if (steps != 0)
+        setZoom(m_zoom * std::pow(1.5, steps), event->position().toPoint().x());
+    event->accept();
 }
 
 QRect TimelineView::rowRect(int row) const
@@ -220,6 +280,10 @@ void TimelineView::updateScrollBars()
     verticalScrollBar()->setPageStep(visible);
     verticalScrollBar()->setSingleStep(rowHeight());
     verticalScrollBar()->setRange(0, std::max(0, flowCount() * rowHeight() - visible));
+    const int width = barArea().width();
+    horizontalScrollBar()->setPageStep(width);
+    horizontalScrollBar()->setSingleStep(std::max(1, width / 20));
+    horizontalScrollBar()->setRange(0, int(double(width) * (m_zoom - 1.0)));
 }
 
 // ---- events ----
@@ -300,7 +364,17 @@ void TimelineView::paintEvent(QPaintEvent *)
         return;
     }
 
-    // Rows in view, then the axis over them.
+    // The ticks in view: a round step about kTickSpacing pixels apart at this zoom.
+    const std::int64_t span = std::max<std::int64_t>(1000, m_last - m_first);
+    const double pixelsPerMicro = double(area.width()) * m_zoom / double(span);
+    const std::int64_t step = niceStep(kTickSpacing / pixelsPerMicro);
+    const std::int64_t visibleFrom = std::max<std::int64_t>(0, timeAt(area.left()) - m_first);
+    const std::int64_t visibleTo = timeAt(area.right()) - m_first;
+    std::vector<std::int64_t> ticks;
+    for (std::int64_t t = visibleFrom / step * step; t <= visibleTo; t += step)
+        ticks.push_back(t);
+
+    // Rows in view: stripes, grid, then each flow's label and bar.
     const int firstRow = std::max(0, verticalScrollBar()->value() / rh);
     const int lastRow
         = std::min(count - 1, (verticalScrollBar()->value() + viewport()->height()) / rh);
@@ -309,15 +383,19 @@ void TimelineView::paintEvent(QPaintEvent *)
         = current.isValid() ? current.data(FlowTableModel::FlowIdRole).toULongLong() : 0;
     const QColor failed = pal.color(QPalette::Base).lightness() < 128 ? QColor(0xff, 0x7b, 0x72)
                                                                       : QColor(0xc6, 0x28, 0x28);
-    painter.setClipRect(QRect(0, headerHeight(), viewport()->width(), area.height()));
+    const QRect rowsArea(0, headerHeight(), viewport()->width(), area.height());
+    const QRect barsArea(area.left(), headerHeight(), viewport()->width() - area.left(),
+                         area.height());
+    painter.setClipRect(rowsArea);
     for (int row = firstRow; row <= lastRow; ++row) {
-        if (row % 2)
+        const Flow *f = flowAtRow(row);
+        if (f && f->id == currentId)
+            painter.fillRect(rowRect(row), pal.color(QPalette::Highlight));
+        else if (row % 2)
             painter.fillRect(rowRect(row), pal.color(QPalette::AlternateBase));
     }
-    const std::int64_t span = std::max<std::int64_t>(1000, m_last - m_first);
-    const std::int64_t step = niceStep(double(span) * kTickSpacing / std::max(1, area.width()));
     painter.setPen(pal.color(QPalette::Midlight));
-    for (std::int64_t t = 0; t <= span; t += step)
+    for (const std::int64_t t : ticks)
         painter.drawLine(xOf(m_first + t), headerHeight(), xOf(m_first + t), viewport()->height());
     for (int row = firstRow; row <= lastRow; ++row) {
         const Flow *f = flowAtRow(row);
@@ -325,9 +403,8 @@ void TimelineView::paintEvent(QPaintEvent *)
             continue;
         const QRect r = rowRect(row);
         const bool isCurrent = f->id == currentId;
-        if (isCurrent)
-            painter.fillRect(r, pal.color(QPalette::Highlight));
         const bool bad = !f->error.empty() || f->state == FlowState::Failed || f->status >= 400;
+        painter.setClipRect(rowsArea);
         painter.setPen(isCurrent ? pal.color(QPalette::HighlightedText)
                        : bad     ? failed
                                  : pal.color(QPalette::Text));
@@ -335,17 +412,20 @@ void TimelineView::paintEvent(QPaintEvent *)
                          metrics.elidedText(flowLabel(*f), Qt::ElideMiddle, labelWidth() - 6));
         if (f->startedWall <= 0)
             continue;
+        painter.setClipRect(barsArea);
         const std::int64_t start = startOf(*f);
+        const std::int64_t end = endOf(*f, m_now);
         const QRect bar(0, r.top() + 3, 0, rh - 6);
-        const auto phases = TimingView::phasesOf(*f);
         // The whole flow, thin and grey: tunnels, open flows, and time the phases do not cover.
         const int x0 = xOf(start);
-        const int x1 = std::max(x0 + 2, xOf(endOf(*f, m_now)));
+        const int x1 = std::max(x0 + 2, xOf(end));
         painter.fillRect(QRect(x0, bar.top() + bar.height() / 3, x1 - x0, bar.height() / 3 + 1),
                          pal.color(QPalette::Mid));
-        for (const TimingView::Phase &p : phases) {
-            const int a = xOf(start + p.start);
-            const int b = std::max(a + 1, xOf(start + p.end));
+        // Phases within the flow's span (a reused tunnel's TLS estimate may reach past it).
+        for (const TimingView::Phase &p : TimingView::phasesOf(*f)) {
+            const std::int64_t from = std::min(start + p.start, end);
+            const int a = xOf(from);
+            const int b = std::max(a + 1, xOf(std::min(start + p.end, end)));
             painter.fillRect(QRect(a, bar.top(), b - a, bar.height()),
                              TimingView::colourOf(p.kind));
         }
@@ -356,9 +436,10 @@ void TimelineView::paintEvent(QPaintEvent *)
 
     // The axis: ticks from the first start, labelled with the time since it.
     painter.fillRect(QRect(0, 0, viewport()->width(), headerHeight()), pal.color(QPalette::Window));
-    for (std::int64_t t = 0; t <= span; t += step) {
+    painter.setClipRect(QRect(area.left(), 0, viewport()->width() - area.left(), headerHeight()));
+    painter.setPen(pal.color(QPalette::WindowText));
+    for (const std::int64_t t : ticks) {
         const int x = xOf(m_first + t);
-        painter.setPen(pal.color(QPalette::WindowText));
         painter.drawLine(x, headerHeight() - 4, x, headerHeight());
         const QString label = t == 0 ? QStringLiteral("0") : TimingView::formatMicros(t);
         const int w = metrics.horizontalAdvance(label);
@@ -366,11 +447,13 @@ void TimelineView::paintEvent(QPaintEvent *)
             QRect(std::min(x + 3, viewport()->width() - w - 2), 0, w + 2, headerHeight() - 2),
             Qt::AlignLeft | Qt::AlignVCenter, label);
     }
+    painter.setClipping(false);
     painter.setPen(pal.color(QPalette::Mid));
     painter.drawLine(0, headerHeight(), viewport()->width(), headerHeight());
     painter.setPen(pal.color(QPalette::WindowText));
     painter.drawText(QRect(6, 0, labelWidth() - 6, headerHeight() - 2),
-                     Qt::AlignLeft | Qt::AlignVCenter, tr("Flow"));
+                     Qt::AlignLeft | Qt::AlignVCenter,
+                     m_zoom > 1.0 ? tr("Flow (zoom %1\u00d7)").arg(m_zoom, 0, 'f', 1) : tr("Flow"));
 }
 
 } // namespace ts::ui

@@ -21,9 +21,9 @@ class FlowTableModel;
 // A waterfall of the flows the table shows, or of the rows selected in it when there are two
 // or more: a row per flow, its bar from start to complete split into the phases the flow's
 // timings know (lookup, connect, TLS, request sent, waiting, receiving), on one time axis
-// fitted to the width. Hovering a bar shows its phases; a click selects its flow in the table
-// (flowClicked). It follows the table's model, redrawing at most a few times a second and
-// only while shown, and paints only the rows in view, so 100k flows stay cheap.
+// fitted to the width (Ctrl+wheel zooms in). Hovering a bar shows its phases; a click selects its
+// flow in the table (flowClicked). It follows the table's model, redrawing at most a few times a
+// second and only while shown, and paints only the rows in view, so 100k flows stay cheap.
 class TimelineView final : public QAbstractScrollArea
 {
     Q_OBJECT
@@ -47,6 +47,13 @@ public:
     QString toolTipForRow(int row) const;
     // Recomputes the axis and rows now (a redraw otherwise waits for the throttle).
     void refresh();
+    // Horizontal zoom (1: the whole span fits the width), keeping the time at viewport x
+    // `anchorX` in place. Ctrl+wheel zooms; the horizontal scroll bar pans.
+    void setZoom(double zoom, int anchorX);
+    double zoom() const { return m_zoom; }
+    static constexpr double kMaxZoom = 10000.0;
+    // The time (microseconds since the epoch) at viewport x.
+    std::int64_t timeAt(int x) const;
 
     // A flow's start on the axis, in microseconds since the epoch, and its end (now, while
     // it is open).
@@ -63,10 +70,12 @@ protected:
     void paintEvent(QPaintEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
     void showEvent(QShowEvent *event) override;
 
 private:
     void scheduleRefresh();
+    void showCurrent();
     void onSelectionChanged();
     void updateScrollBars();
     int rowHeight() const;
@@ -84,6 +93,7 @@ private:
     std::int64_t m_first = 0;
     std::int64_t m_last = 0;
     std::int64_t m_now = 0;
+    double m_zoom = 1.0;
     QTimer *m_throttle = nullptr;
     bool m_clicking = false; // our own click changes the table's selection: keep the set
 };

@@ -4,6 +4,7 @@
 #include "ui/views/timeline_view.h"
 
 #include <QAbstractItemModelTester>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTest>
@@ -92,6 +93,16 @@ private Q_SLOTS:
         QCOMPARE(view.axisEnd(), (kT0 + 100) * 1000 + 50000);
         QCOMPARE(view.rowAt(view.rowRect(1).center().y()), 1);
         QCOMPARE(view.rowAt(0), -1); // the axis
+        // Zooming keeps the time under the mouse where it was; the scroll bar pans.
+        const int x = view.viewport()->width() * 2 / 3;
+        const std::int64_t before = view.timeAt(x);
+        view.setZoom(4.0, x);
+        QCOMPARE(view.zoom(), 4.0);
+        QVERIFY(qAbs(view.timeAt(x) - before) < 1000);
+        QVERIFY(view.horizontalScrollBar()->maximum() > 0);
+        view.setZoom(0.5, x); // never narrower than the whole span
+        QCOMPARE(view.zoom(), 1.0);
+        QCOMPARE(view.horizontalScrollBar()->maximum(), 0);
         QTest::qWait(10);
         const QImage image = view.viewport()->grab().toImage();
         QVERIFY(!image.isNull());
