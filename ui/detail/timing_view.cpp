@@ -44,7 +44,9 @@ std::vector<TimingView::Phase> TimingView::phasesOf(const flow::Flow &f)
     };
     add(tr("Name lookup"), t.lookup, PhaseKind::Lookup);
     add(tr("Connect"), t.connect, PhaseKind::Connect);
-    if (f.serverTls && f.serverTls->handshakeMicros >= 0 && !f.serverReused)
+    // Only when this flow connected: an exchange inside an intercepted tunnel shares the
+    // tunnel's handshake, made before the exchange began.
+    if (f.serverTls && f.serverTls->handshakeMicros >= 0 && !f.serverReused && t.connect >= 0)
         add(tr("TLS handshake"), at + f.serverTls->handshakeMicros, PhaseKind::Tls);
     add(tr("Request sent"), t.requestSent, PhaseKind::RequestSent);
     add(tr("Waiting (first byte)"), t.firstByte, PhaseKind::Waiting);
