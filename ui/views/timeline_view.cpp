@@ -73,7 +73,12 @@ TimelineView::TimelineView(const FlowTableModel &model, QItemSelectionModel &sel
     connect(m_throttle, &QTimer::timeout, this, &TimelineView::refresh);
     for (const auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(&m_model, signal, this, &TimelineView::scheduleRefresh);
-    connect(&m_model, &QAbstractItemModel::modelReset, this, &TimelineView::scheduleRefresh);
+    // A new filter or scope: the set follows what is selected now (a set kept after a click
+    // here, or one whose rows the filter took out, would draw what the table does not show).
+    connect(&m_model, &QAbstractItemModel::modelReset, this, [this] {
+        m_clicking = false;
+        onSelectionChanged();
+    });
     connect(&m_model, &QAbstractItemModel::layoutChanged, this, &TimelineView::scheduleRefresh);
     connect(&m_model, &QAbstractItemModel::dataChanged, this, &TimelineView::scheduleRefresh);
     connect(&m_selection, &QItemSelectionModel::selectionChanged, this,
@@ -150,12 +155,17 @@ void TimelineView::onSelectionChanged()
     for (const QModelIndex &index : m_selection.selectedRows())
         rows.push_back(index.row());
     std::sort(rows.begin(), rows.end());
-    m_setIds.clear();
+    std::vector<flow::FlowId> ids;
     if (rows.size() >= 2) {
         for (const int row : rows) {
             if (const Flow *f = m_model.flowAt(row))
-                m_setIds.push_back(f->id);
+                ids.push_back(f->id);
         }
+    }
+    if (ids != m_setIds) { // another set, another axis: start from the whole span
+        m_setIds = std::move(ids);
+        m_zoom = 1.0;
+        horizontalScrollBar()->setValue(0);
     }
     refresh();
 }
@@ -395,6 +405,7 @@ void TimelineView::paintEvent(QPaintEvent *)
             painter.fillRect(rowRect(row), pal.color(QPalette::AlternateBase));
     }
     painter.setPen(pal.color(QPalette::Midlight));
+    painter.setClipRect(barsArea);
     for (const std::int64_t t : ticks)
         painter.drawLine(xOf(m_first + t), headerHeight(), xOf(m_first + t), viewport()->height());
     for (int row = firstRow; row <= lastRow; ++row) {

@@ -144,11 +144,19 @@ private Q_SLOTS:
         QCOMPARE(rig.table.currentIndex().row(), 3);
         QCOMPARE(view.flowCount(), 3);
 
+        // A new filter takes the set from the selection again: here none is left.
+        rig.model.setFilter([](const Flow &f) { return f.id != 4; });
+        QVERIFY(!view.showsSelection());
+        QCOMPARE(view.flowCount(), 4);
+        selection->select(QItemSelection(rig.model.index(0, 0), rig.model.index(1, 0)),
+                          QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        QCOMPARE(view.flowCount(), 2);
+
         // Selecting one row in the table itself goes back to every flow.
         selection->setCurrentIndex(rig.model.index(0, 0),
                                    QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
         QVERIFY(!view.showsSelection());
-        QCOMPARE(view.flowCount(), 5);
+        QCOMPARE(view.flowCount(), 4);
     }
 
     void endsWhereTheFlowEnds()
