@@ -323,7 +323,13 @@ void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
     // GraphQL operations in the request body (decoded; small bodies only, complete ones).
     if (m_graphql) {
         std::optional<std::vector<GraphQlOperation>> operations;
-        if (formBody && formBody->recordedSize() > 0 && formBody->recordedSize() <= kMaxFormBytes) {
+        // What GraphQL clients send: JSON, application/graphql, text/plain (no CORS
+        // preflight) or no type at all; anything else is not read for it.
+        const bool candidate = type.isEmpty() || type.contains(u"json", Qt::CaseInsensitive)
+                               || type.contains(u"graphql", Qt::CaseInsensitive)
+                               || type.startsWith(u"text/plain", Qt::CaseInsensitive);
+        if (candidate && formBody && formBody->recordedSize() > 0
+            && formBody->recordedSize() <= kMaxFormBytes) {
             const BodyContent content = loadBody(
                 *formBody, headerValue(headers, "content-encoding"), kMaxFormBytes, kMaxFormBytes);
             if (!content.partial && content.decodeError.isEmpty())

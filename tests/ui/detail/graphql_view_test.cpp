@@ -48,6 +48,11 @@ private Q_SLOTS:
         QCOMPARE(view->variablesText(), u"{\n  \"b\": 1,\n  \"a\": 12345678901234567890\n}"_s);
         QVERIFY(view->operationBox()->isHidden());
 
+        // Sent as text/plain (no CORS preflight) it is still GraphQL; as an image it is not read.
+        request.showFlow(post("text/plain;charset=UTF-8", "{\"query\":\"{ a }\"}"), true);
+        QVERIFY(request.isTabShown(view));
+        request.showFlow(post("image/png", "{\"query\":\"{ a }\"}"), true);
+        QVERIFY(!request.isTabShown(view));
         request.showFlow(post("application/json", "{\"name\":\"not graphql\"}"), true);
         QVERIFY(!request.isTabShown(view));
         request.clear();
