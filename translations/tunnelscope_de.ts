@@ -1500,6 +1500,39 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::GraphQlView</name>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="35" />
+            <source>Variables</source>
+            <translation>Variablen</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="80" />
+            <source>operation</source>
+            <translation>Operation</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="81" />
+            <source>%1 (anonymous)</source>
+            <translation>%1 (anonym)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="94" />
+            <source>%1 of %2: %3</source>
+            <translation>%1 von %2: %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="112" />
+            <source>Batch of %1 operations</source>
+            <translation>Stapel aus %1 Operationen</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="116" />
+            <source>Variables: none</source>
+            <translation>Variablen: keine</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::InspectorDocks</name>
         <message>
             <location filename="../ui/panes/inspector_docks.cpp" line="37" />
@@ -2545,6 +2578,11 @@ Erstellt mit Qt %2. Hilfe → Tastenkürzel listet die Tasten auf; das ? neben d
             <source>removed</source>
             <translation>entfernt</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="195" />
+            <source>GraphQL</source>
+            <translation>GraphQL</translation>
+        </message>
     </context>
     <context>
         <name>ts::ui::PortInUseDialog</name>
@@ -2953,6 +2991,130 @@ Ein Muster pro Zeile</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::StructureModel</name>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="145" />
+            <source>All flows</source>
+            <translation>Alle Flows</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="148" />
+            <source>Every flow; select a host or path to show only its flows</source>
+            <translation>Alle Flows; einen Host oder Pfad wählen, um nur dessen Flows zu zeigen</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="150" />
+            <source>Flows to %1: %2</source>
+            <translation>Flows an %1: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="152" />
+            <source>Flows under %1/%2: %3</source>
+            <translation>Flows unter %1/%2: %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="175" />
+            <source>Host and path</source>
+            <translation>Host und Pfad</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="177" />
+            <source>Flows</source>
+            <translation>Flows</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimelinePane</name>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="41" />
+            <source>Lookup</source>
+            <translation>Namensauflösung</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="42" />
+            <source>Connect</source>
+            <translation>Verbinden</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="43" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="44" />
+            <source>Request sent</source>
+            <translation>Anfrage gesendet</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="45" />
+            <source>Waiting</source>
+            <translation>Warten</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="46" />
+            <source>Receiving</source>
+            <translation>Empfangen</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="47" />
+            <source>Open or no timings</source>
+            <translation>Offen oder ohne Zeiten</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="73" />
+            <source>%1 selected flows over %2</source>
+            <translation>%1 ausgewählte Flows über %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="74" />
+            <source>%1 flows shown in the table, over %2; select two or more rows to draw only those</source>
+            <translation>%1 Flows aus der Tabelle über %2; zwei oder mehr Zeilen auswählen, um nur diese zu zeichnen</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="53" />
+            <source>Ctrl+wheel zooms</source>
+            <translation>Strg+Mausrad zoomt</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimelineView</name>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="273" />
+            <source>Starts at +%1</source>
+            <translation>Beginnt bei +%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="275" />
+            <source>%1: %2</source>
+            <translation>%1: %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="277" />
+            <source>Still open</source>
+            <translation>Noch offen</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="279" />
+            <source>Total: %1</source>
+            <translation>Gesamt: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="298" />
+            <source>No flows to show. The timeline draws the flows the table shows, or the rows selected in it when there are two or more.</source>
+            <translation>Keine Flows anzuzeigen. Die Zeitleiste zeichnet die Flows der Tabelle, oder die dort ausgewählten Zeilen, wenn es zwei oder mehr sind.</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="373" />
+            <source>Flow</source>
+            <translation>Flow</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="1" />
+            <source>Flow (zoom %1×)</source>
+            <translation>Flow (Zoom %1×)</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::TimingView</name>
         <message>
             <location filename="../ui/detail/timing_view.cpp" line="14" />
@@ -3300,6 +3462,29 @@ Ein Muster pro Zeile</translation>
             <location filename="../ui/panes/tunnels_pane.cpp" line="108" />
             <source>Select a tunnel to see the flows it carried</source>
             <translation>Wählen Sie einen Tunnel aus, um seine Flows zu sehen</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ViewDocks</name>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="24" />
+            <source>Structure</source>
+            <translation>Struktur</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="29" />
+            <source>Struct&amp;ure</source>
+            <translation>Str&amp;uktur</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="34" />
+            <source>Timeline</source>
+            <translation>Zeitleiste</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="39" />
+            <source>Time&amp;line</source>
+            <translation>Zeit&amp;leiste</translation>
         </message>
     </context>
 </TS>

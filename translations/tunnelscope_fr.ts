@@ -1501,6 +1501,39 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::GraphQlView</name>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="35" />
+            <source>Variables</source>
+            <translation>Variables</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="80" />
+            <source>operation</source>
+            <translation>opération</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="81" />
+            <source>%1 (anonymous)</source>
+            <translation>%1 (anonyme)</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="94" />
+            <source>%1 of %2: %3</source>
+            <translation>%1 sur %2 : %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="112" />
+            <source>Batch of %1 operations</source>
+            <translation>Lot de %1 opérations</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="116" />
+            <source>Variables: none</source>
+            <translation>Variables : aucune</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::InspectorDocks</name>
         <message>
             <location filename="../ui/panes/inspector_docks.cpp" line="37" />
@@ -2543,6 +2576,11 @@ L’ouvrir ?</translation>
             <source>removed</source>
             <translation>retiré</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="195" />
+            <source>GraphQL</source>
+            <translation>GraphQL</translation>
+        </message>
     </context>
     <context>
         <name>ts::ui::PortInUseDialog</name>
@@ -2951,6 +2989,130 @@ Un motif par ligne</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::StructureModel</name>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="145" />
+            <source>All flows</source>
+            <translation>Tous les échanges</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="148" />
+            <source>Every flow; select a host or path to show only its flows</source>
+            <translation>Tous les échanges ; choisissez un hôte ou un chemin pour n’afficher que ses échanges</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="150" />
+            <source>Flows to %1: %2</source>
+            <translation>Échanges vers %1 : %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="152" />
+            <source>Flows under %1/%2: %3</source>
+            <translation>Échanges sous %1/%2 : %3</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="175" />
+            <source>Host and path</source>
+            <translation>Hôte et chemin</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="177" />
+            <source>Flows</source>
+            <translation>Échanges</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimelinePane</name>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="41" />
+            <source>Lookup</source>
+            <translation>Résolution</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="42" />
+            <source>Connect</source>
+            <translation>Connexion</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="43" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="44" />
+            <source>Request sent</source>
+            <translation>Requête envoyée</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="45" />
+            <source>Waiting</source>
+            <translation>Attente</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="46" />
+            <source>Receiving</source>
+            <translation>Réception</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="47" />
+            <source>Open or no timings</source>
+            <translation>Ouvert ou sans mesures</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="73" />
+            <source>%1 selected flows over %2</source>
+            <translation>%1 échanges sélectionnés sur %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="74" />
+            <source>%1 flows shown in the table, over %2; select two or more rows to draw only those</source>
+            <translation>%1 échanges affichés dans le tableau, sur %2 ; sélectionnez deux lignes ou plus pour ne tracer qu’elles</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="53" />
+            <source>Ctrl+wheel zooms</source>
+            <translation>Ctrl+molette : zoom</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimelineView</name>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="273" />
+            <source>Starts at +%1</source>
+            <translation>Commence à +%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="275" />
+            <source>%1: %2</source>
+            <translation>%1 : %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="277" />
+            <source>Still open</source>
+            <translation>Encore ouvert</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="279" />
+            <source>Total: %1</source>
+            <translation>Total : %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="298" />
+            <source>No flows to show. The timeline draws the flows the table shows, or the rows selected in it when there are two or more.</source>
+            <translation>Aucun échange à afficher. La chronologie trace les échanges du tableau, ou les lignes qui y sont sélectionnées quand il y en a deux ou plus.</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="373" />
+            <source>Flow</source>
+            <translation>Échange</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="1" />
+            <source>Flow (zoom %1×)</source>
+            <translation>Échange (zoom %1×)</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::TimingView</name>
         <message>
             <location filename="../ui/detail/timing_view.cpp" line="14" />
@@ -3298,6 +3460,29 @@ Un motif par ligne</translation>
             <location filename="../ui/panes/tunnels_pane.cpp" line="108" />
             <source>Select a tunnel to see the flows it carried</source>
             <translation>Sélectionnez un tunnel pour voir les échanges qu’il a portés</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ViewDocks</name>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="24" />
+            <source>Structure</source>
+            <translation>Structure</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="29" />
+            <source>Struct&amp;ure</source>
+            <translation>Str&amp;ucture</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="34" />
+            <source>Timeline</source>
+            <translation>Chronologie</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="39" />
+            <source>Time&amp;line</source>
+            <translation>Chrono&amp;logie</translation>
         </message>
     </context>
 </TS>

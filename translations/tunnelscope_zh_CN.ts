@@ -1497,6 +1497,39 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::GraphQlView</name>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="35" />
+            <source>Variables</source>
+            <translation>变量</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="80" />
+            <source>operation</source>
+            <translation>操作</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="81" />
+            <source>%1 (anonymous)</source>
+            <translation>%1（匿名）</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="94" />
+            <source>%1 of %2: %3</source>
+            <translation>第 %1/%2 个：%3</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="112" />
+            <source>Batch of %1 operations</source>
+            <translation>批量请求，共 %1 个操作</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/graphql_view.cpp" line="116" />
+            <source>Variables: none</source>
+            <translation>变量：无</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::InspectorDocks</name>
         <message>
             <location filename="../ui/panes/inspector_docks.cpp" line="37" />
@@ -2534,6 +2567,11 @@ Open it?</source>
             <source>removed</source>
             <translation>已移除</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/message_view.cpp" line="195" />
+            <source>GraphQL</source>
+            <translation>GraphQL</translation>
+        </message>
     </context>
     <context>
         <name>ts::ui::PortInUseDialog</name>
@@ -2942,6 +2980,130 @@ re:^login\.
         </message>
     </context>
     <context>
+        <name>ts::ui::StructureModel</name>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="145" />
+            <source>All flows</source>
+            <translation>全部流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="148" />
+            <source>Every flow; select a host or path to show only its flows</source>
+            <translation>全部流量；选择一个主机或路径，只显示其下的流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="150" />
+            <source>Flows to %1: %2</source>
+            <translation>发往 %1 的流量：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="152" />
+            <source>Flows under %1/%2: %3</source>
+            <translation>%1/%2 下的流量：%3</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="175" />
+            <source>Host and path</source>
+            <translation>主机和路径</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/structure_model.cpp" line="177" />
+            <source>Flows</source>
+            <translation>流量</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimelinePane</name>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="41" />
+            <source>Lookup</source>
+            <translation>域名解析</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="42" />
+            <source>Connect</source>
+            <translation>连接</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="43" />
+            <source>TLS</source>
+            <translation>TLS</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="44" />
+            <source>Request sent</source>
+            <translation>请求已发送</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="45" />
+            <source>Waiting</source>
+            <translation>等待</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="46" />
+            <source>Receiving</source>
+            <translation>接收</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="47" />
+            <source>Open or no timings</source>
+            <translation>未完成或无计时</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="73" />
+            <source>%1 selected flows over %2</source>
+            <translation>%1 条选中的流量，历时 %2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="74" />
+            <source>%1 flows shown in the table, over %2; select two or more rows to draw only those</source>
+            <translation>表格中显示的 %1 条流量，历时 %2；选择两行或更多行可只绘制这些</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_pane.cpp" line="53" />
+            <source>Ctrl+wheel zooms</source>
+            <translation>Ctrl+滚轮缩放</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::TimelineView</name>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="273" />
+            <source>Starts at +%1</source>
+            <translation>开始于 +%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="275" />
+            <source>%1: %2</source>
+            <translation>%1：%2</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="277" />
+            <source>Still open</source>
+            <translation>尚未完成</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="279" />
+            <source>Total: %1</source>
+            <translation>合计：%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="298" />
+            <source>No flows to show. The timeline draws the flows the table shows, or the rows selected in it when there are two or more.</source>
+            <translation>没有可显示的流量。时间线绘制表格中显示的流量；若表格中选中了两行或更多，则只绘制选中的行。</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="373" />
+            <source>Flow</source>
+            <translation>流量</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/timeline_view.cpp" line="1" />
+            <source>Flow (zoom %1×)</source>
+            <translation>流量（缩放 %1×）</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::TimingView</name>
         <message>
             <location filename="../ui/detail/timing_view.cpp" line="14" />
@@ -3288,6 +3450,29 @@ re:^login\.
             <location filename="../ui/panes/tunnels_pane.cpp" line="108" />
             <source>Select a tunnel to see the flows it carried</source>
             <translation>选择一条隧道以查看其承载的流量</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ViewDocks</name>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="24" />
+            <source>Structure</source>
+            <translation>结构</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="29" />
+            <source>Struct&amp;ure</source>
+            <translation>结构(&amp;U)</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="34" />
+            <source>Timeline</source>
+            <translation>时间线</translation>
+        </message>
+        <message>
+            <location filename="../ui/views/view_docks.cpp" line="39" />
+            <source>Time&amp;line</source>
+            <translation>时间线(&amp;L)</translation>
         </message>
     </context>
 </TS>

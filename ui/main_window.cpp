@@ -211,6 +211,9 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     connect(m_inspector.streams, &StreamsPane::flowRequested, this, &MainWindow::selectFlow);
     if (m_engine.config && m_engine.engine)
         m_composer = addComposerDock(*this, *m_engine.engine, *m_engine.config);
+    // Structure (host and path tree, narrows the table) and Timeline (waterfall), closed.
+    m_views = createViewDocks(store, *m_model, *m_view, *this,
+                              [this](flow::FlowId id) { selectFlow(id); });
     // The expert panes start closed, in their places below the table: the flows table and
     // the details get the room (issue 17, defect 7). The View menu opens them, as do Show
     // Connection and Frames and Replay; a saved layout (restoreSettings) wins.

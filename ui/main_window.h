@@ -4,6 +4,7 @@
 #include "ui/detail/body_content.h"
 #include "ui/dialogs/settings.h"
 #include "ui/panes/inspector_docks.h"
+#include "ui/views/view_docks.h"
 
 #include <QMainWindow>
 #include <QStringList>
@@ -134,6 +135,8 @@ public:
     // Edit > Compare Two Flows: the two selected flows side by side (CompareDialog).
     bool compareSelected();
     const InspectorDocks &inspectorDocks() const { return m_inspector; }
+    // View > Structure and View > Timeline.
+    const ViewDocks &viewDocks() const { return m_views; }
     // The selected exchange's request or response body, decoded of its Content-Encoding, on
     // the clipboard (text only) or in a file. False (and a word in the status bar) when there
     // is none, or it is not text, or the file cannot be written.
@@ -222,6 +225,7 @@ private:
     FlowDetailPane *m_detail = nullptr;
     ComposerPane *m_composer = nullptr; // null without EngineControls::config
     InspectorDocks m_inspector;
+    ViewDocks m_views;
     QLineEdit *m_filterEdit = nullptr;
     QToolButton *m_filterHelpButton = nullptr;
     ElidedLabel *m_filterError = nullptr;   // why the filter in the box does not parse

@@ -456,6 +456,31 @@ private Q_SLOTS:
         }
     }
 
+    void scopeAndFilterBothApply()
+    {
+        FlowStore store;
+        FlowTableModel model(store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        for (FlowId id = 1; id <= 20; ++id)
+            store.publish(exchange(id));
+        store.flush();
+        model.setScope([](const Flow &f) { return f.id <= 10; });
+        QVERIFY(model.hasFilter());
+        QCOMPARE(model.rowCount(), 10);
+        model.setFilter([](const Flow &f) { return f.id % 2 == 0; });
+        QCOMPARE(model.rowCount(), 5);
+        model.setFilter({}); // the scope stays
+        QCOMPARE(model.rowCount(), 10);
+        store.publish(exchange(21)); // live flows outside the scope stay out
+        store.publish(exchange(5));
+        store.flush();
+        QCOMPARE(model.rowCount(), 10);
+        model.setScope({});
+        QVERIFY(!model.hasFilter());
+        QCOMPARE(model.rowCount(), 21);
+    }
+
     void filtersAndFollowsChanges()
     {
         FlowStore store;

@@ -265,8 +265,8 @@ private Q_SLOTS:
             copyAs << item->text();
         QCOMPARE(copyAs, (QStringList{u"&curl"_s, u"&fetch (JavaScript)"_s, u"&Python requests"_s,
                                       u"&HTTPie"_s}));
-        QCOMPARE(docks,
-                 (QStringList{u"&Connections"_s, u"&Frames"_s, u"&Streams"_s, u"&Tunnels"_s}));
+        QCOMPARE(docks, (QStringList{u"&Connections"_s, u"&Frames"_s, u"&Streams"_s, u"&Tunnels"_s,
+                                     u"Struct&ure"_s, u"Time&line"_s}));
         // Every mnemonic once per menu: Alt+letter never has to pick between two items.
         for (QAction *menu : menus) {
             QList<QChar> letters;

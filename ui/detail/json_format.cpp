@@ -27,6 +27,23 @@ public:
         return std::move(m_out);
     }
 
+    // Where the value starting at `from` ends (after it), or nothing when none starts there.
+    std::optional<std::size_t> valueEnd(std::size_t from)
+    {
+        m_pos = from;
+        m_out.clear();
+        if (!value(0))
+            return std::nullopt;
+        return m_pos;
+    }
+    // The first position at or after `from` that is not JSON white space.
+    std::size_t spaceEnd(std::size_t from)
+    {
+        m_pos = from;
+        skipSpace();
+        return m_pos;
+    }
+
 private:
     bool atEnd() const { return m_pos >= m_in.size(); }
     char peek() const { return m_in[m_pos]; }
@@ -209,6 +226,74 @@ std::optional<std::string> prettyJson(std::string_view json, int indent)
     if (json.substr(0, 3) == "\xEF\xBB\xBF")
         json.remove_prefix(3);
     return Formatter(json, indent).run();
+}
+
+namespace {
+
+// The parts of one JSON container (`open` ... `close`), each as `each(name, value)` (name empty
+// in arrays); false when `json` is not exactly one such container.
+template<typename Each>
+bool forEachPart(std::string_view json, char open, char close, Each each)
+{
+    if (json.substr(0, 3) == "\xEF\xBB\xBF")
+        json.remove_prefix(3);
+    const bool object = open == '{';
+    Formatter scan(json, 0);
+    std::size_t pos = scan.spaceEnd(0);
+    if (pos >= json.size() || json[pos] != open)
+        return false;
+    pos = scan.spaceEnd(pos + 1);
+    if (pos < json.size() && json[pos] == close)
+        return scan.spaceEnd(pos + 1) == json.size();
+    for (;;) {
+        std::string_view name;
+        if (object) {
+            if (pos >= json.size() || json[pos] != '"')
+                return false;
+            const auto nameEnd = scan.valueEnd(pos);
+            if (!nameEnd)
+                return false;
+            name = json.substr(pos, *nameEnd - pos);
+            pos = scan.spaceEnd(*nameEnd);
+            if (pos >= json.size() || json[pos] != ':')
+                return false;
+            pos = scan.spaceEnd(pos + 1);
+        }
+        const auto end = scan.valueEnd(pos);
+        if (!end)
+            return false;
+        each(name, json.substr(pos, *end - pos));
+        pos = scan.spaceEnd(*end);
+        if (pos >= json.size())
+            return false;
+        if (json[pos] == close)
+            return scan.spaceEnd(pos + 1) == json.size();
+        if (json[pos] != ',')
+            return false;
+        pos = scan.spaceEnd(pos + 1);
+    }
+}
+
+} // namespace
+
+std::optional<std::vector<JsonMember>> jsonObjectMembers(std::string_view json)
+{
+    std::vector<JsonMember> members;
+    if (!forEachPart(json, '{', '}', [&members](std::string_view name, std::string_view value) {
+            members.push_back({name, value});
+        }))
+        return std::nullopt;
+    return members;
+}
+
+std::optional<std::vector<std::string_view>> jsonArrayElements(std::string_view json)
+{
+    std::vector<std::string_view> elements;
+    if (!forEachPart(json, '[', ']', [&elements](std::string_view, std::string_view value) {
+            elements.push_back(value);
+        }))
+        return std::nullopt;
+    return elements;
 }
 
 } // namespace ts::ui

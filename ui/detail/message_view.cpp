@@ -1,6 +1,8 @@
 #include "ui/detail/message_view.h"
 
+#include "ui/detail/body_content.h"
 #include "ui/detail/body_view.h"
+#include "ui/detail/graphql_view.h"
 
 #include <QFontDatabase>
 #include <QHeaderView>
@@ -187,6 +189,11 @@ MessageView::MessageView(Side side, QWidget *parent)
     m_tabs->addTab(m_query, tr("Query"));
     m_tabs->addTab(m_cookies, tr("Cookies"));
     m_tabs->addTab(m_form, tr("Form"));
+    if (side == Side::Request) {
+        m_graphql = new GraphQlView(this);
+        m_graphql->setObjectName(prefix + QStringLiteral("GraphQl"));
+        m_tabs->addTab(m_graphql, tr("GraphQL"));
+    }
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_tabs);
@@ -219,6 +226,10 @@ void MessageView::clear()
     m_tabs->setTabVisible(m_tabs->indexOf(m_cookies), false);
     m_form->setRowCount(0);
     m_tabs->setTabVisible(m_tabs->indexOf(m_form), false);
+    if (m_graphql) {
+        m_graphql->clear();
+        m_tabs->setTabVisible(m_tabs->indexOf(m_graphql), false);
+    }
     m_raw->clear();
     m_body->clear();
     m_body->hide();
@@ -308,6 +319,28 @@ void MessageView::showFlow(const flow::Flow &f, bool reloadBody)
     for (int i = 0; i < int(form.size()); ++i)
         setRow(m_form, i, form[i]);
     m_tabs->setTabVisible(m_tabs->indexOf(m_form), !form.isEmpty());
+
+    // GraphQL operations in the request body (decoded; small bodies only, complete ones).
+    if (m_graphql) {
+        std::optional<std::vector<GraphQlOperation>> operations;
+        // What GraphQL clients send: JSON, application/graphql, text/plain (no CORS
+        // preflight) or no type at all; anything else is not read for it.
+        const bool candidate = type.isEmpty() || type.contains(u"json", Qt::CaseInsensitive)
+                               || type.contains(u"graphql", Qt::CaseInsensitive)
+                               || type.startsWith(u"text/plain", Qt::CaseInsensitive);
+        if (candidate && formBody && formBody->recordedSize() > 0
+            && formBody->recordedSize() <= kMaxFormBytes) {
+            const BodyContent content = loadBody(
+                *formBody, headerValue(headers, "content-encoding"), kMaxFormBytes, kMaxFormBytes);
+            if (!content.partial && content.decodeError.isEmpty())
+                operations = graphQlOperations(content.bytes, type);
+        }
+        if (operations)
+            m_graphql->showOperations(std::move(*operations));
+        else
+            m_graphql->clear();
+        m_tabs->setTabVisible(m_tabs->indexOf(m_graphql), operations.has_value());
+    }
 
     // The head as text, in HTTP/1.1 form whatever version carried it.
     QString raw;

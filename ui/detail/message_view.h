@@ -11,11 +11,12 @@ class QTabWidget;
 namespace ts::ui {
 
 class BodyView;
+class GraphQlView;
 
 // One message of an exchange (the request or the response): its headers as they arrived at
 // the proxy, as they went on (with the proxy's changes marked), its head as raw text, its
 // trailers, its query parameters and cookies (request: Cookie; response: Set-Cookie with
-// the attributes), and its body.
+// the attributes), its form fields and GraphQL operations, and its body.
 class MessageView final : public QWidget
 {
     Q_OBJECT
@@ -41,6 +42,8 @@ public:
     QTableWidget *queryTable() const { return m_query; }
     QTableWidget *cookiesTable() const { return m_cookies; }
     QTableWidget *formTable() const { return m_form; } // urlencoded form fields
+    // The request's GraphQL operations (null on the response side); shown when there are some.
+    GraphQlView *graphQlView() const { return m_graphql; }
     bool isTabShown(QWidget *tab) const;
 
 private:
@@ -55,6 +58,7 @@ private:
     QTableWidget *m_query = nullptr;
     QTableWidget *m_cookies = nullptr;
     QTableWidget *m_form = nullptr;
+    GraphQlView *m_graphql = nullptr;
     BodyView *m_body = nullptr;
 };
 

@@ -6,9 +6,7 @@
 
 namespace ts::ui {
 
-namespace {
-
-QString formatMicros(std::int64_t micros)
+QString TimingView::formatMicros(std::int64_t micros)
 {
     if (micros < 1000)
         return TimingView::tr("%1 \u00b5s").arg(micros);
@@ -17,7 +15,13 @@ QString formatMicros(std::int64_t micros)
     return TimingView::tr("%1 s").arg(double(micros) / 1e6, 0, 'f', 2);
 }
 
-} // namespace
+QColor TimingView::colourOf(PhaseKind kind)
+{
+    static const QColor colours[]
+        = {QColor(0x2d, 0x9c, 0xdb), QColor(0xf2, 0x99, 0x4a), QColor(0x9b, 0x51, 0xe0),
+           QColor(0x27, 0xae, 0x60), QColor(0xeb, 0x57, 0x57), QColor(0x56, 0xcc, 0xf2)};
+    return colours[std::size_t(kind) % std::size(colours)];
+}
 
 TimingView::TimingView(QWidget *parent) : QWidget(parent)
 {
@@ -32,19 +36,21 @@ std::vector<TimingView::Phase> TimingView::phasesOf(const flow::Flow &f)
     std::vector<Phase> phases;
     const flow::Timings &t = f.timings;
     std::int64_t at = 0; // where the next phase starts
-    const auto add = [&](const QString &name, std::int64_t end) {
+    const auto add = [&](const QString &name, std::int64_t end, PhaseKind kind) {
         if (end < 0)
             return;
-        phases.push_back({name, at, std::max(at, end)});
+        phases.push_back({name, at, std::max(at, end), kind});
         at = std::max(at, end);
     };
-    add(tr("Name lookup"), t.lookup);
-    add(tr("Connect"), t.connect);
-    if (f.serverTls && f.serverTls->handshakeMicros >= 0 && !f.serverReused)
-        add(tr("TLS handshake"), at + f.serverTls->handshakeMicros);
-    add(tr("Request sent"), t.requestSent);
-    add(tr("Waiting (first byte)"), t.firstByte);
-    add(tr("Receiving"), t.complete);
+    add(tr("Name lookup"), t.lookup, PhaseKind::Lookup);
+    add(tr("Connect"), t.connect, PhaseKind::Connect);
+    // Only when this flow connected: an exchange inside an intercepted tunnel shares the
+    // tunnel's handshake, made before the exchange began.
+    if (f.serverTls && f.serverTls->handshakeMicros >= 0 && !f.serverReused && t.connect >= 0)
+        add(tr("TLS handshake"), at + f.serverTls->handshakeMicros, PhaseKind::Tls);
+    add(tr("Request sent"), t.requestSent, PhaseKind::RequestSent);
+    add(tr("Waiting (first byte)"), t.firstByte, PhaseKind::Waiting);
+    add(tr("Receiving"), t.complete, PhaseKind::Receiving);
     return phases;
 }
 
@@ -95,10 +101,6 @@ void TimingView::paintEvent(QPaintEvent *)
                          m_note.isEmpty() ? tr("No timings recorded.") : m_note);
         return;
     }
-    // Bar colours: mid tones that stand out on light and dark bases alike.
-    static const QColor colours[]
-        = {QColor(0x2d, 0x9c, 0xdb), QColor(0xf2, 0x99, 0x4a), QColor(0x9b, 0x51, 0xe0),
-           QColor(0x27, 0xae, 0x60), QColor(0xeb, 0x57, 0x57), QColor(0x56, 0xcc, 0xf2)};
     int y = margin;
     for (std::size_t i = 0; i < m_phases.size(); ++i) {
         const Phase &p = m_phases[i];
@@ -107,8 +109,7 @@ void TimingView::paintEvent(QPaintEvent *)
                          p.name);
         const int x0 = barLeft + int(double(p.start) / double(total) * barWidth);
         const int x1 = barLeft + int(double(p.end) / double(total) * barWidth);
-        painter.fillRect(QRect(x0, y + 4, std::max(2, x1 - x0), line - 8),
-                         colours[i % std::size(colours)]);
+        painter.fillRect(QRect(x0, y + 4, std::max(2, x1 - x0), line - 8), colourOf(p.kind));
         painter.drawText(QRect(barLeft + barWidth + margin, y, valueWidth, line),
                          Qt::AlignRight | Qt::AlignVCenter, formatMicros(p.end - p.start));
         y += line;

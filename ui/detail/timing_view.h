@@ -2,6 +2,7 @@
 
 #include "core/flow/flow.h"
 
+#include <QColor>
 #include <QWidget>
 
 #include <vector>
@@ -16,11 +17,14 @@ class TimingView final : public QWidget
     Q_DISABLE_COPY_MOVE(TimingView)
 
 public:
+    // What a phase is, in the order they happen; its colour in every waterfall.
+    enum class PhaseKind : int { Lookup, Connect, Tls, RequestSent, Waiting, Receiving };
     struct Phase
     {
         QString name;
         std::int64_t start = 0; // microseconds since the flow started
         std::int64_t end = 0;
+        PhaseKind kind = PhaseKind::Lookup;
     };
 
     explicit TimingView(QWidget *parent = nullptr);
@@ -31,6 +35,9 @@ public:
     const std::vector<Phase> &phases() const { return m_phases; }
     // The phases a flow's timings describe; phases that did not happen are left out.
     static std::vector<Phase> phasesOf(const flow::Flow &flow);
+    // A mid tone that stands out on light and dark bases alike.
+    static QColor colourOf(PhaseKind kind);
+    static QString formatMicros(std::int64_t micros);
 
     QSize sizeHint() const override;
 

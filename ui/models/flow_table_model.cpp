@@ -516,7 +516,7 @@ void FlowTableModel::update(std::size_t firstNew, std::size_t endNew,
 
 bool FlowTableModel::accepts(const View &view, const Flow &f) const
 {
-    return !view.filter || view.filter(f);
+    return (!view.filter || view.filter(f)) && (!view.scope || view.scope(f));
 }
 
 bool FlowTableModel::isSkipped(std::size_t storeRow) const
@@ -580,6 +580,13 @@ void FlowTableModel::setFilter(Predicate predicate)
 {
     View view = m_pending ? m_pending->view : m_active;
     view.filter = std::move(predicate);
+    startRebuild(std::move(view));
+}
+
+void FlowTableModel::setScope(Predicate predicate)
+{
+    View view = m_pending ? m_pending->view : m_active;
+    view.scope = std::move(predicate);
     startRebuild(std::move(view));
 }
 

@@ -87,7 +87,10 @@ public:
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
     void setFilter(Predicate predicate);
-    bool hasFilter() const { return bool(m_active.filter); }
+    // A second predicate, applied with the filter (both must pass): the structure view's
+    // selected host or path. Empty: all.
+    void setScope(Predicate predicate);
+    bool hasFilter() const { return bool(m_active.filter) || bool(m_active.scope); }
     int sortColumn() const { return m_active.sortColumn; }
     Qt::SortOrder sortOrder() const { return m_active.order; }
     // A filter or sort is being applied.
@@ -116,6 +119,7 @@ private:
     struct View
     {
         Predicate filter;
+        Predicate scope;
         int sortColumn = -1;
         Qt::SortOrder order = Qt::AscendingOrder;
     };

@@ -282,6 +282,10 @@ private Q_SLOTS:
         f.serverReused = true; // no lookup, connect or handshake of its own
         f.timings.lookup = f.timings.connect = -1;
         QCOMPARE(TimingView::phasesOf(f).size(), std::size_t(3));
+        // Inside an intercepted tunnel: the tunnel's handshake is not this exchange's.
+        f.serverReused = false;
+        QCOMPARE(TimingView::phasesOf(f).size(), std::size_t(3));
+        QVERIFY(TimingView::phasesOf(f).front().kind == TimingView::PhaseKind::RequestSent);
     }
 
     void tlsBothSides()
