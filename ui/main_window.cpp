@@ -5,6 +5,7 @@
 #include "core/session/har_import.h"
 #include "core/session/session_file.h"
 #include "ui/app_resources.h"
+#include "ui/error_text.h"
 #include "ui/composer/composer_dock.h"
 #include "ui/composer/composer_pane.h"
 #include "ui/detail/body_content.h"
@@ -745,7 +746,7 @@ void MainWindow::setUpFilter()
     // A search across every body is a filter: the box starts it, the table lists the matches.
     connect(m_searchBodiesAction, &QAction::triggered, this, [this] {
         m_filterEdit->setFocus(Qt::ShortcutFocusReason);
-        m_filterEdit->setText(QStringLiteral("body:\"\""));
+        m_filterEdit->setText(QStringLiteral("body:\"\"")); // data, not text
         m_filterEdit->setCursorPosition(6); // between the quotes
     });
     connect(m_filterEdit, &QLineEdit::textEdited, m_filterDebounce, qOverload<>(&QTimer::start));
@@ -824,7 +825,11 @@ void MainWindow::applyFilter()
         palette.setColor(QPalette::Base,
                          dark ? QColor(0x5c, 0x1f, 0x1f) : QColor(0xff, 0xd6, 0xd6));
         m_filterEdit->setPalette(palette);
-        m_filterEdit->setToolTip(QString::fromStdString(parsed.error().message));
+        // One line (the error label beside the box elides it): the translated sentence, then
+        // the parser's English detail, which says where.
+        const QString headline = errorHeadline(parsed.error().code);
+        const QString detail = QString::fromStdString(parsed.error().message);
+        m_filterEdit->setToolTip(headline.isEmpty() ? detail : headline + u' ' + detail);
         m_filterError->setFullText(m_filterEdit->toolTip());
         m_filterErrorAction->setVisible(true);
         return;
@@ -1085,8 +1090,7 @@ bool MainWindow::openFile(const QString &path)
     }
     auto opened = session::openSession(path, m_store.budget());
     if (!opened) {
-        QMessageBox::warning(this, tr("Open Session"),
-                             QString::fromStdString(opened.error().message));
+        QMessageBox::warning(this, tr("Open Session"), errorText(opened.error()));
         return false;
     }
     // The proxy keeps running: its next flows and connections get ids above the session's,
@@ -1122,7 +1126,7 @@ bool MainWindow::importHar(const QString &path)
     }
     auto flows = session::importHar(file.readAll(), m_store.budget());
     if (!flows) {
-        QMessageBox::warning(this, tr("Import HAR"), QString::fromStdString(flows.error().message));
+        QMessageBox::warning(this, tr("Import HAR"), errorText(flows.error()));
         return false;
     }
     // Numbered on from the store's one id source, past every row the store holds, as if they
@@ -1206,8 +1210,7 @@ bool MainWindow::exportSelectionHar(const QString &path)
     std::sort(rows.begin(), rows.end()); // arrival order, as a full export has it
     const auto written = flow::writeHar(m_store, rows, path);
     if (!written) {
-        QMessageBox::warning(this, tr("Export Selection as HAR"),
-                             QString::fromStdString(written.error().message));
+        QMessageBox::warning(this, tr("Export Selection as HAR"), errorText(written.error()));
         return false;
     }
     statusBar()->showMessage(tr("Exported %n flow(s) to %1", nullptr, int(rows.size())).arg(path),
@@ -1302,8 +1305,7 @@ bool MainWindow::exportHar(const QString &path)
 {
     const auto written = flow::writeHar(m_store, path);
     if (!written) {
-        QMessageBox::warning(this, tr("Export HAR"),
-                             QString::fromStdString(written.error().message));
+        QMessageBox::warning(this, tr("Export HAR"), errorText(written.error()));
         return false;
     }
     statusBar()->showMessage(tr("Exported to %1").arg(path), 5000);
