@@ -9,8 +9,8 @@
 #ifdef TS_HAVE_GUI
 #include "ui/app_resources.h"
 #include "ui/dialogs/port_in_use_dialog.h"
-#include "ui/error_text.h"
 #include "ui/dialogs/settings.h"
+#include "ui/error_text.h"
 #include "ui/main_window.h"
 #include <QApplication>
 #include <QSettings>

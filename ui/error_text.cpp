@@ -42,8 +42,8 @@ QString errorHeadline(const std::string &code)
         return QCoreApplication::translate("ts::ui::ErrorText",
                                            "The file is not a Tunnelscope session.");
     if (code == "session.newer")
-        return QCoreApplication::translate(
-            "ts::ui::ErrorText", "The session was saved by a newer Tunnelscope.");
+        return QCoreApplication::translate("ts::ui::ErrorText",
+                                           "The session was saved by a newer Tunnelscope.");
     if (code == "session.write" || code == "har.write" || code == "file.unwritable")
         return QCoreApplication::translate("ts::ui::ErrorText", "The file cannot be written.");
     if (code == "har.parse" || code == "har.format")

@@ -5,7 +5,6 @@
 #include "core/session/har_import.h"
 #include "core/session/session_file.h"
 #include "ui/app_resources.h"
-#include "ui/error_text.h"
 #include "ui/composer/composer_dock.h"
 #include "ui/composer/composer_pane.h"
 #include "ui/detail/body_content.h"
@@ -16,6 +15,7 @@
 #include "ui/dialogs/client_setup_dialog.h"
 #include "ui/dialogs/compare_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
+#include "ui/error_text.h"
 #include "ui/models/flow_table_model.h"
 #include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
@@ -746,7 +746,8 @@ void MainWindow::setUpFilter()
     // A search across every body is a filter: the box starts it, the table lists the matches.
     connect(m_searchBodiesAction, &QAction::triggered, this, [this] {
         m_filterEdit->setFocus(Qt::ShortcutFocusReason);
-        m_filterEdit->setText(QStringLiteral("body:\"\"")); // data, not text
+        // data, not text: a filter expression
+        m_filterEdit->setText(QStringLiteral("body:\"\""));
         m_filterEdit->setCursorPosition(6); // between the quotes
     });
     connect(m_filterEdit, &QLineEdit::textEdited, m_filterDebounce, qOverload<>(&QTimer::start));

@@ -14,10 +14,7 @@ class ErrorTextTest final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void cleanup()
-    {
-        qDeleteAll(qApp->findChildren<QTranslator *>(Qt::FindDirectChildrenOnly));
-    }
+    void cleanup() { qDeleteAll(qApp->findChildren<QTranslator *>(Qt::FindDirectChildrenOnly)); }
 
     void knownCodeGetsASentenceAndKeepsTheDetail()
     {
@@ -35,11 +32,11 @@ private Q_SLOTS:
 
     void everyCommonCodeHasASentence()
     {
-        for (const char *code : {"listen.failed", "listen.address", "ca", "tls.ca.io",
-                                 "tls.ca.corrupt", "tls.ca.missing", "tls.ca.mismatch",
-                                 "tls.ca.expired", "filter.syntax", "session.read",
-                                 "session.foreign", "session.newer", "session.write",
-                                 "har.write", "file.unwritable", "har.parse", "har.format"})
+        for (const char *code :
+             {"listen.failed", "listen.address", "ca", "tls.ca.io", "tls.ca.corrupt",
+              "tls.ca.missing", "tls.ca.mismatch", "tls.ca.expired", "filter.syntax",
+              "session.read", "session.foreign", "session.newer", "session.write", "har.write",
+              "file.unwritable", "har.parse", "har.format"})
             QVERIFY2(!ts::ui::errorHeadline(code).isEmpty(), code);
     }
 
