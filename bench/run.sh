@@ -521,4 +521,4 @@ echo
 echo "load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; $(nproc) cores"
 
 # --- HTTP/2 from clients -------------------------------------------------------------------
-"$ROOT/bench/h2.sh" --bin "$BIN"
+"$ROOT/bench/h2.sh" --bin "$BIN" --requests "$H2_REQUESTS"
