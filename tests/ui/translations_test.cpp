@@ -218,20 +218,19 @@ private Q_SLOTS:
             QSKIP("TS_SOURCE_DIR is not set (ctest sets it)");
         // QStringLiteral("..."), QLatin1String("..."), QString::fromUtf8("...") or u"..."_s;
         // the literal's text is the first capture.
-        const QString literal
-            = uR"re((?:QStringLiteral\(|QLatin1String\(|QString::fromUtf8\(|u))re"_s
-              + uR"re("((?:[^"\\]|\\.)*)")re"_s;
-        const QString setter = uR"re(\b(?:set(?:Text|ToolTip|WindowTitle|StatusTip|)re"_s
-                               + uR"re(PlaceholderText|WhatsThis|Title|LabelText|TabText|)re"_s
-                               + uR"re(TabToolTip)|showMessage|addTab|insertTab|addAction|)re"_s
-                               + uR"re(addMenu|addButton|addRow)\(\s*(?:[\w>.-]+\s*,\s*)?)re"_s;
+        // (Plain literals, not raw ones: moc does not read raw strings with quotes inside.)
+        const QString literal = u"(?:QStringLiteral\\(|QLatin1String\\(|QString::fromUtf8\\(|u)"_s
+                                + u"\"((?:[^\"\\\\]|\\\\.)*)\""_s;
+        const QString setter = u"\\b(?:set(?:Text|ToolTip|WindowTitle|StatusTip|"_s
+                               + u"PlaceholderText|WhatsThis|Title|LabelText|TabText|"_s
+                               + u"TabToolTip)|showMessage|addTab|insertTab|addAction|"_s
+                               + u"addMenu|addButton|addRow)\\(\\s*(?:[\\w>.-]+\\s*,\\s*)?"_s;
         const QRegularExpression call(setter + literal);
         const QRegularExpression box(
-            uR"re(QMessageBox::(?:information|warning|critical|question)\([^,]*,\s*)re"_s
-            + literal);
+            u"QMessageBox::(?:information|warning|critical|question)\\([^,]*,\\s*"_s + literal);
         const QRegularExpression widget(
-            uR"re(new\s+Q(?:Label|PushButton|CheckBox|RadioButton|GroupBox|Action|Menu|)re"_s
-            + uR"re(ToolButton)\(\s*)re"_s + literal);
+            u"new\\s+Q(?:Label|PushButton|CheckBox|RadioButton|GroupBox|Action|Menu|"_s
+            + u"ToolButton)\\(\\s*"_s + literal);
         const QRegularExpression word(u"[A-Za-z]{2,}"_s);
         const auto offending = [&](const QString &line) {
             for (const QRegularExpression *re : {&call, &box, &widget}) {
