@@ -10,6 +10,7 @@
 #include "ui/app_resources.h"
 #include "ui/dialogs/port_in_use_dialog.h"
 #include "ui/dialogs/settings.h"
+#include "ui/error_text.h"
 #include "ui/main_window.h"
 #include <QApplication>
 #include <QSettings>
@@ -185,8 +186,7 @@ int main(int argc, char *argv[])
 #ifdef TS_HAVE_GUI
         // Started from the desktop there is no terminal: the window must say it.
         if (!options.headless
-            && ts::ui::offerAnotherPort(options.engine,
-                                        QString::fromStdString(result.error().message)))
+            && ts::ui::offerAnotherPort(options.engine, ts::ui::errorText(result.error())))
             continue;
 #endif
         return 1;

@@ -11,6 +11,15 @@
 # Without --bin it builds a Release binary in build-bench/ (GUI off, tests off); the bench
 # tools are built there either way. Everything it starts is stopped on exit; every load run
 # is bounded in time.
+#
+#   bench/run.sh --compare REV [--duration SECONDS] [--connections N] [--threads N]
+#                [--h2-requests N] [--n1 N --n2 N]
+#
+# Before and after in one run: builds REV (its tree from git archive, in build-bench-REV/,
+# Release) and the working tree (build-bench/), then runs wrk through HTTP/1.1 (1 KiB and
+# 100 KiB, direct and through each build), bench/h2.sh with both builds and
+# bench/callgrind.sh with both builds, and ends with one table of the two side by side.
+# --quick (either mode) makes every run short: a check that the scripts work, not a measure.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 ROOT=$PWD
@@ -20,6 +29,10 @@ DURATION=10
 CONNECTIONS=64
 THREADS=2
 TLS_CONNECTIONS=32
+COMPARE=
+H2_REQUESTS=20000
+N1=100
+N2=600
 while [[ $# -gt 0 ]]; do
     case $1 in
         --bin) BIN=$2; shift 2 ;;
@@ -27,7 +40,12 @@ while [[ $# -gt 0 ]]; do
         --connections) CONNECTIONS=$2; shift 2 ;;
         --threads) THREADS=$2; shift 2 ;;
         --tls-connections) TLS_CONNECTIONS=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --compare) COMPARE=$2; shift 2 ;;
+        --h2-requests) H2_REQUESTS=$2; shift 2 ;;
+        --n1) N1=$2; shift 2 ;;
+        --n2) N2=$2; shift 2 ;;
+        --quick) DURATION=3; H2_REQUESTS=2000; N1=20; N2=120; shift ;;
+        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -57,6 +75,38 @@ cmake --build build-bench -j 2 --target "${TARGETS[@]}" >/dev/null
 [[ -x $BIN ]] || { log "no binary at $BIN"; exit 1; }
 TLS_LOAD=$ROOT/build-bench/bench/tls_load
 MINT_BENCH=$ROOT/build-bench/bench/mint_bench
+
+# --compare REV: REV's tree (git archive, so no worktree to clean up) built in Release in
+# build-bench-SHORT/ (GUI, tests and bench tools off); ccache shares what both trees have in
+# common.
+BEFORE_BIN=
+if [[ -n $COMPARE ]]; then
+    REV_SHA=$(git rev-parse --verify "$COMPARE^{commit}") ||
+        { log "--compare: $COMPARE is not a commit"; exit 2; }
+    REV_SHORT=$(git rev-parse --short "$REV_SHA")
+    REV_DIR=$ROOT/build-bench-$REV_SHORT
+    if [[ ! -f $REV_DIR/src/CMakeLists.txt ]]; then
+        rm -rf "$REV_DIR/src"
+        mkdir -p "$REV_DIR/src"
+        git archive "$REV_SHA" | tar -x -C "$REV_DIR/src"
+    fi
+    log "building tunnelscope of $COMPARE ($REV_SHORT, Release) in build-bench-$REV_SHORT/"
+    if [[ ! -f $REV_DIR/build/build.ninja ]]; then
+        CCACHE_BASEDIR=$REV_DIR/src CCACHE_NOHASHDIR=1 \
+        cmake -S "$REV_DIR/src" -B "$REV_DIR/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+              -DTS_BUILD_GUI=OFF -DTS_BUILD_TESTS=OFF -DTS_BUILD_BENCH=OFF \
+              >"$REV_DIR/build.log" 2>&1 ||
+            { log "configuring $REV_SHORT failed:"; tail -20 "$REV_DIR/build.log" >&2; exit 1; }
+    fi
+    CCACHE_BASEDIR=$REV_DIR/src CCACHE_NOHASHDIR=1 \
+    cmake --build "$REV_DIR/build" -j 2 --target tunnelscope >>"$REV_DIR/build.log" 2>&1 ||
+        { log "building $REV_SHORT failed:"; tail -20 "$REV_DIR/build.log" >&2; exit 1; }
+    BEFORE_BIN=$REV_DIR/build/app/tunnelscope
+    [[ -x $BEFORE_BIN ]] || { log "no binary at $BEFORE_BIN"; exit 1; }
+    AFTER_NAME="after ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null ||
+                         echo ' + changes'))"
+    BEFORE_NAME="before ($REV_SHORT)"
+fi
 
 TMP=$(mktemp -d /tmp/ts-bench.XXXXXX)
 PIDS=()
@@ -203,6 +253,97 @@ download() {
     R[$key.mbs]=$(awk -v s="$best" 'BEGIN { printf "%.1f", s / 1000000 }')
 }
 
+# ratio A B: A / B to two places, or "-" when either is not a positive number.
+ratio() {
+    if [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ && $2 =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+    else
+        echo "-"
+    fi
+}
+row() { printf '%-28s %14s %16s %12s\n' "$@"; }
+
+# --- before and after (--compare) ----------------------------------------------------------
+if [[ -n $COMPARE ]]; then
+    AFTER_PORT=$PPORT
+    AFTER_PID=$TS_PID
+    AFTER_BIN=$BIN
+    BIN=$BEFORE_BIN
+    start_tunnelscope ts-before
+    BIN=$AFTER_BIN
+    BEFORE_PORT=$PPORT
+    BEFORE_PID=$TS_PID
+    log "before: $BEFORE_BIN on port $BEFORE_PORT; after: $AFTER_BIN on port $AFTER_PORT"
+    for size in 1k 100k; do
+        wrk_run "direct.$size" "$ORIGIN/$size"
+        wrk_run "before.$size" "http://127.0.0.1:$BEFORE_PORT/" "$ORIGIN/$size"
+        wrk_run "after.$size" "http://127.0.0.1:$AFTER_PORT/" "$ORIGIN/$size"
+    done
+    stop_pid "$BEFORE_PID"
+    stop_pid "$AFTER_PID"
+    crow() { printf '%-30s %12s %12s %12s %13s\n' "$@"; }
+    echo
+    echo "HTTP/1.1: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, absolute-form GETs through" \
+         "the proxy; $(nproc) cores, loopback"
+    crow "" "direct" "before" "after" "after/before"
+    crow "------------------------------" "------------" "------------" "------------" \
+         "-------------"
+    for size in 1k 100k; do
+        label=$([[ $size == 1k ]] && echo "1 KiB" || echo "100 KiB")
+        for k in rps p50 p99 err; do
+            name=$(case $k in rps) echo "requests/s" ;; p50) echo "p50 latency ms" ;;
+                   p99) echo "p99 latency ms" ;; err) echo "errors" ;; esac)
+            r=
+            [[ $k == err ]] || r=$(ratio "${R[after.$size.$k]}" "${R[before.$size.$k]}")
+            crow "$label GET $name" "${R[direct.$size.$k]}" "${R[before.$size.$k]}" \
+                 "${R[after.$size.$k]}" "$r"
+        done
+    done
+
+    H2_RESULTS=$TMP/h2-results
+    : >"$H2_RESULTS"
+    H2_RESULTS=$H2_RESULTS "$ROOT/bench/h2.sh" --bin "$BEFORE_BIN" --label before \
+        --bin "$AFTER_BIN" --label after --requests "$H2_REQUESTS" --no-tunnels ||
+        log "bench/h2.sh failed"
+    echo
+    CG_OUT=$(PATHS="h1 h2" "$ROOT/bench/callgrind.sh" --n1 "$N1" --n2 "$N2" \
+             "$BEFORE_BIN" "$AFTER_BIN") || log "bench/callgrind.sh failed"
+    printf '%s\n' "$CG_OUT"
+    # h2 LABEL KIND C: req/s of that row; h2ratio: its ratio to direct
+    h2() { awk -F'|' -v l="$1" -v k="$2" -v c="$3" '$1 == l && $2 == k && $3 == c { print $4 }' \
+               "$H2_RESULTS" | head -1; }
+    h2ratio() { awk -F'|' -v l="$1" -v k="$2" -v c="$3" \
+                    '$1 == l && $2 == k && $3 == c { print $7 }' "$H2_RESULTS" | head -1; }
+    cg() { awk -v p="$1" -v b="$2" '$1 == p && $2 == b { print $3 }' <<<"$CG_OUT" | head -1; }
+    srow() { printf '%-44s %16s %16s %13s\n' "$@"; }
+    echo
+    echo "Before and after in one run: $BEFORE_NAME vs $AFTER_NAME; $(nproc) cores," \
+         "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    srow "" "before" "after" "after/before"
+    srow "--------------------------------------------" "----------------" "----------------" \
+         "-------------"
+    for size in 1k 100k; do
+        srow "wrk HTTP/1.1 $size req/s" "${R[before.$size.rps]}" "${R[after.$size.rps]}" \
+             "$(ratio "${R[after.$size.rps]}" "${R[before.$size.rps]}")"
+    done
+    for c in 1 8; do
+        for kind in h1 h2tls; do
+            b=$(h2 before "$kind" "$c"); a=$(h2 after "$kind" "$c")
+            what=$([[ $kind == h1 ]] && echo "h1 origin" || echo "h2 origin TLS")
+            srow "h2load -c$c -m100 -> $what req/s" "${b:--}" "${a:--}" "$(ratio "${a:--}" "${b:--}")"
+            srow "  (x direct)" "$(h2ratio before "$kind" "$c")" "$(h2ratio after "$kind" "$c")" ""
+        done
+    done
+    for p in h1 h2; do
+        b=$(cg "$p" "$BEFORE_BIN"); a=$(cg "$p" "$AFTER_BIN")
+        srow "callgrind instructions/request, $p" "${b:--}" "${a:--}" "$(ratio "${a:--}" "${b:--}")"
+    done
+    echo "(req/s are noisy on a shared machine; callgrind counts are not. h2load rows: the"
+    echo " proxy forwarding h2 prior-knowledge streams; x direct: against h2load straight to"
+    echo " nginx, h2c for the h1 origin and h2 over TLS for the h2 origin.)"
+    exit 0
+fi
+
 for size in 1k 100k; do
     wrk_run "direct.$size" "$ORIGIN/$size"
     wrk_run "proxy.$size" "$PROXY/" "$ORIGIN/$size"
@@ -214,11 +355,6 @@ download forward.dl -x "$PROXY"
 MAX_RSS=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$TS_PID/status" 2>/dev/null || echo "?")
 
 # --- table ---------------------------------------------------------------------------------
-ratio() {
-    if [[ $1 == nan || $2 == nan || $2 == 0 ]]; then echo "-"; else
-        awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi
-}
-row() { printf '%-28s %14s %16s %12s\n' "$@"; }
 
 echo
 echo "Tunnelscope benchmark: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, loopback"
@@ -385,4 +521,4 @@ echo
 echo "load average (1/5/15 min): $LOAD_START at the start, $LOAD_END at the end; $(nproc) cores"
 
 # --- HTTP/2 from clients -------------------------------------------------------------------
-"$ROOT/bench/h2.sh" --bin "$BIN"
+"$ROOT/bench/h2.sh" --bin "$BIN" --requests "$H2_REQUESTS"

@@ -1162,6 +1162,79 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::ErrorText</name>
+        <message>
+            <location filename="../ui/error_text.cpp" line="12" />
+            <source>Tunnelscope cannot listen on that address and port.</source>
+            <translation>Tunnelscope kann auf dieser Adresse und diesem Port nicht lauschen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="15" />
+            <source>The address to listen on is not an IP address.</source>
+            <translation>Die Adresse zum Lauschen ist keine IP-Adresse.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="19" />
+            <source>Tunnelscope cannot load or create its certificate authority, the CA it intercepts HTTPS with.</source>
+            <translation>Tunnelscope kann seine Zertifizierungsstelle, die CA, mit der es HTTPS abfängt, weder laden noch anlegen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority cannot be read or written.</source>
+            <translation>Eine Datei der Zertifizierungsstelle kann nicht gelesen oder geschrieben werden.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority is damaged.</source>
+            <translation>Eine Datei der Zertifizierungsstelle ist beschädigt.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority is missing.</source>
+            <translation>Eine Datei der Zertifizierungsstelle fehlt.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="32" />
+            <source>The CA's private key does not belong to its certificate.</source>
+            <translation>Der private Schlüssel der CA gehört nicht zu ihrem Zertifikat.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="36" />
+            <source>The CA certificate has expired; tunnelscope --regenerate-ca makes a new one.</source>
+            <translation>Das CA-Zertifikat ist abgelaufen; tunnelscope --regenerate-ca erstellt ein neues.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="38" />
+            <source>The filter is not valid.</source>
+            <translation>Der Filter ist ungültig.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="40" />
+            <source>The file cannot be opened.</source>
+            <translation>Die Datei lässt sich nicht öffnen.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="43" />
+            <source>The file is not a Tunnelscope session.</source>
+            <translation>Die Datei ist keine Tunnelscope-Sitzung.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="46" />
+            <source>The session was saved by a newer Tunnelscope.</source>
+            <translation>Die Sitzung wurde von einer neueren Tunnelscope-Version gespeichert.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="48" />
+            <source>The file cannot be written.</source>
+            <translation>Die Datei lässt sich nicht schreiben.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="51" />
+            <source>The file is not a HAR file Tunnelscope can read.</source>
+            <translation>Die Datei ist keine HAR-Datei, die Tunnelscope lesen kann.</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::FlowDetailPane</name>
         <message>
             <location filename="../ui/detail/flow_detail_pane.cpp" line="33" />
@@ -2662,6 +2735,24 @@ Ein anderes Programm (vielleicht ein anderes Tunnelscope) belegt den Port.</tran
             <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="160" />
             <source>Quit</source>
             <translation>Beenden</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="72" />
+            <source>PID %1</source>
+            <translation>PID %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="73" />
+            <source>%1 (PID %2)</source>
+            <translation>%1 (PID %2)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ProcessRunner</name>
+        <message>
+            <location filename="../ui/setup/command_runner.cpp" line="27" />
+            <source>%1 did not finish</source>
+            <translation>%1 wurde nicht rechtzeitig beendet</translation>
         </message>
     </context>
     <context>

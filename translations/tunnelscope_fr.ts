@@ -1163,6 +1163,79 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::ErrorText</name>
+        <message>
+            <location filename="../ui/error_text.cpp" line="12" />
+            <source>Tunnelscope cannot listen on that address and port.</source>
+            <translation>Tunnelscope ne peut pas écouter sur cette adresse et ce port.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="15" />
+            <source>The address to listen on is not an IP address.</source>
+            <translation>L’adresse d’écoute n’est pas une adresse IP.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="19" />
+            <source>Tunnelscope cannot load or create its certificate authority, the CA it intercepts HTTPS with.</source>
+            <translation>Tunnelscope ne peut ni charger ni créer son autorité de certification, l’AC avec laquelle il intercepte le HTTPS.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority cannot be read or written.</source>
+            <translation>Un fichier de l’autorité de certification ne peut être ni lu ni écrit.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority is damaged.</source>
+            <translation>Un fichier de l’autorité de certification est endommagé.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority is missing.</source>
+            <translation>Un fichier de l’autorité de certification est manquant.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="32" />
+            <source>The CA's private key does not belong to its certificate.</source>
+            <translation>La clé privée de l’AC ne correspond pas à son certificat.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="36" />
+            <source>The CA certificate has expired; tunnelscope --regenerate-ca makes a new one.</source>
+            <translation>Le certificat de l’AC a expiré ; tunnelscope --regenerate-ca en crée un nouveau.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="38" />
+            <source>The filter is not valid.</source>
+            <translation>Le filtre n’est pas valide.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="40" />
+            <source>The file cannot be opened.</source>
+            <translation>Le fichier ne peut pas être ouvert.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="43" />
+            <source>The file is not a Tunnelscope session.</source>
+            <translation>Le fichier n’est pas une session Tunnelscope.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="46" />
+            <source>The session was saved by a newer Tunnelscope.</source>
+            <translation>La session a été enregistrée par une version plus récente de Tunnelscope.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="48" />
+            <source>The file cannot be written.</source>
+            <translation>Le fichier ne peut pas être écrit.</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="51" />
+            <source>The file is not a HAR file Tunnelscope can read.</source>
+            <translation>Le fichier n’est pas un fichier HAR que Tunnelscope sait lire.</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::FlowDetailPane</name>
         <message>
             <location filename="../ui/detail/flow_detail_pane.cpp" line="33" />
@@ -2660,6 +2733,24 @@ Un autre programme (peut-être un autre Tunnelscope) occupe le port.</translatio
             <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="160" />
             <source>Quit</source>
             <translation>Quitter</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="72" />
+            <source>PID %1</source>
+            <translation>PID %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="73" />
+            <source>%1 (PID %2)</source>
+            <translation>%1 (PID %2)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ProcessRunner</name>
+        <message>
+            <location filename="../ui/setup/command_runner.cpp" line="27" />
+            <source>%1 did not finish</source>
+            <translation>%1 ne s’est pas terminé à temps</translation>
         </message>
     </context>
     <context>

@@ -1159,6 +1159,79 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::ErrorText</name>
+        <message>
+            <location filename="../ui/error_text.cpp" line="12" />
+            <source>Tunnelscope cannot listen on that address and port.</source>
+            <translation>Tunnelscope 无法在该地址和端口上监听。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="15" />
+            <source>The address to listen on is not an IP address.</source>
+            <translation>监听地址不是 IP 地址。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="19" />
+            <source>Tunnelscope cannot load or create its certificate authority, the CA it intercepts HTTPS with.</source>
+            <translation>Tunnelscope 无法加载或创建其证书颁发机构（用于拦截 HTTPS 的 CA）。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority cannot be read or written.</source>
+            <translation>无法读取或写入证书颁发机构的文件。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority is damaged.</source>
+            <translation>证书颁发机构的某个文件已损坏。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="23" />
+            <source>A file of the certificate authority is missing.</source>
+            <translation>证书颁发机构的某个文件缺失。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="32" />
+            <source>The CA's private key does not belong to its certificate.</source>
+            <translation>CA 的私钥与其证书不匹配。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="36" />
+            <source>The CA certificate has expired; tunnelscope --regenerate-ca makes a new one.</source>
+            <translation>CA 证书已过期；tunnelscope --regenerate-ca 可生成新的证书。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="38" />
+            <source>The filter is not valid.</source>
+            <translation>筛选条件无效。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="40" />
+            <source>The file cannot be opened.</source>
+            <translation>无法打开该文件。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="43" />
+            <source>The file is not a Tunnelscope session.</source>
+            <translation>该文件不是 Tunnelscope 会话。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="46" />
+            <source>The session was saved by a newer Tunnelscope.</source>
+            <translation>该会话由更新版本的 Tunnelscope 保存。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="48" />
+            <source>The file cannot be written.</source>
+            <translation>无法写入该文件。</translation>
+        </message>
+        <message>
+            <location filename="../ui/error_text.cpp" line="51" />
+            <source>The file is not a HAR file Tunnelscope can read.</source>
+            <translation>该文件不是 Tunnelscope 能读取的 HAR 文件。</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::FlowDetailPane</name>
         <message>
             <location filename="../ui/detail/flow_detail_pane.cpp" line="33" />
@@ -2651,6 +2724,24 @@ Another program (perhaps another Tunnelscope) holds the port.</source>
             <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="160" />
             <source>Quit</source>
             <translation>退出</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="72" />
+            <source>PID %1</source>
+            <translation>PID %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/dialogs/port_in_use_dialog.cpp" line="73" />
+            <source>%1 (PID %2)</source>
+            <translation>%1 (PID %2)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::ProcessRunner</name>
+        <message>
+            <location filename="../ui/setup/command_runner.cpp" line="27" />
+            <source>%1 did not finish</source>
+            <translation>%1 未能及时结束</translation>
         </message>
     </context>
     <context>

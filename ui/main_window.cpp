@@ -15,6 +15,7 @@
 #include "ui/dialogs/client_setup_dialog.h"
 #include "ui/dialogs/compare_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
+#include "ui/error_text.h"
 #include "ui/models/flow_table_model.h"
 #include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
@@ -748,6 +749,7 @@ void MainWindow::setUpFilter()
     // A search across every body is a filter: the box starts it, the table lists the matches.
     connect(m_searchBodiesAction, &QAction::triggered, this, [this] {
         m_filterEdit->setFocus(Qt::ShortcutFocusReason);
+        // data, not text: a filter expression
         m_filterEdit->setText(QStringLiteral("body:\"\""));
         m_filterEdit->setCursorPosition(6); // between the quotes
     });
@@ -827,7 +829,11 @@ void MainWindow::applyFilter()
         palette.setColor(QPalette::Base,
                          dark ? QColor(0x5c, 0x1f, 0x1f) : QColor(0xff, 0xd6, 0xd6));
         m_filterEdit->setPalette(palette);
-        m_filterEdit->setToolTip(QString::fromStdString(parsed.error().message));
+        // One line (the error label beside the box elides it): the translated sentence, then
+        // the parser's English detail, which says where.
+        const QString headline = errorHeadline(parsed.error().code);
+        const QString detail = QString::fromStdString(parsed.error().message);
+        m_filterEdit->setToolTip(headline.isEmpty() ? detail : headline + u' ' + detail);
         m_filterError->setFullText(m_filterEdit->toolTip());
         m_filterErrorAction->setVisible(true);
         return;
@@ -1088,8 +1094,7 @@ bool MainWindow::openFile(const QString &path)
     }
     auto opened = session::openSession(path, m_store.budget());
     if (!opened) {
-        QMessageBox::warning(this, tr("Open Session"),
-                             QString::fromStdString(opened.error().message));
+        QMessageBox::warning(this, tr("Open Session"), errorText(opened.error()));
         return false;
     }
     // The proxy keeps running: its next flows and connections get ids above the session's,
@@ -1125,7 +1130,7 @@ bool MainWindow::importHar(const QString &path)
     }
     auto flows = session::importHar(file.readAll(), m_store.budget());
     if (!flows) {
-        QMessageBox::warning(this, tr("Import HAR"), QString::fromStdString(flows.error().message));
+        QMessageBox::warning(this, tr("Import HAR"), errorText(flows.error()));
         return false;
     }
     // Numbered on from the store's one id source, past every row the store holds, as if they
@@ -1209,8 +1214,7 @@ bool MainWindow::exportSelectionHar(const QString &path)
     std::sort(rows.begin(), rows.end()); // arrival order, as a full export has it
     const auto written = flow::writeHar(m_store, rows, path);
     if (!written) {
-        QMessageBox::warning(this, tr("Export Selection as HAR"),
-                             QString::fromStdString(written.error().message));
+        QMessageBox::warning(this, tr("Export Selection as HAR"), errorText(written.error()));
         return false;
     }
     statusBar()->showMessage(tr("Exported %n flow(s) to %1", nullptr, int(rows.size())).arg(path),
@@ -1305,8 +1309,7 @@ bool MainWindow::exportHar(const QString &path)
 {
     const auto written = flow::writeHar(m_store, path);
     if (!written) {
-        QMessageBox::warning(this, tr("Export HAR"),
-                             QString::fromStdString(written.error().message));
+        QMessageBox::warning(this, tr("Export HAR"), errorText(written.error()));
         return false;
     }
     statusBar()->showMessage(tr("Exported to %1").arg(path), 5000);

@@ -5,6 +5,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QIcon>
 #include <QKeySequence>
@@ -12,6 +13,7 @@
 #include <QLibraryInfo>
 #include <QMenuBar>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
@@ -202,6 +204,69 @@ private Q_SLOTS:
             QVERIFY2(stale == 0, qPrintable(name + u": "_s + QString::number(stale)
                                             + u" strings ui/ no longer has"_s));
         }
+    }
+
+    // Issue 18: a literal handed straight to a user-visible text setter (setText, setToolTip,
+    // QMessageBox, a new QLabel, ...) in ui/ skips tr(). A literal that is data rather than
+    // text (JSON's true, a filter expression) carries "// data, not text" on its line or the
+    // line above. Literals
+    // without a word in them ("%1 %2", "\u2192") are not text either.
+    void noUntranslatedLiteralInUi()
+    {
+        const QString sourceDir = qEnvironmentVariable("TS_SOURCE_DIR");
+        if (sourceDir.isEmpty())
+            QSKIP("TS_SOURCE_DIR is not set (ctest sets it)");
+        // QStringLiteral("..."), QLatin1String("..."), QString::fromUtf8("...") or u"..."_s;
+        // the literal's text is the first capture.
+        // (Plain literals, not raw ones: moc does not read raw strings with quotes inside.)
+        const QString literal = u"(?:QStringLiteral\\(|QLatin1String\\(|QString::fromUtf8\\(|u)"_s
+                                + u"\"((?:[^\"\\\\]|\\\\.)*)\""_s;
+        const QString setter = u"\\b(?:set(?:Text|ToolTip|WindowTitle|StatusTip|"_s
+                               + u"PlaceholderText|WhatsThis|Title|LabelText|TabText|"_s
+                               + u"TabToolTip)|showMessage|addTab|insertTab|addAction|"_s
+                               + u"addMenu|addButton|addRow)\\(\\s*(?:[\\w>.-]+\\s*,\\s*)?"_s;
+        const QRegularExpression call(setter + literal);
+        const QRegularExpression box(
+            u"QMessageBox::(?:information|warning|critical|question)\\([^,]*,\\s*"_s + literal);
+        const QRegularExpression widget(
+            u"new\\s+Q(?:Label|PushButton|CheckBox|RadioButton|GroupBox|Action|Menu|"_s
+            + u"ToolButton)\\(\\s*"_s + literal);
+        const QRegularExpression word(u"[A-Za-z]{2,}"_s);
+        const auto offending = [&](const QString &line) {
+            for (const QRegularExpression *re : {&call, &box, &widget}) {
+                auto it = re->globalMatch(line);
+                while (it.hasNext()) {
+                    if (word.match(it.next().captured(1)).hasMatch())
+                        return true;
+                }
+            }
+            return false;
+        };
+        // The check finds what it is meant to find.
+        QVERIFY(offending(u"    label->setText(QStringLiteral(\"Listening\"));"_s));
+        QVERIFY(offending(u"    QMessageBox::warning(this, u\"Export\"_s, why);"_s));
+        QVERIFY(offending(u"    auto *l = new QLabel(u\"Port:\"_s, this);"_s));
+        QVERIFY(!offending(u"    label->setText(tr(\"Listening\"));"_s));
+        QVERIFY(!offending(u"    item->setText(u\"%1  %2\"_s.arg(a, b));"_s));
+
+        QStringList found;
+        QDirIterator files(sourceDir + u"/ui"_s, {u"*.cpp"_s, u"*.h"_s}, QDir::Files,
+                           QDirIterator::Subdirectories);
+        while (files.hasNext()) {
+            const QString path = files.next();
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
+            const QStringList lines = QString::fromUtf8(file.readAll()).split(u'\n');
+            for (qsizetype i = 0; i < lines.size(); ++i) {
+                const bool marked = lines[i].contains(u"// data, not text"_s)
+                                    || (i > 0 && lines[i - 1].contains(u"// data, not text"_s));
+                if (offending(lines[i]) && !marked)
+                    found << u"%1:%2: %3"_s.arg(path.mid(sourceDir.size() + 1))
+                                 .arg(i + 1)
+                                 .arg(lines[i].trimmed());
+            }
+        }
+        QVERIFY2(found.isEmpty(), qPrintable(u"untranslated text:\n"_s + found.join(u'\n')));
     }
 
     void iconDraws()

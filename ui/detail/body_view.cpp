@@ -106,10 +106,11 @@ void addJson(QTreeWidgetItem *parent, const QString &key, const QJsonValue &valu
         item->setText(1, QString::number(value.toDouble(), 'g', 17));
         break;
     case QJsonValue::Bool:
-        item->setText(1, value.toBool() ? QStringLiteral("true") : QStringLiteral("false"));
+        item->setText(1, value.toBool() ? QStringLiteral("true") // data, not text
+                                        : QStringLiteral("false"));
         break;
     default:
-        item->setText(1, QStringLiteral("null"));
+        item->setText(1, QStringLiteral("null")); // data, not text
     }
 }
 

@@ -1,6 +1,7 @@
 #include "ui/dialogs/ca_dialog.h"
 
 #include "core/tls/certificate_authority.h"
+#include "ui/error_text.h"
 
 #include <QDateTime>
 #include <QDesktopServices>
@@ -170,7 +171,7 @@ void CaDialog::askAndExport(Format format)
     if (path.isEmpty())
         return;
     if (const auto written = exportCertificate(path, format); !written)
-        setStatus(QString::fromStdString(written.error().message), true);
+        setStatus(errorText(written.error()), true);
     else
         setStatus(tr("Wrote %1").arg(QDir::toNativeSeparators(path)), false);
 }

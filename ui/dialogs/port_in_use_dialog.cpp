@@ -69,8 +69,8 @@ QString portHolder(quint16 port)
             const QString name = comm.open(QIODevice::ReadOnly)
                                      ? QString::fromLocal8Bit(comm.readAll().trimmed())
                                      : QString();
-            return name.isEmpty() ? QStringLiteral("PID %1").arg(pid)
-                                  : QStringLiteral("%1 (PID %2)").arg(name, pid);
+            return name.isEmpty() ? PortInUseDialog::tr("PID %1").arg(pid)
+                                  : PortInUseDialog::tr("%1 (PID %2)").arg(name, pid);
         }
     }
     return {};

@@ -1,5 +1,6 @@
 #include "ui/setup/command_runner.h"
 
+#include <QCoreApplication>
 #include <QProcess>
 #include <QStandardPaths>
 
@@ -23,7 +24,8 @@ CommandRunner::Outcome ProcessRunner::run(const QString &program, const QStringL
     if (!process.waitForFinished(10000)) {
         process.kill();
         process.waitForFinished(1000);
-        outcome.error = QStringLiteral("%1 did not finish").arg(program);
+        outcome.error = QCoreApplication::translate("ts::ui::ProcessRunner", "%1 did not finish")
+                            .arg(program);
         return outcome;
     }
     outcome.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
