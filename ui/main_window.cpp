@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include "core/engine/config_folder.h"
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
 #include "core/session/har_import.h"
@@ -313,9 +314,7 @@ SystemProxy &MainWindow::systemProxy()
         m_runner = std::make_unique<ProcessRunner>();
     if (!m_systemProxy) {
         m_systemProxy = std::make_unique<SystemProxy>(*m_runner);
-        m_systemProxy->setJournal(
-            QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)
-            + QStringLiteral("/system-proxy.json"));
+        m_systemProxy->setJournal(engine::migratedPath(QStringLiteral("system-proxy.json")));
     }
     return *m_systemProxy;
 }
