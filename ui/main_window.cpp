@@ -17,6 +17,7 @@
 #include "ui/dialogs/compare_dialog.h"
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/widgets/flow_marks_actions.h"
 #include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
 #include "ui/panes/inspector_docks.h"
@@ -232,6 +233,7 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     }
 
     createActions();
+    setUpMarks();
     createToolBar();
     createMenus();
     createStatusBar();
@@ -969,8 +971,18 @@ void MainWindow::showRowMenu(const QPoint &position)
     menu.addSeparator();
     menu.addAction(m_exportSelectionAction);
     menu.addSeparator();
+    m_marks->addTo(menu);
+    menu.addSeparator();
     menu.addAction(m_deleteAction);
     menu.exec(m_view->viewport()->mapToGlobal(position));
+}
+
+// Pin, colour and comment (issue 17): in the row menu, and their keys in the table.
+void MainWindow::setUpMarks()
+{
+    m_marks = new FlowMarksActions(
+        m_store, [this] { return selectedFlowIds(); }, this);
+    m_marks->addShortcutsTo(*m_view);
 }
 
 const flow::Flow *MainWindow::selectedExchange(const QString &what)

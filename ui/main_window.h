@@ -40,6 +40,7 @@ class CommandRunner;
 class ComposerPane;
 class ElidedLabel;
 class FlowDetailPane;
+class FlowMarksActions;
 class SystemProxy;
 class FlowTableModel;
 
@@ -171,6 +172,7 @@ private:
     void createStatusBar();
     void setUpTable();
     void setUpFilter();
+    void setUpMarks();
     void applyFilter();
     void showFilterHelp();
     void clearFilter();
@@ -260,6 +262,7 @@ private:
     QAction *m_deleteAction = nullptr;
     QAction *m_showConnectionAction = nullptr;
     QAction *m_compareAction = nullptr;
+    FlowMarksActions *m_marks = nullptr; // pin, colour, comment
     QAction *m_undoAction = nullptr;
     QAction *m_redoAction = nullptr;
     QUndoStack *m_undoStack = nullptr;
