@@ -117,8 +117,9 @@ CommandSpec mainCommand()
         QStringLiteral("USER:PASS")));
     spec.options.append(QCommandLineOption(
         QStringLiteral("ca-dir"),
-        QStringLiteral("Directory of the interception CA (default: the config directory's "
-                       "ca/). Created with a new CA when empty."),
+        QStringLiteral("Directory of the interception CA (default: ~/.config/Tunnelscope/ca/, "
+                       "where a CA in ~/.config/Tunnelscope/Tunnelscope/ca/ of an earlier "
+                       "version is moved). Created with a new CA when empty."),
         QStringLiteral("DIR")));
     spec.options.append(QCommandLineOption(
         QStringLiteral("export-ca"),

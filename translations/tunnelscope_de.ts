@@ -1263,6 +1263,92 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::FlowMarks</name>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="16" />
+            <source>None</source>
+            <translation>Keine</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="18" />
+            <source>Red</source>
+            <translation>Rot</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="20" />
+            <source>Orange</source>
+            <translation>Orange</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="22" />
+            <source>Yellow</source>
+            <translation>Gelb</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="24" />
+            <source>Green</source>
+            <translation>Grün</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="26" />
+            <source>Blue</source>
+            <translation>Blau</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="28" />
+            <source>Purple</source>
+            <translation>Lila</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="30" />
+            <source>Gray</source>
+            <translation>Grau</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FlowMarksActions</name>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="26" />
+            <source>&amp;Pin</source>
+            <translation>An&amp;heften</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="30" />
+            <source>Pin the selected flows (the filter's pinned finds them)</source>
+            <translation>Die ausgewählten Flows anheften (der Filter findet sie mit pinned)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="34" />
+            <source>&amp;Highlight</source>
+            <translation>&amp;Farbe</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="38" />
+            <source>Tint the selected rows (the filter's color:red finds them)</source>
+            <translation>Die ausgewählten Zeilen einfärben (der Filter findet sie mit color:red)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="57" />
+            <source>Comme&amp;nt…</source>
+            <translation>&amp;Kommentar…</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="60" />
+            <source>Write a comment on the selected flows (the filter's comment:text)</source>
+            <translation>Einen Kommentar zu den ausgewählten Flows schreiben (im Filter: comment:Text)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="66" />
+            <source>Comment</source>
+            <translation>Kommentar</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="67" />
+            <source>Your comment on the selected flows. It is saved with the session and in HAR exports; it is not sent anywhere.</source>
+            <translation>Ihr Kommentar zu den ausgewählten Flows. Er wird mit der Sitzung und in HAR-Exporten gespeichert und nirgendwohin gesendet.</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::FlowTableModel</name>
         <message>
             <location filename="../ui/models/flow_table_model.cpp" line="713" />
@@ -1439,6 +1525,16 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             <location filename="../ui/models/flow_table_model.cpp" line="792" />
             <source>passed through, %1</source>
             <translation>durchgeleitet, %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="920" />
+            <source>Comment</source>
+            <translation>Kommentar</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="954" />
+            <source>Your comment on the flow (row menu → Comment…); the filter finds it with comment:text</source>
+            <translation>Ihr Kommentar zum Flow (Zeilenmenü → Kommentar…); der Filter findet ihn mit comment:Text</translation>
         </message>
     </context>
     <context>

@@ -1264,6 +1264,92 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::FlowMarks</name>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="16" />
+            <source>None</source>
+            <translation>Aucune</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="18" />
+            <source>Red</source>
+            <translation>Rouge</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="20" />
+            <source>Orange</source>
+            <translation>Orange</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="22" />
+            <source>Yellow</source>
+            <translation>Jaune</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="24" />
+            <source>Green</source>
+            <translation>Vert</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="26" />
+            <source>Blue</source>
+            <translation>Bleu</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="28" />
+            <source>Purple</source>
+            <translation>Violet</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="30" />
+            <source>Gray</source>
+            <translation>Gris</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FlowMarksActions</name>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="26" />
+            <source>&amp;Pin</source>
+            <translation>É&amp;pingler</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="30" />
+            <source>Pin the selected flows (the filter's pinned finds them)</source>
+            <translation>Épingler les échanges sélectionnés (le filtre pinned les retrouve)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="34" />
+            <source>&amp;Highlight</source>
+            <translation>Coul&amp;eur</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="38" />
+            <source>Tint the selected rows (the filter's color:red finds them)</source>
+            <translation>Teinter les lignes sélectionnées (le filtre color:red les retrouve)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="57" />
+            <source>Comme&amp;nt…</source>
+            <translation>Commen&amp;taire…</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="60" />
+            <source>Write a comment on the selected flows (the filter's comment:text)</source>
+            <translation>Écrire un commentaire sur les échanges sélectionnés (dans le filtre : comment:texte)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="66" />
+            <source>Comment</source>
+            <translation>Commentaire</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="67" />
+            <source>Your comment on the selected flows. It is saved with the session and in HAR exports; it is not sent anywhere.</source>
+            <translation>Votre commentaire sur les échanges sélectionnés. Il est enregistré avec la session et dans les exports HAR ; il n’est envoyé nulle part.</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::FlowTableModel</name>
         <message>
             <location filename="../ui/models/flow_table_model.cpp" line="596" />
@@ -1440,6 +1526,16 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <location filename="../ui/models/flow_table_model.cpp" line="823" />
             <source>%1 B</source>
             <translation>%1 o</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="920" />
+            <source>Comment</source>
+            <translation>Commentaire</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="954" />
+            <source>Your comment on the flow (row menu → Comment…); the filter finds it with comment:text</source>
+            <translation>Votre commentaire sur l’échange (menu de la ligne → Commentaire…) ; le filtre le retrouve avec comment:texte</translation>
         </message>
     </context>
     <context>

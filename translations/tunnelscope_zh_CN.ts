@@ -1260,6 +1260,92 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
         </message>
     </context>
     <context>
+        <name>ts::ui::FlowMarks</name>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="16" />
+            <source>None</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="18" />
+            <source>Red</source>
+            <translation>红色</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="20" />
+            <source>Orange</source>
+            <translation>橙色</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="22" />
+            <source>Yellow</source>
+            <translation>黄色</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="24" />
+            <source>Green</source>
+            <translation>绿色</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="26" />
+            <source>Blue</source>
+            <translation>蓝色</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="28" />
+            <source>Purple</source>
+            <translation>紫色</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_marks.cpp" line="30" />
+            <source>Gray</source>
+            <translation>灰色</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::FlowMarksActions</name>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="26" />
+            <source>&amp;Pin</source>
+            <translation>固定(&amp;P)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="30" />
+            <source>Pin the selected flows (the filter's pinned finds them)</source>
+            <translation>固定所选流量（过滤器用 pinned 查找）</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="34" />
+            <source>&amp;Highlight</source>
+            <translation>高亮(&amp;H)</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="38" />
+            <source>Tint the selected rows (the filter's color:red finds them)</source>
+            <translation>为所选行着色（过滤器用 color:red 查找）</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="57" />
+            <source>Comme&amp;nt…</source>
+            <translation>备注(&amp;N)…</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="60" />
+            <source>Write a comment on the selected flows (the filter's comment:text)</source>
+            <translation>为所选流量写备注（过滤器：comment:文本）</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="66" />
+            <source>Comment</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <location filename="../ui/widgets/flow_marks_actions.cpp" line="67" />
+            <source>Your comment on the selected flows. It is saved with the session and in HAR exports; it is not sent anywhere.</source>
+            <translation>您对所选流量的备注。它随会话和 HAR 导出一起保存，不会发送到任何地方。</translation>
+        </message>
+    </context>
+    <context>
         <name>ts::ui::FlowTableModel</name>
         <message>
             <location filename="../ui/models/flow_table_model.cpp" line="596" />
@@ -1436,6 +1522,16 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <location filename="../ui/models/flow_table_model.cpp" line="823" />
             <source>%1 B</source>
             <translation>%1 B</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="920" />
+            <source>Comment</source>
+            <translation>备注</translation>
+        </message>
+        <message>
+            <location filename="../ui/models/flow_table_model.cpp" line="954" />
+            <source>Your comment on the flow (row menu → Comment…); the filter finds it with comment:text</source>
+            <translation>您对该流量的备注（行菜单 → 备注…）；过滤器用 comment:文本 查找</translation>
         </message>
     </context>
     <context>

@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include "core/engine/config_folder.h"
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
 #include "core/session/har_import.h"
@@ -17,6 +18,7 @@
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/error_text.h"
 #include "ui/models/flow_table_model.h"
+#include "ui/widgets/flow_marks_actions.h"
 #include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
 #include "ui/panes/inspector_docks.h"
@@ -235,6 +237,7 @@ MainWindow::MainWindow(flow::FlowStore &store, QStringList listenAddresses, Engi
     }
 
     createActions();
+    setUpMarks();
     createToolBar();
     createMenus();
     createStatusBar();
@@ -317,9 +320,7 @@ SystemProxy &MainWindow::systemProxy()
         m_runner = std::make_unique<ProcessRunner>();
     if (!m_systemProxy) {
         m_systemProxy = std::make_unique<SystemProxy>(*m_runner);
-        m_systemProxy->setJournal(
-            QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)
-            + QStringLiteral("/system-proxy.json"));
+        m_systemProxy->setJournal(engine::migratedPath(QStringLiteral("system-proxy.json")));
     }
     return *m_systemProxy;
 }
@@ -979,8 +980,18 @@ void MainWindow::showRowMenu(const QPoint &position)
     menu.addSeparator();
     menu.addAction(m_exportSelectionAction);
     menu.addSeparator();
+    m_marks->addTo(menu);
+    menu.addSeparator();
     menu.addAction(m_deleteAction);
     menu.exec(m_view->viewport()->mapToGlobal(position));
+}
+
+// Pin, colour and comment (issue 17): in the row menu, and their keys in the table.
+void MainWindow::setUpMarks()
+{
+    m_marks = new FlowMarksActions(
+        m_store, [this] { return selectedFlowIds(); }, this);
+    m_marks->addShortcutsTo(*m_view);
 }
 
 const flow::Flow *MainWindow::selectedExchange(const QString &what)

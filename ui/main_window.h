@@ -41,6 +41,7 @@ class CommandRunner;
 class ComposerPane;
 class ElidedLabel;
 class FlowDetailPane;
+class FlowMarksActions;
 class SystemProxy;
 class FlowTableModel;
 
@@ -174,6 +175,7 @@ private:
     void createStatusBar();
     void setUpTable();
     void setUpFilter();
+    void setUpMarks();
     void applyFilter();
     void showFilterHelp();
     void clearFilter();
@@ -264,6 +266,7 @@ private:
     QAction *m_deleteAction = nullptr;
     QAction *m_showConnectionAction = nullptr;
     QAction *m_compareAction = nullptr;
+    FlowMarksActions *m_marks = nullptr; // pin, colour, comment
     QAction *m_undoAction = nullptr;
     QAction *m_redoAction = nullptr;
     QUndoStack *m_undoStack = nullptr;

@@ -2,6 +2,7 @@
 
 #include "core/engine/client_driver.h"
 #include "core/engine/composed_client.h"
+#include "core/engine/config_folder.h"
 #include "core/engine/listener.h"
 #include "core/engine/server_pool.h"
 #include "core/engine/tcp_socket.h"
@@ -293,8 +294,7 @@ QString Engine::caDirectory(const EngineConfig &config)
 {
     QString dir = config.caDirectory;
     if (dir.isEmpty())
-        dir = QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)
-              + QStringLiteral("/ca");
+        dir = migratedPath(QStringLiteral("ca"));
     return QDir::cleanPath(dir);
 }
 

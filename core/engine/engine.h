@@ -89,7 +89,8 @@ public:
     Engine(EngineConfig config, flow::FlowStore &store, QObject *parent = nullptr);
     ~Engine() override;
 
-    // The CA directory the config names, or the default under the user's config directory.
+    // The CA directory the config names, or the default, ~/.config/Tunnelscope/ca (a CA left
+    // in the folder of earlier versions is moved there first: config_folder.h).
     static QString caDirectory(const EngineConfig &config);
 
     // Binds the listener; the error says why not ("address already in use").

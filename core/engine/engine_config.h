@@ -32,7 +32,7 @@ struct EngineConfig
     // TLS.
     QString httpsListenHost; // empty: no HTTPS proxy listener
     quint16 httpsListenPort = 0;
-    QString caDirectory;       // empty: <config dir>/ca
+    QString caDirectory;       // empty: ~/.config/Tunnelscope/ca
     bool intercept = true;     // decrypt TLS in tunnels
     QStringList passthrough;   // host patterns never intercepted
     QStringList insecureHosts; // host patterns whose certificates are not verified

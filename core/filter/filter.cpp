@@ -49,6 +49,9 @@ struct Node
         Tls,
         Intercepted,
         Type,
+        Pinned,
+        Color,
+        Comment,
     };
     enum class FlowType : std::uint8_t { Exchange, Tunnel, WebSocket };
 
@@ -62,6 +65,7 @@ struct Node
     std::int64_t lo = 0;                // numeric fields: inclusive range
     std::int64_t hi = 0;
     FlowType type = FlowType::Exchange;
+    flow::MarkColor color = flow::MarkColor::None; // color:name (hasValue); none is a value too
 };
 
 } // namespace detail
@@ -87,6 +91,7 @@ enum class Kind : std::uint8_t {
     Flag,       // no value
     FlagOrText, // error, error:text
     Type,       // exchange | tunnel | websocket
+    Color,      // color (any), color:red, color:none
 };
 
 struct FieldInfo
@@ -120,6 +125,9 @@ constexpr std::array kFields{
     FieldInfo{"error", Field::Error, Kind::FlagOrText},
     FieldInfo{"tls", Field::Tls, Kind::Flag},
     FieldInfo{"intercepted", Field::Intercepted, Kind::Flag},
+    FieldInfo{"pinned", Field::Pinned, Kind::Flag},
+    FieldInfo{"color", Field::Color, Kind::Color},
+    FieldInfo{"comment", Field::Comment, Kind::FlagOrText},
 };
 
 // ---- characters and text ---------------------------------------------------------------------
@@ -735,7 +743,9 @@ private:
                 return parseComparison(out, *info, ident);
             }
         }
-        if (info && (info->kind == Kind::Flag || info->kind == Kind::FlagOrText)
+        if (info
+            && (info->kind == Kind::Flag || info->kind == Kind::FlagOrText
+                || info->kind == Kind::Color)
             && boundaryAt(identEnd)) {
             m_pos = identEnd;
             out.field = info->field;
@@ -811,6 +821,17 @@ private:
                 out.type = FlowType::WebSocket;
             else
                 return fail(valueStart, "expected exchange, tunnel or websocket after " + label);
+            return true;
+        }
+        case Kind::Color: {
+            const std::size_t valueStart = m_pos;
+            bool known = false;
+            out.color = flow::markColorFromName(scanWord(false), &known);
+            if (!known)
+                return fail(valueStart, "expected red, orange, yellow, green, blue, purple, gray "
+                                        "or none after "
+                                            + label);
+            out.hasValue = true;
             return true;
         }
         case Kind::Flag:
@@ -1183,6 +1204,14 @@ private:
                 return isWebSocket(f);
             }
             return false;
+        case Field::Pinned:
+            return f.marks.pinned;
+        case Field::Color:
+            return n.hasValue ? f.marks.color == n.color : f.marks.color != flow::MarkColor::None;
+        case Field::Comment:
+            if (n.hasValue)
+                return test(n.value, f.marks.comment);
+            return !f.marks.comment.empty();
         }
         return false;
     }
@@ -1278,6 +1307,8 @@ const std::vector<std::string_view> &valuesFor(Field field)
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
     static const std::vector<std::string_view> statuses{"1xx", "2xx", "3xx", "4xx", "5xx"};
     static const std::vector<std::string_view> schemes{"http", "https"};
+    static const std::vector<std::string_view> colors{"red",  "orange", "yellow", "green",
+                                                      "blue", "purple", "gray",   "none"};
     static const std::vector<std::string_view> headers{"accept",
                                                        "accept-encoding",
                                                        "accept-language",
@@ -1313,6 +1344,8 @@ const std::vector<std::string_view> &valuesFor(Field field)
         return statuses;
     case Field::Scheme:
         return schemes;
+    case Field::Color:
+        return colors;
     case Field::Header:
     case Field::ReqHeader:
     case Field::ResHeader:
@@ -1395,7 +1428,7 @@ std::vector<std::string> Filter::completions(std::string_view text, std::size_t 
         return out;
     }
     for (const FieldInfo &f : kFields) {
-        if (f.kind == Kind::Flag || f.kind == Kind::FlagOrText) {
+        if (f.kind == Kind::Flag || f.kind == Kind::FlagOrText || f.kind == Kind::Color) {
             if (startsWithIgnoreCase(f.name, word))
                 out.emplace_back(f.name);
         }

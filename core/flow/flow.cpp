@@ -1,5 +1,8 @@
 #include "core/flow/flow.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace ts::flow {
 
 std::string Flow::url() const
@@ -22,6 +25,38 @@ std::string Flow::url() const
 std::int64_t Flow::durationMicros() const
 {
     return state == FlowState::Open ? -1 : timings.complete;
+}
+
+namespace {
+constexpr std::string_view kColorNames[kMarkColorCount]
+    = {"", "red", "orange", "yellow", "green", "blue", "purple", "gray"};
+}
+
+std::string_view markColorName(MarkColor color)
+{
+    const auto i = std::size_t(color);
+    return i < std::size(kColorNames) ? kColorNames[i] : std::string_view();
+}
+
+MarkColor markColorFromName(std::string_view name, bool *known)
+{
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    const auto same = [&](std::string_view a, std::string_view b) {
+        return a.size() == b.size()
+               && std::equal(a.begin(), a.end(), b.begin(),
+                             [&](char x, char y) { return lower(x) == lower(y); });
+    };
+    if (known)
+        *known = true;
+    for (std::size_t i = 1; i < std::size(kColorNames); ++i) {
+        if (same(name, kColorNames[i]))
+            return MarkColor(i);
+    }
+    if (same(name, "grey"))
+        return MarkColor::Gray;
+    if (known && !name.empty() && !same(name, "none"))
+        *known = false;
+    return MarkColor::None;
 }
 
 } // namespace ts::flow

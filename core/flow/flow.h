@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,39 @@ struct TlsSide
     std::string verifyError; // server side: why not
     std::string failure;     // the handshake did not complete: why
 };
+
+// A user's annotations of a flow (pin, colour, comment). They are not wire data: the engine
+// never sets them, the FlowStore keeps them when the engine publishes a newer copy, and HAR and
+// session files write them apart from what crossed the wire.
+enum class MarkColor : std::uint8_t { None, Red, Orange, Yellow, Green, Blue, Purple, Gray };
+inline constexpr int kMarkColorCount = 8;
+
+struct Marks
+{
+    bool pinned = false;
+    MarkColor color = MarkColor::None;
+    std::string comment;
+    bool empty() const { return !pinned && color == MarkColor::None && comment.empty(); }
+    bool operator==(const Marks &) const = default;
+};
+
+// "red", "orange"...; "" for None. The names the filter language, HAR and the menu use.
+std::string_view markColorName(MarkColor color);
+// The colour of a name (ASCII case ignored); None for "none", "" or a name it does not know,
+// `known` false for the latter.
+MarkColor markColorFromName(std::string_view name, bool *known = nullptr);
+
+// One WebSocket message as a HAR file recorded it (Chrome's "_webSocketMessages"): kept with
+// an imported flow and written back on export, until the proxy records messages itself.
+struct WebSocketMessage
+{
+    bool fromClient = false; // "type": "send" (client to server) or "receive"
+    double time = 0;         // seconds since the epoch, as the HAR gave it
+    int opcode = 1;          // 1 text, 2 binary (its data then base64, as Chrome writes it)
+    std::string data;        // as the HAR gave it
+    bool operator==(const WebSocketMessage &) const = default;
+};
+using WebSocketMessages = std::vector<WebSocketMessage>;
 
 // One record per exchange (request/response) or tunnel. The engine owns the live object and
 // publishes copies to the FlowStore at each milestone; bodies are shared, append-only objects.
@@ -129,6 +163,13 @@ struct Flow
 
     // Failure (both kinds): empty when none.
     std::string error;
+
+    // WebSocket messages of an imported HAR entry; null when there were none. Shared and
+    // immutable, like the TLS records: copies of the flow do not copy the messages.
+    std::shared_ptr<const WebSocketMessages> webSocketMessages;
+
+    // The user's, not the wire's (see Marks).
+    Marks marks;
 
     std::string url() const; // "http://host:port/path" for exchanges, "host:port" for tunnels
     std::int64_t durationMicros() const; // timings.complete, or -1 while open

@@ -296,8 +296,11 @@ void FlowStore::restore(RemovedFlows removed)
             keep();
         // The engine's last word on a flow that was still open, if it spoke meanwhile.
         if (const auto it = m_removedOpen.find(flow.id); it != m_removedOpen.end()) {
-            if (it->second)
+            if (it->second) {
+                Marks marks = std::move(flow.marks);
                 flow = std::move(*it->second);
+                flow.marks = std::move(marks);
+            }
             m_removedOpen.erase(it);
         }
         restored.push_back(merged.size());
@@ -407,6 +410,28 @@ void RowIndex::clear()
     m_sparse.clear();
 }
 
+std::size_t FlowStore::changeMarks(const std::vector<FlowId> &ids,
+                                   const std::function<void(Marks &)> &change)
+{
+    apply(); // the rows named are the ones applied
+    std::vector<std::size_t> rows;
+    for (const FlowId id : ids) {
+        const std::size_t row = m_rowById.find(id);
+        if (row == SIZE_MAX)
+            continue;
+        Marks &marks = m_flows[row].marks;
+        const Marks before = marks;
+        change(marks);
+        if (!(marks == before))
+            rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    if (!rows.empty())
+        Q_EMIT flowsChanged(rows);
+    return rows.size();
+}
+
 void FlowStore::apply()
 {
     std::deque<Flow> flows;
@@ -464,6 +489,7 @@ void FlowStore::apply()
                 m_spilledHeaders.erase(row);
             }
             chargeHeaders(headerBytes(m_flows[row]), headerBytes(f));
+            f.marks = std::move(m_flows[row].marks); // the user's, never the engine's
             m_flows[row] = std::move(f);
             if (row < firstNew)
                 changed.push_back(row);

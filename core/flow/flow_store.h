@@ -8,6 +8,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -86,6 +87,11 @@ public:
     // which rows went. A flow still open is not added again by the engine's later updates: the
     // last of them is kept for restore().
     RemovedFlows remove(const std::vector<FlowId> &ids);
+    // Applies `change` to the marks of the flows `ids` (unknown ids are ignored); flowsChanged()
+    // names the rows whose marks it changed, and their number is returned. Marks are the
+    // user's: the engine's later copies of a flow keep them.
+    std::size_t changeMarks(const std::vector<FlowId> &ids,
+                            const std::function<void(Marks &)> &change);
     // Like clear(), but hands over what it held, for restore().
     RemovedFlows takeAll();
     // Puts back what remove() or takeAll() took, at the rows it had (flows that arrived since

@@ -10,6 +10,8 @@
 #include <QUrl>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <optional>
 #include <string_view>
 
@@ -254,6 +256,18 @@ public:
         m_buffer += QByteArray::number(qlonglong(micros / 1000));
         m_buffer += '.';
         m_buffer += QByteArray::number(qlonglong(micros % 1000)).rightJustified(3, '0');
+    }
+    // The shortest text that reads back as the same double.
+    void real(double d)
+    {
+        separate();
+        if (!std::isfinite(d)) {
+            m_buffer += '0'; // JSON has no NaN or infinity
+            return;
+        }
+        char text[32];
+        const auto end = std::to_chars(text, text + sizeof text, d).ptr;
+        m_buffer.append(text, qsizetype(end - text));
     }
     void boolean(bool b)
     {
@@ -780,6 +794,34 @@ void writeTls(JsonWriter &w, const Flow &f)
     w.endObject();
 }
 
+// The user's marks, apart from the wire data: HAR's own "comment", our "_pinned" and "_color".
+void writeMarks(JsonWriter &w, const Flow &f)
+{
+    if (f.marks.pinned)
+        w.key("_pinned").boolean(true);
+    if (f.marks.color != MarkColor::None)
+        w.key("_color").string(markColorName(f.marks.color));
+    if (!f.marks.comment.empty())
+        w.key("comment").string(f.marks.comment);
+}
+
+// Chrome's "_webSocketMessages", as an imported entry brought them.
+void writeWebSocketMessages(JsonWriter &w, const Flow &f)
+{
+    if (!f.webSocketMessages)
+        return;
+    w.key("_webSocketMessages").beginArray();
+    for (const WebSocketMessage &m : *f.webSocketMessages) {
+        w.beginObject();
+        w.key("type").string(std::string_view(m.fromClient ? "send" : "receive"));
+        w.key("time").real(m.time);
+        w.key("opcode").number(m.opcode);
+        w.key("data").string(m.data);
+        w.endObject();
+    }
+    w.endArray();
+}
+
 void writeEntry(JsonWriter &w, const Flow &f)
 {
     const HarTimings t = harTimings(f.timings);
@@ -817,6 +859,8 @@ void writeEntry(JsonWriter &w, const Flow &f)
     if (!f.error.empty())
         w.key("_error").string(f.error);
     writeTls(w, f);
+    writeWebSocketMessages(w, f);
+    writeMarks(w, f);
     w.endObject();
 }
 
@@ -849,6 +893,7 @@ void writeTunnel(JsonWriter &w, const Flow &f)
     if (!f.error.empty())
         w.key("error").string(f.error);
     writeTls(w, f);
+    writeMarks(w, f);
     w.endObject();
 }
 

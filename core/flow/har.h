@@ -19,6 +19,9 @@ class FlowStore;
 // session::importHar reads back. Bodies are written as recorded (still content-coded when the
 // message had a Content-Encoding; content then carries "_contentEncoded": true), as UTF-8 text when
 // valid, else base64 with "encoding": "base64". Truncated bodies carry "_truncated": true.
+// An imported entry's WebSocket messages go back out as Chrome's "_webSocketMessages". The
+// user's marks follow the wire data: HAR's own "comment", and "_pinned" and "_color" (a colour
+// name), on entries and tunnels.
 //
 // writeHar() must run on the store's thread (it reads the store's rows). The file is replaced
 // atomically: a failed export leaves any previous file untouched. creatorVersion empty means

@@ -404,6 +404,36 @@ void readTimings(const QJsonObject &e, Flow &f)
     }
 }
 
+// The user's marks: HAR's own "comment", and ours, "_pinned" and "_color" (a colour name).
+void readMarks(const QJsonObject &o, Flow &f)
+{
+    f.marks.comment = str(o.value("comment"_L1));
+    f.marks.pinned = o.value("_pinned"_L1).toBool();
+    f.marks.color = flow::markColorFromName(str(o.value("_color"_L1)));
+}
+
+// Chrome's "_webSocketMessages": [{type: "send" | "receive", time, opcode, data}], kept as given.
+std::shared_ptr<const flow::WebSocketMessages> readWebSocketMessages(const QJsonValue &v)
+{
+    const QJsonArray array = v.toArray();
+    if (array.isEmpty())
+        return nullptr;
+    auto out = std::make_shared<flow::WebSocketMessages>();
+    out->reserve(std::size_t(array.size()));
+    for (const QJsonValue &item : array) {
+        if (!item.isObject())
+            continue;
+        const QJsonObject m = item.toObject();
+        flow::WebSocketMessage message;
+        message.fromClient = m.value("type"_L1).toString() == "send"_L1;
+        message.time = m.value("time"_L1).toDouble();
+        message.opcode = m.value("opcode"_L1).toInt(1);
+        message.data = str(m.value("data"_L1));
+        out->push_back(std::move(message));
+    }
+    return out;
+}
+
 struct Context
 {
     std::shared_ptr<BodyBudget> budget;
@@ -520,6 +550,8 @@ Result<Flow> readEntry(const QJsonObject &e, Context &cx, qsizetype index)
     if (!cx.firefox)
         f.clientConnection = connectionId(e.value("connection"_L1));
     f.clientAddress = str(e.value("_clientAddress"_L1));
+    f.webSocketMessages = readWebSocketMessages(e.value("_webSocketMessages"_L1));
+    readMarks(e, f);
     f.state = f.error.empty() && f.status > 0 ? FlowState::Complete : FlowState::Failed;
     return f;
 }
@@ -546,6 +578,7 @@ Flow readTunnel(const QJsonObject &t, Context &cx)
     f.closeReason = str(t.value("closeReason"_L1));
     f.error = str(t.value("error"_L1));
     readTls(t, f, cx.tls);
+    readMarks(t, f);
     f.state = !f.error.empty()         ? FlowState::Failed
               : f.timings.complete < 0 ? FlowState::Open
                                        : FlowState::Complete;

@@ -45,7 +45,10 @@ using flow::TlsSide;
 // added (or removed): write and read it in the record's functions (append new fields at the
 // end of the record, so older files still read), describe it in README.md, then update the
 // count here.
-static_assert(detail::fieldCount<Flow>() == 45, "flow::Flow changed: save the new field");
+static_assert(detail::fieldCount<Flow>() == 47, "flow::Flow changed: save the new field");
+static_assert(detail::fieldCount<flow::Marks>() == 3, "flow::Marks changed: save the new field");
+static_assert(detail::fieldCount<flow::WebSocketMessage>() == 4,
+              "flow::WebSocketMessage changed: save the new field");
 static_assert(detail::fieldCount<Timings>() == 5, "flow::Timings changed: save the new field");
 static_assert(detail::fieldCount<TlsSide>() == 11, "flow::TlsSide changed: save the new field");
 static_assert(detail::fieldCount<CertificateSummary>() == 8,
@@ -374,6 +377,23 @@ void writeFlow(Encoder &e, const Flow &f, std::uint32_t clientTls, std::uint32_t
     e.headers(f.clientResponseHeaders);
     e.u64(f.serverRequestWireBytes);
     e.u64(f.clientResponseWireBytes);
+    // Appended in format 2's second revision: an imported entry's WebSocket messages, then the
+    // user's marks (after the wire data, apart from it).
+    const std::size_t messages = f.webSocketMessages ? f.webSocketMessages->size() : 0;
+    e.u32(std::uint32_t(messages));
+    for (std::size_t i = 0; i < messages; ++i) {
+        const flow::WebSocketMessage &m = (*f.webSocketMessages)[i];
+        e.boolean(m.fromClient);
+        std::uint64_t bits = 0;
+        static_assert(sizeof bits == sizeof m.time);
+        std::memcpy(&bits, &m.time, sizeof bits);
+        e.u64(bits);
+        e.i32(m.opcode);
+        e.str(m.data);
+    }
+    e.boolean(f.marks.pinned);
+    e.u8(std::uint8_t(f.marks.color));
+    e.str(f.marks.comment);
 }
 
 struct FlowRead
@@ -439,6 +459,26 @@ FlowRead readFlow(Decoder &d)
         f.clientResponseHeaders = d.headers();
         f.serverRequestWireBytes = d.u64();
         f.clientResponseWireBytes = d.u64();
+    }
+    if (!d.atEnd()) { // ...or here
+        // Each message is at least 17 bytes: fromClient, time, opcode, the data's length.
+        const std::uint32_t messages = d.count(17);
+        if (messages > 0) {
+            auto list = std::make_shared<flow::WebSocketMessages>(messages);
+            for (flow::WebSocketMessage &m : *list) {
+                m.fromClient = d.boolean();
+                const std::uint64_t bits = d.u64();
+                std::memcpy(&m.time, &bits, sizeof bits);
+                m.opcode = d.i32();
+                m.data = d.str();
+            }
+            f.webSocketMessages = std::move(list);
+        }
+        f.marks.pinned = d.boolean();
+        const std::uint8_t color = d.u8();
+        f.marks.color = color < flow::kMarkColorCount ? flow::MarkColor(color)
+                                                      : flow::MarkColor::None;
+        f.marks.comment = d.str();
     }
     return r;
 }

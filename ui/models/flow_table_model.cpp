@@ -1,6 +1,7 @@
 #include "ui/models/flow_table_model.h"
 
 #include "core/flow/flow_store.h"
+#include "ui/models/flow_marks.h"
 
 #include <QColor>
 #include <QDateTime>
@@ -158,6 +159,8 @@ Key keyOf(const Flow &f, int column)
         return {f.durationMicros(), {}};
     case M::ErrorColumn:
         return {0, f.error};
+    case M::CommentColumn:
+        return {0, f.marks.comment};
     default:
         return {};
     }
@@ -710,6 +713,8 @@ QVariant FlowTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         return rowText(storeRow)[std::size_t(column)];
     case Qt::ToolTipRole:
+        if (!f.marks.comment.empty() && (column == CommentColumn || column == NumberColumn))
+            return fromStd(f.marks.comment);
         if (column == PathColumn || column == HostColumn)
             return fromStd(f.url());
         if (column == TlsColumn) {
@@ -723,7 +728,18 @@ QVariant FlowTableModel::data(const QModelIndex &index, int role) const
         }
         if (!f.error.empty())
             return fromStd(f.error);
+        if (!f.marks.comment.empty())
+            return fromStd(f.marks.comment);
         return {};
+    case Qt::DecorationRole:
+        if (column == NumberColumn && f.marks.pinned)
+            return pinIcon();
+        return {};
+    case Qt::BackgroundRole:
+        if (f.marks.color == flow::MarkColor::None)
+            return {};
+        return markTint(f.marks.color,
+                        QGuiApplication::palette().color(QPalette::Base).lightness() < 128);
     case Qt::TextAlignmentRole:
         switch (column) {
         case NumberColumn:
@@ -835,6 +851,8 @@ QString FlowTableModel::display(const Flow &f, int column) const
     }
     case ErrorColumn:
         return fromStd(f.error);
+    case CommentColumn: // its first line; the tooltip has it all
+        return fromStd(f.marks.comment.substr(0, f.marks.comment.find('\n')));
     default:
         return QString();
     }
@@ -905,6 +923,8 @@ QVariant FlowTableModel::headerData(int section, Qt::Orientation orientation, in
             return tr("Duration");
         case ErrorColumn:
             return tr("Error");
+        case CommentColumn:
+            return tr("Comment");
         }
     }
     if (role == Qt::TextAlignmentRole) { // numbers line up under a right-aligned title
@@ -937,6 +957,9 @@ QVariant FlowTableModel::headerData(int section, Qt::Orientation orientation, in
             return tr("Whether the proxy decrypted the connection, and the TLS version");
         case TypeColumn:
             return tr("Exchange (request and response), tunnel (CONNECT) or WebSocket");
+        case CommentColumn:
+            return tr("Your comment on the flow (row menu \u2192 Comment\u2026); the filter "
+                      "finds it with comment:text");
         }
     }
     return {};

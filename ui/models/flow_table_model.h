@@ -66,6 +66,7 @@ public:
         ResponseSizeColumn,
         DurationColumn,
         ErrorColumn,
+        CommentColumn, // the user's comment (marks: a pin on the #, a colour tints the row)
         ColumnCount
     };
     enum Role : int {

@@ -76,6 +76,7 @@ const std::vector<Sample> &samples()
             = {{"Host", "example.com"}, {"User-Agent", "Mozilla/5.0"}, {"Accept-Encoding", "gzip"}};
         html.responseHeaders = {{"Content-Type", "text/html; charset=utf-8"}, {"Server", "nginx"}};
         html.responseBody = body(budget, "<html><body>Hello World</body></html>");
+        html.marks = {true, flow::MarkColor::Red, "TODO: check the cache headers"};
         s.push_back({"html", html});
 
         flow::Flow api
@@ -89,6 +90,7 @@ const std::vector<Sample> &samples()
         api.intercepted = true;
         api.clientTls = tls("h2");
         api.serverTls = tls("http/1.1");
+        api.marks.color = flow::MarkColor::Blue;
         s.push_back({"api", api});
 
         flow::Flow missing = exchange("http", "example.org", 80, "GET", "/missing", 404, 80'000);
@@ -113,6 +115,8 @@ const std::vector<Sample> &samples()
         tunnel.bytesClientToServer = 5000;
         tunnel.bytesServerToClient = 200000;
         tunnel.timings.complete = 10'000'000;
+        tunnel.marks.pinned = true;
+        tunnel.marks.comment = "the login";
         s.push_back({"tunnel", tunnel});
 
         flow::Flow ws = exchange("http", "chat.example.com", 80, "GET", "/socket", 101, 60'000'000);
@@ -205,6 +209,11 @@ void FilterTest::parses_data()
     row("\"quoted \\\"and\\\" escaped\\\\\"", "ok");
     row("error error:refused tls intercepted !tls not intercepted", "ok");
     row("type:exchange type:TUNNEL type:websocket type:ws", "ok");
+    row("pinned color comment color:red color:NONE color:grey comment:x comment:/a/i", "ok");
+    row("color:pink", "at 6: expected red, orange, yellow, green, blue, purple, gray or none "
+                      "after 'color:'");
+    row("pinned:yes", "at 6: 'pinned' takes no value");
+    row("comment:", "at 8: expected a value after 'comment:'");
     row("a and b && c or d || e", "ok");
     row("localhost:8080 http://example.com", "ok");
     row("hostname status404 error-page", "ok"); // words that start like fields
@@ -404,6 +413,22 @@ void FilterTest::matches_data()
     row("type:websocket", "ws");
     row("type:WS", "ws");
     row("type:exchange !type:websocket", "html api missing failed open h3");
+    // The user's marks.
+    row("pinned", "html tunnel");
+    row("!pinned", "api missing failed ws open h3");
+    row("color", "html api");
+    row("color:red", "html");
+    row("COLOR:Blue", "api");
+    row("color:none", "missing failed tunnel ws open h3");
+    row("color:green", "");
+    row("color:grey", "");
+    row("comment", "html tunnel");
+    row("comment:login", "tunnel");
+    row("comment:/^todo/i", "html");
+    row("comment:\"cache headers\"", "html");
+    row("pinned color:red", "html");
+    row("pinned !comment:todo or color:blue", "api tunnel");
+    row("login", ""); // a bare word is looked for in the URL, not in comments
     // Operators and precedence: not > and > or.
     row("not example.com", "missing failed tunnel");
     row("example.com and status:200", "html");
@@ -574,7 +599,12 @@ void FilterTest::completions_data()
     row("empty", "", -1,
         "host: path: url: method: status: type: proto: protocol: scheme: header: reqheader: "
         "resheader: body: reqbody: resbody: size: reqsize: ressize: duration: error error: tls "
-        "intercepted and or not");
+        "intercepted pinned color color: comment comment: and or not");
+    row("c", "c", -1, "color color: comment comment:");
+    row("color:", "color:", -1,
+        "color:red color:orange color:yellow color:green color:blue color:purple color:gray "
+        "color:none");
+    row("color:g", "color:g", -1, "color:green color:gray");
     row("type:", "type:", -1, "type:exchange type:tunnel type:websocket");
     row("type:w", "type:w", -1, "type:websocket");
     row("TYPE:T", "TYPE:T", -1, "TYPE:tunnel");

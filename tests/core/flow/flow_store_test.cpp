@@ -81,6 +81,46 @@ private Q_SLOTS:
             QCOMPARE(store.at(row).id, FlowId(row + 1)); // arrival order
     }
 
+    // Marks are the user's: changeMarks() announces the rows it changed, and the engine's
+    // later copies of a flow (which never carry marks) keep them, also across remove/restore.
+    void marksSurviveTheEnginesUpdates()
+    {
+        FlowStore store;
+        for (FlowId id = 1; id <= 4; ++id)
+            store.publish(makeFlow(id));
+        store.flush();
+        QSignalSpy changed(&store, &FlowStore::flowsChanged);
+        QCOMPARE(store.changeMarks({3, 1, 99},
+                                   [](Marks &m) {
+                                       m.pinned = true;
+                                       m.color = MarkColor::Orange;
+                                   }),
+                 std::size_t(2));
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(rowsOf(changed, 0), (std::vector<std::size_t>{0, 2}));
+        // Nothing changes: nothing is announced.
+        QCOMPARE(store.changeMarks({1}, [](Marks &m) { m.pinned = true; }), std::size_t(0));
+        QCOMPARE(changed.count(), 1);
+        store.changeMarks({3}, [](Marks &m) { m.comment = "look"; });
+
+        Flow update = makeFlow(3, FlowState::Complete);
+        update.status = 200;
+        store.publish(update);
+        store.flush();
+        QCOMPARE(store.at(2).status, 200);
+        QVERIFY(store.at(2).marks == (Marks{true, MarkColor::Orange, "look"}));
+
+        // Removed while open, updated by the engine meanwhile, restored: marks and update.
+        RemovedFlows removed = store.remove({1});
+        Flow late = makeFlow(1, FlowState::Complete);
+        late.status = 204;
+        store.publish(late);
+        store.flush();
+        store.restore(std::move(removed));
+        QCOMPARE(store.at(0).status, 204);
+        QVERIFY(store.at(0).marks == (Marks{true, MarkColor::Orange, ""}));
+    }
+
     void manyPublishesMakeOneFlowsAdded()
     {
         FlowStore store;

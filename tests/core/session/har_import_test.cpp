@@ -2,7 +2,9 @@
 
 #include "core/flow/flow_store.h"
 #include "core/flow/har.h"
+#include "core/session/session_file.h"
 
+#include <QBuffer>
 #include <QDateTime>
 #include <QFile>
 #include <QJsonArray>
@@ -611,6 +613,100 @@ private Q_SLOTS:
         QVERIFY2(flows, why(flows));
         QCOMPARE(bodyText((*flows)[0].requestBody), text.toStdString());
         QVERIFY(bodyText((*flows)[0].responseBody) == binary);
+    }
+
+    // Issue 17 item 13: an imported entry's "_webSocketMessages" stay with the flow, through a
+    // session file, and go back out on HAR export as they came in. The user's marks (HAR's
+    // "comment", our "_pinned" and "_color") make the same round trip, for tunnels too.
+    void webSocketMessagesAndMarksRoundTrip()
+    {
+        const QByteArray json = readData(u"websocket_marks.har"_s);
+        const QJsonArray messages = QJsonDocument::fromJson(json)
+                                        .object()["log"_L1]
+                                        .toObject()["entries"_L1]
+                                        .toArray()[0]
+                                        .toObject()["_webSocketMessages"_L1]
+                                        .toArray();
+        QCOMPARE(messages.size(), 3);
+        const auto flows = importHar(json, nullptr);
+        QVERIFY2(flows, why(flows));
+        QCOMPARE(flows->size(), std::size_t(3));
+        const Flow *ws = nullptr;
+        const Flow *plain = nullptr;
+        const Flow *tunnel = nullptr;
+        for (const Flow &f : *flows)
+            (f.kind == FlowKind::Tunnel ? tunnel : f.host == "chat.example" ? ws : plain) = &f;
+        QVERIFY(ws && plain && tunnel);
+        QVERIFY(ws->webSocketMessages);
+        QCOMPARE(ws->webSocketMessages->size(), std::size_t(3));
+        const WebSocketMessage &first = ws->webSocketMessages->front();
+        QVERIFY(first.fromClient);
+        QCOMPARE(first.time, 1700000000.123456);
+        QCOMPARE(first.opcode, 1);
+        QCOMPARE(first.data, std::string("hello \"you\""));
+        QVERIFY(!(*ws->webSocketMessages)[1].fromClient);
+        QCOMPARE((*ws->webSocketMessages)[1].opcode, 2);
+        QCOMPARE((*ws->webSocketMessages)[2].data, std::string("Grüße"));
+        QVERIFY(ws->marks == (Marks{true, MarkColor::Purple, "the chat, slow to answer"}));
+        QVERIFY(!plain->webSocketMessages);
+        QVERIFY(plain->marks.empty()); // an unknown colour is no colour
+        QVERIFY(tunnel->marks == (Marks{true, MarkColor::None, "pinned tunnel"}));
+
+        // Through a session file into a store, then out as HAR.
+        FlowStore store;
+        {
+            ts::session::SessionData data;
+            FlowId id = 1;
+            for (Flow f : *flows) {
+                f.id = id++;
+                data.flows.push_back(std::move(f));
+            }
+            QBuffer buffer;
+            buffer.open(QIODevice::ReadWrite);
+            QVERIFY(writeSession(buffer, data));
+            buffer.seek(0);
+            auto read = readSession(buffer, store.budget());
+            QVERIFY2(read, why(read));
+            loadSession(std::move(*read), store);
+        }
+        QCOMPARE(store.size(), std::size_t(3));
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"ws.har"_s);
+        QVERIFY(writeHar(store, path).ok());
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray exported = file.readAll();
+        const QJsonObject log = QJsonDocument::fromJson(exported).object()["log"_L1].toObject();
+        const QJsonArray entries = log["entries"_L1].toArray();
+        QCOMPARE(entries.size(), 2);
+        // Store order is the import's (by start time): find the entries by URL.
+        const bool wsFirst
+            = entries[0].toObject()["request"_L1].toObject()["url"_L1].toString().startsWith(
+                u"wss:"_s);
+        const QJsonObject entry = entries[wsFirst ? 0 : 1].toObject();
+        QCOMPARE(entry["_webSocketMessages"_L1].toArray(), messages);
+        QCOMPARE(entry["comment"_L1].toString(), u"the chat, slow to answer"_s);
+        QCOMPARE(entry["_pinned"_L1].toBool(), true);
+        QCOMPARE(entry["_color"_L1].toString(), u"purple"_s);
+        const QJsonObject other = entries[wsFirst ? 1 : 0].toObject();
+        for (const char *key : {"_webSocketMessages", "comment", "_pinned", "_color"})
+            QVERIFY2(!other.contains(QLatin1StringView(key)), key);
+        const QJsonObject tunnelOut = log["_tunnels"_L1].toArray()[0].toObject();
+        QCOMPARE(tunnelOut["comment"_L1].toString(), u"pinned tunnel"_s);
+        QCOMPARE(tunnelOut["_pinned"_L1].toBool(), true);
+
+        // And imported again: the same messages and marks.
+        const auto again = importHar(exported, nullptr);
+        QVERIFY2(again, why(again));
+        for (const Flow &f : *again) {
+            const Flow *before = f.kind == FlowKind::Tunnel     ? tunnel
+                                 : f.host == "chat.example" ? ws
+                                                            : plain;
+            QVERIFY(f.marks == before->marks);
+            QCOMPARE(bool(f.webSocketMessages), bool(before->webSocketMessages));
+            if (f.webSocketMessages)
+                QVERIFY(*f.webSocketMessages == *before->webSocketMessages);
+        }
     }
 };
 

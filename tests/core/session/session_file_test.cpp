@@ -192,6 +192,13 @@ void fill(FlowStore &store)
     get.clientStream = 3;
     get.serverStream = 0;
     get.serverConnection = 8;
+    // An imported entry's WebSocket messages (a double's every bit must survive), and the
+    // user's marks.
+    get.webSocketMessages = std::make_shared<const ts::flow::WebSocketMessages>(
+        ts::flow::WebSocketMessages{{true, 1700000000.123456789, 1, "hello"},
+                                    {false, 1700000000.5, 2, "AAEC/w=="},
+                                    {false, 0.1, 8, ""}});
+    get.marks = {true, ts::flow::MarkColor::Green, "slow: ask the CDN team\nline two"};
     store.publish(get);
 
     Flow post;
@@ -341,6 +348,10 @@ void compareFlow(const Flow &a, const Flow &b)
     QCOMPARE(a.serverConnection, b.serverConnection);
     QCOMPARE(a.error, b.error);
     QCOMPARE(a.upstream, b.upstream);
+    QCOMPARE(bool(a.webSocketMessages), bool(b.webSocketMessages));
+    if (a.webSocketMessages)
+        QVERIFY(*a.webSocketMessages == *b.webSocketMessages);
+    QVERIFY(a.marks == b.marks);
 }
 
 void compareConnection(const Connection &a, const Connection &b)
@@ -700,6 +711,11 @@ private Q_SLOTS:
         for (const Flow &f : opened->flows)
             carried.insert(f.clientStream);
         QVERIFY(carried.count(3) && carried.count(5));
+        // Older files have no marks and no WebSocket messages.
+        for (const Flow &f : opened->flows) {
+            QVERIFY(f.marks.empty());
+            QVERIFY(!f.webSocketMessages);
+        }
     }
 
     // HTTP/3's widths: 62-bit stream ids and varint frame types survive a save.
