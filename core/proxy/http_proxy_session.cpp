@@ -463,8 +463,8 @@ void HttpProxySession::maybeStartOriginH2(ServerId id, const std::string &target
     flow::TlsSide side;
     record(side, *tls->second);
     r.tls = shared(side);
-    r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
-    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
+    r.feed = std::make_shared<flow::LogFeed>(m_context.frameLogCapacity);
+    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.feed, now);
     if (!link)
         return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
     adoptServerRecord(id, r); // the connection keeps the id it was published with
@@ -481,8 +481,8 @@ void HttpProxySession::dropServer(ServerId id, std::vector<Command> &out)
         flow::Connection &r = h2->second.record;
         r.closedWall = wallNow();
         r.closeReason = h2->second.link->failed() ? h2->second.link->error() : "closed";
-        if (r.log)
-            r.log->closed();
+        if (r.feed)
+            r.feed->closed();
         out.push_back(PublishConnection{r});
         m_serverH2.erase(h2);
     }
@@ -2117,10 +2117,10 @@ void HttpProxySession::startH2(MonoTime now, std::vector<Command> &out)
         origin.clientTls = m_listenerTlsShared;
         record = m_connection;
     }
-    record.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
+    record.feed = std::make_shared<flow::LogFeed>(m_context.frameLogCapacity);
     if (!m_intercept) {
         m_connection.protocol = "HTTP/2";
-        m_connection.log = record.log;
+        m_connection.feed = record.feed;
         publishConnection(out);
     }
     const bool own = m_intercept != nullptr;
