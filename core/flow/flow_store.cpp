@@ -433,6 +433,8 @@ void FlowStore::apply()
                 c.log = std::make_shared<ConnectionLog>(c.feed->frameCapacity(),
                                                         c.feed->streamCapacity());
             const bool live = c.feed && !followed && !c.feed->done();
+            if (c.feed && c.feed->done())
+                c.feed.reset(); // all taken: the row keeps no worker structure
             if (c.log)
                 c.log->attach(m_budget);
             const bool closed = c.log && (c.closedWall != 0 || c.log->isClosed());
@@ -530,8 +532,9 @@ void FlowStore::takeLogs()
         if (!batch.closed)
             return false;
         c.log->closed();
+        c.feed.reset(); // nothing more will come
         m_closedLogs.push_back(row);
-        return true; // nothing more will come
+        return true;
     });
     if (!changed.empty())
         Q_EMIT logsChanged(changed);

@@ -57,6 +57,7 @@ LogFeed::Batch LogFeed::take()
     if (m_closed && !m_done) {
         b.closed = true;
         m_done = true;
+        m_streams.clear(); // taken whole above when changed; no batch follows
     }
     return b;
 }

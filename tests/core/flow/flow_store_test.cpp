@@ -614,6 +614,7 @@ private Q_SLOTS:
         store.publish(c);
         store.flush();
         QVERIFY(log->isClosed());
+        QVERIFY(!store.connection(7)->feed); // the store keeps no worker structure
         QCOMPARE(log->frames().back().stream, big);
         QCOMPARE(log->frames().back().type, 0x2a2a2a2a2a2aULL);
         const auto streams = log->streams();
