@@ -88,7 +88,7 @@ void ComposedClient::start()
     }
     auto conn
         = http2::H2Connection::create(http2::H2Connection::Role::Client, http2::ProtocolLimits{},
-                                      std::make_shared<flow::ConnectionLog>(), monotonicNow());
+                                      nullptr, monotonicNow()); // its frames are not shown
     if (!conn) {
         finish(QString::fromStdString(conn.error().message));
         return;

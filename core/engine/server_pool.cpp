@@ -80,8 +80,8 @@ void ServerPool::closed(std::shared_ptr<flow::Connection> record, std::string re
         return;
     record->closedWall = wallNow();
     record->closeReason = std::move(reason);
-    if (record->log)
-        record->log->closed();
+    if (record->feed)
+        record->feed->closed();
     m_store->publish(*record);
 }
 

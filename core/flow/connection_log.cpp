@@ -289,17 +289,33 @@ void ConnectionLog::restoreLocked()
     accountLocked(0, bytes);
 }
 
+void ConnectionLog::cutSummary(std::string &summary)
+{
+    if (summary.size() <= kMaxSummaryBytes)
+        return;
+    std::size_t cut = kMaxSummaryBytes;
+    // Not inside a UTF-8 sequence: back up over continuation bytes.
+    while (cut > 0 && (static_cast<unsigned char>(summary[cut]) & 0xC0) == 0x80)
+        --cut;
+    const std::size_t left = summary.size() - cut;
+    summary.resize(cut);
+    summary += "\u2026 (" + std::to_string(left) + " more bytes)";
+}
+
+void ConnectionLog::putStream(StreamRecord stream)
+{
+    std::lock_guard lock(m_mutex);
+    restoreLocked();
+    StreamRecord &s = streamLocked(stream.id);
+    const std::uint64_t before = streamBytes(s);
+    s = std::move(stream);
+    accountLocked(before, streamBytes(s));
+    ++m_version;
+}
+
 void ConnectionLog::addFrame(FrameRecord frame)
 {
-    if (frame.summary.size() > kMaxSummaryBytes) {
-        std::size_t cut = kMaxSummaryBytes;
-        // Not inside a UTF-8 sequence: back up over continuation bytes.
-        while (cut > 0 && (static_cast<unsigned char>(frame.summary[cut]) & 0xC0) == 0x80)
-            --cut;
-        const std::size_t left = frame.summary.size() - cut;
-        frame.summary.resize(cut);
-        frame.summary += "\u2026 (" + std::to_string(left) + " more bytes)";
-    }
+    cutSummary(frame.summary);
     std::lock_guard lock(m_mutex);
     restoreLocked();
     ++m_framesSeen;
@@ -343,14 +359,14 @@ StreamRecord &ConnectionLog::streamLocked(std::uint64_t id)
 {
     // Streams arrive in ascending order almost always: look from the back.
     auto it = std::lower_bound(m_streams.begin(), m_streams.end(), id,
-                               [](const StreamRecord &s, std::uint32_t v) { return s.id < v; });
+                               [](const StreamRecord &s, std::uint64_t v) { return s.id < v; });
     if (it != m_streams.end() && it->id == id)
         return *it;
     if (m_streams.size() >= m_streamCapacity) {
         accountLocked(streamBytes(m_streams.front()), 0);
         m_streams.pop_front();
         it = std::lower_bound(m_streams.begin(), m_streams.end(), id,
-                              [](const StreamRecord &s, std::uint32_t v) { return s.id < v; });
+                              [](const StreamRecord &s, std::uint64_t v) { return s.id < v; });
     }
     it = m_streams.insert(it, StreamRecord{});
     it->id = id;

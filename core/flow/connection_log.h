@@ -49,12 +49,14 @@ struct StreamRecord
     bool closed = false;
 };
 
-// The frames and streams of one connection. Written by an engine worker, read by the GUI:
-// every method locks. Frames are kept in a ring of `frameCapacity`; older ones are dropped
-// and counted, so a flood costs bounded memory. Streams: the newest `streamCapacity` kept.
-// Once attached to a store's budget, the RAM the log holds is counted in it; the store
-// spills a closed connection's log to the budget's spill file when the budget is exceeded,
-// and frames() and streams() read it back from there.
+// The frames and streams of one connection, as the window shows them. The FlowStore owns it:
+// it writes what a worker's LogFeed gathered once a batch (or a session file's reader fills it
+// before publishing it), and the window reads it after the store announced the batch
+// (logsChanged). Every method locks all the same: cheap, and safe for tests and tools. Frames are
+// kept in a ring of `frameCapacity`; older ones are dropped and counted, so a flood costs bounded
+// memory. Streams: the newest `streamCapacity` kept. Once attached to a store's budget, the RAM the
+// log holds is counted in it; the store spills a closed connection's log to the budget's spill file
+// when the budget is exceeded, and frames() and streams() read it back from there.
 class ConnectionLog
 {
 public:
@@ -71,6 +73,10 @@ public:
     static constexpr std::size_t kClosedFrameCapacity = 1000;
 
     void addFrame(FrameRecord frame);
+    // Cuts `summary` at kMaxSummaryBytes, not inside a UTF-8 sequence, saying how much is left.
+    static void cutSummary(std::string &summary);
+    // Replaces the stream's record (or adds it): what a LogFeed batch carries.
+    void putStream(StreamRecord stream);
     // The connection closed: keep the newest kClosedFrameCapacity frames, count the others
     // as dropped, and take no more room than they need.
     void closed();

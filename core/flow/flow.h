@@ -4,6 +4,7 @@
 #include "core/flow/body.h"
 #include "core/flow/connection_log.h"
 #include "core/flow/id_source.h"
+#include "core/flow/log_feed.h"
 
 #include <cstdint>
 #include <memory>
@@ -190,7 +191,10 @@ struct Connection
     std::string peerAddress;            // server side: the address connected to
     ConnectionId parent = 0;            // server side: the client connection that opened it
     std::shared_ptr<const TlsSide> tls; // TLS on this connection (null: none)
-    // Frames and streams of a multiplexed (h2) connection; null for HTTP/1.1.
+    // Frames and streams of a multiplexed (h2) connection; null for HTTP/1.1. The engine
+    // records into `feed`; the store takes each batch from it into `log`, which the window
+    // reads (a session file's reader fills `log` itself).
+    std::shared_ptr<LogFeed> feed;
     std::shared_ptr<ConnectionLog> log;
     WallMillis openedWall = 0;
     WallMillis closedWall = 0; // 0 while open

@@ -197,6 +197,7 @@ void FlowStore::clear()
     m_connectionRow.clear();
     m_removedOpen.clear();
     m_closedLogs.clear();
+    m_liveLogs.clear();
     m_finished.clear();
     m_headersSpilled.clear();
     m_spilledHeaders.clear();
@@ -259,6 +260,7 @@ RemovedFlows FlowStore::takeAll()
     m_connections.clear();
     m_connectionRow.clear();
     m_closedLogs.clear();
+    m_liveLogs.clear();
     m_finished.clear();
     m_headersSpilled.clear();
     m_spilledHeaders.clear();
@@ -275,6 +277,8 @@ void FlowStore::restore(RemovedFlows removed)
         const bool closed = c.log && (c.closedWall != 0 || c.log->isClosed());
         if (closed)
             m_closedLogs.push_back(m_connections.size());
+        if (c.feed && c.log && !c.feed->done())
+            m_liveLogs.push_back(m_connections.size());
         m_connectionRow.emplace(c.id, m_connections.size());
         m_connections.push_back(std::move(c));
     }
@@ -444,21 +448,35 @@ void FlowStore::apply()
 
     if (!connections.empty()) {
         for (Connection &c : connections) {
+            auto it = m_connectionRow.find(c.id);
+            const bool known = it != m_connectionRow.end();
+            // The engine's copies carry the feed; the log is the store's, made once.
+            const bool followed = known && m_connections[it->second].feed;
+            if (!c.log && known)
+                c.log = m_connections[it->second].log;
+            if (c.feed && !c.log)
+                c.log = std::make_shared<ConnectionLog>(c.feed->frameCapacity(),
+                                                        c.feed->streamCapacity());
+            const bool live = c.feed && !followed && !c.feed->done();
+            if (c.feed && c.feed->done())
+                c.feed.reset(); // all taken: the row keeps no worker structure
             if (c.log)
                 c.log->attach(m_budget);
             const bool closed = c.log && (c.closedWall != 0 || c.log->isClosed());
-            auto it = m_connectionRow.find(c.id);
-            if (it == m_connectionRow.end()) {
+            if (!known) {
                 it = m_connectionRow.emplace(c.id, m_connections.size()).first;
                 m_connections.push_back(std::move(c));
             } else {
                 m_connections[it->second] = std::move(c);
             }
+            if (live)
+                m_liveLogs.push_back(it->second);
             if (closed)
                 m_closedLogs.push_back(it->second);
         }
         Q_EMIT connectionsChanged();
     }
+    takeLogs();
     if (flows.empty()) {
         keepWithinBudget();
         return;
@@ -514,6 +532,38 @@ void FlowStore::apply()
         Q_EMIT flowFinished(qsizetype(row));
     // After the signals: what their receivers read of the new rows is still in memory.
     keepWithinBudget();
+}
+
+void FlowStore::takeLogs()
+{
+    if (m_liveLogs.empty())
+        return;
+    std::vector<ConnectionId> changed;
+    std::erase_if(m_liveLogs, [&](std::size_t row) {
+        if (row >= m_connections.size())
+            return true;
+        Connection &c = m_connections[row];
+        if (!c.feed || !c.log)
+            return true;
+        LogFeed::Batch batch = c.feed->take();
+        if (batch.empty())
+            return false;
+        if (batch.dropped)
+            c.log->addDropped(batch.dropped);
+        for (FrameRecord &f : batch.frames)
+            c.log->addFrame(std::move(f));
+        for (StreamRecord &s : batch.streams)
+            c.log->putStream(std::move(s));
+        changed.push_back(c.id);
+        if (!batch.closed)
+            return false;
+        c.log->closed();
+        c.feed.reset(); // nothing more will come
+        m_closedLogs.push_back(row);
+        return true;
+    });
+    if (!changed.empty())
+        Q_EMIT logsChanged(changed);
 }
 
 void FlowStore::keepWithinBudget()

@@ -49,7 +49,9 @@ struct RemovedFlows
 // copies from its worker threads with publish(); that only appends to a queue under a short
 // lock, so the engine never waits for the GUI. On the store's own thread a timer applies the
 // queue every ~50 ms and announces the batch: new rows with one flowsAdded, changed rows with
-// one flowsChanged (DESIGN.md "Threads and data"). What the stored flows' bodies and header
+// one flowsChanged (DESIGN.md "Threads and data"). Each batch also takes what the engine's
+// LogFeeds gathered of live connections' frames and streams into the store's ConnectionLogs,
+// and names them with one logsChanged. What the stored flows' bodies and header
 // lists and the connections' frame logs hold in RAM is counted in budget(); past it, the
 // oldest records go to the budget's spill file and are read back when asked for.
 class FlowStore final : public QObject
@@ -113,6 +115,8 @@ Q_SIGNALS:
     // A flow reached Complete or Failed (once per flow).
     void flowFinished(qsizetype row);
     void connectionsChanged();
+    // New frames or stream records arrived in these connections' logs (from their feeds).
+    void logsChanged(const std::vector<ConnectionId> &connections);
     void cleared();
     // Rows were taken out (their numbers before the removal; sorted): every row after them
     // moved up.
@@ -122,6 +126,8 @@ Q_SIGNALS:
 
 private:
     void apply();
+    // Moves what the live connections' feeds gathered into their logs (logsChanged()).
+    void takeLogs();
     void reindex();
     // Rows moved (remove(), restore()): the row-keyed spill state follows them. newRow[old] is
     // the old row's number now, SIZE_MAX for a row taken out.
@@ -154,6 +160,7 @@ private:
     std::unordered_map<FlowId, std::unique_ptr<Flow>> m_removedOpen;
     mutable std::uint64_t m_headerBytes = 0; // of m_flows, charged to m_budget
     std::deque<std::size_t> m_closedLogs;    // connection rows whose log may spill, oldest first
+    std::vector<std::size_t> m_liveLogs;     // connection rows whose feed may bring more
     // Flow rows whose bodies and headers may spill, oldest (or longest unread) first.
     mutable std::deque<std::size_t> m_finished;
     struct Extent

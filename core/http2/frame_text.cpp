@@ -6,17 +6,17 @@ namespace ts::http2 {
 
 namespace {
 
-std::string hex(std::uint32_t v)
+std::string hex(std::uint64_t v)
 {
     // Two digits at least: "0x04", "0x2a", "0x1234".
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%02x", v);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%02llx", static_cast<unsigned long long>(v));
     return buf;
 }
 
 } // namespace
 
-std::string frameTypeName(std::uint8_t type)
+std::string frameTypeName(std::uint64_t type)
 {
     static const char *const names[]
         = {"DATA", "HEADERS", "PRIORITY",      "RST_STREAM",   "SETTINGS", "PUSH_PROMISE",
@@ -30,7 +30,7 @@ std::string frameTypeName(std::uint8_t type)
     return hex(type);
 }
 
-std::string frameFlagsText(std::uint8_t type, std::uint8_t flags)
+std::string frameFlagsText(std::uint64_t type, std::uint8_t flags)
 {
     std::string out;
     auto add = [&](std::uint8_t bit, const char *name) {

@@ -129,8 +129,8 @@ struct H2Connection::Callbacks
     {
         H2Connection &c = self(userData);
         if (hd->type != NGHTTP2_CONTINUATION) {
-            for (flow::FrameRecord &f : c.m_pendingIn)
-                c.m_log->addFrame(std::move(f));
+            for (FrameRecord &f : c.m_pendingIn)
+                c.record(std::move(f));
             c.m_pendingIn.clear();
             c.m_pendingWire = 0;
         }
@@ -140,13 +140,13 @@ struct H2Connection::Callbacks
             && (hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION
                 || hd->type == NGHTTP2_DATA))
             c.m_pendingWire += kFrameHeader + hd->length;
-        flow::FrameRecord f;
+        FrameRecord f;
         f.micros = c.micros();
         f.inbound = true;
         f.type = hd->type;
         f.flags = hd->flags;
         f.stream = std::uint32_t(hd->stream_id);
-        f.length = std::uint32_t(hd->length);
+        f.length = hd->length;
         if (hd->type > NGHTTP2_PRIORITY_UPDATE || hd->type == 0xb || hd->type == 0xd
             || hd->type == 0xe || hd->type == 0xf)
             f.summary = "unknown frame type, ignored";
@@ -265,8 +265,9 @@ struct H2Connection::Callbacks
         // The connection window is always given back at once: what a stream may hold is
         // bounded by its own window, which the caller returns with consume().
         nghttp2_session_consume_connection(session, length);
-        c.m_log->editStream(std::uint32_t(streamId),
-                            [&](flow::StreamRecord &r) { r.bytesIn += length; });
+        StreamEvent in = c.streamEvent(StreamEvent::Kind::DataIn, streamId);
+        in.bytes = length;
+        c.record(std::move(in));
         if (!c.m_events)
             return 0;
         if (!c.m_events->empty()) {
@@ -301,10 +302,10 @@ struct H2Connection::Callbacks
                 nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, hd.stream_id,
                                           NGHTTP2_PROTOCOL_ERROR);
                 s.fields.clear();
-                for (flow::FrameRecord &f : c.m_pendingIn) {
+                for (FrameRecord &f : c.m_pendingIn) {
                     if (f.type == hd.type && f.stream == std::uint32_t(hd.stream_id))
                         f.summary = summary + " (refused: :protocol before SETTINGS ACK)";
-                    c.m_log->addFrame(std::move(f));
+                    c.record(std::move(f));
                 }
                 c.m_pendingIn.clear();
                 return 0;
@@ -341,13 +342,13 @@ struct H2Connection::Callbacks
             if (const auto it = c.m_streams.find(hd.stream_id); it != c.m_streams.end())
                 it->second.wireIn += std::exchange(c.m_pendingWire, 0);
         // Complete the record begun in onBeginFrame; CONTINUATION records follow it.
-        for (flow::FrameRecord &f : c.m_pendingIn)
+        for (FrameRecord &f : c.m_pendingIn)
             if (f.type == hd.type && f.stream == std::uint32_t(hd.stream_id)) {
                 f.summary = std::move(summary);
                 break;
             }
-        for (flow::FrameRecord &f : c.m_pendingIn)
-            c.m_log->addFrame(std::move(f));
+        for (FrameRecord &f : c.m_pendingIn)
+            c.record(std::move(f));
         c.m_pendingIn.clear();
         return 0;
     }
@@ -356,10 +357,10 @@ struct H2Connection::Callbacks
                               void *userData)
     {
         H2Connection &c = self(userData);
-        for (flow::FrameRecord &f : c.m_pendingIn) {
+        for (FrameRecord &f : c.m_pendingIn) {
             if (f.type == frame->hd.type && f.stream == std::uint32_t(frame->hd.stream_id))
                 f.summary = std::string("invalid: ") + nghttp2_strerror(error);
-            c.m_log->addFrame(std::move(f));
+            c.record(std::move(f));
         }
         c.m_pendingIn.clear();
         return 0;
@@ -369,12 +370,12 @@ struct H2Connection::Callbacks
     {
         H2Connection &c = self(userData);
         const nghttp2_frame_hd &hd = frame->hd;
-        flow::FrameRecord f;
+        FrameRecord f;
         f.micros = c.micros();
         f.type = hd.type;
         f.flags = hd.flags;
         f.stream = std::uint32_t(hd.stream_id);
-        f.length = std::uint32_t(hd.length);
+        f.length = hd.length;
         if (hd.type == NGHTTP2_HEADERS) {
             f.summary = nvText(frame->headers.nva, frame->headers.nvlen);
             if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
@@ -382,7 +383,7 @@ struct H2Connection::Callbacks
         } else {
             f.summary = frameSummary(frame);
         }
-        c.m_log->addFrame(std::move(f));
+        c.record(std::move(f));
         if (const auto it = c.m_streams.find(hd.stream_id); it != c.m_streams.end()) {
             if (hd.type == NGHTTP2_DATA) {
                 it->second.wireOut += kFrameHeader + hd.length;
@@ -396,8 +397,9 @@ struct H2Connection::Callbacks
             }
         }
         if (hd.type == NGHTTP2_DATA) {
-            c.m_log->editStream(std::uint32_t(hd.stream_id),
-                                [&](flow::StreamRecord &r) { r.bytesOut += hd.length; });
+            StreamEvent out = c.streamEvent(StreamEvent::Kind::DataOut, hd.stream_id);
+            out.bytes = hd.length;
+            c.record(std::move(out));
             c.updateWindows(session, hd.stream_id);
         }
         if ((hd.flags & NGHTTP2_FLAG_END_STREAM)
@@ -411,11 +413,9 @@ struct H2Connection::Callbacks
     {
         H2Connection &c = self(userData);
         c.transition(streamId, code ? "reset: " + errorCodeName(code) : std::string("closed"));
-        c.m_log->editStream(std::uint32_t(streamId), [&](flow::StreamRecord &r) {
-            r.closed = true;
-            if (code)
-                r.resetCode = std::int32_t(code);
-        });
+        StreamEvent closedEvent = c.streamEvent(StreamEvent::Kind::Closed, streamId);
+        closedEvent.code = code;
+        c.record(std::move(closedEvent));
         StreamClosed closed{streamId, code};
         if (const auto it = c.m_streams.find(streamId); it != c.m_streams.end()) {
             closed.wireIn = it->second.wireIn;
@@ -489,12 +489,13 @@ struct H2Connection::Callbacks
 };
 
 H2Connection::H2Connection(Role role, const ProtocolLimits &limits,
-                           std::shared_ptr<flow::ConnectionLog> log, MonoTime openedAt)
-    : m_role(role), m_limits(limits), m_log(std::move(log)), m_openedAt(openedAt), m_now(openedAt)
-{
-    if (!m_log)
-        m_log = std::make_shared<flow::ConnectionLog>();
-}
+                           std::shared_ptr<RecordSink> records, MonoTime openedAt)
+    : m_role(role)
+    , m_limits(limits)
+    , m_records(std::move(records))
+    , m_openedAt(openedAt)
+    , m_now(openedAt)
+{}
 
 H2Connection::~H2Connection()
 {
@@ -502,10 +503,10 @@ H2Connection::~H2Connection()
 }
 
 Result<std::unique_ptr<H2Connection>> H2Connection::create(Role role, const ProtocolLimits &limits,
-                                                           std::shared_ptr<flow::ConnectionLog> log,
+                                                           std::shared_ptr<RecordSink> records,
                                                            MonoTime openedAt)
 {
-    std::unique_ptr<H2Connection> c(new H2Connection(role, limits, std::move(log), openedAt));
+    std::unique_ptr<H2Connection> c(new H2Connection(role, limits, std::move(records), openedAt));
 
     nghttp2_session_callbacks *callbacks = nullptr;
     if (nghttp2_session_callbacks_new(&callbacks) != 0)
@@ -630,28 +631,50 @@ void H2Connection::transition(StreamId id, std::string state)
 {
     if (id <= 0)
         return;
-    const std::int64_t t = micros();
-    m_log->editStream(std::uint32_t(id), [&](flow::StreamRecord &r) {
-        if (!r.history.empty() && r.history.back().state == state)
+    // Only changes are recorded. Half-closed one way and then the other is closed, which
+    // on_stream_close records.
+    const auto it = m_streams.find(id);
+    if (it != m_streams.end()) {
+        const std::string &last = it->second.state;
+        if (last == state
+            || (last.rfind("half-closed", 0) == 0 && state.rfind("half-closed", 0) == 0))
             return;
-        // Half-closed one way and then the other is closed, which on_stream_close records.
-        if (!r.history.empty() && state.rfind("half-closed", 0) == 0
-            && r.history.back().state.rfind("half-closed", 0) == 0)
-            return;
-        r.history.push_back({t, std::move(state)});
-    });
+        it->second.state = state;
+    }
+    StreamEvent event = streamEvent(StreamEvent::Kind::State, id);
+    event.state = std::move(state);
+    record(std::move(event));
+}
+
+StreamEvent H2Connection::streamEvent(StreamEvent::Kind kind, StreamId id) const
+{
+    StreamEvent event;
+    event.kind = kind;
+    event.micros = micros();
+    event.stream = std::uint32_t(id);
+    return event;
+}
+
+void H2Connection::record(FrameRecord frame)
+{
+    if (m_records)
+        m_records->frame(std::move(frame));
+}
+
+void H2Connection::record(StreamEvent event)
+{
+    if (m_records)
+        m_records->stream(std::move(event));
 }
 
 void H2Connection::updateWindows(nghttp2_session *session, StreamId id)
 {
     const std::int32_t local = nghttp2_session_get_stream_local_window_size(session, id);
     const std::int32_t remote = nghttp2_session_get_stream_remote_window_size(session, id);
-    m_log->editStream(std::uint32_t(id), [&](flow::StreamRecord &r) {
-        if (local >= 0)
-            r.localWindow = local;
-        if (remote >= 0)
-            r.remoteWindow = remote;
-    });
+    StreamEvent event = streamEvent(StreamEvent::Kind::Windows, id);
+    event.localWindow = local;
+    event.remoteWindow = remote;
+    record(std::move(event));
 }
 
 Result<StreamId> H2Connection::submitRequest(const Fields &fields, bool endStream)
@@ -775,15 +798,6 @@ std::uint32_t H2Connection::peerMaxConcurrentStreams() const
 std::uint32_t H2Connection::openStreams() const
 {
     return std::uint32_t(m_streams.size());
-}
-
-void H2Connection::linkFlow(StreamId id, flow::FlowId flow, std::string summary)
-{
-    m_log->editStream(std::uint32_t(id), [&](flow::StreamRecord &r) {
-        r.flow = flow;
-        if (!summary.empty())
-            r.summary = std::move(summary);
-    });
 }
 
 } // namespace ts::http2

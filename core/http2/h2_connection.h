@@ -2,8 +2,8 @@
 
 #include "core/base/result.h"
 #include "core/base/time.h"
-#include "core/flow/connection_log.h"
 #include "core/http2/protocol_limits.h"
+#include "core/http2/records.h"
 
 #include <cstdint>
 #include <deque>
@@ -71,15 +71,15 @@ using H2Event = std::variant<HeadersReceived, DataReceived, StreamEnded, StreamC
 
 // One HTTP/2 connection, client or server role, through nghttp2 (framing, HPACK, flow
 // control, stream states). Sans-IO: receive() takes the peer's bytes and reports events,
-// takeOutput() gives the bytes to send. Every frame both ways and every stream's state is
-// written to the ConnectionLog. HTTP semantics stay with the caller.
+// takeOutput() gives the bytes to send. Every frame both ways and every change of a stream's
+// state is handed to a RecordSink. HTTP semantics stay with the caller.
 class H2Connection
 {
 public:
     enum class Role { Client, Server };
 
     static Result<std::unique_ptr<H2Connection>> create(Role role, const ProtocolLimits &limits,
-                                                        std::shared_ptr<flow::ConnectionLog> log,
+                                                        std::shared_ptr<RecordSink> records,
                                                         MonoTime openedAt);
     ~H2Connection();
     H2Connection(const H2Connection &) = delete;
@@ -128,8 +128,8 @@ public:
     std::uint32_t openStreams() const;
     // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (unlimited until it says otherwise).
     std::uint32_t peerMaxConcurrentStreams() const;
-    void linkFlow(StreamId stream, flow::FlowId flow, std::string summary);
-    const std::shared_ptr<flow::ConnectionLog> &log() const { return m_log; }
+    // Where the records go (null: nowhere).
+    const std::shared_ptr<RecordSink> &records() const { return m_records; }
 
     // Called from nghttp2's callbacks (free functions in the .cpp); not for other callers.
     struct Callbacks;
@@ -149,27 +149,31 @@ private:
         std::uint64_t wireOut = 0;
         Fields fields; // headers being received
         bool eofSent = false;
+        std::string state; // as last recorded
     };
 
-    H2Connection(Role role, const ProtocolLimits &limits, std::shared_ptr<flow::ConnectionLog> log,
+    H2Connection(Role role, const ProtocolLimits &limits, std::shared_ptr<RecordSink> records,
                  MonoTime openedAt);
     Outgoing &stream(StreamId id) { return m_streams[id]; }
     void fail(std::string reason, std::uint32_t code);
     void transition(StreamId id, std::string state);
     std::int64_t micros() const { return m_now - m_openedAt; }
     void updateWindows(nghttp2_session *session, StreamId id);
+    StreamEvent streamEvent(StreamEvent::Kind kind, StreamId id) const; // stamped now
+    void record(FrameRecord frame);
+    void record(StreamEvent event);
 
     Role m_role;
     ProtocolLimits m_limits;
-    std::shared_ptr<flow::ConnectionLog> m_log;
+    std::shared_ptr<RecordSink> m_records;
     MonoTime m_openedAt;
     MonoTime m_now = 0;
     nghttp2_session *m_session = nullptr;
     std::map<StreamId, Outgoing> m_streams;
-    std::vector<H2Event> *m_events = nullptr;   // during receive()
-    std::vector<flow::FrameRecord> m_pendingIn; // frames begun, not yet fully received
-    std::uint64_t m_pendingWire = 0;            // their wire bytes, for the stream once complete
-    StreamId m_highestPeerStream = 0;           // server role: the largest id a HEADERS named
+    std::vector<H2Event> *m_events = nullptr; // during receive()
+    std::vector<FrameRecord> m_pendingIn;     // frames begun, not yet fully received
+    std::uint64_t m_pendingWire = 0;          // their wire bytes, for the stream once complete
+    StreamId m_highestPeerStream = 0;         // server role: the largest id a HEADERS named
     std::string m_failure;
     std::string m_lastLibraryError;
     std::vector<H2Event> m_later; // raised outside receive(), handed out with the next call

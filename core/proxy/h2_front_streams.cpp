@@ -2,6 +2,7 @@
 
 #include "core/http/message.h"
 #include "core/proxy/http_proxy_session.h"
+#include "core/proxy/log_feed_sink.h"
 #include "core/proxy/stream_h1.h"
 
 // The front's streams that an HttpStream serves: its StreamHost, and the relay of an accepted
@@ -232,7 +233,7 @@ void H2ProxyFront::onPublish(Stream &s, PublishFlow &c, std::vector<Command> &ou
         recordWires(s, *c.flow);
     if (c.flow->id != s.flow) {
         s.flow = c.flow->id;
-        m_h2->linkFlow(s.id, s.flow, s.summary);
+        linkStreamFlow(m_connection.feed.get(), s.id, s.flow, s.summary);
     }
     // A finished exchange is recorded once its frames have crossed the client's wire (the
     // stream closes): its sizes are then whole.

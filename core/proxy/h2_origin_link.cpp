@@ -2,6 +2,7 @@
 
 #include "core/http/message.h"
 #include "core/http2/frame_text.h"
+#include "core/proxy/log_feed_sink.h"
 
 #include <algorithm>
 #include <utility>
@@ -19,12 +20,12 @@ constexpr std::uint32_t kCancel = 0x8;
 } // namespace
 
 Result<std::unique_ptr<H2OriginLink>> H2OriginLink::create(const http2::ProtocolLimits &limits,
-                                                           std::shared_ptr<flow::ConnectionLog> log,
+                                                           std::shared_ptr<flow::LogFeed> feed,
                                                            MonoTime now)
 {
     std::unique_ptr<H2OriginLink> link(new H2OriginLink());
-    auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Client, limits, std::move(log),
-                                          now);
+    auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Client, limits,
+                                          LogFeedSink::into(std::move(feed)), now);
     if (!h2)
         return h2.error();
     link->m_h2 = std::move(*h2);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/base/result.h"
+#include "core/flow/log_feed.h"
 #include "core/http/message.h"
 #include "core/http2/h2_connection.h"
 
@@ -27,9 +28,8 @@ class H2OriginLink
 public:
     using Channel = std::uint32_t;
 
-    static Result<std::unique_ptr<H2OriginLink>> create(const http2::ProtocolLimits &limits,
-                                                        std::shared_ptr<flow::ConnectionLog> log,
-                                                        MonoTime now);
+    static Result<std::unique_ptr<H2OriginLink>>
+    create(const http2::ProtocolLimits &limits, std::shared_ptr<flow::LogFeed> feed, MonoTime now);
     ~H2OriginLink();
 
     // The connection preface and SETTINGS; call once after creation.
@@ -83,7 +83,6 @@ public:
     bool usable() const { return !finished() && !m_goAway; }
     // ...and one more channel fits under the origin's concurrent stream limit and `cap`.
     bool hasRoom(std::size_t cap) const;
-    const std::shared_ptr<flow::ConnectionLog> &log() const { return m_h2->log(); }
 
 private:
     struct State

@@ -4,6 +4,7 @@
 #include "core/http1/message.h"
 #include "core/http2/frame_text.h"
 #include "core/proxy/http_proxy_session.h"
+#include "core/proxy/log_feed_sink.h"
 #include "core/proxy/stream_h1.h"
 
 #include <algorithm>
@@ -39,11 +40,11 @@ H2ProxyFront::H2ProxyFront(const SessionContext &context, Origin origin,
     , m_lastActivity(now)
     , m_ownRecord(ownRecord)
 {
-    if (!m_connection.log)
-        m_connection.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
+    if (!m_connection.feed)
+        m_connection.feed = std::make_shared<flow::LogFeed>(m_context.frameLogCapacity);
     m_connection.protocol = "HTTP/2";
     auto h2 = http2::H2Connection::create(http2::H2Connection::Role::Server, m_context.http2,
-                                          m_connection.log, now);
+                                          LogFeedSink::into(m_connection.feed), now);
     if (!h2) {
         m_finished = true;
         m_finishReason = h2.error().message;
@@ -121,8 +122,8 @@ void H2ProxyFront::finish(std::string reason, std::vector<Command> &out)
     if (m_ownRecord) {
         m_connection.closedWall = wallNow();
         m_connection.closeReason = m_finishReason;
-        if (m_connection.log)
-            m_connection.log->closed();
+        if (m_connection.feed)
+            m_connection.feed->closed();
         out.push_back(PublishConnection{m_connection});
     }
 }

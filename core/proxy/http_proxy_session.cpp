@@ -1224,10 +1224,10 @@ void HttpProxySession::startH2(MonoTime now, std::vector<Command> &out)
         origin.clientTls = m_listenerTlsShared;
         record = m_connection;
     }
-    record.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
+    record.feed = std::make_shared<flow::LogFeed>(m_context.frameLogCapacity);
     if (!m_intercept) {
         m_connection.protocol = "HTTP/2";
-        m_connection.log = record.log;
+        m_connection.feed = record.feed;
         publishConnection(out);
     }
     const bool own = m_intercept != nullptr;

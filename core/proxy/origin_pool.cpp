@@ -202,8 +202,8 @@ void OriginPool::onSecured(Conn &c, MonoTime now, std::vector<Command> &out)
     r.tls = c.side;
     if (c.tls->details().alpn == "h2") {
         r.protocol = "HTTP/2";
-        r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
-        auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
+        r.feed = std::make_shared<flow::LogFeed>(m_context.frameLogCapacity);
+        auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.feed, now);
         if (link) {
             c.h2 = std::move(*link);
             sendWire(c, c.h2->start(now), out);
@@ -321,8 +321,8 @@ void OriginPool::drop(Conn &c, const std::string &reason, std::vector<Command> &
     if (c.record.id) {
         c.record.closedWall = wallNow();
         c.record.closeReason = reason;
-        if (c.record.log)
-            c.record.log->closed();
+        if (c.record.feed)
+            c.record.feed->closed();
         publish(c, out);
     }
     out.push_back(CloseServer{c.id});

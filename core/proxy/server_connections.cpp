@@ -117,8 +117,8 @@ void ServerConnections::startH2(ServerId id, const std::string &target, MonoTime
     flow::TlsSide side;
     record(side, *tls->second);
     r.tls = std::make_shared<const flow::TlsSide>(std::move(side));
-    r.log = std::make_shared<flow::ConnectionLog>(m_context.frameLogCapacity);
-    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.log, now);
+    r.feed = std::make_shared<flow::LogFeed>(m_context.frameLogCapacity);
+    auto link = H2OriginLink::create(http2::ProtocolLimits{}, r.feed, now);
     if (!link)
         return; // stays HTTP/1.1 bytes: the origin will refuse them, and the flow says why
     m_records.adopt(id, r); // the connection keeps the id it was published with
@@ -147,8 +147,8 @@ void ServerConnections::drop(ServerId id, std::vector<Command> &out)
         flow::Connection &r = h2->second.record;
         r.closedWall = wallNow();
         r.closeReason = h2->second.link->failed() ? h2->second.link->error() : "closed";
-        if (r.log)
-            r.log->closed();
+        if (r.feed)
+            r.feed->closed();
         out.push_back(PublishConnection{r});
         m_h2.erase(h2);
     }

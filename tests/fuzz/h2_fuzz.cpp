@@ -14,7 +14,7 @@
 //   few input bytes expand to: the amplification bound;
 // - no frame summary in the connection's log is longer than the log's cap (plus its note).
 
-#include "core/flow/connection_log.h"
+#include "core/flow/log_feed.h"
 #include "core/http2/protocol_limits.h"
 #include "core/proxy/http_proxy_session.h"
 
@@ -65,7 +65,7 @@ Outcome run(const std::vector<std::string_view> &pieces)
     std::vector<Command> out;
     session.start(now, out);
     std::map<flow::FlowId, std::uint64_t> headerBytes;
-    std::vector<std::shared_ptr<flow::ConnectionLog>> logs;
+    std::vector<std::shared_ptr<flow::LogFeed>> feeds;
     std::set<ServerId> opened;
     std::uint64_t toClient = 0;
     std::uint64_t in = 0;
@@ -82,8 +82,8 @@ Outcome run(const std::vector<std::string_view> &pieces)
                     bytes += name.size() + value.size() + 32;
                 headerBytes[p->flow->id] = bytes;
             } else if (const auto *pc = std::get_if<PublishConnection>(&c)) {
-                if (pc->connection.log)
-                    logs.push_back(pc->connection.log);
+                if (pc->connection.feed)
+                    feeds.push_back(pc->connection.feed);
             } else if (const auto *open = std::get_if<OpenServer>(&c)) {
                 if (!opened.insert(open->id).second)
                     violation("a server id opened twice");
@@ -121,8 +121,8 @@ Outcome run(const std::vector<std::string_view> &pieces)
         violation("output out of proportion to the input", std::to_string(toClient));
     for (const auto &[id, bytes] : headerBytes)
         o.recordedHeaderBytes += bytes;
-    for (const auto &log : logs)
-        for (const flow::FrameRecord &f : log->frames())
+    for (const auto &feed : feeds)
+        for (const flow::FrameRecord &f : feed->take().frames)
             if (f.summary.size() > flow::ConnectionLog::kMaxSummaryBytes + 64)
                 violation("a frame summary over the cap", f.summary.substr(0, 200));
     return o;

@@ -119,7 +119,7 @@ void FrameModel::refilter()
     endResetModel();
 }
 
-void FrameModel::setTypeFilter(std::optional<std::uint8_t> type)
+void FrameModel::setTypeFilter(std::optional<std::uint64_t> type)
 {
     if (type == m_typeFilter)
         return;
@@ -152,10 +152,10 @@ int FrameModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QString FrameModel::typeName(std::uint8_t type) const
+QString FrameModel::typeName(std::uint64_t type) const
 {
     return m_h2 ? h2::frameTypeName(type)
-                : QStringLiteral("0x%1").arg(type, 2, 16, QLatin1Char('0'));
+                : QStringLiteral("0x%1").arg(qulonglong(type), 2, 16, QLatin1Char('0'));
 }
 
 QVariant FrameModel::data(const QModelIndex &index, int role) const
@@ -220,7 +220,7 @@ QVariant FrameModel::data(const QModelIndex &index, int role) const
     case StreamRole:
         return qulonglong(f.stream);
     case TypeRole:
-        return int(f.type);
+        return qulonglong(f.type);
     case NumberRole:
         return qulonglong(number + 1);
     default:

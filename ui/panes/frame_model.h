@@ -11,9 +11,10 @@
 namespace ts::ui {
 
 // The frames of one connection's log, oldest first, optionally only one type and/or one
-// stream. The log is polled (poll()): frames the log has dropped leave from the top in one
-// remove, new ones are appended in one insert, so a view keeps its place and 100k rows stay
-// cheap. Frames are numbered from 1 in the order the connection saw them, across drops.
+// stream. The log is the FlowStore's; poll() takes what a batch brought (the pane calls it
+// on the store's logsChanged): frames the log has dropped leave from the top in one remove,
+// new ones are appended in one insert, so a view keeps its place and 100k rows stay cheap. Frames
+// are numbered from 1 in the order the connection saw them, across drops.
 class FrameModel final : public QAbstractTableModel
 {
     Q_OBJECT
@@ -33,7 +34,7 @@ public:
     };
     enum Role : int {
         StreamRole = Qt::UserRole, // the frame's stream id
-        TypeRole,                  // the frame's type code
+        TypeRole,                  // the frame's type code (qulonglong)
         NumberRole,                // the frame's number on the connection (from 1)
     };
 
@@ -46,9 +47,9 @@ public:
     // Takes what changed in the log since the last poll; false when nothing did.
     bool poll();
 
-    void setTypeFilter(std::optional<std::uint8_t> type);
+    void setTypeFilter(std::optional<std::uint64_t> type);
     void setStreamFilter(std::optional<std::uint64_t> stream);
-    std::optional<std::uint8_t> typeFilter() const { return m_typeFilter; }
+    std::optional<std::uint64_t> typeFilter() const { return m_typeFilter; }
     std::optional<std::uint64_t> streamFilter() const { return m_streamFilter; }
 
     // Frames held (whatever the filter) and frames the log dropped before the oldest of them.
@@ -62,7 +63,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
-    QString typeName(std::uint8_t type) const;
+    QString typeName(std::uint64_t type) const;
 
 private:
     bool matches(const flow::FrameRecord &frame) const;
@@ -79,7 +80,7 @@ private:
     std::deque<flow::FrameRecord> m_frames; // a copy of the log's ring
     std::uint64_t m_first = 0;              // frames the connection saw before m_frames.front()
     std::deque<std::uint64_t> m_rows;       // indices (m_first-based numbers) of the frames shown
-    std::optional<std::uint8_t> m_typeFilter;
+    std::optional<std::uint64_t> m_typeFilter;
     std::optional<std::uint64_t> m_streamFilter;
 };
 

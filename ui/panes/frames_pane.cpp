@@ -8,14 +8,14 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QIntValidator>
 #include <QLabel>
 #include <QLineEdit>
+#include <QRegularExpressionValidator>
 #include <QScrollBar>
 #include <QTableView>
 #include <QVBoxLayout>
 
-#include <climits>
+#include <algorithm>
 
 namespace ts::ui {
 
@@ -47,25 +47,31 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     m_dropped->setVisible(false);
 
     m_type->setObjectName(QStringLiteral("frameTypeFilter"));
-    m_type->addItem(tr("All types"), -1);
+    m_type->addItem(tr("All types")); // no data: no filter
     for (const std::uint8_t type : h2::kKnownFrameTypes)
-        m_type->addItem(h2::frameTypeName(type), int(type));
+        m_type->addItem(h2::frameTypeName(type), qulonglong(type));
     connect(m_type, &QComboBox::currentIndexChanged, this, [this](int i) {
-        const int type = m_type->itemData(i).toInt();
-        m_model->setTypeFilter(type < 0 ? std::nullopt
-                                        : std::optional<std::uint8_t>(std::uint8_t(type)));
+        const QVariant type = m_type->itemData(i);
+        m_model->setTypeFilter(type.isValid() ? std::optional<std::uint64_t>(type.toULongLong())
+                                              : std::nullopt);
         updateLabels();
     });
 
     m_stream->setObjectName(QStringLiteral("frameStreamFilter"));
     m_stream->setPlaceholderText(tr("all"));
     m_stream->setClearButtonEnabled(true);
-    m_stream->setValidator(new QIntValidator(0, INT_MAX, m_stream));
+    // Stream ids up to 2^62 - 1 (HTTP/3's; h2's are 31-bit): 19 digits at most.
+    m_stream->setValidator(
+        new QRegularExpressionValidator(QRegularExpression(u"[0-9]{0,19}"_s), m_stream));
     m_stream->setMaximumWidth(fm.horizontalAdvance(QStringLiteral("0000000000")) + 40);
     m_stream->setToolTip(tr("Only the frames of this stream (0: the connection's own frames)"));
     connect(m_stream, &QLineEdit::textChanged, this, [this](const QString &text) {
         bool ok = false;
         const qulonglong stream = text.toULongLong(&ok);
+        if (ok && stream > kMaxStreamId) { // no such stream: keep the last filter
+            m_stream->setText(QString::number(kMaxStreamId));
+            return;
+        }
         m_model->setStreamFilter(ok ? std::optional<std::uint64_t>(stream) : std::nullopt);
         updateLabels();
     });
@@ -94,11 +100,17 @@ FramesPane::FramesPane(flow::FlowStore &store, QWidget *parent)
     layout->addWidget(m_view);
 
     connect(m_view, &QAbstractItemView::doubleClicked, this, &FramesPane::requestFlowAt);
-    connect(&m_poll, &QTimer::timeout, this, [this] {
-        if (isVisible())
+    // What the store's batches bring: new frames in the log shown, or a connection that has
+    // become h2 (a log now). A hidden pane catches up when shown.
+    connect(&m_store, &flow::FlowStore::logsChanged, this,
+            [this](const std::vector<flow::ConnectionId> &ids) {
+                if (isVisible() && std::find(ids.begin(), ids.end(), m_connection) != ids.end())
+                    refresh();
+            });
+    connect(&m_store, &flow::FlowStore::connectionsChanged, this, [this] {
+        if (isVisible() && !m_model->log())
             refresh();
     });
-    m_poll.start(kPollMs);
     updateLabels();
 }
 
@@ -143,9 +155,9 @@ void FramesPane::refresh()
         m_view->scrollToBottom();
 }
 
-void FramesPane::setTypeFilter(std::optional<std::uint8_t> type)
+void FramesPane::setTypeFilter(std::optional<std::uint64_t> type)
 {
-    const int i = m_type->findData(type ? int(*type) : -1);
+    const int i = type ? m_type->findData(qulonglong(*type)) : 0;
     if (i >= 0) {
         m_type->setCurrentIndex(i);
     } else { // not one the list offers: filter anyway

@@ -2,7 +2,6 @@
 
 #include "core/flow/flow.h"
 
-#include <QTimer>
 #include <QWidget>
 
 #include <optional>
@@ -21,15 +20,17 @@ namespace ts::ui {
 class FrameModel;
 
 // The frames of the chosen connection, live: time, direction, type, flags, stream, length and a
-// decoded summary, filtered by type and stream. Polls the connection's log every kPollMs and
-// takes only what is new. Double-click on a frame asks for the flow its stream carried.
+// decoded summary, filtered by type and stream. Takes only what is new from the connection's
+// log when the store's batch names it (logsChanged). Double-click on a frame asks for the flow
+// its stream carried.
 class FramesPane final : public QWidget
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(FramesPane)
 
 public:
-    static constexpr int kPollMs = 250;
+    // The largest stream id the filter takes: HTTP/3's are 62-bit varints (RFC 9000 §16).
+    static constexpr qulonglong kMaxStreamId = (qulonglong(1) << 62) - 1;
 
     explicit FramesPane(flow::FlowStore &store, QWidget *parent = nullptr);
     ~FramesPane() override;
@@ -39,7 +40,7 @@ public:
     flow::ConnectionId connection() const { return m_connection; }
     QString droppedNote() const; // empty when nothing was dropped
 
-    void setTypeFilter(std::optional<std::uint8_t> type);
+    void setTypeFilter(std::optional<std::uint64_t> type);
     void setStreamFilter(std::optional<std::uint64_t> stream);
     // The flow carried by the stream of the frame in `row` (0: none).
     flow::FlowId flowAtRow(int row) const;
@@ -51,7 +52,7 @@ public Q_SLOTS:
     // Shows and selects the frames of the stream that carried the flow, switching to its
     // connection if needed; false when no logged stream carried it.
     bool showStreamOfFlow(flow::FlowId id);
-    // Takes new frames from the log now (the timer does this every kPollMs while visible).
+    // Takes new frames from the log now (done on the store's logsChanged while visible).
     void refresh();
 
 Q_SIGNALS:
@@ -73,7 +74,6 @@ private:
     QLabel *m_dropped = nullptr;
     QComboBox *m_type = nullptr;
     QLineEdit *m_stream = nullptr;
-    QTimer m_poll;
     flow::ConnectionId m_connection = 0;
 };
 

@@ -5,12 +5,12 @@
 // The names come from core/http2, the same ones the engine's frame summaries use.
 namespace ts::ui::h2 {
 
-QString frameTypeName(std::uint8_t type)
+QString frameTypeName(std::uint64_t type)
 {
     return QString::fromStdString(http2::frameTypeName(type));
 }
 
-QString frameFlagNames(std::uint8_t type, std::uint8_t flags)
+QString frameFlagNames(std::uint64_t type, std::uint8_t flags)
 {
     return QString::fromStdString(http2::frameFlagsText(type, flags))
         .replace(QChar(u'|'), QStringLiteral(" | "));

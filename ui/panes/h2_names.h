@@ -8,10 +8,10 @@
 namespace ts::ui::h2 {
 
 // "DATA", "HEADERS", ..., "ALTSVC", "ORIGIN", "PRIORITY_UPDATE"; unknown types as "0x2a".
-QString frameTypeName(std::uint8_t type);
+QString frameTypeName(std::uint64_t type);
 // The flags the type defines, "END_STREAM | END_HEADERS"; bits it does not define as "0x40".
 // Empty when no flag is set.
-QString frameFlagNames(std::uint8_t type, std::uint8_t flags);
+QString frameFlagNames(std::uint64_t type, std::uint8_t flags);
 // "NO_ERROR", "CANCEL", ...; unknown codes as "0x1f".
 QString errorCodeName(std::uint32_t code);
 

@@ -9,9 +9,10 @@
 
 namespace ts::ui {
 
-// The streams of one connection's log, by id. Polled like the frames: streams the log let go
-// leave from the top, new ones are appended, the rest announced changed in one dataChanged;
-// anything else (a stream id below the newest, rare) resets the model.
+// The streams of one connection's log, by id. Taken like the frames (poll() on the store's
+// logsChanged): streams the log let go leave from the top, new ones are appended, the rest
+// announced changed in one dataChanged; anything else (a stream id below the newest, rare)
+// resets the model.
 class StreamModel final : public QAbstractTableModel
 {
     Q_OBJECT

@@ -12,6 +12,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace ts::ui {
 
 using namespace Qt::StringLiterals;
@@ -61,11 +63,16 @@ StreamsPane::StreamsPane(flow::FlowStore &store, QWidget *parent)
         if (id != 0)
             Q_EMIT flowRequested(id);
     });
-    connect(&m_poll, &QTimer::timeout, this, [this] {
-        if (isVisible())
+    // What the store's batches bring (see FramesPane); a hidden pane catches up when shown.
+    connect(&m_store, &flow::FlowStore::logsChanged, this,
+            [this](const std::vector<flow::ConnectionId> &ids) {
+                if (isVisible() && std::find(ids.begin(), ids.end(), m_connection) != ids.end())
+                    refresh();
+            });
+    connect(&m_store, &flow::FlowStore::connectionsChanged, this, [this] {
+        if (isVisible() && !m_model->log())
             refresh();
     });
-    m_poll.start(kPollMs);
     updateTitle();
 }
 

@@ -2,7 +2,6 @@
 
 #include "core/flow/flow.h"
 
-#include <QTimer>
 #include <QWidget>
 
 class QLabel;
@@ -26,8 +25,6 @@ class StreamsPane final : public QWidget
     Q_DISABLE_COPY_MOVE(StreamsPane)
 
 public:
-    static constexpr int kPollMs = 250;
-
     explicit StreamsPane(flow::FlowStore &store, QWidget *parent = nullptr);
     ~StreamsPane() override;
 
@@ -56,7 +53,6 @@ private:
     QTableView *m_view = nullptr;
     QLabel *m_title = nullptr;
     QPlainTextEdit *m_history = nullptr;
-    QTimer m_poll;
     flow::ConnectionId m_connection = 0;
 };
 

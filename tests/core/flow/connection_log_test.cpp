@@ -232,6 +232,44 @@ private Q_SLOTS:
         QVERIFY(sameStreams(log.streams(), streams)); // small: they stay
         QCOMPARE(budget->logMemory.load(), log.memoryBytes());
     }
+
+    void streamIdsAreOrderedAcrossAll64Bits()
+    {
+        // HTTP/3's stream ids are 62-bit: ids that agree in their low 32 bits are still two
+        // streams, in order.
+        ConnectionLog log;
+        const std::uint64_t high = std::uint64_t(1) << 40;
+        for (const std::uint64_t id :
+             {high + 4, std::uint64_t(4), high, (std::uint64_t(1) << 62) - 1})
+            log.editStream(id, [](StreamRecord &) {});
+        const auto streams = log.streams();
+        QCOMPARE(streams.size(), std::size_t(4));
+        QCOMPARE(streams[0].id, std::uint64_t(4));
+        QCOMPARE(streams[1].id, high);
+        QCOMPARE(streams[2].id, high + 4);
+        QCOMPARE(streams[3].id, (std::uint64_t(1) << 62) - 1);
+    }
+
+    void putStreamReplacesTheRecordAndItsCount()
+    {
+        auto budget = std::make_shared<BodyBudget>();
+        ConnectionLog log;
+        log.attach(budget);
+        StreamRecord s;
+        s.id = 9;
+        s.summary = std::string(500, 's');
+        log.putStream(s);
+        QCOMPARE(budget->logMemory.load(), log.memoryBytes());
+        const std::uint64_t version = log.version();
+        s.summary = "GET /";
+        s.closed = true;
+        log.putStream(s);
+        QVERIFY(log.version() > version);
+        QCOMPARE(log.streams().size(), std::size_t(1));
+        QCOMPARE(log.streams()[0].summary, std::string("GET /"));
+        QVERIFY(log.streams()[0].closed);
+        QCOMPARE(budget->logMemory.load(), log.memoryBytes());
+    }
 };
 
 QTEST_GUILESS_MAIN(ConnectionLogTest)

@@ -607,6 +607,118 @@ private Q_SLOTS:
         QCOMPARE(budget->headerMemory.load(), charged);
         everyRowAsRecorded();
     }
+
+    void feedsReachTheLogInTheStoresBatches()
+    {
+        // The engine records into a LogFeed and publishes the connection; the store makes the
+        // log the window reads and fills it from the feed once a batch, naming the connection
+        // in one logsChanged. The engine's later copies (no log) keep the store's.
+        FlowStore store;
+        QSignalSpy logs(&store, &FlowStore::logsChanged);
+        auto feed = std::make_shared<LogFeed>(100, 10);
+        Connection c;
+        c.id = 7;
+        c.protocol = "HTTP/2";
+        c.feed = feed;
+        store.publish(c);
+        store.flush();
+        const std::shared_ptr<ConnectionLog> log = store.connection(7)->log;
+        QVERIFY(log);
+        QCOMPARE(log->frameCapacity(), std::size_t(100));
+        QCOMPARE(log->streamCapacity(), std::size_t(10));
+        QCOMPARE(logs.count(), 0); // nothing recorded yet
+
+        feed->addFrame(FrameRecord{1, true, 0x4, 0, 0, 0, "SETTINGS"});
+        feed->editStream(1, [](StreamRecord &s) { s.history.push_back({2, "open"}); });
+        QVERIFY(log->frames().empty()); // not before the store's batch
+        c.bytesIn = 100;
+        store.publish(c); // the engine's copy: no log
+        store.flush();
+        QCOMPARE(store.connection(7)->log, log);
+        QCOMPARE(log->frames().size(), std::size_t(1));
+        QCOMPARE(log->streams().size(), std::size_t(1));
+        QCOMPARE(logs.count(), 1);
+        QCOMPARE(logs.at(0).at(0).value<std::vector<ConnectionId>>(), std::vector<ConnectionId>{7});
+        QCOMPARE(store.budget()->logMemory.load(), log->memoryBytes());
+
+        store.flush(); // nothing new: no signal
+        QCOMPARE(logs.count(), 1);
+
+        // A 62-bit stream id and a varint frame type, as HTTP/3 has them, kept whole.
+        const std::uint64_t big = (std::uint64_t(1) << 62) - 1;
+        feed->addFrame(FrameRecord{3, false, 0x2a2a2a2a2a2aULL, 0, big, 1, {}});
+        feed->editStream(big, [](StreamRecord &s) { s.bytesIn = 5; });
+        feed->editStream(1, [](StreamRecord &s) { s.closed = true; });
+        feed->closed();
+        c.closedWall = 10;
+        store.publish(c);
+        store.flush();
+        QVERIFY(log->isClosed());
+        QVERIFY(!store.connection(7)->feed); // the store keeps no worker structure
+        QCOMPARE(log->frames().back().stream, big);
+        QCOMPARE(log->frames().back().type, 0x2a2a2a2a2a2aULL);
+        const auto streams = log->streams();
+        QCOMPARE(streams.size(), std::size_t(2));
+        QCOMPARE(streams[0].id, std::uint64_t(1));
+        QVERIFY(streams[0].closed);
+        QCOMPARE(streams[0].history.size(), std::size_t(1)); // the whole record, replaced
+        QCOMPARE(streams[1].id, big);
+        QCOMPARE(logs.count(), 2);
+
+        // Closed and taken: the feed is no longer read.
+        feed->addFrame(FrameRecord{});
+        store.flush();
+        QCOMPARE(logs.count(), 2);
+        QCOMPARE(log->frames().size(), std::size_t(2));
+    }
+
+    void aFloodBetweenTwoBatchesKeepsTheNewestAndCountsTheRest()
+    {
+        FlowStore store;
+        auto feed = std::make_shared<LogFeed>(10);
+        Connection c;
+        c.id = 1;
+        c.feed = feed;
+        store.publish(c);
+        store.flush();
+        for (int i = 0; i < 5; ++i)
+            feed->addFrame(FrameRecord{i, true, 0x6, 0, 0, 8, "PING"});
+        store.flush();
+        for (int i = 5; i < 1005; ++i) // more than the feed holds before the next batch
+            feed->addFrame(FrameRecord{i, true, 0x6, 0, 0, 8, "PING"});
+        store.flush();
+        const auto log = store.connection(1)->log;
+        QCOMPARE(log->framesSeen(), std::uint64_t(1005));
+        QCOMPARE(log->framesDropped(), std::uint64_t(995));
+        const auto frames = log->frames();
+        QCOMPARE(frames.size(), std::size_t(10));
+        QCOMPARE(frames.front().micros, std::int64_t(995)); // numbered where they belong
+        QCOMPARE(frames.back().micros, std::int64_t(1004));
+    }
+
+    void aClosedFeedsLogSpillsPastTheBudget()
+    {
+        // The issue-20 bound holds for logs the store fills from feeds.
+        FlowStore store;
+        const auto budget = store.budget();
+        budget->totalMemory = 100 * 1024;
+        auto feed = std::make_shared<LogFeed>();
+        Connection c;
+        c.id = 3;
+        c.feed = feed;
+        store.publish(c);
+        store.flush();
+        for (int i = 0; i < 200; ++i)
+            feed->addFrame(FrameRecord{i, true, 0x0, 0, 1, 1000, std::string(1000, 'd')});
+        feed->closed();
+        c.closedWall = 1;
+        store.publish(c);
+        store.flush();
+        const auto log = store.connection(3)->log;
+        QVERIFY(log->spilled());
+        QVERIFY(budget->inMemory.load() <= budget->totalMemory.load());
+        QCOMPARE(log->frames().size(), std::size_t(200)); // read back from the spill file
+    }
 };
 
 QTEST_GUILESS_MAIN(FlowStoreTest)

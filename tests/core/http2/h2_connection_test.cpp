@@ -6,6 +6,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <map>
 
 using namespace ts;
 using namespace ts::http2;
@@ -86,29 +87,87 @@ std::string dataOn(const std::vector<H2Event> &events, StreamId id)
     return s;
 }
 
-std::vector<flow::FrameRecord> framesOf(const flow::ConnectionLog &log, std::uint8_t type,
-                                        bool inbound)
+// What a codec's owner would make of its records: every frame, and each stream's state as the
+// events build it. Codecs know no flows, so neither does this test.
+class Recorder final : public RecordSink
 {
-    std::vector<flow::FrameRecord> r;
-    for (const flow::FrameRecord &f : log.frames())
+public:
+    struct Stream
+    {
+        std::uint64_t id = 0;
+        std::vector<StreamEvent> history; // Kind::State events
+        std::uint64_t bytesIn = 0;
+        std::uint64_t bytesOut = 0;
+        std::int32_t localWindow = 0; // h2's windows are 31-bit
+        std::int32_t remoteWindow = 0;
+        std::int32_t resetCode = -1;
+        bool closed = false;
+    };
+
+    void frame(FrameRecord frame) override { m_frames.push_back(std::move(frame)); }
+    void stream(StreamEvent event) override
+    {
+        Stream &s = m_streams[event.stream];
+        s.id = event.stream;
+        switch (event.kind) {
+        case StreamEvent::Kind::State:
+            s.history.push_back(std::move(event));
+            break;
+        case StreamEvent::Kind::DataIn:
+            s.bytesIn += event.bytes;
+            break;
+        case StreamEvent::Kind::DataOut:
+            s.bytesOut += event.bytes;
+            break;
+        case StreamEvent::Kind::Windows:
+            if (event.localWindow >= 0)
+                s.localWindow = std::int32_t(event.localWindow);
+            if (event.remoteWindow >= 0)
+                s.remoteWindow = std::int32_t(event.remoteWindow);
+            break;
+        case StreamEvent::Kind::Closed:
+            s.closed = true;
+            if (event.code)
+                s.resetCode = std::int32_t(event.code);
+            break;
+        }
+    }
+    const std::vector<FrameRecord> &frames() const { return m_frames; }
+    std::vector<Stream> streams() const
+    {
+        std::vector<Stream> r;
+        for (const auto &[id, s] : m_streams)
+            r.push_back(s);
+        return r;
+    }
+
+private:
+    std::vector<FrameRecord> m_frames;
+    std::map<std::uint64_t, Stream> m_streams;
+};
+
+std::vector<FrameRecord> framesOf(const Recorder &log, std::uint8_t type, bool inbound)
+{
+    std::vector<FrameRecord> r;
+    for (const FrameRecord &f : log.frames())
         if (f.type == type && f.inbound == inbound)
             r.push_back(f);
     return r;
 }
 
-std::vector<std::string> historyOf(const flow::ConnectionLog &log, std::uint32_t id)
+std::vector<std::string> historyOf(const Recorder &log, std::uint32_t id)
 {
     std::vector<std::string> r;
-    for (const flow::StreamRecord &s : log.streams())
+    for (const Recorder::Stream &s : log.streams())
         if (s.id == id)
             for (const auto &t : s.history)
                 r.push_back(t.state);
     return r;
 }
 
-flow::StreamRecord streamOf(const flow::ConnectionLog &log, std::uint32_t id)
+Recorder::Stream streamOf(const Recorder &log, std::uint32_t id)
 {
-    for (const flow::StreamRecord &s : log.streams())
+    for (const Recorder::Stream &s : log.streams())
         if (s.id == id)
             return s;
     return {};
@@ -123,7 +182,7 @@ QString joined(const std::vector<std::string> &v)
 }
 
 std::unique_ptr<H2Connection> make(H2Connection::Role role, const ProtocolLimits &limits,
-                                   std::shared_ptr<flow::ConnectionLog> log, MonoTime now)
+                                   std::shared_ptr<Recorder> log, MonoTime now)
 {
     auto c = H2Connection::create(role, limits, std::move(log), now);
     if (!c)
@@ -135,14 +194,12 @@ std::unique_ptr<H2Connection> make(H2Connection::Role role, const ProtocolLimits
 struct Pair
 {
     MonoTime now = 5 * kSecond;
-    std::shared_ptr<flow::ConnectionLog> clientLog, serverLog;
+    std::shared_ptr<Recorder> clientLog, serverLog;
     std::unique_ptr<H2Connection> client, server;
     std::vector<H2Event> clientEvents, serverEvents;
 
-    explicit Pair(ProtocolLimits serverLimits = {}, ProtocolLimits clientLimits = {},
-                  std::size_t serverLogCapacity = 10000)
-        : clientLog(std::make_shared<flow::ConnectionLog>())
-        , serverLog(std::make_shared<flow::ConnectionLog>(serverLogCapacity))
+    explicit Pair(ProtocolLimits serverLimits = {}, ProtocolLimits clientLimits = {})
+        : clientLog(std::make_shared<Recorder>()), serverLog(std::make_shared<Recorder>())
     {
         client = make(H2Connection::Role::Client, clientLimits, clientLog, now);
         server = make(H2Connection::Role::Server, serverLimits, serverLog, now);
@@ -288,8 +345,8 @@ private Q_SLOTS:
         p.server->goAway(0, "bye");
         p.pump();
 
-        const flow::ConnectionLog &c = *p.clientLog;
-        const flow::ConnectionLog &s = *p.serverLog;
+        const Recorder &c = *p.clientLog;
+        const Recorder &s = *p.serverLog;
 
         // SETTINGS: the values each side advertises, decoded, both as sent and as received.
         const auto serverSettings = framesOf(s, kSettings, false);
@@ -306,10 +363,10 @@ private Q_SLOTS:
         QCOMPARE(framesOf(c, kSettings, false)[0].summary,
                  std::string("MAX_CONCURRENT_STREAMS=128, INITIAL_WINDOW_SIZE=1048576, "
                              "MAX_HEADER_LIST_SIZE=65536, ENABLE_PUSH=0"));
-        const bool ackSeen = std::any_of(
-            serverSettings.begin(), serverSettings.end(), [](const flow::FrameRecord &f) {
-                return f.flags == 0x1 && f.summary == "ACK" && f.length == 0;
-            });
+        const bool ackSeen
+            = std::any_of(serverSettings.begin(), serverSettings.end(), [](const FrameRecord &f) {
+                  return f.flags == 0x1 && f.summary == "ACK" && f.length == 0;
+              });
         QVERIFY(ackSeen);
 
         // WINDOW_UPDATE: the connection window opened to 64 MiB at once.
@@ -358,8 +415,6 @@ private Q_SLOTS:
         // Time runs from the connection's opening; every frame has one.
         for (const auto &f : s.frames())
             QCOMPARE(f.micros, std::int64_t(0));
-        QCOMPARE(s.framesSeen(), std::uint64_t(s.frames().size()));
-        QCOMPARE(s.framesDropped(), std::uint64_t(0));
     }
 
     void rstStreamAndPingAreDecoded()
@@ -382,7 +437,7 @@ private Q_SLOTS:
         QVERIFY(streamOf(*p.serverLog, 1).closed);
 
         // PING from a hand-made peer: the payload recorded in hex, the ACK echoes it.
-        auto log = std::make_shared<flow::ConnectionLog>();
+        auto log = std::make_shared<Recorder>();
         auto server = make(H2Connection::Role::Server, {}, log, 0);
         std::vector<H2Event> events;
         server->receive(std::string(kPreface) + frame(kSettings, 0, 0, {})
@@ -423,9 +478,6 @@ private Q_SLOTS:
         p.pump();
         QCOMPARE(joined(historyOf(*p.serverLog, 3)), QStringLiteral("open -> reset: CANCEL"));
         QCOMPARE(joined(historyOf(*p.clientLog, 3)), QStringLiteral("open -> reset: CANCEL"));
-        p.client->linkFlow(3, 42, "GET /");
-        QCOMPARE(streamOf(*p.clientLog, 3).flow, flow::FlowId(42));
-        QCOMPARE(streamOf(*p.clientLog, 3).summary, std::string("GET /"));
     }
 
     void unconsumedStreamStopsAtItsWindowWhileASiblingCompletes()
@@ -509,33 +561,11 @@ private Q_SLOTS:
         QVERIFY(p.client->queued(*id) < limits.maxBufferedPerStream / 2);
     }
 
-    void pingFloodCostsBoundedLogMemory()
-    {
-        ProtocolLimits limits;
-        limits.maxPingsPerWindow = 10000;
-        auto log = std::make_shared<flow::ConnectionLog>(16);
-        auto server = make(H2Connection::Role::Server, limits, log, 0);
-        std::string bytes = std::string(kPreface) + frame(kSettings, 0, 0, {});
-        for (int i = 0; i < 500; ++i)
-            bytes += ping("pingpong");
-        std::vector<H2Event> events;
-        server->receive(bytes, kSecond, events);
-        const std::string out = server->takeOutput(kSecond);
-        QVERIFY(!server->failed());
-        QCOMPARE(log->frames().size(), std::size_t(16));
-        QVERIFY(log->framesSeen() >= 1000); // 500 in, 500 ACKs out, SETTINGS
-        QCOMPARE(log->framesDropped(), log->framesSeen() - 16);
-        const auto kept = log->frames();
-        QVERIFY(std::any_of(kept.begin(), kept.end(), [](const flow::FrameRecord &f) {
-            return f.type == kPing && f.summary == "ACK 70696e67706f6e67";
-        }));
-    }
-
     void pingFloodEndsTheConnection()
     {
         ProtocolLimits limits;
         limits.maxPingsPerWindow = 10;
-        auto log = std::make_shared<flow::ConnectionLog>();
+        auto log = std::make_shared<Recorder>();
         auto server = make(H2Connection::Role::Server, limits, log, 0);
         std::vector<H2Event> events;
         const std::string hello = std::string(kPreface) + frame(kSettings, 0, 0, {});
@@ -669,10 +699,7 @@ private Q_SLOTS:
         const auto away = only<GoAwayReceived>(p.clientEvents);
         QVERIFY(!away.empty());
         QCOMPARE(away[0].code, kEnhanceYourCalm);
-        // The frame log kept a cut summary of each HEADERS frame, not its 60 KB of fields.
-        for (const flow::FrameRecord &f : p.serverLog->frames())
-            QVERIFY2(f.summary.size() < flow::ConnectionLog::kMaxSummaryBytes + 64,
-                     f.summary.c_str());
+        // (The frame log cuts each HEADERS frame's summary: log_feed_sink_test.)
     }
 
     void stalledStreamHoldsWhatTheBoundSays()
@@ -746,7 +773,7 @@ private Q_SLOTS:
         // RFC 8441 §3, §4: a client may use :protocol only after SETTINGS_ENABLE_CONNECT_PROTOCOL
         // arrived; one that jumps the gun sent a malformed request: a stream error, the
         // connection survives.
-        auto log = std::make_shared<flow::ConnectionLog>();
+        auto log = std::make_shared<Recorder>();
         auto server = make(H2Connection::Role::Server, {}, log, 0);
         std::string block = literalIndexedName(2, "CONNECT") // :method
                             + literalNewName(":protocol", "websocket")
@@ -785,7 +812,7 @@ private Q_SLOTS:
 
         // Whole, and one byte at a time: the same events.
         for (const bool bytewise : {false, true}) {
-            auto log = std::make_shared<flow::ConnectionLog>();
+            auto log = std::make_shared<Recorder>();
             auto server = make(H2Connection::Role::Server, {}, log, 0);
             std::vector<H2Event> events;
             if (bytewise) {
@@ -848,7 +875,7 @@ private Q_SLOTS:
     {
         // RFC 9113 §5.1.1: stream 5, then a new stream 3. nghttp2 alone ignores the second
         // HEADERS; it is a connection error of type PROTOCOL_ERROR.
-        auto log = std::make_shared<flow::ConnectionLog>();
+        auto log = std::make_shared<Recorder>();
         auto server = make(H2Connection::Role::Server, {}, log, 0);
         const auto block = [](std::string_view path) {
             return literalIndexedName(2, "GET") + literalIndexedName(6, "http")
@@ -888,7 +915,7 @@ private Q_SLOTS:
     {
         // RFC 9113 §3.4: an invalid preface is a connection error of type PROTOCOL_ERROR; the
         // client hears it as a GOAWAY before the close.
-        auto log = std::make_shared<flow::ConnectionLog>();
+        auto log = std::make_shared<Recorder>();
         auto server = make(H2Connection::Role::Server, {}, log, 0);
         std::vector<H2Event> events;
         server->receive("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", 0, events);

@@ -190,7 +190,7 @@ private Q_SLOTS:
                 published = true;
                 QCOMPARE(p->connection.protocol, std::string("HTTP/2"));
                 QCOMPARE(p->connection.id, flow::ConnectionId(7));
-                QVERIFY(p->connection.log);
+                QVERIFY(p->connection.feed); // the engine's side of the frame log
             }
         QVERIFY(published);
         std::string toClient;
@@ -578,23 +578,25 @@ private Q_SLOTS:
     {
         Harness h;
         h.request(get("o.example:80", "/"), true);
-        std::shared_ptr<flow::ConnectionLog> log;
+        std::shared_ptr<flow::LogFeed> feed;
         for (const Command &c : h.out)
             if (auto *p = std::get_if<PublishConnection>(&c))
-                if (p->connection.log) { // the first one, from start(), is before the preface
+                if (p->connection.feed) { // the first one, from start(), is before the preface
                     QCOMPARE(QString::fromStdString(p->connection.protocol),
                              QStringLiteral("HTTP/2"));
-                    log = p->connection.log;
+                    QVERIFY(!p->connection.log); // the store makes that
+                    feed = p->connection.feed;
                 }
-        QVERIFY(log);
-        const auto frames = log->frames();
+        QVERIFY(feed);
+        const flow::LogFeed::Batch batch = feed->take();
+        const auto &frames = batch.frames;
         QVERIFY(frames.size() >= 4);
         const bool requestSeen = std::any_of(frames.begin(), frames.end(), [](const auto &f) {
             return f.inbound && f.type == 0x1 && f.stream == 1
                    && f.summary.find(":path: /") != std::string::npos;
         });
         QVERIFY(requestSeen);
-        const auto streams = log->streams();
+        const auto &streams = batch.streams;
         QCOMPARE(streams.size(), std::size_t(1));
         QCOMPARE(streams[0].id, 1u);
         QCOMPARE(streams[0].summary, std::string("GET http://o.example:80/"));

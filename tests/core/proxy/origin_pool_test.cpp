@@ -83,8 +83,7 @@ struct World
                     if (!origin.h2 && origin.tls->handshakeDone()
                         && origin.tls->details().alpn == "h2")
                         origin.h2 = std::move(*http2::H2Connection::create(
-                            http2::H2Connection::Role::Server, {},
-                            std::make_shared<flow::ConnectionLog>(100), 0));
+                            http2::H2Connection::Role::Server, {}, nullptr, 0));
                     if (origin.h2)
                         origin.h2->receive(plain, 0, origin.events);
                     else

@@ -6,6 +6,7 @@
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
 #include <QItemSelectionModel>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTest>
@@ -248,11 +249,10 @@ private Q_SLOTS:
         QVERIFY(log->spilled()); // reading did not bring it back
     }
 
-    void paneFiltersAndPollsLive()
+    void paneFiltersAndFollowsTheStoresBatches()
     {
         FlowStore store;
-        auto log = h2ClientLog();
-        publishAll(store, log);
+        publishAll(store);
         FramesPane pane(store);
         pane.showConnection(kH2Client);
         QCOMPARE(pane.model()->rowCount(), 18);
@@ -264,10 +264,42 @@ private Q_SLOTS:
         pane.setStreamFilter(std::nullopt);
         pane.setTypeFilter(std::nullopt);
 
-        log->addFrame(frame(9000, true, 0x7, 0, 0, 8, "GOAWAY last stream 5 NO_ERROR"));
+        // The engine records into a feed; the pane learns of new frames from the store's
+        // batch, not by reading the engine's structure.
+        auto feed = std::make_shared<LogFeed>();
+        Connection live = h2Client(nullptr);
+        live.feed = feed;
+        store.publish(live);
+        store.flush();
         pane.show();
-        QTRY_COMPARE_WITH_TIMEOUT(pane.model()->rowCount(), 19, 3000); // the poll timer
+        QCOMPARE(pane.model()->rowCount(), 18);
+        feed->addFrame(frame(9000, true, 0x7, 0, 0, 8, "GOAWAY last stream 5 NO_ERROR"));
+        QCOMPARE(pane.model()->rowCount(), 18); // not before the batch
+        QSignalSpy batches(&store, &FlowStore::logsChanged);
+        QTRY_COMPARE_WITH_TIMEOUT(pane.model()->rowCount(), 19, 3000); // the store's timer
+        QCOMPARE(batches.count(), 1);
         QCOMPARE(cell(*pane.model(), 18, FrameModel::TypeColumn), u"GOAWAY"_s);
+
+        // 62-bit stream ids and types past 8 bits: shown, filtered and named as they are.
+        const std::uint64_t big = (std::uint64_t(1) << 62) - 1;
+        feed->addFrame(FrameRecord{9100, true, 0x100, 0, big, 1, "type 0x100"});
+        store.flush();
+        QCOMPARE(pane.model()->rowCount(), 20);
+        QCOMPARE(cell(*pane.model(), 19, FrameModel::StreamColumn), QString::number(big));
+        QCOMPARE(cell(*pane.model(), 19, FrameModel::TypeColumn), u"0x100"_s);
+        QCOMPARE(pane.model()->index(19, 0).data(FrameModel::TypeRole).toULongLong(), 0x100ULL);
+        pane.setTypeFilter(0x100);
+        QCOMPARE(pane.model()->rowCount(), 1); // not DATA (0x00), as an 8-bit cast made it
+        pane.setTypeFilter(std::nullopt);
+        auto *streamEdit = pane.findChild<QLineEdit *>(u"frameStreamFilter"_s);
+        QVERIFY(streamEdit);
+        streamEdit->clear();
+        QTest::keyClicks(streamEdit, QString::number(big));
+        QCOMPARE(streamEdit->text(), QString::number(big)); // the validator takes 19 digits
+        QCOMPARE(pane.model()->streamFilter(), std::optional<std::uint64_t>(big));
+        QCOMPARE(pane.model()->rowCount(), 1);
+        streamEdit->setText(u"9999999999999999999"_s); // over 2^62 - 1: the largest id
+        QCOMPARE(pane.model()->streamFilter(), std::optional<std::uint64_t>(big));
     }
 
     void jumpsBetweenFramesAndFlows()

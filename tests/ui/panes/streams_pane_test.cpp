@@ -114,9 +114,19 @@ private Q_SLOTS:
         QCOMPARE(requested.count(), 1);
         QCOMPARE(requested.at(0).at(0).value<FlowId>(), kTunnelB);
 
-        // Live: the selected stream's history follows the log.
-        log->editStream(5, [](StreamRecord &s) { s.history.push_back({5000, "closed"}); });
-        pane.refresh();
+        // Live: the selected stream's history follows the store's batches, which take what
+        // the engine's feed gathered.
+        auto feed = std::make_shared<LogFeed>();
+        Connection live = h2Client(nullptr);
+        live.feed = feed;
+        store.publish(live);
+        store.flush();
+        pane.show();
+        StreamRecord five = log->streams().at(2);
+        five.history.push_back({5000, "closed"});
+        feed->editStream(5, [&](StreamRecord &s) { s = five; });
+        QVERIFY(!pane.historyText().endsWith(u"0.005000 s  closed"_s)); // not before the batch
+        store.flush();
         QVERIFY(pane.historyText().endsWith(u"0.005000 s  closed"_s));
 
         pane.showConnection(kServerA);

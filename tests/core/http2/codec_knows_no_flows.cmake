@@ -1,0 +1,23 @@
+# Codecs know no flows (DESIGN.md "Threads and data"): core/http2 neither links the flow layer
+# nor includes it. Run by ctest as core.http2.codec_knows_no_flows with
+#   -DLIBS=<ts_http2's LINK_LIBRARIES, joined by |> -DSOURCE_DIR=<core/http2>
+string(REPLACE "|" ";" libs "${LIBS}")
+foreach(lib IN LISTS libs)
+    if(lib MATCHES "ts_flow")
+        message(FATAL_ERROR "ts_http2 links ${lib}: the codec must hand records to a sink")
+    endif()
+endforeach()
+if(NOT libs)
+    message(FATAL_ERROR "no LINK_LIBRARIES given for ts_http2")
+endif()
+file(GLOB sources "${SOURCE_DIR}/*.h" "${SOURCE_DIR}/*.cpp")
+if(NOT sources)
+    message(FATAL_ERROR "no sources under ${SOURCE_DIR}")
+endif()
+foreach(source IN LISTS sources)
+    file(STRINGS "${source}" includes REGEX "#include \"core/(flow|proxy|engine|session)/")
+    if(includes)
+        message(FATAL_ERROR "${source} includes ${includes}")
+    endif()
+endforeach()
+message(STATUS "ts_http2 links ${libs}; no flow includes in ${SOURCE_DIR}")
