@@ -155,17 +155,20 @@ H2ProxyFront::Stream::~Stream() = default;
 
 bool H2ProxyFront::recordsServer(const OpenServer &open) const
 {
-    return ownsServerId(open.id);
-}
-
-bool H2ProxyFront::ownsServerId(ServerId id) const
-{
-    // The streams' own servers; a tunnel's session keeps the records of its own.
-    const auto link = m_servers.find(id);
-    if (link == m_servers.end() || pooled(id))
+    // The streams' own servers; the pool and a tunnel's session keep records of their own.
+    const auto link = m_servers.find(open.id);
+    if (link == m_servers.end() || pooled(open.id))
         return false;
     const auto it = m_streams.find(link->second.stream);
     return it != m_streams.end() && !it->second->child;
+}
+
+bool H2ProxyFront::ownsServerId(ServerId) const
+{
+    // Only the streams' commands are tracked, and only their own servers got a record
+    // (recordsServer): a server the stream has let go of is still its own when it is
+    // released.
+    return true;
 }
 
 bool H2ProxyFront::live(const Stream &s) const
