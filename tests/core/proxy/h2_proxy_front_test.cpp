@@ -477,6 +477,27 @@ private Q_SLOTS:
         QCOMPARE(*field(h.headersOn(two)[0].fields, ":status"), std::string("200"));
     }
 
+    // A stream's plain-http server, released clean, takes its connection record to the
+    // engine's pool (the record counts the flow it served), and it is published once more.
+    void releasedServerTakesItsRecordToThePool()
+    {
+        Harness h;
+        h.clear();
+        const StreamId id = h.request(get("o.example:80", "/r"), true);
+        const auto open = h.all<OpenServer>();
+        QCOMPARE(open.size(), std::size_t(1));
+        h.connected(open[0].id);
+        h.serverData(open[0].id, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        QCOMPARE(h.dataOn(id), std::string("ok"));
+        const auto released = h.all<ReleaseServer>();
+        QCOMPARE(released.size(), std::size_t(1));
+        QCOMPARE(released[0].id, open[0].id);
+        QVERIFY(released[0].record);
+        QCOMPARE(released[0].record->side, flow::Side::Server);
+        QCOMPARE(released[0].record->flows, 1u);
+        QCOMPARE(released[0].record->target, std::string("o.example:80"));
+    }
+
     void webSocketOverExtendedConnect()
     {
         Harness h;
