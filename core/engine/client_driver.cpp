@@ -17,9 +17,11 @@ namespace {
 // Commands that pass between layers only (tunnel answers, requests to a carrier's h2 stream):
 // a layer handing one to the engine is a bug the compiler catches.
 template<typename T>
-constexpr bool betweenLayers = std::is_same_v<T, proxy::TunnelEstablished>
-                               || std::is_same_v<T, proxy::TunnelRefused>
-                               || std::is_same_v<T, proxy::SendRequestPart>;
+constexpr bool betweenLayers
+    = std::is_same_v<
+          T,
+          proxy::
+              TunnelEstablished> || std::is_same_v<T, proxy::TunnelRefused> || std::is_same_v<T, proxy::SendRequestPart>;
 
 } // namespace
 

@@ -40,7 +40,9 @@ std::string_view markColorName(MarkColor color)
 
 MarkColor markColorFromName(std::string_view name, bool *known)
 {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    const auto lower = [](char c) {
+        return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+    };
     const auto same = [&](std::string_view a, std::string_view b) {
         return a.size() == b.size()
                && std::equal(a.begin(), a.end(), b.begin(),

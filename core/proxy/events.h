@@ -111,10 +111,9 @@ struct ServerBackpressure
     bool full = false;
 };
 
-using Event
-    = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
-                   ServerData, ServerEof, ServerGone, ServerResponse, Tick, RelayProgress,
-                   ServerBackpressure>;
+using Event = std::variant<ClientData, ClientEof, ClientGone, ServerConnected, ServerConnectFailed,
+                           ServerData, ServerEof, ServerGone, ServerResponse, Tick, RelayProgress,
+                           ServerBackpressure>;
 
 // A request's head as a multiplexing translator (HTTP/2) hands it to the HttpStream of its
 // stream: version-free, with the field lines as they crossed the client's wire.

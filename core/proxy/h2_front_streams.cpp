@@ -29,8 +29,7 @@ class H2ProxyFront::Host final : public StreamHost
 public:
     Host(H2ProxyFront &front, Stream &stream, MonoTime now)
         : m_now(now), m_front(front), m_s(stream)
-    {
-    }
+    {}
     MonoTime m_now; // of the call into the stream
 
     void clientInterim(HttpStream &, const http1::ResponseHead &head,
@@ -65,8 +64,8 @@ public:
             m_s.ended = true;
         }
     }
-    void clientLocal(HttpStream &, http1::ResponseHead &head, std::string body, bool, const std::string &,
-                     std::vector<Command> &) override
+    void clientLocal(HttpStream &, http1::ResponseHead &head, std::string body, bool,
+                     const std::string &, std::vector<Command> &) override
     {
         const bool empty = body.empty();
         m_front.onResponseHead(m_s, streamResponse(head), empty);
@@ -108,8 +107,8 @@ public:
     ServerId openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
                         std::vector<Command> &out) override
     {
-        return m_front.openFor(m_s, OpenServer{0, target.host, target.port, reusable, plainHttp, tls},
-                               m_now, out);
+        return m_front.openFor(
+            m_s, OpenServer{0, target.host, target.port, reusable, plainHttp, tls}, m_now, out);
     }
     void sendServer(ServerId id, std::string bytes, std::vector<Command> &out) override
     {
@@ -240,8 +239,8 @@ void H2ProxyFront::onPublish(Stream &s, PublishFlow &c, std::vector<Command> &ou
     }
     // A finished exchange is recorded once its frames have crossed the client's wire (the
     // stream closes): its sizes are then whole.
-    if (c.flow->id == s.ownFlow && s.kind != Kind::Tunnel
-        && c.flow->state != flow::FlowState::Open && !s.h2Closed) {
+    if (c.flow->id == s.ownFlow && s.kind != Kind::Tunnel && c.flow->state != flow::FlowState::Open
+        && !s.h2Closed) {
         s.finalFlow = std::move(c.flow);
         return;
     }
@@ -308,8 +307,7 @@ void H2ProxyFront::streamTick(Stream &s, MonoTime now, std::vector<Command> &out
     }
     Relay &r = *s.relay;
     if (now >= r.lastActivity + m_context.timeouts.tunnelIdle) {
-        relayClose(s, "idle for " + std::to_string(m_context.timeouts.tunnelIdle / kSecond) + " s",
-                   false, now, out);
+        relayClose(s, "idle for " + secondsText(m_context.timeouts.tunnelIdle), false, now, out);
         return;
     }
     const std::uint64_t bytes = r.flow.bytesClientToServer + r.flow.bytesServerToClient;

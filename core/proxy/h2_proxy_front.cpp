@@ -796,5 +796,4 @@ void H2ProxyFront::reap(std::vector<Command> &out)
     }
 }
 
-
 } // namespace ts::proxy

@@ -86,15 +86,15 @@ private:
         ~Stream(); // where Host is complete
         http2::StreamId id = 0;
         Kind kind = Kind::Forward;
-        std::string summary; // "CONNECT host:443", "GET http://host/path"
+        std::string summary;                     // "CONNECT host:443", "GET http://host/path"
         std::unique_ptr<HttpProxySession> child; // CONNECT: the tunnel's connection stack
         std::unique_ptr<Host> host;              // ...else the exchange's host
         std::unique_ptr<HttpStream> http;
         std::unique_ptr<Relay> relay;
-        bool streamEnded = false; // the exchange's response end went out
+        bool streamEnded = false;                     // the exchange's response end went out
         std::vector<std::pair<ServerId, bool>> drops; // servers it is done with (id, release)
-        bool answered = false;     // final HEADERS submitted
-        bool ended = false;        // our side of the stream is ended (or reset)
+        bool answered = false;                        // final HEADERS submitted
+        bool ended = false;                           // our side of the stream is ended (or reset)
         bool upgraded = false;     // WebSocket: the child's bytes are the tunnel's now
         http::Fields heldTrailers; // the request's, given after the held body
         bool trailersHeld = false;

@@ -20,29 +20,6 @@ using namespace ts::http1;
 
 namespace {
 
-flow::HeaderList toList(Headers &&headers)
-{
-    flow::HeaderList out;
-    out.reserve(headers.size());
-    for (Header &h : headers)
-        out.emplace_back(std::move(h.name), std::move(h.value));
-    return out;
-}
-
-std::string secondsText(MonoTime t)
-{
-    return std::to_string(t / kSecond) + " s";
-}
-
-// Copy-on-write change of a flow's (shared, immutable) TLS side.
-template<typename F>
-void editTls(std::shared_ptr<const flow::TlsSide> &side, F &&change)
-{
-    auto copy = side ? std::make_shared<flow::TlsSide>(*side) : std::make_shared<flow::TlsSide>();
-    change(*copy);
-    side = std::move(copy);
-}
-
 std::shared_ptr<const flow::TlsSide> shared(const flow::TlsSide &side)
 {
     return std::make_shared<const flow::TlsSide>(side);
@@ -354,8 +331,8 @@ std::string HttpProxySession::startServerTls(ServerId id, const Target &target, 
                                              std::vector<Command> &out)
 {
     if (m_intercept)
-        return m_servers.startTls(id, m_intercept->sni, m_intercept->verifyName, m_intercept->alpnOffer,
-                        m_intercept->verify, now, out);
+        return m_servers.startTls(id, m_intercept->sni, m_intercept->verifyName,
+                                  m_intercept->alpnOffer, m_intercept->verify, now, out);
     return m_servers.startTls(id, isIpLiteral(target.host) ? "" : target.host, target.host,
                               {"h2", "http/1.1"}, true, now, out);
 }
@@ -829,10 +806,7 @@ void HttpProxySession::clientEnd(HttpStream &stream, std::vector<Command> &out)
     if (!m_responseChunked)
         return;
     flow::Flow &f = stream.flow();
-    Headers trailers;
-    for (const auto &[name, value] : f.responseTrailers)
-        trailers.push_back({name, value});
-    std::string bytes = lastChunk(trailers);
+    std::string bytes = lastChunk(toHeaders(f.responseTrailers));
     f.clientResponseWireBytes += bytes.size();
     sendClient(std::move(bytes), out);
 }
@@ -870,8 +844,8 @@ void HttpProxySession::streamLeft()
 
 void HttpProxySession::streamCompleted(HttpStream &stream, MonoTime now, std::vector<Command> &out)
 {
-    const bool close = m_closeAfter || !stream.clientKeepAlive() || !stream.requestComplete()
-                       || m_clientEof;
+    const bool close
+        = m_closeAfter || !stream.clientKeepAlive() || !stream.requestComplete() || m_clientEof;
     streamLeft();
     if (close) {
         closeClient(false, "response complete", now, out);
@@ -895,8 +869,8 @@ void HttpProxySession::streamTunnel(HttpStream &, std::string toClient, MonoTime
 
 // The server half: connections by id, our TLS with them, our HTTP/2 links, their records.
 
-ServerId HttpProxySession::openServer(const Target &target, bool reusable, bool plainHttp,
-                                      bool tls, std::vector<Command> &out)
+ServerId HttpProxySession::openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
+                                      std::vector<Command> &out)
 {
     const bool tunnel = m_exchange && m_exchange->isConnect();
     return m_servers.open(target, reusable, plainHttp, tls, tunnel, out);
@@ -937,8 +911,8 @@ const StreamHost::Intercepted *HttpProxySession::intercepted() const
     if (!m_intercept)
         return nullptr;
     const Intercept &in = *m_intercept;
-    m_interceptedView = {in.target, in.tunnelFlow.id, in.tunnelFlow.upstream,
-                         in.clientShared, in.serverShared, in.error};
+    m_interceptedView = {in.target,       in.tunnelFlow.id, in.tunnelFlow.upstream,
+                         in.clientShared, in.serverShared,  in.error};
     return &m_interceptedView;
 }
 

@@ -190,9 +190,9 @@ private:
     // intercepted tunnel's.
     std::vector<std::unique_ptr<tls::TlsSession>> m_clientTls;
     ServerConnections m_servers{m_context}; // ours: their TLS, h2 links and records
-    ServerId m_linkAnswer = 0; // its link answered locally: deliver after this event
-    MonoTime m_now = 0;                               // of the event being handled
-    flow::TlsSide m_listenerTls; // the HTTPS listener's handshake, for every flow on it
+    ServerId m_linkAnswer = 0;              // its link answered locally: deliver after this event
+    MonoTime m_now = 0;                     // of the event being handled
+    flow::TlsSide m_listenerTls;            // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
     bool m_clientPaused = false;
     bool m_clientEof = false;

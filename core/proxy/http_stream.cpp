@@ -37,51 +37,10 @@ std::string toAbsoluteForm(std::string_view request, std::string_view origin,
     return out;
 }
 
-flow::HeaderList toList(const Headers &headers)
-{
-    flow::HeaderList out;
-    out.reserve(headers.size());
-    for (const Header &h : headers)
-        out.emplace_back(h.name, h.value);
-    return out;
-}
-
-flow::HeaderList toList(Headers &&headers)
-{
-    flow::HeaderList out;
-    out.reserve(headers.size());
-    for (Header &h : headers)
-        out.emplace_back(std::move(h.name), std::move(h.value));
-    return out;
-}
-
-Headers toHeaders(const flow::HeaderList &list)
-{
-    Headers out;
-    out.reserve(list.size());
-    for (const auto &[name, value] : list)
-        out.push_back({name, value});
-    return out;
-}
-
 bool isIdempotent(std::string_view method)
 {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE"
            || method == "PUT" || method == "DELETE";
-}
-
-std::string secondsText(MonoTime t)
-{
-    return std::to_string(t / kSecond) + " s";
-}
-
-// Copy-on-write change of a flow's (shared, immutable) TLS side.
-template<typename F>
-void editTls(std::shared_ptr<const flow::TlsSide> &side, F &&change)
-{
-    auto copy = side ? std::make_shared<flow::TlsSide>(*side) : std::make_shared<flow::TlsSide>();
-    change(*copy);
-    side = std::move(copy);
 }
 
 } // namespace
@@ -270,10 +229,10 @@ void HttpStream::localPage(const RequestHead &head, MonoTime now, std::vector<Co
                                                     + (der ? ".der" : ".pem") + "\""}});
     } else if ((head.method == "GET" || head.method == "HEAD")
                && (path == "/proxy.pac" || path == "/wpad.dat")) {
-        respondLocally(200, "OK", "application/x-ns-proxy-autoconfig",
-                       pacFile(m_context.pac ? *m_context.pac : PacRules{}, address,
-                               m_context.tlsListener),
-                       false, {}, out);
+        respondLocally(
+            200, "OK", "application/x-ns-proxy-autoconfig",
+            pacFile(m_context.pac ? *m_context.pac : PacRules{}, address, m_context.tlsListener),
+            false, {}, out);
     } else if (head.method == "GET" || head.method == "HEAD") {
         respondLocally(200, "OK", "text/html; charset=utf-8",
                        infoPage({address, m_context.tlsListener, ca}), false, {}, out);
@@ -623,8 +582,7 @@ void HttpStream::serverData(std::string_view data, MonoTime now, std::vector<Com
     }
 }
 
-void HttpStream::serverPart(const http::ResponsePart &part, MonoTime now,
-                            std::vector<Command> &out)
+void HttpStream::serverPart(const http::ResponsePart &part, MonoTime now, std::vector<Command> &out)
 {
     serverActivity(now);
     // The parts become the events an HTTP/1.1 response would have given (the exchange's
@@ -793,9 +751,8 @@ void HttpStream::serverEnded(bool error, const std::string &reason, MonoTime now
         m_pendingBody = std::move(m_retryBody);
         m_retryBody.clear();
         m_openedAt = now;
-        m_server = m_host.openServer(m_target, false,
-                                     m_target.scheme == "http" && !m_upgradeRequested, m_needsTls,
-                                     out);
+        m_server = m_host.openServer(
+            m_target, false, m_target.scheme == "http" && !m_upgradeRequested, m_needsTls, out);
         return;
     }
     if (!error) {
@@ -836,12 +793,11 @@ void HttpStream::tick(MonoTime now, std::vector<Command> &out)
         m_host.dropServer(m_server, out);
         m_server = 0;
         // Forwarding, the silent one is the upstream proxy: name it.
-        const std::string from = m_forwardHop.empty()
-                                     ? m_target.authority()
-                                     : m_forwardHop + " (forwarding to " + m_target.authority()
-                                           + ")";
-        const std::string message = "no response from " + from + " within "
-                                    + secondsText(t.response);
+        const std::string from
+            = m_forwardHop.empty() ? m_target.authority()
+                                   : m_forwardHop + " (forwarding to " + m_target.authority() + ")";
+        const std::string message
+            = "no response from " + from + " within " + secondsText(t.response);
         if (!m_headSent)
             fail(504, "Gateway Timeout", message, now, out);
         else
@@ -879,7 +835,7 @@ void HttpStream::respondLocally(int status, std::string_view reason, std::string
     head.headers.push_back({"Cache-Control", "no-store"});
     if (f.method == "HEAD")
         body.clear();
-    const std::string recorded = body;
+    f.responseBody->append(body);
     m_host.clientLocal(*this, head, std::move(body), close, error, out);
     m_headSent = true;
     f.status = status;
@@ -887,7 +843,6 @@ void HttpStream::respondLocally(int status, std::string_view reason, std::string
     f.responseHeaders = toList(head.headers);
     f.responseFromProxy = true;
     f.serverProtocol.clear();
-    f.responseBody->append(recorded);
     f.responseWireBytes = 0;
     if (!error.empty())
         f.error = error;

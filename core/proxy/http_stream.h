@@ -75,12 +75,10 @@ public:
                                 std::vector<Command> &out)
         = 0;
     virtual void sendServer(ServerId id, std::string bytes, std::vector<Command> &out) = 0;
-    virtual void sendServerPart(ServerId id, http::RequestPart part, std::vector<Command> &out)
-        = 0;
+    virtual void sendServerPart(ServerId id, http::RequestPart part, std::vector<Command> &out) = 0;
     virtual void dropServer(ServerId id, std::vector<Command> &out) = 0;
     // The exchange is done with it: kept for the next request when `reusable`, else closed.
-    virtual void releaseServer(ServerId id, bool reusable, bool ownTls,
-                               std::vector<Command> &out)
+    virtual void releaseServer(ServerId id, bool reusable, bool ownTls, std::vector<Command> &out)
         = 0;
     // TLS of our own with the server: an error message when it cannot even start.
     virtual std::string startServerTls(ServerId id, const Target &target, MonoTime now,
@@ -227,11 +225,11 @@ private:
     ConnectFailure m_connectFailure = ConnectFailure::Other;
     // The request as it goes to the server, whatever version carries it there.
     http::Request m_toServer;
-    bool m_serverMessages = false; // the server takes parts (an HTTP/2 stream), not bytes
-    bool m_headForwarded = false;  // m_toServer's head went to the server
-    bool m_endForwarded = false;   // ...and the end of the request
-    std::string m_pendingBody;     // body bytes held until the server is ready
-    bool m_forwarding = false;     // the connection ends at an upstream proxy
+    bool m_serverMessages = false;      // the server takes parts (an HTTP/2 stream), not bytes
+    bool m_headForwarded = false;       // m_toServer's head went to the server
+    bool m_endForwarded = false;        // ...and the end of the request
+    std::string m_pendingBody;          // body bytes held until the server is ready
+    bool m_forwarding = false;          // the connection ends at an upstream proxy
     std::string m_forwardAuthorization; // for that hop's request only: never recorded
     // The server connection ends at an upstream proxy (ServerConnected::forwarding), named
     // like "hop 2 (http://…)"; empty when it reaches the destination.

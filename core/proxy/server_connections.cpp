@@ -7,7 +7,8 @@
 
 namespace ts::proxy {
 
-ServerConnections::ServerConnections(const SessionContext &context) : m_context(context) {}
+ServerConnections::ServerConnections(const SessionContext &context) : m_context(context)
+{}
 
 ServerConnections::~ServerConnections() = default;
 
@@ -21,7 +22,7 @@ ServerId ServerConnections::open(const Target &target, bool reusable, bool plain
 {
     const ServerId id = ++m_nextId;
     if (tunnel)
-        m_tunnels[id] = true;
+        m_tunnels.insert(id);
     out.push_back(OpenServer{id, target.host, target.port, reusable, plainHttp, tls});
     return id;
 }

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,7 @@ private:
     const SessionContext &m_context;
     std::map<ServerId, std::unique_ptr<tls::TlsSession>> m_tls;
     std::map<ServerId, OriginH2> m_h2;
-    std::map<ServerId, bool> m_tunnels; // opened for a tunnel's raw bytes
+    std::set<ServerId> m_tunnels; // opened for a tunnel's raw bytes
     ServerRecords m_records{m_context, *this};
     ServerId m_nextId = 0;
     std::size_t m_eventCommands = 0;

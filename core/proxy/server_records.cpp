@@ -9,8 +9,7 @@ namespace ts::proxy {
 
 ServerRecords::ServerRecords(const SessionContext &context, Owner &owner)
     : m_context(context), m_owner(owner)
-{
-}
+{}
 
 flow::Connection *ServerRecords::find(ServerId id)
 {

@@ -33,6 +33,12 @@ struct Timeouts
     MonoTime requestHead = 30 * kSecond; // a started request head must be complete by then -> 408
 };
 
+// "30 s": a timeout as messages name it.
+inline std::string secondsText(MonoTime t)
+{
+    return std::to_string(t / kSecond) + " s";
+}
+
 // TLS interception settings, shared by all sessions (read-only but for the added hosts).
 struct InterceptConfig
 {

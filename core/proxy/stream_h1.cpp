@@ -117,4 +117,31 @@ http::Response streamResponse(const http1::ResponseHead &head)
     return http::Response{head.status, head.reason, head.headers};
 }
 
+flow::HeaderList toList(const http1::Headers &headers)
+{
+    flow::HeaderList out;
+    out.reserve(headers.size());
+    for (const http1::Header &h : headers)
+        out.emplace_back(h.name, h.value);
+    return out;
+}
+
+flow::HeaderList toList(http1::Headers &&headers)
+{
+    flow::HeaderList out;
+    out.reserve(headers.size());
+    for (http1::Header &h : headers)
+        out.emplace_back(std::move(h.name), std::move(h.value));
+    return out;
+}
+
+http1::Headers toHeaders(const flow::HeaderList &list)
+{
+    http1::Headers out;
+    out.reserve(list.size());
+    for (const auto &[name, value] : list)
+        out.push_back({name, value});
+    return out;
+}
+
 } // namespace ts::proxy

@@ -23,6 +23,11 @@ http1::RequestHeadEvent streamRequestHead(const http::Request &request, bool end
 // them among the fields added on the way.
 http1::RequestHead http1Request(const http::Request &request, bool chunked);
 
+// A head's fields as a flow records them, and back (trailers kept in a flow).
+flow::HeaderList toList(const http1::Headers &headers);
+flow::HeaderList toList(http1::Headers &&headers);
+http1::Headers toHeaders(const flow::HeaderList &list);
+
 // RFC 6455 §4.2.2: the Sec-WebSocket-Accept an origin answers to `key`.
 std::string webSocketAccept(std::string_view key);
 
