@@ -173,7 +173,8 @@ std::int64_t correctedInitialAge(const http::Fields &fields, Seconds requestTime
 std::vector<std::string> varyNames(const http::Fields &fields)
 {
     std::vector<std::string> names;
-    for (const std::string_view m : listMembers(http::joinedHeader(fields, "Vary"))) {
+    const std::string joined = http::joinedHeader(fields, "Vary");
+    for (const std::string_view m : listMembers(joined)) {
         if (m == "*")
             return {"*"};
         std::string n = http::lower(m);
