@@ -696,7 +696,8 @@ std::string Cache::complete(ResponsePlan &plan, std::string body, bool complete,
     else {
         if (!hasLength)
             e->response.fields.push_back({"Content-Length", std::to_string(body.size())});
-        e->body = std::make_shared<MemoryBody>(std::move(body));
+        e->body = m_config.bodyStore ? m_config.bodyStore(*e, std::move(body))
+                                     : std::make_shared<MemoryBody>(std::move(body));
         e->storedAt = now;
         if (!m_store.insert(e))
             plan.trace = "not stored: larger than the store's budget for one key";

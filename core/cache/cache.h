@@ -7,6 +7,7 @@
 #include "core/http/message.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct Config
     HeuristicPolicy heuristic;
     std::uint64_t maxEntryBytes = 8u << 20; // bodies larger than this are not stored
     bool keyInCacheStatus = true;           // key="GET https://..." in Cache-Status
+    // Where a stored body goes; unset: a MemoryBody. A body on disk plugs in here.
+    std::function<std::shared_ptr<const StoredBody>(const StoredResponse &, std::string body)>
+        bodyStore;
 };
 
 // A response the cache answers with itself.

@@ -837,6 +837,34 @@ private Q_SLOTS:
             std::string("not stored: no-store (§5.2.2.5)"));
     }
 
+    void bodiesGoWhereTheConfigSays()
+    {
+        // A body kept elsewhere (on disk, later) costs the memory budget only what it says.
+        struct Elsewhere final : StoredBody
+        {
+            explicit Elsewhere(std::string d) : data(std::move(d)) {}
+            std::uint64_t size() const override { return data.size(); }
+            std::string read(std::uint64_t offset, std::uint64_t length) const override
+            {
+                return data.substr(offset, length);
+            }
+            std::uint64_t memoryBytes() const override { return 0; }
+            std::string data;
+        };
+        Config c;
+        int made = 0;
+        c.bodyStore = [&made](const StoredResponse &, std::string body) {
+            ++made;
+            return std::make_shared<Elsewhere>(std::move(body));
+        };
+        Harness h(c);
+        h.prime("/a", {{"Cache-Control", "max-age=60"}}, std::string(1000, 'x'));
+        QCOMPARE(made, 1);
+        QVERIFY(h.store.bytes() < 1000);
+        const Lookup l = h.ask(get("/a", {{"Range", "bytes=998-"}}));
+        QCOMPARE(text(l.served), std::string("xx"));
+    }
+
     // ---- purges through the store
 
     void purgesAndThePane()
