@@ -258,10 +258,10 @@ Lookup Cache::lookup(const http::Request &request, Seconds now)
     const bool mayServeStale = staleAllowed(e, noStale);
     if (cc.noCache) {
         validateWhy = "response no-cache: validated on every use (§5.2.2.4)";
-    } else if (fresh && cc.immutable && (rc.noCache || rc.maxAge.present)) {
-        hit = "hit: fresh and immutable, the request's reload directives need no validation "
-              "(RFC 8246), "
-              + ageText;
+    } else if (fresh && cc.immutable && rc.maxAge.present && !rc.noCache) {
+        // A reload (max-age=0) need not revalidate an immutable response; a forced reload
+        // (no-cache) is the user overriding that, and is honoured (RFC 8246 §2.1).
+        hit = "hit: fresh and immutable, a reload needs no validation (RFC 8246), " + ageText;
     } else if (rc.noCache) {
         validateWhy = std::string("request ") + (rc.source == "Pragma" ? "Pragma: " : "")
                       + "no-cache (§5.2.1.4)";
