@@ -113,9 +113,8 @@ Served Cache::serve(const Lookup &l, const Entry &e, Seconds now, CacheStatus cs
     // The client's own conditions (RFC 9110 §13.2.2), on a successful stored response.
     if (r.status >= 200 && r.status < 300) {
         bool notModified = false;
-        if (const std::string *inm = http::findHeader(req, "If-None-Match")) {
+        if (http::findHeader(req, "If-None-Match")) {
             notModified = noneMatchMatches(http::joinedHeader(req, "If-None-Match"), e->etag());
-            (void)inm;
         } else if (const std::string *ims = http::findHeader(req, "If-Modified-Since")) {
             const std::string *lm = e->lastModified();
             if (!lm)

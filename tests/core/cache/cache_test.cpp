@@ -5,6 +5,9 @@
 
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+
 namespace QTest {
 template<>
 char *toString(const std::string &s)
@@ -867,6 +870,47 @@ private Q_SLOTS:
         QVERIFY(h.store.bytes() < 1000);
         const Lookup l = h.ask(get("/a", {{"Range", "bytes=998-"}}));
         QCOMPARE(text(l.served), std::string("xx"));
+    }
+
+    void oneCacheSharedByWorkerThreads()
+    {
+        // The engine keeps no state of its own; the store's shards take the locks. Four threads
+        // miss, store, hit, validate and invalidate on overlapping URIs at once.
+        Store store(256 << 10, 16);
+        Cache cache({}, store);
+        std::atomic<int> hits{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 1500; ++i) {
+                    const Seconds now = kT0 + i / 10;
+                    const std::string path = "/" + std::to_string((i * 13 + t) % 50);
+                    const Request r = get(path, {}, i % 97 == 0 ? "PUT" : "GET");
+                    const Lookup l = cache.lookup(r, now);
+                    if (l.action == Lookup::Action::Serve && !l.revalidate) {
+                        ++hits;
+                        continue;
+                    }
+                    const int status = l.validating ? 304 : 200;
+                    Response resp{status,
+                                  "",
+                                  {{"Date", formatHttpDate(now)},
+                                   {"Cache-Control", "max-age=5"},
+                                   {"ETag", "\"" + path + "\""}}};
+                    ResponsePlan p = cache.onResponse(l, resp, now, now);
+                    cache.complete(p, std::string(static_cast<std::size_t>(i % 300), 'x'), true,
+                                   now);
+                }
+            });
+        }
+        for (auto &th : threads)
+            th.join();
+        QVERIFY(hits > 0);
+        QVERIFY(store.bytes() <= store.budget());
+        std::uint64_t sum = 0;
+        for (const EntryInfo &i : store.entries(kT0))
+            sum += i.entry->bytes();
+        QCOMPARE(sum, store.bytes());
     }
 
     // ---- purges through the store
