@@ -269,7 +269,7 @@ void ClientDriver::openServer(const OpenServer &command)
             server.socket = std::move(pooled);
             server.connected = true;
             wireServer(id, *server.socket);
-            ServerConnected event{id, text(server.socket->peerText()), true, -1, -1, server.via};
+            ServerConnected event{id, server.socket->peerAddress(), true, -1, -1, server.via};
             if (forward)
                 setForwarding(event, chain);
             event.record = std::move(record);
@@ -382,7 +382,7 @@ void ClientDriver::connectNext(ServerId id)
             chainEvent(id);
             return;
         }
-        ServerConnected event{id, text(s.socket->peerText()), false, s.lookupDone, monotonicNow()};
+        ServerConnected event{id, s.socket->peerAddress(), false, s.lookupDone, monotonicNow()};
         dispatch(std::move(event));
     };
     socket.onConnectFailed = [this, id, address](int error, const QString &message) {
@@ -486,7 +486,7 @@ void ClientDriver::chainEvent(ServerId id)
 
     // Through: from here the layer sees the destination, as if it had connected directly.
     std::string early = chain.takeApp(); // the destination's bytes that came with the last answer
-    ServerConnected event{id, text(s.socket->peerText()), false, s.lookupDone, monotonicNow()};
+    ServerConnected event{id, s.socket->peerAddress(), false, s.lookupDone, monotonicNow()};
     event.via = s.via;
     if (chain.forwarding())
         setForwarding(event, chain.chain());

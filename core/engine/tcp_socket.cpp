@@ -77,6 +77,7 @@ TcpSocket::~TcpSocket()
 bool TcpSocket::adopt(qintptr fd)
 {
     m_fd = int(fd);
+    m_peerAddress.clear();
     const int flags = ::fcntl(m_fd, F_GETFL);
     ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK);
     const int one = 1;
@@ -104,6 +105,7 @@ void TcpSocket::connectTo(const QHostAddress &address, quint16 port)
         len = sizeof(sockaddr_in);
     }
     m_fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    m_peerAddress.clear();
     if (m_fd < 0) {
         const int e = errno;
         invoke(onConnectFailed, e, errnoText(e));
@@ -199,6 +201,18 @@ void TcpSocket::setReading(bool on)
 QString TcpSocket::peerText() const
 {
     return peerTextOf(m_fd);
+}
+
+const std::string &TcpSocket::peerAddress() const
+{
+    if (m_peerAddress.empty() && m_fd >= 0) {
+        std::string text = peerTextOf(m_fd).toStdString();
+        if (text != "?") // not connected (yet): ask again next time
+            m_peerAddress = std::move(text);
+        else
+            return kUnknownPeer;
+    }
+    return m_peerAddress;
 }
 
 QString TcpSocket::peerTextOf(qintptr fd)

@@ -60,6 +60,9 @@ public:
     void markReadEof() { m_readEof = true; }
 
     QString peerText() const; // "127.0.0.1:53412", "[::1]:80"
+    // The same, asked of the kernel once per connection (a pooled connection is asked again
+    // for every request it serves).
+    const std::string &peerAddress() const;
     QString localText() const;
     static QString peerTextOf(qintptr fd);
 
@@ -82,6 +85,8 @@ private:
     void finishClose();
 
     int m_fd = -1;
+    mutable std::string m_peerAddress; // peerAddress(), once known
+    inline static const std::string kUnknownPeer = "?";
     bool m_connecting = false;
     bool m_reading = true;
     bool m_readEof = false;

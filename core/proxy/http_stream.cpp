@@ -888,7 +888,9 @@ void HttpStream::complete(MonoTime now, std::vector<Command> &out)
     f.timings.complete = since(now);
     if (f.kind == flow::FlowKind::Tunnel)
         f.closedWall = wallNow();
-    publish(out);
+    // The stream is done with its flow: the record moves out rather than being copied (only
+    // its id and flags are read from here on).
+    out.push_back(PublishFlow{std::make_shared<flow::Flow>(std::move(m_flow))});
     if (m_server) {
         const bool reusable = m_serverKeepAlive && m_requestComplete && m_responseParser.idle()
                               && !m_responseParser.upgraded();
