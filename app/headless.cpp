@@ -37,20 +37,22 @@ std::string flowLine(const flow::Flow &f)
     std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   int(f.startedWall % 1000));
-    std::string line = stamp;
-    line += f.clientAddress;
-    line += ' ';
+    std::string line;
+    line.reserve(160 + f.path.size() + f.host.size());
+    line.append(stamp).append(f.clientAddress).append(" ");
     const std::string status = f.status ? std::to_string(f.status) : std::string("ERR");
     const std::string duration
         = std::to_string(std::max<std::int64_t>(0, f.durationMicros()) / 1000) + "ms";
     if (f.kind == flow::FlowKind::Tunnel) {
-        line += "CONNECT " + f.url() + " " + status + " up=" + std::to_string(f.bytesClientToServer)
-                + "B down=" + std::to_string(f.bytesServerToClient) + "B " + duration;
+        line.append("CONNECT ").append(f.url()).append(" ").append(status);
+        line.append(" up=").append(std::to_string(f.bytesClientToServer));
+        line.append("B down=").append(std::to_string(f.bytesServerToClient)).append("B ");
     } else {
         const std::uint64_t size = f.responseBody ? f.responseBody->size() : 0;
-        line += f.method + " " + f.url() + " " + status + " " + std::to_string(size) + "B "
-                + duration;
+        line.append(f.method).append(" ").append(f.url()).append(" ").append(status);
+        line.append(" ").append(std::to_string(size)).append("B ");
     }
+    line.append(duration);
     if (!f.error.empty()) {
         std::string quoted;
         for (char c : f.error)

@@ -7,18 +7,25 @@ namespace ts::flow {
 
 std::string Flow::url() const
 {
-    const std::string authority = host.find(':') != std::string::npos
-                                      ? "[" + host + "]:" + std::to_string(port) // IPv6 literal
-                                      : host + ":" + std::to_string(port);
-    if (kind == FlowKind::Tunnel)
-        return authority;
+    // Built in one string: the table, the filter and every log line ask for it.
+    const bool literal6 = host.find(':') != std::string::npos; // an IPv6 literal
     // ws and wss (an imported WebSocket entry) have the default ports of http and https.
-    const bool defaultPort = ((scheme == "http" || scheme == "ws") && port == 80)
-                             || ((scheme == "https" || scheme == "wss") && port == 443);
-    std::string out = scheme + "://";
-    out += defaultPort ? (host.find(':') != std::string::npos ? "[" + host + "]" : host)
-                       : authority;
-    out += path.empty() ? "/" : path;
+    const bool defaultPort = kind != FlowKind::Tunnel
+                             && (((scheme == "http" || scheme == "ws") && port == 80)
+                                 || ((scheme == "https" || scheme == "wss") && port == 443));
+    std::string out;
+    out.reserve(scheme.size() + host.size() + path.size() + 16);
+    if (kind != FlowKind::Tunnel)
+        out.append(scheme).append("://");
+    if (literal6)
+        out.append("[").append(host).append("]");
+    else
+        out.append(host);
+    if (!defaultPort)
+        out.append(":").append(std::to_string(port));
+    if (kind == FlowKind::Tunnel)
+        return out;
+    out.append(path.empty() ? std::string_view("/") : std::string_view(path));
     return out;
 }
 
