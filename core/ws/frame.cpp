@@ -2,6 +2,8 @@
 
 #include "core/base/utf8.h"
 
+#include <cstring>
+
 namespace ts::ws {
 
 bool isControl(Opcode op)
@@ -42,8 +44,21 @@ std::size_t FrameHeader::wireSize() const
 void applyMask(char *data, std::size_t size, const std::array<std::uint8_t, 4> &key,
                std::uint64_t offset)
 {
-    for (std::size_t i = 0; i < size; ++i)
-        data[i] = static_cast<char>(static_cast<unsigned char>(data[i]) ^ key[(offset + i) & 3]);
+    // Eight bytes at a time: the key repeated, rotated to where data[0] falls in it.
+    unsigned char rotated[8];
+    for (std::size_t k = 0; k < 8; ++k)
+        rotated[k] = key[(offset + k) & 3];
+    std::uint64_t word;
+    std::memcpy(&word, rotated, 8);
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t chunk;
+        std::memcpy(&chunk, data + i, 8);
+        chunk ^= word;
+        std::memcpy(data + i, &chunk, 8);
+    }
+    for (; i < size; ++i)
+        data[i] = static_cast<char>(static_cast<unsigned char>(data[i]) ^ rotated[i & 7]);
 }
 
 std::string encodeFrameHeader(const FrameHeader &header)
