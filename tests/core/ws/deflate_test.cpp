@@ -67,7 +67,7 @@ class ZlibPeer
 public:
     ZlibPeer(int windowBits, bool noContextTakeover) : m_reset(noContextTakeover)
     {
-        inflateInit2(&m_z, -std::max(windowBits, 9));
+        inflateInit2(&m_z, -windowBits); // 8 too: zlib inflates with a 256-byte window
     }
     ~ZlibPeer() { inflateEnd(&m_z); }
     std::string take(std::string payload)
