@@ -93,15 +93,19 @@ public:
     explicit FrameParser(ParserOptions options);
 
     // Reads `bytes` and appends what they make to `out`. Returns how many bytes were taken:
-    // all of them, unless an error stopped the parser (then those up to the deciding byte;
-    // nothing once failed).
+    // all of them, unless an error stopped the parser (then fewer: up to the header byte, or
+    // through the piece of payload, that decided it; nothing once failed). The caller relays
+    // all of `bytes` either way: parsing never holds the relay back.
     std::size_t feed(std::string_view bytes, std::vector<Event> &out);
     // The connection ended: an ErrorEvent (1006) when a frame or a message was cut off.
     void feedEof(std::vector<Event> &out);
 
     bool failed() const { return m_state == State::Failed; }
-    bool closed() const { return m_closed; }          // a Close frame was read
-    bool inMessage() const { return m_inMessage; }    // a fragmented message is open
+    bool closed() const { return m_closed; }       // a Close frame was read
+    bool inMessage() const { return m_inMessage; } // a fragmented message is open
+    // The bytes taken so far end a frame: a frame of the proxy's own may be written here
+    // (a control frame any time, a data frame only when !inMessage()).
+    bool betweenFrames() const { return m_state == State::Header && m_head.empty(); }
     std::uint64_t offset() const { return m_offset; } // bytes taken so far
 
 private:

@@ -334,6 +334,24 @@ private Q_SLOTS:
         QCOMPARE(events.size(), std::size_t(1));
     }
 
+    void whereTheProxyMayWriteAFrame()
+    {
+        // Between frames, and for data only outside a fragmented message.
+        const std::string wire = server(0x01, "ab") + server(0x80, "c");
+        FrameParser p(fromServer());
+        std::vector<Event> events;
+        std::vector<std::pair<bool, bool>> states; // betweenFrames, inMessage after each byte
+        for (const char c : wire) {
+            p.feed(std::string_view(&c, 1), events);
+            states.emplace_back(p.betweenFrames(), p.inMessage());
+        }
+        QVERIFY(!states[0].first && !states[1].first && !states[2].first);
+        QCOMPARE(states[3], std::make_pair(true, true)); // first fragment done
+        QVERIFY(!states[4].first && !states[5].first);
+        QCOMPARE(states[6], std::make_pair(true, false)); // message done
+        QVERIFY(FrameParser(fromServer()).betweenFrames());
+    }
+
     void compressedMessages()
     {
         // RFC 7692 §7.2.3.1, whole and fragmented.
