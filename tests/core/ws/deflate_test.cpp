@@ -4,13 +4,16 @@
 #include "core/ws/deflate.h"
 #include "core/ws/parser.h"
 #include "tests/core/ws/transcript.h"
+#include "tests/core/ws/wsproto_peer.h"
 
-#include <QProcess>
 #include <QTest>
 
 #include <zlib.h>
 
 using namespace ts::ws;
+using ts::ws::test::fromHex;
+using ts::ws::test::runPeer;
+using ts::ws::test::toHex;
 
 namespace {
 
@@ -19,28 +22,6 @@ std::string bytes(std::initializer_list<int> list)
     std::string out;
     for (const int b : list)
         out += static_cast<char>(b);
-    return out;
-}
-
-std::string fromHex(std::string_view hex)
-{
-    std::string out;
-    const auto nibble = [](char c) {
-        return c <= '9' ? c - '0' : c - 'a' + 10;
-    };
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out += static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1]));
-    return out;
-}
-
-std::string toHex(std::string_view s)
-{
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (const char c : s) {
-        out += kHex[static_cast<unsigned char>(c) >> 4];
-        out += kHex[static_cast<unsigned char>(c) & 0xf];
-    }
     return out;
 }
 
@@ -94,33 +75,6 @@ private:
     z_stream m_z{};
     bool m_reset;
 };
-
-std::string sourceDir()
-{
-    const QByteArray dir = qgetenv("TS_SOURCE_DIR");
-    return dir.isEmpty() ? std::string(".") : dir.toStdString();
-}
-
-// Runs tests/core/ws/wsproto_peer.py with /usr/bin/python3 (where Debian's python3-wsproto
-// imports); fails the test when it cannot.
-bool runPeer(const QStringList &args, const std::string &input, std::string &output)
-{
-    QProcess p;
-    QStringList all{QString::fromStdString(sourceDir() + "/tests/core/ws/wsproto_peer.py")};
-    all += args;
-    p.start(QStringLiteral("/usr/bin/python3"), all);
-    if (!p.waitForStarted(10000))
-        return false;
-    p.write(input.data(), qint64(input.size()));
-    p.closeWriteChannel();
-    if (!p.waitForFinished(60000) || p.exitCode() != 0) {
-        qWarning("wsproto_peer.py failed (is python3-wsproto installed?): %s",
-                 p.readAllStandardError().constData());
-        return false;
-    }
-    output = p.readAllStandardOutput().toStdString();
-    return true;
-}
 
 struct Vector
 {

@@ -2,6 +2,7 @@
 // at every point and byte by byte, and must give the same transcript.
 #include "core/ws/parser.h"
 #include "tests/core/ws/transcript.h"
+#include "tests/core/ws/wsproto_peer.h"
 
 #include <QTest>
 
@@ -332,6 +333,107 @@ private Q_SLOTS:
         QCOMPARE(p.feed(server(0x81, "y"), events), std::size_t(0));
         p.feedEof(events);
         QCOMPARE(events.size(), std::size_t(1));
+    }
+
+    void strictnessMatchesWsproto()
+    {
+        // The same bytes to python3-wsproto (tests/core/ws/wsproto_peer.py): the messages, the
+        // peer's Close and the close code of a failure must agree. Each case ends at its first
+        // error, with nothing after it.
+        struct Case
+        {
+            const char *config; // "none" or a deflate agreement of wsproto_peer.py
+            Sender sender;
+            std::string wire;
+        };
+        const std::string kosme = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5";
+        const auto close = [](int code, std::string_view reason = {}) {
+            return server(0x88, bytes({code >> 8, code & 0xff}) + std::string(reason));
+        };
+        std::vector<Case> cases = {
+            {"none", Sender::Server, server(0x81, "Hello") + server(0x82, "\xff\x00")},
+            {"none", Sender::Server,
+             server(0x01, kosme.substr(0, 3)) + server(0x89, "p") + server(0x80, kosme.substr(3))},
+            {"none", Sender::Server, server(0x02) + server(0x00) + server(0x80, "x")},
+            {"none", Sender::Client, client(0x81, "masked") + client(0x8a, "pong")},
+            {"none", Sender::Client, server(0x81, "unmasked")},
+            {"none", Sender::Server, client(0x81, "masked")},
+            {"none", Sender::Server, server(0x81, "ok") + server(0x83, "x")},
+            {"none", Sender::Server, server(0x8b, "x")},
+            {"none", Sender::Server, server(0xc1, "x")},
+            {"none", Sender::Server, server(0xa1, "x")},
+            {"none", Sender::Server, server(0x91, "x")},
+            {"none", Sender::Server, server(0x09, "x")},
+            {"none", Sender::Server, server(0x89, std::string(126, 'p'))},
+            {"none", Sender::Server, server(0x80, "x")},
+            {"none", Sender::Server, server(0x01, "a") + server(0x81, "b")},
+            {"none", Sender::Server, bytes({0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0})},
+            {"none", Sender::Server, bytes({0x82, 0x7e, 0x00, 0x05}) + "abcde"},
+            {"none", Sender::Server, server(0x88)},
+            {"none", Sender::Server, close(1000, "bye")},
+            {"none", Sender::Server, server(0x88, "\x03")},
+            {"none", Sender::Server, close(1000, "\xc0\x80")},
+            {"none", Sender::Server, server(0x81, "\xff")},
+            {"none", Sender::Server, server(0x81, "ok\xed\xa0\x80")},
+            {"none", Sender::Server, server(0x81, "\xc0\xaf")},
+            {"none", Sender::Server, server(0x81, "\xf4\x90\x80\x80")},
+            {"none", Sender::Server, server(0x01, "\xce") + server(0x80, "")},
+            {"default", Sender::Server,
+             bytes({0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0xc1, 0x05, 0xf2, 0x00,
+                    0x11, 0x00, 0x00})},
+            {"default", Sender::Server, server(0x41, "\xf2\x48") + server(0xc0, "\xcd")},
+            {"default", Sender::Server, server(0xc9)},
+            {"default", Sender::Server, server(0xc2, "\xff\xff\xff")},
+            {"default", Sender::Server, server(0xc1, bytes({0x00, 0x01, 0x00, 0xfe, 0xff, 0xff}))},
+            {"no-context-takeover", Sender::Server,
+             bytes({0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0xc1, 0x05, 0xf2, 0x00,
+                    0x11, 0x00, 0x00})},
+        };
+        for (const int code : {999, 1000, 1003, 1004, 1005, 1006, 1007, 1011, 1013, 1015, 1016,
+                               2999, 3000, 4999, 5000})
+            cases.push_back({"none", Sender::Server, close(code)});
+
+        for (const Case &c : cases) {
+            ParserOptions o{c.sender, std::nullopt, {}};
+            if (std::string_view(c.config) != "none")
+                o.deflate = DeflateParams{std::string_view(c.config) == "no-context-takeover", 15};
+            FrameParser parser(o);
+            std::vector<Event> events;
+            parser.feed(c.wire, events);
+            std::string ours, current;
+            for (const Event &e : events) {
+                if (const auto *d = std::get_if<DataEvent>(&e)) {
+                    current += d->bytes;
+                } else if (const auto *m = std::get_if<MessageEvent>(&e)) {
+                    ours += std::string("msg ") + (m->opcode == Opcode::Text ? "t " : "b ")
+                            + ts::ws::test::toHex(current) + "\n";
+                    current.clear();
+                } else if (const auto *ctl = std::get_if<ControlEvent>(&e)) {
+                    if (ctl->opcode == Opcode::Close)
+                        ours += "close " + std::to_string(ctl->close.code.value_or(1005)) + "\n";
+                } else if (const auto *err = std::get_if<ErrorEvent>(&e)) {
+                    ours += "error " + std::to_string(err->error.closeCode) + "\n";
+                }
+            }
+            std::string theirs;
+            QVERIFY(ts::ws::test::runPeer(
+                {QStringLiteral("parse"), QString::fromLatin1(c.config),
+                 c.sender == Sender::Server ? QStringLiteral("client") : QStringLiteral("server")},
+                ts::ws::test::toHex(c.wire), theirs));
+            QVERIFY2(
+                ours == theirs,
+                (ts::ws::test::toHex(c.wire) + "\nours:\n" + ours + "wsproto:\n" + theirs).c_str());
+        }
+
+        // Where we differ on purpose: 1014 (Bad Gateway) was registered with IANA after
+        // RFC 6455 and wsproto does not know it; real servers send it.
+        std::string theirs;
+        QVERIFY(ts::ws::test::runPeer(
+            {QStringLiteral("parse"), QStringLiteral("none"), QStringLiteral("client")},
+            ts::ws::test::toHex(close(1014)), theirs));
+        QCOMPARE(theirs, std::string("error 1002\n"));
+        EXPECT_ERROR(fromServer(), close(1014),
+                     "control Close '\\x03\\xf6' wire=4 code=1014 reason=''\noffset 4");
     }
 
     void whereTheProxyMayWriteAFrame()

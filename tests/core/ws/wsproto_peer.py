@@ -65,12 +65,13 @@ def header(raw, name):
 def connect(params):
     client = WSConnection(ConnectionType.CLIENT)
     server = WSConnection(ConnectionType.SERVER)
-    request = client.send(Request(host="example.test", target="/chat",
-                                  extensions=[PerMessageDeflate(**params)]))
+    extensions = [] if params is None else [PerMessageDeflate(**params)]
+    request = client.send(Request(host="example.test", target="/chat", extensions=extensions))
     server.receive_data(request)
     for event in server.events():
         assert isinstance(event, Request), event
-    response = server.send(AcceptConnection(extensions=[PerMessageDeflate(**params)]))
+    extensions = [] if params is None else [PerMessageDeflate(**params)]
+    response = server.send(AcceptConnection(extensions=extensions))
     client.receive_data(response)
     for event in client.events():
         assert isinstance(event, AcceptConnection), event
@@ -126,10 +127,32 @@ def receive(name, side_name):
             break
 
 
+def parse(name, side_name):
+    client, server, _, _ = connect(None if name == "none" else CONFIGS[name])
+    side = client if side_name == "client" else server
+    side.receive_data(bytes.fromhex(sys.stdin.read().strip()))
+    parts = []
+    for event in side.events():
+        if isinstance(event, (TextMessage, BytesMessage)):
+            parts.append(event.data.encode() if isinstance(event, TextMessage)
+                         else bytes(event.data))
+            if event.message_finished:
+                kind = "t" if isinstance(event, TextMessage) else "b"
+                print("msg", kind, b"".join(parts).hex())
+                parts = []
+        elif isinstance(event, CloseConnection):
+            # The peer's Close moves wsproto to REMOTE_CLOSING; its own failure does not.
+            peer = side.state.name == "REMOTE_CLOSING"
+            print("close" if peer else "error", int(event.code))
+            break
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["vectors"]:
         vectors()
     elif sys.argv[1:2] == ["receive"] and len(sys.argv) == 4:
         receive(sys.argv[2], sys.argv[3])
+    elif sys.argv[1:2] == ["parse"] and len(sys.argv) == 4:
+        parse(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
