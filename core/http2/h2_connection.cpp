@@ -27,28 +27,40 @@ std::string printable(const std::uint8_t *data, std::size_t length)
     return out;
 }
 
+void appendField(std::string &out, std::string_view name, std::string_view value)
+{
+    if (!out.empty())
+        out += ", ";
+    out += name;
+    out += ": ";
+    // Credentials for a proxy never appear in clear in a recording.
+    out += name == "proxy-authorization" ? std::string_view("(redacted)") : value;
+}
+
 std::string fieldsText(const Fields &fields)
 {
+    std::size_t size = 0;
+    for (const auto &[name, value] : fields)
+        size += name.size() + value.size() + 4;
     std::string out;
-    for (const auto &[name, value] : fields) {
-        if (!out.empty())
-            out += ", ";
-        out += name;
-        out += ": ";
-        // Credentials for a proxy never appear in clear in a recording.
-        out += name == "proxy-authorization" ? std::string("(redacted)") : value;
-    }
+    out.reserve(size);
+    for (const auto &[name, value] : fields)
+        appendField(out, name, value);
     return out;
 }
 
 std::string nvText(const nghttp2_nv *nva, std::size_t count)
 {
-    Fields fields;
+    std::size_t size = 0;
     for (std::size_t i = 0; i < count; ++i)
-        fields.emplace_back(
-            std::string(reinterpret_cast<const char *>(nva[i].name), nva[i].namelen),
-            std::string(reinterpret_cast<const char *>(nva[i].value), nva[i].valuelen));
-    return fieldsText(fields);
+        size += nva[i].namelen + nva[i].valuelen + 4;
+    std::string out;
+    out.reserve(size);
+    for (std::size_t i = 0; i < count; ++i)
+        appendField(
+            out, std::string_view(reinterpret_cast<const char *>(nva[i].name), nva[i].namelen),
+            std::string_view(reinterpret_cast<const char *>(nva[i].value), nva[i].valuelen));
+    return out;
 }
 
 // The decoded part of a frame's summary (the header fields are added by the caller).

@@ -4,6 +4,7 @@
 #include "core/proxy/h2_origin_link.h"
 #include "core/proxy/h2_proxy_front.h"
 #include "core/proxy/info_page.h"
+#include "core/proxy/interception.h"
 #include "core/proxy/socks_front.h"
 #include "core/proxy/stream_h1.h"
 #include "core/proxy/tls_record.h"
@@ -27,8 +28,14 @@ std::shared_ptr<const flow::TlsSide> shared(const flow::TlsSide &side)
 
 } // namespace
 
+HttpStream *HttpProxySession::exchangeOn(ServerId id)
+{
+    HttpStream *ex = m_h1.stream();
+    return ex && id && ex->server() == id ? ex : nullptr;
+}
+
 HttpProxySession::HttpProxySession(SessionContext context, MonoTime now)
-    : m_context(std::move(context)), m_parser(m_context.http1), m_lastClientActivity(now)
+    : m_context(std::move(context)), m_lastClientActivity(now)
 {
     m_connection.id = m_context.connectionId;
     m_connection.protocol = "HTTP/1.1"; // until the preface, ALPN h2 or SOCKS5 says otherwise
@@ -91,11 +98,7 @@ void HttpProxySession::handle(const Event &event, MonoTime now, std::vector<Comm
     if (const ServerId id = std::exchange(m_linkAnswer, 0);
         id && m_servers.link(id) && m_mode != Mode::Closed)
         serverPlaintext(id, {}, now, out);
-    // An exchange's intermediate milestones (request seen, connected, response head) are
-    // published once per event, not once each: a fast exchange costs one copy, not three.
-    if (m_exchange && m_exchange->takeDirty())
-        publish(m_exchange->flow(), out);
-    m_leftStreams.clear();
+    m_h1.endEvent(out);
     m_servers.endEvent(out, std::holds_alternative<Tick>(event), m_now);
 }
 
@@ -140,15 +143,15 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                     m_front->clientGone("client connection failed: " + e.reason, now, out);
                 if (m_tunnel)
                     closeTunnel("client connection failed: " + e.reason, now, out, true);
-                else if (m_exchange)
-                    m_exchange->abort("client connection failed: " + e.reason, now, out);
+                else if (HttpStream *ex = m_h1.stream())
+                    ex->abort("client connection failed: " + e.reason, now, out);
                 closeClient(true, e.reason, now, out);
             } else if constexpr (std::is_same_v<T, ServerConnected>) {
-                if (m_exchange && e.id == m_exchange->server())
-                    m_exchange->serverConnected(e, now, out);
+                if (HttpStream *ex = exchangeOn(e.id))
+                    ex->serverConnected(e, now, out);
             } else if constexpr (std::is_same_v<T, ServerConnectFailed>) {
-                if (m_exchange && e.id == m_exchange->server())
-                    m_exchange->serverConnectFailed(e, now, out);
+                if (HttpStream *ex = exchangeOn(e.id))
+                    ex->serverConnectFailed(e, now, out);
             } else if constexpr (std::is_same_v<T, ServerData>) {
                 tls::TlsSession *tls = m_servers.tls(e.id);
                 if (!tls) {
@@ -186,12 +189,12 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
                                     now, out);
                     else
                         out.push_back(ShutdownClient{});
-                } else if (m_exchange && e.id == m_exchange->server()) {
-                    if (!m_exchange->serverConnected() && m_servers.tls(e.id)) {
+                } else if (HttpStream *ex = exchangeOn(e.id)) {
+                    if (!ex->serverConnected() && m_servers.tls(e.id)) {
                         onServerTlsFailed(e.id, now, out);
                         return;
                     }
-                    m_exchange->serverEnded(false, "the server closed the connection", now, out);
+                    ex->serverEnded(false, "the server closed the connection", now, out);
                 } else if (m_intercept && e.id == m_intercept->idleServer) {
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
@@ -202,8 +205,8 @@ void HttpProxySession::dispatchEvent(const Event &event, MonoTime now, std::vect
             } else if constexpr (std::is_same_v<T, ServerGone>) {
                 if (m_tunnel && e.id == m_tunnel->server)
                     closeTunnel("server connection failed: " + e.reason, now, out, true);
-                else if (m_exchange && e.id == m_exchange->server())
-                    m_exchange->serverEnded(true, e.reason, now, out);
+                else if (HttpStream *ex = exchangeOn(e.id))
+                    ex->serverEnded(true, e.reason, now, out);
                 else if (m_intercept && e.id == m_intercept->idleServer) {
                     m_intercept->idleServer = 0;
                     dropServer(e.id, out);
@@ -237,8 +240,8 @@ void HttpProxySession::onServerBytes(ServerId id, std::string_view data, MonoTim
         m_tunnel->lastActivity = now;
         m_tunnel->flow.bytesServerToClient += data.size();
         sendClient(std::string(data), out);
-    } else if (m_exchange && id == m_exchange->server() && m_exchange->serverConnected()) {
-        m_exchange->serverData(data, now, out);
+    } else if (HttpStream *ex = exchangeOn(id); ex && ex->serverConnected()) {
+        ex->serverData(data, now, out);
     } else if (m_intercept && id == m_intercept->idleServer) {
         // Unasked bytes on an idle connection: it cannot be trusted for the next request.
         m_intercept->idleServer = 0;
@@ -262,8 +265,8 @@ void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part,
         }
         return;
     }
-    if (m_exchange && id == m_exchange->server() && m_exchange->serverConnected())
-        m_exchange->serverPart(part, now, out);
+    if (HttpStream *ex = exchangeOn(id); ex && ex->serverConnected())
+        ex->serverPart(part, now, out);
 }
 
 // ---------------------------------------------------------------------------- TLS byte paths
@@ -401,10 +404,7 @@ void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::ve
         sendServer(m_tunnel->server, std::string(data), out);
         return;
     }
-    if (m_clientEof)
-        return;
-    m_input.append(data);
-    pumpClient(now, out);
+    m_h1.clientData(data, now, out);
 }
 
 void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
@@ -446,120 +446,7 @@ void HttpProxySession::onClientEof(MonoTime now, std::vector<Command> &out)
             out.push_back(ShutdownServer{m_tunnel->server});
         return;
     }
-    if (m_exchange) {
-        if (!m_exchange->requestComplete()) {
-            // Let the parser see the end: a close-delimited nothing, or a truncated request.
-            std::vector<RequestEvent> events;
-            m_parser.feedEof(events);
-            m_exchange->abort("the client closed the connection before the request was complete",
-                              now, out);
-            closeClient(false, "client closed", now, out);
-        }
-        // Otherwise the response is still due: send it, then close (streamCompleted).
-        return;
-    }
-    closeClient(false, "client closed", now, out);
-}
-
-void HttpProxySession::pumpClient(MonoTime now, std::vector<Command> &out)
-{
-    std::vector<RequestEvent> events;
-    while (m_mode == Mode::Http && !m_tunnel) {
-        // One exchange at a time: a pipelined request waits until the previous response is out.
-        if (m_exchange && m_exchange->requestComplete())
-            break;
-        if (m_inputPos == m_input.size())
-            break;
-        if (!m_exchange && m_connection.flows == 0 && m_inputPos == 0 && !m_context.carried) {
-            // HTTP/2 with prior knowledge (RFC 9113 §3.3) starts with the connection preface.
-            // Its first line says the client speaks h2; the rest is HTTP/2's to judge, so a
-            // preface that goes wrong after it gets GOAWAY PROTOCOL_ERROR (§3.4), not a 400.
-            static constexpr std::string_view firstLine = "PRI * HTTP/2.0\r\n";
-            const std::size_t n = std::min(m_input.size(), firstLine.size());
-            if (std::string_view(m_input).substr(0, n) == firstLine.substr(0, n)) {
-                if (n < firstLine.size())
-                    break; // wait for the rest of the line
-                startH2(now, out);
-                return;
-            }
-        }
-        if (!m_exchange && m_headStartedAt < 0)
-            m_headStartedAt = now;
-        events.clear();
-        const std::size_t used
-            = m_parser.feed(std::string_view(m_input).substr(m_inputPos), events);
-        m_inputPos += used;
-        for (RequestEvent &e : events) {
-            onRequestEvent(e, now, out);
-            if (m_mode != Mode::Http || m_tunnel)
-                break;
-        }
-        if (used == 0 && events.empty())
-            break;
-    }
-    if (m_inputPos > 0 && (m_inputPos == m_input.size() || m_inputPos > 64 * 1024)) {
-        m_input.erase(0, m_inputPos);
-        m_inputPos = 0;
-    }
-    // An idle keep-alive connection should not keep the room its last burst of input needed.
-    if (m_input.empty() && m_input.capacity() > 4096)
-        std::string().swap(m_input);
-    updateClientPause(out);
-}
-
-void HttpProxySession::updateClientPause(std::vector<Command> &out)
-{
-    if (m_mode == Mode::Closed)
-        return;
-    std::size_t held = m_input.size() - m_inputPos;
-    if (m_exchange)
-        held += m_exchange->heldBytes();
-    const bool pause = held >= m_context.proxy.maxBufferedClientInput;
-    if (pause != m_clientPaused) {
-        m_clientPaused = pause;
-        if (pause)
-            out.push_back(PauseClient{});
-        else
-            out.push_back(ResumeClient{});
-    }
-}
-
-void HttpProxySession::onRequestEvent(RequestEvent &event, MonoTime now, std::vector<Command> &out)
-{
-    if (auto *head = std::get_if<RequestHeadEvent>(&event)) {
-        m_headStartedAt = -1;
-        newStream(now).requestHead(*head, nullptr, now, out);
-        return;
-    }
-    if (auto *error = std::get_if<ParseError>(&event)) {
-        // Record what was wrong on a flow of its own, answer, and close: after a framing error
-        // nothing on this connection can be trusted.
-        if (m_exchange && m_exchange->flow().status == 0 && !m_exchange->headSent())
-            m_exchange->requestFailed(error->status, error->reason, now, out);
-        else if (m_exchange)
-            m_exchange->abort("invalid request body: " + error->reason, now, out);
-        else
-            newStream(now).requestFailed(error->status, error->reason, now, out);
-        closeClient(false, "invalid request", now, out);
-        return;
-    }
-    if (!m_exchange)
-        return;
-    if (auto *body = std::get_if<BodyData>(&event))
-        m_exchange->requestBody(body->data, out);
-    else if (auto *trailers = std::get_if<TrailersEvent>(&event))
-        m_exchange->requestTrailers(trailers->trailers);
-    else if (auto *end = std::get_if<MessageEnd>(&event))
-        m_exchange->requestEnd(end->wireSize, now, out);
-}
-
-HttpStream &HttpProxySession::newStream(MonoTime now)
-{
-    m_exchange = std::make_unique<HttpStream>(static_cast<StreamHost &>(*this), m_context, now);
-    m_responseChunked = false;
-    m_closeAfter = false;
-    ++m_connection.flows;
-    return *m_exchange;
+    m_h1.clientEof(now, out);
 }
 
 // ---------------------------------------------------------------------------- server side
@@ -570,8 +457,8 @@ void HttpProxySession::onServerTlsDone(ServerId id, MonoTime now, std::vector<Co
         onInterceptServerReady(now, out);
         return;
     }
-    if (m_exchange && id == m_exchange->server())
-        m_exchange->serverTlsDone(*m_servers.tls(id), now, out);
+    if (HttpStream *ex = exchangeOn(id))
+        ex->serverTlsDone(*m_servers.tls(id), now, out);
 }
 
 void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out)
@@ -589,9 +476,8 @@ void HttpProxySession::onServerTlsFailed(ServerId id, MonoTime now, std::vector<
         onInterceptServerReady(now, out); // finish with the client, then answer 502
         return;
     }
-    if (!m_exchange || id != m_exchange->server())
-        return;
-    m_exchange->serverTlsFailed(m_servers.tls(id), why, now, out);
+    if (HttpStream *ex = exchangeOn(id))
+        ex->serverTlsFailed(m_servers.tls(id), why, now, out);
 }
 
 void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
@@ -613,21 +499,7 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
         }
         return;
     }
-    if (m_exchange) {
-        m_exchange->tick(now, out);
-        return;
-    }
-    if (m_headStartedAt >= 0 && now >= m_headStartedAt + t.requestHead) {
-        m_headStartedAt = -1;
-        newStream(now).requestFailed(
-            408, "the request head was not complete within " + secondsText(t.requestHead), now,
-            out);
-        closeClient(false, "request head timeout", now, out);
-        return;
-    }
-    if (m_headStartedAt < 0 && m_inputPos == m_input.size()
-        && now >= m_lastClientActivity + t.clientIdle)
-        closeClient(false, "idle keep-alive connection", now, out);
+    m_h1.tick(now, m_lastClientActivity, out);
 }
 
 MonoTime HttpProxySession::deadline() const
@@ -646,33 +518,25 @@ MonoTime HttpProxySession::deadline() const
             d = std::min(d, m_tunnel->lastPublish + m_context.tunnelPublishInterval);
         return d;
     }
-    if (m_exchange)
-        return m_exchange->deadline();
-    if (m_headStartedAt >= 0)
-        return m_headStartedAt + t.requestHead;
-    return m_lastClientActivity + t.clientIdle;
+    return m_h1.deadline(m_lastClientActivity);
 }
 
 // ---------------------------------------------------------------------------- tunnels
 
 void HttpProxySession::startTunnel(std::string toClient, MonoTime now, std::vector<Command> &out)
 {
-    HttpStream &ex = *m_exchange;
+    HttpStream &ex = m_h1.tunnelStream();
     m_tunnel = std::make_unique<Tunnel>();
     m_tunnel->server = ex.server();
     m_tunnel->flow = std::move(ex.flow());
     m_tunnel->lastActivity = now;
     m_tunnel->lastPublish = now;
     const bool sniff = ex.isConnect() && m_context.intercept;
-    streamLeft();
     m_mode = sniff ? Mode::Sniff : Mode::Tunnel;
     publish(m_tunnel->flow, out);
 
     // Whatever the client sent after its CONNECT (or upgrade request) belongs to the tunnel.
-    std::string early;
-    early.append(m_input, m_inputPos, std::string::npos);
-    m_input.clear();
-    m_inputPos = 0;
+    std::string early = m_h1.takeInput();
     if (sniff) {
         m_tunnel->sniffed = std::move(early);
         if (!m_tunnel->sniffed.empty())
@@ -683,10 +547,7 @@ void HttpProxySession::startTunnel(std::string toClient, MonoTime now, std::vect
     }
     if (!m_tunnel)
         return;
-    if (m_clientPaused) {
-        m_clientPaused = false;
-        out.push_back(ResumeClient{});
-    }
+    m_h1.unpause(out);
     if (m_clientEof) {
         m_tunnel->clientEof = true;
         out.push_back(ShutdownServer{m_tunnel->server});
@@ -748,131 +609,13 @@ void HttpProxySession::closeClient(bool abort, std::string reason, MonoTime now,
 
 // ---------------------------------------------------------------------------- StreamHost
 
-// The client half: this session is the HTTP/1.1 server translator.
-
-void HttpProxySession::clientInterim(HttpStream &, const ResponseHead &head,
-                                     std::vector<Command> &out)
-{
-    sendClient(serialize(head), out);
-}
-
-void HttpProxySession::clientHead(HttpStream &stream, ResponseHead &&head, BodyFraming framing,
-                                  std::vector<Command> &out)
-{
-    flow::Flow &f = stream.flow();
-    if (stream.clientIs10())
-        head.version = Version::Http10;
-    if (head.status == 101) {
-        head.headers.push_back({"Connection", "Upgrade"});
-        for (const auto &[name, value] : f.responseHeaders)
-            if (equalsIgnoreCase(name, "upgrade")) {
-                head.headers.push_back({"Upgrade", value});
-                break;
-            }
-    } else {
-        if (framing == BodyFraming::Chunked || framing == BodyFraming::UntilClose) {
-            if (stream.clientIs10()) {
-                m_closeAfter = true; // HTTP/1.0 has no chunked: delimit by closing
-            } else {
-                m_responseChunked = true;
-                head.headers.push_back({"Transfer-Encoding", "chunked"});
-            }
-        }
-        if (!stream.requestComplete())
-            m_closeAfter = true; // answered before the request ended: cannot resync
-        const bool keepAlive = stream.clientKeepAlive() && !m_closeAfter && !m_clientEof;
-        if (!keepAlive)
-            head.headers.push_back({"Connection", "close"});
-        else if (stream.clientIs10())
-            head.headers.push_back({"Connection", "keep-alive"});
-        m_closeAfter = !keepAlive;
-    }
-    std::string bytes = serialize(head);
-    f.clientResponseWireBytes = bytes.size();
-    f.clientResponseHeaders = toList(std::move(head.headers));
-    sendClient(std::move(bytes), out);
-}
-
-void HttpProxySession::clientBody(HttpStream &stream, std::string_view data,
-                                  std::vector<Command> &out)
-{
-    std::string bytes = m_responseChunked ? chunk(data) : std::string(data);
-    stream.flow().clientResponseWireBytes += bytes.size();
-    sendClient(std::move(bytes), out);
-}
-
-void HttpProxySession::clientEnd(HttpStream &stream, std::vector<Command> &out)
-{
-    if (!m_responseChunked)
-        return;
-    flow::Flow &f = stream.flow();
-    std::string bytes = lastChunk(toHeaders(f.responseTrailers));
-    f.clientResponseWireBytes += bytes.size();
-    sendClient(std::move(bytes), out);
-}
-
-void HttpProxySession::clientLocal(HttpStream &stream, ResponseHead &head, std::string body,
-                                   bool close, const std::string &error, std::vector<Command> &out)
-{
-    m_closeAfter = close || !stream.clientKeepAlive();
-    if (m_context.tunnelTarget && stream.isConnect()) {
-        out.push_back(TunnelRefused{head.status, stream.connectFailure(), error});
-        return;
-    }
-    if (m_closeAfter)
-        head.headers.push_back({"Connection", "close"});
-    sendClient(serialize(head) + body, out);
-}
-
-void HttpProxySession::clientConnectEstablished(HttpStream &, std::vector<Command> &out)
-{
-    if (m_context.tunnelTarget)
-        out.push_back(TunnelEstablished{});
-    else
-        sendClient(std::string("HTTP/1.1 200 Connection established\r\n\r\n"), out);
-}
-
-void HttpProxySession::clientPump(MonoTime now, std::vector<Command> &out)
-{
-    pumpClient(now, out);
-}
-
-void HttpProxySession::streamLeft()
-{
-    m_leftStreams.push_back(std::move(m_exchange));
-}
-
-void HttpProxySession::streamCompleted(HttpStream &stream, MonoTime now, std::vector<Command> &out)
-{
-    const bool close
-        = m_closeAfter || !stream.clientKeepAlive() || !stream.requestComplete() || m_clientEof;
-    streamLeft();
-    if (close) {
-        closeClient(false, "response complete", now, out);
-        return;
-    }
-    pumpClient(now, out); // a pipelined request may be waiting
-}
-
-void HttpProxySession::streamAborted(HttpStream &, const std::string &error, MonoTime now,
-                                     std::vector<Command> &out)
-{
-    streamLeft();
-    closeClient(true, error, now, out);
-}
-
-void HttpProxySession::streamTunnel(HttpStream &, std::string toClient, MonoTime now,
-                                    std::vector<Command> &out)
-{
-    startTunnel(std::move(toClient), now, out);
-}
-
-// The server half: connections by id, our TLS with them, our HTTP/2 links, their records.
+// The server half of every HttpStream on this connection: connections by id, our TLS with
+// them, our HTTP/2 links, their records.
 
 ServerId HttpProxySession::openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
                                       std::vector<Command> &out)
 {
-    const bool tunnel = m_exchange && m_exchange->isConnect();
+    const bool tunnel = m_h1.stream() && m_h1.stream()->isConnect();
     return m_servers.open(target, reusable, plainHttp, tls, tunnel, out);
 }
 
@@ -964,40 +707,20 @@ void HttpProxySession::onSniffData(MonoTime now, std::vector<Command> &out)
         side.alpnOffered = hello.alpn;
     });
 
-    const InterceptConfig &ic = *m_context.intercept;
-    const std::string host = hello.serverName.empty() ? f.host : hello.serverName;
-    if (!ic.enabled || !ic.ca) {
+    InterceptPlan plan = planInterception(hello, *m_context.intercept, f.host, f.port);
+    if (!plan.intercept) {
+        if (!plan.passReason.empty())
+            f.closeReason = std::move(plan.passReason);
         relayRaw(now, out);
         return;
     }
-    if (ic.passthrough && ic.passthrough->matches(host)) {
-        f.closeReason = "passed through: " + host + " is on the pass-through list";
-        relayRaw(now, out);
-        return;
-    }
-    // Towards the server h2 and http/1.1 are offered whenever the client offered either: each
-    // side speaks what it chose and the proxy translates between them (H2ProxyFront towards
-    // the client, H2OriginLink towards the server).
-    std::vector<std::string> alpn;
-    for (const std::string &p : hello.alpn)
-        if (p == "http/1.1" || p == "h2")
-            alpn = {"h2", "http/1.1"};
-    if (!hello.alpn.empty() && alpn.empty()) {
-        std::string offered;
-        for (const std::string &p : hello.alpn)
-            offered += (offered.empty() ? "" : ", ") + p;
-        f.closeReason = "passed through: the client offered only " + offered;
-        relayRaw(now, out);
-        return;
-    }
-
     m_intercept = std::make_unique<Intercept>();
     Intercept &in = *m_intercept;
-    in.target = Target{"https", host, f.port, {}};
-    in.sni = hello.serverName.empty() ? (isIpLiteral(f.host) ? "" : f.host) : hello.serverName;
-    in.verifyName = host;
-    in.verify = ic.verifyServers && !(ic.insecure && ic.insecure->matches(host));
-    in.alpnOffer = alpn;
+    in.target = std::move(plan.target);
+    in.sni = std::move(plan.sni);
+    in.verifyName = std::move(plan.verifyName);
+    in.verify = plan.verify;
+    in.alpnOffer = std::move(plan.alpnOffer);
     m_mode = Mode::Intercepting;
     (void)m_servers.startTls(t.server, in.sni, in.verifyName, in.alpnOffer, in.verify, now, out);
 }
@@ -1030,26 +753,20 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
     Intercept &in = *m_intercept;
     Tunnel &t = *m_tunnel;
     const InterceptConfig &ic = *m_context.intercept;
-    std::string serverAlpn;
-    std::vector<std::string> names{in.target.host};
+    const tls::TlsDetails *origin = nullptr;
     if (t.server) {
         const tls::TlsSession &server = *m_servers.tls(t.server);
         record(in.serverSide, server);
-        serverAlpn = server.details().alpn;
         if (in.verify && !server.details().verified) {
             in.error = "the certificate of " + in.target.authority()
                        + " is not trusted: " + server.details().verifyError;
             dropServer(t.server, out);
             t.server = 0;
-        } else if (!server.details().peerChain.empty()) {
-            // Mirror the real certificate's names, so the client sees what it would have seen.
-            const tls::CertificateInfo &leaf = server.details().peerChain.front();
-            for (const auto *list : {&leaf.dnsNames, &leaf.ipAddresses})
-                for (const std::string &n : *list)
-                    if (names.size() < 64)
-                        names.push_back(n);
+        } else {
+            origin = &server.details();
         }
     }
+    const std::vector<std::string> names = leafNames(in.target.host, origin);
     if (t.server)
         m_servers.startH2(t.server, in.target.authority(), now, out);
     auto leaf = ic.ca->leafFor(names);
@@ -1063,10 +780,7 @@ void HttpProxySession::onInterceptServerReady(MonoTime now, std::vector<Command>
     // what the server chose.
     const auto &offered
         = t.flow.clientTls ? t.flow.clientTls->alpnOffered : std::vector<std::string>{};
-    std::vector<std::string> accept;
-    if (std::find(offered.begin(), offered.end(), "h2") != offered.end() && in.error.empty())
-        accept.push_back("h2");
-    accept.push_back("http/1.1");
+    const std::vector<std::string> accept = clientAlpn(offered, in.error.empty());
     auto session = tls::TlsSession::server(ic.toClients, {*leaf, accept}, now);
     if (!session) {
         t.flow.error = session.error().message;
@@ -1155,8 +869,8 @@ void HttpProxySession::onClientTlsFailed(std::size_t layer, MonoTime now, std::v
         return;
     }
     // The HTTPS listener's own handshake (or a later TLS error on it).
-    if (m_exchange)
-        m_exchange->abort("TLS with the client failed: " + session.error(), now, out);
+    if (HttpStream *ex = m_h1.stream())
+        ex->abort("TLS with the client failed: " + session.error(), now, out);
     closeClient(true, "TLS with the client failed: " + session.error(), now, out);
 }
 
@@ -1215,9 +929,8 @@ void HttpProxySession::startFront(std::unique_ptr<CarrierFront> front, MonoTime 
     m_front = std::move(front);
     m_mode = Mode::Front;
     // What the client sent with (or after) the first bytes belongs to the front.
-    std::string early = m_input.substr(m_inputPos);
-    m_input.clear();
-    m_inputPos = 0;
+    std::string early = m_h1.takeInput();
+    m_h1.unpause(out);
     m_front->start(now, out);
     if (!early.empty() && !m_front->finished())
         m_front->clientData(early, now, out);
@@ -1235,7 +948,7 @@ void HttpProxySession::afterFront(MonoTime now, std::vector<Command> &out)
 
 void HttpProxySession::startCarriedTunnel(MonoTime now, std::vector<Command> &out)
 {
-    newStream(now).carriedTunnel(*m_context.tunnelTarget, now, out);
+    m_h1.newStream(now).carriedTunnel(*m_context.tunnelTarget, now, out);
     m_mode = Mode::Http;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/http1/parser.h"
 #include "core/proxy/events.h"
+#include "core/proxy/h1_proxy_front.h"
 #include "core/proxy/http_stream.h"
 #include "core/proxy/server_connections.h"
 #include "core/proxy/session_context.h"
@@ -27,8 +27,9 @@ class H2OriginLink;
 // proxy's own info page, and every local error answer. Sans-IO:
 // handle() takes an event and `now`, appends commands; deadline() says when to Tick next.
 // See README.md beside this file for the event -> action table.
-// The HTTP/1.1 client side (the exchange itself is an HttpStream, this session its host).
-class HttpProxySession final : private StreamHost
+// The connection stack: the HTTP/1.1 requests on it are H1ProxyFront's, each exchange an
+// HttpStream whose server half is this session (its server connections, TLS, h2 links).
+class HttpProxySession final : private StreamServers, private H1ProxyFront::Connection
 {
 public:
     HttpProxySession(SessionContext context, MonoTime now);
@@ -86,7 +87,6 @@ private:
     // Byte paths through TLS.
     std::string clientDecrypt(std::string_view data, MonoTime now, std::vector<Command> &out);
     void flushClientTls(std::size_t layer, std::vector<Command> &out);
-    void sendClient(std::string plaintext, std::vector<Command> &out);
     void serverPlaintext(ServerId id, std::string_view data, MonoTime now,
                          std::vector<Command> &out);
     void onServerBytes(ServerId id, std::string_view data, MonoTime now, std::vector<Command> &out);
@@ -104,28 +104,23 @@ private:
     void onServerTlsFailed(ServerId id, MonoTime now, std::vector<Command> &out);
 
     // HTTP/2 from the client.
-    void startH2(MonoTime now, std::vector<Command> &out);
     void startFront(std::unique_ptr<CarrierFront> front, MonoTime now, std::vector<Command> &out);
     void afterFront(MonoTime now, std::vector<Command> &out);
     void startCarriedTunnel(MonoTime now, std::vector<Command> &out);
 
+    // The current HTTP/1.1 exchange, when `id` is its server.
+    HttpStream *exchangeOn(ServerId id);
+
     // Client side.
     void onClientData(std::string_view data, MonoTime now, std::vector<Command> &out);
     void onClientEof(MonoTime now, std::vector<Command> &out);
-    void pumpClient(MonoTime now, std::vector<Command> &out);
-    void onRequestEvent(http1::RequestEvent &event, MonoTime now, std::vector<Command> &out);
-    // A new exchange on this connection (its flow started now).
-    HttpStream &newStream(MonoTime now);
-    void updateClientPause(std::vector<Command> &out);
 
     // Server side.
     void onTick(MonoTime now, std::vector<Command> &out);
 
-    void startTunnel(std::string toClient, MonoTime now, std::vector<Command> &out);
     // `reason` by value: callers pass the tunnel's own fields, which die with the tunnel.
     void closeTunnel(std::string reason, MonoTime now, std::vector<Command> &out,
                      bool failed = false);
-    void closeClient(bool abort, std::string reason, MonoTime now, std::vector<Command> &out);
 
     void publish(const flow::Flow &flow, std::vector<Command> &out) const;
     void publishConnection(std::vector<Command> &out) const;
@@ -135,22 +130,15 @@ private:
 
     std::int64_t since(const flow::Flow &flow, MonoTime t) const { return t - flow.startedMono; }
 
-    // StreamHost (see http_stream.h).
-    void clientInterim(HttpStream &stream, const http1::ResponseHead &head,
-                       std::vector<Command> &out) override;
-    void clientHead(HttpStream &stream, http1::ResponseHead &&head, http1::BodyFraming framing,
-                    std::vector<Command> &out) override;
-    void clientBody(HttpStream &stream, std::string_view data, std::vector<Command> &out) override;
-    void clientEnd(HttpStream &stream, std::vector<Command> &out) override;
-    void clientLocal(HttpStream &stream, http1::ResponseHead &head, std::string body, bool close,
-                     const std::string &error, std::vector<Command> &out) override;
-    void clientConnectEstablished(HttpStream &stream, std::vector<Command> &out) override;
-    void clientPump(MonoTime now, std::vector<Command> &out) override;
-    void streamCompleted(HttpStream &stream, MonoTime now, std::vector<Command> &out) override;
-    void streamAborted(HttpStream &stream, const std::string &error, MonoTime now,
-                       std::vector<Command> &out) override;
-    void streamTunnel(HttpStream &stream, std::string toClient, MonoTime now,
-                      std::vector<Command> &out) override;
+    // H1ProxyFront::Connection (see h1_proxy_front.h).
+    bool serving() const override { return m_mode == Mode::Http && !m_tunnel; }
+    void sendClient(std::string plaintext, std::vector<Command> &out) override;
+    void closeClient(bool abort, std::string reason, MonoTime now,
+                     std::vector<Command> &out) override;
+    void startTunnel(std::string toClient, MonoTime now, std::vector<Command> &out) override;
+    void startH2(MonoTime now, std::vector<Command> &out) override;
+
+    // StreamServers (see http_stream.h).
     ServerId openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
                         std::vector<Command> &out) override;
     void sendServer(ServerId id, std::string bytes, std::vector<Command> &out) override;
@@ -168,20 +156,9 @@ private:
     const Intercepted *intercepted() const override;
     std::shared_ptr<const flow::TlsSide> clientTls() const override;
     ServerId takeIdleServer(std::vector<Command> &out) override;
-    // The stream left: kept until the event is handled, the session goes on without it.
-    void streamLeft();
 
     SessionContext m_context;
     Mode m_mode = Mode::Http;
-    http1::RequestParser m_parser;
-    std::string m_input; // client bytes not yet consumed by the parser
-    std::size_t m_inputPos = 0;
-    std::unique_ptr<HttpStream> m_exchange;
-    // Streams that left during this event, kept alive until it is handled.
-    std::vector<std::unique_ptr<HttpStream>> m_leftStreams;
-    // The HTTP/1.1 framing of the current response to the client.
-    bool m_responseChunked = false;
-    bool m_closeAfter = false; // close the client connection once the response is out
     std::unique_ptr<Tunnel> m_tunnel;
     std::unique_ptr<Intercept> m_intercept;
     mutable Intercepted m_interceptedView; // what intercepted() shows the stream
@@ -194,11 +171,10 @@ private:
     MonoTime m_now = 0;                     // of the event being handled
     flow::TlsSide m_listenerTls;            // the HTTPS listener's handshake, for every flow on it
     std::shared_ptr<const flow::TlsSide> m_listenerTlsShared;
-    bool m_clientPaused = false;
     bool m_clientEof = false;
     MonoTime m_lastClientActivity = 0;
-    MonoTime m_headStartedAt = -1; // first byte of a request head not yet complete
     flow::Connection m_connection;
+    H1ProxyFront m_h1{*this, *this, m_context, m_connection};
 };
 
 } // namespace ts::proxy

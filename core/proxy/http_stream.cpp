@@ -45,8 +45,9 @@ bool isIdempotent(std::string_view method)
 
 } // namespace
 
-HttpStream::HttpStream(StreamHost &host, const SessionContext &context, MonoTime now)
-    : m_host(host), m_context(context), m_responseParser(context.http1)
+HttpStream::HttpStream(StreamClient &client, StreamServers &servers, const SessionContext &context,
+                       MonoTime now)
+    : m_client(client), m_servers(servers), m_context(context), m_responseParser(context.http1)
 {
     flow::Flow &f = m_flow;
     f.id = m_context.newFlowId();
@@ -89,7 +90,7 @@ void HttpStream::requestHead(RequestHeadEvent &ev, const RequestHeaders *stream,
     if (ev.framing == BodyFraming::ContentLength)
         f.requestBody->expect(ev.contentLength);
 
-    const StreamHost::Intercepted *in = m_host.intercepted();
+    const StreamServers::Intercepted *in = m_servers.intercepted();
     if (head.method == "CONNECT") {
         m_isConnect = true;
         f.kind = flow::FlowKind::Tunnel;
@@ -134,7 +135,7 @@ void HttpStream::requestHead(RequestHeadEvent &ev, const RequestHeaders *stream,
         }
     }
     m_needsTls = !m_isConnect && m_target.scheme == "https";
-    if (auto tls = m_host.clientTls())
+    if (auto tls = m_servers.clientTls())
         f.clientTls = std::move(tls);
     else if (m_context.clientTls)
         f.clientTls = m_context.clientTls;
@@ -153,11 +154,11 @@ void HttpStream::requestHead(RequestHeadEvent &ev, const RequestHeaders *stream,
             fail(502, "Bad Gateway", in->error, now, out);
             return;
         }
-        if (const ServerId idle = m_host.takeIdleServer(out)) {
+        if (const ServerId idle = m_servers.takeIdleServer(out)) {
             m_server = idle;
             f.serverReused = true;
             f.upstream = in->upstream;
-            m_host.linkServer(f, m_server);
+            m_servers.linkServer(f, m_server);
             reuse = true;
         }
     }
@@ -197,8 +198,9 @@ void HttpStream::requestHead(RequestHeadEvent &ev, const RequestHeaders *stream,
 
 void HttpStream::openServer(std::vector<Command> &out)
 {
-    m_server = m_host.openServer(m_target, !m_isConnect && !m_needsTls,
-                                 m_target.scheme == "http" && !m_upgradeRequested, m_needsTls, out);
+    m_server
+        = m_servers.openServer(m_target, !m_isConnect && !m_needsTls,
+                               m_target.scheme == "http" && !m_upgradeRequested, m_needsTls, out);
 }
 
 void HttpStream::localPage(const RequestHead &head, MonoTime now, std::vector<Command> &out)
@@ -261,7 +263,7 @@ void HttpStream::carriedTunnel(const Target &target, MonoTime now, std::vector<C
     f.clientTls = m_context.clientTls;
     if (m_context.interceptedParent)
         f.parent = m_context.interceptedParent;
-    m_server = m_host.openServer(m_target, false, false, false, out);
+    m_server = m_servers.openServer(m_target, false, false, false, out);
     publish(out);
 }
 
@@ -297,7 +299,7 @@ void HttpStream::requestFailed(int status, const std::string &error, MonoTime no
     if (m_flow.method.empty())
         m_flow.method = "?"; // no usable request head
     if (m_server) {
-        m_host.dropServer(m_server, out);
+        m_servers.dropServer(m_server, out);
         m_server = 0;
     }
     fail(status, http::reasonPhrase(status), error, now, out);
@@ -307,14 +309,14 @@ void HttpStream::requestFailed(int status, const std::string &error, MonoTime no
 
 void HttpStream::sendPart(http::RequestPart part, std::vector<Command> &out)
 {
-    m_host.sendServerPart(m_server, std::move(part), out);
+    m_servers.sendServerPart(m_server, std::move(part), out);
 }
 
 void HttpStream::recordLinkWire()
 {
     // Our own H2OriginLink spoke h2 to the origin: its fields and frame bytes are what that
     // wire carried.
-    const H2OriginLink *link = m_host.ownLink(m_server);
+    const H2OriginLink *link = m_servers.ownLink(m_server);
     if (!link)
         return;
     const H2OriginLink::Wire wire = link->wire(0);
@@ -360,7 +362,7 @@ void HttpStream::forwardHead(std::vector<Command> &out)
     if (m_flow.serverRequestHeaders.empty())
         m_flow.serverRequestHeaders = toList(std::move(head.headers));
     m_flow.serverRequestWireBytes = bytes.size();
-    m_host.sendServer(m_server, std::move(bytes), out);
+    m_servers.sendServer(m_server, std::move(bytes), out);
 }
 
 void HttpStream::forwardBody(std::string_view data, std::vector<Command> &out)
@@ -384,7 +386,7 @@ void HttpStream::forwardBody(std::string_view data, std::vector<Command> &out)
     }
     std::string bytes = m_requestChunked ? chunk(data) : std::string(data);
     m_flow.serverRequestWireBytes += bytes.size();
-    m_host.sendServer(m_server, std::move(bytes), out);
+    m_servers.sendServer(m_server, std::move(bytes), out);
 }
 
 void HttpStream::forwardEnd(std::vector<Command> &out)
@@ -406,7 +408,7 @@ void HttpStream::forwardEnd(std::vector<Command> &out)
         return;
     std::string bytes = lastChunk(toHeaders(m_flow.requestTrailers));
     m_flow.serverRequestWireBytes += bytes.size();
-    m_host.sendServer(m_server, std::move(bytes), out);
+    m_servers.sendServer(m_server, std::move(bytes), out);
 }
 
 // ---------------------------------------------------------------------------- server events
@@ -419,7 +421,7 @@ void HttpStream::serverConnected(const ServerConnected &e, MonoTime now, std::ve
     f.serverAddress = e.peerAddress;
     f.serverReused = e.reused;
     f.upstream = e.via;
-    m_host.linkServer(f, e.id);
+    m_servers.linkServer(f, e.id);
     if (!e.reused) {
         if (e.lookupDone >= 0)
             f.timings.lookup = since(e.lookupDone);
@@ -427,7 +429,7 @@ void HttpStream::serverConnected(const ServerConnected &e, MonoTime now, std::ve
             f.timings.connect = since(e.connectDone);
     }
     if (m_isConnect) {
-        m_host.clientConnectEstablished(*this, out);
+        m_client.clientConnectEstablished(*this, out);
         f.status = 200;
         f.reason = "Connection established";
         if (m_requestComplete)
@@ -452,10 +454,10 @@ void HttpStream::serverConnected(const ServerConnected &e, MonoTime now, std::ve
     }
     if (m_needsTls) {
         m_serverConnected = false; // not until the TLS handshake is done
-        const std::string error = m_host.startServerTls(m_server, m_target, now, out);
+        const std::string error = m_servers.startServerTls(m_server, m_target, now, out);
         if (!error.empty()) {
             // Nothing was sent: as a failed handshake.
-            m_host.dropServer(m_server, out);
+            m_servers.dropServer(m_server, out);
             m_server = 0;
             fail(502, "Bad Gateway", error, now, out);
         }
@@ -468,7 +470,7 @@ void HttpStream::serverReady(MonoTime now, std::vector<Command> &out, bool pump)
 {
     m_serverConnected = true;
     m_lastServerActivity = now;
-    if (m_host.ownLink(m_server))
+    if (m_servers.ownLink(m_server))
         m_serverMessages = true;
     if (!m_headForwarded && !m_isConnect) {
         // The head goes now, with what the client sent while we connected (again, the same,
@@ -488,7 +490,7 @@ void HttpStream::serverReady(MonoTime now, std::vector<Command> &out, bool pump)
         m_flow.timings.requestSent = since(now);
     m_dirty = true; // published once, when this event is handled
     if (pump)
-        m_host.clientPump(now, out); // the body may have been held back while connecting
+        m_client.clientPump(now, out); // the body may have been held back while connecting
 }
 
 void HttpStream::serverTlsDone(const tls::TlsSession &session, MonoTime now,
@@ -497,8 +499,8 @@ void HttpStream::serverTlsDone(const tls::TlsSession &session, MonoTime now,
     flow::TlsSide side;
     record(side, session);
     m_flow.serverTls = std::make_shared<const flow::TlsSide>(std::move(side));
-    if (m_host.verifyServer(m_target) && !session.details().verified) {
-        m_host.dropServer(m_server, out);
+    if (m_servers.verifyServer(m_target) && !session.details().verified) {
+        m_servers.dropServer(m_server, out);
         m_server = 0;
         fail(502, "Bad Gateway",
              "the certificate of " + m_target.authority()
@@ -506,7 +508,7 @@ void HttpStream::serverTlsDone(const tls::TlsSession &session, MonoTime now,
              now, out);
         return;
     }
-    m_host.serverSecured(m_server, m_target, now, out);
+    m_servers.serverSecured(m_server, m_target, now, out);
     serverReady(now, out);
 }
 
@@ -516,7 +518,7 @@ void HttpStream::serverTlsFailed(const tls::TlsSession *session, const std::stri
     if (session)
         editTls(m_flow.serverTls, [&](flow::TlsSide &t) { record(t, *session); });
     editTls(m_flow.serverTls, [&](flow::TlsSide &t) { t.failure = why; });
-    m_host.dropServer(m_server, out);
+    m_servers.dropServer(m_server, out);
     m_server = 0;
     fail(502, "Bad Gateway", "TLS with " + m_target.authority() + " failed: " + why, now, out);
 }
@@ -649,24 +651,24 @@ void HttpStream::onResponseEvent(ResponseEvent &event, MonoTime now, std::vector
     if (auto *head = std::get_if<ResponseHeadEvent>(&event)) {
         ResponseHead &h = head->head;
         f.serverProtocol = std::string(versionText(h.version));
-        if (const H2OriginLink *link = m_host.ownLink(m_server)) {
+        if (const H2OriginLink *link = m_servers.ownLink(m_server)) {
             f.serverProtocol = "HTTP/2";
             f.serverStream = std::uint64_t(link->stream(0));
-            f.serverConnection = m_host.linkConnection(m_server);
+            f.serverConnection = m_servers.linkConnection(m_server);
         }
         if (head->informational) {
             // 1xx are forwarded to HTTP/1.1 clients only (RFC 9110 §15.2).
             if (!m_clientIs10) {
                 ResponseHead interim{Version::Http11, h.status, h.reason, h.headers};
                 removeHopByHop(interim.headers);
-                m_host.clientInterim(*this, interim, out);
+                m_client.clientInterim(*this, interim, out);
             }
             return;
         }
         if (h.status == 407 && !m_forwardHop.empty()) {
             // The upstream proxy wants credentials: its challenge is not for our client (who
             // would take it for ours), so name the hop as when it refuses a CONNECT.
-            m_host.dropServer(m_server, out);
+            m_servers.dropServer(m_server, out);
             m_server = 0;
             fail(502, "Bad Gateway",
                  m_forwardHop + " answered 407" + (h.reason.empty() ? "" : " " + h.reason)
@@ -688,7 +690,7 @@ void HttpStream::onResponseEvent(ResponseEvent &event, MonoTime now, std::vector
                 fail(502, "Bad Gateway", "the server switched protocols unasked", now, out);
                 return;
             }
-            m_host.clientHead(*this, std::move(toClient), BodyFraming::None, out);
+            m_client.clientHead(*this, std::move(toClient), BodyFraming::None, out);
             m_headSent = true;
             return; // the parser reports upgraded(); serverData hands the stream on
         }
@@ -697,14 +699,14 @@ void HttpStream::onResponseEvent(ResponseEvent &event, MonoTime now, std::vector
             f.responseBody->expect(head->contentLength);
         if (head->framing == BodyFraming::Chunked || head->framing == BodyFraming::UntilClose)
             removeHeader(toClient.headers, "content-length");
-        m_host.clientHead(*this, std::move(toClient), head->framing, out);
+        m_client.clientHead(*this, std::move(toClient), head->framing, out);
         m_headSent = true;
         m_dirty = true; // published once, when this event is handled
         return;
     }
     if (auto *body = std::get_if<BodyData>(&event)) {
         f.responseBody->append(body->data);
-        m_host.clientBody(*this, body->data, out);
+        m_client.clientBody(*this, body->data, out);
         return;
     }
     if (auto *trailers = std::get_if<TrailersEvent>(&event)) {
@@ -718,13 +720,13 @@ void HttpStream::onResponseEvent(ResponseEvent &event, MonoTime now, std::vector
             f.responseWireBytes = end->wireSize;
         if (f.status == 101)
             return;
-        m_host.clientEnd(*this, out);
+        m_client.clientEnd(*this, out);
         complete(now, out);
         return;
     }
     if (auto *error = std::get_if<ParseError>(&event)) {
         const std::string message = "invalid response from the server: " + error->reason;
-        m_host.dropServer(m_server, out);
+        m_servers.dropServer(m_server, out);
         m_server = 0;
         if (!m_headSent)
             fail(502, "Bad Gateway", message, now, out);
@@ -743,7 +745,7 @@ void HttpStream::serverEnded(bool error, const std::string &reason, MonoTime now
     }
     // A pooled connection the server had already closed: replay the request on a fresh one.
     if (!m_sawServerBytes && m_flow.serverReused && m_retryable && !m_retried) {
-        m_host.dropServer(m_server, out);
+        m_servers.dropServer(m_server, out);
         m_retried = true;
         m_serverConnected = false;
         m_serverMessages = false;
@@ -751,7 +753,7 @@ void HttpStream::serverEnded(bool error, const std::string &reason, MonoTime now
         m_pendingBody = std::move(m_retryBody);
         m_retryBody.clear();
         m_openedAt = now;
-        m_server = m_host.openServer(
+        m_server = m_servers.openServer(
             m_target, false, m_target.scheme == "http" && !m_upgradeRequested, m_needsTls, out);
         return;
     }
@@ -764,7 +766,7 @@ void HttpStream::serverEnded(bool error, const std::string &reason, MonoTime now
                 return; // completed (close-delimited body) or failed by the parser
         }
     }
-    m_host.dropServer(m_server, out);
+    m_servers.dropServer(m_server, out);
     m_server = 0;
     const std::string message = error ? "server connection failed: " + reason
                                       : "the server closed the connection before the response "
@@ -781,7 +783,7 @@ void HttpStream::tick(MonoTime now, std::vector<Command> &out)
 {
     const Timeouts &t = m_context.timeouts;
     if (m_server && !m_serverConnected && now >= m_openedAt + t.connect) {
-        m_host.dropServer(m_server, out);
+        m_servers.dropServer(m_server, out);
         m_server = 0;
         fail(504, "Gateway Timeout",
              "connecting to " + m_target.authority() + " timed out after " + secondsText(t.connect),
@@ -790,7 +792,7 @@ void HttpStream::tick(MonoTime now, std::vector<Command> &out)
     }
     if (m_server && m_serverConnected && m_requestComplete && !m_isConnect
         && now >= std::max(m_lastServerActivity, m_requestCompleteAt) + t.response) {
-        m_host.dropServer(m_server, out);
+        m_servers.dropServer(m_server, out);
         m_server = 0;
         // Forwarding, the silent one is the upstream proxy: name it.
         const std::string from
@@ -836,7 +838,7 @@ void HttpStream::respondLocally(int status, std::string_view reason, std::string
     if (f.method == "HEAD")
         body.clear();
     f.responseBody->append(body);
-    m_host.clientLocal(*this, head, std::move(body), close, error, out);
+    m_client.clientLocal(*this, head, std::move(body), close, error, out);
     m_headSent = true;
     f.status = status;
     f.reason = std::string(reason);
@@ -868,14 +870,14 @@ void HttpStream::abort(std::string error, MonoTime now, std::vector<Command> &ou
     if (m_finished)
         return;
     if (m_server)
-        m_host.dropServer(m_server, out);
+        m_servers.dropServer(m_server, out);
     m_server = 0;
     m_flow.state = flow::FlowState::Failed;
     m_flow.error = error;
     m_flow.timings.complete = since(now);
     publish(out);
     m_finished = true;
-    m_host.streamAborted(*this, error, now, out);
+    m_client.streamAborted(*this, error, now, out);
 }
 
 void HttpStream::complete(MonoTime now, std::vector<Command> &out)
@@ -890,17 +892,17 @@ void HttpStream::complete(MonoTime now, std::vector<Command> &out)
     if (m_server) {
         const bool reusable = m_serverKeepAlive && m_requestComplete && m_responseParser.idle()
                               && !m_responseParser.upgraded();
-        m_host.releaseServer(m_server, reusable, m_needsTls && !m_carrierTls, out);
+        m_servers.releaseServer(m_server, reusable, m_needsTls && !m_carrierTls, out);
     }
     m_finished = true;
-    m_host.streamCompleted(*this, now, out);
+    m_client.streamCompleted(*this, now, out);
 }
 
 void HttpStream::toTunnel(std::string toClient, MonoTime now, std::vector<Command> &out)
 {
     m_flow.timings.requestSent = since(now);
     m_finished = true;
-    m_host.streamTunnel(*this, std::move(toClient), now, out);
+    m_client.streamTunnel(*this, std::move(toClient), now, out);
 }
 
 } // namespace ts::proxy

@@ -24,14 +24,14 @@ class HttpStream;
 // that clients need not read its body. Never passed on from a server's response.
 inline constexpr std::string_view kLocalErrorField = "X-Tunnelscope-Error";
 
-// What an HttpStream needs from the connection that carries it. The client half is the
-// client side's translator (HTTP/1.1 text on a connection of its own, or one stream of a
-// multiplexed connection): it frames the response for its wire and records what crossed it.
-// The server half owns the server connections: sockets (as ids), TLS, HTTP/2 links, records.
-class StreamHost
+// What an HttpStream needs from the connection that carries it, in two halves.
+// The client half is the client side's translator (HTTP/1.1 text on a connection of its own,
+// or one stream of a multiplexed connection): it frames the response for its wire and records
+// what crossed it.
+class StreamClient
 {
 public:
-    virtual ~StreamHost() = default;
+    virtual ~StreamClient() = default;
 
     // ---- towards the client
     // An informational response (1xx but 101), hop-by-hop fields removed.
@@ -68,8 +68,14 @@ public:
     virtual void streamTunnel(HttpStream &stream, std::string toClient, MonoTime now,
                               std::vector<Command> &out)
         = 0;
+};
 
-    // ---- servers
+// The server half owns the server connections: sockets (as ids), TLS, HTTP/2 links, records.
+class StreamServers
+{
+public:
+    virtual ~StreamServers() = default;
+
     // OpenServer for the target, its fields as there.
     virtual ServerId openServer(const Target &target, bool reusable, bool plainHttp, bool tls,
                                 std::vector<Command> &out)
@@ -113,6 +119,11 @@ public:
     virtual ServerId takeIdleServer(std::vector<Command> &out) = 0;
 };
 
+// Both halves in one (a stream of a multiplexed connection).
+class StreamHost : public StreamClient, public StreamServers
+{
+};
+
 // One HTTP exchange, whatever versions carry it: it owns the flow and the HTTP semantics
 // between the client's translator and the server: the target, the request as it goes to the
 // server, forwarding, the proxy's own answers and errors (400/405/501/502/504/508), timeouts,
@@ -126,7 +137,11 @@ public:
 class HttpStream
 {
 public:
-    HttpStream(StreamHost &host, const SessionContext &context, MonoTime now);
+    HttpStream(StreamClient &client, StreamServers &servers, const SessionContext &context,
+               MonoTime now);
+    HttpStream(StreamHost &host, const SessionContext &context, MonoTime now)
+        : HttpStream(host, host, context, now)
+    {}
     ~HttpStream();
     HttpStream(const HttpStream &) = delete;
     HttpStream &operator=(const HttpStream &) = delete;
@@ -201,7 +216,8 @@ private:
     void openServer(std::vector<Command> &out);
     void publish(std::vector<Command> &out) const;
 
-    StreamHost &m_host;
+    StreamClient &m_client;
+    StreamServers &m_servers;
     const SessionContext &m_context;
     flow::Flow m_flow;
     Target m_target;

@@ -21,6 +21,14 @@ flow::Connection *ServerRecords::find(ServerId id)
     return &it->second.record;
 }
 
+void ServerRecords::watch(ServerId id, Record &r)
+{
+    if (!r.watched) {
+        r.watched = true;
+        m_watch.push_back(id);
+    }
+}
+
 void ServerRecords::note(const Event &event)
 {
     std::visit(
@@ -42,12 +50,14 @@ void ServerRecords::note(const Event &event)
                     }
                     r.record.peerAddress = e.peerAddress;
                     r.dirty = r.milestone = true;
+                    watch(e.id, r);
                 } else if constexpr (std::is_same_v<T, ServerConnectFailed>) {
                     m_records.erase(it); // never connected: the flow says why
                 } else if constexpr (std::is_same_v<T, ServerData>) {
                     if (flow::Connection *c = find(e.id)) {
                         c->bytesIn += e.data.size();
                         r.dirty = true;
+                        watch(e.id, r);
                     }
                 } else if constexpr (std::is_same_v<T, ServerEof>) {
                     r.endedBy = "closed by the server";
@@ -67,6 +77,7 @@ void ServerRecords::relayed(ServerId id, std::uint64_t up, std::uint64_t down)
     it->second.record.bytesOut += up;
     it->second.record.bytesIn += down;
     it->second.dirty = true;
+    watch(id, it->second);
 }
 
 void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tick, MonoTime now)
@@ -82,6 +93,7 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             r.record.protocol = m_owner.protocolFor(*open);
             r.record.target = Target{"", open->host, open->port, {}}.authority();
             r.record.parent = m_context.connectionId;
+            watch(open->id, r);
         } else if (const auto *send = std::get_if<SendToServer>(&out[i])) {
             const auto it = m_records.find(send->id);
             if (it == m_records.end() || !m_owner.ownsServerId(send->id))
@@ -89,6 +101,7 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             if (flow::Connection *c = find(send->id)) {
                 c->bytesOut += send->data.size();
                 it->second.dirty = true;
+                watch(send->id, it->second);
             }
         } else if (auto *release = std::get_if<ReleaseServer>(&out[i])) {
             const auto it = m_records.find(release->id);
@@ -102,7 +115,14 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             closeAll("closed with the client connection", published);
         }
     }
-    for (auto &[id, r] : m_records) {
+    m_watching.clear();
+    m_watching.swap(m_watch); // both keep their room: no allocation per call
+    for (const ServerId id : m_watching) {
+        const auto it = m_records.find(id);
+        if (it == m_records.end())
+            continue;
+        Record &r = it->second;
+        r.watched = false;
         if (r.onH2)
             continue;
         // Once the proxy's own TLS to the server is up, it speaks HTTP to it.
@@ -115,6 +135,8 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             r.tlsRecorded = true;
             r.dirty = r.milestone = true;
         }
+        if (!r.tlsRecorded && tls)
+            watch(id, r); // the handshake is still under way
         if (r.record.openedWall == 0 || !r.dirty)
             continue; // not connected yet, or nothing new
         // Milestones (connected, TLS up, a flow more) go out at once, byte counts at most every
@@ -123,6 +145,8 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             published.push_back(PublishConnection{r.record});
             r.lastPublish = now;
             r.dirty = r.milestone = false;
+        } else {
+            watch(id, r); // its byte counts are due at the interval
         }
     }
     for (Command &c : published)
@@ -138,6 +162,7 @@ void ServerRecords::link(flow::Flow &flow, ServerId id)
     flow.serverConnection = c->id;
     ++c->flows;
     it->second.dirty = it->second.milestone = true;
+    watch(id, it->second);
 }
 
 void ServerRecords::adopt(ServerId id, flow::Connection &h2Record)

@@ -65,14 +65,20 @@ private:
         bool dirty = false;     // changed since last published
         bool milestone = false; // ...in a way that is published at once, not at the interval
         bool tlsRecorded = false;
+        bool watched = false; // in m_watch
         MonoTime lastPublish = 0;
         std::string endedBy; // the server's side of the close, when it went first
     };
     flow::Connection *find(ServerId id);
+    // The record may have something to publish (or a TLS handshake to record) at the next
+    // track(): only these are looked at, not every live record.
+    void watch(ServerId id, Record &r);
 
     const SessionContext &m_context;
     Owner &m_owner;
     std::map<ServerId, Record> m_records;
+    std::vector<ServerId> m_watch;
+    std::vector<ServerId> m_watching; // track()'s copy of m_watch
 };
 
 } // namespace ts::proxy

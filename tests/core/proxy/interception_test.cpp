@@ -34,6 +34,12 @@ struct World
     // An origin that chose h2 speaks it here: originPlain goes in, its frames go back.
     std::unique_ptr<http2::H2Connection> originH2;
     std::vector<http2::H2Event> originEvents;
+    // A client that chose h2 speaks it here: its frames go out through `client`, clientPlain
+    // comes back to it.
+    std::unique_ptr<http2::H2Connection> clientH2;
+    std::vector<http2::H2Event> clientEvents;
+    std::shared_ptr<const tls::LeafCertificate> originLeaf;
+    std::vector<std::string> originAlpnAccept;
 
     World(bool verifyServers, std::vector<std::string> originNames,
           std::vector<std::string> originAlpn = {"http/1.1"})
@@ -51,9 +57,9 @@ struct World
         config->verifyServers = verifyServers;
         clientContext = *tls::TlsContext::client({{caFile}, nullptr});
         originContext = *tls::TlsContext::server({});
-        auto originLeaf = config->ca->leafFor(originNames);
-        origin = std::move(
-            *tls::TlsSession::server(originContext, {*originLeaf, std::move(originAlpn)}, 0));
+        originLeaf = *config->ca->leafFor(originNames);
+        originAlpnAccept = std::move(originAlpn);
+        freshOrigin();
 
         SessionContext c;
         c.connectionId = 1;
@@ -64,6 +70,16 @@ struct World
         session = std::make_unique<HttpProxySession>(c, 0);
         session->start(0, out);
         collect();
+    }
+
+    // The origin as a new connection finds it: a TLS handshake not yet made, no h2 yet.
+    void freshOrigin()
+    {
+        origin
+            = std::move(*tls::TlsSession::server(originContext, {originLeaf, originAlpnAccept}, 0));
+        originPlain.clear();
+        originEvents.clear();
+        originH2.reset();
     }
 
     // Carries out the proxy's commands against the in-memory peers.
@@ -105,6 +121,13 @@ struct World
     {
         for (int i = 0; i < 50; ++i) {
             bool moved = false;
+            if (clientH2) {
+                if (!clientPlain.empty())
+                    clientH2->receive(std::exchange(clientPlain, {}), 0, clientEvents);
+                clientH2->pollEvents(clientEvents);
+                if (const std::string frames = clientH2->takeOutput(0); !frames.empty())
+                    client->send(frames);
+            }
             if (client && client->hasCiphertext()) {
                 const std::string bytes = client->takeCiphertext();
                 feed(ClientData{bytes});
@@ -291,6 +314,92 @@ private Q_SLOTS:
         QCOMPARE(f->serverRequestWireBytes, closed.wireIn);
         QCOMPARE(f->responseWireBytes, closed.wireOut);
         QCOMPARE(f->clientResponseWireBytes, std::uint64_t(answer.size()));
+    }
+
+    // An h2 client, an origin that chose h2: the request never becomes HTTP/1.1 text. Each
+    // wire's fields are what its peer's own HPACK saw (pseudo-header fields first, each
+    // cookie line as sent), and each side's sizes are the frames its peer counted.
+    void h2ClientToH2OriginEachWireAsItCrossed()
+    {
+        World w(true, {"origin.test"}, {"h2", "http/1.1"});
+        w.connectThrough("origin.test", {"h2", "http/1.1"});
+        QCOMPARE(w.client->details().alpn, std::string("h2"));
+        w.clientH2 = std::move(
+            *http2::H2Connection::create(http2::H2Connection::Role::Client, {}, nullptr, 0));
+        w.pump();
+        // Each stream reaches the origin through a connection of the front's own.
+        w.freshOrigin();
+        w.originH2 = std::move(
+            *http2::H2Connection::create(http2::H2Connection::Role::Server, {}, nullptr, 0));
+        const http2::Fields request{
+            {":method", "POST"},     {":scheme", "https"}, {":authority", "origin.test"},
+            {":path", "/x?y=1"},     {"cookie", "a=1"},    {"cookie", "b=2"},
+            {"content-length", "3"}, {"x-c", "C"}};
+        const auto id = w.clientH2->submitRequest(request, false);
+        QVERIFY(id.ok());
+        w.clientH2->submitData(*id, "abc");
+        w.clientH2->endStream(*id);
+        w.pump();
+        const ServerId pooled = w.server;
+        w.feed(ServerConnected{pooled, "10.0.0.1:443", false, 0, 0});
+        w.pump();
+        QCOMPARE(w.origin->details().alpn, std::string("h2"));
+        http2::HeadersReceived got;
+        std::string body;
+        for (const http2::H2Event &e : w.originEvents) {
+            if (const auto *h = std::get_if<http2::HeadersReceived>(&e))
+                got = *h;
+            if (const auto *d = std::get_if<http2::DataReceived>(&e))
+                body += d->data;
+        }
+        QVERIFY(got.stream != 0);
+        QCOMPARE(body, std::string("abc"));
+        const http2::Fields response{
+            {":status", "201"}, {"content-length", "2"}, {"set-cookie", "s=1"}, {"x-o", "1"}};
+        QVERIFY(w.originH2->submitResponse(got.stream, response, false).ok());
+        w.originH2->submitData(got.stream, "ok");
+        w.originH2->endStream(got.stream);
+        w.pump();
+
+        http2::HeadersReceived answer;
+        std::string answerBody;
+        for (const http2::H2Event &e : w.clientEvents) {
+            if (const auto *h = std::get_if<http2::HeadersReceived>(&e); h && h->stream == *id)
+                answer = *h;
+            if (const auto *d = std::get_if<http2::DataReceived>(&e); d && d->stream == *id)
+                answerBody += d->data;
+        }
+        QCOMPARE(answerBody, std::string("ok"));
+
+        const flow::Flow *f = w.last("https");
+        QVERIFY(f && f->state == flow::FlowState::Complete);
+        QCOMPARE(f->clientProtocol, std::string("HTTP/2"));
+        QCOMPARE(f->serverProtocol, std::string("HTTP/2"));
+        QCOMPARE(f->requestBody->read(), std::string("abc"));
+        QCOMPARE(f->responseBody->read(), std::string("ok"));
+        // The request's fields went on as they came: no Host, no transfer-encoding, the two
+        // cookie lines still two.
+        QCOMPARE(got.fields, request);
+        QCOMPARE(f->requestHeaders, flow::HeaderList(request.begin(), request.end()));
+        QCOMPARE(f->serverRequestHeaders, flow::HeaderList(got.fields.begin(), got.fields.end()));
+        QCOMPARE(f->responseHeaders, flow::HeaderList(response.begin(), response.end()));
+        QCOMPARE(f->clientResponseHeaders,
+                 flow::HeaderList(answer.fields.begin(), answer.fields.end()));
+        QCOMPARE(answer.fields, response);
+
+        http2::StreamClosed atClient;
+        http2::StreamClosed atOrigin;
+        for (const http2::H2Event &e : w.clientEvents)
+            if (const auto *c = std::get_if<http2::StreamClosed>(&e); c && c->stream == *id)
+                atClient = *c;
+        for (const http2::H2Event &e : w.originEvents)
+            if (const auto *c = std::get_if<http2::StreamClosed>(&e); c && c->stream == got.stream)
+                atOrigin = *c;
+        QVERIFY(atClient.stream != 0 && atOrigin.stream != 0);
+        QCOMPARE(f->requestWireBytes, atClient.wireOut);
+        QCOMPARE(f->clientResponseWireBytes, atClient.wireIn);
+        QCOMPARE(f->serverRequestWireBytes, atOrigin.wireIn);
+        QCOMPARE(f->responseWireBytes, atOrigin.wireOut);
     }
 
     void unverifiedServerIsAllowedWhenVerificationIsOff()
