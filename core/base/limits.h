@@ -27,4 +27,24 @@ struct ProxyLimits
     std::size_t socketLowWater = 128 * 1024;
 };
 
+// WebSocket frames and messages (core/ws). Exceeding any of these fails the connection with
+// close code 1009. The parser never holds a data message whole (it streams the payload), so
+// these bound what a consumer that records messages may have to hold, and what inflation may
+// produce from a few bytes.
+struct WsLimits
+{
+    std::uint64_t maxFramePayload = std::uint64_t(16) << 20;  // one frame's payload length
+    std::uint64_t maxMessageBytes = std::uint64_t(64) << 20;  // a data message's payload on the
+                                                              // wire, summed over its fragments
+    std::uint64_t maxInflatedBytes = std::uint64_t(64) << 20; // a compressed message once
+                                                              // inflated (decompression bombs)
+};
+
+// Server-sent events (core/sse). Past either bound the parser stops with an error.
+struct SseLimits
+{
+    std::size_t maxLineBytes = 1 << 20;   // one line (field name and value), decoded
+    std::size_t maxEventBytes = 16 << 20; // one event's data buffer
+};
+
 } // namespace ts

@@ -1,0 +1,23 @@
+# Protocol folders include no Qt and know no flows (DESIGN.md): a library links neither Qt nor
+# the flow layer, and its sources include neither. Run by ctest with
+#   -DNAME=<target> -DLIBS=<its LINK_LIBRARIES, joined by |> -DSOURCE_DIR=<its folder>
+string(REPLACE "|" ";" libs "${LIBS}")
+if(NOT libs)
+    message(FATAL_ERROR "no LINK_LIBRARIES given for ${NAME}")
+endif()
+foreach(lib IN LISTS libs)
+    if(lib MATCHES "Qt|ts_flow|ts_proxy|ts_engine")
+        message(FATAL_ERROR "${NAME} links ${lib}: a sans-IO protocol library links neither Qt nor the layers above it")
+    endif()
+endforeach()
+file(GLOB sources "${SOURCE_DIR}/*.h" "${SOURCE_DIR}/*.cpp")
+if(NOT sources)
+    message(FATAL_ERROR "no sources under ${SOURCE_DIR}")
+endif()
+foreach(source IN LISTS sources)
+    file(STRINGS "${source}" includes REGEX "#include [<\"](Q|qt|core/(flow|proxy|engine|session|ui)/)")
+    if(includes)
+        message(FATAL_ERROR "${source} includes ${includes}")
+    endif()
+endforeach()
+message(STATUS "${NAME} links ${libs}; no Qt and no flow includes in ${SOURCE_DIR}")
