@@ -107,8 +107,8 @@ void ServerRecords::track(std::vector<Command> &out, std::size_t first, bool tic
             const auto it = m_records.find(release->id);
             if (it == m_records.end() || !m_owner.ownsServerId(release->id) || it->second.onH2)
                 continue;
-            release->record = std::make_shared<flow::Connection>(it->second.record);
             published.push_back(PublishConnection{it->second.record});
+            release->record = std::make_shared<flow::Connection>(std::move(it->second.record));
             m_records.erase(it);
         } else if (std::holds_alternative<CloseClient>(out[i])) {
             // The engine closes every server with the client connection.
