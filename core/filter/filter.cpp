@@ -1,4 +1,5 @@
 #include "core/filter/filter.h"
+#include "core/base/ascii.h"
 
 #include "core/codec/content_decoding.h"
 #include "core/flow/flow.h"
@@ -132,23 +133,10 @@ constexpr std::array kFields{
 
 // ---- characters and text ---------------------------------------------------------------------
 
-char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-}
-
-std::string lowered(std::string_view s)
-{
-    std::string out(s);
-    for (char &c : out)
-        c = lower(c);
-    return out;
-}
-
 bool equalsIgnoreCase(std::string_view a, std::string_view b)
 {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return lower(x) == lower(y);
+               return asciiLower(x) == asciiLower(y);
            });
 }
 
@@ -167,10 +155,10 @@ bool containsIgnoreCase(std::string_view hay, std::string_view needle)
     const char first = needle.front();
     const std::size_t last = hay.size() - needle.size();
     for (std::size_t i = 0; i <= last; ++i) {
-        if (lower(hay[i]) != first)
+        if (asciiLower(hay[i]) != first)
             continue;
         std::size_t k = 1;
-        while (k < needle.size() && lower(hay[i + k]) == needle[k])
+        while (k < needle.size() && asciiLower(hay[i + k]) == needle[k])
             ++k;
         if (k == needle.size())
             return true;
@@ -217,8 +205,8 @@ std::size_t editDistance(std::string_view a, std::string_view b)
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t up = row[j];
-            row[j] = std::min(
-                {row[j] + 1, row[j - 1] + 1, diagonal + (lower(a[i - 1]) == b[j - 1] ? 0 : 1)});
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                               diagonal + (asciiLower(a[i - 1]) == b[j - 1] ? 0 : 1)});
             diagonal = up;
         }
     }
@@ -228,7 +216,7 @@ std::size_t editDistance(std::string_view a, std::string_view b)
 // "HTTP/2.0", "h2", "h2c" -> "http/2"; "h3-29" -> "http/3"; HTTP/1.x stays; others lower case.
 std::string canonicalProtocol(std::string_view p)
 {
-    const std::string s = lowered(p);
+    const std::string s = asciiLowered(p);
     if (s == "h2" || s == "h2c" || s == "http/2" || s == "http/2.0")
         return "http/2";
     if (s == "h3" || s.rfind("h3-", 0) == 0 || s == "http/3" || s == "http/3.0")
@@ -239,7 +227,7 @@ std::string canonicalProtocol(std::string_view p)
 // What a plain proto: value matches, as canonical names.
 std::vector<std::string> protocolsFor(std::string_view value)
 {
-    const std::string s = lowered(value);
+    const std::string s = asciiLowered(value);
     if (s == "h1" || s == "http/1" || s == "http/1.x" || s == "http1")
         return {"http/1.0", "http/1.1"};
     if (s == "h1.1" || s == "1.1")
@@ -423,7 +411,7 @@ std::optional<std::int64_t> quantity(std::string_view s, Kind kind)
     if (end == 0 || !isDigit(s[0]))
         return std::nullopt;
     const std::string_view number = s.substr(0, end);
-    const std::string unit = lowered(s.substr(end));
+    const std::string unit = asciiLowered(s.substr(end));
     double value = 0;
     const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), value,
                                            std::chars_format::fixed);
@@ -889,12 +877,12 @@ private:
         }
         if (name.empty())
             return fail(nameStart, "expected a header name after " + label);
-        out.headerName = lowered(name);
+        out.headerName = asciiLowered(name);
         if (quotedValue) {
             if (at('='))
                 return fail(m_pos, "expected a space or ')' after the closing quote");
             out.hasValue = true;
-            out.value.lowered = lowered(value);
+            out.value.lowered = asciiLowered(value);
             return true;
         }
         if (!at('='))
@@ -915,7 +903,7 @@ private:
             std::string text;
             if (!parseQuoted(text, false))
                 return false;
-            out.lowered = lowered(text);
+            out.lowered = asciiLowered(text);
             return true;
         }
         if (at('/')) {
@@ -930,7 +918,7 @@ private:
         if (word.empty())
             return fail(start, label.empty() ? "expected an expression"
                                              : "expected a value after " + label);
-        out.lowered = lowered(word);
+        out.lowered = asciiLowered(word);
         return true;
     }
 

@@ -1,4 +1,5 @@
 #include "core/http/fields.h"
+#include "core/base/ascii.h"
 
 #include <algorithm>
 #include <array>
@@ -7,11 +8,6 @@
 namespace ts::http {
 
 namespace {
-
-char asciiLower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // Calls f(element) for each non-empty element of a comma-separated list value, with OWS and
 // any ";parameters" stripped. Stops early when f returns true; returns whether it did.
@@ -86,10 +82,7 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b)
 
 std::string lower(std::string_view s)
 {
-    std::string out(s);
-    for (char &c : out)
-        c = asciiLower(c);
-    return out;
+    return asciiLowered(s);
 }
 
 const std::string *findHeader(const Fields &fields, std::string_view name)

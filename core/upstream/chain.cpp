@@ -1,4 +1,5 @@
 #include "core/upstream/chain.h"
+#include "core/base/ascii.h"
 
 #include <arpa/inet.h>
 
@@ -7,19 +8,6 @@
 namespace ts::upstream {
 
 namespace {
-
-char lowerAscii(char c)
-{
-    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (char &c : out)
-        c = lowerAscii(c);
-    return out;
-}
 
 bool isSpace(char c)
 {
@@ -60,7 +48,7 @@ int hexValue(char c)
 {
     if (isDigit(c))
         return c - '0';
-    c = lowerAscii(c);
+    c = asciiLower(c);
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
@@ -239,7 +227,7 @@ Result<Hop> Hop::parse(std::string_view url)
         return bad("bad-url",
                    "not a proxy URL (scheme://host:port expected): '" + redactUrl(url) + "'");
     Hop hop;
-    const std::string scheme = lower(url.substr(0, prefix - 3));
+    const std::string scheme = asciiLowered(url.substr(0, prefix - 3));
     if (scheme == "http")
         hop.scheme = HopScheme::Http;
     else if (scheme == "https")
@@ -333,7 +321,7 @@ Result<Hop> Hop::parse(std::string_view url)
     }
     if (host.empty())
         return bad("bad-host", "no host in " + redactUrl(url));
-    hop.host = lower(host);
+    hop.host = asciiLowered(host);
     if (hasPort) {
         auto port = parsePort(portText, url);
         if (!port.ok())
@@ -371,7 +359,7 @@ Result<ChainSpec> ChainSpec::parse(std::string_view text)
     ChainSpec spec;
     if (text.empty())
         return bad("bad-chain", "empty proxy chain (write 'direct' for none)");
-    if (lower(text) == "direct")
+    if (asciiLowered(text) == "direct")
         return spec;
     const std::vector<std::string_view> pieces = splitHops(text);
     if (pieces.size() > kMaxHops)
@@ -416,7 +404,7 @@ bool hostGlobMatches(std::string_view glob, std::string_view host)
             starG = g++;
             starH = h;
         } else if (g < glob.size()
-                   && (glob[g] == '?' || lowerAscii(glob[g]) == lowerAscii(host[h]))) {
+                   && (glob[g] == '?' || asciiLower(glob[g]) == asciiLower(host[h]))) {
             ++g;
             ++h;
         } else if (starG != std::string_view::npos) {
@@ -439,7 +427,7 @@ std::string normalizeHost(std::string_view host)
         host = host.substr(1, host.size() - 2);
     if (host.size() > 1 && host.back() == '.')
         host.remove_suffix(1);
-    return lower(host);
+    return asciiLowered(host);
 }
 
 } // namespace

@@ -1,4 +1,5 @@
 #include "core/ws/deflate.h"
+#include "core/base/ascii.h"
 
 #include <zlib.h>
 
@@ -17,19 +18,6 @@ bool isTchar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-}
-
-std::string lowered(std::string_view s)
-{
-    std::string out(s);
-    for (char &c : out)
-        c = lower(c);
-    return out;
 }
 
 Error badExtensions(std::string message)
@@ -56,7 +44,7 @@ public:
             Extension e;
             if (!token(e.name))
                 return badExtensions(expected("an extension name"));
-            e.name = lowered(e.name);
+            e.name = asciiLowered(e.name);
             for (;;) {
                 skipSpace();
                 if (atEnd() || peek() == ',')
@@ -68,7 +56,7 @@ public:
                 ExtensionParam p;
                 if (!token(p.name))
                     return badExtensions(expected("a parameter name"));
-                p.name = lowered(p.name);
+                p.name = asciiLowered(p.name);
                 skipSpace();
                 if (!atEnd() && peek() == '=') {
                     ++m_i;
