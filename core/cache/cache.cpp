@@ -500,6 +500,22 @@ std::shared_ptr<StoredResponse> Cache::prepare(const Lookup &l, const http::Resp
     return e;
 }
 
+// A stored response updated by a 304 or a HEAD (§4.3.4, §4.3.5): the fresh fields merged in
+// (`merged` names them), its age and freshness from this exchange.
+Entry Cache::freshened(const StoredResponse &old, const http::Response &response,
+                       Seconds requestTime, Seconds responseTime, std::vector<std::string> &merged,
+                       std::vector<std::string> &diagnostics) const
+{
+    auto updated = std::make_shared<StoredResponse>(old);
+    merged = mergeFields(updated->response.fields, response.fields);
+    updated->requestTime = requestTime;
+    updated->responseTime = responseTime;
+    updated->initialAge = correctedInitialAge(updated->response.fields, requestTime, responseTime);
+    updated->freshness = freshnessLifetime(updated->response, responseCc(updated->response.fields),
+                                           responseTime, m_config.heuristic, diagnostics);
+    return updated;
+}
+
 ResponsePlan Cache::onResponse(const Lookup &l, const http::Response &response, Seconds requestTime,
                                Seconds responseTime)
 {
@@ -583,16 +599,7 @@ ResponsePlan Cache::onResponse(const Lookup &l, const http::Response &response, 
         Entry chosen;
         std::vector<std::string> merged;
         for (const Entry &old : selected) {
-            auto updated = std::make_shared<StoredResponse>(*old);
-            merged = mergeFields(updated->response.fields, response.fields);
-            updated->requestTime = requestTime;
-            updated->responseTime = responseTime;
-            updated->initialAge
-                = correctedInitialAge(updated->response.fields, requestTime, responseTime);
-            updated->freshness
-                = freshnessLifetime(updated->response, responseCc(updated->response.fields),
-                                    responseTime, m_config.heuristic, p.diagnostics);
-            Entry u = updated;
+            Entry u = freshened(*old, response, requestTime, responseTime, merged, p.diagnostics);
             m_store.replace(old, u);
             if (!chosen || old == l.entry)
                 chosen = u;
@@ -641,15 +648,9 @@ ResponsePlan Cache::onResponse(const Lookup &l, const http::Response &response, 
             m_store.erase(l.entry);
             p.trace = "invalidated: the HEAD response describes another representation (§4.3.5)";
         } else {
-            auto updated = std::make_shared<StoredResponse>(*l.entry);
-            const auto merged = mergeFields(updated->response.fields, response.fields);
-            updated->requestTime = requestTime;
-            updated->responseTime = responseTime;
-            updated->initialAge
-                = correctedInitialAge(updated->response.fields, requestTime, responseTime);
-            updated->freshness
-                = freshnessLifetime(updated->response, responseCc(updated->response.fields),
-                                    responseTime, m_config.heuristic, p.diagnostics);
+            std::vector<std::string> merged;
+            const Entry updated
+                = freshened(*l.entry, response, requestTime, responseTime, merged, p.diagnostics);
             m_store.replace(l.entry, updated);
             p.trace = "freshened by HEAD: headers merged (" + joinNames(merged) + ") (§4.3.5)";
         }

@@ -117,6 +117,9 @@ private:
     bool staleAllowed(const Entry &entry, std::string &why) const;
     bool staleIfError(const Lookup &lookup, Seconds now, std::string &window) const;
     CacheControl responseCc(const http::Fields &fields) const;
+    Entry freshened(const StoredResponse &old, const http::Response &response, Seconds requestTime,
+                    Seconds responseTime, std::vector<std::string> &merged,
+                    std::vector<std::string> &diagnostics) const;
     CacheStatus statusFor(const std::string &key) const;
     std::shared_ptr<StoredResponse> prepare(const Lookup &lookup, const http::Response &response,
                                             Seconds requestTime, Seconds responseTime,
