@@ -17,6 +17,7 @@
 #include <QNetworkInterface>
 #include <QPointer>
 #include <QStandardPaths>
+#include <QThreadPool>
 
 #include <algorithm>
 #include <cerrno>
@@ -222,6 +223,12 @@ Result<void> Engine::start()
             },
             Qt::BlockingQueuedConnection);
     }
+    // Clients can connect now. The system trust store (tens of milliseconds) is read off the
+    // workers' threads: the first connection to a TLS server finds it ready, or waits only for
+    // the rest of it.
+    if (const auto ic = m_intercept.load(); ic && ic->toServers)
+        QThreadPool::globalInstance()->start(
+            [context = ic->toServers] { context->loadSystemRoots(); });
     return {};
 }
 
