@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <unordered_map>
 
 namespace ts::ui {
 
@@ -32,6 +33,8 @@ constexpr std::size_t kInlineSortEntries = 20000;
 constexpr std::size_t kMaxGroups = 32;
 // Rows whose cell text is kept.
 constexpr int kTextCacheRows = 4096;
+// How far ahead of the walk records are prefetched.
+constexpr std::size_t kPrefetchRows = 12;
 
 QString fromStd(const std::string &s)
 {
@@ -532,10 +535,22 @@ bool FlowTableModel::isSkipped(std::size_t storeRow) const
     return it != m_skipped.begin() && storeRow < std::prev(it)->second;
 }
 
+bool FlowTableModel::needsHeaders(const View &view)
+{
+    return view.filterReadsHeaders || view.scopeReadsHeaders || view.sortColumn == TypeColumn;
+}
+
+const Flow &FlowTableModel::record(const View &view, std::size_t row) const
+{
+    return needsHeaders(view) ? m_store.at(row) : m_store.peek(row);
+}
+
 bool FlowTableModel::less(std::uint32_t a, std::uint32_t b) const
 {
-    const Key ka = keyOf(m_store.at(a), m_active.sortColumn);
-    const Key kb = keyOf(m_store.at(b), m_active.sortColumn);
+    // Only the sort key is read: the headers only for the Type column.
+    const bool headers = m_active.sortColumn == TypeColumn;
+    const Key ka = keyOf(headers ? m_store.at(a) : m_store.peek(a), m_active.sortColumn);
+    const Key kb = keyOf(headers ? m_store.at(b) : m_store.peek(b), m_active.sortColumn);
     const int c = compareKeys(ka.text, ka.number, kb.text, kb.number);
     if (c != 0)
         return m_active.order == Qt::DescendingOrder ? c > 0 : c < 0;
@@ -579,16 +594,18 @@ void FlowTableModel::sort(int column, Qt::SortOrder order)
     startRebuild(std::move(view));
 }
 
-void FlowTableModel::setFilter(Predicate predicate)
+void FlowTableModel::setFilter(Predicate predicate, bool readsHeaders)
 {
     View view = m_pending ? m_pending->view : m_active;
+    view.filterReadsHeaders = predicate && readsHeaders;
     view.filter = std::move(predicate);
     startRebuild(std::move(view));
 }
 
-void FlowTableModel::setScope(Predicate predicate)
+void FlowTableModel::setScope(Predicate predicate, bool readsHeaders)
 {
     View view = m_pending ? m_pending->view : m_active;
+    view.scopeReadsHeaders = predicate && readsHeaders;
     view.scope = std::move(predicate);
     startRebuild(std::move(view));
 }
@@ -624,17 +641,25 @@ void FlowTableModel::continueRebuild()
     if (!m_pending || m_pending->sorting)
         return;
     Rebuild &r = *m_pending;
-    const bool sorted = r.view.sortColumn >= 0;
+    const int column = r.view.sortColumn;
+    const bool sorted = column >= 0;
+    // Records sit one to a deque node, each a cache miss: the ones ahead are asked for early
+    // (unless reading one may mean reading its headers back from disk).
+    const bool ahead = !needsHeaders(r.view);
     QElapsedTimer slice;
     slice.start();
     while (r.next < m_known) {
         const std::size_t row = r.next++;
+        if (ahead && row + kPrefetchRows < m_known)
+            __builtin_prefetch(&m_store.peek(row + kPrefetchRows));
         if (!isSkipped(row)) {
-            const Flow &f = m_store.at(row);
+            const Flow &f = record(r.view, row);
             if (accepts(r.view, f)) {
                 if (sorted) {
-                    const Key key = keyOf(f, r.view.sortColumn);
-                    r.entries.push_back({key.number, std::string(key.text), std::uint32_t(row)});
+                    const Key key = keyOf(f, column);
+                    r.keys.push_back({key.number, r.texts.size(), std::uint32_t(key.text.size()),
+                                      std::uint32_t(row)});
+                    r.texts.append(key.text);
                 } else {
                     r.rows.push_back(std::uint32_t(row));
                 }
@@ -651,32 +676,85 @@ void FlowTableModel::continueRebuild()
         return;
     }
     const bool descending = r.view.order == Qt::DescendingOrder;
-    auto sortEntries = [descending](std::vector<SortEntry> entries) {
-        std::sort(entries.begin(), entries.end(),
-                  [descending](const SortEntry &a, const SortEntry &b) {
-                      const int c = compareKeys(a.text, a.number, b.text, b.number);
-                      if (c != 0)
-                          return descending ? c > 0 : c < 0;
-                      return a.row < b.row;
-                  });
-        std::vector<std::uint32_t> rows(entries.size());
-        for (std::size_t i = 0; i < entries.size(); ++i)
-            rows[i] = entries[i].row;
-        return rows;
-    };
-    if (r.entries.size() < kInlineSortEntries) {
-        install(sortEntries(std::move(r.entries)));
+    if (r.keys.size() < kInlineSortEntries) {
+        install(sortRows(std::move(r.keys), r.texts, descending));
         return;
     }
+    // The keys and texts are the worker's own: the store may change meanwhile.
     r.sorting = true;
     const std::uint64_t generation = r.generation;
     auto *watcher = new QFutureWatcher<std::vector<std::uint32_t>>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
         if (m_pending && m_pending->generation == generation)
-            install(watcher->result());
+            install(watcher->future().takeResult());
     });
-    watcher->setFuture(QtConcurrent::run(sortEntries, std::move(r.entries)));
+    watcher->setFuture(QtConcurrent::run(
+        [keys = std::move(r.keys), texts = std::move(r.texts), descending]() mutable {
+            return sortRows(std::move(keys), texts, descending);
+        }));
+}
+
+std::vector<std::uint32_t> FlowTableModel::sortRows(std::vector<SortKey> keys,
+                                                    const std::string &texts, bool descending)
+{
+    // Texts become ranks first: a column has few distinct texts (hosts, methods, schemes), or
+    // sorting its distinct ones is the work anyway (paths). Then every row sorts as two words.
+    std::vector<std::uint32_t> rank(keys.size(), 0);
+    const bool anyText
+        = std::any_of(keys.begin(), keys.end(), [](const SortKey &k) { return k.textSize != 0; });
+    if (anyText) {
+        const std::string_view all(texts);
+        std::unordered_map<std::string_view, std::uint32_t> ids;
+        std::vector<std::string_view> distinct;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const std::string_view text = all.substr(keys[i].textOffset, keys[i].textSize);
+            const auto [it, added] = ids.try_emplace(text, std::uint32_t(distinct.size()));
+            if (added)
+                distinct.push_back(text);
+            rank[i] = it->second;
+        }
+        std::vector<std::uint32_t> order(distinct.size());
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = std::uint32_t(i);
+        std::sort(order.begin(), order.end(), [&distinct](std::uint32_t a, std::uint32_t b) {
+            return distinct[a] < distinct[b];
+        });
+        std::vector<std::uint32_t> rankOfId(distinct.size());
+        for (std::size_t r = 0; r < order.size(); ++r)
+            rankOfId[order[r]] = std::uint32_t(r);
+        for (std::uint32_t &r : rank)
+            r = rankOfId[r];
+    }
+    // (rank, number, row) in 128 bits, compared as unsigned: the number's sign bit flipped so
+    // that it orders as unsigned; descending inverts rank and number, never the row (ties go
+    // by arrival either way).
+    struct Packed
+    {
+        std::uint64_t high;
+        std::uint64_t low;
+        bool operator<(const Packed &o) const
+        {
+            return high != o.high ? high < o.high : low < o.low;
+        }
+    };
+    std::vector<Packed> packed(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        std::uint64_t r = rank[i];
+        std::uint64_t n = std::uint64_t(keys[i].number) ^ (std::uint64_t(1) << 63);
+        if (descending) {
+            r = ~r & 0xffffffffu;
+            n = ~n;
+        }
+        packed[i] = {(r << 32) | (n >> 32), (n << 32) | keys[i].row};
+    }
+    keys = {};
+    rank = {};
+    std::sort(packed.begin(), packed.end());
+    std::vector<std::uint32_t> rows(packed.size());
+    for (std::size_t i = 0; i < packed.size(); ++i)
+        rows[i] = std::uint32_t(packed[i].low);
+    return rows;
 }
 
 void FlowTableModel::install(std::vector<std::uint32_t> rows)
