@@ -17,7 +17,6 @@
 #include <QNetworkInterface>
 #include <QPointer>
 #include <QStandardPaths>
-#include <QThreadPool>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,6 +27,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace ts::engine {
 
@@ -227,8 +227,13 @@ Result<void> Engine::start()
     // workers' threads: the first connection to a TLS server finds it ready, or waits only for
     // the rest of it.
     if (const auto ic = m_intercept.load(); ic && ic->toServers)
-        QThreadPool::globalInstance()->start(
-            [context = ic->toServers] { context->loadSystemRoots(); });
+        m_rootsLoader = std::thread([context = ic->toServers] {
+            // At the lowest priority (this thread only, which then ends), so that the first
+            // clients' requests, plain HTTP included, never wait for a core behind it; one to
+            // a TLS server waits for it in any case.
+            ::setpriority(PRIO_PROCESS, id_t(::gettid()), 19);
+            context->loadSystemRoots();
+        });
     return {};
 }
 
@@ -421,6 +426,8 @@ void Engine::setFrameLogCapacity(std::size_t frames)
 
 void Engine::stop()
 {
+    if (m_rootsLoader.joinable())
+        m_rootsLoader.join();
     for (Listener **l : {&m_listener, &m_httpsListener, &m_socksListener}) {
         if (!*l)
             continue;
