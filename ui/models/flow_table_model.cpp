@@ -13,8 +13,10 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 
 namespace ts::ui {
 
@@ -35,6 +37,9 @@ constexpr std::size_t kMaxGroups = 32;
 constexpr int kTextCacheRows = 4096;
 // How far ahead of the walk records are prefetched.
 constexpr std::size_t kPrefetchRows = 12;
+// Store rows a walk takes at a time (two threads, a millisecond or two) between looks at the
+// clock.
+constexpr std::size_t kWalkChunkRows = 16384;
 
 QString fromStd(const std::string &s)
 {
@@ -641,31 +646,36 @@ void FlowTableModel::continueRebuild()
     if (!m_pending || m_pending->sorting)
         return;
     Rebuild &r = *m_pending;
-    const int column = r.view.sortColumn;
-    const bool sorted = column >= 0;
-    // Records sit one to a deque node, each a cache miss: the ones ahead are asked for early
-    // (unless reading one may mean reading its headers back from disk).
-    const bool ahead = !needsHeaders(r.view);
+    const bool sorted = r.view.sortColumn >= 0;
+    // Without header lists to read back, records are only read (FlowStore::peek()), and only
+    // this thread changes the store, which it does not do while it waits here: a pool thread
+    // walks the second half of each chunk meanwhile. Reading headers back writes to the
+    // store: one thread, and smaller chunks, for the disk reads.
+    const bool shared = !needsHeaders(r.view);
+    const std::size_t chunk = shared ? kWalkChunkRows : 256;
     QElapsedTimer slice;
     slice.start();
     while (r.next < m_known) {
-        const std::size_t row = r.next++;
-        if (ahead && row + kPrefetchRows < m_known)
-            __builtin_prefetch(&m_store.peek(row + kPrefetchRows));
-        if (!isSkipped(row)) {
-            const Flow &f = record(r.view, row);
-            if (accepts(r.view, f)) {
-                if (sorted) {
-                    const Key key = keyOf(f, column);
-                    r.keys.push_back({key.number, r.texts.size(), std::uint32_t(key.text.size()),
-                                      std::uint32_t(row)});
-                    r.texts.append(key.text);
-                } else {
-                    r.rows.push_back(std::uint32_t(row));
-                }
-            }
+        const std::size_t from = r.next;
+        const std::size_t to = std::min(m_known, from + chunk);
+        if (shared && to - from >= 2 * kPrefetchRows) {
+            const std::size_t middle = from + (to - from) / 2;
+            Walked second;
+            QFuture<void> helper = QtConcurrent::run(
+                [this, &r, &second, middle, to] { walk(r.view, middle, to, second); });
+            walk(r.view, from, middle, r);
+            helper.waitForFinished(); // runs it here if no pool thread took it
+            r.rows.insert(r.rows.end(), second.rows.begin(), second.rows.end());
+            const std::size_t base = r.texts.size();
+            for (SortKey &key : second.keys)
+                key.textOffset += base;
+            r.keys.insert(r.keys.end(), second.keys.begin(), second.keys.end());
+            r.texts.append(second.texts);
+        } else {
+            walk(r.view, from, to, r);
         }
-        if ((r.next & 255) == 0 && slice.elapsed() >= kSliceMillis) {
+        r.next = to;
+        if (r.next < m_known && slice.elapsed() >= kSliceMillis) {
             m_sliceTimer->start();
             return;
         }
@@ -695,24 +705,84 @@ void FlowTableModel::continueRebuild()
         }));
 }
 
+void FlowTableModel::walk(const View &view, std::size_t from, std::size_t to, Walked &out) const
+{
+    const int column = view.sortColumn;
+    const bool sorted = column >= 0;
+    // Records sit one to a deque node, each a cache miss: the ones ahead are asked for early
+    // (unless reading one may mean reading its headers back from disk).
+    const bool ahead = !needsHeaders(view);
+    for (std::size_t row = from; row < to; ++row) {
+        if (ahead && row + kPrefetchRows < to) {
+            __builtin_prefetch(&m_store.peek(row + kPrefetchRows));
+            // The sort key's text lives apart from the record (longer than a short string):
+            // asked for once the record it hangs off has had time to arrive.
+            if (sorted)
+                __builtin_prefetch(
+                    keyOf(m_store.peek(row + kPrefetchRows / 2), column).text.data());
+        }
+        if (isSkipped(row))
+            continue;
+        const Flow &f = record(view, row);
+        if (!accepts(view, f))
+            continue;
+        if (sorted) {
+            const Key key = keyOf(f, column);
+            out.keys.push_back(
+                {key.number, out.texts.size(), std::uint32_t(key.text.size()), std::uint32_t(row)});
+            out.texts.append(key.text);
+        } else {
+            out.rows.push_back(std::uint32_t(row));
+        }
+    }
+}
+
 std::vector<std::uint32_t> FlowTableModel::sortRows(std::vector<SortKey> keys,
                                                     const std::string &texts, bool descending)
 {
     // Texts become ranks first: a column has few distinct texts (hosts, methods, schemes), or
-    // sorting its distinct ones is the work anyway (paths). Then every row sorts as two words.
+    // sorting its distinct ones is the work anyway (paths). An open-addressing table of the
+    // distinct ones, their hashes kept, so that a repeated text costs a hash and one compare.
     std::vector<std::uint32_t> rank(keys.size(), 0);
+    std::size_t ranks = 1;
     const bool anyText
         = std::any_of(keys.begin(), keys.end(), [](const SortKey &k) { return k.textSize != 0; });
     if (anyText) {
         const std::string_view all(texts);
-        std::unordered_map<std::string_view, std::uint32_t> ids;
+        constexpr std::uint32_t kEmpty = UINT32_MAX;
         std::vector<std::string_view> distinct;
-        for (std::size_t i = 0; i < keys.size(); ++i) {
-            const std::string_view text = all.substr(keys[i].textOffset, keys[i].textSize);
-            const auto [it, added] = ids.try_emplace(text, std::uint32_t(distinct.size()));
-            if (added)
+        std::vector<std::size_t> hashes;
+        std::vector<std::uint32_t> table(1024, kEmpty);
+        const auto place = [&table](std::size_t hash, std::uint32_t id) {
+            std::size_t i = hash & (table.size() - 1);
+            while (table[i] != kEmpty)
+                i = (i + 1) & (table.size() - 1);
+            table[i] = id;
+        };
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            const std::string_view text = all.substr(keys[k].textOffset, keys[k].textSize);
+            const std::size_t hash = std::hash<std::string_view>{}(text);
+            std::size_t i = hash & (table.size() - 1);
+            std::uint32_t id = kEmpty;
+            for (; table[i] != kEmpty; i = (i + 1) & (table.size() - 1)) {
+                if (hashes[table[i]] == hash && distinct[table[i]] == text) {
+                    id = table[i];
+                    break;
+                }
+            }
+            if (id == kEmpty) {
+                id = std::uint32_t(distinct.size());
                 distinct.push_back(text);
-            rank[i] = it->second;
+                hashes.push_back(hash);
+                if (distinct.size() * 2 > table.size()) { // grow: at most half full
+                    table.assign(table.size() * 2, kEmpty);
+                    for (std::uint32_t d = 0; d < distinct.size(); ++d)
+                        place(hashes[d], d);
+                } else {
+                    table[i] = id;
+                }
+            }
+            rank[k] = id;
         }
         std::vector<std::uint32_t> order(distinct.size());
         for (std::size_t i = 0; i < order.size(); ++i)
@@ -725,7 +795,60 @@ std::vector<std::uint32_t> FlowTableModel::sortRows(std::vector<SortKey> keys,
             rankOfId[order[r]] = std::uint32_t(r);
         for (std::uint32_t &r : rank)
             r = rankOfId[r];
+        ranks = distinct.size();
     }
+
+    std::int64_t low = 0, high = 0;
+    if (!keys.empty()) {
+        const auto [min, max]
+            = std::minmax_element(keys.begin(), keys.end(), [](const SortKey &a, const SortKey &b) {
+                  return a.number < b.number;
+              });
+        low = min->number;
+        high = max->number;
+    }
+    const std::uint64_t span = std::uint64_t(high) - std::uint64_t(low);
+    const int numberBits = int(std::bit_width(span));
+    std::vector<std::uint32_t> rows(keys.size());
+    if (numberBits + int(std::bit_width(ranks - 1)) <= 64) {
+        // (rank, number) fits one word: a stable radix sort, 11 bits a pass, of the rows in
+        // arrival order (the walk's), so ties keep arrival order; descending turns the key
+        // round, which keeps that.
+        struct Item
+        {
+            std::uint64_t key;
+            std::uint32_t row;
+        };
+        const auto ranked = [numberBits](std::uint64_t r) { // no text: rank 0, maybe 64 bits
+            return numberBits >= 64 ? 0 : r << numberBits;
+        };
+        const std::uint64_t top = ranked(ranks - 1) | span;
+        std::vector<Item> items(keys.size());
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const std::uint64_t key
+                = ranked(rank[i]) | (std::uint64_t(keys[i].number) - std::uint64_t(low));
+            items[i] = {descending ? top - key : key, keys[i].row};
+        }
+        keys = {};
+        rank = {};
+        std::vector<Item> other(items.size());
+        constexpr int kDigitBits = 11;
+        for (int shift = 0; shift < int(std::bit_width(top)); shift += kDigitBits) {
+            std::array<std::size_t, std::size_t(1) << kDigitBits> at{};
+            for (const Item &item : items)
+                ++at[(item.key >> shift) & (at.size() - 1)];
+            std::size_t sum = 0;
+            for (std::size_t &a : at)
+                sum += std::exchange(a, sum);
+            for (const Item &item : items)
+                other[at[(item.key >> shift) & (at.size() - 1)]++] = item;
+            items.swap(other);
+        }
+        for (std::size_t i = 0; i < items.size(); ++i)
+            rows[i] = items[i].row;
+        return rows;
+    }
+
     // (rank, number, row) in 128 bits, compared as unsigned: the number's sign bit flipped so
     // that it orders as unsigned; descending inverts rank and number, never the row (ties go
     // by arrival either way).
@@ -751,7 +874,6 @@ std::vector<std::uint32_t> FlowTableModel::sortRows(std::vector<SortKey> keys,
     keys = {};
     rank = {};
     std::sort(packed.begin(), packed.end());
-    std::vector<std::uint32_t> rows(packed.size());
     for (std::size_t i = 0; i < packed.size(); ++i)
         rows[i] = std::uint32_t(packed[i].low);
     return rows;

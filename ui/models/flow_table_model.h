@@ -139,14 +139,18 @@ private:
         std::uint32_t textSize;
         std::uint32_t row;
     };
-    struct Rebuild
+    // What a walk took: the rows that pass, or when sorted their keys.
+    struct Walked
+    {
+        std::vector<std::uint32_t> rows;
+        std::vector<SortKey> keys;
+        std::string texts;
+    };
+    struct Rebuild : Walked
     {
         View view;
         std::uint64_t generation = 0;
         std::size_t next = 0; // next store row to walk
-        std::vector<std::uint32_t> rows;
-        std::vector<SortKey> keys;
-        std::string texts;
         std::vector<std::size_t> changedMeanwhile;
         QElapsedTimer clock;
         bool sorting = false; // the walk is done; the worker sorts
@@ -163,6 +167,9 @@ private:
 
     void startRebuild(View view);
     void continueRebuild();
+    // Store rows [from, to) that pass `view`, into `out`. Only reads the store unless the view
+    // needs header lists (then the GUI thread's alone).
+    void walk(const View &view, std::size_t from, std::size_t to, Walked &out) const;
     void install(std::vector<std::uint32_t> rows);
 
     bool accepts(const View &view, const flow::Flow &f) const;
