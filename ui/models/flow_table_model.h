@@ -33,13 +33,15 @@ namespace ts::ui {
 //   separate inserts and removals is applied as one reset instead (the view keeps its current
 //   flow by id).
 // - A new filter or sort is applied by a rebuild that never blocks the GUI thread for long: the
-//   store is walked in slices of a few milliseconds (the store belongs to the GUI thread),
+//   store is walked in slices of a few milliseconds (the store belongs to the GUI thread; a
+//   pool thread walks half of each chunk while the GUI thread waits, both only reading),
 //   taking the rows that pass and, when sorted, a snapshot of their sort keys (numbers, and
-//   texts copied into one buffer); a worker thread sorts that snapshot and the result replaces
-//   the rows with one reset. Until then the previous filter and order stay in place and keep
-//   following the store; what arrives or changes meanwhile is applied after the swap; a newer
-//   rebuild cancels an older one (generation counter). The walk reads records with
-//   FlowStore::peek() unless the filter looks at headers, so spilled header lists stay on disk.
+//   texts copied into one buffer); a worker thread sorts that snapshot (texts ranked, then a
+//   radix sort) and the result replaces the rows with one reset. Until then the previous filter and
+//   order stay in place and keep following the store; what arrives or changes meanwhile is applied
+//   after the swap; a newer rebuild cancels an older one (generation counter). The walk reads
+//   records with FlowStore::peek() unless the filter looks at headers, so spilled header lists stay
+//   on disk.
 // - While paused, new flows are not shown (they are still in the store); skippedCount() says
 //   how many. Resuming shows them (a rebuild), so the table ends up with what a session or HAR
 //   export holds.
