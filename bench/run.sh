@@ -3,7 +3,8 @@
 # 1 GiB download through a CONNECT tunnel (and absolute-form) vs direct. Then intercepted
 # HTTPS: tls_load (bench/tls_load.cpp) against nginx over TLS, direct vs through tunnelscope,
 # keep-alive requests/s and new-connection handshakes/s, and the CA's leaf mint times
-# (bench/mint_bench.cpp). Loopback only.
+# (bench/mint_bench.cpp). First of all, start-up: exec to listening and to the first proxied
+# 200 (bench/startup.py), beside squid's where squid is installed. Loopback only.
 #
 #   bench/run.sh [--bin PATH] [--duration SECONDS] [--connections N] [--threads N]
 #                [--tls-connections N]
@@ -45,7 +46,7 @@ while [[ $# -gt 0 ]]; do
         --n1) N1=$2; shift 2 ;;
         --n2) N2=$2; shift 2 ;;
         --quick) DURATION=3; H2_REQUESTS=2000; N1=20; N2=120; shift ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -213,6 +214,77 @@ log "nginx on $ORIGIN, tunnelscope on $PROXY ($("$BIN" --version 2>&1 | head -1)
 # --- measurements --------------------------------------------------------------------------
 declare -A R
 
+# --- start-up ------------------------------------------------------------------------------
+# startup_run KEY STARTUP_ARGS... -- COMMAND...: fills R[KEY.listen|first] (medians, ms) with
+# bench/startup.py: from exec to the listener accepting, and to a proxied 200 of nginx's /1k
+# on that first connection. Measured first, while nothing else runs.
+STARTUP_RUNS=$([[ $DURATION -le 3 ]] && echo 3 || echo 7)
+startup_run() {
+    local key=$1 out line; shift
+    log "start-up $key: $STARTUP_RUNS starts"
+    out=$(timeout 120 /usr/bin/python3 "$ROOT/bench/startup.py" --label "$key" \
+          --origin-port "$NPORT" --runs "$STARTUP_RUNS" "$@" 2>&1) || true
+    line=$(grep '^STARTUP_RESULT' <<<"$out" | grep -v failed= || true)
+    if [[ -z $line ]]; then
+        log "start-up $key failed:"; printf '%s\n' "$out" >&2
+        R[$key.listen]=nan; R[$key.first]=nan; return
+    fi
+    R[$key.listen]=$(sed -E 's/.* listen_ms=([0-9.]+).*/\1/' <<<"$line")
+    R[$key.first]=$(sed -E 's/.* first200_ms=([0-9.]+).*/\1/' <<<"$line")
+}
+# startup_all KEY BIN: the binary with the CA it made before (every start after the first)
+# and with a new CA directory each time (the first start ever: a CA is made).
+startup_all() {
+    local key=$1 bin=$2
+    startup_run "$key.warm" -- "$bin" --headless --listen '127.0.0.1:{port}' \
+        --ca-dir "$TMP/ts-ca"
+    startup_run "$key.fresh" -- "$bin" --headless --listen '127.0.0.1:{port}' \
+        --ca-dir '{tmp}/ca'
+}
+startup_all startup.ts "$BIN"
+[[ -n $BEFORE_BIN ]] && startup_all startup.before "$BEFORE_BIN"
+SQUID=$(command -v squid || { [[ -x /usr/sbin/squid ]] && echo /usr/sbin/squid; } || true)
+if [[ -n $SQUID ]]; then
+    # {port} and {tmp} are startup.py's, put into squid's configuration by sed at each start.
+    cat >"$TMP/squid.conf.in" <<'SQUID'
+http_port 127.0.0.1:@PORT@
+pid_filename none
+cache_log @TMP@/cache.log
+access_log none
+cache deny all
+http_access allow all
+coredump_dir @TMP@
+shutdown_lifetime 0 seconds
+SQUID
+    startup_run startup.squid -- sh -c "sed -e 's|@PORT@|{port}|' -e 's|@TMP@|{tmp}|g' \
+        '$TMP/squid.conf.in' >'{tmp}/squid.conf' && exec '$SQUID' -N -f '{tmp}/squid.conf'"
+fi
+# startup_table: the rows, ours beside squid's.
+startup_table() {
+    local srow_fmt='%-44s %14s %14s\n'
+    echo
+    echo "Start-up: exec to the listener accepting, and to the first proxied 200 (nginx /1k on"
+    echo "that first connection); median of $STARTUP_RUNS starts, loopback, ms"
+    printf "$srow_fmt" "" "listening" "first 200"
+    printf "$srow_fmt" "--------------------------------------------" "--------------" \
+        "--------------"
+    local k label
+    for k in before ts; do
+        [[ -n ${R[startup.$k.warm.listen]:-} ]] || continue
+        label=$([[ $k == ts ]] && echo "tunnelscope" || echo "tunnelscope before")
+        printf "$srow_fmt" "$label, its CA made before" "${R[startup.$k.warm.listen]}" \
+            "${R[startup.$k.warm.first]}"
+        printf "$srow_fmt" "$label, first start (makes its CA)" \
+            "${R[startup.$k.fresh.listen]}" "${R[startup.$k.fresh.first]}"
+    done
+    if [[ -n ${R[startup.squid.listen]:-} ]]; then
+        printf "$srow_fmt" "squid $("$SQUID" -v | sed -n 's/.*Version \([0-9.]*\).*/\1/p')" \
+            "${R[startup.squid.listen]}" "${R[startup.squid.first]}"
+    else
+        printf "$srow_fmt" "squid (not installed)" "-" "-"
+    fi
+}
+
 # wrk_run KEY URL [TARGET]: fills R[KEY.rps|p50|p99|err]
 wrk_run() {
     local key=$1 url=$2 target=${3:-} out
@@ -300,6 +372,8 @@ if [[ -n $COMPARE ]]; then
         done
     done
 
+    startup_table
+
     H2_RESULTS=$TMP/h2-results
     : >"$H2_RESULTS"
     H2_RESULTS=$H2_RESULTS "$ROOT/bench/h2.sh" --bin "$BEFORE_BIN" --label before \
@@ -373,6 +447,7 @@ row "1 GiB via CONNECT  MB/s" "${R[direct.dl.mbs]}" "${R[connect.dl.mbs]}" \
 row "1 GiB absolute-form MB/s" "${R[direct.dl.mbs]}" "${R[forward.dl.mbs]}" \
     "$(ratio "${R[forward.dl.mbs]}" "${R[direct.dl.mbs]}")"
 echo "tunnelscope peak RSS: ${MAX_RSS} MiB"
+startup_table
 
 # --- intercepted HTTPS ---------------------------------------------------------------------
 # The plain-HTTP tunnelscope holds everything it recorded; a fresh one measures TLS.

@@ -848,7 +848,8 @@ void MainWindow::applyFilter()
         return;
     }
     auto shared = std::make_shared<const filter::Filter>(std::move(*parsed));
-    m_model->setFilter([shared](const flow::Flow &f) { return shared->matches(f); });
+    m_model->setFilter([shared](const flow::Flow &f) { return shared->matches(f); },
+                       shared->readsHeaders());
 #endif
 }
 

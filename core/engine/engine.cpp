@@ -27,6 +27,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace ts::engine {
 
@@ -222,6 +223,17 @@ Result<void> Engine::start()
             },
             Qt::BlockingQueuedConnection);
     }
+    // Clients can connect now. The system trust store (tens of milliseconds) is read off the
+    // workers' threads: the first connection to a TLS server finds it ready, or waits only for
+    // the rest of it.
+    if (const auto ic = m_intercept.load(); ic && ic->toServers)
+        m_rootsLoader = std::thread([context = ic->toServers] {
+            // At the lowest priority (this thread only, which then ends), so that the first
+            // clients' requests, plain HTTP included, never wait for a core behind it; one to
+            // a TLS server waits for it in any case.
+            ::setpriority(PRIO_PROCESS, id_t(::gettid()), 19);
+            context->loadSystemRoots();
+        });
     return {};
 }
 
@@ -414,6 +426,8 @@ void Engine::setFrameLogCapacity(std::size_t frames)
 
 void Engine::stop()
 {
+    if (m_rootsLoader.joinable())
+        m_rootsLoader.join();
     for (Listener **l : {&m_listener, &m_httpsListener, &m_socksListener}) {
         if (!*l)
             continue;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace ts::flow {
@@ -152,6 +153,7 @@ private:
     QHostAddress m_socksAddress;
     quint16 m_socksPort = 0;
     std::shared_ptr<tls::CertificateAuthority> m_ca;
+    std::thread m_rootsLoader; // reads the system trust store after start(); joined by stop()
     void changeIntercept(const std::function<void(proxy::InterceptConfig &)> &change);
     // Read by dispatch() on the listener's thread, replaced from the GUI thread.
     std::atomic<std::shared_ptr<const proxy::InterceptConfig>> m_intercept;

@@ -1343,6 +1343,29 @@ const std::vector<std::string_view> &valuesFor(Field field)
     }
 }
 
+// Whether evaluating `n` looks at a flow's header lists (which the store may have to read back
+// from its spill file first): header fields, bodies (their Content-Encoding) and WebSocket
+// upgrades.
+bool nodeReadsHeaders(const Node &n)
+{
+    if (n.op != Node::Op::Term)
+        return std::any_of(n.children.begin(), n.children.end(),
+                           [](const Node &c) { return nodeReadsHeaders(c); });
+    switch (n.field) {
+    case Field::Header:
+    case Field::ReqHeader:
+    case Field::ResHeader:
+    case Field::Body:
+    case Field::ReqBody:
+    case Field::ResBody:
+        return true;
+    case Field::Type:
+        return n.type == FlowType::WebSocket;
+    default:
+        return false;
+    }
+}
+
 } // namespace
 
 Filter::Filter() = default;
@@ -1363,8 +1386,10 @@ Result<Filter> Filter::parse(std::string_view text)
     Filter filter;
     filter.m_text = std::string(text);
     filter.m_readsBodies = readsBodies;
-    if (!empty)
+    if (!empty) {
+        filter.m_readsHeaders = nodeReadsHeaders(*root);
         filter.m_root = std::move(root);
+    }
     return filter;
 }
 

@@ -51,6 +51,9 @@ public:
     // The expression looks into bodies (body:, reqbody:, resbody:), which reads and decodes
     // up to FilterLimits::maxBodyRead bytes per body: slow over many flows.
     bool readsBodies() const { return m_readsBodies; }
+    // The expression looks at header lists (header fields, bodies, type:websocket). One that
+    // does not can be run over records whose header lists are spilled (FlowStore::peek()).
+    bool readsHeaders() const { return m_readsHeaders; }
 
     // Candidates for the word that ends at `cursor`, which starts at completionStart(): field
     // names ("host:"), keywords ("and", "tls") and, after a field with a fixed set of values,
@@ -66,6 +69,7 @@ private:
     std::shared_ptr<const detail::Node> m_root; // null: matches everything
     std::string m_text;
     bool m_readsBodies = false;
+    bool m_readsHeaders = false;
 };
 
 } // namespace ts::filter

@@ -80,6 +80,10 @@ public:
             restoreHeaders(row);
         return m_flows[row];
     }
+    // The record as held, header lists included only when they are in RAM (a spilled flow's
+    // read as empty): for walks over every row that look at no header, such as the table's
+    // filter and sort, which must not read a million header blocks back from the spill file.
+    const Flow &peek(std::size_t row) const { return m_flows[row]; }
     const Flow *find(FlowId id) const;
     std::size_t rowOf(FlowId id) const; // SIZE_MAX when unknown
     const std::vector<Connection> &connections() const { return m_connections; }

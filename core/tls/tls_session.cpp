@@ -137,8 +137,9 @@ Result<std::shared_ptr<TlsContext>> TlsContext::client(const ClientOptions &opti
     if (!c->m_ctx)
         return Error{"tls.context", "cannot create a TLS client context: " + opensslErrors()};
     SSL_CTX_set_verify(c->m_ctx, SSL_VERIFY_NONE, nullptr); // checked after the handshake
-    if (SSL_CTX_set_default_verify_paths(c->m_ctx) != 1)
-        return Error{"tls.roots", "cannot load the system's trusted certificates"};
+    // The system store later (loadSystemRoots()); the files named here now, so that a wrong
+    // name is an error at start.
+    c->m_wantsSystemRoots = true;
     for (const std::string &file : options.extraRootFiles) {
         if (SSL_CTX_load_verify_locations(c->m_ctx, file.c_str(), nullptr) != 1)
             return Error{"tls.roots",
@@ -168,6 +169,16 @@ Result<std::shared_ptr<TlsContext>> TlsContext::server(const ServerOptions &opti
         SSL_CTX_set_keylog_callback(c->m_ctx, keyLogCallback);
     }
     return c;
+}
+
+void TlsContext::loadSystemRoots() const
+{
+    std::call_once(m_systemRoots, [this] {
+        // Adds the default file and directory to the store; failing leaves the other roots in
+        // place, and the verification of a server then says what was missing.
+        if (SSL_CTX_set_default_verify_paths(m_ctx) != 1)
+            ERR_clear_error();
+    });
 }
 
 TlsContext::~TlsContext()

@@ -32,7 +32,10 @@ private:
     std::string m_path;
 };
 
-// One SSL_CTX for each role, shared by all sessions of that role.
+// One SSL_CTX for each role, shared by all sessions of that role. A client context reads the
+// system trust store (tens of milliseconds: every certificate in ca-certificates.crt is parsed)
+// only when first needed, by the first session made from it or by loadSystemRoots() on a
+// thread of the caller's choosing, so that starting the proxy never waits for it.
 class TlsContext
 {
 public:
@@ -52,13 +55,25 @@ public:
     TlsContext(const TlsContext &) = delete;
     TlsContext &operator=(const TlsContext &) = delete;
 
-    SSL_CTX *get() const { return m_ctx; }
+    // The context, ready for SSL_new: a client context has its system roots by then (the
+    // first call may wait for them).
+    SSL_CTX *get() const
+    {
+        if (m_wantsSystemRoots)
+            loadSystemRoots();
+        return m_ctx;
+    }
     const std::shared_ptr<KeyLog> &keyLog() const { return m_keyLog; }
+    // Reads the system trust store into a client context now, once; thread-safe. Every
+    // session made from the context is made after it (get() waits for it).
+    void loadSystemRoots() const;
 
 private:
     TlsContext() = default;
     SSL_CTX *m_ctx = nullptr;
     std::shared_ptr<KeyLog> m_keyLog;
+    bool m_wantsSystemRoots = false; // set once before the context is shared
+    mutable std::once_flag m_systemRoots;
 };
 
 // What a handshake settled, for the flow record.

@@ -8,7 +8,10 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <thread>
 
 using namespace ts::flow;
@@ -29,6 +32,95 @@ Flow exchange(FlowId id)
     f.method = "GET";
     f.path = "/item/" + std::to_string(id);
     return f;
+}
+
+// A store of `count` flows whose sort keys repeat (ties) and vary in sign (durations of -1 for
+// flows not finished), as a million captured ones would.
+void publishVaried(FlowStore &store, FlowId first, FlowId last)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "get"};
+    for (FlowId id = first; id <= last; ++id) {
+        Flow f = exchange(id);
+        f.host = id % 11 == 0 ? "" : "host" + std::to_string((id * 7919) % 97) + ".example";
+        f.port = id % 3 ? 443 : 8080;
+        f.method = methods[id % std::size(methods)];
+        f.path = "/p/" + std::to_string(id % 5000);
+        f.status = int(100 * (id % 5) + 100);
+        f.startedWall = 1700000000000 + std::int64_t(id / 3);
+        f.clientAddress = "10.0.0." + std::to_string(id % 250) + ":" + std::to_string(id % 7);
+        f.state = id % 4 ? FlowState::Complete : FlowState::Open;
+        f.timings.requestSent = 10;
+        f.timings.firstByte = 100 + std::int64_t(id % 13);
+        if (f.state == FlowState::Complete)
+            f.timings.complete = f.timings.firstByte + std::int64_t(id % 17);
+        store.publish(std::move(f));
+    }
+    store.flush();
+}
+
+// The order a plain sort of the store gives, row by row (the reference the model must match):
+// text byte-wise, then number, ties by arrival; descending turns text and number round, never
+// the arrival order of ties.
+std::vector<FlowId> plainOrder(const FlowStore &store, int column, Qt::SortOrder order,
+                               const std::function<bool(const Flow &)> &keep)
+{
+    struct Entry
+    {
+        std::string text;
+        std::int64_t number;
+        std::size_t row;
+    };
+    std::vector<Entry> entries;
+    for (std::size_t row = 0; row < store.size(); ++row) {
+        const Flow &f = store.at(row);
+        if (keep && !keep(f))
+            continue;
+        switch (column) {
+        case FlowTableModel::HostColumn:
+            entries.push_back({f.host, f.port, row});
+            break;
+        case FlowTableModel::PathColumn:
+            entries.push_back({f.path, 0, row});
+            break;
+        case FlowTableModel::MethodColumn:
+            entries.push_back({f.method, 0, row});
+            break;
+        case FlowTableModel::ClientColumn:
+            entries.push_back({f.clientAddress, 0, row});
+            break;
+        case FlowTableModel::StatusColumn:
+            entries.push_back({{}, f.status, row});
+            break;
+        case FlowTableModel::TimeColumn:
+            entries.push_back({{}, f.startedWall, row});
+            break;
+        case FlowTableModel::DurationColumn:
+            entries.push_back({{}, f.durationMicros(), row});
+            break;
+        default:
+            entries.push_back({{}, 0, row});
+        }
+    }
+    const bool descending = order == Qt::DescendingOrder;
+    std::sort(entries.begin(), entries.end(), [descending](const Entry &a, const Entry &b) {
+        if (a.text != b.text)
+            return descending ? a.text > b.text : a.text < b.text;
+        if (a.number != b.number)
+            return descending ? a.number > b.number : a.number < b.number;
+        return a.row < b.row;
+    });
+    std::vector<FlowId> ids;
+    for (const Entry &e : entries)
+        ids.push_back(store.at(e.row).id);
+    return ids;
+}
+
+std::vector<FlowId> shownIds(const FlowTableModel &model)
+{
+    std::vector<FlowId> ids;
+    for (int row = 0; row < model.rowCount(); ++row)
+        ids.push_back(model.index(row, 0).data(FlowTableModel::FlowIdRole).toULongLong());
+    return ids;
 }
 
 } // namespace
@@ -454,6 +546,155 @@ private Q_SLOTS:
             QVERIFY2(previous <= host, qPrintable(previous + u" > "_s + host));
             previous = host;
         }
+    }
+
+    // The worker's sort of the walk's snapshot (texts ranked, then packed keys) gives what a
+    // plain sort of the store gives, for text and number columns, both orders, with a filter.
+    void backgroundSortMatchesAPlainSort_data()
+    {
+        QTest::addColumn<int>("column");
+        QTest::addColumn<int>("order");
+        QTest::addColumn<bool>("filtered");
+        const std::pair<const char *, int> columns[] = {
+            {"host", FlowTableModel::HostColumn},         {"path", FlowTableModel::PathColumn},
+            {"method", FlowTableModel::MethodColumn},     {"client", FlowTableModel::ClientColumn},
+            {"status", FlowTableModel::StatusColumn},     {"time", FlowTableModel::TimeColumn},
+            {"duration", FlowTableModel::DurationColumn},
+        };
+        for (const auto &[name, column] : columns) {
+            for (const int order : {int(Qt::AscendingOrder), int(Qt::DescendingOrder)}) {
+                for (const bool filtered : {false, true}) {
+                    QTest::addRow("%s %s%s", name, order == Qt::AscendingOrder ? "up" : "down",
+                                  filtered ? " filtered" : "")
+                        << column << order << filtered;
+                }
+            }
+        }
+    }
+
+    void backgroundSortMatchesAPlainSort()
+    {
+        QFETCH(int, column);
+        QFETCH(int, order);
+        QFETCH(bool, filtered);
+        static FlowStore *store = nullptr; // one store for every row of the table
+        if (!store) {
+            store = new FlowStore;
+            publishVaried(*store, 1, 26000); // past the size sorted on the GUI thread, filtered too
+        }
+        FlowTableModel model(*store);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::Warning);
+        const std::function<bool(const Flow &)> keep = [](const Flow &f) {
+            return f.status != 300;
+        };
+        QSignalSpy finished(&model, &FlowTableModel::rebuildFinished);
+        if (filtered) {
+            model.setFilter(keep, false);
+            QVERIFY(finished.count() == 1 || finished.wait(20000));
+            finished.clear();
+        }
+        model.sort(column, Qt::SortOrder(order));
+        QVERIFY(finished.count() == 1 || finished.wait(20000));
+        QVERIFY(!model.isRebuilding());
+        const std::vector<FlowId> expected
+            = plainOrder(*store, column, Qt::SortOrder(order), filtered ? keep : nullptr);
+        QCOMPARE(shownIds(model), expected);
+        // Filter applied or cleared on the sorted table: the same order, rows added or taken.
+        finished.clear();
+        model.setFilter(filtered ? FlowTableModel::Predicate() : keep, false);
+        QVERIFY(finished.count() == 1 || finished.wait(20000));
+        QCOMPARE(shownIds(model),
+                 plainOrder(*store, column, Qt::SortOrder(order), filtered ? nullptr : keep));
+    }
+
+    // Flows that arrive or change while a filter and sort are computed are not lost: after the
+    // swap the table holds what a plain filter and sort of the store as it is now gives.
+    void updatesDuringABackgroundRebuildAreKept_data()
+    {
+        QTest::addColumn<int>("flows");
+        QTest::newRow("changes while the worker sorts") << 30000;
+        QTest::newRow("changes while the store is walked") << 150000;
+    }
+
+    void updatesDuringABackgroundRebuildAreKept()
+    {
+        QFETCH(int, flows);
+        FlowStore store;
+        publishVaried(store, 1, FlowId(flows));
+        FlowTableModel model(store);
+        // The tester checks every row on each change: the small store only.
+        std::optional<QAbstractItemModelTester> tester;
+        if (flows < 100000)
+            tester.emplace(&model, QAbstractItemModelTester::FailureReportingMode::Warning);
+        const std::function<bool(const Flow &)> keep = [](const Flow &f) {
+            return f.status != 404;
+        };
+        model.setFilter(keep, false);
+        QSignalSpy finished(&model, &FlowTableModel::rebuildFinished);
+        QTRY_VERIFY(!model.isRebuilding());
+        finished.clear();
+
+        model.sort(FlowTableModel::StatusColumn, Qt::DescendingOrder);
+        QVERIFY(model.isRebuilding());
+        // New flows, passing and failing; old ones moved by the sort, filtered out, let in.
+        publishVaried(store, FlowId(flows) + 1, FlowId(flows) + 500);
+        const auto change = [&store](FlowId id, int status) {
+            Flow f = *store.find(id);
+            f.status = status;
+            store.publish(std::move(f));
+        };
+        change(5, 999);                  // to the top
+        change(7, 404);                  // out
+        change(FlowId(flows) - 3, 404);  // out, late in the walk
+        change(FlowId(flows) - 2, 1);    // to the bottom, late in the walk
+        change(FlowId(flows) + 10, 404); // a new one, out again
+        store.flush();
+        QVERIFY(finished.count() == 1 || finished.wait(20000));
+        QVERIFY(!model.isRebuilding());
+        QCOMPARE(shownIds(model),
+                 plainOrder(store, FlowTableModel::StatusColumn, Qt::DescendingOrder, keep));
+        QCOMPARE(shownIds(model).front(), FlowId(5));
+        QCOMPARE(shownIds(model).back(), FlowId(flows) - 2);
+        QCOMPARE(model.rowOfFlow(7), -1);
+    }
+
+    // A filter that reads no header leaves spilled header lists on disk; one that does reads
+    // them back and matches what they say.
+    void filterWalkReadsHeadersOnlyWhenAsked()
+    {
+        FlowStore store;
+        store.budget()->totalMemory = 64 * 1024; // header lists of older flows spill
+        for (FlowId id = 1; id <= 3000; ++id) {
+            Flow f = exchange(id);
+            f.state = FlowState::Complete;
+            f.status = 200;
+            f.requestHeaders = {{"Host", "example.com"}, {"X-Id", std::to_string(id)}};
+            store.publish(std::move(f));
+        }
+        store.flush();
+        const auto used = [&store] {
+            return store.budget()->headerMemory.load();
+        };
+        const std::uint64_t before = used();
+        FlowTableModel model(store);
+        model.setFilter([](const Flow &f) { return f.id % 2 == 0; }, false);
+        QTRY_VERIFY(!model.isRebuilding());
+        QCOMPARE(model.rowCount(), 1500);
+        QCOMPARE(used(), before); // nothing was read back
+        model.setFilter(
+            [](const Flow &f) {
+                for (const auto &[name, value] : f.requestHeaders) {
+                    if (name == "X-Id" && value == "17")
+                        return true;
+                }
+                return false;
+            },
+            true);
+        QTRY_VERIFY(!model.isRebuilding());
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(shownIds(model), std::vector<FlowId>{17});
+        QVERIFY(used() > before); // read back to be looked at
     }
 
     void scopeAndFilterBothApply()

@@ -575,6 +575,54 @@ private Q_SLOTS:
 #endif
     }
 
+    // A filter applied and cleared on a sorted table large enough for the worker: the flow the
+    // user was looking at stays current, in sight, and in the detail pane.
+    void selectionFollowsTheFlowThroughABackgroundRebuild()
+    {
+#ifndef TS_HAVE_FILTER
+        QSKIP("built without core/filter");
+#else
+        FlowStore store;
+        MainWindow window(store, {u"127.0.0.1:8080"_s});
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        publishFlows(store, 1, 30000);
+        auto *view = window.findChild<QTableView *>(u"flowTable"_s);
+        auto *model = window.findChild<FlowTableModel *>();
+        auto *edit = window.findChild<QLineEdit *>(u"filterEdit"_s);
+        QVERIFY(view && model && edit);
+        view->sortByColumn(FlowTableModel::PathColumn, Qt::DescendingOrder);
+        QTRY_VERIFY(!model->isRebuilding());
+        const auto current = [&] {
+            const Flow *f = model->flowAt(view->currentIndex().row());
+            return f ? f->id : 0;
+        };
+        const auto inSight = [&] {
+            return view->viewport()->rect().intersects(view->visualRect(view->currentIndex()));
+        };
+        view->selectionModel()->setCurrentIndex(model->index(model->rowOfFlow(12345), 0),
+                                                QItemSelectionModel::ClearAndSelect
+                                                    | QItemSelectionModel::Rows);
+        QCOMPARE(current(), FlowId(12345));
+
+        edit->setText(u"path:/123"_s);
+        Q_EMIT edit->returnPressed();
+        QTRY_VERIFY(!model->isRebuilding());
+        QCOMPARE(model->rowCount(), 111); // /123, /1230../1239, /12300../12399
+        QCOMPARE(current(), FlowId(12345));
+        QVERIFY(inSight());
+
+        edit->clear(); // the empty filter: every row again, sorted, on a worker
+        QTRY_VERIFY(!model->isRebuilding());
+        QCOMPARE(model->rowCount(), 30000);
+        QCOMPARE(current(), FlowId(12345));
+        QVERIFY(inSight());
+        QCOMPARE(view->selectionModel()->selectedRows().size(), 1);
+        QCOMPARE(model->index(0, FlowTableModel::PathColumn).data().toString(), u"/9999"_s);
+#endif
+    }
+
     // Issue 17, defect 11: the parse error is in the window, an empty result says so, Esc
     // clears the box.
     void filterSaysWhatIsWrongAndWhatIsEmpty()

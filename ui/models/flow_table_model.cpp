@@ -13,7 +13,10 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <string_view>
+#include <utility>
 
 namespace ts::ui {
 
@@ -32,6 +35,11 @@ constexpr std::size_t kInlineSortEntries = 20000;
 constexpr std::size_t kMaxGroups = 32;
 // Rows whose cell text is kept.
 constexpr int kTextCacheRows = 4096;
+// How far ahead of the walk records are prefetched.
+constexpr std::size_t kPrefetchRows = 12;
+// Store rows a walk takes at a time (two threads, a millisecond or two) between looks at the
+// clock.
+constexpr std::size_t kWalkChunkRows = 16384;
 
 QString fromStd(const std::string &s)
 {
@@ -532,10 +540,22 @@ bool FlowTableModel::isSkipped(std::size_t storeRow) const
     return it != m_skipped.begin() && storeRow < std::prev(it)->second;
 }
 
+bool FlowTableModel::needsHeaders(const View &view)
+{
+    return view.filterReadsHeaders || view.scopeReadsHeaders || view.sortColumn == TypeColumn;
+}
+
+const Flow &FlowTableModel::record(const View &view, std::size_t row) const
+{
+    return needsHeaders(view) ? m_store.at(row) : m_store.peek(row);
+}
+
 bool FlowTableModel::less(std::uint32_t a, std::uint32_t b) const
 {
-    const Key ka = keyOf(m_store.at(a), m_active.sortColumn);
-    const Key kb = keyOf(m_store.at(b), m_active.sortColumn);
+    // Only the sort key is read: the headers only for the Type column.
+    const bool headers = m_active.sortColumn == TypeColumn;
+    const Key ka = keyOf(headers ? m_store.at(a) : m_store.peek(a), m_active.sortColumn);
+    const Key kb = keyOf(headers ? m_store.at(b) : m_store.peek(b), m_active.sortColumn);
     const int c = compareKeys(ka.text, ka.number, kb.text, kb.number);
     if (c != 0)
         return m_active.order == Qt::DescendingOrder ? c > 0 : c < 0;
@@ -579,16 +599,18 @@ void FlowTableModel::sort(int column, Qt::SortOrder order)
     startRebuild(std::move(view));
 }
 
-void FlowTableModel::setFilter(Predicate predicate)
+void FlowTableModel::setFilter(Predicate predicate, bool readsHeaders)
 {
     View view = m_pending ? m_pending->view : m_active;
+    view.filterReadsHeaders = predicate && readsHeaders;
     view.filter = std::move(predicate);
     startRebuild(std::move(view));
 }
 
-void FlowTableModel::setScope(Predicate predicate)
+void FlowTableModel::setScope(Predicate predicate, bool readsHeaders)
 {
     View view = m_pending ? m_pending->view : m_active;
+    view.scopeReadsHeaders = predicate && readsHeaders;
     view.scope = std::move(predicate);
     startRebuild(std::move(view));
 }
@@ -625,22 +647,35 @@ void FlowTableModel::continueRebuild()
         return;
     Rebuild &r = *m_pending;
     const bool sorted = r.view.sortColumn >= 0;
+    // Without header lists to read back, records are only read (FlowStore::peek()), and only
+    // this thread changes the store, which it does not do while it waits here: a pool thread
+    // walks the second half of each chunk meanwhile. Reading headers back writes to the
+    // store: one thread, and smaller chunks, for the disk reads.
+    const bool shared = !needsHeaders(r.view);
+    const std::size_t chunk = shared ? kWalkChunkRows : 256;
     QElapsedTimer slice;
     slice.start();
     while (r.next < m_known) {
-        const std::size_t row = r.next++;
-        if (!isSkipped(row)) {
-            const Flow &f = m_store.at(row);
-            if (accepts(r.view, f)) {
-                if (sorted) {
-                    const Key key = keyOf(f, r.view.sortColumn);
-                    r.entries.push_back({key.number, std::string(key.text), std::uint32_t(row)});
-                } else {
-                    r.rows.push_back(std::uint32_t(row));
-                }
-            }
+        const std::size_t from = r.next;
+        const std::size_t to = std::min(m_known, from + chunk);
+        if (shared && to - from >= 2 * kPrefetchRows) {
+            const std::size_t middle = from + (to - from) / 2;
+            Walked second;
+            QFuture<void> helper = QtConcurrent::run(
+                [this, &r, &second, middle, to] { walk(r.view, middle, to, second); });
+            walk(r.view, from, middle, r);
+            helper.waitForFinished(); // runs it here if no pool thread took it
+            r.rows.insert(r.rows.end(), second.rows.begin(), second.rows.end());
+            const std::size_t base = r.texts.size();
+            for (SortKey &key : second.keys)
+                key.textOffset += base;
+            r.keys.insert(r.keys.end(), second.keys.begin(), second.keys.end());
+            r.texts.append(second.texts);
+        } else {
+            walk(r.view, from, to, r);
         }
-        if ((r.next & 255) == 0 && slice.elapsed() >= kSliceMillis) {
+        r.next = to;
+        if (r.next < m_known && slice.elapsed() >= kSliceMillis) {
             m_sliceTimer->start();
             return;
         }
@@ -651,32 +686,197 @@ void FlowTableModel::continueRebuild()
         return;
     }
     const bool descending = r.view.order == Qt::DescendingOrder;
-    auto sortEntries = [descending](std::vector<SortEntry> entries) {
-        std::sort(entries.begin(), entries.end(),
-                  [descending](const SortEntry &a, const SortEntry &b) {
-                      const int c = compareKeys(a.text, a.number, b.text, b.number);
-                      if (c != 0)
-                          return descending ? c > 0 : c < 0;
-                      return a.row < b.row;
-                  });
-        std::vector<std::uint32_t> rows(entries.size());
-        for (std::size_t i = 0; i < entries.size(); ++i)
-            rows[i] = entries[i].row;
-        return rows;
-    };
-    if (r.entries.size() < kInlineSortEntries) {
-        install(sortEntries(std::move(r.entries)));
+    if (r.keys.size() < kInlineSortEntries) {
+        install(sortRows(std::move(r.keys), r.texts, descending));
         return;
     }
+    // The keys and texts are the worker's own: the store may change meanwhile.
     r.sorting = true;
     const std::uint64_t generation = r.generation;
     auto *watcher = new QFutureWatcher<std::vector<std::uint32_t>>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
         if (m_pending && m_pending->generation == generation)
-            install(watcher->result());
+            install(watcher->future().takeResult());
     });
-    watcher->setFuture(QtConcurrent::run(sortEntries, std::move(r.entries)));
+    watcher->setFuture(QtConcurrent::run(
+        [keys = std::move(r.keys), texts = std::move(r.texts), descending]() mutable {
+            return sortRows(std::move(keys), texts, descending);
+        }));
+}
+
+void FlowTableModel::walk(const View &view, std::size_t from, std::size_t to, Walked &out) const
+{
+    const int column = view.sortColumn;
+    const bool sorted = column >= 0;
+    // Records sit one to a deque node, each a cache miss: the ones ahead are asked for early
+    // (unless reading one may mean reading its headers back from disk).
+    const bool ahead = !needsHeaders(view);
+    for (std::size_t row = from; row < to; ++row) {
+        if (ahead && row + kPrefetchRows < to) {
+            __builtin_prefetch(&m_store.peek(row + kPrefetchRows));
+            // The sort key's text lives apart from the record (longer than a short string):
+            // asked for once the record it hangs off has had time to arrive.
+            if (sorted)
+                __builtin_prefetch(
+                    keyOf(m_store.peek(row + kPrefetchRows / 2), column).text.data());
+        }
+        if (isSkipped(row))
+            continue;
+        const Flow &f = record(view, row);
+        if (!accepts(view, f))
+            continue;
+        if (sorted) {
+            const Key key = keyOf(f, column);
+            out.keys.push_back(
+                {key.number, out.texts.size(), std::uint32_t(key.text.size()), std::uint32_t(row)});
+            out.texts.append(key.text);
+        } else {
+            out.rows.push_back(std::uint32_t(row));
+        }
+    }
+}
+
+std::vector<std::uint32_t> FlowTableModel::sortRows(std::vector<SortKey> keys,
+                                                    const std::string &texts, bool descending)
+{
+    // Texts become ranks first: a column has few distinct texts (hosts, methods, schemes), or
+    // sorting its distinct ones is the work anyway (paths). An open-addressing table of the
+    // distinct ones, their hashes kept, so that a repeated text costs a hash and one compare.
+    std::vector<std::uint32_t> rank(keys.size(), 0);
+    std::size_t ranks = 1;
+    const bool anyText
+        = std::any_of(keys.begin(), keys.end(), [](const SortKey &k) { return k.textSize != 0; });
+    if (anyText) {
+        const std::string_view all(texts);
+        constexpr std::uint32_t kEmpty = UINT32_MAX;
+        std::vector<std::string_view> distinct;
+        std::vector<std::size_t> hashes;
+        std::vector<std::uint32_t> table(1024, kEmpty);
+        const auto place = [&table](std::size_t hash, std::uint32_t id) {
+            std::size_t i = hash & (table.size() - 1);
+            while (table[i] != kEmpty)
+                i = (i + 1) & (table.size() - 1);
+            table[i] = id;
+        };
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            const std::string_view text = all.substr(keys[k].textOffset, keys[k].textSize);
+            const std::size_t hash = std::hash<std::string_view>{}(text);
+            std::size_t i = hash & (table.size() - 1);
+            std::uint32_t id = kEmpty;
+            for (; table[i] != kEmpty; i = (i + 1) & (table.size() - 1)) {
+                if (hashes[table[i]] == hash && distinct[table[i]] == text) {
+                    id = table[i];
+                    break;
+                }
+            }
+            if (id == kEmpty) {
+                id = std::uint32_t(distinct.size());
+                distinct.push_back(text);
+                hashes.push_back(hash);
+                if (distinct.size() * 2 > table.size()) { // grow: at most half full
+                    table.assign(table.size() * 2, kEmpty);
+                    for (std::uint32_t d = 0; d < distinct.size(); ++d)
+                        place(hashes[d], d);
+                } else {
+                    table[i] = id;
+                }
+            }
+            rank[k] = id;
+        }
+        std::vector<std::uint32_t> order(distinct.size());
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = std::uint32_t(i);
+        std::sort(order.begin(), order.end(), [&distinct](std::uint32_t a, std::uint32_t b) {
+            return distinct[a] < distinct[b];
+        });
+        std::vector<std::uint32_t> rankOfId(distinct.size());
+        for (std::size_t r = 0; r < order.size(); ++r)
+            rankOfId[order[r]] = std::uint32_t(r);
+        for (std::uint32_t &r : rank)
+            r = rankOfId[r];
+        ranks = distinct.size();
+    }
+
+    std::int64_t low = 0, high = 0;
+    if (!keys.empty()) {
+        const auto [min, max]
+            = std::minmax_element(keys.begin(), keys.end(), [](const SortKey &a, const SortKey &b) {
+                  return a.number < b.number;
+              });
+        low = min->number;
+        high = max->number;
+    }
+    const std::uint64_t span = std::uint64_t(high) - std::uint64_t(low);
+    const int numberBits = int(std::bit_width(span));
+    std::vector<std::uint32_t> rows(keys.size());
+    if (numberBits + int(std::bit_width(ranks - 1)) <= 64) {
+        // (rank, number) fits one word: a stable radix sort, 11 bits a pass, of the rows in
+        // arrival order (the walk's), so ties keep arrival order; descending turns the key
+        // round, which keeps that.
+        struct Item
+        {
+            std::uint64_t key;
+            std::uint32_t row;
+        };
+        const auto ranked = [numberBits](std::uint64_t r) { // no text: rank 0, maybe 64 bits
+            return numberBits >= 64 ? 0 : r << numberBits;
+        };
+        const std::uint64_t top = ranked(ranks - 1) | span;
+        std::vector<Item> items(keys.size());
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            const std::uint64_t key
+                = ranked(rank[i]) | (std::uint64_t(keys[i].number) - std::uint64_t(low));
+            items[i] = {descending ? top - key : key, keys[i].row};
+        }
+        keys = {};
+        rank = {};
+        std::vector<Item> other(items.size());
+        constexpr int kDigitBits = 11;
+        for (int shift = 0; shift < int(std::bit_width(top)); shift += kDigitBits) {
+            std::array<std::size_t, std::size_t(1) << kDigitBits> at{};
+            for (const Item &item : items)
+                ++at[(item.key >> shift) & (at.size() - 1)];
+            std::size_t sum = 0;
+            for (std::size_t &a : at)
+                sum += std::exchange(a, sum);
+            for (const Item &item : items)
+                other[at[(item.key >> shift) & (at.size() - 1)]++] = item;
+            items.swap(other);
+        }
+        for (std::size_t i = 0; i < items.size(); ++i)
+            rows[i] = items[i].row;
+        return rows;
+    }
+
+    // (rank, number, row) in 128 bits, compared as unsigned: the number's sign bit flipped so
+    // that it orders as unsigned; descending inverts rank and number, never the row (ties go
+    // by arrival either way).
+    struct Packed
+    {
+        std::uint64_t high;
+        std::uint64_t low;
+        bool operator<(const Packed &o) const
+        {
+            return high != o.high ? high < o.high : low < o.low;
+        }
+    };
+    std::vector<Packed> packed(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        std::uint64_t r = rank[i];
+        std::uint64_t n = std::uint64_t(keys[i].number) ^ (std::uint64_t(1) << 63);
+        if (descending) {
+            r = ~r & 0xffffffffu;
+            n = ~n;
+        }
+        packed[i] = {(r << 32) | (n >> 32), (n << 32) | keys[i].row};
+    }
+    keys = {};
+    rank = {};
+    std::sort(packed.begin(), packed.end());
+    for (std::size_t i = 0; i < packed.size(); ++i)
+        rows[i] = std::uint32_t(packed[i].low);
+    return rows;
 }
 
 void FlowTableModel::install(std::vector<std::uint32_t> rows)

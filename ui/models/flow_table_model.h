@@ -33,10 +33,15 @@ namespace ts::ui {
 //   separate inserts and removals is applied as one reset instead (the view keeps its current
 //   flow by id).
 // - A new filter or sort is applied by a rebuild that never blocks the GUI thread for long: the
-//   store is walked in slices of a few milliseconds (the store belongs to the GUI thread), the
-//   sort itself runs on a worker thread, and the result replaces the rows with one reset. Until
-//   then the previous filter and order stay in place and keep following the store; a newer
-//   rebuild cancels an older one (generation counter).
+//   store is walked in slices of a few milliseconds (the store belongs to the GUI thread; a
+//   pool thread walks half of each chunk while the GUI thread waits, both only reading),
+//   taking the rows that pass and, when sorted, a snapshot of their sort keys (numbers, and
+//   texts copied into one buffer); a worker thread sorts that snapshot (texts ranked, then a
+//   radix sort) and the result replaces the rows with one reset. Until then the previous filter and
+//   order stay in place and keep following the store; what arrives or changes meanwhile is applied
+//   after the swap; a newer rebuild cancels an older one (generation counter). The walk reads
+//   records with FlowStore::peek() unless the filter looks at headers, so spilled header lists stay
+//   on disk.
 // - While paused, new flows are not shown (they are still in the store); skippedCount() says
 //   how many. Resuming shows them (a rebuild), so the table ends up with what a session or HAR
 //   export holds.
@@ -87,10 +92,12 @@ public:
     // column -1: arrival order. Applied by a rebuild (see above).
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
-    void setFilter(Predicate predicate);
+    // `readsHeaders`: the predicate looks at header lists (filter::Filter::readsHeaders()); one
+    // that does not is run over records whose lists may be spilled.
+    void setFilter(Predicate predicate, bool readsHeaders = true);
     // A second predicate, applied with the filter (both must pass): the structure view's
     // selected host or path. Empty: all.
-    void setScope(Predicate predicate);
+    void setScope(Predicate predicate, bool readsHeaders = true);
     bool hasFilter() const { return bool(m_active.filter) || bool(m_active.scope); }
     int sortColumn() const { return m_active.sortColumn; }
     Qt::SortOrder sortOrder() const { return m_active.order; }
@@ -121,22 +128,31 @@ private:
     {
         Predicate filter;
         Predicate scope;
+        bool filterReadsHeaders = false;
+        bool scopeReadsHeaders = false;
         int sortColumn = -1;
         Qt::SortOrder order = Qt::AscendingOrder;
     };
-    struct SortEntry
+    // A row's sort key as the walk copied it: its text is texts[textOffset, +textSize).
+    struct SortKey
     {
         std::int64_t number;
-        std::string text;
+        std::size_t textOffset;
+        std::uint32_t textSize;
         std::uint32_t row;
     };
-    struct Rebuild
+    // What a walk took: the rows that pass, or when sorted their keys.
+    struct Walked
+    {
+        std::vector<std::uint32_t> rows;
+        std::vector<SortKey> keys;
+        std::string texts;
+    };
+    struct Rebuild : Walked
     {
         View view;
         std::uint64_t generation = 0;
         std::size_t next = 0; // next store row to walk
-        std::vector<std::uint32_t> rows;
-        std::vector<SortEntry> entries;
         std::vector<std::size_t> changedMeanwhile;
         QElapsedTimer clock;
         bool sorting = false; // the walk is done; the worker sorts
@@ -153,9 +169,19 @@ private:
 
     void startRebuild(View view);
     void continueRebuild();
+    // Store rows [from, to) that pass `view`, into `out`. Only reads the store unless the view
+    // needs header lists (then the GUI thread's alone).
+    void walk(const View &view, std::size_t from, std::size_t to, Walked &out) const;
     void install(std::vector<std::uint32_t> rows);
 
     bool accepts(const View &view, const flow::Flow &f) const;
+    // The filter, scope or sort key of `view` looks at header lists (the Type column does).
+    static bool needsHeaders(const View &view);
+    // Store row `row` as `view` needs it: with its header lists only when it reads them.
+    const flow::Flow &record(const View &view, std::size_t row) const;
+    // Store rows sorted by their keys (a worker runs it): texts, then numbers, then arrival.
+    static std::vector<std::uint32_t> sortRows(std::vector<SortKey> keys, const std::string &texts,
+                                               bool descending);
     bool isSkipped(std::size_t storeRow) const;
     // Strict weak order of store rows under the active sort; ties go by arrival.
     bool less(std::uint32_t a, std::uint32_t b) const;

@@ -258,7 +258,7 @@ void StructureModel::onFlowsChanged(const std::vector<std::size_t> &rows)
     for (const std::size_t row : rows) {
         if (row >= m_known || row >= m_leafOfRow.size())
             continue;
-        const QStringList key = keyPathOf(m_store.at(row));
+        const QStringList key = keyPathOf(m_store.peek(row));
         const Node *node = m_leafOfRow[row];
         bool same = true;
         for (qsizetype i = key.size() - 1; i >= 0 && same; --i, node = node->parent)
@@ -310,7 +310,8 @@ void StructureModel::walk()
         const std::size_t row = m_known++;
         Node *node = m_all;
         bump(node);
-        for (const QString &name : keyPathOf(m_store.at(row))) {
+        // Host and path only: a spilled flow's header lists stay on disk.
+        for (const QString &name : keyPathOf(m_store.peek(row))) {
             Node *child = node->byName.value(name);
             if (!child) {
                 auto made = std::make_unique<Node>();

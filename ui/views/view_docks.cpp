@@ -50,7 +50,7 @@ ViewDocks createViewDocks(flow::FlowStore &store, FlowTableModel &model, QTableV
         if (wanted == *applied)
             return;
         *applied = wanted;
-        model.setScope(StructureModel::scopeOf(wanted));
+        model.setScope(StructureModel::scopeOf(wanted), false); // host and path only
     };
     QObject::connect(pane, &StructurePane::scopeChanged, &model, apply);
     QObject::connect(dock->toggleViewAction(), &QAction::toggled, &model, apply);

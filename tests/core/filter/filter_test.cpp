@@ -183,6 +183,7 @@ private slots:
     void bodyIsReadWithACap();
     void extendedConnectWebSocket();
     void readsBodies();
+    void readsHeaders();
     void completions_data();
     void completions();
     void completionStart();
@@ -576,6 +577,16 @@ void FilterTest::readsBodies()
     QVERIFY(!Filter::parse("host:x header:y=z size>1")->readsBodies());
     QVERIFY(Filter::parse("host:x or !resbody:y")->readsBodies());
     QVERIFY(Filter().readsBodies() == false);
+}
+
+void FilterTest::readsHeaders()
+{
+    QVERIFY(!Filter::parse("host:x status:404 size>1 type:tunnel example")->readsHeaders());
+    QVERIFY(Filter::parse("host:x or !reqheader:y")->readsHeaders());
+    QVERIFY(Filter::parse("not (status:200 and header:x=1)")->readsHeaders());
+    QVERIFY(Filter::parse("body:x")->readsHeaders()); // its Content-Encoding
+    QVERIFY(Filter::parse("type:websocket")->readsHeaders());
+    QVERIFY(!Filter().readsHeaders());
 }
 
 void FilterTest::completions_data()
