@@ -1261,6 +1261,11 @@ socks5h://benutzer:passwort@10.0.0.2:1080</translation>
             <source>Select a flow to see it here.</source>
             <translation>Wählen Sie einen Flow aus, um ihn hier zu sehen.</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="1" />
+            <source>Messages</source>
+            <translation>Nachrichten</translation>
+        </message>
     </context>
     <context>
         <name>ts::ui::FlowMarks</name>
@@ -3672,6 +3677,103 @@ Ein Muster pro Zeile</translation>
             <location filename="../ui/views/view_docks.cpp" line="39" />
             <source>Time&amp;line</source>
             <translation>Zeit&amp;leiste</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::WebSocketMessageModel</name>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Text</source>
+            <translation>Text</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Binary</source>
+            <translation>Binär</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Close</source>
+            <translation>Close</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Ping</source>
+            <translation>Ping</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Pong</source>
+            <translation>Pong</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Opcode %1</source>
+            <translation>Opcode %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Sent by the client</source>
+            <translation>Vom Client gesendet</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Received from the server</source>
+            <translation>Vom Server empfangen</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Time</source>
+            <translation>Zeit</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Type</source>
+            <translation>Typ</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Size</source>
+            <translation>Größe</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Data</source>
+            <translation>Daten</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::WebSocketView</name>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Select a message to see it whole.</source>
+            <translation>Wählen Sie eine Nachricht aus, um sie ganz zu sehen.</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>%n message(s) not recorded: past this flow's budget.</source>
+            <translation>
+                <numerusform>%n Nachricht nicht aufgezeichnet: über dem Budget dieses Flows.</numerusform>
+                <numerusform>%n Nachrichten nicht aufgezeichnet: über dem Budget dieses Flows.</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>%n long message(s) recorded in part.</source>
+            <translation>
+                <numerusform>%n lange Nachricht nur teilweise aufgezeichnet.</numerusform>
+                <numerusform>%n lange Nachrichten nur teilweise aufgezeichnet.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Recording stopped: %1</source>
+            <translation>Aufzeichnung angehalten: %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Close code %1</source>
+            <translation>Close-Code %1</translation>
         </message>
     </context>
 </TS>

@@ -1262,6 +1262,11 @@ socks5h://utilisateur:motdepasse@10.0.0.2:1080</translation>
             <source>Select a flow to see it here.</source>
             <translation>Sélectionnez un échange pour l’afficher ici.</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="1" />
+            <source>Messages</source>
+            <translation>Messages</translation>
+        </message>
     </context>
     <context>
         <name>ts::ui::FlowMarks</name>
@@ -3670,6 +3675,103 @@ Un motif par ligne</translation>
             <location filename="../ui/views/view_docks.cpp" line="39" />
             <source>Time&amp;line</source>
             <translation>Chrono&amp;logie</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::WebSocketMessageModel</name>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Text</source>
+            <translation>Texte</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Binary</source>
+            <translation>Binaire</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Close</source>
+            <translation>Fermeture</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Ping</source>
+            <translation>Ping</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Pong</source>
+            <translation>Pong</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Opcode %1</source>
+            <translation>Opcode %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Sent by the client</source>
+            <translation>Envoyé par le client</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Received from the server</source>
+            <translation>Reçu du serveur</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Time</source>
+            <translation>Heure</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Type</source>
+            <translation>Type</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Size</source>
+            <translation>Taille</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Data</source>
+            <translation>Données</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::WebSocketView</name>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Select a message to see it whole.</source>
+            <translation>Sélectionnez un message pour l’afficher en entier.</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>%n message(s) not recorded: past this flow's budget.</source>
+            <translation>
+                <numerusform>%n message non enregistré : au-delà du budget de cet échange.</numerusform>
+                <numerusform>%n messages non enregistrés : au-delà du budget de cet échange.</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>%n long message(s) recorded in part.</source>
+            <translation>
+                <numerusform>%n message long enregistré en partie.</numerusform>
+                <numerusform>%n messages longs enregistrés en partie.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Recording stopped: %1</source>
+            <translation>Enregistrement arrêté : %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Close code %1</source>
+            <translation>Code de fermeture %1</translation>
         </message>
     </context>
 </TS>

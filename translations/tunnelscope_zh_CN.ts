@@ -1258,6 +1258,11 @@ socks5h://用户:密码@10.0.0.2:1080</translation>
             <source>Select a flow to see it here.</source>
             <translation>选择一条流量以在此查看。</translation>
         </message>
+        <message>
+            <location filename="../ui/detail/flow_detail_pane.cpp" line="1" />
+            <source>Messages</source>
+            <translation>消息</translation>
+        </message>
     </context>
     <context>
         <name>ts::ui::FlowMarks</name>
@@ -3660,6 +3665,101 @@ re:^login\.
             <location filename="../ui/views/view_docks.cpp" line="39" />
             <source>Time&amp;line</source>
             <translation>时间线(&amp;L)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::WebSocketMessageModel</name>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Text</source>
+            <translation>文本</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Binary</source>
+            <translation>二进制</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Ping</source>
+            <translation>Ping</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Pong</source>
+            <translation>Pong</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Opcode %1</source>
+            <translation>操作码 %1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Sent by the client</source>
+            <translation>由客户端发送</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Received from the server</source>
+            <translation>从服务器接收</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Type</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Size</source>
+            <translation>大小</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_message_model.cpp" line="1" />
+            <source>Data</source>
+            <translation>数据</translation>
+        </message>
+    </context>
+    <context>
+        <name>ts::ui::WebSocketView</name>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Select a message to see it whole.</source>
+            <translation>选择一条消息以查看其全部内容。</translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>%n message(s) not recorded: past this flow's budget.</source>
+            <translation>
+                <numerusform>%n 条消息未记录：超出此流量的预算。</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>%n long message(s) recorded in part.</source>
+            <translation>
+                <numerusform>%n 条长消息仅部分记录。</numerusform>
+            </translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Recording stopped: %1</source>
+            <translation>记录已停止：%1</translation>
+        </message>
+        <message>
+            <location filename="../ui/detail/websocket_view.cpp" line="1" />
+            <source>Close code %1</source>
+            <translation>关闭代码 %1</translation>
         </message>
     </context>
 </TS>

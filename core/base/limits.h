@@ -40,6 +40,17 @@ struct WsLimits
                                                               // inflated (decompression bombs)
 };
 
+// What the proxy keeps of one WebSocket's messages (core/proxy/websocket_recorder.h), so a
+// long-lived socket cannot grow a flow without bound. Past the count or the bytes, further
+// messages are only counted (Flow::webSocketDropped).
+struct WsRecordLimits
+{
+    std::size_t maxMessages = 10'000;                 // messages kept per flow
+    std::uint64_t maxBytes = std::uint64_t(16) << 20; // payload bytes kept per flow (inflated)
+    std::uint64_t maxMessageBytes = 1 << 20;          // one message's payload kept; the rest is cut
+                                                      // (Flow::webSocketTruncated counts them)
+};
+
 // Server-sent events (core/sse). Past either bound the parser stops with an error.
 struct SseLimits
 {

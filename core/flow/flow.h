@@ -80,13 +80,13 @@ std::string_view markColorName(MarkColor color);
 // `known` false for the latter.
 MarkColor markColorFromName(std::string_view name, bool *known = nullptr);
 
-// One WebSocket message as a HAR file recorded it (Chrome's "_webSocketMessages"): kept with
-// an imported flow and written back on export, until the proxy records messages itself.
+// One WebSocket message in Chrome's HAR form ("_webSocketMessages"): recorded by the proxy, or
+// kept with an imported flow; written back on export.
 struct WebSocketMessage
 {
     bool fromClient = false; // "type": "send" (client to server) or "receive"
     double time = 0;         // seconds since the epoch, as the HAR gave it
-    int opcode = 1;          // 1 text, 2 binary (its data then base64, as Chrome writes it)
+    int opcode = 1;          // RFC 6455's: 1 text; 2 binary, 8 close, 9 ping, 10 pong (data base64)
     std::string data;        // as the HAR gave it
     bool operator==(const WebSocketMessage &) const = default;
 };
@@ -165,9 +165,13 @@ struct Flow
     // Failure (both kinds): empty when none.
     std::string error;
 
-    // WebSocket messages of an imported HAR entry; null when there were none. Shared and
-    // immutable, like the TLS records: copies of the flow do not copy the messages.
+    // WebSocket messages, recorded by the proxy or brought by an imported HAR entry; null when
+    // there were none. Shared and immutable, like the TLS records: copies of the flow do not
+    // copy the messages (the proxy publishes a new vector when messages were added).
     std::shared_ptr<const WebSocketMessages> webSocketMessages;
+    std::uint64_t webSocketDropped = 0;   // messages not kept: past the flow's budget
+    std::uint64_t webSocketTruncated = 0; // messages kept cut to WsRecordLimits::maxMessageBytes
+    std::string webSocketError; // why recording stopped (a protocol error); empty: it did not
 
     // The user's, not the wire's (see Marks).
     Marks marks;

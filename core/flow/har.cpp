@@ -805,9 +805,16 @@ void writeMarks(JsonWriter &w, const Flow &f)
         w.key("comment").string(f.marks.comment);
 }
 
-// Chrome's "_webSocketMessages", as an imported entry brought them.
+// Chrome's "_webSocketMessages", recorded or as an imported entry brought them; what the
+// recording left out in fields of our own.
 void writeWebSocketMessages(JsonWriter &w, const Flow &f)
 {
+    if (f.webSocketDropped > 0)
+        w.key("_webSocketMessagesDropped").number(f.webSocketDropped);
+    if (f.webSocketTruncated > 0)
+        w.key("_webSocketMessagesTruncated").number(f.webSocketTruncated);
+    if (!f.webSocketError.empty())
+        w.key("_webSocketError").string(f.webSocketError);
     if (!f.webSocketMessages)
         return;
     w.key("_webSocketMessages").beginArray();

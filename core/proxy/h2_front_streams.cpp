@@ -315,6 +315,8 @@ void H2ProxyFront::streamTick(Stream &s, MonoTime now, std::vector<Command> &out
         r.lastPublish = now;
         if (bytes != r.publishedBytes) {
             r.publishedBytes = bytes;
+            if (r.ws)
+                r.ws->update(r.flow);
             PublishFlow publish{std::make_shared<flow::Flow>(r.flow)};
             onPublish(s, publish, out);
         }
@@ -388,10 +390,13 @@ void H2ProxyFront::relayStart(Stream &s, std::string toClient, MonoTime now,
     r.flow = std::move(s.http->flow());
     r.lastActivity = now;
     r.lastPublish = now;
+    r.ws = WebSocketRecorder::forHandshake(r.flow);
     PublishFlow publish{std::make_shared<flow::Flow>(r.flow)};
     onPublish(s, publish, out);
     if (!toClient.empty()) { // the server's first bytes after its 101
         r.flow.bytesServerToClient += toClient.size();
+        if (r.ws)
+            r.ws->serverBytes(toClient, now);
         if (!s.ended)
             m_h2->submitData(s.id, toClient);
     }
@@ -404,6 +409,8 @@ void H2ProxyFront::relayClientBytes(Stream &s, std::string bytes, MonoTime now,
     Relay &r = *s.relay;
     r.lastActivity = now;
     r.flow.bytesClientToServer += bytes.size();
+    if (r.ws)
+        r.ws->clientBytes(bytes, now);
     std::vector<Command> local;
     sendTo(r.server, std::move(bytes), now, local);
     m_records.track(local, 0, false, now);
@@ -435,6 +442,8 @@ void H2ProxyFront::relayServerEvent(Stream &s, const Event &event, MonoTime now,
     const auto toClient = [&](std::string_view data) {
         r.lastActivity = now;
         r.flow.bytesServerToClient += data.size();
+        if (r.ws)
+            r.ws->serverBytes(data, now);
         if (!s.ended)
             m_h2->submitData(s.id, std::string(data));
     };
@@ -475,6 +484,8 @@ void H2ProxyFront::relayClose(Stream &s, std::string reason, bool failed, MonoTi
         f.state = failed ? flow::FlowState::Failed : flow::FlowState::Complete;
     if (failed && f.error.empty())
         f.error = reason;
+    if (r.ws)
+        r.ws->update(f);
     PublishFlow publish{std::make_shared<flow::Flow>(f)};
     onPublish(s, publish, out);
     dropFor(s, r.server, false, now, out);

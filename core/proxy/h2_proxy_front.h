@@ -8,6 +8,7 @@
 #include "core/proxy/origin_pool.h"
 #include "core/proxy/server_records.h"
 #include "core/proxy/session_context.h"
+#include "core/proxy/websocket_recorder.h"
 
 #include <map>
 #include <memory>
@@ -79,6 +80,7 @@ private:
         MonoTime lastActivity = 0;
         MonoTime lastPublish = 0;
         std::uint64_t publishedBytes = 0;
+        std::unique_ptr<WebSocketRecorder> ws; // its messages
     };
     struct Stream
     {

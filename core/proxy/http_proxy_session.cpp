@@ -237,9 +237,7 @@ void HttpProxySession::onServerBytes(ServerId id, std::string_view data, MonoTim
         }
         if (m_mode != Mode::Tunnel)
             return;
-        m_tunnel->lastActivity = now;
-        m_tunnel->flow.bytesServerToClient += data.size();
-        sendClient(std::string(data), out);
+        tunnelToClient(std::string(data), now, out);
     } else if (HttpStream *ex = exchangeOn(id); ex && ex->serverConnected()) {
         ex->serverData(data, now, out);
     } else if (m_intercept && id == m_intercept->idleServer) {
@@ -257,9 +255,7 @@ void HttpProxySession::onServerPart(ServerId id, const http::ResponsePart &part,
         if (const auto *body = std::get_if<http::Body>(&part)) {
             if (m_mode != Mode::Tunnel)
                 return;
-            m_tunnel->lastActivity = now;
-            m_tunnel->flow.bytesServerToClient += body->data.size();
-            sendClient(body->data, out);
+            tunnelToClient(body->data, now, out);
         } else if (std::holds_alternative<http::End>(part)) {
             dispatchEvent(ServerEof{id}, now, out);
         }
@@ -400,6 +396,8 @@ void HttpProxySession::onClientData(std::string_view data, MonoTime now, std::ve
     if (m_tunnel) {
         m_tunnel->lastActivity = now;
         m_tunnel->flow.bytesClientToServer += data.size();
+        if (m_tunnel->ws)
+            m_tunnel->ws->clientBytes(data, now);
         // Through the server's TLS and HTTP/2 when it has them (an upgraded exchange).
         sendServer(m_tunnel->server, std::string(data), out);
         return;
@@ -494,7 +492,7 @@ void HttpProxySession::onTick(MonoTime now, std::vector<Command> &out)
             m_tunnel->lastPublish = now;
             if (bytes != m_tunnel->publishedBytes) {
                 m_tunnel->publishedBytes = bytes;
-                publish(m_tunnel->flow, out);
+                publishTunnel(out);
             }
         }
         return;
@@ -533,6 +531,8 @@ void HttpProxySession::startTunnel(std::string toClient, MonoTime now, std::vect
     m_tunnel->lastPublish = now;
     const bool sniff = ex.isConnect() && m_context.intercept;
     m_mode = sniff ? Mode::Sniff : Mode::Tunnel;
+    if (!ex.isConnect())
+        m_tunnel->ws = WebSocketRecorder::forHandshake(m_tunnel->flow);
     publish(m_tunnel->flow, out);
 
     // Whatever the client sent after its CONNECT (or upgrade request) belongs to the tunnel.
@@ -542,8 +542,7 @@ void HttpProxySession::startTunnel(std::string toClient, MonoTime now, std::vect
         if (!m_tunnel->sniffed.empty())
             onSniffData(now, out);
     } else if (!early.empty()) {
-        m_tunnel->flow.bytesClientToServer += early.size();
-        sendServer(m_tunnel->server, std::move(early), out);
+        onClientData(early, now, out);
     }
     if (!m_tunnel)
         return;
@@ -552,10 +551,24 @@ void HttpProxySession::startTunnel(std::string toClient, MonoTime now, std::vect
         m_tunnel->clientEof = true;
         out.push_back(ShutdownServer{m_tunnel->server});
     }
-    if (!toClient.empty()) { // the server's first bytes after its 101
-        m_tunnel->flow.bytesServerToClient += toClient.size();
-        sendClient(std::move(toClient), out);
-    }
+    if (!toClient.empty()) // the server's first bytes after its 101
+        tunnelToClient(std::move(toClient), now, out);
+}
+
+void HttpProxySession::tunnelToClient(std::string data, MonoTime now, std::vector<Command> &out)
+{
+    m_tunnel->lastActivity = now;
+    m_tunnel->flow.bytesServerToClient += data.size();
+    if (m_tunnel->ws)
+        m_tunnel->ws->serverBytes(data, now);
+    sendClient(std::move(data), out);
+}
+
+void HttpProxySession::publishTunnel(std::vector<Command> &out)
+{
+    if (m_tunnel->ws)
+        m_tunnel->ws->update(m_tunnel->flow);
+    publish(m_tunnel->flow, out);
 }
 
 void HttpProxySession::closeTunnel(std::string reason, MonoTime now, std::vector<Command> &out,
@@ -569,7 +582,7 @@ void HttpProxySession::closeTunnel(std::string reason, MonoTime now, std::vector
         f.state = failed ? flow::FlowState::Failed : flow::FlowState::Complete;
     if (failed && f.error.empty())
         f.error = reason;
-    publish(f, out);
+    publishTunnel(out);
     if (m_tunnel->server)
         dropServer(m_tunnel->server, out);
     m_tunnel.reset();

@@ -6,6 +6,7 @@
 #include "core/proxy/server_connections.h"
 #include "core/proxy/session_context.h"
 #include "core/proxy/target.h"
+#include "core/proxy/websocket_recorder.h"
 
 #include <map>
 #include <memory>
@@ -60,6 +61,7 @@ private:
         bool relayed = false;          // the engine moves the bytes (RelayTunnel)
         std::uint64_t relayBaseUp = 0; // bytes counted before the relay began
         std::uint64_t relayBaseDown = 0;
+        std::unique_ptr<WebSocketRecorder> ws; // an upgraded WebSocket's messages
     };
 
     // A decrypted tunnel: the client's TLS ends here, requests inside are parsed, and the
@@ -118,6 +120,9 @@ private:
     // Server side.
     void onTick(MonoTime now, std::vector<Command> &out);
 
+    // The server's bytes through the tunnel to the client (recorded when it is a WebSocket).
+    void tunnelToClient(std::string data, MonoTime now, std::vector<Command> &out);
+    void publishTunnel(std::vector<Command> &out); // with the WebSocket messages recorded
     // `reason` by value: callers pass the tunnel's own fields, which die with the tunnel.
     void closeTunnel(std::string reason, MonoTime now, std::vector<Command> &out,
                      bool failed = false);

@@ -551,6 +551,12 @@ Result<Flow> readEntry(const QJsonObject &e, Context &cx, qsizetype index)
         f.clientConnection = connectionId(e.value("connection"_L1));
     f.clientAddress = str(e.value("_clientAddress"_L1));
     f.webSocketMessages = readWebSocketMessages(e.value("_webSocketMessages"_L1));
+    // What the proxy's recording left out (our own fields, beside Chrome's).
+    f.webSocketDropped
+        = std::uint64_t(std::max(0.0, e.value("_webSocketMessagesDropped"_L1).toDouble()));
+    f.webSocketTruncated
+        = std::uint64_t(std::max(0.0, e.value("_webSocketMessagesTruncated"_L1).toDouble()));
+    f.webSocketError = str(e.value("_webSocketError"_L1));
     readMarks(e, f);
     f.state = f.error.empty() && f.status > 0 ? FlowState::Complete : FlowState::Failed;
     return f;

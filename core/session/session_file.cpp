@@ -45,7 +45,7 @@ using flow::TlsSide;
 // added (or removed): write and read it in the record's functions (append new fields at the
 // end of the record, so older files still read), describe it in README.md, then update the
 // count here.
-static_assert(detail::fieldCount<Flow>() == 47, "flow::Flow changed: save the new field");
+static_assert(detail::fieldCount<Flow>() == 50, "flow::Flow changed: save the new field");
 static_assert(detail::fieldCount<flow::Marks>() == 3, "flow::Marks changed: save the new field");
 static_assert(detail::fieldCount<flow::WebSocketMessage>() == 4,
               "flow::WebSocketMessage changed: save the new field");
@@ -395,6 +395,10 @@ void writeFlow(Encoder &e, const Flow &f, std::uint32_t clientTls, std::uint32_t
     e.boolean(f.marks.pinned);
     e.u8(std::uint8_t(f.marks.color));
     e.str(f.marks.comment);
+    // Appended in the third: what the recording of the messages left out.
+    e.u64(f.webSocketDropped);
+    e.u64(f.webSocketTruncated);
+    e.str(f.webSocketError);
 }
 
 struct FlowRead
@@ -480,6 +484,11 @@ FlowRead readFlow(Decoder &d)
         f.marks.color = color < flow::kMarkColorCount ? flow::MarkColor(color)
                                                       : flow::MarkColor::None;
         f.marks.comment = d.str();
+    }
+    if (!d.atEnd()) { // ...or here
+        f.webSocketDropped = d.u64();
+        f.webSocketTruncated = d.u64();
+        f.webSocketError = d.str();
     }
     return r;
 }

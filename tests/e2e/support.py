@@ -13,6 +13,7 @@ Run with /usr/bin/python3 (Debian's), standard library only. The binary comes fr
 TUNNELSCOPE_BIN environment variable (ctest sets it), else build/app/tunnelscope.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import http.server
@@ -515,6 +516,88 @@ class Proxy:
 
 # --------------------------------------------------------------------------------------------
 # clients
+
+
+class WsEchoOrigin:
+    """A python3-websockets echo server on 127.0.0.1 in a thread of its own."""
+
+    def __init__(self):
+        import websockets.server  # noqa: F401 (python3-websockets)
+        self.port = None
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import websockets.server
+        asyncio.set_event_loop(self.loop)
+
+        async def echo(ws, path=None):
+            async for message in ws:
+                await ws.send(message)
+
+        async def main():
+            self.server = await websockets.server.serve(echo, HOST, 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            self.ready.set()
+            await self.server.wait_closed()
+
+        self.loop.run_until_complete(main())
+
+    def start(self):
+        self.thread.start()
+        self.ready.wait(10)
+        return self
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.thread.join(5)
+
+
+def ws_frame(payload, opcode=0x1):
+    """A masked client frame (RFC 6455 §5.2), payloads under 64 KiB."""
+    mask = os.urandom(4)
+    head = bytes([0x80 | opcode])
+    n = len(payload)
+    head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def ws_parse(buf, with_rsv1=False):
+    """Unmasked, unfragmented server frames from buf: ([(opcode, payload)], rest), or
+    [(opcode, rsv1, payload)] with_rsv1 (permessage-deflate's "compressed" bit)."""
+    frames = []
+    while len(buf) >= 2:
+        n = buf[1] & 0x7f
+        at = 2
+        if n == 126:
+            if len(buf) < 4:
+                break
+            n, at = int.from_bytes(buf[2:4], "big"), 4
+        if len(buf) < at + n:
+            break
+        op, payload = buf[0] & 0x0f, buf[at:at + n]
+        frames.append((op, bool(buf[0] & 0x40), payload) if with_rsv1 else (op, payload))
+        buf = buf[at + n:]
+    return frames, buf
+
+
+def assert_recorded_echo(test, har, sent):
+    """The HAR's one WebSocket entry recorded `sent` (text) as sent, each echoed, then a
+    Close (1000) each way, in Chrome's _webSocketMessages form."""
+    entries = [e for e in har["log"]["entries"] if "_webSocketMessages" in e]
+    test.assertEqual(len(entries), 1, [e["request"]["url"] for e in har["log"]["entries"]])
+    messages = entries[0]["_webSocketMessages"]
+    test.assertNotIn("_webSocketError", entries[0])
+    for m in messages:
+        test.assertEqual(set(m), {"type", "time", "opcode", "data"})
+    times = [m["time"] for m in messages]
+    test.assertEqual(times, sorted(times))
+    for kind in ("send", "receive"):
+        mine = [(m["opcode"], m["data"]) for m in messages if m["type"] == kind]
+        test.assertEqual(mine, [(1, text) for text in sent] + [(8, "A+g=")], kind)
+
+
 
 
 class CurlResult:

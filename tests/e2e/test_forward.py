@@ -3,9 +3,11 @@ hop-by-hop headers, Expect: 100-continue."""
 
 import json
 import os
+import socket
 import tempfile
 import time
 import unittest
+import zlib
 
 import support
 from support import KIB, MIB
@@ -225,6 +227,68 @@ class Forwarding(support.ProxyTestCase):
                 lambda i: self.curl_proxy("-o", "/dev/null", self.nginx.url("100k")), range(16)))
         self.assertEqual([r.status for r in results], [200] * 16, results)
         self.assertEqual({r.info["size_download"] for r in results}, {100 * KIB})
+
+
+
+class WebSocketForward(support.ProxyTestCase):
+    """An HTTP/1.1 ws:// upgrade through the forward proxy to a python3-websockets echo server,
+    with permessage-deflate: the server's echoes come compressed, the flow records them
+    inflated."""
+    NGINX = False
+    PYORIGIN = False
+
+    def setUp(self):
+        super().setUp()
+        self.ws = support.WsEchoOrigin().start()
+        self.addCleanup(self.ws.stop)
+
+    def test_websocket_echo_is_recorded(self):
+        sock = socket.create_connection((support.HOST, self.proxy.port), timeout=10)
+        self.addCleanup(sock.close)
+        host = f"{support.HOST}:{self.ws.port}"
+        sock.sendall((f"GET http://{host}/ HTTP/1.1\r\nHost: {host}\r\n"
+                      "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                      "\r\n").encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            self.assertTrue(chunk, f"closed before the 101: {buf!r}")
+            buf += chunk
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
+        self.assertIn(b"permessage-deflate", head.lower())
+
+        sent = [f"message {i} " + "x" * (i * 40) for i in range(50)]
+        for text in sent:
+            sock.sendall(support.ws_frame(text.encode()))
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # server context takeover
+        echoed, compressed = [], 0
+        deadline = time.monotonic() + 20
+        while len(echoed) < len(sent) and time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            self.assertTrue(chunk, f"closed after {len(echoed)} echoes")
+            frames, buf = support.ws_parse(buf + chunk, with_rsv1=True)
+            for op, rsv1, payload in frames:
+                if rsv1:
+                    compressed += 1
+                    payload = inflater.decompress(payload + b"\x00\x00\xff\xff")
+                if op == 0x1:
+                    echoed.append(payload.decode())
+        self.assertEqual(echoed, sent)
+        self.assertGreater(compressed, 0, "the server compressed none of its echoes")
+
+        sock.sendall(support.ws_frame(b"\x03\xe8", opcode=0x8))
+        while True:  # the server's Close, then its end
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+        sock.close()  # both sides closed: the proxy publishes the flow with every message
+        time.sleep(0.3)
+        self.proxy.stop()
+        support.assert_recorded_echo(self, self.proxy.har(), sent)
 
 
 if __name__ == "__main__":

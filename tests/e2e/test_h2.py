@@ -4,7 +4,6 @@ echo origin), nghttp (a forward request by prior knowledge) and curl --http2 to 
 h2 origin. Everything on 127.0.0.1.
 """
 
-import asyncio
 import hashlib
 import json
 import os
@@ -23,7 +22,7 @@ import h2.settings
 
 import support
 import tls_support
-from support import HOST
+from support import HOST, WsEchoOrigin, assert_recorded_echo, ws_frame, ws_parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_CLIENT = os.path.join(HERE, "h2_client.js")
@@ -148,68 +147,6 @@ class NghttpPriorKnowledge(support.ProxyTestCase):
 
 # ---------------------------------------------------------------------------- RFC 8441
 
-class WsEchoOrigin:
-    """A python3-websockets echo server on 127.0.0.1 in a thread of its own."""
-
-    def __init__(self):
-        import websockets.server  # noqa: F401 (python3-websockets)
-        self.port = None
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        import websockets.server
-        asyncio.set_event_loop(self.loop)
-
-        async def echo(ws, path=None):
-            async for message in ws:
-                await ws.send(message)
-
-        async def main():
-            self.server = await websockets.server.serve(echo, HOST, 0)
-            self.port = self.server.sockets[0].getsockname()[1]
-            self.ready.set()
-            await self.server.wait_closed()
-
-        self.loop.run_until_complete(main())
-
-    def start(self):
-        self.thread.start()
-        self.ready.wait(10)
-        return self
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.server.close)
-        self.thread.join(5)
-
-
-def ws_frame(payload, opcode=0x1):
-    """A masked client frame (RFC 6455 §5.2), payloads under 64 KiB."""
-    mask = os.urandom(4)
-    head = bytes([0x80 | opcode])
-    n = len(payload)
-    head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
-    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
-def ws_parse(buf):
-    """Unmasked server frames from buf: ([(opcode, payload)], rest)."""
-    frames = []
-    while len(buf) >= 2:
-        n = buf[1] & 0x7f
-        at = 2
-        if n == 126:
-            if len(buf) < 4:
-                break
-            n, at = int.from_bytes(buf[2:4], "big"), 4
-        if len(buf) < at + n:
-            break
-        frames.append((buf[0] & 0x0f, buf[at:at + n]))
-        buf = buf[at + n:]
-    return frames, buf
-
-
 class H2Client:
     """python3-h2 over a socket to the proxy (plain: prior knowledge; a subclass may bring
     its own socket, e.g. TLS inside a tunnel)."""
@@ -293,6 +230,15 @@ class ExtendedConnect(support.ProxyTestCase):
             frames, buf = ws_parse(buf)
             echoed += [p.decode() for op, p in frames if op == 0x1]
         self.assertEqual(echoed, [f"message {i}" for i in range(100)])
+
+        # Close (1000): the echo server answers with its Close and ends; the flow is
+        # published with every message, and the HAR written on exit carries them.
+        c.conn.send_data(1, ws_frame(b"\x03\xe8", opcode=0x8), end_stream=True)
+        c.flush()
+        c.wait(lambda e: isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)))
+        time.sleep(0.3)
+        self.proxy.stop()
+        assert_recorded_echo(self, self.proxy.har(), [f"message {i}" for i in range(100)])
 
     def test_protocol_before_the_proxys_settings_is_refused(self):
         # RFC 8441 §3/§4: :protocol only after SETTINGS_ENABLE_CONNECT_PROTOCOL=1 arrived. Sent

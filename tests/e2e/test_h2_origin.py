@@ -22,7 +22,7 @@ import h2.settings
 
 import support
 import tls_support
-from support import HOST
+from support import HOST, assert_recorded_echo
 import test_h2
 from test_h2 import ws_frame, ws_parse
 
@@ -267,6 +267,8 @@ class WebSocketToH2Origin(H2OriginCase):
         self.assertEqual(e["response"]["_serverResponse"]["httpVersion"], "http/2.0")
         self.assertTrue(e["_tls"]["intercepted"], e["_tls"])
         self.assertEqual(e["_tls"]["server"]["alpn"], "h2", e["_tls"]["server"])
+        # Every message recorded, both ways, in order (the proxy was stopped: the HAR is whole).
+        assert_recorded_echo(self, self.proxy.har(), [f"message {i}" for i in range(100)])
 
     def test_http11_client_upgrade_becomes_extended_connect(self):
         # An HTTP/1.1 WebSocket handshake inside the intercepted tunnel: the proxy speaks h2
@@ -308,7 +310,17 @@ class WebSocketToH2Origin(H2OriginCase):
         streams = self.origin.streams()
         self.assertEqual([(s[":method"], s.get(":protocol")) for s in streams],
                          [("CONNECT", "websocket")], streams)
+        # The close handshake, then the client's end: the flow is published whole.
+        sock.sendall(ws_frame(b"\x03\xe8", opcode=0x8))
+        try:
+            while sock.recv(65536):
+                pass
+        except (ssl.SSLError, OSError):
+            pass
+        sock.close()
+        time.sleep(0.3)
         entries = self.websocket_entries()
+        assert_recorded_echo(self, self.proxy.har(), [f"message {i}" for i in range(100)])
         self.assertEqual(len(entries), 1, entries)
         self.assertEqual(entries[0]["request"]["httpVersion"], "HTTP/1.1", entries[0]["request"])
         # The client got HTTP/1.1's 101; the origin's wire carried h2's 200.

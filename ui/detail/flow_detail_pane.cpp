@@ -4,6 +4,7 @@
 #include "ui/detail/message_view.h"
 #include "ui/detail/timing_view.h"
 #include "ui/detail/tls_view.h"
+#include "ui/detail/websocket_view.h"
 #include "ui/widgets/elided_label.h"
 
 #include <QLabel>
@@ -25,6 +26,7 @@ FlowDetailPane::FlowDetailPane(flow::FlowStore &store, QWidget *parent)
     , m_response(new MessageView(MessageView::Side::Response, this))
     , m_timing(new TimingView(this))
     , m_tls(new TlsView(this))
+    , m_webSocket(new WebSocketView(this))
     , m_refreshTimer(new QTimer(this))
 {
     m_summary->setObjectName(QStringLiteral("flowSummary"));
@@ -37,6 +39,8 @@ FlowDetailPane::FlowDetailPane(flow::FlowStore &store, QWidget *parent)
     timingScroll->setWidgetResizable(true);
     m_tabs->addTab(timingScroll, tr("Timing"));
     m_tabs->addTab(m_tls, tr("TLS"));
+    m_tabs->addTab(m_webSocket, tr("Messages"));
+    m_tabs->setTabVisible(m_tabs->indexOf(m_webSocket), false);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -85,6 +89,8 @@ void FlowDetailPane::refresh(bool force)
         m_response->clear();
         m_timing->clear();
         m_tls->clear();
+        m_webSocket->clear();
+        m_tabs->setTabVisible(m_tabs->indexOf(m_webSocket), false);
         m_tabs->setEnabled(false);
         return;
     }
@@ -114,6 +120,12 @@ void FlowDetailPane::refresh(bool force)
     m_response->showFlow(*f, responseBody);
     m_timing->showFlow(*f);
     m_tls->showFlow(*f);
+    const bool messages = WebSocketView::hasMessages(*f);
+    if (messages)
+        m_webSocket->showFlow(*f);
+    else
+        m_webSocket->clear();
+    m_tabs->setTabVisible(m_tabs->indexOf(m_webSocket), messages);
 }
 
 QString FlowDetailPane::summaryText() const

@@ -18,11 +18,12 @@ class ElidedLabel;
 class MessageView;
 class TimingView;
 class TlsView;
+class WebSocketView;
 
 // The selected flow in detail: request and response (headers, raw head, trailers, body),
-// timings as a waterfall, and TLS on both sides. Follows the flow while it is still open:
-// changes are picked up at most a few times a second, and a body is read again only when it
-// grew.
+// timings as a waterfall, TLS on both sides, and a WebSocket's messages. Follows the flow
+// while it is still open: changes are picked up at most a few times a second, and a body is
+// read again only when it grew.
 class FlowDetailPane final : public QWidget
 {
     Q_OBJECT
@@ -40,6 +41,7 @@ public:
     MessageView *responseView() const { return m_response; }
     TimingView *timingView() const { return m_timing; }
     TlsView *tlsView() const { return m_tls; }
+    WebSocketView *webSocketView() const { return m_webSocket; }
     QString summaryText() const;
 
 private:
@@ -58,6 +60,7 @@ private:
     MessageView *m_response = nullptr;
     TimingView *m_timing = nullptr;
     TlsView *m_tls = nullptr;
+    WebSocketView *m_webSocket = nullptr; // the "Messages" tab, for WebSocket flows only
     QTimer *m_refreshTimer = nullptr;
 };
 

@@ -647,6 +647,10 @@ private Q_SLOTS:
         QVERIFY(!(*ws->webSocketMessages)[1].fromClient);
         QCOMPARE((*ws->webSocketMessages)[1].opcode, 2);
         QCOMPARE((*ws->webSocketMessages)[2].data, std::string("Grüße"));
+        QCOMPARE(ws->webSocketDropped, std::uint64_t(4));
+        QCOMPARE(ws->webSocketTruncated, std::uint64_t(1));
+        QCOMPARE(ws->webSocketError,
+                 std::string("the server broke the protocol (1002): reserved opcode 0x3"));
         QVERIFY(ws->marks == (Marks{true, MarkColor::Purple, "the chat, slow to answer"}));
         QVERIFY(!plain->webSocketMessages);
         QVERIFY(plain->marks.empty()); // an unknown colour is no colour
@@ -685,11 +689,16 @@ private Q_SLOTS:
                 u"wss:"_s);
         const QJsonObject entry = entries[wsFirst ? 0 : 1].toObject();
         QCOMPARE(entry["_webSocketMessages"_L1].toArray(), messages);
+        QCOMPARE(entry["_webSocketMessagesDropped"_L1].toInt(), 4);
+        QCOMPARE(entry["_webSocketMessagesTruncated"_L1].toInt(), 1);
+        QVERIFY(entry["_webSocketError"_L1].toString().startsWith(u"the server broke"_s));
         QCOMPARE(entry["comment"_L1].toString(), u"the chat, slow to answer"_s);
         QCOMPARE(entry["_pinned"_L1].toBool(), true);
         QCOMPARE(entry["_color"_L1].toString(), u"purple"_s);
         const QJsonObject other = entries[wsFirst ? 1 : 0].toObject();
-        for (const char *key : {"_webSocketMessages", "comment", "_pinned", "_color"})
+        for (const char *key :
+             {"_webSocketMessages", "_webSocketMessagesDropped", "_webSocketMessagesTruncated",
+              "_webSocketError", "comment", "_pinned", "_color"})
             QVERIFY2(!other.contains(QLatin1StringView(key)), key);
         const QJsonObject tunnelOut = log["_tunnels"_L1].toArray()[0].toObject();
         QCOMPARE(tunnelOut["comment"_L1].toString(), u"pinned tunnel"_s);
@@ -699,7 +708,7 @@ private Q_SLOTS:
         const auto again = importHar(exported, nullptr);
         QVERIFY2(again, why(again));
         for (const Flow &f : *again) {
-            const Flow *before = f.kind == FlowKind::Tunnel     ? tunnel
+            const Flow *before = f.kind == FlowKind::Tunnel ? tunnel
                                  : f.host == "chat.example" ? ws
                                                             : plain;
             QVERIFY(f.marks == before->marks);

@@ -198,6 +198,9 @@ void fill(FlowStore &store)
         ts::flow::WebSocketMessages{{true, 1700000000.123456789, 1, "hello"},
                                     {false, 1700000000.5, 2, "AAEC/w=="},
                                     {false, 0.1, 8, ""}});
+    get.webSocketDropped = 12;
+    get.webSocketTruncated = 2;
+    get.webSocketError = "the server broke the protocol (1002): reserved opcode 0x3";
     get.marks = {true, ts::flow::MarkColor::Green, "slow: ask the CDN team\nline two"};
     store.publish(get);
 
@@ -351,6 +354,9 @@ void compareFlow(const Flow &a, const Flow &b)
     QCOMPARE(bool(a.webSocketMessages), bool(b.webSocketMessages));
     if (a.webSocketMessages)
         QVERIFY(*a.webSocketMessages == *b.webSocketMessages);
+    QCOMPARE(a.webSocketDropped, b.webSocketDropped);
+    QCOMPARE(a.webSocketTruncated, b.webSocketTruncated);
+    QCOMPARE(a.webSocketError, b.webSocketError);
     QVERIFY(a.marks == b.marks);
 }
 

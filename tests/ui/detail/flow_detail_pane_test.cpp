@@ -6,6 +6,12 @@
 #include "ui/detail/message_view.h"
 #include "ui/detail/timing_view.h"
 #include "ui/detail/tls_view.h"
+#include "ui/detail/websocket_message_model.h"
+#include "ui/detail/websocket_view.h"
+
+#include <QAbstractItemModelTester>
+#include <QPlainTextEdit>
+#include <QTableView>
 
 #include <QBuffer>
 #include <QImage>
@@ -353,6 +359,68 @@ private Q_SLOTS:
                      u"POST http://example.com/api/items  \u2192  404 Not Found"_s);
         store.clear();
         QCOMPARE(pane.flowId(), 0u);
+    }
+
+    // The "Messages" tab: only for a flow with WebSocket messages; rows follow the live flow
+    // (new rows inserted, under the model tester), and the selected message is shown whole:
+    // JSON pretty, binary as hex, a Close with its code.
+    void messagesTabFollowsAWebSocket()
+    {
+        FlowStore store;
+        Flow plain = exchange(1, store.budget());
+        Flow ws = exchange(2, store.budget());
+        ws.method = "GET";
+        ws.status = 101;
+        auto first = std::make_shared<WebSocketMessages>(WebSocketMessages{
+            {true, 1700000000.25, 1, "{\"op\":\"hello\",\"n\":[1,2]}"},
+            {false, 1700000000.5, 2, "AAH/"},
+        });
+        ws.webSocketMessages = first;
+        store.publish(plain);
+        store.publish(ws);
+        store.flush();
+        FlowDetailPane pane(store);
+        auto *tabs = pane.findChild<QTabWidget *>(u"detailTabs"_s);
+        const int tab = tabs->indexOf(pane.webSocketView());
+        pane.showFlow(1);
+        QVERIFY(!tabs->isTabVisible(tab));
+        pane.showFlow(2);
+        QVERIFY(tabs->isTabVisible(tab));
+        QCOMPARE(tabs->tabText(tab), u"Messages"_s);
+
+        WebSocketView *view = pane.webSocketView();
+        QAbstractItemModelTester tester(view->model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModel *model = view->model();
+        QCOMPARE(model->rowCount(), 2);
+        QCOMPARE(model->index(0, WebSocketMessageModel::Direction).data().toString(), u"\u2191"_s);
+        QCOMPARE(model->index(1, WebSocketMessageModel::Direction).data().toString(), u"\u2193"_s);
+        QCOMPARE(model->index(1, WebSocketMessageModel::Type).data().toString(), u"Binary"_s);
+        QCOMPARE(model->index(1, WebSocketMessageModel::Size).data().toString(), u"3"_s);
+        QCOMPARE(model->index(1, WebSocketMessageModel::Preview).data().toString(), u"00 01 ff"_s);
+
+        view->table()->selectRow(0);
+        QCOMPARE(view->textView()->toPlainText(),
+                 u"{\n  \"op\": \"hello\",\n  \"n\": [\n    1,\n    2\n  ]\n}\n"_s);
+        QVERIFY(view->textView()->isVisibleTo(view));
+        view->table()->selectRow(1);
+        QCOMPARE(view->hexView()->data(), QByteArray("\x00\x01\xff", 3));
+
+        // Republished with more: rows are added, the selection stays.
+        QSignalSpy inserted(model, &QAbstractItemModel::rowsInserted);
+        auto more = std::make_shared<WebSocketMessages>(*first);
+        more->push_back({true, 1700000001.0, 8, "A+hieWU="}); // 1000 "bye"
+        ws.webSocketMessages = more;
+        ws.webSocketError = "the client broke the protocol (1002): x";
+        store.publish(ws);
+        store.flush();
+        QTRY_COMPARE(model->rowCount(), 3);
+        QCOMPARE(inserted.size(), 1);
+        QCOMPARE(view->table()->currentIndex().row(), 1);
+        QCOMPARE(model->index(2, WebSocketMessageModel::Preview).data().toString(), u"1000 bye"_s);
+        QVERIFY(view->noteText().contains(u"Recording stopped"_s));
+        view->table()->selectRow(2);
+        QCOMPARE(view->textView()->toPlainText(), u"Close code 1000\nbye"_s);
     }
 };
 
