@@ -12,8 +12,10 @@ clicks and types with xdotool like a user and captures the screen with ImageMagi
     scripts/screenshots.py BUILD_DIR OUTPUT_DIR [--keep]
 """
 
+import json
 import os
 import re
+import socket
 import shutil
 import subprocess
 import sys
@@ -164,6 +166,17 @@ def main():
         time.sleep(1.5)  # the store publishes every ~50 ms; the table and panes follow
 
         shoot(screen, main_window, out)
+        # Last, a WebSocket through the forward proxy (the last row), open while it is shown.
+        ws = support.WsEchoOrigin().start()
+        sock = websocket_conversation(port, ws.port)
+        try:
+            time.sleep(2)  # an open tunnel's flow is published every second
+            shoot_messages(screen, main_window, out)
+        finally:
+            sock.sendall(support.ws_frame(b"\x03\xe8", opcode=0x8))  # Close, 1000
+            time.sleep(0.3)
+            sock.close()
+            ws.stop()
     finally:
         if app.poll() is None:
             os.killpg(app.pid, 15)
@@ -177,6 +190,47 @@ def main():
         pki.cleanup()
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def websocket_conversation(proxy_port, origin_port):
+    """A client's WebSocket through the forward proxy to a python3-websockets echo server:
+    JSON, text, binary and a ping, each echoed (permessage-deflate agreed). Left open."""
+    sock = socket.create_connection(("127.0.0.1", proxy_port), timeout=10)
+    host = f"127.0.0.1:{origin_port}"
+    sock.sendall((f"GET http://{host}/chat HTTP/1.1\r\nHost: {host}\r\n"
+                  "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                  "\r\n").encode())
+    time.sleep(0.5)
+    messages = [json.dumps({"type": "subscribe", "channel": "prices", "symbols": ["BTC", "ETH"]}),
+                json.dumps({"type": "order", "id": 4711, "side": "buy", "qty": 0.25,
+                            "price": 43120.5}),
+                "hello from the client"]
+    for m in messages:
+        sock.sendall(support.ws_frame(m.encode()))
+        time.sleep(0.2)
+    sock.sendall(support.ws_frame(bytes(range(40)), opcode=0x2))
+    sock.sendall(support.ws_frame(b"hb", opcode=0x9))
+    for i in range(4):
+        sock.sendall(support.ws_frame(json.dumps({"type": "tick", "seq": i,
+                                                  "price": 43120 + i}).encode()))
+        time.sleep(0.1)
+    return sock
+
+
+def shoot_messages(screen, main_window, out):
+    """The WebSocket flow (the last row) and its Messages tab, its order message selected. The
+    layout is the one shoot() left (the taller table, the wider detail pane)."""
+    screen.xdo("windowfocus", main_window)
+    screen.click(300, 100)
+    screen.keys("ctrl+End")
+    time.sleep(0.5)
+    screen.drag((640, 356), (640, 640))  # the docks smaller: room for the messages
+    screen.click(1013, 114)  # the Messages tab
+    time.sleep(0.5)
+    screen.click(1000, 195)  # its third row: the order, sent
+    screen.capture(os.path.join(out, "websocket-messages.png"))
 
 
 def chromium(home, ca_pem, proxy_server, url):

@@ -15,5 +15,9 @@ out=${2:-$here/../packaging/screenshots}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 ip=$(command -v ip || echo /usr/sbin/ip)
-exec unshare --net -- sh -c '"$1" link set lo up && shift && exec python3 "$@"' sh "$ip" \
-    "$here/screenshots.py" "$build" "$out"
+# Debian's python3, which has the packages the e2e helpers use (python3-websockets), even
+# where another python3 comes first on PATH.
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+exec unshare --net -- sh -c '"$1" link set lo up && shift && exec "$@"' sh "$ip" \
+    "$py" "$here/screenshots.py" "$build" "$out"
