@@ -49,8 +49,8 @@ std::uint64_t SpillFile::size() const
 std::uint64_t BodyBudget::bodyMemory() const
 {
     const std::uint64_t all = inMemory.load();
-    const std::uint64_t others = headerMemory.load() + logMemory.load();
-    return all > others ? all - others : 0; // the three are read one after the other
+    const std::uint64_t others = headerMemory.load() + logMemory.load() + messageMemory.load();
+    return all > others ? all - others : 0; // the four are read one after the other
 }
 
 void BodyBudget::charge(std::atomic<std::uint64_t> &part, std::uint64_t bytes)

@@ -40,10 +40,11 @@ struct BodyBudget
     std::atomic<std::uint64_t> perBodyMemory{1 << 20};        // in RAM per body; then it spills
     std::atomic<std::uint64_t> totalMemory{256ull << 20};     // in RAM across all records
     std::atomic<std::uint64_t> perBodyRecorded{256ull << 20}; // recorded per body; then counted
-    // Current RAM use of all records: bodies, plus headerMemory and logMemory.
+    // Current RAM use of all records: bodies, plus headerMemory, logMemory and messageMemory.
     std::atomic<std::uint64_t> inMemory{0};
-    std::atomic<std::uint64_t> headerMemory{0}; // header and trailer lists of stored flows
-    std::atomic<std::uint64_t> logMemory{0};    // frames and streams of connection logs
+    std::atomic<std::uint64_t> headerMemory{0};  // header and trailer lists of stored flows
+    std::atomic<std::uint64_t> logMemory{0};     // frames and streams of connection logs
+    std::atomic<std::uint64_t> messageMemory{0}; // WebSocket messages of flows (never spilled)
     // Frames left out of closed connections' logs because the spill file could not take them.
     std::atomic<std::uint64_t> framesDroppedForBudget{0};
     std::shared_ptr<SpillFile> spill = std::make_shared<SpillFile>();
@@ -62,6 +63,8 @@ class Body
 {
 public:
     explicit Body(std::shared_ptr<BodyBudget> budget);
+    // The budget it is kept within (the store's), for whatever else its flow records.
+    const std::shared_ptr<BodyBudget> &budget() const { return m_budget; }
     ~Body();
     Body(const Body &) = delete;
     Body &operator=(const Body &) = delete;

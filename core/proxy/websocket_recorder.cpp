@@ -58,7 +58,10 @@ std::unique_ptr<WebSocketRecorder> WebSocketRecorder::forHandshake(const flow::F
 }
 
 WebSocketRecorder::WebSocketRecorder(const flow::Flow &flow, WsRecordLimits limits)
-    : m_limits(limits), m_startedWall(flow.startedWall), m_startedMono(flow.startedMono)
+    : m_limits(limits)
+    , m_startedWall(flow.startedWall)
+    , m_startedMono(flow.startedMono)
+    , m_budget(flow.responseBody ? flow.responseBody->budget() : nullptr)
 {
     const std::string offer = joined(flow.requestHeaders, "sec-websocket-extensions");
     const std::string answer = joined(flow.responseHeaders, "sec-websocket-extensions");
@@ -127,11 +130,20 @@ void WebSocketRecorder::feed(Direction &d, bool fromClient, std::string_view byt
     }
 }
 
+WebSocketRecorder::~WebSocketRecorder()
+{
+    if (m_budget)
+        m_budget->release(m_budget->messageMemory, m_charged);
+}
+
 void WebSocketRecorder::add(bool fromClient, MonoTime now, int opcode, std::string_view payload,
                             bool truncated)
 {
     m_changed = true;
-    if (m_messages.size() >= m_limits.maxMessages || m_bytes + payload.size() > m_limits.maxBytes) {
+    // Past this flow's limits, or while the records as a whole are over the memory budget
+    // (messages are never spilled): counted, not kept.
+    if (m_messages.size() >= m_limits.maxMessages || m_bytes + payload.size() > m_limits.maxBytes
+        || (m_budget && m_budget->over())) {
         ++m_dropped;
         return;
     }
@@ -146,7 +158,12 @@ void WebSocketRecorder::add(bool fromClient, MonoTime now, int opcode, std::stri
     m_bytes += payload.size();
     if (truncated)
         ++m_truncated;
+    const std::uint64_t cost = sizeof(flow::WebSocketMessage) + m.data.size();
     m_messages.push_back(std::move(m));
+    if (m_budget) {
+        m_budget->charge(m_budget->messageMemory, cost);
+        m_charged += cost;
+    }
 }
 
 void WebSocketRecorder::stop(std::string why)
@@ -162,8 +179,20 @@ void WebSocketRecorder::update(flow::Flow &flow)
     if (!m_changed)
         return;
     m_changed = false;
-    if (!m_messages.empty())
-        flow.webSocketMessages = std::make_shared<const flow::WebSocketMessages>(m_messages);
+    if (!m_messages.empty()) {
+        // Each published copy holds the memory too, until the last flow that shares it goes.
+        auto copy = std::make_unique<const flow::WebSocketMessages>(m_messages);
+        std::shared_ptr<flow::BodyBudget> budget = m_budget;
+        const std::uint64_t cost = m_charged;
+        if (budget)
+            budget->charge(budget->messageMemory, cost);
+        flow.webSocketMessages = std::shared_ptr<const flow::WebSocketMessages>(
+            copy.release(), [budget, cost](const flow::WebSocketMessages *p) {
+                if (budget)
+                    budget->release(budget->messageMemory, cost);
+                delete p;
+            });
+    }
     flow.webSocketDropped = m_dropped;
     flow.webSocketTruncated = m_truncated;
     flow.webSocketError = m_error;

@@ -26,6 +26,9 @@ public:
                                                            WsRecordLimits limits = {});
 
     WebSocketRecorder(const flow::Flow &flow, WsRecordLimits limits);
+    ~WebSocketRecorder();
+    WebSocketRecorder(const WebSocketRecorder &) = delete;
+    WebSocketRecorder &operator=(const WebSocketRecorder &) = delete;
 
     void clientBytes(std::string_view bytes, MonoTime now); // "send"
     void serverBytes(std::string_view bytes, MonoTime now); // "receive"
@@ -55,6 +58,10 @@ private:
     std::optional<Direction> m_server;
     flow::WebSocketMessages m_messages;
     std::uint64_t m_bytes = 0; // data kept in m_messages
+    // The store's memory budget (the flow's bodies'): what m_messages and each published copy
+    // of it hold is charged to it, and no message is kept while it is over.
+    std::shared_ptr<flow::BodyBudget> m_budget;
+    std::uint64_t m_charged = 0; // m_messages' share
     std::uint64_t m_dropped = 0;
     std::uint64_t m_truncated = 0;
     std::string m_error;

@@ -201,6 +201,38 @@ private Q_SLOTS:
         plain.requestHeaders = {{"Upgrade", "h2c"}};
         QVERIFY(!WebSocketRecorder::forHandshake(plain));
     }
+
+    // Messages are charged to the store's memory budget (the flow's bodies'): the recorder's
+    // list and each published copy, until they go. While the records are over the budget no
+    // message is kept, only counted.
+    void messagesAreChargedToTheMemoryBudget()
+    {
+        auto budget = std::make_shared<flow::BodyBudget>();
+        flow::Flow f;
+        f.requestHeaders = {{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}};
+        f.responseBody = std::make_shared<flow::Body>(budget);
+        auto r = WebSocketRecorder::forHandshake(f);
+        QVERIFY(r);
+        r->serverBytes(frame(ws::Opcode::Text, std::string(1000, 'x'), false), 0);
+        const std::uint64_t one = budget->messageMemory.load();
+        QVERIFY(one >= 1000);
+        QCOMPARE(budget->inMemory.load(), one);
+        r->update(f); // a published copy holds as much again
+        QCOMPARE(budget->messageMemory.load(), 2 * one);
+        QCOMPARE(budget->bodyMemory(), std::uint64_t(0));
+
+        budget->totalMemory = one; // over it now
+        r->serverBytes(frame(ws::Opcode::Text, "kept?", false), 0);
+        r->update(f);
+        QCOMPARE(f.webSocketMessages->size(), std::size_t(1));
+        QCOMPARE(f.webSocketDropped, std::uint64_t(1));
+
+        r.reset();
+        QCOMPARE(budget->messageMemory.load(), one); // the flow's copy is still there
+        f.webSocketMessages.reset();
+        QCOMPARE(budget->messageMemory.load(), std::uint64_t(0));
+        QCOMPARE(budget->inMemory.load(), std::uint64_t(0));
+    }
 };
 
 QTEST_APPLESS_MAIN(WebSocketRecorderTest)
