@@ -18,13 +18,13 @@
 #include "ui/dialogs/settings_dialog.h"
 #include "ui/error_text.h"
 #include "ui/models/flow_table_model.h"
-#include "ui/widgets/flow_marks_actions.h"
 #include "ui/panes/connections_pane.h"
 #include "ui/panes/frames_pane.h"
 #include "ui/panes/inspector_docks.h"
 #include "ui/panes/streams_pane.h"
 #include "ui/panes/tunnels_pane.h"
 #include "ui/widgets/elided_label.h"
+#include "ui/widgets/flow_marks_actions.h"
 
 #ifdef TS_HAVE_FILTER
 #include "core/filter/filter.h"

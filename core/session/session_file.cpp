@@ -481,8 +481,8 @@ FlowRead readFlow(Decoder &d)
         }
         f.marks.pinned = d.boolean();
         const std::uint8_t color = d.u8();
-        f.marks.color = color < flow::kMarkColorCount ? flow::MarkColor(color)
-                                                      : flow::MarkColor::None;
+        f.marks.color
+            = color < flow::kMarkColorCount ? flow::MarkColor(color) : flow::MarkColor::None;
         f.marks.comment = d.str();
     }
     if (!d.atEnd()) { // ...or here

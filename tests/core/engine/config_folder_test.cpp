@@ -21,7 +21,9 @@ namespace {
 
 struct stat statOf(const QString &path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(QFile::encodeName(path).constData(), &st) != 0)
         st.st_ino = 0;
     return st;
